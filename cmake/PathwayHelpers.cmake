@@ -54,28 +54,35 @@ endfunction()
 # Generates C++ (and, with GRPC, gRPC service) code for .proto files under protos/.
 #   pathway_proto_library(NAME registry_proto PROTOS pathway/registry/v1/registry.proto
 #                         DEPS pathway::common_proto GRPC)
+#
+# The generated objects are linked whole: a .pb.cc registers its descriptors in a static
+# initialiser, and a plain static archive would drop a file nothing references by name
+# (a service proto whose RPCs use only common messages), hiding it from reflection.
 function(pathway_proto_library)
   cmake_parse_arguments(P "GRPC" "NAME" "PROTOS;DEPS" ${ARGN})
+  set(impl pathway_${P_NAME}_objects)
   set(target pathway_${P_NAME})
   set(abs_protos)
   foreach(p ${P_PROTOS})
     list(APPEND abs_protos ${PROJECT_SOURCE_DIR}/protos/${p})
   endforeach()
-  add_library(${target} STATIC ${abs_protos})
-  target_link_libraries(${target} PUBLIC protobuf::libprotobuf ${P_DEPS})
+  add_library(${impl} STATIC ${abs_protos})
+  target_link_libraries(${impl} PUBLIC protobuf::libprotobuf ${P_DEPS})
   if(P_GRPC)
-    target_link_libraries(${target} PUBLIC gRPC::grpc++)
+    target_link_libraries(${impl} PUBLIC gRPC::grpc++)
   endif()
-  target_include_directories(${target} PUBLIC ${PROJECT_BINARY_DIR}/protos)
-  protobuf_generate(TARGET ${target} LANGUAGE cpp
+  target_include_directories(${impl} PUBLIC ${PROJECT_BINARY_DIR}/protos)
+  protobuf_generate(TARGET ${impl} LANGUAGE cpp
     IMPORT_DIRS ${PROJECT_SOURCE_DIR}/protos
     PROTOC_OUT_DIR ${PROJECT_BINARY_DIR}/protos)
   if(P_GRPC)
-    protobuf_generate(TARGET ${target} LANGUAGE grpc
+    protobuf_generate(TARGET ${impl} LANGUAGE grpc
       GENERATE_EXTENSIONS .grpc.pb.h .grpc.pb.cc
       PLUGIN "protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>"
       IMPORT_DIRS ${PROJECT_SOURCE_DIR}/protos
       PROTOC_OUT_DIR ${PROJECT_BINARY_DIR}/protos)
   endif()
+  add_library(${target} INTERFACE)
+  target_link_libraries(${target} INTERFACE "$<LINK_LIBRARY:WHOLE_ARCHIVE,${impl}>")
   add_library(pathway::${P_NAME} ALIAS ${target})
 endfunction()

@@ -19,10 +19,15 @@
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing function
 // if it is not OK.
-#define RETURN_IF_ERROR(expr)                          \
-  do {                                                 \
-    ::absl::Status pathway_status_ = (expr);           \
-    if (!pathway_status_.ok()) return pathway_status_; \
+// The variable is named per line so that a RETURN_IF_ERROR inside a lambda passed to
+// another RETURN_IF_ERROR does not shadow the outer one (-Wshadow).
+#define RETURN_IF_ERROR(expr) \
+  PATHWAY_RETURN_IF_ERROR_IMPL_(PATHWAY_STATUS_CONCAT_(pathway_status_, __LINE__), expr)
+
+#define PATHWAY_RETURN_IF_ERROR_IMPL_(status, expr) \
+  do {                                              \
+    ::absl::Status status = (expr);                 \
+    if (!status.ok()) return status;                \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status,

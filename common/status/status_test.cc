@@ -37,6 +37,21 @@ TEST(StatusMacrosTest, ReturnIfErrorStopsAtFirstError) {
   EXPECT_EQ(CheckEven(5).code(), absl::StatusCode::kInvalidArgument);
 }
 
+absl::Status Nested(int n) {
+  // A RETURN_IF_ERROR inside a lambda inside another must compile under -Wshadow.
+  auto inner = [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckEven(n));
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(inner());
+  return absl::OkStatus();
+}
+
+TEST(StatusMacrosTest, NestsInsideLambdas) {
+  EXPECT_TRUE(Nested(2).ok());
+  EXPECT_EQ(Nested(3).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(GrpcStatusTest, EveryCodeRoundTrips) {
   for (int code = 0; code <= 16; ++code) {
     absl::Status s(static_cast<absl::StatusCode>(code),

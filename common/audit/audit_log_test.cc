@@ -1,0 +1,288 @@
+#include "common/audit/audit_log.h"
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "common/store/sqlite_store.h"
+#include "common/store/testing_temp_dir.h"
+#include "gtest/gtest.h"
+
+namespace pathway {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+
+AuditEntry Entry(int i, const std::string& case_id = "c1", const std::string& subject = "u1") {
+  return AuditEntry{kT0 + absl::Seconds(i), subject, "township_caseworker",
+                    "/pathway.registry.v1.Registry/GetCase", case_id, "OK"};
+}
+
+class AuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store_ = Open(); }
+
+  std::unique_ptr<SqliteStore> Open(bool with_audit = true) {
+    SqliteStoreOptions options;
+    options.path = path();
+    if (with_audit) options.migrations = AuditMigrations();
+    options.migrations.push_back({"test", 1, "CREATE TABLE t(id INTEGER PRIMARY KEY)"});
+    auto store = SqliteStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  std::string path() const { return dir_.File("svc.db"); }
+
+  void Append(int from, int to) {
+    ASSERT_TRUE(store_
+                    ->Write([&](Transaction& tx) -> absl::Status {
+                      for (int i = from; i < to; ++i) RETURN_IF_ERROR(AppendAudit(tx, Entry(i)));
+                      return absl::OkStatus();
+                    })
+                    .ok());
+  }
+
+  int64_t CountRows(const std::string& table) {
+    int64_t n = -1;
+    EXPECT_TRUE(store_
+                    ->Read([&](ReadTransaction& tx) -> absl::Status {
+                      ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query("SELECT COUNT(*) FROM " + table));
+                      n = rows[0].GetInt(0);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return n;
+  }
+
+  // Runs SQL on the closed database file directly, as an attacker with file access would.
+  void RawSql(const std::string& sql) {
+    store_.reset();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+    store_ = Open();
+  }
+
+  ScopedTempDir dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(AuditTest, AppendsInTheSameTransactionAsTheWrite) {
+  ASSERT_TRUE(store_
+                  ->Write([](Transaction& tx) -> absl::Status {
+                    RETURN_IF_ERROR(tx.Exec("INSERT INTO t(id) VALUES(1)"));
+                    return AppendAudit(tx, Entry(0, "case-7"));
+                  })
+                  .ok());
+  auto rows = ListAudit(*store_, {});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 1u);
+  const AuditRow& r = (*rows)[0];
+  EXPECT_EQ(r.seq, 1);
+  EXPECT_EQ(r.entry.at, kT0);
+  EXPECT_EQ(r.entry.subject, "u1");
+  EXPECT_EQ(r.entry.role, "township_caseworker");
+  EXPECT_EQ(r.entry.action, "/pathway.registry.v1.Registry/GetCase");
+  EXPECT_EQ(r.entry.case_id, "case-7");
+  EXPECT_EQ(r.entry.outcome, "OK");
+  EXPECT_EQ(r.prev_hash, std::string(32, '\0'));
+  EXPECT_EQ(r.hash.size(), 32u);
+}
+
+TEST_F(AuditTest, RolledBackWriteLeavesNoAuditRow) {
+  absl::Status s = store_->Write([](Transaction& tx) -> absl::Status {
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO t(id) VALUES(1)"));
+    RETURN_IF_ERROR(AppendAudit(tx, Entry(0)));
+    return absl::FailedPreconditionError("transition not allowed");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CountRows("audit_log"), 0);
+  EXPECT_EQ(CountRows("t"), 0);
+  Append(1, 2);
+  auto rows = ListAudit(*store_, {});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].seq, 1);
+  EXPECT_TRUE(VerifyAuditChain(*store_, nullptr).ok());
+}
+
+TEST_F(AuditTest, ChainVerifies) {
+  int64_t checked = -1;
+  EXPECT_TRUE(VerifyAuditChain(*store_, &checked).ok());
+  EXPECT_EQ(checked, 0);
+  Append(0, 10);
+  Append(10, 30);
+  Append(30, 31);
+  EXPECT_TRUE(VerifyAuditChain(*store_, &checked).ok());
+  EXPECT_EQ(checked, 31);
+  auto rows = ListAudit(*store_, {});
+  ASSERT_TRUE(rows.ok());
+  for (size_t i = 1; i < rows->size(); ++i) EXPECT_EQ((*rows)[i].prev_hash, (*rows)[i - 1].hash);
+}
+
+TEST_F(AuditTest, TamperedRowIsDetectedWithItsSeq) {
+  Append(0, 6);
+  RawSql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET outcome = 'OK_EDITED' WHERE seq = 3;");
+  int64_t checked = -1;
+  absl::Status s = VerifyAuditChain(*store_, &checked);
+  EXPECT_EQ(s, absl::DataLossError("audit chain broken at seq 3"));
+  EXPECT_EQ(checked, 2);
+}
+
+TEST_F(AuditTest, RecomputedHashIsStillDetectedByTheNextRow) {
+  Append(0, 6);
+  // Change a row and give it a matching-looking hash: the next row's
+  // prev_hash no longer matches.
+  RawSql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET hash = zeroblob(32) WHERE seq = 4;");
+  EXPECT_EQ(VerifyAuditChain(*store_, nullptr), absl::DataLossError("audit chain broken at seq 4"));
+}
+
+TEST_F(AuditTest, DeletedRowIsDetected) {
+  Append(0, 6);
+  RawSql("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 2;");
+  int64_t checked = -1;
+  EXPECT_EQ(VerifyAuditChain(*store_, &checked), absl::DataLossError("audit chain broken at seq 3"));
+  EXPECT_EQ(checked, 1);
+}
+
+TEST_F(AuditTest, UpdateAndDeleteAreRefused) {
+  Append(0, 3);
+  absl::Status s = store_->Write([](Transaction& tx) { return tx.Exec("UPDATE audit_log SET outcome = 'OK'"); });
+  EXPECT_FALSE(s.ok());
+  s = store_->Write([](Transaction& tx) { return tx.Exec("DELETE FROM audit_log WHERE seq = 1"); });
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(CountRows("audit_log"), 3);
+  EXPECT_TRUE(VerifyAuditChain(*store_, nullptr).ok());
+}
+
+TEST_F(AuditTest, ListFiltersAndPages) {
+  ASSERT_TRUE(store_
+                  ->Write([](Transaction& tx) -> absl::Status {
+                    for (int i = 0; i < 30; ++i) {
+                      RETURN_IF_ERROR(AppendAudit(
+                          tx, Entry(i, absl::StrCat("case-", i % 3), absl::StrCat("user-", i % 2))));
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  AuditFilter f;
+  f.case_id = "case-1";
+  auto rows = ListAudit(*store_, f);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 10u);
+  for (const AuditRow& r : *rows) EXPECT_EQ(r.entry.case_id, "case-1");
+
+  f.subject = "user-0";
+  rows = ListAudit(*store_, f);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 5u);  // i = 4, 10, 16, 22, 28
+
+  AuditFilter page;
+  page.subject = "user-1";
+  page.limit = 4;
+  std::vector<int64_t> seen;
+  for (;;) {
+    rows = ListAudit(*store_, page);
+    ASSERT_TRUE(rows.ok());
+    if (rows->empty()) break;
+    EXPECT_LE(rows->size(), 4u);
+    for (const AuditRow& r : *rows) seen.push_back(r.seq);
+    page.after_seq = rows->back().seq;
+  }
+  EXPECT_EQ(seen.size(), 15u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+
+  AuditFilter bad;
+  bad.limit = -1;
+  EXPECT_EQ(ListAudit(*store_, bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(AuditOutcomeTest, NamesStatusCodes) {
+  EXPECT_EQ(AuditOutcome(absl::OkStatus()), "OK");
+  EXPECT_EQ(AuditOutcome(absl::NotFoundError("x")), "NOT_FOUND");
+  EXPECT_EQ(AuditOutcome(absl::PermissionDeniedError("x")), "PERMISSION_DENIED");
+}
+
+TEST_F(AuditTest, BufferGroupsRecordsIntoFewCommits) {
+  const int64_t writes_before = store_->stats().writes;
+  constexpr int kEntries = 5000;
+  {
+    AuditBufferOptions options;
+    options.flush_interval = absl::Hours(1);  // only size and Flush trigger writes
+    options.max_batch = 1000;
+    AuditBuffer buffer(store_.get(), options);
+    for (int i = 0; i < kEntries; ++i) buffer.Record(Entry(i));
+    ASSERT_TRUE(buffer.Flush().ok());
+    // Durable once Flush returns, while the buffer is still alive.
+    EXPECT_EQ(CountRows("audit_log"), kEntries);
+    AuditBuffer::Stats stats = buffer.stats();
+    EXPECT_EQ(stats.recorded, kEntries);
+    EXPECT_EQ(stats.written, kEntries);
+    EXPECT_LE(stats.store_writes, 10);
+    EXPECT_GE(stats.store_writes, 5);
+  }
+  EXPECT_LE(store_->stats().writes - writes_before, 10);
+  int64_t checked = 0;
+  EXPECT_TRUE(VerifyAuditChain(*store_, &checked).ok());
+  EXPECT_EQ(checked, kEntries);
+}
+
+TEST_F(AuditTest, BufferAppliesBackPressureWithoutLoss) {
+  AuditBufferOptions options;
+  options.flush_interval = absl::Hours(1);
+  options.max_batch = 4;
+  options.max_pending = 10;
+  AuditBuffer buffer(store_.get(), options);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&buffer, t] {
+      for (int i = 0; i < 100; ++i) buffer.Record(Entry(t * 100 + i));
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(buffer.Flush().ok());
+  EXPECT_EQ(CountRows("audit_log"), 400);
+  EXPECT_GT(buffer.stats().waits, 0);
+  EXPECT_TRUE(VerifyAuditChain(*store_, nullptr).ok());
+}
+
+TEST_F(AuditTest, BufferDestructorFlushes) {
+  {
+    AuditBufferOptions options;
+    options.flush_interval = absl::Hours(1);
+    AuditBuffer buffer(store_.get(), options);
+    for (int i = 0; i < 10; ++i) buffer.Record(Entry(i));
+  }
+  EXPECT_EQ(CountRows("audit_log"), 10);
+}
+
+TEST_F(AuditTest, FlushOfNothingReturnsAtOnce) {
+  AuditBuffer buffer(store_.get());
+  EXPECT_TRUE(buffer.Flush().ok());
+}
+
+TEST_F(AuditTest, BufferReportsStoreFailureAndDropsOnlyAtShutdown) {
+  store_.reset();
+  ScopedTempDir other;
+  SqliteStoreOptions options;
+  options.path = other.File("no_audit.db");  // no audit_log table
+  auto store = SqliteStore::Open(options);
+  ASSERT_TRUE(store.ok());
+  {
+    AuditBuffer buffer(store->get());
+    buffer.Record(Entry(0));
+    EXPECT_EQ(buffer.Flush().code(), absl::StatusCode::kInternal);
+  }  // the destructor gives up after a few attempts instead of hanging
+}
+
+}  // namespace
+}  // namespace pathway

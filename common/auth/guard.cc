@@ -1,0 +1,87 @@
+#include "common/auth/guard.h"
+
+#include <iterator>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+
+namespace pathway {
+namespace {
+
+constexpr absl::string_view kAuthorizationKey = "authorization";
+constexpr absl::string_view kBearer = "bearer";
+
+// The one authorization header of the call.
+absl::StatusOr<absl::string_view> AuthorizationHeader(const grpc::ServerContextBase& ctx) {
+  const auto& metadata = ctx.client_metadata();
+  auto range =
+      metadata.equal_range(grpc::string_ref(kAuthorizationKey.data(), kAuthorizationKey.size()));
+  if (range.first == range.second) {
+    return absl::UnauthenticatedError("missing bearer token");
+  }
+  if (std::next(range.first) != range.second) {
+    return absl::UnauthenticatedError("invalid authorization header");
+  }
+  const grpc::string_ref& value = range.first->second;
+  return absl::string_view(value.data(), value.size());
+}
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+// The token in "Bearer <token>": scheme case-insensitive, then one or more
+// blanks; surrounding blanks are ignored.
+absl::StatusOr<absl::string_view> BearerToken(absl::string_view header) {
+  while (!header.empty() && IsBlank(header.front())) header.remove_prefix(1);
+  while (!header.empty() && IsBlank(header.back())) header.remove_suffix(1);
+  if (header.empty()) return absl::UnauthenticatedError("missing bearer token");
+  if (header.size() <= kBearer.size() ||
+      !absl::EqualsIgnoreCase(header.substr(0, kBearer.size()), kBearer) ||
+      !IsBlank(header[kBearer.size()])) {
+    return absl::UnauthenticatedError("invalid authorization header");
+  }
+  header.remove_prefix(kBearer.size());
+  while (!header.empty() && IsBlank(header.front())) header.remove_prefix(1);
+  for (char c : header) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      return absl::UnauthenticatedError("invalid authorization header");
+    }
+  }
+  return header;
+}
+
+}  // namespace
+
+Authorizer::Authorizer(const TokenVerifier* verifier) : verifier_(verifier) {}
+
+absl::StatusOr<Caller> Authorizer::AuthenticateHeader(absl::string_view authorization) const {
+  ASSIGN_OR_RETURN(absl::string_view token, BearerToken(authorization));
+  if (verifier_ == nullptr) return absl::UnauthenticatedError("invalid token");
+  ASSIGN_OR_RETURN(Claims claims, verifier_->Verify(token));
+  Caller caller;
+  caller.claims = std::move(claims);
+  return caller;
+}
+
+absl::StatusOr<Caller> Authorizer::AuthorizeHeader(absl::string_view authorization,
+                                                   std::initializer_list<Role> allowed) const {
+  ASSIGN_OR_RETURN(Caller caller, AuthenticateHeader(authorization));
+  RETURN_IF_ERROR(CheckRole(caller, allowed));
+  return caller;
+}
+
+absl::StatusOr<Caller> Authorizer::Authenticate(const grpc::ServerContextBase& ctx) const {
+  ASSIGN_OR_RETURN(absl::string_view header, AuthorizationHeader(ctx));
+  return AuthenticateHeader(header);
+}
+
+absl::StatusOr<Caller> Authorizer::Authorize(const grpc::ServerContextBase& ctx,
+                                             std::initializer_list<Role> allowed) const {
+  ASSIGN_OR_RETURN(absl::string_view header, AuthorizationHeader(ctx));
+  return AuthorizeHeader(header, allowed);
+}
+
+}  // namespace pathway

@@ -1,0 +1,60 @@
+// The authorisation guard every RPC handler calls first (DESIGN.md §6,
+// STYLE.md rule 11: a gRPC 1.51 interceptor cannot reject a call).
+//
+//   void CaseService::GetCase(grpc::CallbackServerContext* ctx, ...) {
+//     absl::StatusOr<Caller> caller =
+//         authorizer_->Authorize(*ctx, {Role::kCaseworker, Role::kPolice});
+//     if (!caller.ok()) return reactor->Finish(ToGrpcStatus(caller.status()));
+//     ... logic_->GetCase(*caller, id) ...  // jurisdiction: see caller.h
+//   }
+//
+// The token comes from the "authorization" metadata as "Bearer <token>" (the
+// scheme is case-insensitive; exactly one such header). Errors, all safe to
+// return to the client:
+//   UNAUTHENTICATED   no or malformed header, or a token TokenVerifier rejects
+//   PERMISSION_DENIED a valid token whose role is not in `allowed`
+// An empty `allowed` list denies every role.
+//
+// The verifier is not owned and must outlive the Authorizer. Authorizer is
+// immutable and thread-safe.
+#ifndef PATHWAY_COMMON_AUTH_GUARD_H_
+#define PATHWAY_COMMON_AUTH_GUARD_H_
+
+#include <grpcpp/server_context.h>
+
+#include <initializer_list>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/auth/caller.h"
+#include "common/auth/role.h"
+#include "common/auth/token.h"
+
+namespace pathway {
+
+class Authorizer {
+ public:
+  // `verifier`: not owned; must outlive this.
+  explicit Authorizer(const TokenVerifier* verifier);
+
+  // The caller of the RPC in `ctx` if it presents a valid token whose role is
+  // in `allowed`.
+  absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& ctx,
+                                   std::initializer_list<Role> allowed) const;
+
+  // The caller of the RPC in `ctx` if it presents a valid token, whatever its
+  // role. For handlers whose role rules depend on the request.
+  absl::StatusOr<Caller> Authenticate(const grpc::ServerContextBase& ctx) const;
+
+  // As Authorize / Authenticate, given the value of the authorization header.
+  absl::StatusOr<Caller> AuthorizeHeader(absl::string_view authorization,
+                                         std::initializer_list<Role> allowed) const;
+  absl::StatusOr<Caller> AuthenticateHeader(absl::string_view authorization) const;
+
+ private:
+  const TokenVerifier* verifier_;  // not owned
+};
+
+}  // namespace pathway
+
+#endif  // PATHWAY_COMMON_AUTH_GUARD_H_

@@ -1,0 +1,59 @@
+#include "common/auth/jurisdiction.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace pathway {
+namespace {
+
+bool AllDigits(absl::string_view s) {
+  for (char c : s) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// 2, 4 or 6 digits.
+bool IsDivisionPrefix(absl::string_view s) {
+  return (s.size() == 2 || s.size() == 4 || s.size() == 6) && AllDigits(s);
+}
+
+}  // namespace
+
+bool RoleMayBeNational(Role role) {
+  switch (role) {
+    case Role::kService:
+    case Role::kBatch:
+    case Role::kAdmin:
+    case Role::kAuditor: return true;
+    case Role::kCaseworker:
+    case Role::kPolice:
+    case Role::kFacilityStaff:
+    case Role::kLaborBureau:
+    case Role::kEmployer: return false;
+  }
+  return false;
+}
+
+absl::Status ValidateJurisdiction(absl::string_view jurisdiction, Role role) {
+  if (jurisdiction == kNationalJurisdiction) {
+    if (RoleMayBeNational(role)) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("role ", RoleName(role), " may not hold national scope"));
+  }
+  if (!IsDivisionPrefix(jurisdiction)) {
+    return absl::InvalidArgumentError(
+        "jurisdiction must be 2, 4 or 6 digits of a division code, or \"*\"");
+  }
+  return absl::OkStatus();
+}
+
+bool JurisdictionCovers(absl::string_view jurisdiction, absl::string_view division_code) {
+  if (division_code.size() != 6 || !AllDigits(division_code)) return false;
+  if (jurisdiction == kNationalJurisdiction) return true;
+  if (!IsDivisionPrefix(jurisdiction)) return false;
+  return absl::StartsWith(division_code, jurisdiction);
+}
+
+}  // namespace pathway

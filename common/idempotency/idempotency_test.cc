@@ -1,0 +1,234 @@
+#include "common/idempotency/idempotency.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/clock/clock.h"
+#include "common/status/status_macros.h"
+#include "common/store/sqlite_store.h"
+#include "common/store/testing_temp_dir.h"
+#include "gtest/gtest.h"
+
+namespace pathway {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+constexpr char kMethod[] = "/pathway.sk.v1.Sk/Admit";
+
+class IdempotencyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SqliteStoreOptions options;
+    options.path = dir_.File("svc.db");
+    options.migrations = IdempotencyMigrations();
+    options.migrations.push_back({"test", 1, "CREATE TABLE effects(id INTEGER PRIMARY KEY, note TEXT)"});
+    auto store = SqliteStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(store).value();
+  }
+
+  static IdempotencyKey Key(const std::string& key, const std::string& request = "req-1",
+                            const std::string& subject = "u1", const std::string& method = kMethod) {
+    return IdempotencyKey{subject, key, method, HashRequest(request)};
+  }
+
+  // A mutating fn: inserts an effect row and answers with its id.
+  absl::StatusOr<IdempotentResult> Run(const IdempotencyKey& k) {
+    return RunIdempotent(*store_, clock_, k, [this](Transaction& tx) -> absl::StatusOr<std::string> {
+      ++calls_;
+      RETURN_IF_ERROR(tx.Exec("INSERT INTO effects(note) VALUES('admitted')"));
+      return absl::StrCat("response-", tx.LastInsertId());
+    });
+  }
+
+  int64_t Count(const std::string& table) {
+    int64_t n = -1;
+    EXPECT_TRUE(store_
+                    ->Read([&](ReadTransaction& tx) -> absl::Status {
+                      ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query("SELECT COUNT(*) FROM " + table));
+                      n = rows[0].GetInt(0);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return n;
+  }
+
+  ScopedTempDir dir_;
+  FakeClock clock_{kT0};
+  std::unique_ptr<SqliteStore> store_;
+  std::atomic<int> calls_{0};
+};
+
+TEST(HashRequestTest, IsSha256) {
+  EXPECT_EQ(absl::BytesToHexString(HashRequest("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(HashRequest("x").size(), 32u);
+  EXPECT_NE(HashRequest("x"), HashRequest("y"));
+}
+
+TEST(ValidateIdempotencyKeyTest, AcceptsOnlyTheAllowedAlphabetAndLength) {
+  EXPECT_TRUE(ValidateIdempotencyKey("a").ok());
+  EXPECT_TRUE(ValidateIdempotencyKey("Retry-2026.06.26_x:01").ok());
+  EXPECT_TRUE(ValidateIdempotencyKey("3f2b1c9e-8d7a-4b6c-9e5f-1a2b3c4d5e6f").ok());
+  EXPECT_TRUE(ValidateIdempotencyKey(std::string(128, 'k')).ok());
+  for (const std::string& bad :
+       {std::string(), std::string(129, 'k'), std::string("has space"), std::string("slash/no"),
+        std::string("nul\0x", 5), std::string("\xE9\x94\xAE"), std::string("semi;colon")}) {
+    EXPECT_EQ(ValidateIdempotencyKey(bad).code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST_F(IdempotencyTest, FirstRunStoresAndRepeatReplaysWithoutRunningFn) {
+  auto first = Run(Key("k1"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->replayed);
+  EXPECT_EQ(first->response, "response-1");
+  EXPECT_EQ(Count("idempotency_keys"), 1);
+
+  auto again = Run(Key("k1"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->response, "response-1");
+  EXPECT_EQ(calls_.load(), 1);
+  EXPECT_EQ(Count("effects"), 1);
+}
+
+TEST_F(IdempotencyTest, ResponsesMayHoldAnyBytes) {
+  const std::string binary("\0\x01\xff response", 12);
+  auto run = [&] {
+    return RunIdempotent(*store_, clock_, Key("bin"),
+                         [&](Transaction&) -> absl::StatusOr<std::string> { return binary; });
+  };
+  ASSERT_TRUE(run().ok());
+  auto again = run();
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->response, binary);
+}
+
+TEST_F(IdempotencyTest, DifferentRequestWithSameKeyIsAlreadyExists) {
+  ASSERT_TRUE(Run(Key("k1", "req-1")).ok());
+  auto other_request = Run(Key("k1", "req-2"));
+  EXPECT_EQ(other_request.status(),
+            absl::AlreadyExistsError("idempotency key was already used for a different request"));
+  auto other_method = Run(Key("k1", "req-1", "u1", "/pathway.sk.v1.Sk/Release"));
+  EXPECT_EQ(other_method.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(calls_.load(), 1);
+  EXPECT_EQ(Count("effects"), 1);
+}
+
+TEST_F(IdempotencyTest, KeysAreScopedPerSubject) {
+  auto mine = Run(Key("shared-key", "req-1", "u1"));
+  auto theirs = Run(Key("shared-key", "req-1", "u2"));
+  ASSERT_TRUE(mine.ok());
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_FALSE(theirs->replayed);
+  EXPECT_NE(mine->response, theirs->response);
+  EXPECT_EQ(calls_.load(), 2);
+  // Even a different request is fine under another subject.
+  EXPECT_TRUE(Run(Key("shared-key", "req-9", "u3")).ok());
+}
+
+TEST_F(IdempotencyTest, FnErrorStoresNothingAndRetryRunsAgain) {
+  auto failing = RunIdempotent(*store_, clock_, Key("k1"),
+                               [this](Transaction& tx) -> absl::StatusOr<std::string> {
+                                 ++calls_;
+                                 RETURN_IF_ERROR(tx.Exec("INSERT INTO effects(note) VALUES('half')"));
+                                 return absl::FailedPreconditionError("not allowed now");
+                               });
+  EXPECT_EQ(failing.status(), absl::FailedPreconditionError("not allowed now"));
+  EXPECT_EQ(Count("idempotency_keys"), 0);
+  EXPECT_EQ(Count("effects"), 0);
+
+  auto retry = Run(Key("k1"));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_FALSE(retry->replayed);
+  EXPECT_EQ(calls_.load(), 2);
+  EXPECT_EQ(Count("effects"), 1);
+}
+
+TEST_F(IdempotencyTest, ConcurrentRepeatsRunFnExactlyOnce) {
+  constexpr int kThreads = 16;
+  std::vector<absl::StatusOr<IdempotentResult>> results(kThreads, absl::UnknownError("unset"));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([this, i, &results] { results[i] = Run(Key("same")); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(calls_.load(), 1);
+  EXPECT_EQ(Count("effects"), 1);
+  int first_runs = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->response, "response-1");
+    if (!r->replayed) ++first_runs;
+  }
+  EXPECT_EQ(first_runs, 1);
+}
+
+TEST_F(IdempotencyTest, InvalidKeyIsRejectedWithoutRunningFn) {
+  EXPECT_EQ(Run(Key("bad key")).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Run(Key("ok", "req", "")).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(IdempotencyTest, PassedDeadlineIsNotRun) {
+  auto r = RunIdempotent(
+      *store_, clock_, Key("k1"),
+      [this](Transaction&) -> absl::StatusOr<std::string> {
+        ++calls_;
+        return std::string("x");
+      },
+      absl::Now() - absl::Seconds(1));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(IdempotencyTest, PurgeRemovesOnlyOldKeys) {
+  ASSERT_TRUE(Run(Key("old-1")).ok());
+  ASSERT_TRUE(Run(Key("old-2")).ok());
+  clock_.Advance(absl::Hours(48));
+  ASSERT_TRUE(Run(Key("new-1")).ok());
+
+  auto removed = PurgeIdempotencyKeys(*store_, kT0 + absl::Hours(24));
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 2);
+  EXPECT_EQ(Count("idempotency_keys"), 1);
+
+  // A purged key is fresh again; the kept one still replays.
+  auto reused = Run(Key("old-1", "another request"));
+  ASSERT_TRUE(reused.ok());
+  EXPECT_FALSE(reused->replayed);
+  auto kept = Run(Key("new-1"));
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->replayed);
+}
+
+TEST_F(IdempotencyTest, PurgeWorksThroughManyBatches) {
+  constexpr int64_t kKeys = 2500;
+  ASSERT_TRUE(store_
+                  ->Write([](Transaction& tx) -> absl::Status {
+                    for (int64_t i = 0; i < kKeys; ++i) {
+                      RETURN_IF_ERROR(tx.Exec(
+                          "INSERT INTO idempotency_keys(subject, key, method, request_hash, response,"
+                          " created_us) VALUES(?, ?, ?, ?, ?, ?)",
+                          {std::string("u1"), absl::StrCat("k", i), std::string(kMethod),
+                           Blob{HashRequest("r")}, Blob{"resp"}, absl::ToUnixMicros(kT0)}));
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  auto removed = PurgeIdempotencyKeys(*store_, kT0 + absl::Seconds(1));
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, kKeys);
+  EXPECT_EQ(Count("idempotency_keys"), 0);
+  EXPECT_GE(store_->stats().commits, 3);  // several short writes, not one long one
+}
+
+}  // namespace
+}  // namespace pathway

@@ -1,0 +1,152 @@
+#include "common/program_status/program_status.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/ids/division_code.h"
+#include "common/log/log.h"
+#include "common/status/status_macros.h"
+
+namespace pathway {
+namespace {
+
+std::string DayText(const std::optional<absl::CivilDay>& d) {
+  if (!d.has_value()) return "";
+  return absl::StrFormat("%04d-%02d-%02d", d->year(), d->month(), d->day());
+}
+
+Value DayValue(const std::optional<absl::CivilDay>& d) {
+  if (!d.has_value()) return std::monostate{};
+  return DayText(d);
+}
+
+std::optional<absl::CivilDay> ParseDay(const Row& row, int col) {
+  if (row.IsNull(col)) return std::nullopt;
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(row.GetString(col), &day)) return std::nullopt;
+  return day;
+}
+
+bool IsStateCode(absl::string_view s, bool allow_empty) {
+  if (s.empty()) return allow_empty;
+  if (s.size() > 64) return false;
+  for (char c : s) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<Migration> ProgramStatusMigrations() {
+  return {{"program_status", 1,
+           "CREATE TABLE program_status ("
+           "  case_id TEXT PRIMARY KEY,"
+           "  division TEXT NOT NULL,"
+           "  state TEXT NOT NULL,"
+           "  version INTEGER NOT NULL,"
+           "  began TEXT,"
+           "  deadline_kind TEXT NOT NULL DEFAULT '',"
+           "  deadline TEXT,"
+           "  updated_us INTEGER NOT NULL"
+           ") WITHOUT ROWID;"
+           "CREATE INDEX program_status_division ON program_status(division, case_id);"}};
+}
+
+absl::Status SaveProgramStatus(Transaction& tx, absl::Time now, ProgramStatusRecord* r) {
+  if (r->case_id.empty()) return absl::InvalidArgumentError("program status: empty case id");
+  RETURN_IF_ERROR(ValidateDivisionCode(r->division));
+  if (!IsStateCode(r->state, false) || !IsStateCode(r->deadline_kind, true)) {
+    return absl::InvalidArgumentError("program status: state codes must be [A-Z0-9_]+");
+  }
+  if (r->deadline_kind.empty() != !r->deadline.has_value()) {
+    return absl::InvalidArgumentError("program status: deadline kind and date go together");
+  }
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT version FROM program_status WHERE case_id = ?",
+                            {r->case_id}));
+  r->version = rows.empty() ? 1 : rows[0].GetInt(0) + 1;
+  r->updated_at = now;
+  return tx.Exec(
+      "INSERT INTO program_status(case_id, division, state, version, began, deadline_kind,"
+      " deadline, updated_us) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"
+      " ON CONFLICT(case_id) DO UPDATE SET division = excluded.division,"
+      " state = excluded.state, version = excluded.version, began = excluded.began,"
+      " deadline_kind = excluded.deadline_kind, deadline = excluded.deadline,"
+      " updated_us = excluded.updated_us",
+      {r->case_id, r->division, r->state, r->version, DayValue(r->began), r->deadline_kind,
+       DayValue(r->deadline), absl::ToUnixMicros(now)});
+}
+
+absl::StatusOr<std::optional<ProgramStatusRecord>> LoadProgramStatus(ReadTransaction& tx,
+                                                                     absl::string_view case_id) {
+  ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      tx.Query("SELECT case_id, division, state, version, began, deadline_kind, deadline,"
+               " updated_us FROM program_status WHERE case_id = ?",
+               {std::string(case_id)}));
+  if (rows.empty()) return std::optional<ProgramStatusRecord>();
+  const Row& row = rows[0];
+  ProgramStatusRecord r;
+  r.case_id = row.GetString(0);
+  r.division = row.GetString(1);
+  r.state = row.GetString(2);
+  r.version = row.GetInt(3);
+  r.began = ParseDay(row, 4);
+  r.deadline_kind = row.GetString(5);
+  r.deadline = ParseDay(row, 6);
+  r.updated_at = absl::FromUnixMicros(row.GetInt(7));
+  return std::optional<ProgramStatusRecord>(std::move(r));
+}
+
+void PublishProgramStatus(StatusCache& cache, Programme programme,
+                          const ProgramStatusRecord& r) {
+  ProgrammeStatus s;
+  s.state = r.state;
+  s.version = r.version;
+  s.began = r.began;
+  s.next_deadline_kind = r.deadline_kind;
+  s.next_deadline = r.deadline;
+  s.written_at = r.updated_at;
+  absl::StatusOr<bool> put = cache.Put(r.case_id, programme, s);
+  if (!put.ok()) {
+    // No case id in the log line: the cache key is not personal, but the reconciler
+    // finds drift by itself, so the line needs only the programme and the error.
+    log::Warning("status_publish_failed", {{"program", ProgrammeField(programme)},
+                                           {"error", put.status().ToString()}});
+  }
+}
+
+common::v1::Program ToProtoProgram(Programme programme) {
+  switch (programme) {
+    case Programme::kCommunityDetox: return common::v1::PROGRAM_COMMUNITY_DETOX;
+    case Programme::kCompulsoryIsolation: return common::v1::PROGRAM_COMPULSORY_ISOLATION;
+    case Programme::kCommunityRehab: return common::v1::PROGRAM_COMMUNITY_REHAB;
+    case Programme::kPlacement: return common::v1::PROGRAM_PLACEMENT;
+  }
+  return common::v1::PROGRAM_UNSPECIFIED;
+}
+
+void ToProtoDate(absl::CivilDay day, common::v1::Date* out) {
+  out->set_year(static_cast<int32_t>(day.year()));
+  out->set_month(day.month());
+  out->set_day(day.day());
+}
+
+void ToProto(const ProgramStatusRecord& r, Programme programme, common::v1::ProgramStatus* out) {
+  out->set_case_id(r.case_id);
+  out->set_program(ToProtoProgram(programme));
+  out->set_state(r.state);
+  out->set_version(r.version);
+  if (r.began.has_value()) ToProtoDate(*r.began, out->mutable_began());
+  if (r.deadline.has_value()) {
+    out->mutable_next_deadline()->set_kind(r.deadline_kind);
+    ToProtoDate(*r.deadline, out->mutable_next_deadline()->mutable_due());
+  }
+  int64_t us = absl::ToUnixMicros(r.updated_at);
+  out->mutable_updated_at()->set_seconds(us / 1000000);
+  out->mutable_updated_at()->set_nanos(static_cast<int32_t>((us % 1000000) * 1000));
+}
+
+}  // namespace pathway

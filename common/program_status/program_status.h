@@ -1,0 +1,69 @@
+// A programme's status for each case, as its owning service keeps it: the durable
+// source of what the service publishes into the Redis status cache (DESIGN.md §4),
+// what GetProgramStatus answers when the cache misses, and what the reconciler
+// compares the cache with.
+//
+//   // inside the store transaction that changes the case:
+//   ProgramStatusRecord r{.case_id = id, .division = "520102", .state = "ACTIVE", ...};
+//   RETURN_IF_ERROR(SaveProgramStatus(tx, clock.Now(), &r));   // r.version = previous + 1
+//   // after the commit:
+//   PublishProgramStatus(cache, Programme::kCommunityDetox, r);
+//
+// Functions are stateless; thread safety is that of the store and cache passed in.
+#ifndef PATHWAY_COMMON_PROGRAM_STATUS_PROGRAM_STATUS_H_
+#define PATHWAY_COMMON_PROGRAM_STATUS_PROGRAM_STATUS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/cache/status_cache.h"
+#include "common/store/store.h"
+#include "pathway/common/v1/common.pb.h"
+
+namespace pathway {
+
+struct ProgramStatusRecord {
+  std::string case_id;
+  // County division code (6 digits) that executes the programme now: the
+  // jurisdiction a caller must cover to see the record.
+  std::string division;
+  // Short state code of the owning service, [A-Z0-9_]+.
+  std::string state;
+  // Set by SaveProgramStatus: previous version + 1, starting at 1.
+  int64_t version = 0;
+  std::optional<absl::CivilDay> began;
+  std::string deadline_kind;  // empty when nothing is due
+  std::optional<absl::CivilDay> deadline;
+  absl::Time updated_at;  // set by SaveProgramStatus
+};
+
+// The program_status table, for the owning service's migrations.
+std::vector<Migration> ProgramStatusMigrations();
+
+// Inserts or replaces the case's status with version = stored version + 1 and
+// updated_at = now, in the caller's transaction (so the status commits with the
+// change it describes). INVALID_ARGUMENT for a malformed record.
+absl::Status SaveProgramStatus(Transaction& tx, absl::Time now, ProgramStatusRecord* record);
+
+// The stored status, or nullopt when the case has none in this programme.
+absl::StatusOr<std::optional<ProgramStatusRecord>> LoadProgramStatus(ReadTransaction& tx,
+                                                                     absl::string_view case_id);
+
+// Writes the record into the status cache after its commit. Redis trouble is logged
+// and swallowed: the cache is never the record, and the reconciler repairs drift.
+void PublishProgramStatus(StatusCache& cache, Programme programme,
+                          const ProgramStatusRecord& record);
+
+common::v1::Program ToProtoProgram(Programme programme);
+void ToProto(const ProgramStatusRecord& record, Programme programme,
+             common::v1::ProgramStatus* out);
+void ToProtoDate(absl::CivilDay day, common::v1::Date* out);
+
+}  // namespace pathway
+
+#endif  // PATHWAY_COMMON_PROGRAM_STATUS_PROGRAM_STATUS_H_

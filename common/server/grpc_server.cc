@@ -1,0 +1,114 @@
+#include "common/server/grpc_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/server/access_log.h"
+
+namespace pathway {
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
+    const ServerOptions& options, ServiceRuntime* runtime,
+    std::vector<RegisteredService> services) {
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
+  std::unique_ptr<GrpcServer> gs(new GrpcServer());
+  gs->options_ = options;
+  gs->runtime_ = runtime;
+
+  // Both are process-wide switches read when a builder is created (STYLE.md: reflection
+  // needs the explicit init on Debian's gRPC).
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.ListenAddress(), grpc::InsecureServerCredentials(),
+                           &gs->port_);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Clients may ping as often as every 10 s without being disconnected for abuse.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  for (const RegisteredService& s : services) {
+    builder.RegisterService(s.service);
+    gs->health_names_.push_back(s.name);
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(NewAccessLogInterceptorFactory(&runtime->verifier()));
+  builder.experimental().SetInterceptorCreators(std::move(creators));
+
+  gs->server_ = builder.BuildAndStart();
+  if (gs->server_ == nullptr || gs->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.ListenAddress()));
+  }
+  grpc::HealthCheckServiceInterface* health = gs->server_->GetHealthCheckService();
+  health->SetServingStatus("", true);
+  for (const std::string& name : gs->health_names_) health->SetServingStatus(name, true);
+  // Unknown until the first probe; the probe runs at once.
+  health->SetServingStatus(kStatusCacheHealthName, false);
+  gs->monitor_ = std::thread([raw = gs.get()] { raw->MonitorCache(); });
+
+  log::Info("server_started", {{"service", options.service_name},
+                               {"address", absl::StrCat(options.listen_host, ":", gs->port_)}});
+  return gs;
+}
+
+void GrpcServer::MonitorCache() {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  bool reported = false;
+  bool first = true;
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    mu_.Unlock();
+    // Ping honours the cache's own connect and command timeouts, so a hung Redis
+    // delays only this thread, never an RPC.
+    bool healthy = runtime_->cache().Ping().ok();
+    mu_.Lock();
+    if (stopping_) break;
+    if (first || healthy != reported) {
+      health->SetServingStatus(kStatusCacheHealthName, healthy);
+      if (healthy) {
+        log::Info("status_cache_up", {{"service", options_.service_name}});
+      } else {
+        log::Warning("status_cache_down", {{"service", options_.service_name}});
+      }
+      reported = healthy;
+      first = false;
+    }
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.cache_probe_interval);
+  }
+}
+
+void GrpcServer::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    stopping_ = true;
+  }
+  if (monitor_.joinable()) monitor_.join();
+  log::Info("server_draining", {{"service", options_.service_name}});
+  // Every name, "" included, goes NOT_SERVING so load balancers stop sending work.
+  server_->GetHealthCheckService()->Shutdown();
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(absl::ToInt64Milliseconds(options_.drain_timeout)));
+  server_->Wait();
+  if (absl::Status flushed = runtime_->read_audit().Flush(); !flushed.ok()) {
+    log::Error("audit_flush_failed", {{"service", options_.service_name},
+                                      {"error", flushed.ToString()}});
+  }
+  log::Info("server_stopped", {{"service", options_.service_name}});
+}
+
+GrpcServer::~GrpcServer() { Shutdown(); }
+
+}  // namespace pathway

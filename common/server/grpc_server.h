@@ -1,0 +1,72 @@
+// The gRPC server every Pathway binary runs: the service's own handlers plus the
+// standard health service (per-service status), reflection, keepalive, message-size
+// limits, an access-log line per RPC, and a monitor that shows Redis reachability in
+// health as "pathway.status_cache" while the service itself stays SERVING.
+//
+//   ASSIGN_OR_RETURN(auto server, GrpcServer::Start(options, runtime.get(),
+//                                                   {{Registry::service_full_name(), &impl}}));
+//   WaitForShutdownSignal();
+//   server->Shutdown();  // NOT_SERVING, then drain for options.drain_timeout
+//
+// Thread-safe. The runtime and the services are not owned and must outlive the server.
+#ifndef PATHWAY_COMMON_SERVER_GRPC_SERVER_H_
+#define PATHWAY_COMMON_SERVER_GRPC_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/server/server_options.h"
+#include "common/server/service_runtime.h"
+
+namespace pathway {
+
+// Health-service name that reports whether the status cache (Redis) is reachable.
+inline constexpr char kStatusCacheHealthName[] = "pathway.status_cache";
+
+struct RegisteredService {
+  std::string name;          // fully qualified, e.g. "pathway.registry.v1.Registry"
+  grpc::Service* service;    // not owned
+};
+
+class GrpcServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
+      const ServerOptions& options, ServiceRuntime* runtime,
+      std::vector<RegisteredService> services);
+
+  ~GrpcServer();
+
+  // The port actually bound (differs from options.port when that was 0).
+  int port() const { return port_; }
+
+  // Marks everything NOT_SERVING, stops taking new RPCs, gives in-flight RPCs
+  // options.drain_timeout to finish, cancels the rest, flushes the read audit.
+  // Idempotent.
+  void Shutdown();
+
+ private:
+  GrpcServer() = default;
+  void MonitorCache();
+
+  ServerOptions options_;
+  ServiceRuntime* runtime_ = nullptr;
+  std::vector<std::string> health_names_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread monitor_;
+};
+
+}  // namespace pathway
+
+#endif  // PATHWAY_COMMON_SERVER_GRPC_SERVER_H_

@@ -1,0 +1,113 @@
+#include "common/server/server_flags.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+// Empty string / -1 mean "not given": the environment or the default applies.
+ABSL_FLAG(std::string, host, "", "Interface to listen on [PATHWAY_HOST, default 127.0.0.1]");
+ABSL_FLAG(int, port, -1, "Port to listen on, 0 for any free port [PATHWAY_PORT]");
+ABSL_FLAG(std::string, data_dir, "", "Directory of the SQLite database [PATHWAY_DATA_DIR, default ./data]");
+ABSL_FLAG(std::string, redis_host, "", "Redis host [PATHWAY_REDIS_HOST, default 127.0.0.1]");
+ABSL_FLAG(int, redis_port, -1, "Redis port [PATHWAY_REDIS_PORT, default 6379]");
+ABSL_FLAG(int, redis_timeout_ms, -1,
+          "Redis connect and command timeout in ms [PATHWAY_REDIS_TIMEOUT_MS, default 200]");
+ABSL_FLAG(std::string, redis_password_file, "",
+          "File holding the Redis password [PATHWAY_REDIS_PASSWORD_FILE]");
+ABSL_FLAG(std::string, token_key_file, "",
+          "File holding the token signing key [PATHWAY_TOKEN_KEY_FILE, required]");
+ABSL_FLAG(int, drain_timeout_s, -1,
+          "Seconds in-flight RPCs get to finish on shutdown [PATHWAY_DRAIN_TIMEOUT_S, default 10]");
+ABSL_FLAG(std::string, log_level, "", "debug, info, warning or error [PATHWAY_LOG_LEVEL, default info]");
+
+namespace pathway {
+namespace {
+
+std::string StringSetting(const std::string& flag, const char* env, const std::string& dflt) {
+  if (!flag.empty()) return flag;
+  const char* v = std::getenv(env);
+  if (v != nullptr && *v != '\0') return v;
+  return dflt;
+}
+
+absl::StatusOr<int> IntSetting(int flag, const char* flag_name, const char* env, int dflt) {
+  if (flag >= 0) return flag;
+  const char* v = std::getenv(env);
+  if (v == nullptr || *v == '\0') return dflt;
+  int parsed;
+  if (!absl::SimpleAtoi(v, &parsed) || parsed < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("environment variable ", env, " (for --", flag_name,
+                     ") is not a non-negative integer"));
+  }
+  return parsed;
+}
+
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view service_name,
+                                                           int default_port, int argc,
+                                                           char** argv) {
+  absl::SetProgramUsageMessage(
+      absl::StrCat("Pathway ", service_name, " service. Flags override PATHWAY_* variables."));
+  absl::ParseCommandLine(argc, argv);
+
+  ServerOptions o;
+  o.service_name = std::string(service_name);
+  o.listen_host = StringSetting(absl::GetFlag(FLAGS_host), "PATHWAY_HOST", "127.0.0.1");
+  auto port = IntSetting(absl::GetFlag(FLAGS_port), "port", "PATHWAY_PORT", default_port);
+  if (!port.ok()) return port.status();
+  o.port = *port;
+  o.data_dir = StringSetting(absl::GetFlag(FLAGS_data_dir), "PATHWAY_DATA_DIR", "./data");
+  o.redis.host = StringSetting(absl::GetFlag(FLAGS_redis_host), "PATHWAY_REDIS_HOST", "127.0.0.1");
+  auto redis_port =
+      IntSetting(absl::GetFlag(FLAGS_redis_port), "redis_port", "PATHWAY_REDIS_PORT", 6379);
+  if (!redis_port.ok()) return redis_port.status();
+  o.redis.port = *redis_port;
+  auto timeout_ms = IntSetting(absl::GetFlag(FLAGS_redis_timeout_ms), "redis_timeout_ms",
+                               "PATHWAY_REDIS_TIMEOUT_MS", 200);
+  if (!timeout_ms.ok()) return timeout_ms.status();
+  if (*timeout_ms == 0) return absl::InvalidArgumentError("redis timeout must be positive");
+  o.redis.connect_timeout = absl::Milliseconds(*timeout_ms);
+  o.redis.command_timeout = absl::Milliseconds(*timeout_ms);
+  std::string password_file = StringSetting(absl::GetFlag(FLAGS_redis_password_file),
+                                            "PATHWAY_REDIS_PASSWORD_FILE", "");
+  if (!password_file.empty()) {
+    auto password = ReadSecretFile(password_file);
+    if (!password.ok()) return password.status();
+    o.redis.password = *password;
+  }
+  o.token_key_file =
+      StringSetting(absl::GetFlag(FLAGS_token_key_file), "PATHWAY_TOKEN_KEY_FILE", "");
+  auto drain = IntSetting(absl::GetFlag(FLAGS_drain_timeout_s), "drain_timeout_s",
+                          "PATHWAY_DRAIN_TIMEOUT_S", 10);
+  if (!drain.ok()) return drain.status();
+  o.drain_timeout = absl::Seconds(*drain);
+  std::string level = StringSetting(absl::GetFlag(FLAGS_log_level), "PATHWAY_LOG_LEVEL", "info");
+  if (!log::ParseLevel(level, &o.log_level)) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown log level \"", level, "\""));
+  }
+  absl::Status valid = o.Validate();
+  if (!valid.ok()) return valid;
+  return o;
+}
+
+}  // namespace pathway

@@ -1,0 +1,33 @@
+// Fills ServerOptions from command-line flags and the environment. Called only from
+// a binary's main (STYLE.md rule 10). A flag given on the command line wins over the
+// environment, which wins over the default.
+//
+//   flag                 environment              default
+//   --host               PATHWAY_HOST             127.0.0.1
+//   --port               PATHWAY_PORT             the service's dev port
+//   --data_dir           PATHWAY_DATA_DIR         ./data
+//   --redis_host         PATHWAY_REDIS_HOST       127.0.0.1
+//   --redis_port         PATHWAY_REDIS_PORT       6379
+//   --redis_timeout_ms   PATHWAY_REDIS_TIMEOUT_MS 200
+//   --redis_password_file PATHWAY_REDIS_PASSWORD_FILE (none)
+//   --token_key_file     PATHWAY_TOKEN_KEY_FILE   (required)
+//   --drain_timeout_s    PATHWAY_DRAIN_TIMEOUT_S  10
+//   --log_level          PATHWAY_LOG_LEVEL        info
+#ifndef PATHWAY_COMMON_SERVER_SERVER_FLAGS_H_
+#define PATHWAY_COMMON_SERVER_SERVER_FLAGS_H_
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/server/server_options.h"
+
+namespace pathway {
+
+// Parses argv (absl flags; --help lists them) and the environment into validated
+// options. INVALID_ARGUMENT says which flag or variable is wrong.
+absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view service_name,
+                                                           int default_port, int argc,
+                                                           char** argv);
+
+}  // namespace pathway
+
+#endif  // PATHWAY_COMMON_SERVER_SERVER_FLAGS_H_

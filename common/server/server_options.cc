@@ -1,0 +1,44 @@
+#include "common/server/server_options.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace pathway {
+
+absl::Status ServerOptions::Validate() const {
+  if (service_name.empty()) return absl::InvalidArgumentError("service_name is empty");
+  if (listen_host.empty()) return absl::InvalidArgumentError("listen_host is empty");
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("port ", port, " is out of range 0..65535"));
+  }
+  if (data_dir.empty()) return absl::InvalidArgumentError("data_dir is empty");
+  if (token_key_file.empty()) return absl::InvalidArgumentError("token_key_file is empty");
+  if (redis.port <= 0 || redis.port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("redis port ", redis.port, " is out of range"));
+  }
+  if (cache_probe_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("cache_probe_interval must be positive");
+  }
+  if (drain_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("drain_timeout must not be negative");
+  }
+  if (max_message_bytes < 64 * 1024) {
+    return absl::InvalidArgumentError("max_message_bytes must be at least 64 KiB");
+  }
+  if (keepalive_time < absl::Seconds(10) || keepalive_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("keepalive_time must be >= 10s and keepalive_timeout > 0");
+  }
+  return absl::OkStatus();
+}
+
+std::string ServerOptions::ListenAddress() const {
+  if (listen_host.find(':') != std::string::npos) {  // IPv6 literal
+    return absl::StrCat("[", listen_host, "]:", port);
+  }
+  return absl::StrCat(listen_host, ":", port);
+}
+
+std::string ServerOptions::DatabasePath() const {
+  return absl::StrCat(data_dir, "/", service_name, ".db");
+}
+
+}  // namespace pathway

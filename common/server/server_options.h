@@ -1,0 +1,60 @@
+// The configuration every Pathway server binary shares: where it listens, where its
+// data lives, how it reaches Redis, the token key, and its limits. One validated
+// struct per binary (STYLE.md rule 10); only main fills it, from flags and the
+// environment (see server_flags.h).
+//
+//   ServerOptions options;
+//   options.service_name = "registry";
+//   options.port = 50051;
+//   options.data_dir = "/var/lib/pathway";
+//   options.token_key_file = "/etc/pathway/token.key";
+//   RETURN_IF_ERROR(options.Validate());
+#ifndef PATHWAY_COMMON_SERVER_SERVER_OPTIONS_H_
+#define PATHWAY_COMMON_SERVER_SERVER_OPTIONS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/cache/redis_status_cache.h"
+#include "common/log/log.h"
+
+namespace pathway {
+
+struct ServerOptions {
+  // Short name of the service ("registry", "community_detox", ...): names the SQLite
+  // file and the log lines.
+  std::string service_name;
+  // Interface to listen on; loopback unless deployed behind a load balancer.
+  std::string listen_host = "127.0.0.1";
+  // 0 picks a free port (tests); the chosen port is reported after start.
+  int port = 0;
+  // Directory holding the service's SQLite database, <data_dir>/<service_name>.db.
+  std::string data_dir;
+  // The status cache. Redis may be down at start: the service serves regardless.
+  RedisCacheOptions redis;
+  // How often Redis reachability is probed for the health service.
+  absl::Duration cache_probe_interval = absl::Seconds(1);
+  // File holding the token signing key (at least 32 bytes). Never compiled in.
+  std::string token_key_file;
+  // On SIGTERM: health goes NOT_SERVING at once, in-flight RPCs get this long to
+  // finish, then they are cancelled.
+  absl::Duration drain_timeout = absl::Seconds(10);
+  // Largest message accepted or sent. Bulk RPCs stream chunks well under it.
+  int max_message_bytes = 8 * 1024 * 1024;
+  // HTTP/2 keepalive pings on idle connections, so dead peers behind NAT are found.
+  absl::Duration keepalive_time = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
+  log::Level log_level = log::Level::kInfo;
+
+  // INVALID_ARGUMENT naming the first bad field.
+  absl::Status Validate() const;
+  // host:port, e.g. "127.0.0.1:50051".
+  std::string ListenAddress() const;
+  // <data_dir>/<service_name>.db
+  std::string DatabasePath() const;
+};
+
+}  // namespace pathway
+
+#endif  // PATHWAY_COMMON_SERVER_SERVER_OPTIONS_H_

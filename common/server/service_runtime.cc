@@ -1,0 +1,61 @@
+#include "common/server/service_runtime.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/cache/redis_status_cache.h"
+#include "common/idempotency/idempotency.h"
+#include "common/log/log.h"
+#include "common/status/status_macros.h"
+#include "common/store/sqlite_store.h"
+
+namespace pathway {
+namespace {
+
+absl::Status EnsureDirectory(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) {
+    struct stat st;
+    if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat("cannot create data directory ", dir));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
+    const ServerOptions& options, std::vector<Migration> service_migrations,
+    RuntimeOverrides overrides) {
+  RETURN_IF_ERROR(options.Validate());
+  std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime());
+  rt->clock_ = overrides.clock != nullptr ? overrides.clock : &rt->real_clock_;
+
+  RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
+  SqliteStoreOptions store_options;
+  store_options.path = options.DatabasePath();
+  store_options.migrations = AuditMigrations();
+  for (Migration& m : IdempotencyMigrations()) store_options.migrations.push_back(std::move(m));
+  for (Migration& m : service_migrations) store_options.migrations.push_back(std::move(m));
+  ASSIGN_OR_RETURN(rt->store_, SqliteStore::Open(store_options));
+
+  if (overrides.cache != nullptr) {
+    rt->cache_ = std::move(overrides.cache);
+  } else {
+    ASSIGN_OR_RETURN(rt->cache_, RedisStatusCache::Create(options.redis));
+  }
+
+  ASSIGN_OR_RETURN(std::string key, LoadKeyFile(options.token_key_file));
+  ASSIGN_OR_RETURN(rt->verifier_, TokenVerifier::Create(std::move(key), rt->clock_));
+  rt->authorizer_ = std::make_unique<Authorizer>(rt->verifier_.get());
+  rt->read_audit_ = std::make_unique<AuditBuffer>(rt->store_.get(), AuditBuffer::Options());
+  return rt;
+}
+
+ServiceRuntime::~ServiceRuntime() {
+  // The audit buffer flushes into the store, so it goes before the store.
+  read_audit_.reset();
+}
+
+}  // namespace pathway

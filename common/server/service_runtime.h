@@ -1,0 +1,67 @@
+// What every service's handlers need beside their own rules: the clock, the store
+// (with the audit and idempotency tables migrated), the status cache, the token
+// verifier and authoriser, and the buffer that audits reads.
+//
+//   ASSIGN_OR_RETURN(auto runtime,
+//                    ServiceRuntime::Open(options, RegistryMigrations()));
+//   ASSIGN_OR_RETURN(Caller caller, runtime->authorizer().Authorize(ctx, {Role::kPolice}));
+//
+// Thread-safe: every accessor returns an object that is itself thread-safe.
+#ifndef PATHWAY_COMMON_SERVER_SERVICE_RUNTIME_H_
+#define PATHWAY_COMMON_SERVER_SERVICE_RUNTIME_H_
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/audit/audit_log.h"
+#include "common/auth/guard.h"
+#include "common/auth/token.h"
+#include "common/cache/status_cache.h"
+#include "common/clock/clock.h"
+#include "common/server/server_options.h"
+#include "common/store/store.h"
+
+namespace pathway {
+
+// Replacements for tests: an injected clock (not owned; must outlive the runtime)
+// and a cache (for example InMemoryStatusCache). Unset members use the real thing.
+struct RuntimeOverrides {
+  const Clock* clock = nullptr;
+  std::unique_ptr<StatusCache> cache;
+};
+
+class ServiceRuntime {
+ public:
+
+  // Creates the data directory if needed, opens <data_dir>/<service>.db with the
+  // audit, idempotency and `service_migrations` applied, loads the token key and
+  // sets up the Redis cache (which may be down: the service serves regardless).
+  static absl::StatusOr<std::unique_ptr<ServiceRuntime>> Open(
+      const ServerOptions& options, std::vector<Migration> service_migrations,
+      RuntimeOverrides overrides = {});
+
+  ~ServiceRuntime();
+
+  const Clock& clock() const { return *clock_; }
+  Store& store() { return *store_; }
+  StatusCache& cache() { return *cache_; }
+  const TokenVerifier& verifier() const { return *verifier_; }
+  const Authorizer& authorizer() const { return *authorizer_; }
+  AuditBuffer& read_audit() { return *read_audit_; }
+
+ private:
+  ServiceRuntime() = default;
+
+  RealClock real_clock_;
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<StatusCache> cache_;
+  std::unique_ptr<TokenVerifier> verifier_;
+  std::unique_ptr<Authorizer> authorizer_;
+  std::unique_ptr<AuditBuffer> read_audit_;  // declared last: flushed first on destruction
+};
+
+}  // namespace pathway
+
+#endif  // PATHWAY_COMMON_SERVER_SERVICE_RUNTIME_H_

@@ -1,0 +1,155 @@
+// The storage interface every Pathway service uses for its own database
+// (DESIGN.md §7). The embedded implementation is SqliteStore
+// (common/store/sqlite_store.h); a PostgreSQL implementation can be added
+// behind the same interface.
+//
+//   absl::Status s = store.Write([&](Transaction& tx) -> absl::Status {
+//     RETURN_IF_ERROR(tx.Exec("INSERT INTO cases(id, county) VALUES(?, ?)",
+//                             {case_id, county}));
+//     return AppendAudit(tx, entry);  // same transaction as the write
+//   });
+//
+//   std::string county;
+//   absl::Status r = store.Read([&](ReadTransaction& tx) -> absl::Status {
+//     ASSIGN_OR_RETURN(std::vector<Row> rows,
+//                      tx.Query("SELECT county FROM cases WHERE id = ?", {case_id}));
+//     if (rows.empty()) return absl::NotFoundError("case not found");
+//     county = rows[0].GetString(0);
+//     return absl::OkStatus();
+//   });
+//
+// (Keep the Write/Read status in a variable as above: RETURN_IF_ERROR wrapped
+// around a lambda that itself uses RETURN_IF_ERROR fails -Wshadow.)
+//
+// SQL dialect: statements use `?` positional placeholders and the common subset
+// of SQLite and PostgreSQL. A PostgreSQL store would rewrite `?` to `$1, $2, ...`
+// before preparing. Transaction control (BEGIN, COMMIT, SAVEPOINT, ...), ATTACH
+// and PRAGMA are the store's business and are refused inside a function.
+// Foreign keys are checked immediately; do not declare them DEFERRABLE.
+//
+// Error codes (the same from every implementation):
+//   ALREADY_EXISTS  a UNIQUE or PRIMARY KEY constraint was violated; the
+//                   transaction is still usable, only that statement failed.
+//   UNAVAILABLE     the database is busy or locked, or a commit failed; a
+//                   retry may succeed.
+//   DEADLINE_EXCEEDED  a Write's deadline passed before its function started.
+//   INTERNAL        any other SQL error. The message is generic; the SQL error
+//                   text goes to the log, never to the caller.
+//
+// Ownership and thread safety: a Store is thread-safe. Transaction and
+// ReadTransaction objects are owned by the store, valid only during the call
+// to the function they are passed to, and must be used only from that thread.
+// Rows are plain values owned by the caller.
+#ifndef PATHWAY_COMMON_STORE_STORE_H_
+#define PATHWAY_COMMON_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace pathway {
+
+// Binary data (SQL BLOB). Kept distinct from std::string, which binds as TEXT.
+struct Blob {
+  std::string bytes;
+};
+inline bool operator==(const Blob& a, const Blob& b) { return a.bytes == b.bytes; }
+inline bool operator!=(const Blob& a, const Blob& b) { return !(a == b); }
+
+// A parameter or column value. std::monostate is SQL NULL; std::string is TEXT.
+// An `int` converts to int64_t; cast unsigned and other integer types explicitly.
+using Value = std::variant<std::monostate, int64_t, double, std::string, Blob>;
+
+// One result row: an immutable sequence of column values, indexed from 0.
+// Getters convert leniently: GetInt of a REAL truncates, GetDouble of an
+// INTEGER widens, and a getter applied to NULL or an unrelated type returns 0 or
+// the empty string. A column index outside [0, size()) is a programming error
+// and aborts the process.
+class Row {
+ public:
+  Row() = default;
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+
+  int size() const { return static_cast<int>(values_.size()); }
+  bool IsNull(int col) const;
+  int64_t GetInt(int col) const;
+  double GetDouble(int col) const;
+  // The bytes of a TEXT or BLOB column.
+  const std::string& GetString(int col) const;
+  const Value& Get(int col) const;
+  const std::vector<Value>& values() const { return values_; }
+
+ private:
+  std::vector<Value> values_;
+};
+
+// Read access inside Store::Read or Store::Write.
+class ReadTransaction {
+ public:
+  virtual ~ReadTransaction() = default;
+
+  // Runs one statement and returns all its rows.
+  virtual absl::StatusOr<std::vector<Row>> Query(
+      absl::string_view sql, const std::vector<Value>& params = {}) = 0;
+
+  // Streams rows to `fn` without materialising them all; fn returns false to
+  // stop early (which is not an error). `fn` may issue further queries.
+  virtual absl::Status QueryEach(absl::string_view sql,
+                                 const std::vector<Value>& params,
+                                 const std::function<bool(const Row&)>& fn) = 0;
+};
+
+// Read-write access inside Store::Write.
+class Transaction : public ReadTransaction {
+ public:
+  // Runs one statement, discarding any rows it returns.
+  virtual absl::Status Exec(absl::string_view sql,
+                            const std::vector<Value>& params = {}) = 0;
+  // The rowid (or serial id) of the last successful INSERT on this transaction.
+  virtual int64_t LastInsertId() const = 0;
+  // Rows inserted, updated or deleted by the last Exec.
+  virtual int64_t ChangedRows() const = 0;
+};
+
+// One schema step owned by a component, e.g. {"audit", 1, "CREATE TABLE ..."}.
+// Versions start at 1 and only ever grow; a shipped migration never changes.
+// `sql` may hold several statements separated by semicolons.
+struct Migration {
+  std::string component;
+  int version = 0;
+  std::string sql;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs fn in a read-write transaction. Concurrent Writes are grouped into
+  // one commit (one fsync) by a single writer thread; each fn runs inside its
+  // own SAVEPOINT so a failing fn rolls back only its own changes and returns
+  // its own error. Returns OK only once the commit is durable. fn must touch
+  // only the database (it may be run on another thread, and must not block on
+  // anything but the transaction, nor call Write itself).
+  // If `deadline` passes before fn starts, returns DEADLINE_EXCEEDED without
+  // running it. If the commit fails, every fn that succeeded gets UNAVAILABLE
+  // and nothing it did is kept.
+  virtual absl::Status Write(const std::function<absl::Status(Transaction&)>& fn,
+                             absl::Time deadline = absl::InfiniteFuture()) = 0;
+
+  // Runs fn on a consistent snapshot (a reader connection; WAL lets reads run
+  // beside the writer). Returns fn's status. Reads beyond the number of reader
+  // connections wait for one; so do not call Read from inside a Read fn.
+  virtual absl::Status Read(const std::function<absl::Status(ReadTransaction&)>& fn) = 0;
+};
+
+}  // namespace pathway
+
+#endif  // PATHWAY_COMMON_STORE_STORE_H_

@@ -1,0 +1,26 @@
+#include "services/community_detox/community_detox_server.h"
+
+#include <utility>
+
+#include "common/program_status/program_status.h"
+#include "common/status/status_macros.h"
+
+namespace pathway {
+namespace detox {
+
+std::vector<Migration> CommunityDetoxMigrations() { return ProgramStatusMigrations(); }
+
+absl::StatusOr<std::unique_ptr<CommunityDetoxServer>> CommunityDetoxServer::Start(
+    const Options& options, RuntimeOverrides overrides) {
+  std::unique_ptr<CommunityDetoxServer> s(new CommunityDetoxServer());
+  ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, CommunityDetoxMigrations(),
+                                                     std::move(overrides)));
+  s->service_ = std::make_unique<CommunityDetoxService>(s->runtime_.get());
+  ASSIGN_OR_RETURN(s->grpc_server_,
+                   GrpcServer::Start(options.server, s->runtime_.get(),
+                                     {{v1::CommunityDetox::service_full_name(), s->service_.get()}}));
+  return s;
+}
+
+}  // namespace detox
+}  // namespace pathway

@@ -1,0 +1,52 @@
+// Starts and stops the community detox (社区戒毒) server: its runtime (store, cache, auth), the
+// service and the gRPC server with health and reflection.
+//
+//   CommunityDetoxServer::Options options;
+//   options.server = ...;  // from main
+//   ASSIGN_OR_RETURN(auto server, CommunityDetoxServer::Start(options));
+//   ...
+//   server->Shutdown();
+#ifndef PATHWAY_SERVICES_COMMUNITY_DETOX_COMMUNITY_DETOX_SERVER_H_
+#define PATHWAY_SERVICES_COMMUNITY_DETOX_COMMUNITY_DETOX_SERVER_H_
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/server/grpc_server.h"
+#include "common/server/server_options.h"
+#include "common/server/service_runtime.h"
+#include "services/community_detox/community_detox_service.h"
+
+namespace pathway {
+namespace detox {
+
+// The service's own tables.
+std::vector<Migration> CommunityDetoxMigrations();
+
+class CommunityDetoxServer {
+ public:
+  struct Options {
+    ServerOptions server;
+  };
+
+  static absl::StatusOr<std::unique_ptr<CommunityDetoxServer>> Start(
+      const Options& options, RuntimeOverrides overrides = {});
+
+  int port() const { return grpc_server_->port(); }
+  ServiceRuntime& runtime() { return *runtime_; }
+  // Drains in-flight RPCs (options.server.drain_timeout), then stops. Idempotent.
+  void Shutdown() { grpc_server_->Shutdown(); }
+
+ private:
+  CommunityDetoxServer() = default;
+
+  std::unique_ptr<ServiceRuntime> runtime_;
+  std::unique_ptr<CommunityDetoxService> service_;
+  std::unique_ptr<GrpcServer> grpc_server_;  // last: stopped before the rest goes
+};
+
+}  // namespace detox
+}  // namespace pathway
+
+#endif  // PATHWAY_SERVICES_COMMUNITY_DETOX_COMMUNITY_DETOX_SERVER_H_

@@ -1,0 +1,26 @@
+#include "services/community_rehab/community_rehab_server.h"
+
+#include <utility>
+
+#include "common/program_status/program_status.h"
+#include "common/status/status_macros.h"
+
+namespace pathway {
+namespace rehab {
+
+std::vector<Migration> CommunityRehabMigrations() { return ProgramStatusMigrations(); }
+
+absl::StatusOr<std::unique_ptr<CommunityRehabServer>> CommunityRehabServer::Start(
+    const Options& options, RuntimeOverrides overrides) {
+  std::unique_ptr<CommunityRehabServer> s(new CommunityRehabServer());
+  ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, CommunityRehabMigrations(),
+                                                     std::move(overrides)));
+  s->service_ = std::make_unique<CommunityRehabService>(s->runtime_.get());
+  ASSIGN_OR_RETURN(s->grpc_server_,
+                   GrpcServer::Start(options.server, s->runtime_.get(),
+                                     {{v1::CommunityRehab::service_full_name(), s->service_.get()}}));
+  return s;
+}
+
+}  // namespace rehab
+}  // namespace pathway

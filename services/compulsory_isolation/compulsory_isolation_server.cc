@@ -1,0 +1,26 @@
+#include "services/compulsory_isolation/compulsory_isolation_server.h"
+
+#include <utility>
+
+#include "common/program_status/program_status.h"
+#include "common/status/status_macros.h"
+
+namespace pathway {
+namespace isolation {
+
+std::vector<Migration> CompulsoryIsolationMigrations() { return ProgramStatusMigrations(); }
+
+absl::StatusOr<std::unique_ptr<CompulsoryIsolationServer>> CompulsoryIsolationServer::Start(
+    const Options& options, RuntimeOverrides overrides) {
+  std::unique_ptr<CompulsoryIsolationServer> s(new CompulsoryIsolationServer());
+  ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, CompulsoryIsolationMigrations(),
+                                                     std::move(overrides)));
+  s->service_ = std::make_unique<CompulsoryIsolationService>(s->runtime_.get());
+  ASSIGN_OR_RETURN(s->grpc_server_,
+                   GrpcServer::Start(options.server, s->runtime_.get(),
+                                     {{v1::CompulsoryIsolation::service_full_name(), s->service_.get()}}));
+  return s;
+}
+
+}  // namespace isolation
+}  // namespace pathway

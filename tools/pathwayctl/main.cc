@@ -1,0 +1,18 @@
+// pathwayctl: environment -> pathwayctl::Run; nothing else (STYLE.md rule 10).
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/clock/clock.h"
+#include "tools/pathwayctl/pathwayctl.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  pathway::pathwayctl::Environment env;
+  if (const char* key_file = std::getenv(pathway::pathwayctl::kTokenKeyFileEnv)) {
+    env.token_key_file = key_file;
+  }
+  pathway::RealClock clock;
+  return pathway::pathwayctl::Run(args, env, clock, std::cout, std::cerr);
+}

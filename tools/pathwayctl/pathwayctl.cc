@@ -1,0 +1,48 @@
+#include "tools/pathwayctl/pathwayctl.h"
+
+#include "absl/strings/string_view.h"
+#include "tools/pathwayctl/health_command.h"
+#include "tools/pathwayctl/token_command.h"
+
+namespace pathway {
+namespace pathwayctl {
+namespace {
+
+constexpr absl::string_view kUsage =
+    "usage: pathwayctl COMMAND [FLAGS]\n"
+    "\n"
+    "commands:\n"
+    "  token   mint a signed bearer token\n"
+    "  health  ask a server whether it is serving (optionally wait until it is)\n"
+    "  help    show this text, or 'help COMMAND' for a command's flags\n";
+
+}  // namespace
+
+int Run(absl::Span<const std::string> args, const Environment& env, const Clock& clock,
+        std::ostream& out, std::ostream& err) {
+  if (args.empty()) {
+    err << kUsage;
+    return 2;
+  }
+  const std::string& command = args[0];
+  absl::Span<const std::string> rest = args.subspan(1);
+  if (command == "token") {
+    return RunTokenCommand(rest, env.token_key_file, clock, out, err);
+  }
+  if (command == "health") return RunHealthCommand(rest, out, err);
+  if (command == "help" || command == "--help" || command == "-h") {
+    if (!rest.empty() && rest[0] == "token") {
+      out << TokenUsage();
+    } else if (!rest.empty() && rest[0] == "health") {
+      out << HealthUsage();
+    } else {
+      out << kUsage;
+    }
+    return 0;
+  }
+  err << "pathwayctl: unknown command \"" << command << "\"\n" << kUsage;
+  return 2;
+}
+
+}  // namespace pathwayctl
+}  // namespace pathway

@@ -1,0 +1,39 @@
+// pathwayctl, the operators' client: subcommand dispatch.
+//
+//   pathwayctl help [COMMAND]
+//   pathwayctl token --role caseworker --jurisdiction 520102
+//
+// main() reads the environment into an Environment and calls Run; each
+// subcommand lives in its own <name>_command.{h,cc} and takes what it needs
+// from Environment. Exit codes: 0 ok, 1 failure, 2 usage error (including an
+// unknown or missing subcommand).
+//
+// Plain functions; thread-safe as long as the streams are not shared.
+#ifndef PATHWAY_TOOLS_PATHWAYCTL_PATHWAYCTL_H_
+#define PATHWAY_TOOLS_PATHWAYCTL_PATHWAYCTL_H_
+
+#include <ostream>
+#include <string>
+
+#include "absl/types/span.h"
+#include "common/clock/clock.h"
+
+namespace pathway {
+namespace pathwayctl {
+
+inline constexpr char kTokenKeyFileEnv[] = "PATHWAY_TOKEN_KEY_FILE";
+
+// What pathwayctl takes from the process environment (empty when unset).
+struct Environment {
+  std::string token_key_file;  // $PATHWAY_TOKEN_KEY_FILE
+};
+
+// Runs pathwayctl with `args` (argv without the program name). `clock`: not
+// owned; used only during the call.
+int Run(absl::Span<const std::string> args, const Environment& env, const Clock& clock,
+        std::ostream& out, std::ostream& err);
+
+}  // namespace pathwayctl
+}  // namespace pathway
+
+#endif  // PATHWAY_TOOLS_PATHWAYCTL_PATHWAYCTL_H_
