@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 
@@ -66,8 +67,12 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
 absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view service_name,
                                                            int default_port, int argc,
                                                            char** argv) {
-  absl::SetProgramUsageMessage(
-      absl::StrCat("Pathway ", service_name, " service. Flags override PATHWAY_* variables."));
+  // abseil aborts on a second call; tests parse several times in one process.
+  static std::once_flag usage_once;
+  std::call_once(usage_once, [&] {
+    absl::SetProgramUsageMessage(
+        absl::StrCat("Pathway ", service_name, " service. Flags override PATHWAY_* variables."));
+  });
   absl::ParseCommandLine(argc, argv);
 
   ServerOptions o;

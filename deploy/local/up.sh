@@ -45,14 +45,16 @@ stop_all() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   echo "stopped"
+  exit 0
 }
 trap stop_all INT TERM EXIT
 
 # The cache only: nothing in it needs to survive a restart (DESIGN.md §4).
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$data_dir/redis" \
-  --save "" --appendonly no --daemonize no --loglevel warning \
-  > "$data_dir/logs/redis.log" 2>&1 &
-pids+=($!)
+redis_cmd=(redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$data_dir/redis"
+  --save "" --appendonly no --daemonize no --loglevel warning)
+"${redis_cmd[@]}" >> "$data_dir/logs/redis.log" 2>&1 &
+redis_pid=$!
+pids+=("$redis_pid")
 
 for i in "${!services[@]}"; do
   s="${services[$i]}"
@@ -82,6 +84,20 @@ echo "  $token"
 echo "Others: PATHWAY_TOKEN_KEY_FILE=$key_file $ctl token --role caseworker --jurisdiction 520102"
 echo
 echo "Ctrl-C stops everything."
-# Wait for a signal; if any process dies on its own, stop the rest.
-wait -n "${pids[@]}" || true
-echo "a process exited; see $data_dir/logs" >&2
+
+# Wait for a signal. Redis may be stopped on purpose (the services keep serving
+# without it, DESIGN.md §4); if a service dies, stop the rest.
+while true; do
+  exited=""
+  wait -n -p exited "${pids[@]}" || true
+  if [ "${exited:-}" = "$redis_pid" ]; then
+    echo "redis stopped; the services keep serving without the cache."
+    echo "  start it again: $(printf '%q ' "${redis_cmd[@]}")&"
+    remaining=()
+    for pid in "${pids[@]}"; do [ "$pid" != "$redis_pid" ] && remaining+=("$pid"); done
+    pids=("${remaining[@]}")
+    continue
+  fi
+  echo "a service exited; see $data_dir/logs" >&2
+  exit 1
+done

@@ -1,0 +1,105 @@
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/flags/reflection.h"
+#include "common/server/server_flags.h"
+#include "common/server/server_options.h"
+#include "gtest/gtest.h"
+
+namespace pathway {
+namespace {
+
+ServerOptions Valid() {
+  ServerOptions o;
+  o.service_name = "registry";
+  o.port = 50051;
+  o.data_dir = "/tmp/x";
+  o.token_key_file = "/tmp/x/key";
+  return o;
+}
+
+TEST(ServerOptionsTest, ValidatesEachField) {
+  EXPECT_TRUE(Valid().Validate().ok());
+  ServerOptions o = Valid();
+  o.port = 70000;
+  EXPECT_EQ(o.Validate().code(), absl::StatusCode::kInvalidArgument);
+  o = Valid();
+  o.token_key_file.clear();
+  EXPECT_NE(o.Validate().message().find("token_key_file"), absl::string_view::npos);
+  o = Valid();
+  o.data_dir.clear();
+  EXPECT_FALSE(o.Validate().ok());
+  o = Valid();
+  o.max_message_bytes = 10;
+  EXPECT_FALSE(o.Validate().ok());
+  o = Valid();
+  o.keepalive_time = absl::Seconds(1);
+  EXPECT_FALSE(o.Validate().ok());
+}
+
+TEST(ServerOptionsTest, AddressesAndPaths) {
+  ServerOptions o = Valid();
+  EXPECT_EQ(o.ListenAddress(), "127.0.0.1:50051");
+  EXPECT_EQ(o.DatabasePath(), "/tmp/x/registry.db");
+  o.listen_host = "::1";
+  EXPECT_EQ(o.ListenAddress(), "[::1]:50051");
+}
+
+// Each case restores the flags it set (FlagSaver) and the environment it changed.
+class ServerFlagsTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (const char* v : {"PATHWAY_PORT", "PATHWAY_DATA_DIR", "PATHWAY_TOKEN_KEY_FILE",
+                          "PATHWAY_REDIS_PORT", "PATHWAY_LOG_LEVEL"}) {
+      unsetenv(v);
+    }
+  }
+  absl::StatusOr<ServerOptions> Parse(std::vector<std::string> args) {
+    args.insert(args.begin(), "server");
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    return ServerOptionsFromFlagsAndEnv("registry", 50051, static_cast<int>(argv.size()),
+                                        argv.data());
+  }
+  absl::FlagSaver saver_;
+};
+
+TEST_F(ServerFlagsTest, DefaultsThenEnvironmentThenFlags) {
+  setenv("PATHWAY_TOKEN_KEY_FILE", "/env/key", 1);
+  auto o = Parse({});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->port, 50051);
+  EXPECT_EQ(o->data_dir, "./data");
+  EXPECT_EQ(o->redis.port, 6379);
+
+  setenv("PATHWAY_PORT", "6000", 1);
+  setenv("PATHWAY_DATA_DIR", "/env/data", 1);
+  o = Parse({});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->port, 6000);
+  EXPECT_EQ(o->data_dir, "/env/data");
+
+  o = Parse({"--port=7000", "--data_dir=/flag/data", "--redis_timeout_ms=50"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->port, 7000);
+  EXPECT_EQ(o->data_dir, "/flag/data");
+  EXPECT_EQ(o->redis.command_timeout, absl::Milliseconds(50));
+  EXPECT_EQ(o->token_key_file, "/env/key");
+}
+
+TEST_F(ServerFlagsTest, RejectsBadEnvironmentAndMissingKey) {
+  auto o = Parse({});
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument) << "no token key file";
+  setenv("PATHWAY_TOKEN_KEY_FILE", "/env/key", 1);
+  setenv("PATHWAY_REDIS_PORT", "lots", 1);
+  o = Parse({});
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(o.status().message().find("PATHWAY_REDIS_PORT"), absl::string_view::npos);
+  unsetenv("PATHWAY_REDIS_PORT");
+  setenv("PATHWAY_LOG_LEVEL", "loud", 1);
+  EXPECT_FALSE(Parse({}).ok());
+}
+
+}  // namespace
+}  // namespace pathway
