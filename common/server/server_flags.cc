@@ -27,6 +27,13 @@ ABSL_FLAG(std::string, token_key_file, "",
           "File holding the token signing key [PATHWAY_TOKEN_KEY_FILE, required]");
 ABSL_FLAG(int, drain_timeout_s, -1,
           "Seconds in-flight RPCs get to finish on shutdown [PATHWAY_DRAIN_TIMEOUT_S, default 10]");
+ABSL_FLAG(std::string, registry_addr, "", "Case registry address [PATHWAY_REGISTRY_ADDR]");
+ABSL_FLAG(std::string, detox_addr, "", "Community detox address [PATHWAY_DETOX_ADDR]");
+ABSL_FLAG(std::string, isolation_addr, "", "Compulsory isolation address [PATHWAY_ISOLATION_ADDR]");
+ABSL_FLAG(std::string, rehab_addr, "", "Community rehabilitation address [PATHWAY_REHAB_ADDR]");
+ABSL_FLAG(std::string, placement_addr, "", "Sunshine placement address [PATHWAY_PLACEMENT_ADDR]");
+ABSL_FLAG(int, peer_timeout_ms, -1,
+          "Deadline of each call to another service [PATHWAY_PEER_TIMEOUT_MS, default 2000]");
 ABSL_FLAG(std::string, log_level, "", "debug, info, warning or error [PATHWAY_LOG_LEVEL, default info]");
 
 namespace pathway {
@@ -106,6 +113,21 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
                           "PATHWAY_DRAIN_TIMEOUT_S", 10);
   if (!drain.ok()) return drain.status();
   o.drain_timeout = absl::Seconds(*drain);
+  o.registry_address = StringSetting(absl::GetFlag(FLAGS_registry_addr), "PATHWAY_REGISTRY_ADDR",
+                                     o.registry_address);
+  o.detox_address =
+      StringSetting(absl::GetFlag(FLAGS_detox_addr), "PATHWAY_DETOX_ADDR", o.detox_address);
+  o.isolation_address = StringSetting(absl::GetFlag(FLAGS_isolation_addr),
+                                      "PATHWAY_ISOLATION_ADDR", o.isolation_address);
+  o.rehab_address =
+      StringSetting(absl::GetFlag(FLAGS_rehab_addr), "PATHWAY_REHAB_ADDR", o.rehab_address);
+  o.placement_address = StringSetting(absl::GetFlag(FLAGS_placement_addr),
+                                      "PATHWAY_PLACEMENT_ADDR", o.placement_address);
+  auto peer_ms = IntSetting(absl::GetFlag(FLAGS_peer_timeout_ms), "peer_timeout_ms",
+                            "PATHWAY_PEER_TIMEOUT_MS", 2000);
+  if (!peer_ms.ok()) return peer_ms.status();
+  if (*peer_ms == 0) return absl::InvalidArgumentError("peer timeout must be positive");
+  o.peer_timeout = absl::Milliseconds(*peer_ms);
   std::string level = StringSetting(absl::GetFlag(FLAGS_log_level), "PATHWAY_LOG_LEVEL", "info");
   if (!log::ParseLevel(level, &o.log_level)) {
     return absl::InvalidArgumentError(absl::StrCat("unknown log level \"", level, "\""));

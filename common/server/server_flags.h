@@ -13,6 +13,12 @@
 //   --token_key_file     PATHWAY_TOKEN_KEY_FILE   (required)
 //   --drain_timeout_s    PATHWAY_DRAIN_TIMEOUT_S  10
 //   --log_level          PATHWAY_LOG_LEVEL        info
+//   --registry_addr      PATHWAY_REGISTRY_ADDR    127.0.0.1:50051
+//   --detox_addr         PATHWAY_DETOX_ADDR       127.0.0.1:50052
+//   --isolation_addr     PATHWAY_ISOLATION_ADDR   127.0.0.1:50053
+//   --rehab_addr         PATHWAY_REHAB_ADDR       127.0.0.1:50054
+//   --placement_addr     PATHWAY_PLACEMENT_ADDR   127.0.0.1:50055
+//   --peer_timeout_ms    PATHWAY_PEER_TIMEOUT_MS  2000
 #ifndef PATHWAY_COMMON_SERVER_SERVER_FLAGS_H_
 #define PATHWAY_COMMON_SERVER_SERVER_FLAGS_H_
 

@@ -27,6 +27,13 @@ absl::Status ServerOptions::Validate() const {
   if (keepalive_time < absl::Seconds(10) || keepalive_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("keepalive_time must be >= 10s and keepalive_timeout > 0");
   }
+  for (const std::string* peer : {&registry_address, &detox_address, &isolation_address,
+                                  &rehab_address, &placement_address}) {
+    if (peer->empty()) return absl::InvalidArgumentError("a peer service address is empty");
+  }
+  if (peer_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("peer_timeout must be positive");
+  }
   return absl::OkStatus();
 }
 

@@ -47,6 +47,15 @@ struct ServerOptions {
   absl::Duration keepalive_timeout = absl::Seconds(10);
   log::Level log_level = log::Level::kInfo;
 
+  // Where the other services listen, for service-to-service calls, and the
+  // deadline every such call gets: a hung peer never hangs a request.
+  std::string registry_address = "127.0.0.1:50051";
+  std::string detox_address = "127.0.0.1:50052";
+  std::string isolation_address = "127.0.0.1:50053";
+  std::string rehab_address = "127.0.0.1:50054";
+  std::string placement_address = "127.0.0.1:50055";
+  absl::Duration peer_timeout = absl::Seconds(2);
+
   // INVALID_ARGUMENT naming the first bad field.
   absl::Status Validate() const;
   // host:port, e.g. "127.0.0.1:50051".

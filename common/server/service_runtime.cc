@@ -1,5 +1,6 @@
 #include "common/server/service_runtime.h"
 
+#include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -30,6 +31,7 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
     RuntimeOverrides overrides) {
   RETURN_IF_ERROR(options.Validate());
   std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime());
+  rt->options_ = options;
   rt->clock_ = overrides.clock != nullptr ? overrides.clock : &rt->real_clock_;
 
   RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
@@ -47,8 +49,20 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
   }
 
   ASSIGN_OR_RETURN(std::string key, LoadKeyFile(options.token_key_file));
-  ASSIGN_OR_RETURN(rt->verifier_, TokenVerifier::Create(std::move(key), rt->clock_));
+  ASSIGN_OR_RETURN(rt->verifier_, TokenVerifier::Create(key, rt->clock_));
   rt->authorizer_ = std::make_unique<Authorizer>(rt->verifier_.get());
+  ASSIGN_OR_RETURN(rt->signer_, TokenSigner::Create(std::move(key)));
+  rt->service_tokens_ = std::make_unique<ServiceTokenSource>(
+      rt->signer_.get(), rt->clock_, absl::StrCat("svc-", options.service_name));
+  if (overrides.registry != nullptr) {
+    rt->registry_ = std::move(overrides.registry);
+  } else {
+    // Channels connect lazily: a registry that is down costs nothing until used.
+    rt->registry_ = std::make_unique<GrpcRegistryClient>(
+        registry::v1::Registry::NewStub(
+            grpc::CreateChannel(options.registry_address, grpc::InsecureChannelCredentials())),
+        rt->service_tokens_.get(), options.peer_timeout);
+  }
   rt->read_audit_ = std::make_unique<AuditBuffer>(rt->store_.get(), AuditBuffer::Options());
   return rt;
 }

@@ -16,9 +16,11 @@
 #include "absl/status/statusor.h"
 #include "common/audit/audit_log.h"
 #include "common/auth/guard.h"
+#include "common/auth/service_token.h"
 #include "common/auth/token.h"
 #include "common/cache/status_cache.h"
 #include "common/clock/clock.h"
+#include "common/registry_client/registry_client.h"
 #include "common/server/server_options.h"
 #include "common/store/store.h"
 
@@ -29,6 +31,7 @@ namespace pathway {
 struct RuntimeOverrides {
   const Clock* clock = nullptr;
   std::unique_ptr<StatusCache> cache;
+  std::unique_ptr<RegistryClient> registry;  // e.g. FakeRegistryClient
 };
 
 class ServiceRuntime {
@@ -49,16 +52,25 @@ class ServiceRuntime {
   const TokenVerifier& verifier() const { return *verifier_; }
   const Authorizer& authorizer() const { return *authorizer_; }
   AuditBuffer& read_audit() { return *read_audit_; }
+  // Tokens this service presents to the others (role service).
+  const ServiceTokenSource& service_tokens() const { return *service_tokens_; }
+  // The case registry, reached at options.registry_address with options.peer_timeout.
+  RegistryClient& registry() { return *registry_; }
+  const ServerOptions& options() const { return options_; }
 
  private:
   ServiceRuntime() = default;
 
+  ServerOptions options_;
   RealClock real_clock_;
   const Clock* clock_ = nullptr;
   std::unique_ptr<Store> store_;
   std::unique_ptr<StatusCache> cache_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<Authorizer> authorizer_;
+  std::unique_ptr<TokenSigner> signer_;
+  std::unique_ptr<ServiceTokenSource> service_tokens_;
+  std::unique_ptr<RegistryClient> registry_;
   std::unique_ptr<AuditBuffer> read_audit_;  // declared last: flushed first on destruction
 };
 

@@ -1,0 +1,96 @@
+#include "common/registry_client/registry_client.h"
+
+#include <chrono>
+#include <utility>
+
+#include "common/ids/case_id.h"
+#include "common/status/grpc_status.h"
+
+namespace pathway {
+namespace {
+
+void Prepare(grpc::ClientContext* ctx, const ServiceTokenSource* tokens, absl::Duration timeout) {
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)));
+  ctx->AddMetadata("authorization", "Bearer " + tokens->Token());
+}
+
+// The registry's own answer passes through; transport trouble becomes UNAVAILABLE
+// so callers can tell "no such case" from "ask again later".
+absl::Status FromCall(const grpc::Status& s) {
+  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+      s.error_code() == grpc::StatusCode::CANCELLED) {
+    return absl::UnavailableError("case registry did not answer in time");
+  }
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return absl::UnavailableError("case registry unavailable");
+  }
+  return FromGrpcStatus(s);
+}
+
+}  // namespace
+
+GrpcRegistryClient::GrpcRegistryClient(
+    std::shared_ptr<registry::v1::Registry::StubInterface> stub, const ServiceTokenSource* tokens,
+    absl::Duration timeout)
+    : stub_(std::move(stub)), tokens_(tokens), timeout_(timeout) {}
+
+absl::StatusOr<registry::v1::CaseFacts> GrpcRegistryClient::GetCaseFacts(
+    absl::string_view case_id) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx, tokens_, timeout_);
+  registry::v1::GetCaseFactsRequest req;
+  req.set_case_id(std::string(case_id));
+  registry::v1::CaseFacts facts;
+  grpc::Status s = stub_->GetCaseFacts(&ctx, req, &facts);
+  if (!s.ok()) return FromCall(s);
+  return facts;
+}
+
+absl::StatusOr<registry::v1::ReportEventResponse> GrpcRegistryClient::ReportEvent(
+    const registry::v1::ReportEventRequest& event) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx, tokens_, timeout_);
+  registry::v1::ReportEventResponse resp;
+  grpc::Status s = stub_->ReportEvent(&ctx, event, &resp);
+  if (!s.ok()) return FromCall(s);
+  return resp;
+}
+
+void FakeRegistryClient::AddCase(registry::v1::CaseFacts facts) {
+  absl::MutexLock lock(&mu_);
+  std::string id = facts.case_id();
+  cases_[id] = std::move(facts);
+}
+
+void FakeRegistryClient::SetUnavailable(bool unavailable) {
+  absl::MutexLock lock(&mu_);
+  unavailable_ = unavailable;
+}
+
+std::vector<registry::v1::ReportEventRequest> FakeRegistryClient::events() const {
+  absl::MutexLock lock(&mu_);
+  return events_;
+}
+
+absl::StatusOr<registry::v1::CaseFacts> FakeRegistryClient::GetCaseFacts(
+    absl::string_view case_id) {
+  absl::StatusOr<CaseId> id = CaseId::Parse(case_id);
+  if (!id.ok()) return id.status();
+  absl::MutexLock lock(&mu_);
+  if (unavailable_) return absl::UnavailableError("case registry unavailable");
+  auto it = cases_.find(id->ToString());
+  if (it == cases_.end()) return absl::NotFoundError("case not found");
+  return it->second;
+}
+
+absl::StatusOr<registry::v1::ReportEventResponse> FakeRegistryClient::ReportEvent(
+    const registry::v1::ReportEventRequest& event) {
+  absl::MutexLock lock(&mu_);
+  if (unavailable_) return absl::UnavailableError("case registry unavailable");
+  if (cases_.count(event.case_id()) == 0) return absl::NotFoundError("case not found");
+  events_.push_back(event);
+  return registry::v1::ReportEventResponse();
+}
+
+}  // namespace pathway

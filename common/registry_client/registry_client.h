@@ -1,0 +1,79 @@
+// How the programme services talk to the case registry: accept a case id only once
+// the registry has issued it (DESIGN.md §2) and learn the facts legal guards need
+// (divisions, birth date, sex), and report what moves the abstinence clock
+// (positive tests, measures starting and ending; 戒毒条例 Art 7).
+//
+//   ASSIGN_OR_RETURN(registry::v1::CaseFacts facts, registry->GetCaseFacts(case_id));
+//   if (facts.sealed()) ...
+//
+// GrpcRegistryClient is the real one (a deadline on every call, a service token);
+// FakeRegistryClient serves tests. Both are thread-safe.
+#ifndef PATHWAY_COMMON_REGISTRY_CLIENT_REGISTRY_CLIENT_H_
+#define PATHWAY_COMMON_REGISTRY_CLIENT_REGISTRY_CLIENT_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/auth/service_token.h"
+#include "pathway/registry/v1/registry.grpc.pb.h"
+
+namespace pathway {
+
+class RegistryClient {
+ public:
+  virtual ~RegistryClient() = default;
+
+  // NOT_FOUND when the registry never issued the id; INVALID_ARGUMENT for a
+  // malformed id; UNAVAILABLE when the registry does not answer in time.
+  virtual absl::StatusOr<registry::v1::CaseFacts> GetCaseFacts(absl::string_view case_id) = 0;
+
+  // Idempotent by (case, source_event_id): safe to resend.
+  virtual absl::StatusOr<registry::v1::ReportEventResponse> ReportEvent(
+      const registry::v1::ReportEventRequest& event) = 0;
+};
+
+class GrpcRegistryClient final : public RegistryClient {
+ public:
+  // `tokens` is not owned and must outlive the client.
+  GrpcRegistryClient(std::shared_ptr<registry::v1::Registry::StubInterface> stub,
+                     const ServiceTokenSource* tokens, absl::Duration timeout);
+
+  absl::StatusOr<registry::v1::CaseFacts> GetCaseFacts(absl::string_view case_id) override;
+  absl::StatusOr<registry::v1::ReportEventResponse> ReportEvent(
+      const registry::v1::ReportEventRequest& event) override;
+
+ private:
+  std::shared_ptr<registry::v1::Registry::StubInterface> stub_;
+  const ServiceTokenSource* tokens_;
+  absl::Duration timeout_;
+};
+
+// Cases added by the test; events recorded for inspection.
+class FakeRegistryClient final : public RegistryClient {
+ public:
+  void AddCase(registry::v1::CaseFacts facts);
+  // Makes every call fail with UNAVAILABLE (a registry that is down).
+  void SetUnavailable(bool unavailable);
+  std::vector<registry::v1::ReportEventRequest> events() const;
+
+  absl::StatusOr<registry::v1::CaseFacts> GetCaseFacts(absl::string_view case_id) override;
+  absl::StatusOr<registry::v1::ReportEventResponse> ReportEvent(
+      const registry::v1::ReportEventRequest& event) override;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<std::string, registry::v1::CaseFacts> cases_ ABSL_GUARDED_BY(mu_);
+  std::vector<registry::v1::ReportEventRequest> events_ ABSL_GUARDED_BY(mu_);
+  bool unavailable_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace pathway
+
+#endif  // PATHWAY_COMMON_REGISTRY_CLIENT_REGISTRY_CLIENT_H_
