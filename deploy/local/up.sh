@@ -34,6 +34,12 @@ if [ ! -s "$key_file" ]; then
   # A fresh random development key per checkout; never a key compiled in.
   (umask 077 && head -c 48 /dev/urandom | base64 -w0 > "$key_file")
 fi
+pii_key_file="$data_dir/dev-pii.key"
+if [ ! -s "$pii_key_file" ]; then
+  # The registry's personal-data master key (ID numbers are encrypted with keys
+  # derived from it). Losing it loses the data: production keeps it in a KMS.
+  (umask 077 && head -c 48 /dev/urandom | base64 -w0 > "$pii_key_file")
+fi
 redis_port="${PATHWAY_REDIS_PORT:-6380}"
 ctl="$build_dir/tools/pathwayctl/pathwayctl"
 
@@ -58,9 +64,11 @@ pids+=("$redis_pid")
 
 for i in "${!services[@]}"; do
   s="${services[$i]}"
+  extra=()
+  [ "$s" = registry ] && extra=(--pii_key_file "$pii_key_file")
   "$build_dir/services/$s/${s}_server" \
     --port "${ports[$i]}" --data_dir "$data_dir" --redis_port "$redis_port" \
-    --token_key_file "$key_file" >> "$data_dir/logs/$s.log" 2>&1 &
+    --token_key_file "$key_file" "${extra[@]}" >> "$data_dir/logs/$s.log" 2>&1 &
   pids+=($!)
 done
 

@@ -1,21 +1,52 @@
 #include "services/registry/registry_server.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <utility>
 
+#include "common/auth/token.h"
 #include "common/status/status_macros.h"
 
 namespace pathway {
 namespace registry {
+namespace {
 
-// Persons, cases and grading arrive with the registry's issue.
-std::vector<Migration> RegistryMigrations() { return {}; }
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  // Channels connect lazily; a peer that is down costs nothing until asked.
+  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
-    const Options& options, RuntimeOverrides overrides) {
+    const Options& options, RuntimeOverrides overrides,
+    std::unique_ptr<ProgramStatusSource> source) {
+  RETURN_IF_ERROR(options.config.Validate());
+  if (options.pii_key_file.empty()) {
+    return absl::InvalidArgumentError("pii_key_file is required");
+  }
   std::unique_ptr<RegistryServer> s(new RegistryServer());
-  ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, RegistryMigrations(),
+  // The same key-file rules as the token key: >= 32 bytes, never logged.
+  ASSIGN_OR_RETURN(std::string master_key, LoadKeyFile(options.pii_key_file));
+  ASSIGN_OR_RETURN(s->cipher_, PiiCipher::Create(master_key));
+  s->logic_ = std::make_unique<RegistryLogic>(s->cipher_.get(), options.config);
+  ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, RegistryLogic::Migrations(),
                                                      std::move(overrides)));
-  s->service_ = std::make_unique<RegistryService>(s->runtime_.get());
+  if (source != nullptr) {
+    s->source_ = std::move(source);
+  } else {
+    const ServerOptions& o = options.server;
+    GrpcProgramStatusSource::Stubs stubs{
+        detox::v1::CommunityDetox::NewStub(Channel(o.detox_address)),
+        isolation::v1::CompulsoryIsolation::NewStub(Channel(o.isolation_address)),
+        rehab::v1::CommunityRehab::NewStub(Channel(o.rehab_address)),
+        placement::v1::Placement::NewStub(Channel(o.placement_address))};
+    s->source_ = std::make_unique<GrpcProgramStatusSource>(
+        std::move(stubs), &s->runtime_->service_tokens(), o.peer_timeout);
+  }
+  s->view_ = std::make_unique<StatusView>(&s->runtime_->cache(), s->source_.get());
+  s->service_ = std::make_unique<RegistryService>(s->runtime_.get(), s->logic_.get(),
+                                                  s->view_.get());
   ASSIGN_OR_RETURN(s->grpc_server_,
                    GrpcServer::Start(options.server, s->runtime_.get(),
                                      {{v1::Registry::service_full_name(), s->service_.get()}}));

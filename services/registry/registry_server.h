@@ -1,8 +1,10 @@
 // Starts and stops the case registry server: its runtime (store, cache, auth), the
+// personal-data cipher, the status view over the four programme services, the
 // service and the gRPC server with health and reflection.
 //
 //   RegistryServer::Options options;
-//   options.server = ...;  // from main
+//   options.server = ...;            // from main
+//   options.pii_key_file = "...";    // the personal-data master key
 //   ASSIGN_OR_RETURN(auto server, RegistryServer::Start(options));
 //   ...
 //   server->Shutdown();
@@ -10,31 +12,39 @@
 #define PATHWAY_SERVICES_REGISTRY_REGISTRY_SERVER_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/crypto/pii_cipher.h"
 #include "common/server/grpc_server.h"
 #include "common/server/server_options.h"
 #include "common/server/service_runtime.h"
+#include "services/registry/registry_logic.h"
 #include "services/registry/registry_service.h"
+#include "services/registry/status_view.h"
 
 namespace pathway {
 namespace registry {
-
-// The registry's own tables.
-std::vector<Migration> RegistryMigrations();
 
 class RegistryServer {
  public:
   struct Options {
     ServerOptions server;
+    // File holding the master key (>= 32 bytes) from which the ID-number encryption
+    // and blind-index keys are derived. Never compiled in; losing it loses the data.
+    std::string pii_key_file;
+    RegistryConfig config;
   };
 
+  // `source` replaces the gRPC clients of the programme services (tests).
   static absl::StatusOr<std::unique_ptr<RegistryServer>> Start(
-      const Options& options, RuntimeOverrides overrides = {});
+      const Options& options, RuntimeOverrides overrides = {},
+      std::unique_ptr<ProgramStatusSource> source = nullptr);
 
   int port() const { return grpc_server_->port(); }
   ServiceRuntime& runtime() { return *runtime_; }
+  const RegistryLogic& logic() const { return *logic_; }
   // Drains in-flight RPCs (options.server.drain_timeout), then stops. Idempotent.
   void Shutdown() { grpc_server_->Shutdown(); }
 
@@ -42,6 +52,10 @@ class RegistryServer {
   RegistryServer() = default;
 
   std::unique_ptr<ServiceRuntime> runtime_;
+  std::unique_ptr<PiiCipher> cipher_;
+  std::unique_ptr<RegistryLogic> logic_;
+  std::unique_ptr<ProgramStatusSource> source_;
+  std::unique_ptr<StatusView> view_;
   std::unique_ptr<RegistryService> service_;
   std::unique_ptr<GrpcServer> grpc_server_;  // last: stopped before the rest goes
 };

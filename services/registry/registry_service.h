@@ -1,23 +1,82 @@
-// The case registry gRPC service: a thin callback adapter (STYLE.md): authorise, call
-// the logic, finish. GetCaseStatus and BatchGetCaseStatus arrive with the registry's
-// own issue; until then the generated base answers UNIMPLEMENTED.
+// The case registry gRPC service: a thin callback adapter (STYLE.md): authorise,
+// call the logic (writes through RunMutation: idempotent, audited in the same
+// transaction), audit reads, finish. Roles per RPC are documented in
+// protos/pathway/registry/v1/registry.proto.
 //
-// Thread-safe. `runtime` is not owned and must outlive the service.
+// Thread-safe. Nothing passed in is owned; all must outlive the service.
 #ifndef PATHWAY_SERVICES_REGISTRY_REGISTRY_SERVICE_H_
 #define PATHWAY_SERVICES_REGISTRY_REGISTRY_SERVICE_H_
 
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/auth/caller.h"
 #include "common/server/service_runtime.h"
 #include "pathway/registry/v1/registry.grpc.pb.h"
+#include "services/registry/registry_logic.h"
+#include "services/registry/status_view.h"
 
 namespace pathway {
 namespace registry {
 
 class RegistryService final : public v1::Registry::CallbackService {
  public:
-  explicit RegistryService(ServiceRuntime* runtime) : runtime_(runtime) {}
+  RegistryService(ServiceRuntime* runtime, const RegistryLogic* logic, StatusView* view)
+      : runtime_(runtime), logic_(logic), view_(view) {}
+
+  grpc::ServerUnaryReactor* RegisterPerson(grpc::CallbackServerContext* ctx,
+                                           const v1::RegisterPersonRequest* request,
+                                           v1::Case* response) override;
+  grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* ctx,
+                                    const v1::GetCaseRequest* request,
+                                    v1::Case* response) override;
+  grpc::ServerUnaryReactor* FindCaseByIdNumber(grpc::CallbackServerContext* ctx,
+                                               const v1::FindCaseByIdNumberRequest* request,
+                                               v1::Case* response) override;
+  grpc::ServerUnaryReactor* ListCases(grpc::CallbackServerContext* ctx,
+                                      const v1::ListCasesRequest* request,
+                                      v1::ListCasesResponse* response) override;
+  grpc::ServerUnaryReactor* SetRiskGrade(grpc::CallbackServerContext* ctx,
+                                         const v1::SetRiskGradeRequest* request,
+                                         v1::Case* response) override;
+  grpc::ServerUnaryReactor* ListRiskGradeHistory(
+      grpc::CallbackServerContext* ctx, const v1::ListRiskGradeHistoryRequest* request,
+      v1::ListRiskGradeHistoryResponse* response) override;
+  grpc::ServerUnaryReactor* ChangeJurisdiction(grpc::CallbackServerContext* ctx,
+                                               const v1::ChangeJurisdictionRequest* request,
+                                               v1::Case* response) override;
+  grpc::ServerUnaryReactor* SetStatus(grpc::CallbackServerContext* ctx,
+                                      const v1::SetStatusRequest* request,
+                                      v1::Case* response) override;
+  grpc::ServerUnaryReactor* ReportEvent(grpc::CallbackServerContext* ctx,
+                                        const v1::ReportEventRequest* request,
+                                        v1::ReportEventResponse* response) override;
+  grpc::ServerUnaryReactor* GetCaseFacts(grpc::CallbackServerContext* ctx,
+                                         const v1::GetCaseFactsRequest* request,
+                                         v1::CaseFacts* response) override;
+  grpc::ServerUnaryReactor* GetCaseStatus(grpc::CallbackServerContext* ctx,
+                                          const v1::GetCaseStatusRequest* request,
+                                          v1::CaseStatus* response) override;
+  grpc::ServerUnaryReactor* BatchGetCaseStatus(grpc::CallbackServerContext* ctx,
+                                               const v1::BatchGetCaseStatusRequest* request,
+                                               v1::BatchGetCaseStatusResponse* response) override;
 
  private:
-  [[maybe_unused]] ServiceRuntime* runtime_;
+  absl::CivilDay Today() const;
+  // A write through the one mutation path; `fn` returns the changed case.
+  absl::Status Mutate(grpc::CallbackServerContext* ctx, const Caller& caller,
+                      absl::string_view method, const google::protobuf::Message& request,
+                      v1::Case* response,
+                      const std::function<absl::StatusOr<CaseRecord>(Transaction&)>& fn);
+  // Reads one visible case and audits the read.
+  absl::StatusOr<CaseRecord> ReadCase(const Caller& caller, absl::string_view action,
+                                      absl::string_view case_id);
+  void AuditRead(const Caller& caller, absl::string_view action, absl::string_view case_id,
+                 const absl::Status& outcome);
+
+  ServiceRuntime* runtime_;
+  const RegistryLogic* logic_;
+  StatusView* view_;
 };
 
 }  // namespace registry

@@ -18,6 +18,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
+#include "common/ids/case_id.h"
+#include "common/ids/resident_id.h"
 #include "common/clock/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
@@ -71,12 +73,27 @@ class ServicesSystemTest : public ::testing::Test {
     std::string key_file = *dir_ + "/token.key";
     std::ofstream(key_file) << kKey << "\n";
 
+    std::ofstream(*dir_ + "/pii.key") << "system-test-pii-key-0123456789abcdefghijklmn\n";
+
+    // Fixed free ports, so each service can be told where the others listen.
+    std::vector<int> ports;
+    for (size_t i = 0; i < Specs().size(); ++i) {
+      auto port = test::PickUnusedLoopbackPort();
+      ASSERT_TRUE(port.ok()) << port.status();
+      ports.push_back(*port);
+    }
+    auto addr = [&](int i) { return absl::StrCat("127.0.0.1:", ports[i]); };
     services_ = new std::vector<Running>();
-    for (const ServiceSpec& spec : Specs()) {
-      auto p = test::ChildProcess::Start(
-          {spec.binary, "--port=0", "--data_dir=" + *dir_,
-           absl::StrCat("--redis_port=", redis_->port()), "--token_key_file=" + key_file,
-           "--drain_timeout_s=5"});
+    for (size_t i = 0; i < Specs().size(); ++i) {
+      const ServiceSpec& spec = Specs()[i];
+      std::vector<std::string> argv = {
+          spec.binary, absl::StrCat("--port=", ports[i]), "--data_dir=" + *dir_,
+          absl::StrCat("--redis_port=", redis_->port()), "--token_key_file=" + key_file,
+          "--drain_timeout_s=5", "--registry_addr=" + addr(0), "--detox_addr=" + addr(1),
+          "--isolation_addr=" + addr(2), "--rehab_addr=" + addr(3),
+          "--placement_addr=" + addr(4)};
+      if (spec.name == "registry") argv.push_back("--pii_key_file=" + *dir_ + "/pii.key");
+      auto p = test::ChildProcess::Start(argv);
       ASSERT_TRUE(p.ok()) << p.status();
       services_->push_back(Running{spec, *std::move(p), nullptr});
     }
@@ -217,15 +234,42 @@ TEST_F(ServicesSystemTest, EveryRpcNeedsAValidTokenAndAnAllowedRole) {
   EXPECT_EQ(call(caseworker, "520102-2026-0000042-3"), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(call(caseworker, valid_id), grpc::StatusCode::NOT_FOUND);
 
-  // The registry's status view arrives with its own issue: UNIMPLEMENTED until then.
+}
+
+// Across the real binaries: a caseworker registers a synthetic person in the
+// registry and reads the status view, which the registry assembles from Redis or,
+// on a miss, from the four programme services over TCP.
+TEST_F(ServicesSystemTest, RegistryRegistersAndAssemblesTheStatusView) {
+  auto registry = registry::v1::Registry::NewStub((*services_)[0].channel);
+  std::string token = Token(Role::kCaseworker, "520102");
   grpc::ClientContext ctx;
-  registry::v1::GetCaseStatusRequest req;
-  req.set_case_id(valid_id);
-  registry::v1::CaseStatus resp;
-  EXPECT_EQ(registry::v1::Registry::NewStub((*services_)[0].channel)
-                ->GetCaseStatus(&ctx, req, &resp)
-                .error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ctx.AddMetadata("authorization", "Bearer " + token);
+  registry::v1::RegisterPersonRequest req;
+  req.set_resident_id_number(
+      GenerateSyntheticResidentId("520102", absl::CivilDay(1993, 11, 2), 77));
+  req.set_name("系统测试");
+  req.set_household_division("520102");
+  req.add_drug_types("methamphetamine");
+  absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  req.mutable_found_on()->set_year(static_cast<int>(today.year()));
+  req.mutable_found_on()->set_month(today.month());
+  req.mutable_found_on()->set_day(today.day());
+  registry::v1::Case c;
+  grpc::Status s = registry->RegisterPerson(&ctx, req, &c);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(CaseId::Parse(c.case_id()).ok());
+
+  grpc::ClientContext sctx;
+  sctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  sctx.AddMetadata("authorization", "Bearer " + token);
+  registry::v1::GetCaseStatusRequest sreq;
+  sreq.set_case_id(c.case_id());
+  registry::v1::CaseStatus st;
+  s = registry->GetCaseStatus(&sctx, sreq, &st);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(st.found());
+  EXPECT_EQ(st.programs_size(), 0) << "every programme service answered: no record yet";
 }
 
 TEST_F(ServicesSystemTest, RedisDownLeavesServicesServingAndTheyRecover) {

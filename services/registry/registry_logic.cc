@@ -1,0 +1,731 @@
+#include "services/registry/registry_logic.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/auth/jurisdiction.h"
+#include "common/ids/case_id.h"
+#include "common/ids/division_code.h"
+#include "common/legal_time/legal_time.h"
+#include "common/program_status/program_status.h"
+#include "common/status/status_macros.h"
+
+namespace pathway {
+namespace registry {
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+// A page filtered by programme state stops scanning after this many rows and
+// returns a token to continue, so one call never walks a whole province.
+constexpr int kMaxScannedPerPage = 5000;
+// 戒毒条例 Art 7: three years without relapse.
+constexpr int kAbstinenceMonths = 36;
+
+std::string DayText(absl::CivilDay d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+absl::CivilDay ParseDayText(const std::string& s) {
+  absl::CivilDay d;
+  absl::ParseCivilTime(s, &d);
+  return d;
+}
+
+absl::Status ValidateText(absl::string_view value, absl::string_view field, size_t max_len,
+                          bool required) {
+  if (value.empty()) {
+    return required ? absl::InvalidArgumentError(absl::StrCat(field, " is required"))
+                    : absl::OkStatus();
+  }
+  if (value.size() > max_len) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is longer than ", max_len, " bytes"));
+  }
+  for (unsigned char ch : value) {
+    if (ch < 0x20 || ch == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(field, " contains control characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDivisionField(absl::string_view code, absl::string_view field) {
+  if (!ValidateDivisionCode(code).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " must be a 6-digit division code"));
+  }
+  return absl::OkStatus();
+}
+
+// Roles that keep a statutory need to read a sealed case (戒毒条例 Art 7): police
+// (public security keeps the record), auditors and administrators.
+bool MayReadSealed(Role role) {
+  return role == Role::kPolice || role == Role::kAuditor || role == Role::kAdmin;
+}
+
+// Roles that work with the person and so see name and contacts.
+bool SeesContactDetails(Role role) {
+  return role == Role::kPolice || role == Role::kCaseworker || role == Role::kFacilityStaff;
+}
+
+std::string Aad(absl::string_view case_id, absl::string_view field) {
+  return absl::StrCat(case_id, "/", field);
+}
+
+// Dates a caseworker records may lie in the past but not after today, nor before
+// the case's registration.
+absl::StatusOr<absl::CivilDay> EffectiveDate(const common::v1::Date& d, absl::string_view field,
+                                             absl::CivilDay today, absl::CivilDay earliest) {
+  if (d.year() == 0 && d.month() == 0 && d.day() == 0) return today;
+  ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(d, field));
+  if (day > today) return absl::InvalidArgumentError(absl::StrCat(field, " is in the future"));
+  if (day < earliest) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is before the case was registered"));
+  }
+  return day;
+}
+
+std::string EncodePageToken(int64_t created_us, absl::string_view case_id) {
+  return absl::WebSafeBase64Escape(absl::StrCat(created_us, "|", case_id));
+}
+
+bool DecodePageToken(absl::string_view token, int64_t* created_us, std::string* case_id) {
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return false;
+  std::pair<std::string, std::string> parts = absl::StrSplit(raw, absl::MaxSplits('|', 1));
+  if (!absl::SimpleAtoi(parts.first, created_us) || parts.second.empty()) return false;
+  *case_id = parts.second;
+  return true;
+}
+
+constexpr char kCaseColumns[] =
+    "case_id, id_cipher, name_cipher, phone_cipher, address_cipher, birth_date, sex,"
+    " household_division, residence_division, registering_division, drug_types,"
+    " route_of_use, registered_on, risk_grade, control_status, life_status,"
+    " abstinence_anchor, open_measures, version, updated_us, created_us";
+
+}  // namespace
+
+absl::StatusOr<absl::CivilDay> FromProtoDate(const common::v1::Date& d, absl::string_view field) {
+  absl::CivilDay day(d.year(), d.month(), d.day());
+  if (d.year() < 1900 || d.year() > 9999 || day.year() != d.year() || day.month() != d.month() ||
+      day.day() != d.day()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid date"));
+  }
+  return day;
+}
+
+absl::Status RegistryConfig::Validate() const {
+  if (risk_grades.empty()) return absl::InvalidArgumentError("no risk grades configured");
+  for (const std::string& g : risk_grades) {
+    if (g.empty() || g.size() > 32) return absl::InvalidArgumentError("bad risk grade code");
+  }
+  if (std::find(risk_grades.begin(), risk_grades.end(), default_risk_grade) == risk_grades.end()) {
+    return absl::InvalidArgumentError("default risk grade is not one of the configured grades");
+  }
+  return absl::OkStatus();
+}
+
+RegistryLogic::RegistryLogic(const PiiCipher* cipher, RegistryConfig config)
+    : cipher_(cipher), config_(std::move(config)) {}
+
+std::vector<Migration> RegistryLogic::Migrations() {
+  std::vector<Migration> m = ProgramStatusMigrations();  // unused by the registry; keeps
+                                                         // schemas uniform for tools
+  m.push_back({"registry", 1,
+               // The durable case-id sequence per registering county and year: never
+               // Redis (DESIGN.md §2).
+               "CREATE TABLE case_sequence (division TEXT NOT NULL, year INTEGER NOT NULL,"
+               "  last_sequence INTEGER NOT NULL, PRIMARY KEY(division, year)) WITHOUT ROWID;"
+               "CREATE TABLE cases ("
+               "  case_id TEXT PRIMARY KEY,"
+               "  id_index BLOB NOT NULL UNIQUE,"  // HMAC-SHA-256 blind index
+               "  id_cipher BLOB NOT NULL, name_cipher BLOB NOT NULL,"
+               "  phone_cipher BLOB NOT NULL, address_cipher BLOB NOT NULL,"
+               "  birth_date TEXT NOT NULL, sex INTEGER NOT NULL,"
+               "  household_division TEXT NOT NULL, residence_division TEXT NOT NULL,"
+               "  registering_division TEXT NOT NULL, drug_types TEXT NOT NULL,"
+               "  route_of_use INTEGER NOT NULL, registered_on TEXT NOT NULL,"
+               "  risk_grade TEXT NOT NULL, control_status INTEGER NOT NULL,"
+               "  life_status INTEGER NOT NULL, abstinence_anchor TEXT NOT NULL,"
+               "  open_measures INTEGER NOT NULL, version INTEGER NOT NULL,"
+               "  created_us INTEGER NOT NULL, updated_us INTEGER NOT NULL);"
+               "CREATE INDEX cases_newest ON cases(created_us DESC, case_id DESC);"
+               "CREATE INDEX cases_household ON cases(household_division);"
+               "CREATE INDEX cases_residence ON cases(residence_division);"
+               "CREATE TABLE grade_history (case_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+               "  grade TEXT NOT NULL, previous TEXT NOT NULL, reason TEXT NOT NULL,"
+               "  actor TEXT NOT NULL, effective_on TEXT NOT NULL, recorded_us INTEGER NOT NULL,"
+               "  PRIMARY KEY(case_id, seq)) WITHOUT ROWID;"
+               "CREATE TABLE status_history (case_id TEXT NOT NULL, recorded_us INTEGER NOT NULL,"
+               "  kind TEXT NOT NULL, value INTEGER NOT NULL, effective_on TEXT NOT NULL,"
+               "  reason TEXT NOT NULL, actor TEXT NOT NULL);"
+               "CREATE INDEX status_history_case ON status_history(case_id, recorded_us);"
+               "CREATE TABLE jurisdiction_history (case_id TEXT NOT NULL,"
+               "  recorded_us INTEGER NOT NULL, household_division TEXT NOT NULL,"
+               "  residence_division TEXT NOT NULL, effective_on TEXT NOT NULL,"
+               "  reason TEXT NOT NULL, actor TEXT NOT NULL);"
+               "CREATE INDEX jurisdiction_history_case ON jurisdiction_history(case_id, recorded_us);"
+               "CREATE TABLE case_events (case_id TEXT NOT NULL, source_event_id TEXT NOT NULL,"
+               "  kind INTEGER NOT NULL, program INTEGER NOT NULL, occurred_on TEXT NOT NULL,"
+               "  recorded_us INTEGER NOT NULL, PRIMARY KEY(case_id, source_event_id)) WITHOUT ROWID;"
+               "CREATE TABLE measures (case_id TEXT NOT NULL, program INTEGER NOT NULL,"
+               "  started_on TEXT NOT NULL, ended_on TEXT);"
+               "CREATE INDEX measures_open ON measures(case_id, program, ended_on);"});
+  return m;
+}
+
+std::optional<absl::CivilDay> RegistryLogic::AbstinenceMilestone(const CaseRecord& c) {
+  if (c.open_measures > 0) return std::nullopt;
+  // Counted like a period from an event (the anchor day itself is not counted).
+  return legal_time::DeadlineAfterMonths(c.abstinence_anchor, kAbstinenceMonths);
+}
+
+bool RegistryLogic::Sealed(const CaseRecord& c, absl::CivilDay today) {
+  std::optional<absl::CivilDay> m = AbstinenceMilestone(c);
+  return m.has_value() && today > *m;
+}
+
+absl::Status RegistryLogic::CheckVisible(const Caller& caller, const CaseRecord& c,
+                                         absl::CivilDay today) const {
+  // 双向管控: the household place leads and the residence place assists; both see it.
+  if (!caller.Covers(c.household_division) && !caller.Covers(c.residence_division)) {
+    return CaseNotFound();
+  }
+  if (Sealed(c, today) && !MayReadSealed(caller.role()) && caller.role() != Role::kService) {
+    return CaseNotFound();
+  }
+  return absl::OkStatus();
+}
+
+bool RegistryLogic::KnownGrade(absl::string_view grade) const {
+  return std::find(config_.risk_grades.begin(), config_.risk_grades.end(), grade) !=
+         config_.risk_grades.end();
+}
+
+absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller& caller,
+                                                   const v1::RegisterPersonRequest& r,
+                                                   absl::Time now) const {
+  const absl::CivilDay today = legal_time::ToCivilDay(now);
+  absl::StatusOr<ResidentId> id = ResidentId::Parse(r.resident_id_number(), today);
+  if (!id.ok()) return id.status();  // the message never contains the number
+  RETURN_IF_ERROR(ValidateText(r.name(), "name", 64 * 4, true));
+  RETURN_IF_ERROR(ValidateText(r.phone(), "phone", 32, false));
+  RETURN_IF_ERROR(ValidateText(r.residence_address(), "residence_address", 256 * 4, false));
+  RETURN_IF_ERROR(ValidateDivisionField(r.household_division(), "household_division"));
+  std::string residence =
+      r.residence_division().empty() ? r.household_division() : r.residence_division();
+  RETURN_IF_ERROR(ValidateDivisionField(residence, "residence_division"));
+  std::string registering = r.registering_division();
+  if (registering.empty()) {
+    if (caller.jurisdiction().size() != 6) {
+      return absl::InvalidArgumentError(
+          "registering_division is required unless the caller's jurisdiction is a county");
+    }
+    registering = caller.jurisdiction();
+  }
+  RETURN_IF_ERROR(ValidateDivisionField(registering, "registering_division"));
+  if (!caller.Covers(registering)) {
+    return absl::PermissionDeniedError("registering_division lies outside your jurisdiction");
+  }
+  if (!caller.Covers(r.household_division()) && !caller.Covers(residence)) {
+    return absl::PermissionDeniedError(
+        "the case would lie outside your jurisdiction: household or residence must be in it");
+  }
+  if (r.drug_types().empty() || r.drug_types_size() > 16) {
+    return absl::InvalidArgumentError("drug_types needs 1 to 16 entries");
+  }
+  for (const std::string& t : r.drug_types()) {
+    RETURN_IF_ERROR(ValidateText(t, "drug_types", 32, true));
+    if (absl::StrContains(t, ",")) return absl::InvalidArgumentError("drug_types contains ','");
+  }
+  if (!v1::RouteOfUse_IsValid(r.route_of_use())) {
+    return absl::InvalidArgumentError("route_of_use is not a known value");
+  }
+  if (!r.has_found_on()) return absl::InvalidArgumentError("found_on is required");
+  ASSIGN_OR_RETURN(absl::CivilDay found_on, FromProtoDate(r.found_on(), "found_on"));
+  if (found_on > today) return absl::InvalidArgumentError("found_on is in the future");
+  if (found_on < id->birth_date()) return absl::InvalidArgumentError("found_on is before birth");
+  std::string grade = r.risk_grade().empty() ? config_.default_risk_grade : r.risk_grade();
+  if (!KnownGrade(grade)) return absl::InvalidArgumentError("risk_grade is not in the scheme");
+
+  // One person, one case: the blind index finds an earlier registration.
+  std::string index = cipher_->BlindIndex(id->normalized());
+  ASSIGN_OR_RETURN(std::vector<Row> existing,
+                   tx.Query("SELECT case_id, household_division, residence_division"
+                            " FROM cases WHERE id_index = ?",
+                            {Blob{index}}));
+  if (!existing.empty()) {
+    const Row& e = existing[0];
+    if (caller.Covers(e.GetString(1)) || caller.Covers(e.GetString(2))) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("this person is already registered as case ", e.GetString(0)));
+    }
+    return absl::AlreadyExistsError(
+        "this person is already registered in another jurisdiction");
+  }
+
+  // The durable sequence: the registering county's counter for this year.
+  const int year = static_cast<int>(today.year());
+  ASSIGN_OR_RETURN(std::vector<Row> seq,
+                   tx.Query("INSERT INTO case_sequence(division, year, last_sequence)"
+                            " VALUES(?, ?, 1) ON CONFLICT(division, year) DO UPDATE"
+                            " SET last_sequence = last_sequence + 1 RETURNING last_sequence",
+                            {registering, int64_t{year}}));
+  ASSIGN_OR_RETURN(CaseId case_id, CaseId::Mint(registering, year, seq[0].GetInt(0)));
+
+  CaseRecord c;
+  c.case_id = case_id.ToString();
+  c.resident_id = id->normalized();
+  c.name = r.name();
+  c.phone = r.phone();
+  c.residence_address = r.residence_address();
+  c.birth_date = id->birth_date();
+  c.sex = id->sex();
+  c.household_division = r.household_division();
+  c.residence_division = residence;
+  c.registering_division = registering;
+  c.drug_types.assign(r.drug_types().begin(), r.drug_types().end());
+  c.route_of_use = r.route_of_use();
+  c.registered_on = found_on;
+  c.risk_grade = grade;
+  c.abstinence_anchor = found_on;  // the finding that led here starts the clock
+  auto enc = [&](const std::string& v, const char* field) {
+    return cipher_->Encrypt(v, Aad(c.case_id, field));
+  };
+  const int64_t now_us = absl::ToUnixMicros(now);
+  ASSIGN_OR_RETURN(std::string id_cipher, enc(c.resident_id, "resident_id"));
+  ASSIGN_OR_RETURN(std::string name_cipher, enc(c.name, "name"));
+  ASSIGN_OR_RETURN(std::string phone_cipher, enc(c.phone, "phone"));
+  ASSIGN_OR_RETURN(std::string address_cipher, enc(c.residence_address, "address"));
+  c.version = 1;
+  c.updated_at = now;
+  c.created_us = now_us;
+  RETURN_IF_ERROR(tx.Exec(
+      absl::StrCat("INSERT INTO cases(", kCaseColumns,
+                   ", id_index) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                   " ?, ?)"),
+      {c.case_id, Blob{id_cipher}, Blob{name_cipher}, Blob{phone_cipher}, Blob{address_cipher},
+       DayText(c.birth_date), int64_t{c.sex == ResidentId::Sex::kFemale ? 2 : 1},
+       c.household_division, c.residence_division, c.registering_division,
+       absl::StrJoin(c.drug_types, ","), int64_t{c.route_of_use}, DayText(c.registered_on),
+       c.risk_grade, int64_t{c.control_status}, int64_t{c.life_status},
+       DayText(c.abstinence_anchor), int64_t{0}, c.version, now_us, now_us, Blob{index}}));
+  RETURN_IF_ERROR(tx.Exec(
+      "INSERT INTO grade_history VALUES(?, 1, ?, '', 'registered', ?, ?, ?)",
+      {c.case_id, c.risk_grade, caller.subject(), DayText(found_on), now_us}));
+  RETURN_IF_ERROR(tx.Exec(
+      "INSERT INTO jurisdiction_history VALUES(?, ?, ?, ?, ?, 'registered', ?)",
+      {c.case_id, now_us, c.household_division, c.residence_division, DayText(found_on),
+       caller.subject()}));
+  return c;
+}
+
+absl::StatusOr<CaseRecord> RegistryLogic::Decode(const Row& row) const {
+  CaseRecord c;
+  c.case_id = row.GetString(0);
+  auto dec = [&](int col, const char* field) {
+    return cipher_->Decrypt(row.GetString(col), Aad(c.case_id, field));
+  };
+  ASSIGN_OR_RETURN(c.resident_id, dec(1, "resident_id"));
+  ASSIGN_OR_RETURN(c.name, dec(2, "name"));
+  ASSIGN_OR_RETURN(c.phone, dec(3, "phone"));
+  ASSIGN_OR_RETURN(c.residence_address, dec(4, "address"));
+  c.birth_date = ParseDayText(row.GetString(5));
+  c.sex = row.GetInt(6) == 2 ? ResidentId::Sex::kFemale : ResidentId::Sex::kMale;
+  c.household_division = row.GetString(7);
+  c.residence_division = row.GetString(8);
+  c.registering_division = row.GetString(9);
+  c.drug_types = absl::StrSplit(row.GetString(10), ',', absl::SkipEmpty());
+  c.route_of_use = static_cast<v1::RouteOfUse>(row.GetInt(11));
+  c.registered_on = ParseDayText(row.GetString(12));
+  c.risk_grade = row.GetString(13);
+  c.control_status = static_cast<v1::ControlStatus>(row.GetInt(14));
+  c.life_status = static_cast<v1::LifeStatus>(row.GetInt(15));
+  c.abstinence_anchor = ParseDayText(row.GetString(16));
+  c.open_measures = static_cast<int>(row.GetInt(17));
+  c.version = row.GetInt(18);
+  c.updated_at = absl::FromUnixMicros(row.GetInt(19));
+  c.created_us = row.GetInt(20);
+  return c;
+}
+
+absl::StatusOr<std::optional<CaseRecord>> RegistryLogic::Load(ReadTransaction& tx,
+                                                              absl::string_view case_id) const {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE case_id = ?"),
+                            {std::string(case_id)}));
+  if (rows.empty()) return std::optional<CaseRecord>();
+  ASSIGN_OR_RETURN(CaseRecord c, Decode(rows[0]));
+  return std::optional<CaseRecord>(std::move(c));
+}
+
+absl::StatusOr<std::optional<CaseRecord>> RegistryLogic::FindByResidentId(
+    ReadTransaction& tx, absl::string_view normalized) const {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE id_index = ?"),
+                            {Blob{cipher_->BlindIndex(normalized)}}));
+  if (rows.empty()) return std::optional<CaseRecord>();
+  ASSIGN_OR_RETURN(CaseRecord c, Decode(rows[0]));
+  return std::optional<CaseRecord>(std::move(c));
+}
+
+absl::StatusOr<CaseRecord> RegistryLogic::LoadVisible(ReadTransaction& tx, const Caller& caller,
+                                                      absl::string_view case_id,
+                                                      absl::CivilDay today) const {
+  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id));
+  ASSIGN_OR_RETURN(std::optional<CaseRecord> c, Load(tx, id.ToString()));
+  if (!c.has_value()) return CaseNotFound();
+  RETURN_IF_ERROR(CheckVisible(caller, *c, today));
+  return *std::move(c);
+}
+
+absl::Status RegistryLogic::Save(Transaction& tx, CaseRecord* c, absl::Time now) const {
+  c->version += 1;
+  c->updated_at = now;
+  return tx.Exec(
+      "UPDATE cases SET household_division = ?, residence_division = ?, risk_grade = ?,"
+      " control_status = ?, life_status = ?, abstinence_anchor = ?, open_measures = ?,"
+      " version = ?, updated_us = ? WHERE case_id = ?",
+      {c->household_division, c->residence_division, c->risk_grade,
+       int64_t{c->control_status}, int64_t{c->life_status}, DayText(c->abstinence_anchor),
+       int64_t{c->open_measures}, c->version, absl::ToUnixMicros(now), c->case_id});
+}
+
+absl::StatusOr<CaseRecord> RegistryLogic::SetRiskGrade(Transaction& tx, const Caller& caller,
+                                                       const v1::SetRiskGradeRequest& r,
+                                                       absl::Time now) const {
+  const absl::CivilDay today = legal_time::ToCivilDay(now);
+  ASSIGN_OR_RETURN(CaseRecord c, LoadVisible(tx, caller, r.case_id(), today));
+  if (!KnownGrade(r.risk_grade())) {
+    return absl::InvalidArgumentError("risk_grade is not in the configured scheme");
+  }
+  // A grade changes only with a reason and an actor (DESIGN.md §3).
+  RETURN_IF_ERROR(ValidateText(r.reason(), "reason", 500 * 4, true));
+  ASSIGN_OR_RETURN(absl::CivilDay effective,
+                   EffectiveDate(r.effective_on(), "effective_on", today, c.registered_on));
+  ASSIGN_OR_RETURN(std::vector<Row> last,
+                   tx.Query("SELECT COALESCE(MAX(seq), 0) FROM grade_history WHERE case_id = ?",
+                            {c.case_id}));
+  RETURN_IF_ERROR(tx.Exec("INSERT INTO grade_history VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                          {c.case_id, last[0].GetInt(0) + 1, r.risk_grade(), c.risk_grade,
+                           r.reason(), caller.subject(), DayText(effective),
+                           absl::ToUnixMicros(now)}));
+  c.risk_grade = r.risk_grade();
+  RETURN_IF_ERROR(Save(tx, &c, now));
+  return c;
+}
+
+absl::StatusOr<std::vector<v1::RiskGradeChange>> RegistryLogic::GradeHistory(
+    ReadTransaction& tx, absl::string_view case_id) const {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT grade, previous, reason, actor, effective_on, recorded_us"
+                            " FROM grade_history WHERE case_id = ? ORDER BY seq",
+                            {std::string(case_id)}));
+  std::vector<v1::RiskGradeChange> out;
+  for (const Row& row : rows) {
+    v1::RiskGradeChange ch;
+    ch.set_risk_grade(row.GetString(0));
+    ch.set_previous_grade(row.GetString(1));
+    ch.set_reason(row.GetString(2));
+    ch.set_actor(row.GetString(3));
+    ToProtoDate(ParseDayText(row.GetString(4)), ch.mutable_effective_on());
+    int64_t us = row.GetInt(5);
+    ch.mutable_recorded_at()->set_seconds(us / 1000000);
+    ch.mutable_recorded_at()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+    out.push_back(std::move(ch));
+  }
+  return out;
+}
+
+absl::StatusOr<CaseRecord> RegistryLogic::ChangeJurisdiction(
+    Transaction& tx, const Caller& caller, const v1::ChangeJurisdictionRequest& r,
+    absl::Time now) const {
+  const absl::CivilDay today = legal_time::ToCivilDay(now);
+  ASSIGN_OR_RETURN(CaseRecord c, LoadVisible(tx, caller, r.case_id(), today));
+  if (r.new_residence_division().empty() && r.new_household_division().empty()) {
+    return absl::InvalidArgumentError("set new_residence_division or new_household_division");
+  }
+  if (!r.has_effective_on()) return absl::InvalidArgumentError("effective_on is required");
+  ASSIGN_OR_RETURN(absl::CivilDay effective,
+                   EffectiveDate(r.effective_on(), "effective_on", today, c.registered_on));
+  RETURN_IF_ERROR(ValidateText(r.reason(), "reason", 500 * 4, false));
+  if (!r.new_residence_division().empty()) {
+    RETURN_IF_ERROR(ValidateDivisionField(r.new_residence_division(), "new_residence_division"));
+    c.residence_division = r.new_residence_division();
+  }
+  if (!r.new_household_division().empty()) {
+    RETURN_IF_ERROR(ValidateDivisionField(r.new_household_division(), "new_household_division"));
+    c.household_division = r.new_household_division();
+  }
+  RETURN_IF_ERROR(tx.Exec("INSERT INTO jurisdiction_history VALUES(?, ?, ?, ?, ?, ?, ?)",
+                          {c.case_id, absl::ToUnixMicros(now), c.household_division,
+                           c.residence_division, DayText(effective), r.reason(),
+                           caller.subject()}));
+  RETURN_IF_ERROR(Save(tx, &c, now));
+  return c;
+}
+
+absl::StatusOr<CaseRecord> RegistryLogic::SetStatus(Transaction& tx, const Caller& caller,
+                                                    const v1::SetStatusRequest& r,
+                                                    absl::Time now) const {
+  const absl::CivilDay today = legal_time::ToCivilDay(now);
+  ASSIGN_OR_RETURN(CaseRecord c, LoadVisible(tx, caller, r.case_id(), today));
+  if (r.control_status() == v1::CONTROL_STATUS_UNSPECIFIED &&
+      r.life_status() == v1::LIFE_STATUS_UNSPECIFIED) {
+    return absl::InvalidArgumentError("set control_status or life_status");
+  }
+  if (!v1::ControlStatus_IsValid(r.control_status()) || !v1::LifeStatus_IsValid(r.life_status())) {
+    return absl::InvalidArgumentError("unknown status value");
+  }
+  if (c.life_status == v1::LIFE_STATUS_DECEASED) {
+    return absl::FailedPreconditionError("the person is recorded as deceased");
+  }
+  if (!r.has_effective_on()) return absl::InvalidArgumentError("effective_on is required");
+  ASSIGN_OR_RETURN(absl::CivilDay effective,
+                   EffectiveDate(r.effective_on(), "effective_on", today, c.registered_on));
+  RETURN_IF_ERROR(ValidateText(r.reason(), "reason", 500 * 4, false));
+  const int64_t now_us = absl::ToUnixMicros(now);
+  if (r.control_status() != v1::CONTROL_STATUS_UNSPECIFIED) {
+    c.control_status = r.control_status();
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO status_history VALUES(?, ?, 'control', ?, ?, ?, ?)",
+                            {c.case_id, now_us, int64_t{c.control_status}, DayText(effective),
+                             r.reason(), caller.subject()}));
+  }
+  if (r.life_status() != v1::LIFE_STATUS_UNSPECIFIED) {
+    c.life_status = r.life_status();
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO status_history VALUES(?, ?, 'life', ?, ?, ?, ?)",
+                            {c.case_id, now_us, int64_t{c.life_status}, DayText(effective),
+                             r.reason(), caller.subject()}));
+  }
+  RETURN_IF_ERROR(Save(tx, &c, now));
+  return c;
+}
+
+absl::StatusOr<CaseRecord> RegistryLogic::ReportEvent(Transaction& tx,
+                                                      const v1::ReportEventRequest& r,
+                                                      absl::Time now) const {
+  const absl::CivilDay today = legal_time::ToCivilDay(now);
+  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(r.case_id()));
+  ASSIGN_OR_RETURN(std::optional<CaseRecord> found, Load(tx, id.ToString()));
+  if (!found.has_value()) return CaseNotFound();
+  CaseRecord c = *std::move(found);
+  if (r.kind() == v1::ReportEventRequest::KIND_UNSPECIFIED ||
+      !v1::ReportEventRequest::Kind_IsValid(r.kind())) {
+    return absl::InvalidArgumentError("kind is required");
+  }
+  RETURN_IF_ERROR(ValidateText(r.source_event_id(), "source_event_id", 128, true));
+  const bool measure = r.kind() == v1::ReportEventRequest::KIND_MEASURE_STARTED ||
+                       r.kind() == v1::ReportEventRequest::KIND_MEASURE_ENDED;
+  if (measure && (r.program() == common::v1::PROGRAM_UNSPECIFIED ||
+                  r.program() == common::v1::PROGRAM_PLACEMENT ||
+                  !common::v1::Program_IsValid(r.program()))) {
+    return absl::InvalidArgumentError("program must name a measure (SD, QZ or SK)");
+  }
+  if (!r.has_occurred_on()) return absl::InvalidArgumentError("occurred_on is required");
+  ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(r.occurred_on(), "occurred_on"));
+  if (day > today) return absl::InvalidArgumentError("occurred_on is in the future");
+  if (day < c.birth_date) return absl::InvalidArgumentError("occurred_on is before birth");
+
+  // A re-sent report changes nothing.
+  ASSIGN_OR_RETURN(std::vector<Row> seen,
+                   tx.Query("SELECT 1 FROM case_events WHERE case_id = ? AND source_event_id = ?",
+                            {c.case_id, r.source_event_id()}));
+  if (!seen.empty()) return c;
+  RETURN_IF_ERROR(tx.Exec("INSERT INTO case_events VALUES(?, ?, ?, ?, ?, ?)",
+                          {c.case_id, r.source_event_id(), int64_t{r.kind()},
+                           int64_t{r.program()}, DayText(day), absl::ToUnixMicros(now)}));
+  switch (r.kind()) {
+    case v1::ReportEventRequest::KIND_POSITIVE_TEST:
+    case v1::ReportEventRequest::KIND_DRUG_USE:
+      // A new finding resets the three-year clock (戒毒条例 Art 7).
+      c.abstinence_anchor = std::max(c.abstinence_anchor, day);
+      break;
+    case v1::ReportEventRequest::KIND_MEASURE_STARTED: {
+      ASSIGN_OR_RETURN(std::vector<Row> open,
+                       tx.Query("SELECT 1 FROM measures WHERE case_id = ? AND program = ?"
+                                " AND ended_on IS NULL",
+                                {c.case_id, int64_t{r.program()}}));
+      if (open.empty()) {
+        RETURN_IF_ERROR(tx.Exec("INSERT INTO measures VALUES(?, ?, ?, NULL)",
+                                {c.case_id, int64_t{r.program()}, DayText(day)}));
+        c.open_measures += 1;
+      }
+      break;
+    }
+    case v1::ReportEventRequest::KIND_MEASURE_ENDED: {
+      RETURN_IF_ERROR(tx.Exec("UPDATE measures SET ended_on = ? WHERE case_id = ?"
+                              " AND program = ? AND ended_on IS NULL",
+                              {DayText(day), c.case_id, int64_t{r.program()}}));
+      if (tx.ChangedRows() > 0) c.open_measures = std::max(0, c.open_measures - 1);
+      // The end of the last measure is an anchor of the clock.
+      c.abstinence_anchor = std::max(c.abstinence_anchor, day);
+      break;
+    }
+    default:
+      break;
+  }
+  RETURN_IF_ERROR(Save(tx, &c, now));
+  return c;
+}
+
+absl::StatusOr<RegistryLogic::ListPage> RegistryLogic::List(ReadTransaction& tx,
+                                                            const Caller& caller,
+                                                            const v1::ListCasesRequest& r,
+                                                            absl::CivilDay today,
+                                                            StatusCache* cache) const {
+  int page_size = r.page().page_size() <= 0 ? kDefaultPageSize
+                                            : std::min(r.page().page_size(), kMaxPageSize);
+  int64_t after_us = INT64_MAX;
+  std::string after_id = "~";  // sorts after every case id
+  if (!r.page().page_token().empty() &&
+      !DecodePageToken(r.page().page_token(), &after_us, &after_id)) {
+    return absl::InvalidArgumentError("page_token is not valid");
+  }
+  if (!r.division_prefix().empty()) {
+    size_t n = r.division_prefix().size();
+    if ((n != 2 && n != 4 && n != 6) ||
+        !std::all_of(r.division_prefix().begin(), r.division_prefix().end(),
+                     [](char ch) { return ch >= '0' && ch <= '9'; })) {
+      return absl::InvalidArgumentError("division_prefix must be 2, 4 or 6 digits");
+    }
+  }
+  if (!r.risk_grade().empty() && !KnownGrade(r.risk_grade())) {
+    return absl::InvalidArgumentError("risk_grade is not in the configured scheme");
+  }
+  if (!v1::ControlStatus_IsValid(r.control_status())) {
+    return absl::InvalidArgumentError("control_status is not a known value");
+  }
+  const bool by_program = r.program() != common::v1::PROGRAM_UNSPECIFIED;
+  Programme programme = Programme::kCommunityDetox;
+  if (by_program) {
+    switch (r.program()) {
+      case common::v1::PROGRAM_COMMUNITY_DETOX: programme = Programme::kCommunityDetox; break;
+      case common::v1::PROGRAM_COMPULSORY_ISOLATION:
+        programme = Programme::kCompulsoryIsolation;
+        break;
+      case common::v1::PROGRAM_COMMUNITY_REHAB: programme = Programme::kCommunityRehab; break;
+      case common::v1::PROGRAM_PLACEMENT: programme = Programme::kPlacement; break;
+      default: return absl::InvalidArgumentError("program is not a known value");
+    }
+    if (cache == nullptr) return absl::UnavailableError("programme status is unavailable");
+  }
+
+  // Jurisdiction and division filters are prefixes on either division (双向管控).
+  const std::string jur = caller.jurisdiction() == "*" ? "" : caller.jurisdiction();
+  const std::string div = r.division_prefix();
+  ListPage page;
+  int scanned = 0;
+  int64_t last_us = after_us;
+  std::string last_id = after_id;
+  bool exhausted = false;
+  while (static_cast<int>(page.cases.size()) < page_size && scanned < kMaxScannedPerPage) {
+    const int batch = std::min(page_size * 2, kMaxScannedPerPage - scanned);
+    ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        tx.Query(absl::StrCat("SELECT ", kCaseColumns,
+                              " FROM cases WHERE (created_us, case_id) < (?1, ?2)"
+                              " AND (household_division LIKE ?3 || '%' OR"
+                              "      residence_division LIKE ?3 || '%')"
+                              " AND (household_division LIKE ?4 || '%' OR"
+                              "      residence_division LIKE ?4 || '%')"
+                              " AND (?5 = 0 OR control_status = ?5)"
+                              " AND (?6 = '' OR risk_grade = ?6)"
+                              " ORDER BY created_us DESC, case_id DESC LIMIT ?7"),
+                 {last_us, last_id, jur, div, int64_t{r.control_status()}, r.risk_grade(),
+                  int64_t{batch}}));
+    scanned += static_cast<int>(rows.size());
+    std::vector<CaseRecord> candidates;
+    for (const Row& row : rows) {
+      ASSIGN_OR_RETURN(CaseRecord c, Decode(row));
+      last_us = c.created_us;
+      last_id = c.case_id;
+      if (!CheckVisible(caller, c, today).ok()) continue;
+      candidates.push_back(std::move(c));
+    }
+    if (by_program && !candidates.empty()) {
+      std::vector<std::string> ids;
+      for (const CaseRecord& c : candidates) ids.push_back(c.case_id);
+      ASSIGN_OR_RETURN(std::vector<CaseStatusEntries> statuses, cache->GetMany(ids));
+      std::vector<CaseRecord> kept;
+      for (size_t i = 0; i < candidates.size(); ++i) {
+        auto it = statuses[i].find(programme);
+        if (it != statuses[i].end() && (r.program_state().empty() || it->second.state == r.program_state())) {
+          kept.push_back(std::move(candidates[i]));
+        }
+      }
+      candidates = std::move(kept);
+    }
+    for (CaseRecord& c : candidates) {
+      if (static_cast<int>(page.cases.size()) == page_size) break;
+      page.cases.push_back(std::move(c));
+    }
+    if (static_cast<int>(rows.size()) < batch) {
+      exhausted = true;
+      break;
+    }
+  }
+  // A full page continues after its last case; a page cut short by the scan
+  // budget continues after the last row scanned; an exhausted scan has no next page.
+  if (static_cast<int>(page.cases.size()) == page_size) {
+    page.next_page_token = EncodePageToken(page.cases.back().created_us, page.cases.back().case_id);
+  } else if (!exhausted) {
+    page.next_page_token = EncodePageToken(last_us, last_id);
+  }
+  return page;
+}
+
+void RegistryLogic::ToProto(const CaseRecord& c, const Caller& caller, absl::CivilDay today,
+                            v1::Case* out) const {
+  out->set_case_id(c.case_id);
+  v1::Person* p = out->mutable_person();
+  absl::StatusOr<ResidentId> id = ResidentId::Parse(c.resident_id, today);
+  // The full ID number only for police (DESIGN.md §6); everyone else sees it masked.
+  if (caller.role() == Role::kPolice) {
+    p->set_resident_id_number(c.resident_id);
+  } else if (id.ok()) {
+    p->set_resident_id_number(id->Masked());
+  }
+  if (SeesContactDetails(caller.role())) {
+    p->set_name(c.name);
+    p->set_phone(c.phone);
+    p->set_residence_address(c.residence_address);
+  }
+  ToProtoDate(c.birth_date, p->mutable_birth_date());
+  p->set_sex(c.sex == ResidentId::Sex::kFemale ? v1::Person::SEX_FEMALE : v1::Person::SEX_MALE);
+  out->set_household_division(c.household_division);
+  out->set_residence_division(c.residence_division);
+  out->set_registering_division(c.registering_division);
+  for (const std::string& t : c.drug_types) out->add_drug_types(t);
+  out->set_route_of_use(c.route_of_use);
+  ToProtoDate(c.registered_on, out->mutable_registered_on());
+  out->set_risk_grade(c.risk_grade);
+  out->set_control_status(c.control_status);
+  out->set_life_status(c.life_status);
+  if (std::optional<absl::CivilDay> m = AbstinenceMilestone(c)) {
+    ToProtoDate(*m, out->mutable_abstinence_milestone());
+  }
+  out->set_sealed(Sealed(c, today));
+  int64_t us = absl::ToUnixMicros(c.updated_at);
+  out->mutable_updated_at()->set_seconds(us / 1000000);
+  out->mutable_updated_at()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+}
+
+void RegistryLogic::ToFacts(const CaseRecord& c, absl::CivilDay today, v1::CaseFacts* out) const {
+  out->set_case_id(c.case_id);
+  out->set_household_division(c.household_division);
+  out->set_residence_division(c.residence_division);
+  ToProtoDate(c.birth_date, out->mutable_birth_date());
+  out->set_sex(c.sex == ResidentId::Sex::kFemale ? v1::Person::SEX_FEMALE : v1::Person::SEX_MALE);
+  out->set_sealed(Sealed(c, today));
+  out->set_life_status(c.life_status);
+}
+
+}  // namespace registry
+}  // namespace pathway

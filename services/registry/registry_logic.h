@@ -1,0 +1,143 @@
+// The case registry's rules (DESIGN.md §2, §3 "Registry status and grading", §6):
+// registering a person and minting the case id, exact lookup through the blind
+// index, visibility (jurisdiction and sealing), risk grading with history,
+// jurisdiction changes (双向管控), control and life status, and the abstinence clock
+// (戒毒条例 Art 7). Plain C++ over the store; no gRPC types.
+//
+//   RegistryLogic logic(cipher.get(), RegistryConfig{});
+//   store.Write([&](Transaction& tx) -> absl::Status {
+//     ASSIGN_OR_RETURN(CaseRecord c, logic.Register(tx, caller, request, clock.Now()));
+//     ...
+//   });
+//
+// Thread-safe: stateless apart from the immutable config and cipher (not owned;
+// must outlive the logic).
+#ifndef PATHWAY_SERVICES_REGISTRY_REGISTRY_LOGIC_H_
+#define PATHWAY_SERVICES_REGISTRY_REGISTRY_LOGIC_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/auth/caller.h"
+#include "common/cache/status_cache.h"
+#include "common/crypto/pii_cipher.h"
+#include "common/ids/resident_id.h"
+#include "common/store/store.h"
+#include "pathway/registry/v1/registry.pb.h"
+
+namespace pathway {
+namespace registry {
+
+// Risk grading scheme (分级分类): national high / medium / low by default; a
+// province configures its own codes.
+struct RegistryConfig {
+  std::vector<std::string> risk_grades = {"high", "medium", "low"};
+  std::string default_risk_grade = "medium";
+  absl::Status Validate() const;
+};
+
+// One case as the registry holds it, personal fields decrypted.
+struct CaseRecord {
+  std::string case_id;
+  std::string resident_id;  // normalised 18 characters
+  std::string name;
+  std::string phone;
+  std::string residence_address;
+  absl::CivilDay birth_date;
+  ResidentId::Sex sex = ResidentId::Sex::kMale;
+  std::string household_division;
+  std::string residence_division;
+  std::string registering_division;
+  std::vector<std::string> drug_types;
+  v1::RouteOfUse route_of_use = v1::ROUTE_OF_USE_UNSPECIFIED;
+  absl::CivilDay registered_on;  // the finding that led to registration
+  std::string risk_grade;
+  v1::ControlStatus control_status = v1::CONTROL_STATUS_IN_CONTROL;
+  v1::LifeStatus life_status = v1::LIFE_STATUS_NORMAL;
+  // Latest of: drug-use findings, positive tests, ends of measures (Art 7).
+  absl::CivilDay abstinence_anchor;
+  int open_measures = 0;
+  int64_t version = 0;
+  absl::Time updated_at;
+  int64_t created_us = 0;  // registration time; orders ListCases
+};
+
+class RegistryLogic {
+ public:
+  RegistryLogic(const PiiCipher* cipher, RegistryConfig config);
+
+  static std::vector<Migration> Migrations();
+
+  // 戒毒条例 Art 7: three years without a detected relapse, counted from the anchor,
+  // end dynamic control. Empty while a measure is open. The milestone is the last
+  // day of the three years; the case is sealed from the day after.
+  static std::optional<absl::CivilDay> AbstinenceMilestone(const CaseRecord& c);
+  static bool Sealed(const CaseRecord& c, absl::CivilDay today);
+
+  // A case the caller may see: inside its jurisdiction (household or residence
+  // place: both see it, 双向管控) and, once sealed, only for roles with a statutory
+  // need. Anything else is CaseNotFound(), the same answer as a missing case.
+  absl::Status CheckVisible(const Caller& caller, const CaseRecord& c, absl::CivilDay today) const;
+
+  absl::StatusOr<CaseRecord> Register(Transaction& tx, const Caller& caller,
+                                      const v1::RegisterPersonRequest& request,
+                                      absl::Time now) const;
+  absl::StatusOr<std::optional<CaseRecord>> Load(ReadTransaction& tx,
+                                                 absl::string_view case_id) const;
+  absl::StatusOr<std::optional<CaseRecord>> FindByResidentId(ReadTransaction& tx,
+                                                             absl::string_view normalized) const;
+  // Loads and checks visibility in one step (NOT_FOUND for both failures).
+  absl::StatusOr<CaseRecord> LoadVisible(ReadTransaction& tx, const Caller& caller,
+                                         absl::string_view case_id, absl::CivilDay today) const;
+
+  absl::StatusOr<CaseRecord> SetRiskGrade(Transaction& tx, const Caller& caller,
+                                          const v1::SetRiskGradeRequest& request,
+                                          absl::Time now) const;
+  absl::StatusOr<std::vector<v1::RiskGradeChange>> GradeHistory(ReadTransaction& tx,
+                                                                absl::string_view case_id) const;
+  absl::StatusOr<CaseRecord> ChangeJurisdiction(Transaction& tx, const Caller& caller,
+                                                const v1::ChangeJurisdictionRequest& request,
+                                                absl::Time now) const;
+  absl::StatusOr<CaseRecord> SetStatus(Transaction& tx, const Caller& caller,
+                                       const v1::SetStatusRequest& request, absl::Time now) const;
+  // Idempotent by (case, source_event_id). NOT_FOUND for an unknown case.
+  absl::StatusOr<CaseRecord> ReportEvent(Transaction& tx, const v1::ReportEventRequest& request,
+                                         absl::Time now) const;
+
+  struct ListPage {
+    std::vector<CaseRecord> cases;
+    std::string next_page_token;
+  };
+  // Newest first. `cache` serves the programme-state filter (may be null when the
+  // filter is unused); UNAVAILABLE if that filter is asked for with Redis down.
+  absl::StatusOr<ListPage> List(ReadTransaction& tx, const Caller& caller,
+                                const v1::ListCasesRequest& request, absl::CivilDay today,
+                                StatusCache* cache) const;
+
+  // The case as `caller` may see it: the ID number in full for police only (masked
+  // for the rest), names and contacts only for roles that work with the person.
+  void ToProto(const CaseRecord& c, const Caller& caller, absl::CivilDay today,
+               v1::Case* out) const;
+  void ToFacts(const CaseRecord& c, absl::CivilDay today, v1::CaseFacts* out) const;
+
+ private:
+  absl::Status Save(Transaction& tx, CaseRecord* c, absl::Time now) const;
+  absl::StatusOr<CaseRecord> Decode(const Row& row) const;
+  bool KnownGrade(absl::string_view grade) const;
+
+  const PiiCipher* cipher_;
+  RegistryConfig config_;
+};
+
+// Date conversions shared by the registry's adapters.
+absl::StatusOr<absl::CivilDay> FromProtoDate(const common::v1::Date& d, absl::string_view field);
+
+}  // namespace registry
+}  // namespace pathway
+
+#endif  // PATHWAY_SERVICES_REGISTRY_REGISTRY_LOGIC_H_

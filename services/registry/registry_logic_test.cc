@@ -1,0 +1,457 @@
+#include "services/registry/registry_logic.h"
+
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "common/cache/in_memory_status_cache.h"
+#include "common/ids/case_id.h"
+#include "common/ids/resident_id.h"
+#include "common/legal_time/legal_time.h"
+#include "common/program_status/program_status.h"
+#include "common/status/status_macros.h"
+#include "common/store/sqlite_store.h"
+#include "common/store/testing_temp_dir.h"
+#include "gtest/gtest.h"
+
+namespace pathway {
+namespace registry {
+namespace {
+
+constexpr char kKey[] = "registry-logic-test-pii-key-0123456789abcdef";
+
+// Noon in China on the given day.
+absl::Time At(int y, int m, int d) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, 12, 0, 0), absl::FixedTimeZone(8 * 3600));
+}
+
+common::v1::Date Date(int y, int m, int d) {
+  common::v1::Date out;
+  out.set_year(y);
+  out.set_month(m);
+  out.set_day(d);
+  return out;
+}
+
+Caller MakeCaller(Role role, const std::string& jurisdiction, const std::string& subject = "u1") {
+  Caller c;
+  c.claims.subject = subject;
+  c.claims.role = role;
+  c.claims.jurisdiction = jurisdiction;
+  return c;
+}
+
+class RegistryLogicTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SqliteStoreOptions o;
+    o.path = dir_.path() + "/registry.db";
+    o.migrations = RegistryLogic::Migrations();
+    auto store = SqliteStore::Open(o);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    cipher_ = *PiiCipher::Create(kKey);
+    logic_ = std::make_unique<RegistryLogic>(cipher_.get(), RegistryConfig{});
+  }
+
+  v1::RegisterPersonRequest Person(const std::string& county, int seq, int birth_year = 1990) {
+    v1::RegisterPersonRequest r;
+    r.set_resident_id_number(
+        GenerateSyntheticResidentId(county, absl::CivilDay(birth_year, 3, 7), seq));
+    r.set_name(absl::StrCat("测试人员", seq));
+    r.set_household_division(county);
+    r.set_phone("13800000000");
+    r.set_residence_address("测试路1号");
+    r.add_drug_types("methamphetamine");
+    r.set_route_of_use(v1::ROUTE_OF_USE_SMOKING);
+    *r.mutable_found_on() = Date(2026, 1, 10);
+    return r;
+  }
+
+  absl::StatusOr<CaseRecord> Register(const Caller& caller, const v1::RegisterPersonRequest& r,
+                                      absl::Time now = At(2026, 2, 1)) {
+    absl::StatusOr<CaseRecord> out;
+    absl::Status s = store_->Write([&](Transaction& tx) -> absl::Status {
+      out = logic_->Register(tx, caller, r, now);
+      return out.status();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  template <typename Fn>
+  absl::StatusOr<CaseRecord> Change(Fn fn) {
+    absl::StatusOr<CaseRecord> out;
+    absl::Status s = store_->Write([&](Transaction& tx) -> absl::Status {
+      out = fn(tx);
+      return out.status();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  absl::StatusOr<CaseRecord> Visible(const Caller& caller, const std::string& id, absl::Time now) {
+    absl::StatusOr<CaseRecord> out;
+    absl::Status s = store_->Read([&](ReadTransaction& tx) -> absl::Status {
+      out = logic_->LoadVisible(tx, caller, id, legal_time::ToCivilDay(now));
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  absl::StatusOr<CaseRecord> Report(const std::string& id, v1::ReportEventRequest::Kind kind,
+                                    common::v1::Date day, const std::string& source,
+                                    absl::Time now, common::v1::Program program =
+                                                        common::v1::PROGRAM_COMMUNITY_DETOX) {
+    v1::ReportEventRequest r;
+    r.set_case_id(id);
+    r.set_kind(kind);
+    r.set_program(program);
+    *r.mutable_occurred_on() = day;
+    r.set_source_event_id(source);
+    return Change([&](Transaction& tx) { return logic_->ReportEvent(tx, r, now); });
+  }
+
+  ScopedTempDir dir_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<PiiCipher> cipher_;
+  std::unique_ptr<RegistryLogic> logic_;
+  const Caller caseworker_ = MakeCaller(Role::kCaseworker, "520102");
+  const Caller police_ = MakeCaller(Role::kPolice, "520102");
+};
+
+TEST_F(RegistryLogicTest, MintsDurableSequentialCaseIdsWithValidCheckCharacters) {
+  auto a = Register(caseworker_, Person("520102", 11));
+  auto b = Register(caseworker_, Person("520102", 13));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  auto ida = CaseId::Parse(a->case_id);
+  auto idb = CaseId::Parse(b->case_id);
+  ASSERT_TRUE(ida.ok() && idb.ok());
+  EXPECT_EQ(ida->division().code(), "520102");
+  EXPECT_EQ(ida->year(), 2026);
+  EXPECT_EQ(ida->sequence(), 1);
+  EXPECT_EQ(idb->sequence(), 2);
+  // Another county has its own counter; a new year starts again at 1.
+  auto other = Register(MakeCaller(Role::kCaseworker, "530102"), Person("530102", 15));
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(CaseId::Parse(other->case_id)->sequence(), 1);
+  auto next_year = Register(caseworker_, Person("520102", 17), At(2027, 1, 3));
+  ASSERT_TRUE(next_year.ok());
+  EXPECT_EQ(next_year->case_id.substr(0, 19), "520102-2027-0000001");
+
+  // The sequence survives a restart (it lives in the database, never Redis).
+  store_.reset();
+  SqliteStoreOptions o;
+  o.path = dir_.path() + "/registry.db";
+  o.migrations = RegistryLogic::Migrations();
+  store_ = *SqliteStore::Open(o);
+  auto c = Register(caseworker_, Person("520102", 19));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(CaseId::Parse(c->case_id)->sequence(), 3);
+}
+
+TEST_F(RegistryLogicTest, SamePersonNeverGetsASecondCase) {
+  v1::RegisterPersonRequest p = Person("520102", 21);
+  auto first = Register(caseworker_, p);
+  ASSERT_TRUE(first.ok());
+  // Lower-case x or another county: still the same person.
+  auto again = Register(caseworker_, p);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(again.status().message().find(first->case_id), std::string::npos)
+      << "a caller covering the case learns its id";
+  v1::RegisterPersonRequest elsewhere = p;
+  elsewhere.set_household_division("530102");
+  auto outside = Register(MakeCaller(Role::kPolice, "530102"), elsewhere);
+  EXPECT_EQ(outside.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(outside.status().message().find(first->case_id), std::string::npos)
+      << "a caller outside the case's jurisdiction does not";
+  EXPECT_EQ(outside.status().message().find(p.resident_id_number()), std::string::npos);
+}
+
+TEST_F(RegistryLogicTest, LowerCaseXIsTheSamePerson) {
+  // Find a synthetic number whose check character is X.
+  std::string id;
+  for (int seq = 1; seq < 200 && id.empty(); ++seq) {
+    std::string candidate = GenerateSyntheticResidentId("520102", absl::CivilDay(1988, 5, 4), seq);
+    if (candidate.back() == 'X') id = candidate;
+  }
+  ASSERT_FALSE(id.empty());
+  v1::RegisterPersonRequest p = Person("520102", 1);
+  p.set_resident_id_number(id);
+  ASSERT_TRUE(Register(caseworker_, p).ok());
+  id.back() = 'x';
+  p.set_resident_id_number(id);
+  EXPECT_EQ(Register(caseworker_, p).status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(RegistryLogicTest, RejectsBadInputWithoutEchoingPersonalData) {
+  v1::RegisterPersonRequest p = Person("520102", 23);
+  std::string bad = p.resident_id_number();
+  bad.back() = bad.back() == '0' ? '1' : '0';
+  p.set_resident_id_number(bad);
+  auto s = Register(caseworker_, p).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message().find(bad.substr(0, 17)), std::string::npos) << s;
+
+  struct Case {
+    const char* what;
+    std::function<void(v1::RegisterPersonRequest*)> mutate;
+    absl::StatusCode code;
+  };
+  std::vector<Case> cases = {
+      {"no name", [](auto* r) { r->clear_name(); }, absl::StatusCode::kInvalidArgument},
+      {"bad division", [](auto* r) { r->set_household_division("52010"); },
+       absl::StatusCode::kInvalidArgument},
+      {"no drug types", [](auto* r) { r->clear_drug_types(); }, absl::StatusCode::kInvalidArgument},
+      {"found in future", [](auto* r) { *r->mutable_found_on() = Date(2026, 3, 1); },
+       absl::StatusCode::kInvalidArgument},
+      {"31 April", [](auto* r) { *r->mutable_found_on() = Date(2025, 4, 31); },
+       absl::StatusCode::kInvalidArgument},
+      {"unknown grade", [](auto* r) { r->set_risk_grade("extreme"); },
+       absl::StatusCode::kInvalidArgument},
+      {"outside jurisdiction", [](auto* r) { r->set_household_division("530102"); },
+       absl::StatusCode::kPermissionDenied},
+      {"registering elsewhere", [](auto* r) { r->set_registering_division("530102"); },
+       absl::StatusCode::kPermissionDenied},
+  };
+  for (const Case& c : cases) {
+    v1::RegisterPersonRequest r = Person("520102", 25);
+    c.mutate(&r);
+    EXPECT_EQ(Register(caseworker_, r).status().code(), c.code) << c.what;
+  }
+}
+
+TEST_F(RegistryLogicTest, PersonalFieldsAreNeverStoredInTheClear) {
+  v1::RegisterPersonRequest p = Person("520102", 27);
+  ASSERT_TRUE(Register(caseworker_, p).ok());
+  store_.reset();  // checkpoint the WAL into the file on close
+  std::string bytes;
+  for (const char* suffix : {"/registry.db", "/registry.db-wal"}) {
+    std::ifstream in(dir_.path() + suffix, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    bytes += ss.str();
+  }
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes.find(p.resident_id_number()), std::string::npos);
+  EXPECT_EQ(bytes.find(p.name()), std::string::npos);
+  EXPECT_EQ(bytes.find(p.phone()), std::string::npos);
+  EXPECT_EQ(bytes.find(p.residence_address()), std::string::npos);
+}
+
+TEST_F(RegistryLogicTest, BothHouseholdAndResidencePlacesSeeTheCaseNobodyElse) {
+  v1::RegisterPersonRequest p = Person("520102", 29);
+  p.set_residence_division("520103");
+  auto c = Register(caseworker_, p);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(Visible(MakeCaller(Role::kCaseworker, "520103"), c->case_id, At(2026, 2, 2)).ok());
+  EXPECT_TRUE(Visible(MakeCaller(Role::kPolice, "5201"), c->case_id, At(2026, 2, 2)).ok());
+  auto outside = Visible(MakeCaller(Role::kCaseworker, "530102"), c->case_id, At(2026, 2, 2));
+  auto missing =
+      Visible(caseworker_, CaseId::Mint("520102", 2026, 999)->ToString(), At(2026, 2, 2));
+  EXPECT_EQ(outside.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(outside.status(), missing.status()) << "identical answers";
+}
+
+TEST_F(RegistryLogicTest, GradeChangesNeedAReasonAndKeepHistory) {
+  auto c = Register(caseworker_, Person("520102", 31));
+  ASSERT_TRUE(c.ok());
+  v1::SetRiskGradeRequest g;
+  g.set_case_id(c->case_id);
+  g.set_risk_grade("high");
+  auto no_reason = Change([&](Transaction& tx) {
+    return logic_->SetRiskGrade(tx, police_, g, At(2026, 2, 3));
+  });
+  EXPECT_EQ(no_reason.status().code(), absl::StatusCode::kInvalidArgument);
+  g.set_reason("positive test after reporting");
+  *g.mutable_effective_on() = Date(2026, 2, 2);
+  auto graded = Change([&](Transaction& tx) {
+    return logic_->SetRiskGrade(tx, police_, g, At(2026, 2, 3));
+  });
+  ASSERT_TRUE(graded.ok()) << graded.status();
+  EXPECT_EQ(graded->risk_grade, "high");
+  g.set_risk_grade("severe");
+  EXPECT_EQ(Change([&](Transaction& tx) {
+              return logic_->SetRiskGrade(tx, police_, g, At(2026, 2, 3));
+            }).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  std::vector<v1::RiskGradeChange> history;
+  ASSERT_TRUE(store_->Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(history, logic_->GradeHistory(tx, c->case_id));
+    return absl::OkStatus();
+  }).ok());
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].risk_grade(), "medium");
+  EXPECT_EQ(history[1].risk_grade(), "high");
+  EXPECT_EQ(history[1].previous_grade(), "medium");
+  EXPECT_EQ(history[1].actor(), "u1");
+  EXPECT_EQ(history[1].effective_on().day(), 2);
+}
+
+// 戒毒条例 Art 7: three years without relapse from the latest finding or measure end.
+TEST_F(RegistryLogicTest, AbstinenceMilestoneAcrossLeapYears) {
+  struct Row {
+    absl::CivilDay anchor;
+    absl::CivilDay milestone;
+  };
+  for (const Row& r : std::vector<Row>{
+           {absl::CivilDay(2024, 2, 29), absl::CivilDay(2027, 2, 28)},  // no 29 Feb in 2027
+           {absl::CivilDay(2025, 2, 28), absl::CivilDay(2028, 2, 28)},
+           {absl::CivilDay(2026, 1, 10), absl::CivilDay(2029, 1, 10)},
+           {absl::CivilDay(2025, 3, 1), absl::CivilDay(2028, 3, 1)},
+       }) {
+    CaseRecord c;
+    c.abstinence_anchor = r.anchor;
+    ASSERT_EQ(RegistryLogic::AbstinenceMilestone(c), r.milestone) << r.anchor;
+    EXPECT_FALSE(RegistryLogic::Sealed(c, r.milestone)) << "the last day still counts";
+    EXPECT_TRUE(RegistryLogic::Sealed(c, r.milestone + 1));
+    c.open_measures = 1;
+    EXPECT_FALSE(RegistryLogic::AbstinenceMilestone(c).has_value()) << "a measure is open";
+    EXPECT_FALSE(RegistryLogic::Sealed(c, r.milestone + 1000));
+  }
+}
+
+TEST_F(RegistryLogicTest, MeasuresAndFindingsMoveTheClockAndSealing) {
+  auto c = Register(caseworker_, Person("520102", 33));
+  ASSERT_TRUE(c.ok());
+  using K = v1::ReportEventRequest;
+  ASSERT_TRUE(Report(c->case_id, K::KIND_MEASURE_STARTED, Date(2026, 1, 20), "sd-1-open",
+                     At(2026, 2, 5)).ok());
+  auto open = Report(c->case_id, K::KIND_POSITIVE_TEST, Date(2026, 2, 4), "sd-1-test-3",
+                     At(2026, 2, 5));
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(open->open_measures, 1);
+  EXPECT_FALSE(RegistryLogic::AbstinenceMilestone(*open).has_value());
+  // Re-sent reports change nothing.
+  auto resent = Report(c->case_id, K::KIND_POSITIVE_TEST, Date(2026, 2, 4), "sd-1-test-3",
+                       At(2026, 2, 6));
+  EXPECT_EQ(resent->version, open->version);
+
+  auto ended = Report(c->case_id, K::KIND_MEASURE_ENDED, Date(2029, 1, 19), "sd-1-close",
+                      At(2029, 1, 25));
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(ended->open_measures, 0);
+  EXPECT_EQ(RegistryLogic::AbstinenceMilestone(*ended), absl::CivilDay(2032, 1, 19));
+
+  // Sealed from the day after: a caseworker no longer sees it, police still do.
+  EXPECT_TRUE(Visible(caseworker_, c->case_id, At(2032, 1, 19)).ok());
+  EXPECT_EQ(Visible(caseworker_, c->case_id, At(2032, 1, 20)).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(Visible(police_, c->case_id, At(2032, 1, 20)).ok());
+
+  // A new finding resets the clock and unseals.
+  auto relapse = Report(c->case_id, K::KIND_DRUG_USE, Date(2032, 6, 1), "police-1",
+                        At(2032, 6, 2));
+  ASSERT_TRUE(relapse.ok());
+  EXPECT_EQ(RegistryLogic::AbstinenceMilestone(*relapse), absl::CivilDay(2035, 6, 1));
+  EXPECT_TRUE(Visible(caseworker_, c->case_id, At(2032, 6, 2)).ok());
+  // Dates in the future of the clock are refused.
+  EXPECT_EQ(Report(c->case_id, K::KIND_DRUG_USE, Date(2032, 6, 9), "police-2", At(2032, 6, 2))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryLogicTest, DeceasedIsFinal) {
+  auto c = Register(caseworker_, Person("520102", 35));
+  v1::SetStatusRequest s;
+  s.set_case_id(c->case_id);
+  s.set_life_status(v1::LIFE_STATUS_DECEASED);
+  *s.mutable_effective_on() = Date(2026, 1, 30);
+  ASSERT_TRUE(Change([&](Transaction& tx) {
+                return logic_->SetStatus(tx, police_, s, At(2026, 2, 1));
+              }).ok());
+  s.set_life_status(v1::LIFE_STATUS_NORMAL);
+  EXPECT_EQ(Change([&](Transaction& tx) {
+              return logic_->SetStatus(tx, police_, s, At(2026, 2, 1));
+            }).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Effective dates before registration are refused.
+  v1::SetStatusRequest early;
+  early.set_case_id(c->case_id);
+  early.set_control_status(v1::CONTROL_STATUS_LOST_CONTACT);
+  *early.mutable_effective_on() = Date(2025, 12, 1);
+  auto c2 = Register(caseworker_, Person("520102", 37));
+  early.set_case_id(c2->case_id);
+  EXPECT_EQ(Change([&](Transaction& tx) {
+              return logic_->SetStatus(tx, police_, early, At(2026, 2, 1));
+            }).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryLogicTest, ListsPageByPageInsideTheJurisdictionWithFilters) {
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(Register(caseworker_, Person("520102", 41 + 2 * i),
+                         At(2026, 2, 1) + absl::Minutes(i)).ok());
+  }
+  ASSERT_TRUE(Register(MakeCaller(Role::kCaseworker, "530102"), Person("530102", 61)).ok());
+  InMemoryStatusCache cache;
+  auto list = [&](v1::ListCasesRequest r, const Caller& caller) {
+    absl::StatusOr<RegistryLogic::ListPage> page;
+    EXPECT_TRUE(store_->Read([&](ReadTransaction& tx) -> absl::Status {
+      page = logic_->List(tx, caller, r, absl::CivilDay(2026, 2, 2), &cache);
+      return absl::OkStatus();
+    }).ok());
+    return page;
+  };
+  v1::ListCasesRequest r;
+  r.mutable_page()->set_page_size(3);
+  std::vector<std::string> seen;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = list(r, caseworker_);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const CaseRecord& c : page->cases) seen.push_back(c.case_id);
+    if (page->next_page_token.empty()) break;
+    r.mutable_page()->set_page_token(page->next_page_token);
+  }
+  ASSERT_EQ(seen.size(), 7u) << "the other county's case never shows";
+  EXPECT_EQ(CaseId::Parse(seen.front())->sequence(), 7) << "newest first";
+  EXPECT_EQ(CaseId::Parse(seen.back())->sequence(), 1);
+
+  // Programme-state filter, read from the status cache.
+  ProgrammeStatus active;
+  active.state = "ACTIVE";
+  active.version = 1;
+  ASSERT_TRUE(cache.Put(seen[2], Programme::kCommunityDetox, active).ok());
+  v1::ListCasesRequest by_state;
+  by_state.set_program(common::v1::PROGRAM_COMMUNITY_DETOX);
+  by_state.set_program_state("ACTIVE");
+  auto filtered = list(by_state, caseworker_);
+  ASSERT_TRUE(filtered.ok());
+  ASSERT_EQ(filtered->cases.size(), 1u);
+  EXPECT_EQ(filtered->cases[0].case_id, seen[2]);
+
+  v1::ListCasesRequest bad;
+  bad.mutable_page()->set_page_token("not-a-token!");
+  EXPECT_EQ(list(bad, caseworker_).status().code(), absl::StatusCode::kInvalidArgument);
+  auto national = list(v1::ListCasesRequest(), MakeCaller(Role::kAuditor, "*"));
+  EXPECT_EQ(national->cases.size(), 8u);
+}
+
+TEST_F(RegistryLogicTest, MasksFieldsPerRole) {
+  v1::RegisterPersonRequest p = Person("520102", 71);
+  auto c = Register(caseworker_, p);
+  ASSERT_TRUE(c.ok());
+  absl::CivilDay today(2026, 2, 2);
+  v1::Case as_police, as_caseworker, as_auditor;
+  logic_->ToProto(*c, police_, today, &as_police);
+  logic_->ToProto(*c, caseworker_, today, &as_caseworker);
+  logic_->ToProto(*c, MakeCaller(Role::kAuditor, "52"), today, &as_auditor);
+  EXPECT_EQ(as_police.person().resident_id_number(), p.resident_id_number());
+  EXPECT_NE(as_caseworker.person().resident_id_number(), p.resident_id_number());
+  EXPECT_EQ(as_caseworker.person().resident_id_number().substr(0, 6), "520102");
+  EXPECT_NE(as_caseworker.person().resident_id_number().find('*'), std::string::npos);
+  EXPECT_EQ(as_caseworker.person().name(), p.name()) << "the caseworker works with the person";
+  EXPECT_TRUE(as_auditor.person().name().empty()) << "an auditor does not need the name";
+  EXPECT_TRUE(as_auditor.person().phone().empty());
+  EXPECT_EQ(as_police.abstinence_milestone().year(), 2029);
+}
+
+}  // namespace
+}  // namespace registry
+}  // namespace pathway

@@ -1,0 +1,303 @@
+#include "services/registry/registry_service.h"
+
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids/case_id.h"
+#include "common/ids/resident_id.h"
+#include "common/legal_time/legal_time.h"
+#include "common/server/mutation.h"
+#include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
+
+namespace pathway {
+namespace registry {
+namespace {
+
+constexpr char kPrefix[] = "/pathway.registry.v1.Registry/";
+constexpr int kMaxBatch = 1000;
+
+std::string Method(absl::string_view name) { return absl::StrCat(kPrefix, name); }
+
+// Finishes with `status` and returns the reactor: the tail of every handler.
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+const std::initializer_list<Role> kCaseReaders = {Role::kCaseworker, Role::kPolice,
+                                                  Role::kFacilityStaff, Role::kAuditor,
+                                                  Role::kAdmin};
+const std::initializer_list<Role> kStatusReaders = {
+    Role::kCaseworker, Role::kPolice, Role::kFacilityStaff, Role::kAuditor,
+    Role::kBatch,      Role::kService, Role::kAdmin};
+
+}  // namespace
+
+absl::CivilDay RegistryService::Today() const {
+  return legal_time::ToCivilDay(runtime_->clock().Now());
+}
+
+void RegistryService::AuditRead(const Caller& caller, absl::string_view action,
+                                absl::string_view case_id, const absl::Status& outcome) {
+  runtime_->read_audit().Record(AuditEntry{
+      runtime_->clock().Now(), caller.subject(), std::string(RoleName(caller.role())),
+      Method(action),
+      // A case the caller may not see is not recorded as seen.
+      outcome.ok() ? std::string(case_id) : std::string(),
+      std::string(outcome.ok() ? "OK" : absl::StatusCodeToString(outcome.code()))});
+}
+
+absl::StatusOr<CaseRecord> RegistryService::ReadCase(const Caller& caller,
+                                                     absl::string_view action,
+                                                     absl::string_view case_id) {
+  std::optional<CaseRecord> found;
+  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(CaseRecord c, logic_->LoadVisible(tx, caller, case_id, Today()));
+    found = std::move(c);
+    return absl::OkStatus();
+  });
+  AuditRead(caller, action, found.has_value() ? found->case_id : "", s);
+  if (!s.ok()) return s;
+  return *std::move(found);
+}
+
+absl::Status RegistryService::Mutate(
+    grpc::CallbackServerContext* ctx, const Caller& caller, absl::string_view method,
+    const google::protobuf::Message& request, v1::Case* response,
+    const std::function<absl::StatusOr<CaseRecord>(Transaction&)>& fn) {
+  ASSIGN_OR_RETURN(std::optional<std::string> key, IdempotencyKeyFrom(*ctx));
+  return RunMutation(*runtime_, {&caller, Method(method), key, &request, DeadlineOf(*ctx)},
+                     response, [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
+                       ASSIGN_OR_RETURN(CaseRecord c, fn(tx));
+                       *audit_case_id = c.case_id;
+                       logic_->ToProto(c, caller, Today(), response);
+                       return absl::OkStatus();
+                     });
+}
+
+grpc::ServerUnaryReactor* RegistryService::RegisterPerson(grpc::CallbackServerContext* ctx,
+                                                          const v1::RegisterPersonRequest* request,
+                                                          v1::Case* response) {
+  auto caller =
+      runtime_->authorizer().Authorize(*ctx, {Role::kPolice, Role::kCaseworker, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  return Done(ctx, Mutate(ctx, *caller, "RegisterPerson", *request, response,
+                          [&](Transaction& tx) {
+                            return logic_->Register(tx, *caller, *request, runtime_->clock().Now());
+                          }));
+}
+
+grpc::ServerUnaryReactor* RegistryService::GetCase(grpc::CallbackServerContext* ctx,
+                                                   const v1::GetCaseRequest* request,
+                                                   v1::Case* response) {
+  auto caller = runtime_->authorizer().Authorize(*ctx, kCaseReaders);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  absl::StatusOr<CaseRecord> c = ReadCase(*caller, "GetCase", request->case_id());
+  if (c.ok()) logic_->ToProto(*c, *caller, Today(), response);
+  return Done(ctx, c.status());
+}
+
+grpc::ServerUnaryReactor* RegistryService::FindCaseByIdNumber(
+    grpc::CallbackServerContext* ctx, const v1::FindCaseByIdNumberRequest* request,
+    v1::Case* response) {
+  auto caller =
+      runtime_->authorizer().Authorize(*ctx, {Role::kPolice, Role::kCaseworker, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  absl::StatusOr<ResidentId> id = ResidentId::Parse(request->resident_id_number(), Today());
+  if (!id.ok()) return Done(ctx, id.status());
+  std::optional<CaseRecord> found;
+  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<CaseRecord> c, logic_->FindByResidentId(tx, id->normalized()));
+    if (!c.has_value()) return CaseNotFound();
+    RETURN_IF_ERROR(logic_->CheckVisible(*caller, *c, Today()));
+    found = std::move(c);
+    return absl::OkStatus();
+  });
+  AuditRead(*caller, "FindCaseByIdNumber", found.has_value() ? found->case_id : "", s);
+  if (s.ok()) logic_->ToProto(*found, *caller, Today(), response);
+  return Done(ctx, s);
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListCases(grpc::CallbackServerContext* ctx,
+                                                     const v1::ListCasesRequest* request,
+                                                     v1::ListCasesResponse* response) {
+  auto caller = runtime_->authorizer().Authorize(*ctx, kCaseReaders);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  RegistryLogic::ListPage page;
+  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(page, logic_->List(tx, *caller, *request, Today(), &runtime_->cache()));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) {
+    AuditRead(*caller, "ListCases", "", s);
+    return Done(ctx, s);
+  }
+  for (const CaseRecord& c : page.cases) {
+    logic_->ToProto(c, *caller, Today(), response->add_cases());
+    AuditRead(*caller, "ListCases", c.case_id, absl::OkStatus());
+  }
+  response->mutable_page()->set_next_page_token(page.next_page_token);
+  return Done(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* RegistryService::SetRiskGrade(grpc::CallbackServerContext* ctx,
+                                                        const v1::SetRiskGradeRequest* request,
+                                                        v1::Case* response) {
+  auto caller =
+      runtime_->authorizer().Authorize(*ctx, {Role::kPolice, Role::kCaseworker, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  return Done(ctx, Mutate(ctx, *caller, "SetRiskGrade", *request, response, [&](Transaction& tx) {
+                return logic_->SetRiskGrade(tx, *caller, *request, runtime_->clock().Now());
+              }));
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListRiskGradeHistory(
+    grpc::CallbackServerContext* ctx, const v1::ListRiskGradeHistoryRequest* request,
+    v1::ListRiskGradeHistoryResponse* response) {
+  auto caller = runtime_->authorizer().Authorize(
+      *ctx, {Role::kCaseworker, Role::kPolice, Role::kAuditor, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  std::vector<v1::RiskGradeChange> changes;
+  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(CaseRecord c, logic_->LoadVisible(tx, *caller, request->case_id(), Today()));
+    ASSIGN_OR_RETURN(changes, logic_->GradeHistory(tx, c.case_id));
+    return absl::OkStatus();
+  });
+  AuditRead(*caller, "ListRiskGradeHistory", request->case_id(), s);
+  for (v1::RiskGradeChange& ch : changes) *response->add_changes() = std::move(ch);
+  return Done(ctx, s);
+}
+
+grpc::ServerUnaryReactor* RegistryService::ChangeJurisdiction(
+    grpc::CallbackServerContext* ctx, const v1::ChangeJurisdictionRequest* request,
+    v1::Case* response) {
+  auto caller = runtime_->authorizer().Authorize(*ctx, {Role::kPolice, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  return Done(ctx,
+              Mutate(ctx, *caller, "ChangeJurisdiction", *request, response, [&](Transaction& tx) {
+                return logic_->ChangeJurisdiction(tx, *caller, *request, runtime_->clock().Now());
+              }));
+}
+
+grpc::ServerUnaryReactor* RegistryService::SetStatus(grpc::CallbackServerContext* ctx,
+                                                     const v1::SetStatusRequest* request,
+                                                     v1::Case* response) {
+  auto caller =
+      runtime_->authorizer().Authorize(*ctx, {Role::kPolice, Role::kCaseworker, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  return Done(ctx, Mutate(ctx, *caller, "SetStatus", *request, response, [&](Transaction& tx) {
+                return logic_->SetStatus(tx, *caller, *request, runtime_->clock().Now());
+              }));
+}
+
+grpc::ServerUnaryReactor* RegistryService::ReportEvent(grpc::CallbackServerContext* ctx,
+                                                       const v1::ReportEventRequest* request,
+                                                       v1::ReportEventResponse* response) {
+  auto caller =
+      runtime_->authorizer().Authorize(*ctx, {Role::kService, Role::kPolice, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  v1::Case changed;  // the audit trail records the case; the reply is the clock only
+  absl::Status s = Mutate(ctx, *caller, "ReportEvent", *request, &changed,
+                          [&](Transaction& tx) -> absl::StatusOr<CaseRecord> {
+                            ASSIGN_OR_RETURN(CaseRecord c, logic_->ReportEvent(
+                                                               tx, *request, runtime_->clock().Now()));
+                            // Police report only inside their jurisdiction.
+                            if (!caller->Covers(c.household_division) &&
+                                !caller->Covers(c.residence_division)) {
+                              return CaseNotFound();
+                            }
+                            return c;
+                          });
+  if (s.ok()) {
+    if (changed.has_abstinence_milestone()) {
+      *response->mutable_abstinence_milestone() = changed.abstinence_milestone();
+    }
+    response->set_sealed(changed.sealed());
+  }
+  return Done(ctx, s);
+}
+
+grpc::ServerUnaryReactor* RegistryService::GetCaseFacts(grpc::CallbackServerContext* ctx,
+                                                        const v1::GetCaseFactsRequest* request,
+                                                        v1::CaseFacts* response) {
+  auto caller = runtime_->authorizer().Authorize(*ctx, {Role::kService, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  absl::StatusOr<CaseRecord> c = ReadCase(*caller, "GetCaseFacts", request->case_id());
+  if (c.ok()) logic_->ToFacts(*c, Today(), response);
+  return Done(ctx, c.status());
+}
+
+grpc::ServerUnaryReactor* RegistryService::GetCaseStatus(grpc::CallbackServerContext* ctx,
+                                                         const v1::GetCaseStatusRequest* request,
+                                                         v1::CaseStatus* response) {
+  auto caller = runtime_->authorizer().Authorize(*ctx, kStatusReaders);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  absl::StatusOr<CaseRecord> c = ReadCase(*caller, "GetCaseStatus", request->case_id());
+  if (!c.ok()) return Done(ctx, c.status());
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  // Finished from the view's callback: on a cache miss the owning services answer
+  // asynchronously, and this thread is not held meanwhile.
+  view_->Resolve({c->case_id}, [reactor, response](std::vector<v1::CaseStatus> out) {
+    *response = std::move(out[0]);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RegistryService::BatchGetCaseStatus(
+    grpc::CallbackServerContext* ctx, const v1::BatchGetCaseStatusRequest* request,
+    v1::BatchGetCaseStatusResponse* response) {
+  auto caller = runtime_->authorizer().Authorize(*ctx, kStatusReaders);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  if (request->case_ids_size() == 0 || request->case_ids_size() > kMaxBatch) {
+    return Done(ctx, absl::InvalidArgumentError("case_ids needs 1 to 1000 ids"));
+  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < request->case_ids_size(); ++i) {
+    absl::StatusOr<CaseId> id = CaseId::Parse(request->case_ids(i));
+    if (!id.ok()) {
+      return Done(ctx, absl::InvalidArgumentError(
+                           absl::StrCat("case_ids[", i, "]: ", id.status().message())));
+    }
+    ids.push_back(id->ToString());
+  }
+  // Which ids the caller may see, in one snapshot.
+  std::vector<bool> visible(ids.size(), false);
+  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ASSIGN_OR_RETURN(std::optional<CaseRecord> c, logic_->Load(tx, ids[i]));
+      visible[i] = c.has_value() && logic_->CheckVisible(*caller, *c, Today()).ok();
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return Done(ctx, s);
+  std::vector<std::string> wanted;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    AuditRead(*caller, "BatchGetCaseStatus", ids[i],
+              visible[i] ? absl::OkStatus() : CaseNotFound());
+    if (visible[i]) wanted.push_back(ids[i]);
+  }
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  view_->Resolve(wanted, [reactor, response, ids, visible](std::vector<v1::CaseStatus> out) {
+    size_t next = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      v1::CaseStatus* cs = response->add_statuses();
+      if (visible[i]) {
+        *cs = std::move(out[next++]);
+      } else {
+        cs->set_case_id(ids[i]);
+        cs->set_found(false);
+      }
+    }
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+}  // namespace registry
+}  // namespace pathway

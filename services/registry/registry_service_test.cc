@@ -1,0 +1,353 @@
+// The registry over real gRPC (loopback TCP) with a real redis-server and real SQLite
+// files: registration, duplicates, jurisdiction, masking per role, idempotent
+// retries, and the status view from the cache, from the owning services with Redis
+// stopped, and with a service down too.
+#include "services/registry/registry_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/auth/token.h"
+#include "common/ids/case_id.h"
+#include "common/ids/resident_id.h"
+#include "common/program_status/program_status.h"
+#include "common/program_status/program_status_rpc.h"
+#include "common/store/testing_temp_dir.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "services/registry/registry_server.h"
+#include "tests/testing/redis_server.h"
+
+namespace pathway {
+namespace registry {
+namespace {
+
+constexpr char kTokenKey[] = "registry-service-test-token-key-0123456789";
+constexpr char kPiiKey[] = "registry-service-test-pii-key-0123456789ab";
+
+// Serves GetProgramStatus for one programme from a store, as the real programme
+// services do: the registry's fallback target.
+template <typename Base, Programme kProgramme>
+class StatusOnly final : public Base {
+ public:
+  explicit StatusOnly(ServiceRuntime* rt) : rt_(rt) {}
+  grpc::ServerUnaryReactor* GetProgramStatus(grpc::CallbackServerContext* ctx,
+                                             const common::v1::GetProgramStatusRequest* req,
+                                             common::v1::ProgramStatus* resp) override {
+    return ServeGetProgramStatus(*rt_, kProgramme, ctx, req, resp);
+  }
+
+ private:
+  ServiceRuntime* rt_;
+};
+
+class RegistryServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto redis = test::RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = *std::move(redis);
+    std::ofstream(dir_.path() + "/token.key") << kTokenKey;
+    std::ofstream(dir_.path() + "/pii.key") << kPiiKey;
+
+    // The programme side: one server answering for all four programmes, each from
+    // its own database as the real services do.
+    ServerOptions p = Base("programmes");
+    for (const char* name : {"detox", "isolation", "rehab", "placement"}) {
+      ServerOptions o = Base(name);
+      auto rt = ServiceRuntime::Open(o, ProgramStatusMigrations());
+      ASSERT_TRUE(rt.ok()) << rt.status();
+      runtimes_.push_back(*std::move(rt));
+    }
+    programmes_rt_ = runtimes_[0].get();
+    detox_ = std::make_unique<StatusOnly<detox::v1::CommunityDetox::CallbackService,
+                                         Programme::kCommunityDetox>>(runtimes_[0].get());
+    isolation_ = std::make_unique<StatusOnly<isolation::v1::CompulsoryIsolation::CallbackService,
+                                             Programme::kCompulsoryIsolation>>(runtimes_[1].get());
+    rehab_ = std::make_unique<StatusOnly<rehab::v1::CommunityRehab::CallbackService,
+                                         Programme::kCommunityRehab>>(runtimes_[2].get());
+    placement_ = std::make_unique<StatusOnly<placement::v1::Placement::CallbackService,
+                                             Programme::kPlacement>>(runtimes_[3].get());
+    auto ps = GrpcServer::Start(p, runtimes_[0].get(),
+                                {{"pathway.detox.v1.CommunityDetox", detox_.get()},
+                                 {"pathway.isolation.v1.CompulsoryIsolation", isolation_.get()},
+                                 {"pathway.rehab.v1.CommunityRehab", rehab_.get()},
+                                 {"pathway.placement.v1.Placement", placement_.get()}});
+    ASSERT_TRUE(ps.ok()) << ps.status();
+    programmes_ = *std::move(ps);
+
+    RegistryServer::Options r;
+    r.server = Base("registry");
+    std::string at = absl::StrCat("127.0.0.1:", programmes_->port());
+    r.server.detox_address = r.server.isolation_address = r.server.rehab_address =
+        r.server.placement_address = at;
+    r.pii_key_file = dir_.path() + "/pii.key";
+    auto server = RegistryServer::Start(r);
+    ASSERT_TRUE(server.ok()) << server.status();
+    registry_ = *std::move(server);
+    stub_ = v1::Registry::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", registry_->port()), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (registry_) registry_->Shutdown();
+    if (programmes_) programmes_->Shutdown();
+  }
+
+  ServerOptions Base(const std::string& name) {
+    ServerOptions o;
+    o.service_name = name;
+    o.data_dir = dir_.path();
+    o.token_key_file = dir_.path() + "/token.key";
+    o.redis.port = redis_->port();
+    o.cache_probe_interval = absl::Milliseconds(100);
+    o.peer_timeout = absl::Seconds(2);
+    o.drain_timeout = absl::Seconds(1);
+    return o;
+  }
+
+  std::string Token(Role role, const std::string& jurisdiction, const std::string& subject) {
+    Claims c;
+    c.subject = subject;
+    c.role = role;
+    c.jurisdiction = jurisdiction;
+    c.issued_at = absl::Now();
+    c.expires_at = absl::Now() + absl::Hours(1);
+    return *(*TokenSigner::Create(kTokenKey))->Sign(c);
+  }
+
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, const std::string& key = "") {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    ctx->AddMetadata("authorization", "Bearer " + token);
+    if (!key.empty()) ctx->AddMetadata("idempotency-key", key);
+    return ctx;
+  }
+
+  v1::RegisterPersonRequest Person(const std::string& county, int seq) {
+    v1::RegisterPersonRequest r;
+    r.set_resident_id_number(GenerateSyntheticResidentId(county, absl::CivilDay(1991, 8, 17), seq));
+    r.set_name("测试人员");
+    r.set_household_division(county);
+    r.add_drug_types("heroin");
+    r.set_route_of_use(v1::ROUTE_OF_USE_INJECTION);
+    absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+    r.mutable_found_on()->set_year(static_cast<int>(today.year()));
+    r.mutable_found_on()->set_month(today.month());
+    r.mutable_found_on()->set_day(today.day());
+    return r;
+  }
+
+  grpc::Status Register(const std::string& token, const v1::RegisterPersonRequest& r,
+                        v1::Case* out, const std::string& key = "") {
+    return stub_->RegisterPerson(Ctx(token, key).get(), r, out);
+  }
+
+  // Follows the registry's health Watch until the status cache shows `want`.
+  bool WatchCache(grpc::health::v1::HealthCheckResponse::ServingStatus want) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(kStatusCacheHealthName);
+    auto reader = grpc::health::v1::Health::NewStub(
+                      grpc::CreateChannel(absl::StrCat("127.0.0.1:", registry_->port()),
+                                          grpc::InsecureChannelCredentials()))
+                      ->Watch(&ctx, req);
+    grpc::health::v1::HealthCheckResponse resp;
+    while (reader->Read(&resp)) {
+      if (resp.status() == want) {
+        ctx.TryCancel();
+        reader->Finish();
+        return true;
+      }
+    }
+    reader->Finish();
+    return false;
+  }
+
+  grpc::Status Status(const std::string& token, const std::string& case_id, v1::CaseStatus* out) {
+    v1::GetCaseStatusRequest req;
+    req.set_case_id(case_id);
+    return stub_->GetCaseStatus(Ctx(token).get(), req, out);
+  }
+
+  // What a programme service does after a commit: the durable record, then the cache.
+  void SeedDetox(const std::string& case_id, const std::string& state) {
+    ProgramStatusRecord r;
+    r.case_id = case_id;
+    r.division = "520102";
+    r.state = state;
+    r.began = absl::CivilDay(2026, 3, 2);
+    ASSERT_TRUE(programmes_rt_->store()
+                    .Write([&](Transaction& tx) {
+                      return SaveProgramStatus(tx, absl::Now(), &r);
+                    })
+                    .ok());
+    PublishProgramStatus(programmes_rt_->cache(), Programme::kCommunityDetox, r);
+  }
+
+  ScopedTempDir dir_;
+  std::unique_ptr<test::RedisServer> redis_;
+  std::vector<std::unique_ptr<ServiceRuntime>> runtimes_;  // detox, isolation, rehab, placement
+  ServiceRuntime* programmes_rt_ = nullptr;                 // the detox one
+  std::unique_ptr<grpc::Service> detox_, isolation_, rehab_, placement_;
+  std::unique_ptr<GrpcServer> programmes_;
+  std::unique_ptr<RegistryServer> registry_;
+  std::unique_ptr<v1::Registry::Stub> stub_;
+};
+
+// The "Done when".
+TEST_F(RegistryServiceTest, CaseworkerRegistersSeesStatusAndNotOtherCounties) {
+  std::string cw = Token(Role::kCaseworker, "520102", "cw-520102");
+  v1::Case c;
+  grpc::Status s = Register(cw, Person("520102", 101), &c);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  auto id = CaseId::Parse(c.case_id());
+  ASSERT_TRUE(id.ok()) << "the check character verifies";
+  EXPECT_EQ(id->division().code(), "520102");
+
+  SeedDetox(c.case_id(), "AWAITING_REPORT");
+  v1::CaseStatus st;
+  ASSERT_TRUE(Status(cw, c.case_id(), &st).ok());
+  ASSERT_EQ(st.programs_size(), 1);
+  EXPECT_EQ(st.programs(0).status().program(), common::v1::PROGRAM_COMMUNITY_DETOX);
+  EXPECT_EQ(st.programs(0).status().state(), "AWAITING_REPORT");
+  EXPECT_EQ(st.programs(0).freshness(), common::v1::FRESHNESS_CACHE);
+
+  v1::Case other;
+  ASSERT_TRUE(Register(Token(Role::kCaseworker, "530102", "cw-530102"), Person("530102", 103),
+                       &other)
+                  .ok());
+  grpc::Status outside = Status(cw, other.case_id(), &st);
+  grpc::Status missing = Status(cw, CaseId::Mint("520102", 2026, 9999)->ToString(), &st);
+  EXPECT_EQ(outside.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(outside.error_message(), missing.error_message());
+  v1::GetCaseRequest get;
+  get.set_case_id(other.case_id());
+  v1::Case seen;
+  EXPECT_EQ(stub_->GetCase(Ctx(cw).get(), get, &seen).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(RegistryServiceTest, DuplicatesAndIdempotentRetries) {
+  std::string police = Token(Role::kPolice, "520102", "police-1");
+  v1::RegisterPersonRequest p = Person("520102", 105);
+  v1::Case first, retry, dup;
+  ASSERT_TRUE(Register(police, p, &first, "app-retry-1").ok());
+  // A retry on a bad network replays the first answer instead of ALREADY_EXISTS.
+  ASSERT_TRUE(Register(police, p, &retry, "app-retry-1").ok());
+  EXPECT_EQ(retry.case_id(), first.case_id());
+  grpc::Status again = Register(police, p, &dup);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_NE(again.error_message().find(first.case_id()), std::string::npos);
+  v1::RegisterPersonRequest changed = p;
+  changed.set_phone("13900000000");
+  EXPECT_EQ(Register(police, changed, &dup, "app-retry-1").error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(RegistryServiceTest, FieldsAreMaskedPerRoleAndLaborGetsNothing) {
+  v1::RegisterPersonRequest p = Person("520102", 107);
+  v1::Case c;
+  ASSERT_TRUE(Register(Token(Role::kPolice, "520102", "police-1"), p, &c).ok());
+  v1::GetCaseRequest get;
+  get.set_case_id(c.case_id());
+  v1::Case as_police, as_caseworker, as_labor;
+  ASSERT_TRUE(stub_->GetCase(Ctx(Token(Role::kPolice, "5201", "p2")).get(), get, &as_police).ok());
+  ASSERT_TRUE(
+      stub_->GetCase(Ctx(Token(Role::kCaseworker, "520102", "c1")).get(), get, &as_caseworker).ok());
+  EXPECT_EQ(as_police.person().resident_id_number(), p.resident_id_number());
+  EXPECT_NE(as_caseworker.person().resident_id_number(), p.resident_id_number());
+  EXPECT_EQ(as_caseworker.person().resident_id_number().find(p.resident_id_number().substr(6, 8)),
+            std::string::npos)
+      << "the birth date part is masked";
+  EXPECT_EQ(stub_->GetCase(Ctx(Token(Role::kLaborBureau, "52", "lb")).get(), get, &as_labor)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::FindCaseByIdNumberRequest find;
+  find.set_resident_id_number(p.resident_id_number());
+  v1::Case found;
+  ASSERT_TRUE(
+      stub_->FindCaseByIdNumber(Ctx(Token(Role::kPolice, "52", "p3")).get(), find, &found).ok());
+  EXPECT_EQ(found.case_id(), c.case_id());
+  EXPECT_EQ(stub_->FindCaseByIdNumber(Ctx(Token(Role::kPolice, "53", "p4")).get(), find, &found)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(RegistryServiceTest, StatusViewFallsBackToTheServicesWithRedisStoppedAndRefills) {
+  std::string cw = Token(Role::kCaseworker, "520102", "cw-1");
+  v1::Case c;
+  ASSERT_TRUE(Register(cw, Person("520102", 109), &c).ok());
+  SeedDetox(c.case_id(), "ACTIVE");
+
+  ASSERT_TRUE(redis_->Stop().ok());
+  ASSERT_TRUE(WatchCache(grpc::health::v1::HealthCheckResponse::NOT_SERVING));
+  v1::CaseStatus st;
+  ASSERT_TRUE(Status(cw, c.case_id(), &st).ok()) << "Redis down changes only latency";
+  ASSERT_EQ(st.programs_size(), 1);
+  EXPECT_EQ(st.programs(0).status().state(), "ACTIVE");
+  EXPECT_EQ(st.programs(0).freshness(), common::v1::FRESHNESS_SERVICE);
+
+  // Redis returns empty. Once the registry's own health shows the cache back, the
+  // first read misses, falls back and refills; the next one hits.
+  ASSERT_TRUE(redis_->Restart().ok());
+  ASSERT_TRUE(WatchCache(grpc::health::v1::HealthCheckResponse::SERVING));
+  ASSERT_TRUE(Status(cw, c.case_id(), &st).ok());
+  ASSERT_EQ(st.programs_size(), 1) << st.DebugString();
+  EXPECT_EQ(st.programs(0).freshness(), common::v1::FRESHNESS_SERVICE);
+  ASSERT_TRUE(Status(cw, c.case_id(), &st).ok());
+  ASSERT_EQ(st.programs_size(), 1) << st.DebugString();
+  EXPECT_EQ(st.programs(0).freshness(), common::v1::FRESHNESS_CACHE);
+  EXPECT_EQ(st.programs(0).status().version(), 1);
+}
+
+TEST_F(RegistryServiceTest, ServiceDownWithRedisDownIsReportedUnavailableInTime) {
+  std::string cw = Token(Role::kCaseworker, "520102", "cw-1");
+  v1::Case c;
+  ASSERT_TRUE(Register(cw, Person("520102", 111), &c).ok());
+  ASSERT_TRUE(redis_->Stop().ok());
+  programmes_->Shutdown();
+  v1::CaseStatus st;
+  absl::Time start = absl::Now();
+  ASSERT_TRUE(Status(cw, c.case_id(), &st).ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10)) << "every peer call has a deadline";
+  ASSERT_EQ(st.programs_size(), 4);
+  for (const auto& v : st.programs()) {
+    EXPECT_EQ(v.freshness(), common::v1::FRESHNESS_UNAVAILABLE);
+  }
+}
+
+TEST_F(RegistryServiceTest, BatchStatusHidesWhatTheCallerMayNotSee) {
+  std::string cw = Token(Role::kCaseworker, "520102", "cw-1");
+  v1::Case mine, theirs;
+  ASSERT_TRUE(Register(cw, Person("520102", 113), &mine).ok());
+  ASSERT_TRUE(Register(Token(Role::kPolice, "530102", "p"), Person("530102", 115), &theirs).ok());
+  SeedDetox(mine.case_id(), "ACTIVE");
+  v1::BatchGetCaseStatusRequest req;
+  req.add_case_ids(mine.case_id());
+  req.add_case_ids(theirs.case_id());
+  req.add_case_ids(CaseId::Mint("520102", 2026, 9998)->ToString());
+  v1::BatchGetCaseStatusResponse resp;
+  ASSERT_TRUE(stub_->BatchGetCaseStatus(Ctx(cw).get(), req, &resp).ok());
+  ASSERT_EQ(resp.statuses_size(), 3);
+  EXPECT_TRUE(resp.statuses(0).found());
+  EXPECT_EQ(resp.statuses(0).programs(0).status().state(), "ACTIVE");
+  EXPECT_FALSE(resp.statuses(1).found());
+  EXPECT_EQ(resp.statuses(1).programs_size(), 0);
+  EXPECT_FALSE(resp.statuses(2).found());
+
+  req.add_case_ids("520102-2026-0000001-0");  // wrong check character
+  grpc::Status bad = stub_->BatchGetCaseStatus(Ctx(cw).get(), req, &resp);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("case_ids[3]"), std::string::npos) << bad.error_message();
+}
+
+}  // namespace
+}  // namespace registry
+}  // namespace pathway
