@@ -1,0 +1,253 @@
+#include "common/outbox/outbox.h"
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/log/log.h"
+#include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
+
+namespace pathway {
+namespace {
+
+// Failures a later attempt may get past; anything else is the receiver refusing
+// the hand-off for good, which a retry would only repeat.
+bool Retryable(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnauthenticated:  // e.g. a key being rotated
+      return true;
+    default:
+      return false;
+  }
+}
+
+OutboxRow Decode(const Row& r) {
+  OutboxRow o;
+  o.id = r.GetInt(0);
+  o.message.target = r.GetString(1);
+  o.message.method = r.GetString(2);
+  o.message.payload = r.GetString(3);
+  o.message.idempotency_key = r.GetString(4);
+  o.state = r.GetString(5);
+  o.attempts = static_cast<int>(r.GetInt(6));
+  o.created_at = absl::FromUnixMicros(r.GetInt(7));
+  o.next_attempt_at = absl::FromUnixMicros(r.GetInt(8));
+  o.last_error = r.GetString(9);
+  return o;
+}
+
+constexpr char kColumns[] =
+    "id, target, method, payload, idempotency_key, state, attempts, created_us,"
+    " next_attempt_us, last_error";
+
+}  // namespace
+
+std::vector<Migration> OutboxMigrations() {
+  return {{"outbox", 1,
+           "CREATE TABLE outbox ("
+           "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+           "  target TEXT NOT NULL, method TEXT NOT NULL, payload BLOB NOT NULL,"
+           "  idempotency_key TEXT NOT NULL UNIQUE,"
+           "  state TEXT NOT NULL DEFAULT 'pending',"
+           "  attempts INTEGER NOT NULL DEFAULT 0,"
+           "  created_us INTEGER NOT NULL, next_attempt_us INTEGER NOT NULL,"
+           "  last_error TEXT NOT NULL DEFAULT '', delivered_us INTEGER);"
+           "CREATE INDEX outbox_due ON outbox(state, next_attempt_us, id);"}};
+}
+
+absl::Status EnqueueHandoff(Transaction& tx, const OutboxMessage& m, absl::Time now) {
+  if (m.target.empty() || m.method.empty() || m.idempotency_key.empty()) {
+    return absl::InvalidArgumentError("hand-off needs a target, a method and a key");
+  }
+  const int64_t us = absl::ToUnixMicros(now);
+  return tx.Exec(
+      "INSERT INTO outbox(target, method, payload, idempotency_key, created_us,"
+      " next_attempt_us) VALUES(?, ?, ?, ?, ?, ?)",
+      {m.target, m.method, Blob{m.payload}, m.idempotency_key, us, us});
+}
+
+absl::StatusOr<OutboxSummary> SummarizeOutbox(Store& store) {
+  OutboxSummary s;
+  RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     tx.Query("SELECT state, COUNT(*), MIN(created_us) FROM outbox GROUP BY state"));
+    for (const Row& r : rows) {
+      const std::string& state = r.GetString(0);
+      if (state == "pending") {
+        s.pending = r.GetInt(1);
+        s.oldest_pending = absl::FromUnixMicros(r.GetInt(2));
+      } else if (state == "parked") {
+        s.parked = r.GetInt(1);
+      } else if (state == "delivered") {
+        s.delivered = r.GetInt(1);
+      }
+    }
+    return absl::OkStatus();
+  }));
+  return s;
+}
+
+absl::StatusOr<std::vector<OutboxRow>> ListStuckHandoffs(Store& store, absl::Time created_before,
+                                                         int limit) {
+  std::vector<OutboxRow> out;
+  RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     tx.Query(absl::StrCat("SELECT ", kColumns,
+                                           " FROM outbox WHERE state = 'parked' OR"
+                                           " (state = 'pending' AND created_us < ?)"
+                                           " ORDER BY id LIMIT ?"),
+                              {absl::ToUnixMicros(created_before), int64_t{limit}}));
+    for (const Row& r : rows) out.push_back(Decode(r));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+GrpcDeliverer::GrpcDeliverer(std::map<std::string, std::string> targets,
+                             const ServiceTokenSource* tokens)
+    : targets_(std::move(targets)), tokens_(tokens) {}
+
+GrpcDeliverer::~GrpcDeliverer() = default;
+
+absl::Status GrpcDeliverer::Deliver(const OutboxMessage& m, absl::Time deadline) {
+  auto target = targets_.find(m.target);
+  if (target == targets_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("unknown hand-off target ", m.target));
+  }
+  std::shared_ptr<grpc::Channel> channel;
+  {
+    absl::MutexLock lock(&mu_);
+    std::shared_ptr<grpc::Channel>& c = channels_[m.target];
+    if (c == nullptr) c = grpc::CreateChannel(target->second, grpc::InsecureChannelCredentials());
+    channel = c;
+  }
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(deadline));
+  ctx.AddMetadata("authorization", "Bearer " + tokens_->Token());
+  ctx.AddMetadata("idempotency-key", m.idempotency_key);
+  grpc::Slice slice(m.payload);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::Status result;
+  absl::Notification done;
+  stub.UnaryCall(&ctx, m.method, grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   result = std::move(s);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  return FromGrpcStatus(result);
+}
+
+OutboxDispatcher::OutboxDispatcher(Store* store, Deliverer* deliverer, const Clock* clock,
+                                   Options options)
+    : store_(store), deliverer_(deliverer), clock_(clock), options_(options) {}
+
+OutboxDispatcher::~OutboxDispatcher() { Stop(); }
+
+void OutboxDispatcher::Start() {
+  absl::MutexLock lock(&mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void OutboxDispatcher::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void OutboxDispatcher::Notify() {
+  absl::MutexLock lock(&mu_);
+  notified_ = true;
+}
+
+absl::Duration OutboxDispatcher::BackoffAfter(int attempts) const {
+  absl::Duration d = options_.initial_backoff;
+  for (int i = 1; i < attempts && d < options_.max_backoff; ++i) d *= 2;
+  return std::min(d, options_.max_backoff);
+}
+
+absl::StatusOr<int> OutboxDispatcher::RunOnce() {
+  const absl::Time now = clock_->Now();
+  std::vector<OutboxRow> due;
+  RETURN_IF_ERROR(store_->Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     tx.Query(absl::StrCat("SELECT ", kColumns,
+                                           " FROM outbox WHERE state = 'pending'"
+                                           " AND next_attempt_us <= ? ORDER BY id LIMIT ?"),
+                              {absl::ToUnixMicros(now), int64_t{options_.batch}}));
+    for (const Row& r : rows) due.push_back(Decode(r));
+    return absl::OkStatus();
+  }));
+  int delivered = 0;
+  for (const OutboxRow& row : due) {
+    absl::Status s = deliverer_->Deliver(row.message, absl::Now() + options_.call_timeout);
+    const int64_t now_us = absl::ToUnixMicros(clock_->Now());
+    absl::Status marked;
+    if (s.ok()) {
+      ++delivered;
+      marked = store_->Write([&](Transaction& tx) {
+        return tx.Exec("UPDATE outbox SET state = 'delivered', attempts = attempts + 1,"
+                       " delivered_us = ?, last_error = '' WHERE id = ?",
+                       {now_us, row.id});
+      });
+    } else if (Retryable(s.code())) {
+      const int attempts = row.attempts + 1;
+      marked = store_->Write([&](Transaction& tx) {
+        return tx.Exec(
+            "UPDATE outbox SET attempts = ?, next_attempt_us = ?, last_error = ? WHERE id = ?",
+            {int64_t{attempts}, now_us + absl::ToInt64Microseconds(BackoffAfter(attempts)),
+             std::string(absl::StatusCodeToString(s.code())), row.id});
+      });
+      log::Warning("handoff_retry", {{"target", row.message.target},
+                                     {"attempts", attempts},
+                                     {"code", absl::StatusCodeToString(s.code())}});
+    } else {
+      marked = store_->Write([&](Transaction& tx) {
+        return tx.Exec("UPDATE outbox SET state = 'parked', attempts = attempts + 1,"
+                       " last_error = ? WHERE id = ?",
+                       {std::string(absl::StatusCodeToString(s.code())), row.id});
+      });
+      log::Error("handoff_parked", {{"target", row.message.target},
+                                    {"method", row.message.method},
+                                    {"code", absl::StatusCodeToString(s.code())}});
+    }
+    // If marking fails the row is attempted again later; the receiver's
+    // idempotency makes the repeat harmless.
+    if (!marked.ok()) return marked;
+  }
+  return delivered;
+}
+
+void OutboxDispatcher::Loop() {
+  absl::MutexLock lock(&mu_);
+  while (!stop_) {
+    notified_ = false;
+    mu_.Unlock();
+    absl::StatusOr<int> n = RunOnce();
+    if (!n.ok()) log::Warning("outbox_run_failed", {{"error", n.status().ToString()}});
+    mu_.Lock();
+    auto wake = [this]() -> bool { return stop_ || notified_; };
+    mu_.AwaitWithTimeout(absl::Condition(&wake), options_.poll_interval);
+  }
+}
+
+}  // namespace pathway

@@ -1,0 +1,145 @@
+// Cross-service hand-offs, exactly once (DESIGN.md §5). A legal transition that
+// touches another service writes an outbox row in the SAME transaction as the
+// decision; a dispatcher delivers each row to its target with the row's
+// idempotency key and retries with backoff until it is acknowledged. Receivers apply
+// each key once (common/server/mutation.h) and answer a repeat with the first
+// result, so a crash of either side at any point neither loses nor duplicates a
+// hand-off.
+//
+//   // in the decision's transaction:
+//   RETURN_IF_ERROR(EnqueueHandoff(tx, {"community_detox",
+//       "/pathway.detox.v1.CommunityDetox/CloseForIsolation", request.SerializeAsString(),
+//       absl::StrCat("qz-decision-", decision_id, "-close-sd")}, now));
+//   // after the commit:
+//   dispatcher->Notify();
+//
+// Rows that a receiver refuses for good (a permanent error) are parked, logged and
+// reported by the reconciler; they are never dropped silently.
+//
+// Thread-safe. Nothing passed in is owned; all must outlive the dispatcher.
+#ifndef PATHWAY_COMMON_OUTBOX_OUTBOX_H_
+#define PATHWAY_COMMON_OUTBOX_OUTBOX_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/auth/service_token.h"
+#include "common/clock/clock.h"
+#include "common/store/store.h"
+
+namespace grpc {
+class Channel;
+}  // namespace grpc
+
+namespace pathway {
+
+struct OutboxMessage {
+  std::string target;           // the receiving service: "registry", "community_detox", ...
+  std::string method;           // full gRPC method, "/package.Service/Method"
+  std::string payload;          // the serialized request
+  std::string idempotency_key;  // unique per hand-off; the receiver applies it once
+};
+
+// The outbox table, for the sending service's migrations.
+std::vector<Migration> OutboxMigrations();
+
+// Adds a hand-off in the caller's transaction. ALREADY_EXISTS if the key was
+// already enqueued (the decision is being recorded twice).
+absl::Status EnqueueHandoff(Transaction& tx, const OutboxMessage& message, absl::Time now);
+
+struct OutboxRow {
+  int64_t id = 0;
+  OutboxMessage message;
+  std::string state;  // "pending", "delivered" or "parked"
+  int attempts = 0;
+  absl::Time created_at;
+  absl::Time next_attempt_at;
+  std::string last_error;  // status code name of the last failure
+};
+
+struct OutboxSummary {
+  int64_t pending = 0;
+  int64_t parked = 0;
+  int64_t delivered = 0;
+  absl::Time oldest_pending = absl::InfiniteFuture();
+};
+absl::StatusOr<OutboxSummary> SummarizeOutbox(Store& store);
+// Pending rows older than `created_before` and every parked row: what the
+// reconciler reports as stuck.
+absl::StatusOr<std::vector<OutboxRow>> ListStuckHandoffs(Store& store, absl::Time created_before,
+                                                         int limit);
+
+// Sends one hand-off to its target; returns the receiver's status.
+class Deliverer {
+ public:
+  virtual ~Deliverer() = default;
+  virtual absl::Status Deliver(const OutboxMessage& message, absl::Time deadline) = 0;
+};
+
+// Delivers over gRPC with a generic stub (the payload is sent as is), a service
+// token and the idempotency-key header.
+class GrpcDeliverer final : public Deliverer {
+ public:
+  // `targets` maps a target name to host:port. `tokens` is not owned.
+  GrpcDeliverer(std::map<std::string, std::string> targets, const ServiceTokenSource* tokens);
+  ~GrpcDeliverer() override;
+
+  absl::Status Deliver(const OutboxMessage& message, absl::Time deadline) override;
+
+ private:
+  std::map<std::string, std::string> targets_;
+  const ServiceTokenSource* tokens_;
+  absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
+};
+
+class OutboxDispatcher {
+ public:
+  struct Options {
+    absl::Duration poll_interval = absl::Seconds(1);
+    absl::Duration call_timeout = absl::Seconds(5);
+    absl::Duration initial_backoff = absl::Milliseconds(500);
+    absl::Duration max_backoff = absl::Minutes(5);
+    int batch = 100;
+  };
+
+  OutboxDispatcher(Store* store, Deliverer* deliverer, const Clock* clock, Options options);
+  ~OutboxDispatcher();
+
+  // Runs the delivery loop on a thread of its own until Stop().
+  void Start();
+  void Stop();
+  // Wakes the loop now, e.g. right after a commit that enqueued a hand-off.
+  void Notify();
+
+  // Attempts every row that is due at clock->Now(), oldest first; returns how many
+  // were acknowledged. What the thread runs; tests call it directly.
+  absl::StatusOr<int> RunOnce();
+
+  // Exponential backoff before attempt `attempts + 1`, capped, without jitter.
+  absl::Duration BackoffAfter(int attempts) const;
+
+ private:
+  void Loop();
+
+  Store* store_;
+  Deliverer* deliverer_;
+  const Clock* clock_;
+  Options options_;
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool notified_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace pathway
+
+#endif  // PATHWAY_COMMON_OUTBOX_OUTBOX_H_

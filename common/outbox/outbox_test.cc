@@ -1,0 +1,243 @@
+#include "common/outbox/outbox.h"
+
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/auth/token.h"
+#include "common/status/status_macros.h"
+#include "common/store/sqlite_store.h"
+#include "common/store/testing_temp_dir.h"
+#include "gtest/gtest.h"
+
+namespace pathway {
+namespace {
+
+// Records what it was asked to deliver and answers with scripted statuses.
+class FakeDeliverer final : public Deliverer {
+ public:
+  absl::Status Deliver(const OutboxMessage& m, absl::Time) override {
+    delivered.push_back(m);
+    if (script.empty()) return absl::OkStatus();
+    absl::Status s = script.front();
+    script.pop_front();
+    return s;
+  }
+  std::deque<absl::Status> script;
+  std::vector<OutboxMessage> delivered;
+};
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    store_.reset();
+    SqliteStoreOptions o;
+    o.path = dir_.path() + "/sender.db";
+    o.migrations = OutboxMigrations();
+    o.migrations.push_back({"decisions", 1, "CREATE TABLE decisions (id TEXT PRIMARY KEY)"});
+    store_ = *SqliteStore::Open(o);
+  }
+
+  // A decision and its hand-off in one transaction; `fail` rolls both back.
+  absl::Status Decide(const std::string& id, bool fail = false) {
+    return store_->Write([&](Transaction& tx) -> absl::Status {
+      RETURN_IF_ERROR(tx.Exec("INSERT INTO decisions VALUES(?)", {id}));
+      RETURN_IF_ERROR(EnqueueHandoff(
+          tx, {"community_detox", "/pathway.detox.v1.CommunityDetox/Close", "payload-" + id,
+               "qz-" + id + "-close-sd"},
+          clock_.Now()));
+      if (fail) return absl::FailedPreconditionError("refused");
+      return absl::OkStatus();
+    });
+  }
+
+  ScopedTempDir dir_;
+  FakeClock clock_{absl::FromUnixSeconds(1795000000)};
+  std::unique_ptr<SqliteStore> store_;
+  FakeDeliverer deliverer_;
+  OutboxDispatcher::Options options_;
+};
+
+TEST_F(OutboxTest, HandOffCommitsOrRollsBackWithItsDecision) {
+  ASSERT_TRUE(Decide("d1").ok());
+  EXPECT_FALSE(Decide("d2", /*fail=*/true).ok());
+  auto summary = SummarizeOutbox(*store_);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->pending, 1);
+  // The same hand-off cannot be enqueued twice.
+  EXPECT_EQ(store_->Write([&](Transaction& tx) {
+              return EnqueueHandoff(tx, {"community_detox", "/m", "p", "qz-d1-close-sd"},
+                                    clock_.Now());
+            }).code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(OutboxTest, DeliversOnceWithItsKeyAndPayload) {
+  ASSERT_TRUE(Decide("d1").ok());
+  OutboxDispatcher d(store_.get(), &deliverer_, &clock_, options_);
+  EXPECT_EQ(*d.RunOnce(), 1);
+  EXPECT_EQ(*d.RunOnce(), 0) << "acknowledged rows are not sent again";
+  ASSERT_EQ(deliverer_.delivered.size(), 1u);
+  EXPECT_EQ(deliverer_.delivered[0].idempotency_key, "qz-d1-close-sd");
+  EXPECT_EQ(deliverer_.delivered[0].payload, "payload-d1");
+  EXPECT_EQ(SummarizeOutbox(*store_)->delivered, 1);
+}
+
+TEST_F(OutboxTest, RetriesWithBackoffUntilAcknowledged) {
+  ASSERT_TRUE(Decide("d1").ok());
+  deliverer_.script = {absl::UnavailableError("down"), absl::DeadlineExceededError("slow")};
+  OutboxDispatcher d(store_.get(), &deliverer_, &clock_, options_);
+  EXPECT_EQ(*d.RunOnce(), 0);
+  EXPECT_EQ(*d.RunOnce(), 0);
+  EXPECT_EQ(deliverer_.delivered.size(), 1u) << "not due again before the backoff";
+  clock_.Advance(d.BackoffAfter(1));
+  EXPECT_EQ(*d.RunOnce(), 0);  // the second failure
+  EXPECT_EQ(deliverer_.delivered.size(), 2u);
+  clock_.Advance(d.BackoffAfter(2) - absl::Milliseconds(1));
+  EXPECT_EQ(*d.RunOnce(), 0);
+  EXPECT_EQ(deliverer_.delivered.size(), 2u);
+  clock_.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(*d.RunOnce(), 1);
+  EXPECT_EQ(deliverer_.delivered.size(), 3u);
+  EXPECT_EQ(d.BackoffAfter(1), absl::Milliseconds(500));
+  EXPECT_EQ(d.BackoffAfter(2), absl::Seconds(1));
+  EXPECT_EQ(d.BackoffAfter(40), absl::Minutes(5)) << "capped";
+}
+
+TEST_F(OutboxTest, PermanentRefusalIsParkedAndReportedNeverDropped) {
+  ASSERT_TRUE(Decide("d1").ok());
+  deliverer_.script = {absl::InvalidArgumentError("bad request")};
+  OutboxDispatcher d(store_.get(), &deliverer_, &clock_, options_);
+  EXPECT_EQ(*d.RunOnce(), 0);
+  clock_.Advance(absl::Hours(1));
+  EXPECT_EQ(*d.RunOnce(), 0);
+  EXPECT_EQ(deliverer_.delivered.size(), 1u) << "a parked row is not retried";
+  auto stuck = ListStuckHandoffs(*store_, clock_.Now(), 10);
+  ASSERT_TRUE(stuck.ok());
+  ASSERT_EQ(stuck->size(), 1u);
+  EXPECT_EQ((*stuck)[0].state, "parked");
+  EXPECT_EQ((*stuck)[0].last_error, "INVALID_ARGUMENT");
+}
+
+TEST_F(OutboxTest, SurvivesARestartOfTheSender) {
+  ASSERT_TRUE(Decide("d1").ok());
+  ASSERT_TRUE(Decide("d2").ok());
+  Reopen();  // the process died before delivering anything
+  OutboxDispatcher d(store_.get(), &deliverer_, &clock_, options_);
+  EXPECT_EQ(*d.RunOnce(), 2);
+  ASSERT_EQ(deliverer_.delivered.size(), 2u);
+  EXPECT_EQ(deliverer_.delivered[0].idempotency_key, "qz-d1-close-sd") << "oldest first";
+}
+
+TEST_F(OutboxTest, BackgroundThreadDeliversWhenNotified) {
+  options_.poll_interval = absl::Hours(1);  // only Notify can wake it in time
+  OutboxDispatcher d(store_.get(), &deliverer_, &clock_, options_);
+  d.Start();
+  ASSERT_TRUE(Decide("d1").ok());
+  d.Notify();
+  // Wait for the delivery to be recorded: a bounded poll of the outcome.
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (SummarizeOutbox(*store_)->delivered == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  d.Stop();
+  EXPECT_EQ(SummarizeOutbox(*store_)->delivered, 1);
+}
+
+// The gRPC deliverer against a real server: method, payload, key and token arrive.
+TEST(GrpcDelivererTest, SendsPayloadKeyAndServiceTokenAndMapsStatus) {
+  struct Seen {
+    absl::Mutex mu;
+    std::string method, payload, key, auth;
+  } seen;
+  class Handler : public grpc::CallbackGenericService {
+   public:
+    explicit Handler(Seen* s) : seen_(s) {}
+    grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+      class R : public grpc::ServerGenericBidiReactor {
+       public:
+        R(grpc::GenericCallbackServerContext* ctx, Seen* seen) : ctx_(ctx), seen_(seen) {
+          StartRead(&req_);
+        }
+        void OnReadDone(bool ok) override {
+          if (!ok) return;
+          std::vector<grpc::Slice> slices;
+          (void)req_.Dump(&slices);
+          std::string body;
+          for (auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
+          {
+            absl::MutexLock lock(&seen_->mu);
+            seen_->method = ctx_->method();
+            seen_->payload = body;
+            auto md = ctx_->client_metadata();
+            auto k = md.find("idempotency-key");
+            if (k != md.end()) seen_->key = std::string(k->second.data(), k->second.size());
+            auto a = md.find("authorization");
+            if (a != md.end()) seen_->auth = std::string(a->second.data(), a->second.size());
+          }
+          if (body == "refuse") {
+            Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no open order"));
+            return;
+          }
+          grpc::Slice empty("");
+          resp_ = grpc::ByteBuffer(&empty, 1);
+          StartWriteAndFinish(&resp_, grpc::WriteOptions(), grpc::Status::OK);
+        }
+        void OnDone() override { delete this; }
+
+       private:
+        grpc::GenericCallbackServerContext* ctx_;
+        Seen* seen_;
+        grpc::ByteBuffer req_, resp_;
+      };
+      return new R(ctx, seen_);
+    }
+
+   private:
+    Seen* seen_;
+  } handler(&seen);
+  int port = 0;
+  grpc::ServerBuilder b;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.RegisterCallbackGenericService(&handler);
+  auto server = b.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+
+  FakeClock clock(absl::Now());
+  auto signer = TokenSigner::Create("outbox-test-key-0123456789abcdefghijklmn");
+  ServiceTokenSource tokens(signer->get(), &clock, "svc-compulsory_isolation");
+  GrpcDeliverer deliverer({{"community_detox", absl::StrCat("127.0.0.1:", port)}}, &tokens);
+  absl::Status s = deliverer.Deliver(
+      {"community_detox", "/pathway.detox.v1.CommunityDetox/Close", "payload-bytes", "k-1"},
+      absl::Now() + absl::Seconds(10));
+  ASSERT_TRUE(s.ok()) << s;
+  {
+    absl::MutexLock lock(&seen.mu);
+    EXPECT_EQ(seen.method, "/pathway.detox.v1.CommunityDetox/Close");
+    EXPECT_EQ(seen.payload, "payload-bytes");
+    EXPECT_EQ(seen.key, "k-1");
+    EXPECT_EQ(seen.auth.rfind("Bearer ", 0), 0u);
+  }
+  EXPECT_EQ(deliverer.Deliver({"community_detox", "/m", "refuse", "k-2"},
+                              absl::Now() + absl::Seconds(10))
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(deliverer.Deliver({"nowhere", "/m", "p", "k-3"}, absl::Now() + absl::Seconds(10))
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  server->Shutdown();
+  // A receiver that is down is retryable.
+  EXPECT_EQ(deliverer.Deliver({"community_detox", "/m", "p", "k-4"},
+                              absl::Now() + absl::Seconds(2))
+                .code(),
+            absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace pathway
