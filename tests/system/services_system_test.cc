@@ -76,16 +76,17 @@ class ServicesSystemTest : public ::testing::Test {
     std::ofstream(*dir_ + "/pii.key") << "system-test-pii-key-0123456789abcdefghijklmn\n";
 
     // Fixed free ports, so each service can be told where the others listen.
+    const std::vector<ServiceSpec> specs = Specs();
     std::vector<int> ports;
-    for (size_t i = 0; i < Specs().size(); ++i) {
+    for (size_t i = 0; i < specs.size(); ++i) {
       auto port = test::PickUnusedLoopbackPort();
       ASSERT_TRUE(port.ok()) << port.status();
       ports.push_back(*port);
     }
     auto addr = [&](int i) { return absl::StrCat("127.0.0.1:", ports[i]); };
     services_ = new std::vector<Running>();
-    for (size_t i = 0; i < Specs().size(); ++i) {
-      const ServiceSpec& spec = Specs()[i];
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const ServiceSpec& spec = specs[i];
       std::vector<std::string> argv = {
           spec.binary, absl::StrCat("--port=", ports[i]), "--data_dir=" + *dir_,
           absl::StrCat("--redis_port=", redis_->port()), "--token_key_file=" + key_file,

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   if (const char* key_file = std::getenv(pathway::pathwayctl::kTokenKeyFileEnv)) {
     env.token_key_file = key_file;
   }
+  if (const char* token = std::getenv("PATHWAY_TOKEN")) env.token = token;
   pathway::RealClock clock;
   return pathway::pathwayctl::Run(args, env, clock, std::cout, std::cerr);
 }

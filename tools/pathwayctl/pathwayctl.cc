@@ -1,6 +1,9 @@
 #include "tools/pathwayctl/pathwayctl.h"
 
+#include <iostream>
+
 #include "absl/strings/string_view.h"
+#include "tools/pathwayctl/call_command.h"
 #include "tools/pathwayctl/health_command.h"
 #include "tools/pathwayctl/token_command.h"
 
@@ -14,6 +17,8 @@ constexpr absl::string_view kUsage =
     "commands:\n"
     "  token   mint a signed bearer token\n"
     "  health  ask a server whether it is serving (optionally wait until it is)\n"
+    "  call    call any RPC with JSON in and JSON out\n"
+    "  methods list the RPCs 'call' knows\n"
     "  help    show this text, or 'help COMMAND' for a command's flags\n";
 
 }  // namespace
@@ -30,11 +35,15 @@ int Run(absl::Span<const std::string> args, const Environment& env, const Clock&
     return RunTokenCommand(rest, env.token_key_file, clock, out, err);
   }
   if (command == "health") return RunHealthCommand(rest, out, err);
+  if (command == "call") return RunCallCommand(rest, env.token, std::cin, out, err);
+  if (command == "methods") return RunMethodsCommand(out);
   if (command == "help" || command == "--help" || command == "-h") {
     if (!rest.empty() && rest[0] == "token") {
       out << TokenUsage();
     } else if (!rest.empty() && rest[0] == "health") {
       out << HealthUsage();
+    } else if (!rest.empty() && rest[0] == "call") {
+      out << CallUsage();
     } else {
       out << kUsage;
     }

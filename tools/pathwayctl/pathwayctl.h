@@ -26,6 +26,7 @@ inline constexpr char kTokenKeyFileEnv[] = "PATHWAY_TOKEN_KEY_FILE";
 // What pathwayctl takes from the process environment (empty when unset).
 struct Environment {
   std::string token_key_file;  // $PATHWAY_TOKEN_KEY_FILE
+  std::string token;           // $PATHWAY_TOKEN
 };
 
 // Runs pathwayctl with `args` (argv without the program name). `clock`: not
