@@ -21,13 +21,16 @@
 namespace pathway {
 namespace detox {
 
-// The service's own tables.
+// The service's own tables: programme status and the supervision engine's.
 std::vector<Migration> CommunityDetoxMigrations();
 
 class CommunityDetoxServer {
  public:
   struct Options {
     ServerOptions server;
+    // SD rules and regional configuration (test schedule, suspension pausing the
+    // clock, holiday calendar).
+    supervision::ProgramPolicy policy = supervision::CommunityDetoxPolicy();
   };
 
   static absl::StatusOr<std::unique_ptr<CommunityDetoxServer>> Start(

@@ -1,28 +1,49 @@
-// The community detox (社区戒毒) gRPC service: a thin callback adapter (STYLE.md): authorise, call the
-// logic, finish. Domain RPCs arrive with their own issue; today it serves the
-// programme status the registry and the reconciler read.
+// The community detox (社区戒毒, SD) gRPC service: the shared supervision adapter
+// (common/supervision/supervision_service.h) instantiated over pathway.detox.v1, with
+// the SD policy (fixed 3-year term, police open the order, a no-show is deemed refusal;
+// 戒毒条例 Art 14).
+//
+//   CommunityDetoxService service(runtime, supervision::CommunityDetoxPolicy());
+//   builder.RegisterService(&service);
 //
 // Thread-safe. `runtime` is not owned and must outlive the service.
 #ifndef PATHWAY_SERVICES_COMMUNITY_DETOX_COMMUNITY_DETOX_SERVICE_H_
 #define PATHWAY_SERVICES_COMMUNITY_DETOX_COMMUNITY_DETOX_SERVICE_H_
 
-#include "common/server/service_runtime.h"
+#include "common/supervision/supervision_service.h"
 #include "pathway/detox/v1/detox.grpc.pb.h"
 
 namespace pathway {
 namespace detox {
 
-class CommunityDetoxService final : public v1::CommunityDetox::CallbackService {
- public:
-  explicit CommunityDetoxService(ServiceRuntime* runtime) : runtime_(runtime) {}
-
-  grpc::ServerUnaryReactor* GetProgramStatus(grpc::CallbackServerContext* ctx,
-                                             const common::v1::GetProgramStatusRequest* request,
-                                             common::v1::ProgramStatus* response) override;
-
- private:
-  ServiceRuntime* runtime_;
+// The pathway.detox.v1 types the shared adapter is written over.
+struct DetoxApi {
+  using Service = v1::CommunityDetox;
+  using Order = v1::Order;
+  using OpenOrderRequest = v1::OpenOrderRequest;
+  using RecordReportRequest = v1::RecordReportRequest;
+  using SignAgreementRequest = v1::SignAgreementRequest;
+  using ChangeExecutionPlaceRequest = v1::ChangeExecutionPlaceRequest;
+  using RecordTestRequest = v1::RecordTestRequest;
+  using ConfirmMissedTestRequest = v1::ConfirmMissedTestRequest;
+  using RecordLeaveRequest = v1::RecordLeaveRequest;
+  using RecordAbsenceRequest = v1::RecordAbsenceRequest;
+  using RecordReturnRequest = v1::RecordReturnRequest;
+  using RecordPoliceReportRequest = v1::RecordPoliceReportRequest;
+  using RecordSuspensionRequest = v1::RecordSuspensionRequest;
+  using ResumeOrderRequest = v1::ResumeOrderRequest;
+  using TerminateOrderRequest = v1::TerminateOrderRequest;
+  using RecordDischargeRequest = v1::RecordDischargeRequest;
+  using GetOrderRequest = v1::GetOrderRequest;
+  using ListOrdersRequest = v1::ListOrdersRequest;
+  using ListOrdersResponse = v1::ListOrdersResponse;
+  using ListDueRequest = v1::ListDueRequest;
+  using ListDueResponse = v1::ListDueResponse;
+  using RefreshStatusesRequest = v1::RefreshStatusesRequest;
+  using RefreshStatusesResponse = v1::RefreshStatusesResponse;
 };
+
+using CommunityDetoxService = supervision::SupervisionService<DetoxApi>;
 
 }  // namespace detox
 }  // namespace pathway

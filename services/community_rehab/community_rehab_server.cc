@@ -8,14 +8,19 @@
 namespace pathway {
 namespace rehab {
 
-std::vector<Migration> CommunityRehabMigrations() { return ProgramStatusMigrations(); }
+std::vector<Migration> CommunityRehabMigrations() {
+  std::vector<Migration> m = ProgramStatusMigrations();
+  for (Migration& s : supervision::SupervisionMigrations()) m.push_back(std::move(s));
+  return m;
+}
 
 absl::StatusOr<std::unique_ptr<CommunityRehabServer>> CommunityRehabServer::Start(
     const Options& options, RuntimeOverrides overrides) {
+  RETURN_IF_ERROR(supervision::ValidatePolicy(options.policy));
   std::unique_ptr<CommunityRehabServer> s(new CommunityRehabServer());
   ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, CommunityRehabMigrations(),
                                                      std::move(overrides)));
-  s->service_ = std::make_unique<CommunityRehabService>(s->runtime_.get());
+  s->service_ = std::make_unique<CommunityRehabService>(s->runtime_.get(), options.policy);
   ASSIGN_OR_RETURN(s->grpc_server_,
                    GrpcServer::Start(options.server, s->runtime_.get(),
                                      {{v1::CommunityRehab::service_full_name(), s->service_.get()}}));

@@ -21,13 +21,16 @@
 namespace pathway {
 namespace rehab {
 
-// The service's own tables.
+// The service's own tables: programme status and the supervision engine's.
 std::vector<Migration> CommunityRehabMigrations();
 
 class CommunityRehabServer {
  public:
   struct Options {
     ServerOptions server;
+    // SK rules and regional configuration (test schedule, suspension pausing the
+    // clock, holiday calendar).
+    supervision::ProgramPolicy policy = supervision::CommunityRehabPolicy();
   };
 
   static absl::StatusOr<std::unique_ptr<CommunityRehabServer>> Start(

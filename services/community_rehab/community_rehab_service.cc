@@ -1,15 +1,8 @@
 #include "services/community_rehab/community_rehab_service.h"
 
-#include "common/program_status/program_status_rpc.h"
+namespace pathway::supervision {
 
-namespace pathway {
-namespace rehab {
+// The one instantiation of the shared adapter for pathway.rehab.v1.
+template class SupervisionService<rehab::RehabApi>;
 
-grpc::ServerUnaryReactor* CommunityRehabService::GetProgramStatus(
-    grpc::CallbackServerContext* ctx, const common::v1::GetProgramStatusRequest* request,
-    common::v1::ProgramStatus* response) {
-  return ServeGetProgramStatus(*runtime_, Programme::kCommunityRehab, ctx, request, response);
-}
-
-}  // namespace rehab
-}  // namespace pathway
+}  // namespace pathway::supervision

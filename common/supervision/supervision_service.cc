@@ -1,0 +1,71 @@
+#include "common/supervision/supervision_service.h"
+
+#include "pathway/registry/v1/registry.pb.h"
+
+namespace pathway::supervision {
+
+absl::StatusOr<std::optional<absl::CivilDay>> FromProtoDate(const common::v1::Date& date,
+                                                            absl::string_view field,
+                                                            bool required) {
+  if (date.year() == 0 && date.month() == 0 && date.day() == 0) {
+    if (required) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+    return std::nullopt;
+  }
+  const absl::CivilDay day(date.year(), date.month(), date.day());
+  if (date.year() < 1900 || date.year() > 9999 || day.year() != date.year() ||
+      day.month() != date.month() || day.day() != date.day()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid date"));
+  }
+  return day;
+}
+
+absl::StatusOr<absl::CivilDay> RequiredDate(const common::v1::Date& date,
+                                            absl::string_view field) {
+  ASSIGN_OR_RETURN(std::optional<absl::CivilDay> day, FromProtoDate(date, field, true));
+  return *day;
+}
+
+void SetDate(const std::optional<absl::CivilDay>& day, common::v1::Date* out) {
+  if (day.has_value()) ToProtoDate(*day, out);
+}
+
+void DueItemToAlert(const DueItem& item, Programme programme, common::v1::Alert* out) {
+  out->set_case_id(item.case_id);
+  out->set_program(ToProtoProgram(programme));
+  out->set_kind(item.kind);
+  ToProtoDate(item.due, out->mutable_due());
+  out->set_overdue(item.overdue);
+  out->set_legal_basis(item.legal_basis);
+}
+
+void ReportRegistryEvents(ServiceRuntime& runtime, Programme programme,
+                          const std::vector<RegistryEvent>& events) {
+  for (const RegistryEvent& e : events) {
+    registry::v1::ReportEventRequest req;
+    req.set_case_id(e.case_id);
+    switch (e.kind) {
+      case RegistryEvent::Kind::kPositiveTest:
+        req.set_kind(registry::v1::ReportEventRequest::KIND_POSITIVE_TEST);
+        break;
+      case RegistryEvent::Kind::kMeasureStarted:
+        req.set_kind(registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
+        req.set_program(ToProtoProgram(programme));
+        break;
+      case RegistryEvent::Kind::kMeasureEnded:
+        req.set_kind(registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
+        req.set_program(ToProtoProgram(programme));
+        break;
+    }
+    ToProtoDate(e.occurred_on, req.mutable_occurred_on());
+    req.set_source_event_id(e.source_event_id);
+    absl::StatusOr<registry::v1::ReportEventResponse> r = runtime.registry().ReportEvent(req);
+    if (!r.ok()) {
+      // No case id or detail in the log line (DESIGN.md §6); the id is the sender's own.
+      log::Warning("registry_report_failed",
+                   {{"event", e.source_event_id},
+                    {"code", absl::StatusCodeToString(r.status().code())}});
+    }
+  }
+}
+
+}  // namespace pathway::supervision

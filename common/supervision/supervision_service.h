@@ -1,0 +1,565 @@
+// The gRPC adapter shared by the community detox and community rehabilitation
+// services: one callback handler per RPC (authorise, validate, call the engine through
+// RunMutation, publish the status after commit, report registry events, finish),
+// written once over the two packages' identically shaped messages.
+//
+//   struct DetoxApi {
+//     using Service = v1::CommunityDetox;
+//     using Order = v1::Order;
+//     ...  // one alias per request/response message, see services/community_detox
+//   };
+//   using CommunityDetoxService = supervision::SupervisionService<DetoxApi>;
+//   CommunityDetoxService service(runtime, supervision::CommunityDetoxPolicy());
+//
+// Roles (DESIGN.md §6): police open, terminate and discharge; township caseworkers
+// record reporting, agreements, tests, leave and absences; both record suspensions and
+// police reports; reads for caseworker, police, auditor, admin (ListDue also batch).
+// Every read is audited through runtime.read_audit(); every write through RunMutation.
+//
+// Thread-safe. `runtime` is not owned and must outlive the service. Registry calls
+// (GetCaseFacts on open, ReportEvent after commit) are synchronous with the registry
+// client's own deadline.
+#ifndef PATHWAY_COMMON_SUPERVISION_SUPERVISION_SERVICE_H_
+#define PATHWAY_COMMON_SUPERVISION_SUPERVISION_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "common/ids/case_id.h"
+#include "common/log/log.h"
+#include "common/program_status/program_status.h"
+#include "common/program_status/program_status_rpc.h"
+#include "common/server/mutation.h"
+#include "common/server/service_runtime.h"
+#include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
+#include "common/supervision/supervision.h"
+
+namespace pathway::supervision {
+
+// ---- conversions shared by both packages ----
+
+// A required (or optional) proto date: INVALID_ARGUMENT naming `field` when missing
+// (required) or not a real calendar date.
+absl::StatusOr<std::optional<absl::CivilDay>> FromProtoDate(const common::v1::Date& date,
+                                                            absl::string_view field,
+                                                            bool required);
+absl::StatusOr<absl::CivilDay> RequiredDate(const common::v1::Date& date, absl::string_view field);
+void SetDate(const std::optional<absl::CivilDay>& day, common::v1::Date* out);
+void DueItemToAlert(const DueItem& item, Programme programme, common::v1::Alert* out);
+// Sends the events to the registry; failures are logged (no personal data), never
+// returned: the registry ignores repeats, and the reconciler repairs what is lost.
+void ReportRegistryEvents(ServiceRuntime& runtime, Programme programme,
+                          const std::vector<RegistryEvent>& events);
+
+// A proto enum value (1..n) as the engine's enum (0..n-1); INVALID_ARGUMENT naming
+// `field` for 0 (unspecified) or an unknown value.
+template <typename E>
+absl::StatusOr<E> EnumFromProto(int value, int count, absl::string_view field) {
+  if (value < 1 || value > count) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+  }
+  return static_cast<E>(value - 1);
+}
+
+template <typename OrderProto>
+void OrderToProto(const Order& o, Programme programme, OrderProto* out) {
+  out->Clear();
+  out->set_order_id(o.order_id);
+  out->set_case_id(o.case_id);
+  out->set_state(o.state);
+  SetDate(o.state_since, out->mutable_state_since());
+  out->set_division(o.current_place().division);
+  out->set_decision_number(o.decision_number);
+  SetDate(o.decision_date, out->mutable_decision_date());
+  SetDate(o.received_on, out->mutable_received_on());
+  out->set_term_months(o.term_months);
+  if (o.term_start) SetDate(o.term_start, out->mutable_term_start());
+  if (o.term_last_day) SetDate(o.term_last_day, out->mutable_term_last_day());
+  out->set_excluded_days(o.excluded_days);
+  out->set_close_reason(o.close_reason);
+  if (o.closed_on) SetDate(o.closed_on, out->mutable_closed_on());
+  out->set_closing_document(o.closing_document);
+  for (const Place& p : o.places) {
+    auto* pp = out->add_places();
+    pp->set_seq(p.seq);
+    pp->set_division(p.division);
+    pp->set_place(p.place);
+    SetDate(p.assigned_on, pp->mutable_assigned_on());
+    SetDate(p.report_deadline, pp->mutable_report_deadline());
+    if (p.reported_on) SetDate(p.reported_on, pp->mutable_reported_on());
+    if (p.agreement_on) SetDate(p.agreement_on, pp->mutable_agreement_on());
+    pp->set_agreement_number(p.agreement_number);
+  }
+  for (const DrugTest& t : o.tests) {
+    auto* tp = out->add_tests();
+    tp->set_test_id(t.test_id);
+    SetDate(t.tested_on, tp->mutable_tested_on());
+    using SpecimenE = std::decay_t<decltype(tp->specimen())>;
+    using ResultE = std::decay_t<decltype(tp->result())>;
+    tp->set_specimen(static_cast<SpecimenE>(static_cast<int>(t.specimen) + 1));
+    tp->set_result(static_cast<ResultE>(static_cast<int>(t.result) + 1));
+    tp->set_unannounced(t.unannounced);
+    if (t.reviewed_on) SetDate(t.reviewed_on, tp->mutable_reviewed_on());
+    tp->set_evaded(t.evaded);
+  }
+  for (const Leave& l : o.leaves) {
+    auto* lp = out->add_leaves();
+    lp->set_leave_id(l.leave_id);
+    SetDate(l.reported_on, lp->mutable_reported_on());
+    SetDate(l.start, lp->mutable_start());
+    SetDate(l.end, lp->mutable_end());
+    lp->set_destination(l.destination);
+  }
+  for (const Absence& a : o.absences) {
+    auto* ap = out->add_absences();
+    ap->set_absence_id(a.absence_id);
+    SetDate(a.left_on, ap->mutable_left_on());
+    if (a.returned_on) SetDate(a.returned_on, ap->mutable_returned_on());
+  }
+  for (const Suspension& s : o.suspensions) {
+    auto* sp = out->add_suspensions();
+    sp->set_suspension_id(s.suspension_id);
+    using ReasonE = std::decay_t<decltype(sp->reason())>;
+    sp->set_reason(static_cast<ReasonE>(static_cast<int>(s.reason) + 1));
+    SetDate(s.start, sp->mutable_start());
+    if (s.resumed_on) SetDate(s.resumed_on, sp->mutable_resumed_on());
+    sp->set_pauses_clock(s.pauses_clock);
+  }
+  for (const PoliceReport& r : o.police_reports) {
+    auto* rp = out->add_police_reports();
+    rp->set_alert_key(r.alert_key);
+    SetDate(r.reported_on, rp->mutable_reported_on());
+  }
+  out->set_evaded_or_refused_tests(o.evaded_or_refused_tests);
+  out->set_unauthorised_departures(o.unauthorised_departures);
+  out->set_days_away(o.days_away);
+  out->set_schedule_gaps(o.schedule_gaps);
+  for (const DueItem& d : o.due) {
+    auto* dp = out->add_due();
+    DueItemToAlert(d, programme, dp->mutable_alert());
+    dp->set_key(d.key);
+    dp->set_open(d.open);
+  }
+}
+
+// ---- the service ----
+
+template <typename Api>
+class SupervisionService final : public Api::Service::CallbackService {
+ public:
+  using Engine = SupervisionEngine;
+
+  // `runtime`: not owned; must outlive this.
+  SupervisionService(ServiceRuntime* runtime, ProgramPolicy policy)
+      : runtime_(runtime), engine_(std::move(policy)) {}
+
+  const SupervisionEngine& engine() const { return engine_; }
+
+  grpc::ServerUnaryReactor* GetProgramStatus(grpc::CallbackServerContext* ctx,
+                                             const common::v1::GetProgramStatusRequest* request,
+                                             common::v1::ProgramStatus* response) override {
+    return ServeGetProgramStatus(*runtime_, programme(), ctx, request, response);
+  }
+
+  grpc::ServerUnaryReactor* OpenOrder(grpc::CallbackServerContext* ctx,
+                                      const typename Api::OpenOrderRequest* req,
+                                      typename Api::Order* resp) override {
+    return Write(ctx, "OpenOrder", {Role::kPolice}, req->case_id(), req, resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   OpenOrderInput in;
+                   in.case_id = req->case_id();
+                   in.division = req->division();
+                   in.place = req->place();
+                   in.decision_number = req->decision_number();
+                   ASSIGN_OR_RETURN(in.decision_date,
+                                    RequiredDate(req->decision_date(), "decision_date"));
+                   ASSIGN_OR_RETURN(in.received_on,
+                                    RequiredDate(req->received_on(), "received_on"));
+                   in.term_months = req->term_months();
+                   return engine_.OpenOrder(tx, caller, in, now);
+                 },
+                 /*check_registry=*/true);
+  }
+
+  grpc::ServerUnaryReactor* RecordReport(grpc::CallbackServerContext* ctx,
+                                         const typename Api::RecordReportRequest* req,
+                                         typename Api::Order* resp) override {
+    return Write(ctx, "RecordReport", {Role::kCaseworker}, req->case_id(), req, resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   ASSIGN_OR_RETURN(absl::CivilDay day,
+                                    RequiredDate(req->reported_on(), "reported_on"));
+                   return engine_.RecordReport(tx, caller, req->case_id(), day, now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* SignAgreement(grpc::CallbackServerContext* ctx,
+                                          const typename Api::SignAgreementRequest* req,
+                                          typename Api::Order* resp) override {
+    return Write(ctx, "SignAgreement", {Role::kCaseworker}, req->case_id(), req, resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(req->signed_on(), "signed_on"));
+                   return engine_.SignAgreement(tx, caller, req->case_id(), day,
+                                                req->agreement_number(), now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* ChangeExecutionPlace(
+      grpc::CallbackServerContext* ctx, const typename Api::ChangeExecutionPlaceRequest* req,
+      typename Api::Order* resp) override {
+    return Write(ctx, "ChangeExecutionPlace", {Role::kCaseworker, Role::kPolice}, req->case_id(),
+                 req, resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(req->changed_on(), "changed_on"));
+                   return engine_.ChangeExecutionPlace(tx, caller, req->case_id(),
+                                                       req->new_division(), req->new_place(), day,
+                                                       now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* RecordTest(grpc::CallbackServerContext* ctx,
+                                       const typename Api::RecordTestRequest* req,
+                                       typename Api::Order* resp) override {
+    return Write(ctx, "RecordTest", {Role::kCaseworker}, req->case_id(), req, resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   TestInput in;
+                   ASSIGN_OR_RETURN(in.tested_on, RequiredDate(req->tested_on(), "tested_on"));
+                   ASSIGN_OR_RETURN(in.specimen, EnumFromProto<Specimen>(
+                                                     static_cast<int>(req->specimen()), 4, "specimen"));
+                   ASSIGN_OR_RETURN(in.result, EnumFromProto<TestResult>(
+                                                   static_cast<int>(req->result()), 4, "result"));
+                   in.unannounced = req->unannounced();
+                   return engine_.RecordTest(tx, caller, req->case_id(), in, now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* ConfirmMissedTest(grpc::CallbackServerContext* ctx,
+                                              const typename Api::ConfirmMissedTestRequest* req,
+                                              typename Api::Order* resp) override {
+    return Write(ctx, "ConfirmMissedTest", {Role::kCaseworker}, req->case_id(), req, resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   ASSIGN_OR_RETURN(absl::CivilDay day,
+                                    RequiredDate(req->confirmed_on(), "confirmed_on"));
+                   return engine_.ConfirmMissedTest(tx, caller, req->case_id(), req->test_id(),
+                                                    req->evaded(), day, now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* RecordLeave(grpc::CallbackServerContext* ctx,
+                                        const typename Api::RecordLeaveRequest* req,
+                                        typename Api::Order* resp) override {
+    return Write(ctx, "RecordLeave", {Role::kCaseworker}, req->case_id(), req, resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   LeaveInput in;
+                   ASSIGN_OR_RETURN(in.reported_on, RequiredDate(req->reported_on(), "reported_on"));
+                   ASSIGN_OR_RETURN(in.start, RequiredDate(req->start(), "start"));
+                   ASSIGN_OR_RETURN(in.end, RequiredDate(req->end(), "end"));
+                   in.destination = req->destination();
+                   return engine_.RecordLeave(tx, caller, req->case_id(), in, now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* RecordAbsence(grpc::CallbackServerContext* ctx,
+                                          const typename Api::RecordAbsenceRequest* req,
+                                          typename Api::Order* resp) override {
+    return Write(ctx, "RecordAbsence", {Role::kCaseworker}, req->case_id(), req, resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   ASSIGN_OR_RETURN(absl::CivilDay left, RequiredDate(req->left_on(), "left_on"));
+                   ASSIGN_OR_RETURN(std::optional<absl::CivilDay> back,
+                                    FromProtoDate(req->returned_on(), "returned_on", false));
+                   return engine_.RecordAbsence(tx, caller, req->case_id(), left, back, now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* RecordReturn(grpc::CallbackServerContext* ctx,
+                                         const typename Api::RecordReturnRequest* req,
+                                         typename Api::Order* resp) override {
+    return Write(ctx, "RecordReturn", {Role::kCaseworker}, req->case_id(), req, resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(req->returned_on(), "returned_on"));
+                   return engine_.RecordReturn(tx, caller, req->case_id(), req->absence_id(), day,
+                                               now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* RecordPoliceReport(grpc::CallbackServerContext* ctx,
+                                               const typename Api::RecordPoliceReportRequest* req,
+                                               typename Api::Order* resp) override {
+    return Write(ctx, "RecordPoliceReport", {Role::kCaseworker, Role::kPolice}, req->case_id(),
+                 req, resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(req->reported_on(), "reported_on"));
+                   return engine_.RecordPoliceReport(tx, caller, req->case_id(), req->alert_key(),
+                                                     day, now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* RecordSuspension(grpc::CallbackServerContext* ctx,
+                                             const typename Api::RecordSuspensionRequest* req,
+                                             typename Api::Order* resp) override {
+    return Write(ctx, "RecordSuspension", {Role::kPolice, Role::kCaseworker}, req->case_id(), req,
+                 resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   ASSIGN_OR_RETURN(SuspensionReason reason,
+                                    EnumFromProto<SuspensionReason>(
+                                        static_cast<int>(req->reason()), 2, "reason"));
+                   ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(req->start(), "start"));
+                   return engine_.Suspend(tx, caller, req->case_id(), reason, day, now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* ResumeOrder(grpc::CallbackServerContext* ctx,
+                                        const typename Api::ResumeOrderRequest* req,
+                                        typename Api::Order* resp) override {
+    return Write(ctx, "ResumeOrder", {Role::kPolice, Role::kCaseworker}, req->case_id(), req, resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(req->resumed_on(), "resumed_on"));
+                   return engine_.Resume(tx, caller, req->case_id(), day, now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* TerminateOrder(grpc::CallbackServerContext* ctx,
+                                           const typename Api::TerminateOrderRequest* req,
+                                           typename Api::Order* resp) override {
+    return Write(ctx, "TerminateOrder", {Role::kPolice}, req->case_id(), req, resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   ASSIGN_OR_RETURN(TerminationReason reason,
+                                    EnumFromProto<TerminationReason>(
+                                        static_cast<int>(req->reason()), 4, "reason"));
+                   ASSIGN_OR_RETURN(absl::CivilDay day,
+                                    RequiredDate(req->effective_on(), "effective_on"));
+                   return engine_.Terminate(tx, caller, req->case_id(), reason,
+                                            req->document_number(), day, now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* RecordDischarge(grpc::CallbackServerContext* ctx,
+                                            const typename Api::RecordDischargeRequest* req,
+                                            typename Api::Order* resp) override {
+    return Write(ctx, "RecordDischarge", {Role::kPolice, Role::kCaseworker}, req->case_id(), req,
+                 resp,
+                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                     -> absl::StatusOr<WriteResult> {
+                   ASSIGN_OR_RETURN(absl::CivilDay day,
+                                    RequiredDate(req->notice_date(), "notice_date"));
+                   return engine_.RecordDischarge(tx, caller, req->case_id(), req->notice_number(),
+                                                  day, now);
+                 });
+  }
+
+  grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* ctx,
+                                     const typename Api::GetOrderRequest* req,
+                                     typename Api::Order* resp) override {
+    return Read(ctx, "GetOrder", {Role::kCaseworker, Role::kPolice, Role::kAuditor, Role::kAdmin},
+                [&](const Caller& caller, std::string* audit_case_id) -> absl::Status {
+                  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(req->case_id()));
+                  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(req->as_of()));
+                  Order order;
+                  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+                    absl::StatusOr<Order> o = engine_.GetOrder(tx, caller, id.ToString(), as_of);
+                    if (!o.ok()) return o.status();
+                    order = *std::move(o);
+                    return absl::OkStatus();
+                  });
+                  if (!s.ok()) return s;
+                  *audit_case_id = order.case_id;
+                  OrderToProto(order, programme(), resp);
+                  return absl::OkStatus();
+                });
+  }
+
+  grpc::ServerUnaryReactor* ListOrders(grpc::CallbackServerContext* ctx,
+                                       const typename Api::ListOrdersRequest* req,
+                                       typename Api::ListOrdersResponse* resp) override {
+    return Read(ctx, "ListOrders", {Role::kCaseworker, Role::kPolice, Role::kAuditor, Role::kAdmin},
+                [&](const Caller& caller, std::string*) -> absl::Status {
+                  OrderFilter f;
+                  f.division_prefix = req->division_prefix();
+                  f.state = req->state();
+                  f.include_closed = req->include_closed();
+                  f.page_size = req->page().page_size();
+                  f.page_token = req->page().page_token();
+                  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(req->as_of()));
+                  OrderPage page;
+                  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+                    absl::StatusOr<OrderPage> p = engine_.ListOrders(tx, caller, f, as_of);
+                    if (!p.ok()) return p.status();
+                    page = *std::move(p);
+                    return absl::OkStatus();
+                  });
+                  if (!s.ok()) return s;
+                  for (const Order& o : page.orders) OrderToProto(o, programme(), resp->add_orders());
+                  resp->mutable_page()->set_next_page_token(page.next_page_token);
+                  return absl::OkStatus();
+                });
+  }
+
+  grpc::ServerUnaryReactor* ListDue(grpc::CallbackServerContext* ctx,
+                                    const typename Api::ListDueRequest* req,
+                                    typename Api::ListDueResponse* resp) override {
+    return Read(ctx, "ListDue",
+                {Role::kCaseworker, Role::kPolice, Role::kAuditor, Role::kBatch, Role::kAdmin},
+                [&](const Caller& caller, std::string*) -> absl::Status {
+                  ListDueQuery q;
+                  ASSIGN_OR_RETURN(q.as_of, AsOf(req->as_of()));
+                  q.kind = req->kind();
+                  q.overdue_only = req->overdue_only();
+                  q.page_size = req->page().page_size();
+                  q.page_token = req->page().page_token();
+                  DuePage page;
+                  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+                    absl::StatusOr<DuePage> p = engine_.ListDue(tx, caller, q);
+                    if (!p.ok()) return p.status();
+                    page = *std::move(p);
+                    return absl::OkStatus();
+                  });
+                  if (!s.ok()) return s;
+                  for (const DueItem& d : page.items) {
+                    auto* item = resp->add_items();
+                    DueItemToAlert(d, programme(), item->mutable_alert());
+                    item->set_key(d.key);
+                    item->set_open(d.open);
+                  }
+                  resp->mutable_page()->set_next_page_token(page.next_page_token);
+                  return absl::OkStatus();
+                });
+  }
+
+  grpc::ServerUnaryReactor* RefreshStatuses(grpc::CallbackServerContext* ctx,
+                                            const typename Api::RefreshStatusesRequest* req,
+                                            typename Api::RefreshStatusesResponse* resp) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    absl::Status s = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(Caller caller,
+                       runtime_->authorizer().Authorize(*ctx, {Role::kBatch, Role::kAdmin}));
+      ASSIGN_OR_RETURN(std::optional<std::string> key, IdempotencyKeyFrom(*ctx));
+      const absl::Time now = runtime_->clock().Now();
+      std::vector<ProgramStatusRecord> changed;
+      absl::Status done = RunMutation(
+          *runtime_, {&caller, Method("RefreshStatuses"), key, req, DeadlineOf(*ctx)}, resp,
+          [&](Transaction& tx, std::string*) -> absl::Status {
+            absl::StatusOr<std::vector<ProgramStatusRecord>> r =
+                engine_.RefreshStatuses(tx, caller, now);
+            if (!r.ok()) return r.status();
+            changed = *std::move(r);
+            resp->set_changed(static_cast<int32_t>(changed.size()));
+            return absl::OkStatus();
+          });
+      RETURN_IF_ERROR(done);
+      for (const ProgramStatusRecord& r : changed) {
+        PublishProgramStatus(runtime_->cache(), programme(), r);
+      }
+      return absl::OkStatus();
+    }();
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+
+ private:
+  Programme programme() const { return engine_.policy().programme; }
+
+  static std::string Method(absl::string_view name) {
+    return absl::StrCat("/", Api::Service::service_full_name(), "/", name);
+  }
+
+  absl::StatusOr<absl::CivilDay> AsOf(const common::v1::Date& date) const {
+    ASSIGN_OR_RETURN(std::optional<absl::CivilDay> day, FromProtoDate(date, "as_of", false));
+    return day.value_or(legal_time::ToCivilDay(runtime_->clock().Now()));
+  }
+
+  using WriteFn =
+      std::function<absl::StatusOr<WriteResult>(Transaction&, const Caller&, absl::Time)>;
+
+  // Authorise, validate the case id, (on open) check the registry issued it, run the
+  // change through RunMutation, then publish the status and report registry events.
+  template <typename Req, typename Resp>
+  grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* ctx, absl::string_view name,
+                                  std::initializer_list<Role> roles,
+                                  const std::string& case_id, const Req* req, Resp* resp,
+                                  const WriteFn& fn, bool check_registry = false) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    absl::Status s = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(Caller caller, runtime_->authorizer().Authorize(*ctx, roles));
+      ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id));
+      ASSIGN_OR_RETURN(std::optional<std::string> key, IdempotencyKeyFrom(*ctx));
+      if (check_registry) {
+        // DESIGN.md §2: a case id is accepted only once the registry issued it.
+        absl::StatusOr<registry::v1::CaseFacts> facts =
+            runtime_->registry().GetCaseFacts(id.ToString());
+        if (absl::IsNotFound(facts.status())) return CaseNotFound();
+        if (!facts.ok()) return facts.status();
+      }
+      const absl::Time now = runtime_->clock().Now();
+      std::optional<WriteResult> result;
+      absl::Status done = RunMutation(
+          *runtime_, {&caller, Method(name), key, req, DeadlineOf(*ctx)}, resp,
+          [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
+            *audit_case_id = id.ToString();
+            absl::StatusOr<WriteResult> r = fn(tx, caller, now);
+            if (!r.ok()) return r.status();
+            OrderToProto(r->order, programme(), resp);
+            result = *std::move(r);
+            return absl::OkStatus();
+          });
+      RETURN_IF_ERROR(done);
+      if (result.has_value()) {  // not a replay: publish after the commit
+        PublishProgramStatus(runtime_->cache(), programme(), result->status);
+        ReportRegistryEvents(*runtime_, programme(), result->events);
+      }
+      return absl::OkStatus();
+    }();
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+
+  // Authorise, run the read, audit it (with the case only when it was seen).
+  grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* ctx, absl::string_view name,
+                                 std::initializer_list<Role> roles,
+                                 const std::function<absl::Status(const Caller&, std::string*)>& fn) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(*ctx, roles);
+    if (!caller.ok()) {
+      reactor->Finish(ToGrpcStatus(caller.status()));
+      return reactor;
+    }
+    std::string audit_case_id;
+    absl::Status s = fn(*caller, &audit_case_id);
+    if (!s.ok()) audit_case_id.clear();
+    runtime_->read_audit().Record(AuditEntry{runtime_->clock().Now(), caller->subject(),
+                                             std::string(RoleName(caller->role())),
+                                             std::string(name), audit_case_id,
+                                             AuditOutcome(s)});
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+
+  ServiceRuntime* runtime_;  // not owned
+  SupervisionEngine engine_;
+};
+
+}  // namespace pathway::supervision
+
+#endif  // PATHWAY_COMMON_SUPERVISION_SUPERVISION_SERVICE_H_
