@@ -8,14 +8,20 @@
 namespace pathway {
 namespace isolation {
 
-std::vector<Migration> CompulsoryIsolationMigrations() { return ProgramStatusMigrations(); }
+std::vector<Migration> CompulsoryIsolationMigrations() {
+  std::vector<Migration> all = ProgramStatusMigrations();
+  for (Migration& m : IsolationLogic::Migrations()) all.push_back(std::move(m));
+  return all;
+}
 
 absl::StatusOr<std::unique_ptr<CompulsoryIsolationServer>> CompulsoryIsolationServer::Start(
     const Options& options, RuntimeOverrides overrides) {
+  RETURN_IF_ERROR(options.isolation.Validate());
   std::unique_ptr<CompulsoryIsolationServer> s(new CompulsoryIsolationServer());
   ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, CompulsoryIsolationMigrations(),
                                                      std::move(overrides)));
-  s->service_ = std::make_unique<CompulsoryIsolationService>(s->runtime_.get());
+  s->logic_ = std::make_unique<IsolationLogic>(options.isolation);
+  s->service_ = std::make_unique<CompulsoryIsolationService>(s->runtime_.get(), s->logic_.get());
   ASSIGN_OR_RETURN(s->grpc_server_,
                    GrpcServer::Start(options.server, s->runtime_.get(),
                                      {{v1::CompulsoryIsolation::service_full_name(), s->service_.get()}}));

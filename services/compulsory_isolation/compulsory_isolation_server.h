@@ -1,11 +1,15 @@
-// Starts and stops the compulsory isolation (强制隔离戒毒) server: its runtime (store, cache, auth), the
-// service and the gRPC server with health and reflection.
+// Starts and stops the compulsory isolation (强制隔离戒毒) server: its runtime (store,
+// cache, auth, registry client), the rules (IsolationLogic with the configured
+// facilities) and the gRPC server with health and reflection.
 //
 //   CompulsoryIsolationServer::Options options;
-//   options.server = ...;  // from main
+//   options.server = ...;                                  // from main
+//   options.isolation.facilities = {{"gy-police", v1::FACILITY_KIND_POLICE, "520102", "..."}};
 //   ASSIGN_OR_RETURN(auto server, CompulsoryIsolationServer::Start(options));
 //   ...
 //   server->Shutdown();
+//
+// Thread-safe; the server owns everything it starts.
 #ifndef PATHWAY_SERVICES_COMPULSORY_ISOLATION_COMPULSORY_ISOLATION_SERVER_H_
 #define PATHWAY_SERVICES_COMPULSORY_ISOLATION_COMPULSORY_ISOLATION_SERVER_H_
 
@@ -16,20 +20,25 @@
 #include "common/server/grpc_server.h"
 #include "common/server/server_options.h"
 #include "common/server/service_runtime.h"
+#include "services/compulsory_isolation/compulsory_isolation_logic.h"
 #include "services/compulsory_isolation/compulsory_isolation_service.h"
 
 namespace pathway {
 namespace isolation {
 
-// The service's own tables.
+// Every table of the service: the programme status and the isolation records.
 std::vector<Migration> CompulsoryIsolationMigrations();
 
 class CompulsoryIsolationServer {
  public:
   struct Options {
     ServerOptions server;
+    // Facilities (configuration, not data), police stage length, assessment practice.
+    IsolationOptions isolation;
   };
 
+  // INVALID_ARGUMENT for bad isolation options; otherwise as ServiceRuntime::Open and
+  // GrpcServer::Start.
   static absl::StatusOr<std::unique_ptr<CompulsoryIsolationServer>> Start(
       const Options& options, RuntimeOverrides overrides = {});
 
@@ -42,6 +51,7 @@ class CompulsoryIsolationServer {
   CompulsoryIsolationServer() = default;
 
   std::unique_ptr<ServiceRuntime> runtime_;
+  std::unique_ptr<IsolationLogic> logic_;
   std::unique_ptr<CompulsoryIsolationService> service_;
   std::unique_ptr<GrpcServer> grpc_server_;  // last: stopped before the rest goes
 };

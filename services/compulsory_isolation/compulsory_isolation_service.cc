@@ -1,14 +1,308 @@
 #include "services/compulsory_isolation/compulsory_isolation_service.h"
 
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/audit/audit_log.h"
+#include "common/legal_time/legal_time.h"
+#include "common/log/log.h"
 #include "common/program_status/program_status_rpc.h"
+#include "common/server/mutation.h"
+#include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 
 namespace pathway {
 namespace isolation {
+namespace {
+
+std::string Method(absl::string_view name) {
+  return absl::StrCat("/", v1::CompulsoryIsolation::service_full_name(), "/", name);
+}
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+const char* EventKindName(registry::v1::ReportEventRequest::Kind kind) {
+  return kind == registry::v1::ReportEventRequest::KIND_MEASURE_STARTED ? "measure_started"
+                                                                       : "measure_ended";
+}
+
+}  // namespace
+
+void CompulsoryIsolationService::AfterCommit(const Effects& effects) {
+  if (effects.status.has_value()) {
+    PublishProgramStatus(runtime_->cache(), Programme::kCompulsoryIsolation, *effects.status);
+  }
+  // Best effort: the registry's ReportEvent is idempotent by source_event_id, and the
+  // reconciler repairs a missed one. The log line carries no case id.
+  for (const registry::v1::ReportEventRequest& event : effects.events) {
+    absl::StatusOr<registry::v1::ReportEventResponse> sent = runtime_->registry().ReportEvent(event);
+    if (!sent.ok()) {
+      log::Warning("registry_report_failed",
+                   {{"service", "compulsory_isolation"},
+                    {"kind", EventKindName(event.kind())},
+                    {"code", absl::StatusCodeToString(sent.status().code())}});
+    }
+  }
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::Mutate(
+    grpc::CallbackServerContext* ctx, absl::string_view method, std::initializer_list<Role> roles,
+    const google::protobuf::Message* request, v1::Decision* response, const WriteFn& fn) {
+  absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(*ctx, roles);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  absl::StatusOr<std::optional<std::string>> key = IdempotencyKeyFrom(*ctx);
+  if (!key.ok()) return Done(ctx, key.status());
+  Effects effects;
+  const absl::Time now = runtime_->clock().Now();
+  absl::Status status = RunMutation(
+      *runtime_, {&*caller, Method(method), *key, request, DeadlineOf(*ctx)}, response,
+      [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
+        effects = Effects();
+        absl::Status s = fn(tx, *caller, now, &effects);
+        // Only a case the caller could act on is named in the audit row.
+        if (s.ok()) *audit_case_id = response->case_id();
+        return s;
+      });
+  if (status.ok()) AfterCommit(effects);  // a replay has no effects left to apply
+  return Done(ctx, status);
+}
 
 grpc::ServerUnaryReactor* CompulsoryIsolationService::GetProgramStatus(
     grpc::CallbackServerContext* ctx, const common::v1::GetProgramStatusRequest* request,
     common::v1::ProgramStatus* response) {
   return ServeGetProgramStatus(*runtime_, Programme::kCompulsoryIsolation, ctx, request, response);
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::Decide(grpc::CallbackServerContext* ctx,
+                                                             const v1::DecideRequest* request,
+                                                             v1::Decision* response) {
+  absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(*ctx, {Role::kPolice});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  // The registry must have issued the case (DESIGN.md §2), and knows the birth date the
+  // under-16 warning needs. Asked before the transaction, which must not wait on it.
+  absl::StatusOr<registry::v1::CaseFacts> facts =
+      runtime_->registry().GetCaseFacts(request->case_id());
+  if (!facts.ok()) {
+    absl::Status s = absl::IsNotFound(facts.status()) ? CaseNotFound() : facts.status();
+    runtime_->read_audit().Record(AuditEntry{runtime_->clock().Now(), caller->subject(),
+                                             std::string(RoleName(caller->role())),
+                                             Method("Decide"), "", AuditOutcome(s)});
+    return Done(ctx, s);
+  }
+  return Mutate(ctx, "Decide", {Role::kPolice}, request, response,
+                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->Decide(tx, c, now, *request, *facts, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::RecordNotice(
+    grpc::CallbackServerContext* ctx, const v1::RecordNoticeRequest* request,
+    v1::Decision* response) {
+  return Mutate(ctx, "RecordNotice", {Role::kPolice}, request, response,
+                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->RecordNotice(tx, c, now, *request, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::Admit(grpc::CallbackServerContext* ctx,
+                                                            const v1::AdmitRequest* request,
+                                                            v1::Decision* response) {
+  return Mutate(ctx, "Admit", {Role::kFacilityStaff}, request, response,
+                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->Admit(tx, c, now, *request, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::Transfer(grpc::CallbackServerContext* ctx,
+                                                               const v1::TransferRequest* request,
+                                                               v1::Decision* response) {
+  return Mutate(ctx, "Transfer", {Role::kFacilityStaff}, request, response,
+                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->Transfer(tx, c, now, *request, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::BeginAbsence(
+    grpc::CallbackServerContext* ctx, const v1::BeginAbsenceRequest* request,
+    v1::Decision* response) {
+  return Mutate(ctx, "BeginAbsence", {Role::kFacilityStaff}, request, response,
+                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->BeginAbsence(tx, c, now, *request, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::EndAbsence(
+    grpc::CallbackServerContext* ctx, const v1::EndAbsenceRequest* request,
+    v1::Decision* response) {
+  return Mutate(ctx, "EndAbsence", {Role::kFacilityStaff}, request, response,
+                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->EndAbsence(tx, c, now, *request, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::RecordAssessment(
+    grpc::CallbackServerContext* ctx, const v1::RecordAssessmentRequest* request,
+    v1::Decision* response) {
+  return Mutate(ctx, "RecordAssessment", {Role::kFacilityStaff}, request, response,
+                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->RecordAssessment(tx, c, now, *request, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::ProposeEarlyRelease(
+    grpc::CallbackServerContext* ctx, const v1::ProposeEarlyReleaseRequest* request,
+    v1::Decision* response) {
+  return Mutate(ctx, "ProposeEarlyRelease", {Role::kFacilityStaff}, request, response,
+                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->ProposeEarlyRelease(tx, c, now, *request, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::ProposeExtension(
+    grpc::CallbackServerContext* ctx, const v1::ProposeExtensionRequest* request,
+    v1::Decision* response) {
+  return Mutate(ctx, "ProposeExtension", {Role::kFacilityStaff}, request, response,
+                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->ProposeExtension(tx, c, now, *request, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::ProposeConversionToCommunityDetox(
+    grpc::CallbackServerContext* ctx, const v1::ProposeConversionRequest* request,
+    v1::Decision* response) {
+  return Mutate(ctx, "ProposeConversionToCommunityDetox", {Role::kFacilityStaff}, request,
+                response, [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->ProposeConversion(tx, c, now, *request, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::DecideProposal(
+    grpc::CallbackServerContext* ctx, const v1::DecideProposalRequest* request,
+    v1::Decision* response) {
+  return Mutate(ctx, "DecideProposal", {Role::kPolice}, request, response,
+                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->DecideProposal(tx, c, now, *request, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::RecordReleaseNotice(
+    grpc::CallbackServerContext* ctx, const v1::RecordReleaseNoticeRequest* request,
+    v1::Decision* response) {
+  return Mutate(ctx, "RecordReleaseNotice", {Role::kFacilityStaff}, request, response,
+                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->RecordReleaseNotice(tx, c, now, *request, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::Release(grpc::CallbackServerContext* ctx,
+                                                              const v1::ReleaseRequest* request,
+                                                              v1::Decision* response) {
+  return Mutate(ctx, "Release", {Role::kFacilityStaff, Role::kPolice}, request, response,
+                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                  return logic_->Release(tx, c, now, *request, response, e);
+                });
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::GetDecision(
+    grpc::CallbackServerContext* ctx, const v1::GetDecisionRequest* request,
+    v1::Decision* response) {
+  absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(
+      *ctx, {Role::kPolice, Role::kFacilityStaff, Role::kCaseworker, Role::kAuditor,
+             Role::kService, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  const absl::Time now = runtime_->clock().Now();
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(absl::CivilDay as_of,
+                     AsOfOrToday(request->as_of(), legal_time::ToCivilDay(now)));
+    return runtime_->store().Read([&](ReadTransaction& tx) {
+      return logic_->GetDecision(tx, *caller, request->case_id(), as_of, response);
+    });
+  }();
+  runtime_->read_audit().Record(AuditEntry{now, caller->subject(),
+                                           std::string(RoleName(caller->role())),
+                                           Method("GetDecision"),
+                                           status.ok() ? response->case_id() : std::string(),
+                                           AuditOutcome(status)});
+  return Done(ctx, status);
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::ListDecisions(
+    grpc::CallbackServerContext* ctx, const v1::ListDecisionsRequest* request,
+    v1::ListDecisionsResponse* response) {
+  absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(
+      *ctx, {Role::kPolice, Role::kFacilityStaff, Role::kAuditor, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  const absl::Time now = runtime_->clock().Now();
+  absl::Status status = runtime_->store().Read([&](ReadTransaction& tx) {
+    return logic_->ListDecisions(tx, *caller, *request, legal_time::ToCivilDay(now), response);
+  });
+  std::set<std::string> seen;
+  for (const v1::Decision& d : response->decisions()) seen.insert(d.case_id());
+  if (!status.ok() || seen.empty()) seen = {""};
+  for (const std::string& case_id : seen) {
+    runtime_->read_audit().Record(AuditEntry{now, caller->subject(),
+                                             std::string(RoleName(caller->role())),
+                                             Method("ListDecisions"), case_id,
+                                             AuditOutcome(status)});
+  }
+  return Done(ctx, status);
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::ListDue(grpc::CallbackServerContext* ctx,
+                                                              const v1::ListDueRequest* request,
+                                                              v1::ListDueResponse* response) {
+  absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(
+      *ctx, {Role::kPolice, Role::kFacilityStaff, Role::kAuditor, Role::kBatch, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  const absl::Time now = runtime_->clock().Now();
+  absl::Status status = runtime_->store().Read([&](ReadTransaction& tx) {
+    return logic_->ListDue(tx, *caller, *request, legal_time::ToCivilDay(now), response);
+  });
+  std::set<std::string> seen;
+  for (const v1::DueItem& item : response->items()) seen.insert(item.case_id());
+  if (!status.ok() || seen.empty()) seen = {""};
+  for (const std::string& case_id : seen) {
+    runtime_->read_audit().Record(AuditEntry{now, caller->subject(),
+                                             std::string(RoleName(caller->role())),
+                                             Method("ListDue"), case_id, AuditOutcome(status)});
+  }
+  return Done(ctx, status);
+}
+
+grpc::ServerUnaryReactor* CompulsoryIsolationService::RefreshProgramStatuses(
+    grpc::CallbackServerContext* ctx, const v1::RefreshProgramStatusesRequest* request,
+    v1::RefreshProgramStatusesResponse* response) {
+  absl::StatusOr<Caller> caller =
+      runtime_->authorizer().Authorize(*ctx, {Role::kBatch, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  absl::StatusOr<std::optional<std::string>> key = IdempotencyKeyFrom(*ctx);
+  if (!key.ok()) return Done(ctx, key.status());
+  const absl::Time now = runtime_->clock().Now();
+  absl::StatusOr<absl::CivilDay> as_of =
+      AsOfOrToday(request->as_of(), legal_time::ToCivilDay(now));
+  if (!as_of.ok()) return Done(ctx, as_of.status());
+  std::vector<ProgramStatusRecord> changed;
+  absl::Status status = RunMutation(
+      *runtime_, {&*caller, Method("RefreshProgramStatuses"), *key, request, DeadlineOf(*ctx)},
+      response, [&](Transaction& tx, std::string*) -> absl::Status {
+        changed.clear();
+        RETURN_IF_ERROR(logic_->RefreshProgramStatuses(tx, now, *as_of, &changed));
+        response->set_refreshed(static_cast<int32_t>(changed.size()));
+        return absl::OkStatus();
+      });
+  if (status.ok()) {
+    for (const ProgramStatusRecord& r : changed) {
+      PublishProgramStatus(runtime_->cache(), Programme::kCompulsoryIsolation, r);
+    }
+  }
+  return Done(ctx, status);
 }
 
 }  // namespace isolation

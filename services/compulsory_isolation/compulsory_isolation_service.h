@@ -1,27 +1,104 @@
-// The compulsory isolation (强制隔离戒毒) gRPC service: a thin callback adapter (STYLE.md): authorise, call the
-// logic, finish. Domain RPCs arrive with their own issue; today it serves the
-// programme status the registry and the reconciler read.
+// The compulsory isolation (强制隔离戒毒) gRPC service: a thin callback adapter
+// (STYLE.md): authorise the role, run the rule in IsolationLogic (writes through
+// RunMutation: change, audit row and idempotent result in one transaction), then,
+// after the commit, publish the programme status into the cache and report measure
+// start / end to the registry (best effort, failures logged without personal data),
+// and finish. Reads are audited through the runtime's read-audit buffer, one entry per
+// case returned.
 //
-// Thread-safe. `runtime` is not owned and must outlive the service.
+//   IsolationLogic logic(options.isolation);
+//   CompulsoryIsolationService service(runtime.get(), &logic);
+//   GrpcServer::Start(..., {{v1::CompulsoryIsolation::service_full_name(), &service}});
+//
+// Thread-safe. `runtime` and `logic` are not owned and must outlive the service.
 #ifndef PATHWAY_SERVICES_COMPULSORY_ISOLATION_COMPULSORY_ISOLATION_SERVICE_H_
 #define PATHWAY_SERVICES_COMPULSORY_ISOLATION_COMPULSORY_ISOLATION_SERVICE_H_
 
+#include <functional>
+#include <initializer_list>
+
+#include "absl/strings/string_view.h"
 #include "common/server/service_runtime.h"
 #include "pathway/isolation/v1/isolation.grpc.pb.h"
+#include "services/compulsory_isolation/compulsory_isolation_logic.h"
 
 namespace pathway {
 namespace isolation {
 
 class CompulsoryIsolationService final : public v1::CompulsoryIsolation::CallbackService {
  public:
-  explicit CompulsoryIsolationService(ServiceRuntime* runtime) : runtime_(runtime) {}
+  CompulsoryIsolationService(ServiceRuntime* runtime, const IsolationLogic* logic)
+      : runtime_(runtime), logic_(logic) {}
 
   grpc::ServerUnaryReactor* GetProgramStatus(grpc::CallbackServerContext* ctx,
                                              const common::v1::GetProgramStatusRequest* request,
                                              common::v1::ProgramStatus* response) override;
+  grpc::ServerUnaryReactor* Decide(grpc::CallbackServerContext* ctx,
+                                   const v1::DecideRequest* request,
+                                   v1::Decision* response) override;
+  grpc::ServerUnaryReactor* RecordNotice(grpc::CallbackServerContext* ctx,
+                                         const v1::RecordNoticeRequest* request,
+                                         v1::Decision* response) override;
+  grpc::ServerUnaryReactor* Admit(grpc::CallbackServerContext* ctx,
+                                  const v1::AdmitRequest* request,
+                                  v1::Decision* response) override;
+  grpc::ServerUnaryReactor* Transfer(grpc::CallbackServerContext* ctx,
+                                     const v1::TransferRequest* request,
+                                     v1::Decision* response) override;
+  grpc::ServerUnaryReactor* BeginAbsence(grpc::CallbackServerContext* ctx,
+                                         const v1::BeginAbsenceRequest* request,
+                                         v1::Decision* response) override;
+  grpc::ServerUnaryReactor* EndAbsence(grpc::CallbackServerContext* ctx,
+                                       const v1::EndAbsenceRequest* request,
+                                       v1::Decision* response) override;
+  grpc::ServerUnaryReactor* RecordAssessment(grpc::CallbackServerContext* ctx,
+                                             const v1::RecordAssessmentRequest* request,
+                                             v1::Decision* response) override;
+  grpc::ServerUnaryReactor* ProposeEarlyRelease(grpc::CallbackServerContext* ctx,
+                                                const v1::ProposeEarlyReleaseRequest* request,
+                                                v1::Decision* response) override;
+  grpc::ServerUnaryReactor* ProposeExtension(grpc::CallbackServerContext* ctx,
+                                             const v1::ProposeExtensionRequest* request,
+                                             v1::Decision* response) override;
+  grpc::ServerUnaryReactor* ProposeConversionToCommunityDetox(
+      grpc::CallbackServerContext* ctx, const v1::ProposeConversionRequest* request,
+      v1::Decision* response) override;
+  grpc::ServerUnaryReactor* DecideProposal(grpc::CallbackServerContext* ctx,
+                                           const v1::DecideProposalRequest* request,
+                                           v1::Decision* response) override;
+  grpc::ServerUnaryReactor* RecordReleaseNotice(grpc::CallbackServerContext* ctx,
+                                                const v1::RecordReleaseNoticeRequest* request,
+                                                v1::Decision* response) override;
+  grpc::ServerUnaryReactor* Release(grpc::CallbackServerContext* ctx,
+                                    const v1::ReleaseRequest* request,
+                                    v1::Decision* response) override;
+  grpc::ServerUnaryReactor* GetDecision(grpc::CallbackServerContext* ctx,
+                                        const v1::GetDecisionRequest* request,
+                                        v1::Decision* response) override;
+  grpc::ServerUnaryReactor* ListDecisions(grpc::CallbackServerContext* ctx,
+                                          const v1::ListDecisionsRequest* request,
+                                          v1::ListDecisionsResponse* response) override;
+  grpc::ServerUnaryReactor* ListDue(grpc::CallbackServerContext* ctx,
+                                    const v1::ListDueRequest* request,
+                                    v1::ListDueResponse* response) override;
+  grpc::ServerUnaryReactor* RefreshProgramStatuses(
+      grpc::CallbackServerContext* ctx, const v1::RefreshProgramStatusesRequest* request,
+      v1::RefreshProgramStatusesResponse* response) override;
 
  private:
-  ServiceRuntime* runtime_;
+  using WriteFn =
+      std::function<absl::Status(Transaction&, const Caller&, absl::Time now, Effects*)>;
+
+  // The shared write path: authorise, RunMutation(fn), then publish and report.
+  grpc::ServerUnaryReactor* Mutate(grpc::CallbackServerContext* ctx, absl::string_view method,
+                                   std::initializer_list<Role> roles,
+                                   const google::protobuf::Message* request,
+                                   v1::Decision* response, const WriteFn& fn);
+  // After a commit: status into the cache, measure events to the registry.
+  void AfterCommit(const Effects& effects);
+
+  ServiceRuntime* runtime_;       // not owned
+  const IsolationLogic* logic_;   // not owned
 };
 
 }  // namespace isolation
