@@ -57,6 +57,39 @@ absl::StatusOr<registry::v1::ReportEventResponse> GrpcRegistryClient::ReportEven
   return resp;
 }
 
+absl::StatusOr<registry::v1::CaseStatus> GrpcRegistryClient::GetCaseStatus(
+    absl::string_view case_id) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx, tokens_, timeout_);
+  registry::v1::GetCaseStatusRequest req;
+  req.set_case_id(std::string(case_id));
+  registry::v1::CaseStatus status;
+  grpc::Status s = stub_->GetCaseStatus(&ctx, req, &status);
+  if (!s.ok()) return FromCall(s);
+  return status;
+}
+
+void FakeRegistryClient::SetCaseStatus(registry::v1::CaseStatus status) {
+  absl::MutexLock lock(&mu_);
+  std::string id = status.case_id();
+  statuses_[id] = std::move(status);
+}
+
+absl::StatusOr<registry::v1::CaseStatus> FakeRegistryClient::GetCaseStatus(
+    absl::string_view case_id) {
+  absl::MutexLock lock(&mu_);
+  if (unavailable_) return absl::UnavailableError("case registry unavailable");
+  if (cases_.count(std::string(case_id)) == 0) return absl::NotFoundError("case not found");
+  auto it = statuses_.find(std::string(case_id));
+  if (it == statuses_.end()) {
+    registry::v1::CaseStatus empty;
+    empty.set_case_id(std::string(case_id));
+    empty.set_found(true);
+    return empty;
+  }
+  return it->second;
+}
+
 void FakeRegistryClient::AddCase(registry::v1::CaseFacts facts) {
   absl::MutexLock lock(&mu_);
   std::string id = facts.case_id();

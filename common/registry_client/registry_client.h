@@ -37,6 +37,10 @@ class RegistryClient {
   // Idempotent by (case, source_event_id): safe to resend.
   virtual absl::StatusOr<registry::v1::ReportEventResponse> ReportEvent(
       const registry::v1::ReportEventRequest& event) = 0;
+
+  // The registry's status view of one case (cache, else the owning services): what a
+  // service reads when its own look at the cache misses (DESIGN.md §4).
+  virtual absl::StatusOr<registry::v1::CaseStatus> GetCaseStatus(absl::string_view case_id) = 0;
 };
 
 class GrpcRegistryClient final : public RegistryClient {
@@ -48,6 +52,7 @@ class GrpcRegistryClient final : public RegistryClient {
   absl::StatusOr<registry::v1::CaseFacts> GetCaseFacts(absl::string_view case_id) override;
   absl::StatusOr<registry::v1::ReportEventResponse> ReportEvent(
       const registry::v1::ReportEventRequest& event) override;
+  absl::StatusOr<registry::v1::CaseStatus> GetCaseStatus(absl::string_view case_id) override;
 
  private:
   std::shared_ptr<registry::v1::Registry::StubInterface> stub_;
@@ -59,6 +64,8 @@ class GrpcRegistryClient final : public RegistryClient {
 class FakeRegistryClient final : public RegistryClient {
  public:
   void AddCase(registry::v1::CaseFacts facts);
+  // What GetCaseStatus answers for the case (NOT_FOUND for a case never added).
+  void SetCaseStatus(registry::v1::CaseStatus status);
   // Makes every call fail with UNAVAILABLE (a registry that is down).
   void SetUnavailable(bool unavailable);
   std::vector<registry::v1::ReportEventRequest> events() const;
@@ -66,9 +73,11 @@ class FakeRegistryClient final : public RegistryClient {
   absl::StatusOr<registry::v1::CaseFacts> GetCaseFacts(absl::string_view case_id) override;
   absl::StatusOr<registry::v1::ReportEventResponse> ReportEvent(
       const registry::v1::ReportEventRequest& event) override;
+  absl::StatusOr<registry::v1::CaseStatus> GetCaseStatus(absl::string_view case_id) override;
 
  private:
   mutable absl::Mutex mu_;
+  std::map<std::string, registry::v1::CaseStatus> statuses_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, registry::v1::CaseFacts> cases_ ABSL_GUARDED_BY(mu_);
   std::vector<registry::v1::ReportEventRequest> events_ ABSL_GUARDED_BY(mu_);
   bool unavailable_ ABSL_GUARDED_BY(mu_) = false;

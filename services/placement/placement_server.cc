@@ -1,21 +1,42 @@
 #include "services/placement/placement_server.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <utility>
 
+#include "common/auth/token.h"
 #include "common/program_status/program_status.h"
 #include "common/status/status_macros.h"
+#include "services/placement/placement_logic.h"
 
 namespace pathway {
 namespace placement {
 
-std::vector<Migration> PlacementMigrations() { return ProgramStatusMigrations(); }
+std::vector<Migration> PlacementMigrations() {
+  std::vector<Migration> m = ProgramStatusMigrations();
+  for (Migration& own : PlacementTableMigrations()) m.push_back(std::move(own));
+  return m;
+}
+
+std::string DeriveIdHashKey(absl::string_view token_key) {
+  static constexpr char kLabel[] = "pathway.placement.v1.id_hash";
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), token_key.data(), static_cast<int>(token_key.size()),
+       reinterpret_cast<const unsigned char*>(kLabel), sizeof(kLabel) - 1, out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
 
 absl::StatusOr<std::unique_ptr<PlacementServer>> PlacementServer::Start(
     const Options& options, RuntimeOverrides overrides) {
   std::unique_ptr<PlacementServer> s(new PlacementServer());
   ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, PlacementMigrations(),
                                                      std::move(overrides)));
-  s->service_ = std::make_unique<PlacementService>(s->runtime_.get());
+  ASSIGN_OR_RETURN(std::string token_key, LoadKeyFile(options.server.token_key_file));
+  s->service_ = std::make_unique<PlacementService>(
+      s->runtime_.get(),
+      std::make_unique<PlacementLogic>(options.subsidy_tiers, DeriveIdHashKey(token_key)));
   ASSIGN_OR_RETURN(s->grpc_server_,
                    GrpcServer::Start(options.server, s->runtime_.get(),
                                      {{v1::Placement::service_full_name(), s->service_.get()}}));

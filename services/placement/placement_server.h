@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/server/grpc_server.h"
 #include "common/server/server_options.h"
 #include "common/server/service_runtime.h"
@@ -21,13 +22,21 @@
 namespace pathway {
 namespace placement {
 
-// The service's own tables.
+// The service's migrations: the programme status table and the service's own tables.
 std::vector<Migration> PlacementMigrations();
+
+// The HMAC key for resident ID numbers in labor bureau registrations, derived from the
+// token key (HMAC-SHA-256 of a fixed label), so no second secret needs deploying.
+std::string DeriveIdHashKey(absl::string_view token_key);
 
 class PlacementServer {
  public:
   struct Options {
     ServerOptions server;
+    // Subsidy tiers (configuration; no amounts are compiled in). main reads them from
+    // the file named by --subsidy_tiers_file / PATHWAY_PLACEMENT_SUBSIDY_TIERS_FILE
+    // (format: ParseSubsidyTiers in placement_rules.h); none configured means no claims.
+    std::vector<v1::SubsidyTier> subsidy_tiers;
   };
 
   static absl::StatusOr<std::unique_ptr<PlacementServer>> Start(

@@ -1,0 +1,1068 @@
+// The Sunshine placement service over real gRPC (in process, loopback TCP, port 0) with a
+// real SQLite file, a FakeClock, a FakeRegistryClient and an in-memory status cache:
+//   - the issue's "Done when": a seeker registered with consent, trained, matched and
+//     placed with a Sunshine enterprise; retention checkpoints come due on the fake clock;
+//   - eligibility from the status view (never from the caller), suspend / resume / close;
+//   - privacy per role: every reply to a labor bureau or employer token is scanned for
+//     treatment fields; employers see only their own postings and placements;
+//   - a labor bureau import of 100,000 postings with bad rows: exactly those rows are
+//     reported, the rest imported, and re-sending the batch changes nothing.
+#include "services/placement/placement_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "common/audit/audit_log.h"
+#include "common/auth/token.h"
+#include "common/cache/in_memory_status_cache.h"
+#include "common/ids/case_id.h"
+#include "common/ids/resident_id.h"
+#include "common/registry_client/registry_client.h"
+#include "common/store/testing_temp_dir.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
+#include "gtest/gtest.h"
+#include "services/placement/credit_code.h"
+#include "services/placement/placement_server.h"
+
+namespace pathway {
+namespace placement {
+namespace {
+
+using absl::CivilDay;
+
+constexpr char kKey[] = "placement-service-test-key-0123456789abcdef";
+constexpr char kReason[] = "REASON-ISOLATION-DECIDED-BY-POLICE";
+
+const absl::TimeZone kChina = absl::FixedTimeZone(8 * 3600);
+
+absl::Time At(CivilDay day) { return absl::FromCivil(absl::CivilSecond(day) + 10 * 3600, kChina); }
+
+common::v1::Date D(int y, int m, int d) {
+  common::v1::Date out;
+  out.set_year(y);
+  out.set_month(m);
+  out.set_day(d);
+  return out;
+}
+
+std::string Case(const char* division, int seq) {
+  return CaseId::Mint(division, 2026, seq)->ToString();
+}
+
+// Every field marked treatment_detail that is set anywhere in `m`, by path.
+void FindTreatmentDetail(const google::protobuf::Message& m, const std::string& path,
+                         std::vector<std::string>* found) {
+  const google::protobuf::Descriptor* d = m.GetDescriptor();
+  const google::protobuf::Reflection* r = m.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    std::string p = absl::StrCat(path, ".", f->name());
+    if (f->options().GetExtension(v1::treatment_detail)) found->push_back(p);
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < r->FieldSize(m, f); ++i) {
+        FindTreatmentDetail(r->GetRepeatedMessage(m, f, i), p, found);
+      }
+    } else {
+      FindTreatmentDetail(r->GetMessage(m, f), p, found);
+    }
+  }
+  (void)d;
+}
+
+// Treatment history in any form: a marked field, a programme name, a state code of a
+// treatment programme, the suspension reason.
+std::vector<std::string> TreatmentLeaks(const google::protobuf::Message& m) {
+  std::vector<std::string> leaks;
+  FindTreatmentDetail(m, m.GetDescriptor()->name(), &leaks);
+  std::string text = m.DebugString();
+  for (const char* word : {kReason, "detox", "isolation", "rehab", "ELIGIBILITY", "TRAINING_ONLY",
+                           "IN_FACILITY", "ACTIVE\"", "during_isolation", "state_reason"}) {
+    if (absl::StrContains(text, word)) leaks.push_back(absl::StrCat("text contains ", word));
+  }
+  return leaks;
+}
+
+class PlacementServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    clock_ = std::make_unique<FakeClock>(At(CivilDay(2026, 3, 1)));
+    PlacementServer::Options o;
+    o.server.service_name = "placement";
+    o.server.port = 0;
+    o.server.data_dir = dir_.path();
+    o.server.token_key_file = dir_.path() + "/key";
+    std::ofstream(o.server.token_key_file) << kKey;
+    auto tiers = ParseSubsidyTiers("BASE_1Y|contract of a year or more, kept 6 months|12|6|150000\n");
+    ASSERT_TRUE(tiers.ok());
+    o.subsidy_tiers = *tiers;
+    RuntimeOverrides overrides;
+    overrides.clock = clock_.get();
+    auto cache = std::make_unique<InMemoryStatusCache>();
+    cache_ = cache.get();
+    overrides.cache = std::move(cache);
+    auto registry = std::make_unique<FakeRegistryClient>();
+    registry_ = registry.get();
+    overrides.registry = std::move(registry);
+    auto server = PlacementServer::Start(o, std::move(overrides));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(64 << 20);
+    stub_ = v1::Placement::NewStub(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials(), args));
+    sunshine_ = GenerateSyntheticCreditCode("520102", 1);
+    other_employer_ = GenerateSyntheticCreditCode("520102", 2);
+  }
+
+  void TearDown() override { server_->Shutdown(); }
+
+  std::string Token(Role role, const std::string& jurisdiction, const std::string& subject,
+                    const std::string& organization = "") {
+    Claims c;
+    c.subject = subject;
+    c.role = role;
+    c.jurisdiction = jurisdiction;
+    c.organization = organization;
+    c.issued_at = clock_->Now() - absl::Minutes(1);
+    c.expires_at = clock_->Now() + absl::Hours(1);
+    return *(*TokenSigner::Create(kKey))->Sign(c);
+  }
+  std::string Caseworker() { return Token(Role::kCaseworker, "520102", "cw-1"); }
+  std::string Admin() { return Token(Role::kAdmin, "*", "admin-1"); }
+  std::string Service() { return Token(Role::kService, "*", "isolation-svc"); }
+  std::string Bureau() { return Token(Role::kLaborBureau, "5201", "lb-1"); }
+  std::string Employer(const std::string& code) {
+    return Token(Role::kEmployer, "520102", "emp-" + code.substr(10, 8), code);
+  }
+
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, const std::string& key = "") {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    ctx->AddMetadata("authorization", "Bearer " + token);
+    if (!key.empty()) ctx->AddMetadata("idempotency-key", key);
+    return ctx;
+  }
+
+  // A case the registry issued, with programme statuses in the status view.
+  void AddCase(const std::string& case_id, const CaseStatusEntries& statuses) {
+    registry::v1::CaseFacts f;
+    f.set_case_id(case_id);
+    f.set_household_division(case_id.substr(0, 6));
+    f.set_residence_division(case_id.substr(0, 6));
+    registry_->AddCase(f);
+    for (const auto& [p, s] : statuses) ASSERT_TRUE(cache_->Put(case_id, p, s).ok());
+  }
+  static ProgrammeStatus Status(const std::string& state, const std::string& kind = "",
+                                std::optional<CivilDay> deadline = std::nullopt) {
+    ProgrammeStatus s;
+    s.state = state;
+    s.version = 1;
+    s.began = CivilDay(2026, 1, 5);
+    s.next_deadline_kind = kind;
+    s.next_deadline = deadline;
+    s.written_at = absl::FromUnixSeconds(1767225600);
+    return s;
+  }
+
+  void AddEmployer(const std::string& code, v1::EmployerKind kind) {
+    v1::UpsertEmployerRequest req;
+    v1::Employer* e = req.mutable_employer();
+    e->set_credit_code(code);
+    e->set_name(absl::StrCat("Synthetic employer ", code.substr(10, 8)));
+    e->set_kind(kind);
+    e->set_division("520102");
+    e->set_capacity(50);
+    e->set_contact_name("Contact");
+    v1::Employer out;
+    grpc::Status s = stub_->UpsertEmployer(Ctx(Caseworker()).get(), req, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  grpc::Status Register(const std::string& token, const std::string& case_id, v1::Seeker* out,
+                        bool share_with_employers = true) {
+    v1::RegisterSeekerRequest req;
+    req.set_case_id(case_id);
+    req.set_division("520102");
+    *req.mutable_consent()->mutable_given_on() = D(2026, 3, 1);
+    req.mutable_consent()->add_scopes(v1::CONSENT_SCOPE_PLACEMENT);
+    if (share_with_employers) req.mutable_consent()->add_scopes(v1::CONSENT_SCOPE_SHARE_WITH_EMPLOYERS);
+    req.add_skills("Welding");
+    req.set_education(v1::EDUCATION_JUNIOR_SECONDARY);
+    req.add_preferred_divisions("5201");
+    req.set_min_monthly_wage(3000);
+    return stub_->RegisterSeeker(Ctx(token).get(), req, out);
+  }
+
+  grpc::Status Post(const std::string& token, const std::string& employer, v1::Posting* out) {
+    v1::CreatePostingRequest req;
+    v1::Posting* p = req.mutable_posting();
+    p->set_employer_credit_code(employer);
+    p->set_title("Welder");
+    p->set_division("520102");
+    p->set_wage_min(3000);
+    p->set_wage_max(4500);
+    p->add_skills("welding");
+    p->add_skills("safety");
+    p->set_openings(2);
+    *p->mutable_valid_from() = D(2026, 3, 1);
+    *p->mutable_valid_until() = D(2026, 12, 31);
+    return stub_->CreatePosting(Ctx(token).get(), req, out);
+  }
+
+  grpc::Status Place(const std::string& case_id, const std::string& employer, int64_t posting_id,
+                     v1::PlacementRecord* out) {
+    v1::CreatePlacementRequest req;
+    req.set_case_id(case_id);
+    req.set_employer_credit_code(employer);
+    req.set_posting_id(posting_id);
+    req.set_mode(v1::PLACEMENT_MODE_CONCENTRATED);
+    *req.mutable_contract_start() = D(2026, 3, 10);
+    *req.mutable_contract_end() = D(2027, 3, 9);
+    return stub_->CreatePlacement(Ctx(Caseworker()).get(), req, out);
+  }
+
+  v1::ListDueRetentionChecksResponse Due(const std::string& token,
+                                         std::optional<CivilDay> as_of = std::nullopt) {
+    v1::ListDueRetentionChecksRequest req;
+    if (as_of.has_value()) ToProtoDate(*as_of, req.mutable_as_of());
+    v1::ListDueRetentionChecksResponse out;
+    grpc::Status s = stub_->ListDueRetentionChecks(Ctx(token).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  common::v1::ProgramStatus ProgramStatusOf(const std::string& case_id) {
+    common::v1::GetProgramStatusRequest req;
+    req.set_case_id(case_id);
+    common::v1::ProgramStatus out;
+    grpc::Status s = stub_->GetProgramStatus(Ctx(Caseworker()).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  int64_t Count(const std::string& sql) {
+    int64_t n = -1;
+    absl::Status s = server_->runtime().store().Read([&](ReadTransaction& tx) -> absl::Status {
+      auto rows = tx.Query(sql);
+      if (!rows.ok()) return rows.status();
+      n = (*rows)[0].GetInt(0);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return n;
+  }
+
+  // A seeker placed with the Sunshine enterprise through a posting; returns the placement.
+  v1::PlacementRecord PlacedSeeker(const std::string& case_id) {
+    AddCase(case_id, {{Programme::kCommunityDetox, Status("ACTIVE")}});
+    v1::Seeker seeker;
+    EXPECT_TRUE(Register(Caseworker(), case_id, &seeker).ok());
+    v1::Posting posting;
+    EXPECT_TRUE(Post(Employer(sunshine_), sunshine_, &posting).ok());
+    v1::PlacementRecord placement;
+    grpc::Status s = Place(case_id, sunshine_, posting.posting_id(), &placement);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return placement;
+  }
+
+  ScopedTempDir dir_;
+  std::unique_ptr<FakeClock> clock_;
+  InMemoryStatusCache* cache_ = nullptr;       // owned by the runtime
+  FakeRegistryClient* registry_ = nullptr;     // owned by the runtime
+  std::unique_ptr<PlacementServer> server_;
+  std::unique_ptr<v1::Placement::Stub> stub_;
+  std::string sunshine_;
+  std::string other_employer_;
+};
+
+// ---------------------------------------------------------------- Done when
+
+TEST_F(PlacementServiceTest, DoneWhenSeekerTrainedMatchedPlacedAndRetentionComesDue) {
+  const std::string case_id = Case("520102", 42);
+  AddCase(case_id, {{Programme::kCommunityDetox, Status("ACTIVE")}});
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  AddEmployer(other_employer_, v1::EMPLOYER_KIND_ORDINARY);
+
+  // Registered with consent.
+  v1::Seeker seeker;
+  grpc::Status s = Register(Caseworker(), case_id, &seeker);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(seeker.state(), v1::SEEKER_STATE_SEEKING);
+  EXPECT_EQ(seeker.eligibility(), v1::ELIGIBILITY_PLACEMENT);
+  EXPECT_EQ(seeker.eligibility_basis(), "detox:ACTIVE");
+  EXPECT_EQ(seeker.skills(0), "welding");
+  EXPECT_EQ(ProgramStatusOf(case_id).state(), "SEEKING");
+  EXPECT_EQ(Register(Caseworker(), case_id, &seeker).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  // Trained.
+  v1::RecordTrainingRequest tr;
+  tr.set_case_id(case_id);
+  tr.set_course("Welding safety");
+  tr.set_provider("County vocational school");
+  *tr.mutable_start_on() = D(2026, 3, 1);
+  *tr.mutable_end_on() = D(2026, 3, 1);
+  tr.set_outcome(v1::TRAINING_OUTCOME_COMPLETED);
+  tr.set_certificate("CERT-001");
+  tr.add_skills_gained("safety");
+  v1::Training training;
+  s = stub_->RecordTraining(Ctx(Caseworker()).get(), tr, &training);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(training.during_isolation());
+  v1::ListTrainingsRequest lt;
+  lt.set_case_id(case_id);
+  v1::ListTrainingsResponse trainings;
+  ASSERT_TRUE(stub_->ListTrainings(Ctx(Caseworker()).get(), lt, &trainings).ok());
+  ASSERT_EQ(trainings.trainings_size(), 1);
+  EXPECT_EQ(trainings.trainings(0).certificate(), "CERT-001");
+
+  // Postings: the Sunshine enterprise's own and an ordinary employer's.
+  v1::Posting welder, other;
+  s = Post(Employer(sunshine_), sunshine_, &welder);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(welder.employer_name(), absl::StrCat("Synthetic employer ", sunshine_.substr(10, 8)));
+  {
+    v1::CreatePostingRequest req;
+    v1::Posting* p = req.mutable_posting();
+    p->set_employer_credit_code(other_employer_);
+    p->set_title("Warehouse clerk");
+    p->set_division("520102");
+    p->set_wage_min(2000);
+    p->set_wage_max(2500);
+    p->add_skills("forklift");
+    p->set_openings(1);
+    *p->mutable_valid_from() = D(2026, 1, 1);
+    *p->mutable_valid_until() = D(2026, 12, 31);
+    ASSERT_TRUE(stub_->CreatePosting(Ctx(Admin()).get(), req, &other).ok());
+  }
+  // An employer may not post for another.
+  v1::Posting ignored;
+  EXPECT_EQ(Post(Employer(sunshine_), other_employer_, &ignored).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Matched: ranked, explainable.
+  v1::MatchPostingsRequest mp;
+  mp.set_case_id(case_id);
+  v1::MatchPostingsResponse matches;
+  s = stub_->MatchPostings(Ctx(Caseworker()).get(), mp, &matches);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(matches.matches_size(), 2);
+  EXPECT_EQ(matches.matches(0).posting().posting_id(), welder.posting_id());
+  EXPECT_GT(matches.matches(0).score(), matches.matches(1).score());
+  std::string why;
+  for (const std::string& r : matches.matches(0).reasons()) why += r + ";";
+  EXPECT_TRUE(absl::StrContains(why, "skills 2/2: welding, safety")) << why;
+  EXPECT_TRUE(absl::StrContains(why, "Sunshine enterprise")) << why;
+  EXPECT_TRUE(absl::StrContains(why, "in preferred area 5201")) << why;
+
+  v1::MatchSeekersRequest ms;
+  ms.set_posting_id(welder.posting_id());
+  v1::MatchSeekersResponse seekers;
+  s = stub_->MatchSeekers(Ctx(Employer(sunshine_)).get(), ms, &seekers);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(seekers.matches_size(), 1);
+  EXPECT_EQ(seekers.matches(0).seeker().case_id(), case_id);
+
+  // Placed with the Sunshine enterprise (idempotent under a key).
+  v1::CreatePlacementRequest pr;
+  pr.set_case_id(case_id);
+  pr.set_employer_credit_code(sunshine_);
+  pr.set_posting_id(welder.posting_id());
+  pr.set_mode(v1::PLACEMENT_MODE_CONCENTRATED);
+  *pr.mutable_contract_start() = D(2026, 3, 10);
+  *pr.mutable_contract_end() = D(2027, 3, 9);
+  v1::PlacementRecord placement, again;
+  s = stub_->CreatePlacement(Ctx(Caseworker(), "place-42").get(), pr, &placement);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(stub_->CreatePlacement(Ctx(Caseworker(), "place-42").get(), pr, &again).ok());
+  EXPECT_EQ(again.placement_id(), placement.placement_id());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM placements"), 1);
+  EXPECT_TRUE(placement.contract_one_year_or_more());
+  EXPECT_EQ(placement.state(), v1::PLACEMENT_STATE_ACTIVE);
+  ASSERT_EQ(placement.checkpoints_size(), 4);
+  EXPECT_EQ(placement.checkpoints(0).due_on().month(), 4);
+  EXPECT_EQ(placement.checkpoints(0).due_on().day(), 10);
+  EXPECT_EQ(placement.checkpoints(3).due_on().year(), 2027);
+  EXPECT_EQ(Count("SELECT openings FROM postings WHERE id = " +
+                  std::to_string(welder.posting_id())),
+            1);
+
+  common::v1::ProgramStatus st = ProgramStatusOf(case_id);
+  EXPECT_EQ(st.state(), "PLACED");
+  EXPECT_EQ(st.next_deadline().kind(), "RETENTION_CHECK");
+  EXPECT_EQ(st.next_deadline().due().month(), 4);
+  auto cached = cache_->Get(case_id);
+  ASSERT_TRUE(cached.ok());
+  EXPECT_EQ(cached->at(Programme::kPlacement).state, "PLACED");
+
+  // Retention checkpoints come due on the fake clock.
+  EXPECT_EQ(Due(Caseworker()).checks_size(), 0);
+  clock_->Set(At(CivilDay(2026, 4, 9)));
+  EXPECT_EQ(Due(Caseworker()).checks_size(), 0);
+  clock_->Set(At(CivilDay(2026, 4, 10)));
+  auto due = Due(Caseworker());
+  ASSERT_EQ(due.checks_size(), 1);
+  EXPECT_EQ(due.checks(0).months(), 1);
+  EXPECT_FALSE(due.checks(0).overdue());
+  clock_->Set(At(CivilDay(2026, 4, 26)));  // record-by 25 Apr has passed
+  due = Due(Employer(sunshine_));
+  ASSERT_EQ(due.checks_size(), 1);
+  EXPECT_TRUE(due.checks(0).overdue());
+  EXPECT_EQ(Due(Employer(other_employer_)).checks_size(), 0);
+  // as_of looks ahead without moving the clock: 3, 6 and 12 months are open by then.
+  EXPECT_EQ(Due(Caseworker(), CivilDay(2027, 3, 10)).checks_size(), 4);
+
+  // The employer records the 1-month check for its own placement.
+  v1::RecordRetentionRequest rr;
+  rr.set_placement_id(placement.placement_id());
+  rr.set_months(1);
+  rr.set_outcome(v1::RETENTION_OUTCOME_STILL_EMPLOYED);
+  *rr.mutable_checked_on() = D(2026, 4, 20);
+  v1::PlacementRecord after;
+  s = stub_->RecordRetention(Ctx(Employer(sunshine_)).get(), rr, &after);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(after.checkpoints(0).outcome(), v1::RETENTION_OUTCOME_STILL_EMPLOYED);
+  EXPECT_EQ(stub_->RecordRetention(Ctx(Employer(sunshine_)).get(), rr, &after).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(stub_->RecordRetention(Ctx(Employer(other_employer_)).get(), rr, &after).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Due(Caseworker()).checks_size(), 0);
+  st = ProgramStatusOf(case_id);
+  EXPECT_EQ(st.next_deadline().due().month(), 6);
+  EXPECT_EQ(st.next_deadline().due().day(), 10);
+
+  // 3 and 6 months later: still employed.
+  for (auto [months, day] : {std::pair<int, CivilDay>{3, CivilDay(2026, 6, 10)},
+                             std::pair<int, CivilDay>{6, CivilDay(2026, 9, 10)}}) {
+    clock_->Set(At(day));
+    ASSERT_EQ(Due(Caseworker()).checks_size(), 1);
+    rr.set_months(months);
+    ToProtoDate(day, rr.mutable_checked_on());
+    ASSERT_TRUE(stub_->RecordRetention(Ctx(Caseworker()).get(), rr, &after).ok());
+  }
+
+  // Metrics, the subsidy claim and the labor bureau's export see the outcome.
+  v1::GetOutcomeMetricsRequest mr;
+  *mr.mutable_period_start() = D(2026, 1, 1);
+  *mr.mutable_period_end() = D(2026, 12, 31);
+  v1::OutcomeMetrics metrics;
+  ASSERT_TRUE(stub_->GetOutcomeMetrics(Ctx(Bureau()).get(), mr, &metrics).ok());
+  EXPECT_EQ(metrics.seekers_registered(), 1);
+  EXPECT_EQ(metrics.seekers_placed(), 1);
+  EXPECT_DOUBLE_EQ(metrics.placement_rate(), 1.0);
+  EXPECT_EQ(metrics.retained_6m(), 1);
+  EXPECT_DOUBLE_EQ(metrics.retention_6m(), 1.0);
+  EXPECT_EQ(metrics.retained_12m(), 0);
+  EXPECT_DOUBLE_EQ(metrics.share_contracts_one_year_or_more(), 1.0);
+
+  v1::FileSubsidyClaimRequest fc;
+  fc.set_employer_credit_code(sunshine_);
+  fc.set_tier("BASE_1Y");
+  *fc.mutable_period_start() = D(2026, 1, 1);
+  *fc.mutable_period_end() = D(2026, 6, 30);
+  v1::SubsidyClaim claim;
+  s = stub_->FileSubsidyClaim(Ctx(Employer(sunshine_)).get(), fc, &claim);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(claim.placement_ids_size(), 1);
+  EXPECT_EQ(claim.amount_fen(), 150000);
+  EXPECT_EQ(stub_->FileSubsidyClaim(Ctx(Employer(sunshine_)).get(), fc, &claim).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION)
+      << "a placement counts once per tier";
+  v1::DecideSubsidyClaimRequest dc;
+  dc.set_claim_id(claim.claim_id());
+  dc.set_approve(true);
+  ASSERT_TRUE(stub_->DecideSubsidyClaim(Ctx(Bureau()).get(), dc, &claim).ok());
+  EXPECT_EQ(claim.state(), v1::CLAIM_STATE_APPROVED);
+
+  v1::ExportOutcomesRequest er;
+  *er.mutable_period_start() = D(2026, 1, 1);
+  *er.mutable_period_end() = D(2026, 12, 31);
+  auto ctx = Ctx(Bureau());
+  auto reader = stub_->ExportOutcomes(ctx.get(), er);
+  v1::ExportOutcomesChunk chunk;
+  int outcomes = 0;
+  while (reader->Read(&chunk)) {
+    for (const auto& o : chunk.outcomes()) {
+      ++outcomes;
+      EXPECT_EQ(o.employer_credit_code(), sunshine_);
+      EXPECT_EQ(o.checkpoints(2).outcome(), v1::RETENTION_OUTCOME_STILL_EMPLOYED);
+      EXPECT_FALSE(absl::StrContains(o.DebugString(), case_id));
+    }
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(outcomes, 1);
+
+  // Every read of the person's data was audited.
+  ASSERT_TRUE(server_->runtime().read_audit().Flush().ok());
+  AuditFilter f;
+  f.case_id = case_id;
+  f.limit = 1000;
+  auto rows = ListAudit(server_->runtime().store(), f);
+  ASSERT_TRUE(rows.ok());
+  std::set<std::string> actions;
+  for (const auto& r : *rows) actions.insert(r.entry.action);
+  for (const char* m : {"RegisterSeeker", "RecordTraining", "ListTrainings", "MatchPostings",
+                        "MatchSeekers", "CreatePlacement", "RecordRetention",
+                        "ListDueRetentionChecks"}) {
+    EXPECT_TRUE(actions.count(absl::StrCat("/pathway.placement.v1.Placement/", m))) << m;
+  }
+}
+
+TEST_F(PlacementServiceTest, LeavingEndsThePlacementAndTheSeekerSeeksAgain) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  const std::string case_id = Case("520102", 50);
+  v1::PlacementRecord p = PlacedSeeker(case_id);
+  clock_->Set(At(CivilDay(2026, 6, 12)));
+  v1::RecordRetentionRequest rr;
+  rr.set_placement_id(p.placement_id());
+  rr.set_months(3);
+  rr.set_outcome(v1::RETENTION_OUTCOME_LEFT);
+  *rr.mutable_checked_on() = D(2026, 6, 11);
+  v1::PlacementRecord after;
+  ASSERT_TRUE(stub_->RecordRetention(Ctx(Caseworker()).get(), rr, &after).ok());
+  EXPECT_EQ(after.state(), v1::PLACEMENT_STATE_ENDED);
+  EXPECT_EQ(after.checkpoints(0).outcome(), v1::RETENTION_OUTCOME_UNSPECIFIED);
+  EXPECT_EQ(after.checkpoints(1).outcome(), v1::RETENTION_OUTCOME_LEFT);
+  EXPECT_EQ(after.checkpoints(2).outcome(), v1::RETENTION_OUTCOME_LAPSED);
+  EXPECT_EQ(after.checkpoints(3).outcome(), v1::RETENTION_OUTCOME_LAPSED);
+  EXPECT_EQ(Due(Caseworker()).checks_size(), 0) << "an ended placement has nothing due";
+  EXPECT_EQ(ProgramStatusOf(case_id).state(), "SEEKING");
+  // A check dated more than a week before its checkpoint is refused.
+  v1::PlacementRecord q;
+  rr.set_months(1);
+  *rr.mutable_checked_on() = D(2026, 3, 20);
+  EXPECT_EQ(stub_->RecordRetention(Ctx(Caseworker()).get(), rr, &q).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// ---------------------------------------------------------------- eligibility
+
+TEST_F(PlacementServiceTest, EligibilityComesFromTheStatusViewNeverFromTheCaller) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  v1::Seeker seeker;
+  // In isolation with more than a year left: nothing.
+  const std::string early = Case("520102", 60);
+  AddCase(early, {{Programme::kCompulsoryIsolation,
+                   Status("IN_JUDICIAL_FACILITY")}});
+  EXPECT_EQ(Register(Caseworker(), early, &seeker).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // In isolation with less than a year left: training only, registered by facility staff.
+  const std::string late = Case("520102", 61);
+  AddCase(late, {{Programme::kCompulsoryIsolation,
+                  Status("IN_JUDICIAL_FACILITY_TRAINING_ELIGIBLE")}});
+  grpc::Status s = Register(Token(Role::kFacilityStaff, "520102", "fs-1"), late, &seeker);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(seeker.eligibility(), v1::ELIGIBILITY_TRAINING_ONLY);
+  EXPECT_EQ(ProgramStatusOf(late).state(), "TRAINING_ONLY");
+  v1::RecordTrainingRequest tr;
+  tr.set_case_id(late);
+  tr.set_course("Cooking");
+  tr.set_provider("Facility workshop");
+  *tr.mutable_start_on() = D(2026, 3, 1);
+  tr.set_outcome(v1::TRAINING_OUTCOME_IN_PROGRESS);
+  v1::Training training;
+  s = stub_->RecordTraining(Ctx(Token(Role::kFacilityStaff, "520102", "fs-1")).get(), tr, &training);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(training.during_isolation());
+  // Never placed while isolated, and not matched either.
+  v1::PlacementRecord placement;
+  EXPECT_EQ(Place(late, sunshine_, 0, &placement).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::MatchPostingsRequest mp;
+  mp.set_case_id(late);
+  v1::MatchPostingsResponse mr;
+  EXPECT_EQ(stub_->MatchPostings(Ctx(Caseworker()).get(), mp, &mr).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Released: the status view now allows placement.
+  ProgrammeStatus released = Status("RELEASED");
+  released.version = 2;
+  ASSERT_TRUE(cache_->Put(late, Programme::kCompulsoryIsolation, released).ok());
+  s = Place(late, sunshine_, 0, &placement);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // Nothing in the status view, or the view is down: UNAVAILABLE, never a guess.
+  const std::string unknown = Case("520102", 62);
+  AddCase(unknown, {});
+  EXPECT_EQ(Register(Caseworker(), unknown, &seeker).error_code(), grpc::StatusCode::UNAVAILABLE);
+  const std::string detox = Case("520102", 63);
+  AddCase(detox, {{Programme::kCommunityDetox, Status("ACTIVE")}});
+  cache_->SetUnavailable(true);
+  EXPECT_EQ(Register(Caseworker(), detox, &seeker).error_code(), grpc::StatusCode::UNAVAILABLE)
+      << "Redis down and the registry's view knows nothing either";
+  // With Redis down the registry's view (which asks the owning services) decides.
+  const std::string via_registry = Case("520102", 64);
+  AddCase(via_registry, {});
+  registry::v1::CaseStatus view;
+  view.set_case_id(via_registry);
+  view.set_found(true);
+  registry::v1::ProgramStatusView* entry = view.add_programs();
+  entry->mutable_status()->set_program(common::v1::PROGRAM_COMMUNITY_REHAB);
+  entry->mutable_status()->set_state("ACTIVE");
+  entry->set_freshness(common::v1::FRESHNESS_SERVICE);
+  registry_->SetCaseStatus(view);
+  grpc::Status fallback = Register(Caseworker(), via_registry, &seeker);
+  ASSERT_TRUE(fallback.ok()) << fallback.error_message();
+  EXPECT_EQ(seeker.eligibility(), v1::ELIGIBILITY_PLACEMENT);
+  cache_->SetUnavailable(false);
+  registry_->SetUnavailable(true);
+  EXPECT_EQ(Register(Caseworker(), detox, &seeker).error_code(), grpc::StatusCode::UNAVAILABLE);
+  registry_->SetUnavailable(false);
+  ASSERT_TRUE(Register(Caseworker(), detox, &seeker).ok());
+
+  // A case the registry never issued, and one outside the caller's jurisdiction, look alike.
+  grpc::Status never = Register(Caseworker(), Case("520102", 99), &seeker);
+  EXPECT_EQ(never.error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::GetSeekerRequest gs;
+  gs.set_case_id(detox);
+  grpc::Status outside =
+      stub_->GetSeeker(Ctx(Token(Role::kCaseworker, "530102", "cw-km")).get(), gs, &seeker);
+  EXPECT_EQ(outside.error_code(), grpc::StatusCode::NOT_FOUND);
+  gs.set_case_id(Case("520102", 98));
+  grpc::Status missing = stub_->GetSeeker(Ctx(Caseworker()).get(), gs, &seeker);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(outside.error_message(), missing.error_message());
+  gs.set_case_id("520102-2026-0000063-0");
+  EXPECT_EQ(stub_->GetSeeker(Ctx(Caseworker()).get(), gs, &seeker).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// ---------------------------------------------------------------- suspend / resume / close
+
+TEST_F(PlacementServiceTest, SuspendResumeAndCloseCarryTheOpenPlacement) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  const std::string case_id = Case("520102", 70);
+  v1::PlacementRecord p = PlacedSeeker(case_id);
+  clock_->Set(At(CivilDay(2026, 4, 12)));
+  ASSERT_EQ(Due(Caseworker()).checks_size(), 1);
+
+  v1::SuspendSeekerRequest sr;
+  sr.set_case_id(case_id);
+  *sr.mutable_effective_on() = D(2026, 4, 11);
+  sr.set_reason(kReason);
+  v1::SeekerChange change;
+  EXPECT_EQ(stub_->SuspendSeeker(Ctx(Caseworker()).get(), sr, &change).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status s = stub_->SuspendSeeker(Ctx(Service(), "susp-70").get(), sr, &change);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(change.seeker().state(), v1::SEEKER_STATE_SUSPENDED);
+  EXPECT_EQ(change.placement().state(), v1::PLACEMENT_STATE_SUSPENDED);
+  EXPECT_EQ(change.seeker().state_reason(), kReason) << "the service role sees why";
+  EXPECT_EQ(ProgramStatusOf(case_id).state(), "SUSPENDED");
+  EXPECT_EQ(Due(Caseworker()).checks_size(), 0) << "a suspended placement has nothing due";
+  // Repeating the hand-off changes nothing.
+  ASSERT_TRUE(stub_->SuspendSeeker(Ctx(Service()).get(), sr, &change).ok());
+  EXPECT_EQ(ProgramStatusOf(case_id).version(), 3);  // register, place, suspend
+
+  v1::ResumeSeekerRequest rs;
+  rs.set_case_id(case_id);
+  *rs.mutable_effective_on() = D(2026, 4, 12);
+  ASSERT_TRUE(stub_->ResumeSeeker(Ctx(Service()).get(), rs, &change).ok());
+  EXPECT_EQ(change.seeker().state(), v1::SEEKER_STATE_PLACED);
+  EXPECT_EQ(change.placement().state(), v1::PLACEMENT_STATE_ACTIVE);
+  EXPECT_EQ(Due(Caseworker()).checks_size(), 1);
+
+  v1::CloseSeekerRequest cr;
+  cr.set_case_id(case_id);
+  *cr.mutable_effective_on() = D(2026, 4, 12);
+  cr.set_reason("consent withdrawn");
+  ASSERT_TRUE(stub_->CloseSeeker(Ctx(Caseworker()).get(), cr, &change).ok());
+  EXPECT_EQ(change.seeker().state(), v1::SEEKER_STATE_CLOSED);
+  EXPECT_EQ(change.placement().state(), v1::PLACEMENT_STATE_ENDED);
+  // The 1-month check fell due before the close and stays unrecorded; the rest lapse.
+  EXPECT_EQ(change.placement().checkpoints(0).outcome(), v1::RETENTION_OUTCOME_UNSPECIFIED);
+  EXPECT_EQ(change.placement().checkpoints(1).outcome(), v1::RETENTION_OUTCOME_LAPSED);
+  EXPECT_EQ(ProgramStatusOf(case_id).state(), "CLOSED");
+  EXPECT_EQ(stub_->ResumeSeeker(Ctx(Service()).get(), rs, &change).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  *sr.mutable_effective_on() = D(2026, 5, 1);  // in the future of the clock
+  EXPECT_EQ(stub_->SuspendSeeker(Ctx(Service()).get(), sr, &change).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// ---------------------------------------------------------------- privacy
+
+TEST_F(PlacementServiceTest, LaborBureauAndEmployerRepliesCarryNoTreatmentHistory) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  AddEmployer(other_employer_, v1::EMPLOYER_KIND_ORDINARY);
+  // A placed seeker whose placement is suspended with a reason, a matchable seeker and a
+  // training during isolation: all the treatment detail the service holds.
+  const std::string placed = Case("520102", 80);
+  v1::PlacementRecord p = PlacedSeeker(placed);
+  const std::string seeking = Case("520102", 81);
+  AddCase(seeking, {{Programme::kCommunityRehab, Status("ACTIVE")}});
+  v1::Seeker seeker;
+  ASSERT_TRUE(Register(Caseworker(), seeking, &seeker).ok());
+  v1::SeekerChange change;
+  v1::SuspendSeekerRequest sr;
+  sr.set_case_id(placed);
+  *sr.mutable_effective_on() = D(2026, 3, 1);
+  sr.set_reason(kReason);
+  ASSERT_TRUE(stub_->SuspendSeeker(Ctx(Admin()).get(), sr, &change).ok());
+
+  // The scanner finds the detail where it belongs (caseworker), so it would find a leak.
+  v1::GetSeekerRequest gs;
+  gs.set_case_id(placed);
+  ASSERT_TRUE(stub_->GetSeeker(Ctx(Caseworker()).get(), gs, &seeker).ok());
+  EXPECT_FALSE(TreatmentLeaks(seeker).empty());
+  v1::GetPlacementRequest gp;
+  gp.set_placement_id(p.placement_id());
+  v1::PlacementRecord cw_view;
+  ASSERT_TRUE(stub_->GetPlacement(Ctx(Caseworker()).get(), gp, &cw_view).ok());
+  EXPECT_EQ(cw_view.state_reason(), kReason);
+
+  struct Outside {
+    const char* name;
+    std::string token;
+  } roles[] = {{"labor_bureau", Bureau()}, {"employer", Employer(sunshine_)}};
+  for (const Outside& role : roles) {
+    SCOPED_TRACE(role.name);
+    std::vector<std::unique_ptr<google::protobuf::Message>> replies;
+    grpc::Status last;
+    auto keep = [&](grpc::Status st, std::unique_ptr<google::protobuf::Message> m) {
+      if (st.ok()) {
+        replies.push_back(std::move(m));
+      } else {
+        ADD_FAILURE() << m->GetDescriptor()->name() << ": " << st.error_code() << " "
+                      << st.error_message();
+        // A refusal carries no detail either.
+        EXPECT_FALSE(absl::StrContains(st.error_message(), kReason));
+      }
+      return st;
+    };
+    {
+      auto m = std::make_unique<v1::PlacementRecord>();
+      grpc::Status st = stub_->GetPlacement(Ctx(role.token).get(), gp, m.get());
+      ASSERT_TRUE(st.ok()) << st.error_message();
+      EXPECT_EQ(m->state(), v1::PLACEMENT_STATE_SUSPENDED);
+      EXPECT_EQ(m->state_reason(), "");
+      keep(st, std::move(m));
+    }
+    {
+      auto m = std::make_unique<v1::ListPlacementsResponse>();
+      grpc::Status st = stub_->ListPlacements(Ctx(role.token).get(), {}, m.get());
+      EXPECT_EQ(m->placements_size(), 1);
+      keep(st, std::move(m));
+    }
+    {
+      v1::GetEmployerRequest r;
+      r.set_credit_code(sunshine_);
+      auto m = std::make_unique<v1::Employer>();
+      last = stub_->GetEmployer(Ctx(role.token).get(), r, m.get());
+      keep(last, std::move(m));
+      auto l = std::make_unique<v1::ListEmployersResponse>();
+      last = stub_->ListEmployers(Ctx(role.token).get(), {}, l.get());
+      keep(last, std::move(l));
+    }
+    {
+      auto l = std::make_unique<v1::ListPostingsResponse>();
+      grpc::Status st = stub_->ListPostings(Ctx(role.token).get(), {}, l.get());
+      ASSERT_TRUE(st.ok());
+      ASSERT_GE(l->postings_size(), 1);
+      v1::GetPostingRequest r;
+      r.set_posting_id(l->postings(0).posting_id());
+      auto m = std::make_unique<v1::Posting>();
+      last = stub_->GetPosting(Ctx(role.token).get(), r, m.get());
+      keep(last, std::move(m));
+      keep(st, std::move(l));
+    }
+    {
+      auto m = std::make_unique<v1::ListSubsidyTiersResponse>();
+      last = stub_->ListSubsidyTiers(Ctx(role.token).get(), {}, m.get());
+      keep(last, std::move(m));
+      auto c = std::make_unique<v1::ListSubsidyClaimsResponse>();
+      last = stub_->ListSubsidyClaims(Ctx(role.token).get(), {}, c.get());
+      keep(last, std::move(c));
+    }
+    if (std::string(role.name) == "employer") {
+      auto d = std::make_unique<v1::ListDueRetentionChecksResponse>();
+      last = stub_->ListDueRetentionChecks(Ctx(role.token).get(), {}, d.get());
+      keep(last, std::move(d));
+      v1::MatchSeekersRequest ms;
+      ms.set_posting_id(p.posting_id());
+      auto m = std::make_unique<v1::MatchSeekersResponse>();
+      grpc::Status st = stub_->MatchSeekers(Ctx(role.token).get(), ms, m.get());
+      ASSERT_TRUE(st.ok()) << st.error_message();
+      EXPECT_EQ(m->matches_size(), 1);
+      keep(st, std::move(m));
+    } else {
+      v1::GetOutcomeMetricsRequest mr;
+      *mr.mutable_period_start() = D(2026, 1, 1);
+      *mr.mutable_period_end() = D(2026, 12, 31);
+      auto m = std::make_unique<v1::OutcomeMetrics>();
+      last = stub_->GetOutcomeMetrics(Ctx(role.token).get(), mr, m.get());
+      keep(last, std::move(m));
+      v1::ExportOutcomesRequest er;
+      *er.mutable_period_start() = D(2026, 1, 1);
+      *er.mutable_period_end() = D(2026, 12, 31);
+      auto ctx = Ctx(role.token);
+      auto reader = stub_->ExportOutcomes(ctx.get(), er);
+      auto chunk = std::make_unique<v1::ExportOutcomesChunk>();
+      while (reader->Read(chunk.get())) {
+        replies.push_back(std::move(chunk));
+        chunk = std::make_unique<v1::ExportOutcomesChunk>();
+      }
+      ASSERT_TRUE(reader->Finish().ok());
+    }
+    ASSERT_GE(replies.size(), 8u);
+    for (const auto& reply : replies) {
+      std::vector<std::string> leaks = TreatmentLeaks(*reply);
+      EXPECT_TRUE(leaks.empty()) << reply->GetDescriptor()->name() << ": " << leaks[0];
+    }
+
+    // Seeker, training and programme reads are not theirs at all.
+    v1::Seeker s;
+    EXPECT_EQ(stub_->GetSeeker(Ctx(role.token).get(), gs, &s).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    v1::ListSeekersResponse ls;
+    EXPECT_EQ(stub_->ListSeekers(Ctx(role.token).get(), {}, &ls).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    v1::ListTrainingsRequest lt;
+    lt.set_case_id(placed);
+    v1::ListTrainingsResponse trs;
+    EXPECT_EQ(stub_->ListTrainings(Ctx(role.token).get(), lt, &trs).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    v1::MatchPostingsRequest mp;
+    mp.set_case_id(seeking);
+    v1::MatchPostingsResponse mpr;
+    EXPECT_EQ(stub_->MatchPostings(Ctx(role.token).get(), mp, &mpr).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    common::v1::GetProgramStatusRequest ps;
+    ps.set_case_id(placed);
+    common::v1::ProgramStatus pst;
+    EXPECT_EQ(stub_->GetProgramStatus(Ctx(role.token).get(), ps, &pst).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+}
+
+TEST_F(PlacementServiceTest, AnEmployerSeesOnlyItsOwnPostingsAndPlacements) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  AddEmployer(other_employer_, v1::EMPLOYER_KIND_ORDINARY);
+  v1::PlacementRecord p = PlacedSeeker(Case("520102", 90));
+  v1::Posting theirs;
+  ASSERT_TRUE(Post(Employer(other_employer_), other_employer_, &theirs).ok());
+
+  const std::string other = Employer(other_employer_);
+  v1::GetPlacementRequest gp;
+  gp.set_placement_id(p.placement_id());
+  v1::PlacementRecord pr;
+  EXPECT_EQ(stub_->GetPlacement(Ctx(other).get(), gp, &pr).error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::ListPlacementsResponse lp;
+  ASSERT_TRUE(stub_->ListPlacements(Ctx(other).get(), {}, &lp).ok());
+  EXPECT_EQ(lp.placements_size(), 0);
+  v1::GetPostingRequest gpo;
+  gpo.set_posting_id(p.posting_id());
+  v1::Posting po;
+  EXPECT_EQ(stub_->GetPosting(Ctx(other).get(), gpo, &po).error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::ListPostingsResponse lpo;
+  ASSERT_TRUE(stub_->ListPostings(Ctx(other).get(), {}, &lpo).ok());
+  ASSERT_EQ(lpo.postings_size(), 1);
+  EXPECT_EQ(lpo.postings(0).posting_id(), theirs.posting_id());
+  v1::ListEmployersResponse le;
+  ASSERT_TRUE(stub_->ListEmployers(Ctx(other).get(), {}, &le).ok());
+  ASSERT_EQ(le.employers_size(), 1);
+  EXPECT_EQ(le.employers(0).credit_code(), other_employer_);
+  v1::MatchSeekersRequest ms;
+  ms.set_posting_id(p.posting_id());
+  v1::MatchSeekersResponse msr;
+  EXPECT_EQ(stub_->MatchSeekers(Ctx(other).get(), ms, &msr).error_code(), grpc::StatusCode::NOT_FOUND);
+  // Seekers who did not agree to be shown to employers are not.
+  AddCase(Case("520102", 91), {{Programme::kCommunityDetox, Status("ACTIVE")}});
+  v1::Seeker s;
+  ASSERT_TRUE(Register(Caseworker(), Case("520102", 91), &s, /*share_with_employers=*/false).ok());
+  gpo.set_posting_id(theirs.posting_id());
+  ms.set_posting_id(theirs.posting_id());
+  ASSERT_TRUE(stub_->MatchSeekers(Ctx(other).get(), ms, &msr).ok());
+  EXPECT_EQ(msr.matches_size(), 0);
+  ASSERT_TRUE(stub_->MatchSeekers(Ctx(Caseworker()).get(), ms, &msr).ok());
+  EXPECT_EQ(msr.matches_size(), 1);
+}
+
+// ---------------------------------------------------------------- labor bureau import
+
+v1::PostingRow Row(int i, const std::string& employer) {
+  v1::PostingRow r;
+  r.set_record_id(absl::StrCat("LB-2026-", i));
+  r.set_employer_credit_code(employer);
+  r.set_employer_name("Synthetic employer");
+  r.set_title(absl::StrCat("Job ", i));
+  r.set_division(i % 2 == 0 ? "520102" : "520103");
+  r.set_wage_min(2000 + i % 1000);
+  r.set_wage_max(4000 + i % 1000);
+  r.add_skills(i % 3 == 0 ? "cooking" : "welding");
+  r.set_openings(1 + i % 5);
+  *r.mutable_valid_from() = D(2026, 3, 1);
+  *r.mutable_valid_until() = D(2026, 9, 30);
+  return r;
+}
+
+TEST_F(PlacementServiceTest, ImportsHundredThousandPostingsReportingExactlyTheBadRows) {
+  constexpr int kRows = 100000;
+  // Bad rows (1-based row numbers) and the field each must be reported on.
+  const std::map<int, std::string> bad = {{7, "employer_credit_code"},
+                                          {12345, "title"},
+                                          {50000, "valid_until"},
+                                          {77777, "record_id"},
+                                          {99999, "division"}};
+  auto make = [&](int row) {
+    v1::PostingRow r = Row(row, sunshine_);
+    switch (row) {
+      case 7: r.set_employer_credit_code(sunshine_.substr(0, 17) + (sunshine_[17] == '0' ? "1" : "0")); break;
+      case 12345: r.clear_title(); break;
+      case 50000: *r.mutable_valid_until() = D(2026, 2, 1); break;
+      case 77777: r.set_record_id("bad id with spaces"); break;
+      case 99999: r.set_division("530102"); break;  // outside the bureau's 5201
+      default: break;
+    }
+    return r;
+  };
+  auto send = [&](bool validate_only, const std::function<v1::PostingRow(int)>& row_of,
+                  v1::ImportResult* result) {
+    auto ctx = Ctx(Bureau());
+    auto writer = stub_->ImportPostings(ctx.get(), result);
+    v1::ImportPostingsChunk chunk;
+    for (int i = 1; i <= kRows; ++i) {
+      *chunk.add_rows() = row_of(i);
+      if (chunk.rows_size() == kMaxRowsPerChunk || i == kRows) {
+        chunk.set_validate_only(validate_only);
+        if (!writer->Write(chunk)) break;
+        chunk.Clear();
+      }
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  };
+
+  absl::Time start = absl::Now();
+  v1::ImportResult result;
+  grpc::Status s = send(false, make, &result);
+  absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::printf("imported %d postings in %s\n", kRows, absl::FormatDuration(took).c_str());
+  EXPECT_LT(took, absl::Seconds(60)) << "a bulk import takes seconds, not minutes";
+  EXPECT_EQ(result.rows_received(), kRows);
+  EXPECT_EQ(result.rows_rejected(), static_cast<int64_t>(bad.size()));
+  EXPECT_EQ(result.rows_imported(), kRows - static_cast<int64_t>(bad.size()));
+  ASSERT_EQ(result.errors_size(), static_cast<int>(bad.size()));
+  int i = 0;
+  for (const auto& [row, field] : bad) {
+    EXPECT_EQ(result.errors(i).row(), row);
+    EXPECT_EQ(result.errors(i).field(), field) << result.errors(i).reason();
+    EXPECT_FALSE(result.errors(i).reason().empty());
+    ++i;
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM postings"), kRows - static_cast<int64_t>(bad.size()));
+  // Committed in large transactions: one audit row per batch of 5,000, not per row.
+  int64_t batches = Count(
+      "SELECT COUNT(*) FROM audit_log WHERE action = '/pathway.placement.v1.Placement/ImportPostings'");
+  EXPECT_GE(batches, kRows / kImportCommitRows);
+  EXPECT_LE(batches, kRows / kImportCommitRows + 2);
+
+  // Re-sending the same batch changes nothing.
+  v1::ImportResult again;
+  ASSERT_TRUE(send(false, make, &again).ok());
+  EXPECT_EQ(again.rows_imported(), 0);
+  EXPECT_EQ(again.rows_updated(), 0);
+  EXPECT_EQ(again.rows_unchanged(), kRows - static_cast<int64_t>(bad.size()));
+  EXPECT_EQ(again.rows_rejected(), static_cast<int64_t>(bad.size()));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM postings"), kRows - static_cast<int64_t>(bad.size()));
+
+  // Validate-only reports what would change and writes nothing.
+  v1::ImportResult dry;
+  auto changed = [&](int row) {
+    v1::PostingRow r = make(row);
+    if (row == 10) r.set_openings(99);
+    if (row == 99998) r.set_record_id("LB-NEW-1");
+    return r;
+  };
+  ASSERT_TRUE(send(true, changed, &dry).ok());
+  EXPECT_TRUE(dry.validate_only());
+  EXPECT_EQ(dry.rows_updated(), 1);
+  EXPECT_EQ(dry.rows_imported(), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM postings WHERE source_record_id = 'LB-NEW-1'"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM postings WHERE openings = 99"), 0);
+}
+
+TEST_F(PlacementServiceTest, ImportRefusesOversizedChunksAndOtherRoles) {
+  v1::ImportResult result;
+  {
+    auto ctx = Ctx(Bureau());
+    auto writer = stub_->ImportPostings(ctx.get(), &result);
+    v1::ImportPostingsChunk chunk;
+    for (int i = 1; i <= kMaxRowsPerChunk + 1; ++i) *chunk.add_rows() = Row(i, sunshine_);
+    writer->Write(chunk);
+    writer->WritesDone();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    auto ctx = Ctx(Caseworker());
+    auto writer = stub_->ImportPostings(ctx.get(), &result);
+    writer->WritesDone();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM postings"), 0);
+}
+
+TEST_F(PlacementServiceTest, RegistrationsKeepOnlyAKeyedHashOfTheIdNumber) {
+  const std::string id = GenerateSyntheticResidentId("520102", CivilDay(1990, 5, 17), 123);
+  v1::ImportRegistrationsChunk chunk;
+  v1::RegistrationRow* r = chunk.add_rows();
+  r->set_record_id("EMP-1");
+  r->set_kind(v1::REGISTRATION_KIND_EMPLOYMENT);
+  r->set_resident_id_number(id);
+  r->set_employer_credit_code(sunshine_);
+  r->set_division("520102");
+  *r->mutable_registered_on() = D(2026, 2, 1);
+  v1::RegistrationRow* bad = chunk.add_rows();
+  *bad = *r;
+  bad->set_record_id("EMP-2");
+  std::string wrong = id.substr(0, 17) + (id[17] == '1' ? "2" : "1");
+  bad->set_resident_id_number(wrong);
+  v1::RegistrationRow* unemployed = chunk.add_rows();
+  *unemployed = *r;
+  unemployed->set_record_id("UNEMP-1");
+  unemployed->set_kind(v1::REGISTRATION_KIND_UNEMPLOYMENT);
+  unemployed->clear_employer_credit_code();
+
+  for (int round = 0; round < 2; ++round) {
+    v1::ImportResult result;
+    auto ctx = Ctx(Bureau());
+    auto writer = stub_->ImportRegistrations(ctx.get(), &result);
+    ASSERT_TRUE(writer->Write(chunk));
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(result.rows_imported(), round == 0 ? 2 : 0);
+    EXPECT_EQ(result.rows_unchanged(), round == 0 ? 0 : 2);
+    ASSERT_EQ(result.errors_size(), 1);
+    EXPECT_EQ(result.errors(0).row(), 2);
+    EXPECT_EQ(result.errors(0).field(), "resident_id_number");
+    EXPECT_FALSE(absl::StrContains(result.DebugString(), wrong.substr(6, 8)));
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM labor_registrations"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM labor_registrations WHERE length(id_hash) = 32"), 2);
+  // The number is nowhere in the database file.
+  server_->Shutdown();
+  std::ifstream db(dir_.path() + "/placement.db", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
+  std::ifstream wal(dir_.path() + "/placement.db-wal", std::ios::binary);
+  bytes.append((std::istreambuf_iterator<char>(wal)), std::istreambuf_iterator<char>());
+  EXPECT_GT(bytes.size(), 0u);
+  EXPECT_FALSE(absl::StrContains(bytes, id));
+}
+
+}  // namespace
+}  // namespace placement
+}  // namespace pathway
