@@ -37,6 +37,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   // Clients may ping as often as every 10 s without being disconnected for abuse.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  gs->operations_ = std::make_unique<OperationsService>(runtime);
+  builder.RegisterService(gs->operations_.get());
+  gs->health_names_.push_back(common::v1::Operations::service_full_name());
   for (const RegisteredService& s : services) {
     builder.RegisterService(s.service);
     gs->health_names_.push_back(s.name);

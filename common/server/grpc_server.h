@@ -1,7 +1,10 @@
 // The gRPC server every Pathway binary runs: the service's own handlers plus the
 // standard health service (per-service status), reflection, keepalive, message-size
 // limits, an access-log line per RPC, and a monitor that shows Redis reachability in
-// health as "pathway.status_cache" while the service itself stays SERVING.
+// health as "pathway.status_cache" while the service itself stays SERVING. Every
+// server also answers pathway.common.v1.Operations (operations_service.h: the
+// programme statuses it owns and its outbox, for the reconciler), registered here so
+// no service has to remember it.
 //
 //   ASSIGN_OR_RETURN(auto server, GrpcServer::Start(options, runtime.get(),
 //                                                   {{Registry::service_full_name(), &impl}}));
@@ -22,6 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/server/operations_service.h"
 #include "common/server/server_options.h"
 #include "common/server/service_runtime.h"
 
@@ -57,6 +61,7 @@ class GrpcServer {
 
   ServerOptions options_;
   ServiceRuntime* runtime_ = nullptr;
+  std::unique_ptr<OperationsService> operations_;  // registered on every server
   std::vector<std::string> health_names_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

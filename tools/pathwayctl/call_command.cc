@@ -16,6 +16,7 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
 // Linked whole so every Pathway descriptor is in the generated pool.
+#include "pathway/common/v1/operations.pb.h"
 #include "pathway/detox/v1/detox.pb.h"
 #include "pathway/isolation/v1/isolation.pb.h"
 #include "pathway/placement/v1/placement.pb.h"
@@ -43,7 +44,7 @@ constexpr absl::string_view kUsage =
 const char* kServices[] = {
     "pathway.registry.v1.Registry", "pathway.detox.v1.CommunityDetox",
     "pathway.isolation.v1.CompulsoryIsolation", "pathway.rehab.v1.CommunityRehab",
-    "pathway.placement.v1.Placement"};
+    "pathway.placement.v1.Placement", "pathway.common.v1.Operations"};
 
 // Keeps the generated files linked (their descriptors register on load).
 void ForceLink() {

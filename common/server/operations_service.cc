@@ -1,0 +1,341 @@
+#include "common/server/operations_service.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/audit/audit_log.h"
+#include "common/auth/role.h"
+#include "common/log/log.h"
+#include "common/outbox/outbox.h"
+#include "common/program_status/program_status.h"
+#include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
+
+namespace pathway {
+namespace {
+
+using common::v1::OwnedProgramStatus;
+using common::v1::ProgramStatusPage;
+
+constexpr char kListAction[] = "ListProgramStatuses";
+constexpr int kMaxCaseIdLength = 128;
+constexpr int kDefaultMaxStuck = 100;
+constexpr int kMaxMaxStuck = 1000;
+
+// Dates are stored as "YYYY-MM-DD" (program_status.cc). False for anything else.
+bool ParseStoredDate(const Row& row, int col, common::v1::Date* out) {
+  if (row.IsNull(col)) return false;
+  const std::string& s = row.GetString(col);
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  int v[3] = {0, 0, 0};
+  const int starts[3] = {0, 5, 8};
+  const int lengths[3] = {4, 2, 2};
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < lengths[i]; ++j) {
+      char c = s[starts[i] + j];
+      if (!absl::ascii_isdigit(c)) return false;
+      v[i] = v[i] * 10 + (c - '0');
+    }
+  }
+  out->set_year(v[0]);
+  out->set_month(v[1]);
+  out->set_day(v[2]);
+  return true;
+}
+
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+  int64_t us = absl::ToUnixMicros(t);
+  int64_t seconds = us / 1000000;
+  int64_t micros = us % 1000000;
+  if (micros < 0) {
+    micros += 1000000;
+    --seconds;
+  }
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(micros * 1000));
+}
+
+// The WHERE clause and parameters shared by the page read and the count.
+std::string Where(const StatusPageQuery& q, std::vector<Value>* params) {
+  std::string where = " WHERE case_id > ?";
+  params->push_back(q.after_case_id);
+  if (!q.division_prefix.empty()) {
+    // substr is common to SQLite and PostgreSQL (store.h dialect rule).
+    where += " AND substr(division, 1, ?) = ?";
+    params->push_back(static_cast<int64_t>(q.division_prefix.size()));
+    params->push_back(q.division_prefix);
+  }
+  return where;
+}
+
+bool IsResumePoint(absl::string_view s) {
+  if (s.size() > static_cast<size_t>(kMaxCaseIdLength)) return false;
+  for (char c : s) {
+    if (!absl::ascii_isalnum(c) && c != '-') return false;
+  }
+  return true;
+}
+
+bool IsDivisionPrefix(absl::string_view s) {
+  if (s.size() > 6) return false;
+  for (char c : s) {
+    if (!absl::ascii_isdigit(c)) return false;
+  }
+  return true;
+}
+
+// Streams pages: read one (a short store read), write it, read the next on
+// OnWriteDone. Deletes itself in OnDone.
+class ListStatusesReactor final : public grpc::ServerWriteReactor<ProgramStatusPage> {
+ public:
+  ListStatusesReactor(ServiceRuntime* runtime, std::optional<Programme> programme,
+                      grpc::CallbackServerContext* ctx,
+                      const common::v1::ListProgramStatusesRequest& request)
+      : runtime_(runtime), programme_(programme), ctx_(ctx) {
+    absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(
+        *ctx, {Role::kBatch, Role::kService, Role::kAdmin, Role::kAuditor});
+    if (!caller.ok()) {
+      Finish(ToGrpcStatus(caller.status()));
+      return;
+    }
+    absl::Status valid = Validate(request);
+    runtime_->read_audit().Record(AuditEntry{runtime_->clock().Now(), caller->subject(),
+                                             std::string(RoleName(caller->role())),
+                                             kListAction, std::string(), AuditOutcome(valid)});
+    if (!valid.ok()) {
+      Finish(ToGrpcStatus(valid));
+      return;
+    }
+    std::optional<std::string> prefix =
+        EffectiveDivisionPrefix(caller->jurisdiction(), request.division_prefix());
+    if (!programme_.has_value() || !prefix.has_value()) {
+      Finish(grpc::Status::OK);  // nothing this caller may see
+      return;
+    }
+    query_.after_case_id = request.after_case_id();
+    query_.division_prefix = *std::move(prefix);
+    query_.limit = request.page_size() == 0
+                       ? kDefaultStatusPageSize
+                       : std::min(request.page_size(), kMaxStatusPageSize);
+    NextPage(/*first=*/true);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      // The client went away or its deadline passed; nothing more can be written.
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
+      return;
+    }
+    NextPage(/*first=*/false);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  static absl::Status Validate(const common::v1::ListProgramStatusesRequest& r) {
+    if (!IsResumePoint(r.after_case_id())) {
+      return absl::InvalidArgumentError(
+          "after_case_id must be at most 128 characters of [0-9A-Za-z-]");
+    }
+    if (!IsDivisionPrefix(r.division_prefix())) {
+      return absl::InvalidArgumentError("division_prefix must be 0 to 6 digits");
+    }
+    if (r.page_size() < 0) return absl::InvalidArgumentError("page_size must not be negative");
+    return absl::OkStatus();
+  }
+
+  void NextPage(bool first) {
+    if (ctx_->IsCancelled()) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
+      return;
+    }
+    page_.Clear();
+    absl::Status read = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+      if (first) {
+        ASSIGN_OR_RETURN(int64_t total, CountProgramStatuses(tx, query_));
+        page_.set_total_estimate(total);
+      }
+      return ReadProgramStatusPage(tx, *programme_, query_, &page_);
+    });
+    if (!read.ok()) {
+      log::Warning("list_program_statuses_failed",
+                   {{"service", runtime_->options().service_name}, {"error", read.ToString()}});
+      Finish(ToGrpcStatus(absl::UnavailableError("cannot read program statuses; resume later")));
+      return;
+    }
+    const int n = page_.statuses_size();
+    if (n == 0) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    query_.after_case_id = page_.statuses(n - 1).status().case_id();
+    if (n < query_.limit) {
+      StartWriteAndFinish(&page_, grpc::WriteOptions(), grpc::Status::OK);
+    } else {
+      StartWrite(&page_);
+    }
+  }
+
+  ServiceRuntime* runtime_;
+  const std::optional<Programme> programme_;
+  grpc::CallbackServerContext* ctx_;
+  StatusPageQuery query_;
+  ProgramStatusPage page_;
+};
+
+}  // namespace
+
+std::optional<Programme> ProgrammeOfService(absl::string_view service_name) {
+  if (service_name == "community_detox") return Programme::kCommunityDetox;
+  if (service_name == "compulsory_isolation") return Programme::kCompulsoryIsolation;
+  if (service_name == "community_rehab") return Programme::kCommunityRehab;
+  if (service_name == "placement") return Programme::kPlacement;
+  return std::nullopt;
+}
+
+std::optional<std::string> EffectiveDivisionPrefix(absl::string_view jurisdiction,
+                                                   absl::string_view requested_prefix) {
+  if (jurisdiction == "*") return std::string(requested_prefix);
+  // The narrower of the two when one contains the other; otherwise disjoint.
+  if (absl::StartsWith(requested_prefix, jurisdiction)) return std::string(requested_prefix);
+  if (absl::StartsWith(jurisdiction, requested_prefix)) return std::string(jurisdiction);
+  return std::nullopt;
+}
+
+absl::Status ReadProgramStatusPage(ReadTransaction& tx, Programme programme,
+                                   const StatusPageQuery& q, ProgramStatusPage* page) {
+  std::vector<Value> params;
+  std::string sql = absl::StrCat(
+      "SELECT case_id, division, state, version, began, deadline_kind, deadline, updated_us"
+      " FROM program_status",
+      Where(q, &params), " ORDER BY case_id LIMIT ?");
+  params.push_back(static_cast<int64_t>(q.limit));
+  const common::v1::Program program = ToProtoProgram(programme);
+  page->mutable_statuses()->Reserve(page->statuses_size() + q.limit);
+  return tx.QueryEach(sql, params, [&](const Row& row) {
+    OwnedProgramStatus* owned = page->add_statuses();
+    owned->set_division(row.GetString(1));
+    common::v1::ProgramStatus* s = owned->mutable_status();
+    s->set_case_id(row.GetString(0));
+    s->set_program(program);
+    s->set_state(row.GetString(2));
+    s->set_version(row.GetInt(3));
+    common::v1::Date day;
+    if (ParseStoredDate(row, 4, &day)) *s->mutable_began() = day;
+    if (!row.GetString(5).empty() && ParseStoredDate(row, 6, &day)) {
+      s->mutable_next_deadline()->set_kind(row.GetString(5));
+      *s->mutable_next_deadline()->mutable_due() = day;
+    }
+    SetTimestamp(absl::FromUnixMicros(row.GetInt(7)), s->mutable_updated_at());
+    return true;
+  });
+}
+
+absl::StatusOr<int64_t> CountProgramStatuses(ReadTransaction& tx, const StatusPageQuery& q) {
+  std::vector<Value> params;
+  std::string sql = absl::StrCat("SELECT COUNT(*) FROM program_status", Where(q, &params));
+  ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query(sql, params));
+  return rows.empty() ? 0 : rows[0].GetInt(0);
+}
+
+absl::StatusOr<common::v1::OutboxSummary> ReadOutboxSummary(Store& store, absl::Time now,
+                                                            absl::Duration pending_older_than,
+                                                            int max_stuck) {
+  common::v1::OutboxSummary out;
+  bool has_outbox = false;
+  // schema_migrations is the store's own bookkeeping (every implementation keeps it):
+  // asking it tells "no outbox" apart from a real error without parsing SQL errors.
+  absl::Status probe = store.Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     tx.Query("SELECT COUNT(*) FROM schema_migrations WHERE component = ?",
+                              {std::string("outbox")}));
+    has_outbox = !rows.empty() && rows[0].GetInt(0) > 0;
+    return absl::OkStatus();
+  });
+  RETURN_IF_ERROR(probe);
+  out.set_has_outbox(has_outbox);
+  if (!has_outbox) return out;
+
+  ASSIGN_OR_RETURN(OutboxSummary summary, SummarizeOutbox(store));
+  out.set_pending(summary.pending);
+  out.set_parked(summary.parked);
+  out.set_delivered(summary.delivered);
+  if (summary.pending > 0 && summary.oldest_pending != absl::InfiniteFuture()) {
+    SetTimestamp(summary.oldest_pending, out.mutable_oldest_pending());
+  }
+  ASSIGN_OR_RETURN(std::vector<OutboxRow> stuck,
+                   ListStuckHandoffs(store, now - pending_older_than, max_stuck + 1));
+  if (stuck.size() > static_cast<size_t>(max_stuck)) {
+    out.set_stuck_truncated(true);
+    stuck.resize(max_stuck);
+  }
+  for (const OutboxRow& row : stuck) {
+    common::v1::StuckHandoff* h = out.add_stuck();
+    h->set_id(row.id);
+    h->set_target(row.message.target);
+    h->set_method(row.message.method);
+    h->set_idempotency_key(row.message.idempotency_key);
+    h->set_state(row.state);
+    h->set_attempts(row.attempts);
+    SetTimestamp(row.created_at, h->mutable_created_at());
+    SetTimestamp(row.next_attempt_at, h->mutable_next_attempt_at());
+    h->set_last_error(row.last_error);
+  }
+  return out;
+}
+
+OperationsService::OperationsService(ServiceRuntime* runtime)
+    : runtime_(runtime), programme_(ProgrammeOfService(runtime->options().service_name)) {}
+
+grpc::ServerWriteReactor<ProgramStatusPage>* OperationsService::ListProgramStatuses(
+    grpc::CallbackServerContext* ctx, const common::v1::ListProgramStatusesRequest* request) {
+  return new ListStatusesReactor(runtime_, programme_, ctx, *request);
+}
+
+grpc::ServerUnaryReactor* OperationsService::GetOutboxSummary(
+    grpc::CallbackServerContext* ctx, const common::v1::GetOutboxSummaryRequest* request,
+    common::v1::OutboxSummary* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(
+      *ctx, {Role::kBatch, Role::kService, Role::kAdmin, Role::kAuditor});
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  absl::Duration older_than = absl::Hours(1);
+  if (request->has_pending_older_than()) {
+    const auto& d = request->pending_older_than();
+    if (d.seconds() < 0 || d.nanos() < 0) {
+      reactor->Finish(ToGrpcStatus(
+          absl::InvalidArgumentError("pending_older_than must not be negative")));
+      return reactor;
+    }
+    absl::Duration given = absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+    if (given > absl::ZeroDuration()) older_than = given;
+  }
+  if (request->max_stuck() < 0) {
+    reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError("max_stuck must not be negative")));
+    return reactor;
+  }
+  int max_stuck = request->max_stuck() == 0 ? kDefaultMaxStuck
+                                            : std::min(request->max_stuck(), kMaxMaxStuck);
+  absl::StatusOr<common::v1::OutboxSummary> summary =
+      ReadOutboxSummary(runtime_->store(), runtime_->clock().Now(), older_than, max_stuck);
+  if (!summary.ok()) {
+    log::Warning("outbox_summary_failed",
+                 {{"service", runtime_->options().service_name},
+                  {"error", summary.status().ToString()}});
+    reactor->Finish(ToGrpcStatus(absl::UnavailableError("cannot read the outbox; retry")));
+    return reactor;
+  }
+  *response = *std::move(summary);
+  response->set_service(runtime_->options().service_name);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace pathway

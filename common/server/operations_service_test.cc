@@ -1,0 +1,361 @@
+// pathway.common.v1.Operations over real gRPC (in process, loopback TCP) with real
+// SQLite stores: status paging and resume, division filtering, roles, and the outbox
+// summary with and without an outbox table.
+#include "common/server/operations_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/auth/token.h"
+#include "common/ids/case_id.h"
+#include "common/outbox/outbox.h"
+#include "common/server/testing_programme_server.h"
+#include "common/store/testing_temp_dir.h"
+#include "gtest/gtest.h"
+
+namespace pathway {
+namespace {
+
+using common::v1::ListProgramStatusesRequest;
+using common::v1::ProgramStatusPage;
+
+constexpr char kKey[] = "operations-service-test-key-0123456789abcdef";
+
+std::string CaseIdFor(const std::string& division, int seq) {
+  return CaseId::Mint(division, 2026, seq)->ToString();
+}
+
+class OperationsServiceTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<TestProgrammeServer> StartServer(const std::string& name, bool with_outbox) {
+    TestProgrammeServer::Options o;
+    o.service_name = name;
+    o.data_dir = dir_.path();
+    o.token_key = kKey;
+    o.with_outbox = with_outbox;
+    auto server = TestProgrammeServer::Start(o);
+    EXPECT_TRUE(server.ok()) << server.status();
+    return server.ok() ? *std::move(server) : nullptr;
+  }
+
+  // Seeds `n` statuses alternating between a Guiyang (520102) and a Kunming (530102)
+  // county; returns the case ids in sorted order.
+  std::vector<std::string> SeedStatuses(TestProgrammeServer* server, int n) {
+    std::vector<ProgramStatusRecord> records;
+    for (int i = 1; i <= n; ++i) {
+      ProgramStatusRecord r;
+      r.division = i % 2 == 0 ? "520102" : "530102";
+      r.case_id = CaseIdFor(r.division, i);
+      r.state = "ACTIVE";
+      r.began = absl::CivilDay(2026, 3, 1);
+      if (i % 3 == 0) {
+        r.deadline_kind = "REPORT";
+        r.deadline = absl::CivilDay(2026, 3, 16);
+      }
+      records.push_back(r);
+    }
+    EXPECT_TRUE(server->Seed(&records, absl::FromUnixSeconds(1773000000)).ok());
+    std::vector<std::string> ids;
+    for (const ProgramStatusRecord& r : records) ids.push_back(r.case_id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  std::string Token(Role role, const std::string& jurisdiction) {
+    Claims c;
+    c.subject = "ops-test";
+    c.role = role;
+    c.jurisdiction = jurisdiction;
+    c.issued_at = absl::Now();
+    c.expires_at = absl::Now() + absl::Hours(1);
+    return *(*TokenSigner::Create(kKey))->Sign(c);
+  }
+
+  std::unique_ptr<common::v1::Operations::Stub> Stub(const TestProgrammeServer& server) {
+    return common::v1::Operations::NewStub(
+        grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+  }
+
+  // Reads the whole stream; returns its final status.
+  grpc::Status List(common::v1::Operations::Stub* stub, const std::string& token,
+                    const ListProgramStatusesRequest& request,
+                    std::vector<ProgramStatusPage>* pages) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    auto reader = stub->ListProgramStatuses(&ctx, request);
+    ProgramStatusPage page;
+    while (reader->Read(&page)) pages->push_back(page);
+    return reader->Finish();
+  }
+
+  static std::vector<std::string> Ids(const std::vector<ProgramStatusPage>& pages) {
+    std::vector<std::string> ids;
+    for (const ProgramStatusPage& p : pages) {
+      for (const auto& s : p.statuses()) ids.push_back(s.status().case_id());
+    }
+    return ids;
+  }
+
+  ScopedTempDir dir_;
+};
+
+TEST_F(OperationsServiceTest, StreamsEveryStatusInCaseIdOrderInPages) {
+  auto server = StartServer("community_detox", false);
+  ASSERT_NE(server, nullptr);
+  std::vector<std::string> ids = SeedStatuses(server.get(), 2500);
+  auto stub = Stub(*server);
+
+  std::vector<ProgramStatusPage> pages;
+  ListProgramStatusesRequest req;
+  grpc::Status s = List(stub.get(), Token(Role::kBatch, "*"), req, &pages);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(pages.size(), 3u);
+  EXPECT_EQ(pages[0].statuses_size(), 1000);
+  EXPECT_EQ(pages[1].statuses_size(), 1000);
+  EXPECT_EQ(pages[2].statuses_size(), 500);
+  EXPECT_EQ(pages[0].total_estimate(), 2500);
+  EXPECT_EQ(pages[1].total_estimate(), 0);
+  EXPECT_EQ(Ids(pages), ids);
+
+  // Content: programme, division, version, dates and the deadline come through.
+  const auto& first = pages[0].statuses(0);
+  EXPECT_EQ(first.status().program(), common::v1::PROGRAM_COMMUNITY_DETOX);
+  EXPECT_EQ(first.status().state(), "ACTIVE");
+  EXPECT_EQ(first.status().version(), 1);
+  EXPECT_EQ(first.status().began().month(), 3);
+  EXPECT_EQ(first.status().updated_at().seconds(), 1773000000);
+  EXPECT_EQ(first.division(), first.status().case_id().substr(0, 6));
+  int with_deadline = 0;
+  for (const auto& p : pages) {
+    for (const auto& st : p.statuses()) {
+      if (st.status().has_next_deadline()) {
+        ++with_deadline;
+        EXPECT_EQ(st.status().next_deadline().kind(), "REPORT");
+        EXPECT_EQ(st.status().next_deadline().due().day(), 16);
+      }
+    }
+  }
+  EXPECT_EQ(with_deadline, 2500 / 3);
+}
+
+TEST_F(OperationsServiceTest, ResumesAfterTheGivenCaseIdWithTheRequestedPageSize) {
+  auto server = StartServer("community_rehab", false);
+  ASSERT_NE(server, nullptr);
+  std::vector<std::string> ids = SeedStatuses(server.get(), 1300);
+  auto stub = Stub(*server);
+
+  ListProgramStatusesRequest req;
+  req.set_after_case_id(ids[1199]);
+  req.set_page_size(40);
+  std::vector<ProgramStatusPage> pages;
+  ASSERT_TRUE(List(stub.get(), Token(Role::kService, "*"), req, &pages).ok());
+  EXPECT_EQ(pages.size(), 3u);  // 40 + 40 + 20
+  EXPECT_EQ(pages[0].total_estimate(), 100);
+  EXPECT_EQ(Ids(pages), std::vector<std::string>(ids.begin() + 1200, ids.end()));
+  EXPECT_EQ(pages[0].statuses(0).status().program(), common::v1::PROGRAM_COMMUNITY_REHAB);
+
+  // A resume point past the end streams nothing; an exact page boundary ends cleanly.
+  pages.clear();
+  req.set_after_case_id(ids.back());
+  ASSERT_TRUE(List(stub.get(), Token(Role::kService, "*"), req, &pages).ok());
+  EXPECT_TRUE(pages.empty());
+  pages.clear();
+  req.set_after_case_id(ids[1219]);
+  ASSERT_TRUE(List(stub.get(), Token(Role::kService, "*"), req, &pages).ok());
+  EXPECT_EQ(Ids(pages).size(), 80u);
+}
+
+TEST_F(OperationsServiceTest, DivisionPrefixIsNarrowedToTheCallersJurisdiction) {
+  auto server = StartServer("compulsory_isolation", false);
+  ASSERT_NE(server, nullptr);
+  SeedStatuses(server.get(), 200);
+  auto stub = Stub(*server);
+  auto count = [&](Role role, const std::string& jur, const std::string& prefix) {
+    ListProgramStatusesRequest req;
+    req.set_division_prefix(prefix);
+    std::vector<ProgramStatusPage> pages;
+    grpc::Status s = List(stub.get(), Token(role, jur), req, &pages);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> ids = Ids(pages);
+    for (const ProgramStatusPage& p : pages) {
+      for (const auto& st : p.statuses()) {
+        EXPECT_EQ(st.division().substr(0, prefix.size()), prefix.empty() ? "" : prefix);
+      }
+    }
+    return ids.size();
+  };
+  EXPECT_EQ(count(Role::kBatch, "*", ""), 200u);
+  EXPECT_EQ(count(Role::kBatch, "*", "53"), 100u);
+  EXPECT_EQ(count(Role::kAdmin, "*", "520102"), 100u);
+  EXPECT_EQ(count(Role::kBatch, "*", "11"), 0u);
+  // A provincial auditor sees only its province, whatever it asks for.
+  EXPECT_EQ(count(Role::kAuditor, "52", ""), 100u);
+  EXPECT_EQ(count(Role::kAuditor, "52", "5201"), 100u);
+  EXPECT_EQ(count(Role::kAuditor, "52", "53"), 0u);
+  EXPECT_EQ(count(Role::kAuditor, "5301", "5"), 100u);
+}
+
+TEST_F(OperationsServiceTest, RolesAndBadInputGetTheRightCodes) {
+  auto server = StartServer("community_detox", false);
+  ASSERT_NE(server, nullptr);
+  SeedStatuses(server.get(), 10);
+  auto stub = Stub(*server);
+  std::vector<ProgramStatusPage> pages;
+  ListProgramStatusesRequest req;
+  EXPECT_EQ(List(stub.get(), "", req, &pages).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  for (Role role : {Role::kCaseworker, Role::kPolice, Role::kFacilityStaff, Role::kLaborBureau}) {
+    EXPECT_EQ(List(stub.get(), Token(role, "52"), req, &pages).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  EXPECT_TRUE(pages.empty());
+
+  ListProgramStatusesRequest bad;
+  bad.set_division_prefix("52a");
+  EXPECT_EQ(List(stub.get(), Token(Role::kBatch, "*"), bad, &pages).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad.set_division_prefix("5201021");
+  EXPECT_EQ(List(stub.get(), Token(Role::kBatch, "*"), bad, &pages).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad.Clear();
+  bad.set_after_case_id("x y");
+  EXPECT_EQ(List(stub.get(), Token(Role::kBatch, "*"), bad, &pages).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad.Clear();
+  bad.set_page_size(-1);
+  EXPECT_EQ(List(stub.get(), Token(Role::kBatch, "*"), bad, &pages).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(pages.empty());
+
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + Token(Role::kCaseworker, "52"));
+  common::v1::OutboxSummary summary;
+  EXPECT_EQ(stub->GetOutboxSummary(&ctx, {}, &summary).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(OperationsServiceTest, AServiceWithoutAProgrammeStreamsNothing) {
+  auto server = StartServer("registry", false);
+  ASSERT_NE(server, nullptr);
+  SeedStatuses(server.get(), 10);  // the table exists, but the registry owns no programme
+  auto stub = Stub(*server);
+  std::vector<ProgramStatusPage> pages;
+  ASSERT_TRUE(List(stub.get(), Token(Role::kBatch, "*"), {}, &pages).ok());
+  EXPECT_TRUE(pages.empty());
+}
+
+TEST_F(OperationsServiceTest, ACancelledStreamEndsTheReactorCleanly) {
+  auto server = StartServer("community_detox", false);
+  ASSERT_NE(server, nullptr);
+  SeedStatuses(server.get(), 3000);
+  auto stub = Stub(*server);
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + Token(Role::kBatch, "*"));
+    ListProgramStatusesRequest req;
+    req.set_page_size(10);
+    auto reader = stub->ListProgramStatuses(&ctx, req);
+    ProgramStatusPage page;
+    ASSERT_TRUE(reader->Read(&page));
+    EXPECT_EQ(page.statuses_size(), 10);
+    ctx.TryCancel();
+    while (reader->Read(&page)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // The server still answers afterwards.
+  std::vector<ProgramStatusPage> pages;
+  ASSERT_TRUE(List(stub.get(), Token(Role::kBatch, "*"), {}, &pages).ok());
+  EXPECT_EQ(Ids(pages).size(), 3000u);
+}
+
+TEST_F(OperationsServiceTest, OutboxSummaryCountsAndListsStuckHandoffsWithoutPayloads) {
+  auto server = StartServer("compulsory_isolation", true);
+  ASSERT_NE(server, nullptr);
+  Store& store = server->runtime().store();
+  const absl::Time now = absl::Now();
+  ASSERT_TRUE(store
+                  .Write([&](Transaction& tx) -> absl::Status {
+                    for (int i = 0; i < 4; ++i) {
+                      OutboxMessage m{"community_detox",
+                                      "/pathway.detox.v1.CommunityDetox/CloseForIsolation",
+                                      "payload-bytes", absl::StrCat("qz-test-", i)};
+                      // Two old hand-offs, two fresh ones.
+                      absl::Status s = EnqueueHandoff(tx, m, now - absl::Hours(i < 2 ? 3 : 0));
+                      if (!s.ok()) return s;
+                    }
+                    // Test-only bookkeeping: one refused for good, one acknowledged.
+                    absl::Status s = tx.Exec(
+                        "UPDATE outbox SET state = 'parked', last_error = 'FAILED_PRECONDITION'"
+                        " WHERE idempotency_key = 'qz-test-0'");
+                    if (!s.ok()) return s;
+                    return tx.Exec(
+                        "UPDATE outbox SET state = 'delivered' WHERE idempotency_key = 'qz-test-3'");
+                  })
+                  .ok());
+  auto stub = Stub(*server);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + Token(Role::kBatch, "*"));
+  common::v1::GetOutboxSummaryRequest req;
+  req.mutable_pending_older_than()->set_seconds(3600);
+  common::v1::OutboxSummary summary;
+  grpc::Status s = stub->GetOutboxSummary(&ctx, req, &summary);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(summary.service(), "compulsory_isolation");
+  EXPECT_TRUE(summary.has_outbox());
+  EXPECT_EQ(summary.pending(), 2);
+  EXPECT_EQ(summary.parked(), 1);
+  EXPECT_EQ(summary.delivered(), 1);
+  EXPECT_NEAR(summary.oldest_pending().seconds(), absl::ToUnixSeconds(now - absl::Hours(3)), 1);
+  ASSERT_EQ(summary.stuck_size(), 2);  // the parked one and the old pending one
+  EXPECT_EQ(summary.stuck(0).idempotency_key(), "qz-test-0");
+  EXPECT_EQ(summary.stuck(0).state(), "parked");
+  EXPECT_EQ(summary.stuck(0).last_error(), "FAILED_PRECONDITION");
+  EXPECT_EQ(summary.stuck(1).idempotency_key(), "qz-test-1");
+  EXPECT_EQ(summary.stuck(1).state(), "pending");
+  EXPECT_EQ(summary.stuck(1).target(), "community_detox");
+  EXPECT_FALSE(summary.stuck_truncated());
+  EXPECT_EQ(summary.SerializeAsString().find("payload-bytes"), std::string::npos);
+
+  // max_stuck truncates the list, never the counts.
+  grpc::ClientContext ctx2;
+  ctx2.AddMetadata("authorization", "Bearer " + Token(Role::kAuditor, "*"));
+  req.set_max_stuck(1);
+  ASSERT_TRUE(stub->GetOutboxSummary(&ctx2, req, &summary).ok());
+  EXPECT_EQ(summary.stuck_size(), 1);
+  EXPECT_TRUE(summary.stuck_truncated());
+  EXPECT_EQ(summary.pending(), 2);
+}
+
+TEST_F(OperationsServiceTest, OutboxSummaryOfAServiceWithoutAnOutboxIsZero) {
+  auto server = StartServer("community_rehab", false);
+  ASSERT_NE(server, nullptr);
+  auto stub = Stub(*server);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + Token(Role::kAdmin, "*"));
+  common::v1::OutboxSummary summary;
+  grpc::Status s = stub->GetOutboxSummary(&ctx, {}, &summary);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(summary.has_outbox());
+  EXPECT_EQ(summary.pending() + summary.parked() + summary.delivered(), 0);
+  EXPECT_EQ(summary.stuck_size(), 0);
+  EXPECT_FALSE(summary.has_oldest_pending());
+}
+
+TEST(EffectiveDivisionPrefixTest, NarrowsOrRefuses) {
+  EXPECT_EQ(EffectiveDivisionPrefix("*", ""), "");
+  EXPECT_EQ(EffectiveDivisionPrefix("*", "52"), "52");
+  EXPECT_EQ(EffectiveDivisionPrefix("52", ""), "52");
+  EXPECT_EQ(EffectiveDivisionPrefix("52", "520102"), "520102");
+  EXPECT_EQ(EffectiveDivisionPrefix("520102", "52"), "520102");
+  EXPECT_EQ(EffectiveDivisionPrefix("52", "53"), std::nullopt);
+  EXPECT_EQ(ProgrammeOfService("placement"), Programme::kPlacement);
+  EXPECT_EQ(ProgrammeOfService("registry"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace pathway
