@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -189,27 +191,37 @@ absl::StatusOr<int> OutboxDispatcher::RunOnce() {
   const absl::Time now = clock_->Now();
   std::vector<OutboxRow> due;
   RETURN_IF_ERROR(store_->Read([&](ReadTransaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     tx.Query(absl::StrCat("SELECT ", kColumns,
-                                           " FROM outbox WHERE state = 'pending'"
-                                           " AND next_attempt_us <= ? ORDER BY id LIMIT ?"),
-                              {absl::ToUnixMicros(now), int64_t{options_.batch}}));
+    // Due rows with no earlier pending row to the same target still waiting out its
+    // backoff: each target's rows go in the order they were enqueued.
+    ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        tx.Query(absl::StrCat("SELECT ", kColumns,
+                              " FROM outbox o WHERE state = 'pending' AND next_attempt_us <= ?"
+                              " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE"
+                              " p.state = 'pending' AND p.target = o.target AND p.id < o.id"
+                              " AND p.next_attempt_us > ?)"
+                              " ORDER BY id LIMIT ?"),
+                 {absl::ToUnixMicros(now), absl::ToUnixMicros(now), int64_t{options_.batch}}));
     for (const Row& r : rows) due.push_back(Decode(r));
     return absl::OkStatus();
   }));
   int delivered = 0;
+  std::set<std::string> held_back;  // targets with a row that failed in this run
   for (const OutboxRow& row : due) {
+    if (held_back.count(row.message.target) > 0) continue;
     absl::Status s = deliverer_->Deliver(row.message, absl::Now() + options_.call_timeout);
     const int64_t now_us = absl::ToUnixMicros(clock_->Now());
     absl::Status marked;
     if (s.ok()) {
       ++delivered;
+      if (options_.after_ack) options_.after_ack();  // test-only crash window
       marked = store_->Write([&](Transaction& tx) {
         return tx.Exec("UPDATE outbox SET state = 'delivered', attempts = attempts + 1,"
                        " delivered_us = ?, last_error = '' WHERE id = ?",
                        {now_us, row.id});
       });
     } else if (Retryable(s.code())) {
+      held_back.insert(row.message.target);
       const int attempts = row.attempts + 1;
       marked = store_->Write([&](Transaction& tx) {
         return tx.Exec(

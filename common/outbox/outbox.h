@@ -16,10 +16,15 @@
 // Rows that a receiver refuses for good (a permanent error) are parked, logged and
 // reported by the reconciler; they are never dropped silently.
 //
+// Order: rows to one target are delivered in the order they were enqueued (a measure's
+// start reaches the registry before its end). A row waiting out its backoff holds
+// back the later rows to the same target; a parked row does not.
+//
 // Thread-safe. Nothing passed in is owned; all must outlive the dispatcher.
 #ifndef PATHWAY_COMMON_OUTBOX_OUTBOX_H_
 #define PATHWAY_COMMON_OUTBOX_OUTBOX_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -109,6 +114,10 @@ class OutboxDispatcher {
     absl::Duration initial_backoff = absl::Milliseconds(500);
     absl::Duration max_backoff = absl::Minutes(5);
     int batch = 100;
+    // TEST-ONLY (tests/handoff): called after a delivery was acknowledged and before
+    // it is marked delivered, so a test can crash the sender in exactly that window.
+    // Unset in production.
+    std::function<void()> after_ack;
   };
 
   OutboxDispatcher(Store* store, Deliverer* deliverer, const Clock* clock, Options options);

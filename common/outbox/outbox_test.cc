@@ -135,6 +135,42 @@ TEST_F(OutboxTest, SurvivesARestartOfTheSender) {
   EXPECT_EQ(deliverer_.delivered[0].idempotency_key, "qz-d1-close-sd") << "oldest first";
 }
 
+TEST_F(OutboxTest, RowsToOneTargetKeepTheirOrderThroughRetries) {
+  // Two events for the registry and one hand-off to another target.
+  ASSERT_TRUE(store_->Write([&](Transaction& tx) -> absl::Status {
+                RETURN_IF_ERROR(EnqueueHandoff(tx, {"registry", "/r", "start", "k-start"},
+                                               clock_.Now()));
+                RETURN_IF_ERROR(EnqueueHandoff(tx, {"registry", "/r", "end", "k-end"},
+                                               clock_.Now()));
+                return EnqueueHandoff(tx, {"community_detox", "/d", "close", "k-close"},
+                                      clock_.Now());
+              }).ok());
+  deliverer_.script = {absl::UnavailableError("registry down")};
+  OutboxDispatcher d(store_.get(), &deliverer_, &clock_, options_);
+  // The first registry row fails: the second waits behind it; the other target goes.
+  EXPECT_EQ(*d.RunOnce(), 1);
+  ASSERT_EQ(deliverer_.delivered.size(), 2u);
+  EXPECT_EQ(deliverer_.delivered[0].idempotency_key, "k-start");
+  EXPECT_EQ(deliverer_.delivered[1].idempotency_key, "k-close");
+  EXPECT_EQ(*d.RunOnce(), 0) << "k-end is held back while k-start waits out its backoff";
+  EXPECT_EQ(deliverer_.delivered.size(), 2u);
+  clock_.Advance(d.BackoffAfter(1));
+  EXPECT_EQ(*d.RunOnce(), 2);
+  ASSERT_EQ(deliverer_.delivered.size(), 4u);
+  EXPECT_EQ(deliverer_.delivered[2].idempotency_key, "k-start");
+  EXPECT_EQ(deliverer_.delivered[3].idempotency_key, "k-end");
+}
+
+TEST_F(OutboxTest, AfterAckHookRunsBetweenAcknowledgementAndMarking) {
+  ASSERT_TRUE(Decide("d1").ok());
+  int64_t delivered_when_hooked = -1;
+  options_.after_ack = [&] { delivered_when_hooked = SummarizeOutbox(*store_)->delivered; };
+  OutboxDispatcher d(store_.get(), &deliverer_, &clock_, options_);
+  EXPECT_EQ(*d.RunOnce(), 1);
+  EXPECT_EQ(delivered_when_hooked, 0) << "a crash here leaves the row pending: it is re-sent";
+  EXPECT_EQ(SummarizeOutbox(*store_)->delivered, 1);
+}
+
 TEST_F(OutboxTest, BackgroundThreadDeliversWhenNotified) {
   options_.poll_interval = absl::Hours(1);  // only Notify can wake it in time
   OutboxDispatcher d(store_.get(), &deliverer_, &clock_, options_);

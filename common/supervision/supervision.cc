@@ -1065,6 +1065,47 @@ absl::StatusOr<WriteResult> SupervisionEngine::Terminate(
   return Finish(*this, tx, o.order_id, now, std::move(events));
 }
 
+absl::StatusOr<std::optional<WriteResult>> SupervisionEngine::CloseForIsolation(
+    Transaction& tx, const Caller& caller, absl::string_view case_id,
+    absl::string_view decision_number, CivilDay decided_on, absl::Time now) const {
+  ASSIGN_OR_RETURN(std::vector<Row> open,
+                   tx.Query("SELECT order_id FROM sv_orders WHERE case_id = ? AND closed = 0",
+                            {std::string(case_id)}));
+  if (open.empty()) return std::optional<WriteResult>();
+  // 禁毒法 Art 38: the isolation decision ends community detox (and, by Art 48,
+  // community rehabilitation); practice records it as 违反协议已移交 (handed over).
+  ASSIGN_OR_RETURN(WriteResult r, Terminate(tx, caller, case_id, TerminationReason::kIsolation,
+                                            decision_number, decided_on, now));
+  return std::optional<WriteResult>(std::move(r));
+}
+
+absl::StatusOr<WriteResult> SupervisionEngine::OpenFromRelease(Transaction& tx,
+                                                               const Caller& caller,
+                                                               const OpenOrderInput& in,
+                                                               absl::Time now,
+                                                               bool* opened) const {
+  *opened = false;
+  ASSIGN_OR_RETURN(std::vector<Row> open,
+                   tx.Query("SELECT order_id, decision_number FROM sv_orders"
+                            " WHERE case_id = ? AND closed = 0",
+                            {in.case_id}));
+  if (!open.empty()) {
+    if (open[0].GetString(1) != in.decision_number) {
+      return absl::AlreadyExistsError("the case already has an open order in this programme");
+    }
+    // The same decision, already recorded by hand: answered as it stands.
+    WriteResult same;
+    ASSIGN_OR_RETURN(same.order, LoadOrderById(tx, open[0].GetInt(0)));
+    RETURN_IF_ERROR(CheckInJurisdiction(caller, same.order.current_place().division, "order"));
+    Evaluate(&same.order, legal_time::ToCivilDay(now));
+    same.status = StatusOf(same.order);
+    return same;
+  }
+  ASSIGN_OR_RETURN(WriteResult r, OpenOrder(tx, caller, in, now));
+  *opened = true;
+  return r;
+}
+
 absl::StatusOr<WriteResult> SupervisionEngine::RecordDischarge(
     Transaction& tx, const Caller& caller, absl::string_view case_id,
     absl::string_view notice_number, CivilDay notice_date, absl::Time now) const {

@@ -225,7 +225,8 @@ struct Order {
   const Place& current_place() const { return places.back(); }
 };
 
-// An event for the registry's abstinence clock (戒毒条例 Art 7), to send after commit.
+// An event for the registry's abstinence clock (戒毒条例 Art 7), delivered through the
+// service's outbox.
 struct RegistryEvent {
   enum class Kind { kPositiveTest, kMeasureStarted, kMeasureEnded };
   Kind kind = Kind::kMeasureStarted;
@@ -237,7 +238,9 @@ struct RegistryEvent {
 struct WriteResult {
   Order order;                          // after the change, evaluated at `now`
   ProgramStatusRecord status;           // saved in the transaction; publish after commit
-  std::vector<RegistryEvent> events;    // to report after commit (best effort)
+  // For the registry's abstinence clock: the service enqueues them as hand-offs in
+  // the same transaction (common/outbox).
+  std::vector<RegistryEvent> events;
 };
 
 // ---------------------------------------------------------------------------------
@@ -360,6 +363,22 @@ class SupervisionEngine {
                                         absl::string_view case_id, TerminationReason reason,
                                         absl::string_view document_number,
                                         absl::CivilDay effective_on, absl::Time now) const;
+  // Hand-off from compulsory isolation (禁毒法 Art 38): the isolation decision ends the
+  // case's open order, recorded as terminated for isolation and handed over
+  // (违反协议已移交), effective the decision date, with the isolation decision's number
+  // as the closing document. nullopt, and nothing written, when the case has no open
+  // order here: the isolation service sends to SD and SK without asking first.
+  absl::StatusOr<std::optional<WriteResult>> CloseForIsolation(
+      Transaction& tx, const Caller& caller, absl::string_view case_id,
+      absl::string_view decision_number, absl::CivilDay decided_on, absl::Time now) const;
+  // Hand-off from compulsory isolation (禁毒法 Art 48): the order decided at release
+  // (in.received_on = the release date, from which the report window counts). When the
+  // case already has an open order with the same decision number (recorded by hand),
+  // that order is answered unchanged and *opened is false; a different open order is
+  // ALREADY_EXISTS.
+  absl::StatusOr<WriteResult> OpenFromRelease(Transaction& tx, const Caller& caller,
+                                              const OpenOrderInput& in, absl::Time now,
+                                              bool* opened) const;
   // Art 23, 40: the police discharge notice, on or after the term's last day + 1.
   absl::StatusOr<WriteResult> RecordDischarge(Transaction& tx, const Caller& caller,
                                               absl::string_view case_id,

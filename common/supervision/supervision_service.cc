@@ -38,34 +38,34 @@ void DueItemToAlert(const DueItem& item, Programme programme, common::v1::Alert*
   out->set_legal_basis(item.legal_basis);
 }
 
-void ReportRegistryEvents(ServiceRuntime& runtime, Programme programme,
-                          const std::vector<RegistryEvent>& events) {
-  for (const RegistryEvent& e : events) {
-    registry::v1::ReportEventRequest req;
-    req.set_case_id(e.case_id);
-    switch (e.kind) {
-      case RegistryEvent::Kind::kPositiveTest:
-        req.set_kind(registry::v1::ReportEventRequest::KIND_POSITIVE_TEST);
-        break;
-      case RegistryEvent::Kind::kMeasureStarted:
-        req.set_kind(registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
-        req.set_program(ToProtoProgram(programme));
-        break;
-      case RegistryEvent::Kind::kMeasureEnded:
-        req.set_kind(registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
-        req.set_program(ToProtoProgram(programme));
-        break;
-    }
-    ToProtoDate(e.occurred_on, req.mutable_occurred_on());
-    req.set_source_event_id(e.source_event_id);
-    absl::StatusOr<registry::v1::ReportEventResponse> r = runtime.registry().ReportEvent(req);
-    if (!r.ok()) {
-      // No case id or detail in the log line (DESIGN.md §6); the id is the sender's own.
-      log::Warning("registry_report_failed",
-                   {{"event", e.source_event_id},
-                    {"code", absl::StatusCodeToString(r.status().code())}});
-    }
+registry::v1::ReportEventRequest RegistryEventRequest(const RegistryEvent& e,
+                                                      Programme programme) {
+  registry::v1::ReportEventRequest req;
+  req.set_case_id(e.case_id);
+  switch (e.kind) {
+    case RegistryEvent::Kind::kPositiveTest:
+      req.set_kind(registry::v1::ReportEventRequest::KIND_POSITIVE_TEST);
+      break;
+    case RegistryEvent::Kind::kMeasureStarted:
+      req.set_kind(registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
+      req.set_program(ToProtoProgram(programme));
+      break;
+    case RegistryEvent::Kind::kMeasureEnded:
+      req.set_kind(registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
+      req.set_program(ToProtoProgram(programme));
+      break;
   }
+  ToProtoDate(e.occurred_on, req.mutable_occurred_on());
+  req.set_source_event_id(e.source_event_id);
+  return req;
+}
+
+absl::Status EnqueueRegistryEvents(Transaction& tx, Programme programme,
+                                   const std::vector<RegistryEvent>& events, absl::Time now) {
+  for (const RegistryEvent& e : events) {
+    RETURN_IF_ERROR(EnqueueRegistryEvent(tx, RegistryEventRequest(e, programme), now));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace pathway::supervision

@@ -16,9 +16,15 @@
 // police reports; reads for caseworker, police, auditor, admin (ListDue also batch).
 // Every read is audited through runtime.read_audit(); every write through RunMutation.
 //
-// Thread-safe. `runtime` is not owned and must outlive the service. Registry calls
-// (GetCaseFacts on open, ReportEvent after commit) are synchronous with the registry
-// client's own deadline.
+// Hand-offs (DESIGN.md §5): events for the registry's abstinence clock (positive
+// tests, measure started / ended) are enqueued in the write's own transaction as
+// outbox rows to the registry's ReportEvent, and the service's HandoffRunner is woken
+// after the commit; nothing is sent directly. CloseForIsolation (both programmes) is
+// the receiving end of the isolation service's hand-off; the rehabilitation service
+// adds OpenFromRelease (services/community_rehab). GetCaseFacts on open stays a
+// direct call with the registry client's deadline (a read).
+//
+// Thread-safe. `runtime` and `handoffs` are not owned and must outlive the service.
 #ifndef PATHWAY_COMMON_SUPERVISION_SUPERVISION_SERVICE_H_
 #define PATHWAY_COMMON_SUPERVISION_SUPERVISION_SERVICE_H_
 
@@ -37,6 +43,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/case_id.h"
 #include "common/log/log.h"
+#include "common/outbox/handoff_runner.h"
 #include "common/program_status/program_status.h"
 #include "common/program_status/program_status_rpc.h"
 #include "common/server/mutation.h"
@@ -57,10 +64,13 @@ absl::StatusOr<std::optional<absl::CivilDay>> FromProtoDate(const common::v1::Da
 absl::StatusOr<absl::CivilDay> RequiredDate(const common::v1::Date& date, absl::string_view field);
 void SetDate(const std::optional<absl::CivilDay>& day, common::v1::Date* out);
 void DueItemToAlert(const DueItem& item, Programme programme, common::v1::Alert* out);
-// Sends the events to the registry; failures are logged (no personal data), never
-// returned: the registry ignores repeats, and the reconciler repairs what is lost.
-void ReportRegistryEvents(ServiceRuntime& runtime, Programme programme,
-                          const std::vector<RegistryEvent>& events);
+// The registry's ReportEvent request for an engine event.
+registry::v1::ReportEventRequest RegistryEventRequest(const RegistryEvent& event,
+                                                      Programme programme);
+// Enqueues the events as hand-offs to the registry in the caller's transaction
+// (idempotency key = source_event_id; the registry also ignores repeats).
+absl::Status EnqueueRegistryEvents(Transaction& tx, Programme programme,
+                                   const std::vector<RegistryEvent>& events, absl::Time now);
 
 // A proto enum value (1..n) as the engine's enum (0..n-1); INVALID_ARGUMENT naming
 // `field` for 0 (unspecified) or an unknown value.
@@ -156,13 +166,15 @@ void OrderToProto(const Order& o, Programme programme, OrderProto* out) {
 // ---- the service ----
 
 template <typename Api>
-class SupervisionService final : public Api::Service::CallbackService {
+class SupervisionService : public Api::Service::CallbackService {
  public:
   using Engine = SupervisionEngine;
 
-  // `runtime`: not owned; must outlive this.
-  SupervisionService(ServiceRuntime* runtime, ProgramPolicy policy)
-      : runtime_(runtime), engine_(std::move(policy)) {}
+  // `runtime`, `handoffs`: not owned; must outlive this. Without `handoffs` (null)
+  // enqueued hand-offs wait for the next start of a runner over the same store.
+  SupervisionService(ServiceRuntime* runtime, ProgramPolicy policy,
+                     HandoffRunner* handoffs = nullptr)
+      : runtime_(runtime), engine_(std::move(policy)), handoffs_(handoffs) {}
 
   const SupervisionEngine& engine() const { return engine_; }
 
@@ -370,6 +382,53 @@ class SupervisionService final : public Api::Service::CallbackService {
                  });
   }
 
+  // The receiving end of the isolation hand-off (禁毒法 Art 38): closes the open
+  // order, if any, as handed over.
+  grpc::ServerUnaryReactor* CloseForIsolation(
+      grpc::CallbackServerContext* ctx, const typename Api::CloseForIsolationRequest* req,
+      typename Api::CloseForIsolationResponse* resp) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    absl::Status s = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(Caller caller,
+                       runtime_->authorizer().Authorize(*ctx, {Role::kService, Role::kAdmin}));
+      ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(req->case_id()));
+      ASSIGN_OR_RETURN(std::optional<std::string> key, IdempotencyKeyFrom(*ctx));
+      ASSIGN_OR_RETURN(absl::CivilDay decided_on, RequiredDate(req->decided_on(), "decided_on"));
+      if (req->decision_number().empty()) {
+        return absl::InvalidArgumentError("decision_number is required");
+      }
+      const absl::Time now = runtime_->clock().Now();
+      std::optional<WriteResult> closed;
+      bool applied = false;
+      absl::Status done = RunMutation(
+          *runtime_, {&caller, Method("CloseForIsolation"), key, req, DeadlineOf(*ctx)}, resp,
+          [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
+            *audit_case_id = id.ToString();
+            closed.reset();
+            ASSIGN_OR_RETURN(closed, engine_.CloseForIsolation(tx, caller, id.ToString(),
+                                                               req->decision_number(),
+                                                               decided_on, now));
+            applied = true;
+            if (!closed.has_value()) return absl::OkStatus();  // no open order: nothing to do
+            resp->set_closed(true);
+            resp->set_order_id(closed->order.order_id);
+            SetDate(closed->order.closed_on, resp->mutable_closed_on());
+            return EnqueueRegistryEvents(tx, programme(), closed->events, now);
+          });
+      RETURN_IF_ERROR(done);
+      if (applied) {  // not a replay
+        if (closed.has_value()) {
+          PublishProgramStatus(runtime_->cache(), programme(), closed->status);
+          Committed(closed->events);
+        }
+        if (handoffs_ != nullptr) handoffs_->Applied();
+      }
+      return absl::OkStatus();
+    }();
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+
   grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* ctx,
                                      const typename Api::GetOrderRequest* req,
                                      typename Api::Order* resp) override {
@@ -478,8 +537,15 @@ class SupervisionService final : public Api::Service::CallbackService {
     return reactor;
   }
 
- private:
+ protected:
   Programme programme() const { return engine_.policy().programme; }
+  ServiceRuntime& runtime() { return *runtime_; }
+  HandoffRunner* handoffs() { return handoffs_; }
+
+  // After a commit that enqueued `events`: wake the dispatcher.
+  void Committed(const std::vector<RegistryEvent>& events) {
+    if (!events.empty() && handoffs_ != nullptr) handoffs_->Committed();
+  }
 
   static std::string Method(absl::string_view name) {
     return absl::StrCat("/", Api::Service::service_full_name(), "/", name);
@@ -494,12 +560,15 @@ class SupervisionService final : public Api::Service::CallbackService {
       std::function<absl::StatusOr<WriteResult>(Transaction&, const Caller&, absl::Time)>;
 
   // Authorise, validate the case id, (on open) check the registry issued it, run the
-  // change through RunMutation, then publish the status and report registry events.
+  // change through RunMutation with its registry events enqueued in the same
+  // transaction, then publish the status and wake the dispatcher. `received_handoff`:
+  // the write applies another service's hand-off (HandoffRunner::Applied after it).
   template <typename Req, typename Resp>
   grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* ctx, absl::string_view name,
                                   std::initializer_list<Role> roles,
                                   const std::string& case_id, const Req* req, Resp* resp,
-                                  const WriteFn& fn, bool check_registry = false) {
+                                  const WriteFn& fn, bool check_registry = false,
+                                  bool received_handoff = false) {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     absl::Status s = [&]() -> absl::Status {
       ASSIGN_OR_RETURN(Caller caller, runtime_->authorizer().Authorize(*ctx, roles));
@@ -518,16 +587,19 @@ class SupervisionService final : public Api::Service::CallbackService {
           *runtime_, {&caller, Method(name), key, req, DeadlineOf(*ctx)}, resp,
           [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
             *audit_case_id = id.ToString();
+            result.reset();
             absl::StatusOr<WriteResult> r = fn(tx, caller, now);
             if (!r.ok()) return r.status();
             OrderToProto(r->order, programme(), resp);
             result = *std::move(r);
-            return absl::OkStatus();
+            // The registry's events commit with the change (DESIGN.md §5).
+            return EnqueueRegistryEvents(tx, programme(), result->events, now);
           });
       RETURN_IF_ERROR(done);
       if (result.has_value()) {  // not a replay: publish after the commit
         PublishProgramStatus(runtime_->cache(), programme(), result->status);
-        ReportRegistryEvents(*runtime_, programme(), result->events);
+        Committed(result->events);
+        if (received_handoff && handoffs_ != nullptr) handoffs_->Applied();
       }
       return absl::OkStatus();
     }();
@@ -556,8 +628,10 @@ class SupervisionService final : public Api::Service::CallbackService {
     return reactor;
   }
 
+ private:
   ServiceRuntime* runtime_;  // not owned
   SupervisionEngine engine_;
+  HandoffRunner* handoffs_;  // not owned; may be null
 };
 
 }  // namespace pathway::supervision

@@ -16,6 +16,7 @@
 #include "common/cache/in_memory_status_cache.h"
 #include "common/clock/clock.h"
 #include "common/ids/case_id.h"
+#include "common/outbox/testing_deliverer.h"
 #include "common/registry_client/registry_client.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
@@ -60,6 +61,10 @@ class DetoxScenarioTest : public ::testing::Test {
     facts.set_household_division("520102");
     facts.set_residence_division("520102");
     registry_->AddCase(facts);
+    // Registry events leave through the outbox when the test runs the dispatcher.
+    deliverer_ = std::make_unique<TestingDeliverer>(registry_);
+    o.handoffs.deliverer = deliverer_.get();
+    o.handoffs.background = false;
     auto server = CommunityDetoxServer::Start(o, std::move(overrides));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -70,6 +75,13 @@ class DetoxScenarioTest : public ::testing::Test {
   }
 
   void TearDown() override { server_->Shutdown(); }
+
+  // Runs the outbox dispatcher once; returns how many hand-offs were acknowledged.
+  int Dispatch() {
+    absl::StatusOr<int> n = server_->handoffs().dispatcher().RunOnce();
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? *n : -1;
+  }
 
   std::string Token(Role role, const std::string& jurisdiction, const std::string& subject) {
     Claims c;
@@ -127,6 +139,7 @@ class DetoxScenarioTest : public ::testing::Test {
   ScopedTempDir dir_;
   FakeClock clock_{ChinaNoon(2026, 1, 10)};
   FakeRegistryClient* registry_ = nullptr;  // owned by the server's runtime
+  std::unique_ptr<TestingDeliverer> deliverer_;  // outlives the server
   std::string case_id_;
   std::unique_ptr<CommunityDetoxServer> server_;
   std::unique_ptr<v1::CommunityDetox::Stub> stub_;
@@ -246,6 +259,7 @@ TEST_F(DetoxScenarioTest, OrderReportAgreementTestsLeaveAndThreeRefusals) {
   EXPECT_GE(st.version(), 9);
 
   // The registry learnt that the measure started.
+  EXPECT_GE(Dispatch(), 1);
   std::vector<registry::v1::ReportEventRequest> events = registry_->events();
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);

@@ -11,6 +11,7 @@ namespace detox {
 std::vector<Migration> CommunityDetoxMigrations() {
   std::vector<Migration> m = ProgramStatusMigrations();
   for (Migration& s : supervision::SupervisionMigrations()) m.push_back(std::move(s));
+  for (Migration& s : OutboxMigrations()) m.push_back(std::move(s));
   return m;
 }
 
@@ -20,10 +21,13 @@ absl::StatusOr<std::unique_ptr<CommunityDetoxServer>> CommunityDetoxServer::Star
   std::unique_ptr<CommunityDetoxServer> s(new CommunityDetoxServer());
   ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, CommunityDetoxMigrations(),
                                                      std::move(overrides)));
-  s->service_ = std::make_unique<CommunityDetoxService>(s->runtime_.get(), options.policy);
+  s->handoffs_ = HandoffRunner::Create(s->runtime_.get(), options.handoffs);
+  s->service_ = std::make_unique<CommunityDetoxService>(s->runtime_.get(), options.policy,
+                                                    s->handoffs_.get());
   ASSIGN_OR_RETURN(s->grpc_server_,
                    GrpcServer::Start(options.server, s->runtime_.get(),
                                      {{v1::CommunityDetox::service_full_name(), s->service_.get()}}));
+  s->handoffs_->Start();  // rows left pending by an earlier run go out now
   return s;
 }
 

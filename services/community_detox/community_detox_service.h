@@ -34,6 +34,8 @@ struct DetoxApi {
   using ResumeOrderRequest = v1::ResumeOrderRequest;
   using TerminateOrderRequest = v1::TerminateOrderRequest;
   using RecordDischargeRequest = v1::RecordDischargeRequest;
+  using CloseForIsolationRequest = v1::CloseForIsolationRequest;
+  using CloseForIsolationResponse = v1::CloseForIsolationResponse;
   using GetOrderRequest = v1::GetOrderRequest;
   using ListOrdersRequest = v1::ListOrdersRequest;
   using ListOrdersResponse = v1::ListOrdersResponse;

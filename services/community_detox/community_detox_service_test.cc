@@ -45,6 +45,7 @@ class CommunityDetoxServiceTest : public ::testing::Test {
     std::ofstream(o.server.token_key_file) << kKey;
     RuntimeOverrides overrides;
     overrides.cache = std::make_unique<InMemoryStatusCache>();
+    o.handoffs.background = false;  // registry events stay in the outbox: no peer here
     auto server = CommunityDetoxServer::Start(o, std::move(overrides));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

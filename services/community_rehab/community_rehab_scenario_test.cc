@@ -14,6 +14,7 @@
 #include "common/cache/in_memory_status_cache.h"
 #include "common/clock/clock.h"
 #include "common/ids/case_id.h"
+#include "common/outbox/testing_deliverer.h"
 #include "common/registry_client/registry_client.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
@@ -57,6 +58,10 @@ class RehabScenarioTest : public ::testing::Test {
     facts.set_case_id(case_id_);
     facts.set_household_division("520102");
     registry_->AddCase(facts);
+    // Registry events leave through the outbox when the test runs the dispatcher.
+    deliverer_ = std::make_unique<TestingDeliverer>(registry_);
+    o.handoffs.deliverer = deliverer_.get();
+    o.handoffs.background = false;
     auto server = CommunityRehabServer::Start(o, std::move(overrides));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -67,6 +72,13 @@ class RehabScenarioTest : public ::testing::Test {
   }
 
   void TearDown() override { server_->Shutdown(); }
+
+  // Runs the outbox dispatcher once; returns how many hand-offs were acknowledged.
+  int Dispatch() {
+    absl::StatusOr<int> n = server_->handoffs().dispatcher().RunOnce();
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? *n : -1;
+  }
 
   std::string Token(Role role, const std::string& jurisdiction, const std::string& subject) {
     Claims c;
@@ -100,6 +112,7 @@ class RehabScenarioTest : public ::testing::Test {
   ScopedTempDir dir_;
   FakeClock clock_{ChinaNoon(2026, 3, 1)};
   FakeRegistryClient* registry_ = nullptr;  // owned by the server's runtime
+  std::unique_ptr<TestingDeliverer> deliverer_;  // outlives the server
   std::string case_id_;
   std::unique_ptr<CommunityRehabServer> server_;
   std::unique_ptr<v1::CommunityRehab::Stub> stub_;
@@ -151,6 +164,7 @@ TEST_F(RehabScenarioTest, OpenedToDischarge) {
   test.set_specimen(v1::SPECIMEN_URINE);
   test.set_result(v1::TEST_RESULT_POSITIVE);
   ASSERT_TRUE(Call(&v1::CommunityRehab::Stub::RecordTest, cw_, test, &order).ok());
+  EXPECT_GE(Dispatch(), 1);
   std::vector<registry::v1::ReportEventRequest> events = registry_->events();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
@@ -230,6 +244,7 @@ TEST_F(RehabScenarioTest, OpenedToDischarge) {
   ASSERT_TRUE(cached.ok());
   EXPECT_EQ(cached->at(Programme::kCommunityRehab).state, "DISCHARGED");
   EXPECT_EQ(cached->at(Programme::kCommunityRehab).version, st.version());
+  EXPECT_EQ(Dispatch(), 1);
   events = registry_->events();
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[2].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);

@@ -11,6 +11,7 @@ namespace rehab {
 std::vector<Migration> CommunityRehabMigrations() {
   std::vector<Migration> m = ProgramStatusMigrations();
   for (Migration& s : supervision::SupervisionMigrations()) m.push_back(std::move(s));
+  for (Migration& s : OutboxMigrations()) m.push_back(std::move(s));
   return m;
 }
 
@@ -20,10 +21,13 @@ absl::StatusOr<std::unique_ptr<CommunityRehabServer>> CommunityRehabServer::Star
   std::unique_ptr<CommunityRehabServer> s(new CommunityRehabServer());
   ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, CommunityRehabMigrations(),
                                                      std::move(overrides)));
-  s->service_ = std::make_unique<CommunityRehabService>(s->runtime_.get(), options.policy);
+  s->handoffs_ = HandoffRunner::Create(s->runtime_.get(), options.handoffs);
+  s->service_ = std::make_unique<CommunityRehabService>(s->runtime_.get(), options.policy,
+                                                    s->handoffs_.get());
   ASSIGN_OR_RETURN(s->grpc_server_,
                    GrpcServer::Start(options.server, s->runtime_.get(),
                                      {{v1::CommunityRehab::service_full_name(), s->service_.get()}}));
+  s->handoffs_->Start();  // rows left pending by an earlier run go out now
   return s;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/outbox/handoff_runner.h"
 #include "common/server/grpc_server.h"
 #include "common/server/server_options.h"
 #include "common/server/service_runtime.h"
@@ -21,7 +22,7 @@
 namespace pathway {
 namespace rehab {
 
-// The service's own tables: programme status and the supervision engine's.
+// The service's own tables: programme status, the supervision engine's and the outbox.
 std::vector<Migration> CommunityRehabMigrations();
 
 class CommunityRehabServer {
@@ -31,6 +32,9 @@ class CommunityRehabServer {
     // SK rules and regional configuration (test schedule, suspension pausing the
     // clock, holiday calendar).
     supervision::ProgramPolicy policy = supervision::CommunityRehabPolicy();
+    // The outbox dispatcher (registry events; hand-offs it receives are applied by
+    // the service). crash is for tests/handoff only.
+    HandoffRunner::Options handoffs;
   };
 
   static absl::StatusOr<std::unique_ptr<CommunityRehabServer>> Start(
@@ -38,13 +42,19 @@ class CommunityRehabServer {
 
   int port() const { return grpc_server_->port(); }
   ServiceRuntime& runtime() { return *runtime_; }
-  // Drains in-flight RPCs (options.server.drain_timeout), then stops. Idempotent.
-  void Shutdown() { grpc_server_->Shutdown(); }
+  HandoffRunner& handoffs() { return *handoffs_; }
+  // Drains in-flight RPCs (options.server.drain_timeout), then stops the outbox
+  // dispatcher. Idempotent.
+  void Shutdown() {
+    grpc_server_->Shutdown();
+    handoffs_->Stop();
+  }
 
  private:
   CommunityRehabServer() = default;
 
   std::unique_ptr<ServiceRuntime> runtime_;
+  std::unique_ptr<HandoffRunner> handoffs_;
   std::unique_ptr<CommunityRehabService> service_;
   std::unique_ptr<GrpcServer> grpc_server_;  // last: stopped before the rest goes
 };

@@ -4,10 +4,13 @@
 // term set per case of at most 3 years (禁毒法 Art 48); the community detox rules apply
 // (戒毒条例 Art 37-40); a missed report window is overdue, not deemed refusal.
 //
-//   CommunityRehabService service(runtime, supervision::CommunityRehabPolicy());
+//   CommunityRehabService service(runtime, supervision::CommunityRehabPolicy(), handoffs);
 //   builder.RegisterService(&service);
 //
-// Thread-safe. `runtime` is not owned and must outlive the service.
+// OpenFromRelease is the receiving end of the isolation service's hand-off at release
+// (services/compulsory_isolation); CloseForIsolation comes with the shared adapter.
+//
+// Thread-safe. `runtime` (and `handoffs`) are not owned and must outlive the service.
 #ifndef PATHWAY_SERVICES_COMMUNITY_REHAB_COMMUNITY_REHAB_SERVICE_H_
 #define PATHWAY_SERVICES_COMMUNITY_REHAB_COMMUNITY_REHAB_SERVICE_H_
 
@@ -35,6 +38,8 @@ struct RehabApi {
   using ResumeOrderRequest = v1::ResumeOrderRequest;
   using TerminateOrderRequest = v1::TerminateOrderRequest;
   using RecordDischargeRequest = v1::RecordDischargeRequest;
+  using CloseForIsolationRequest = v1::CloseForIsolationRequest;
+  using CloseForIsolationResponse = v1::CloseForIsolationResponse;
   using GetOrderRequest = v1::GetOrderRequest;
   using ListOrdersRequest = v1::ListOrdersRequest;
   using ListOrdersResponse = v1::ListOrdersResponse;
@@ -44,7 +49,17 @@ struct RehabApi {
   using RefreshStatusesResponse = v1::RefreshStatusesResponse;
 };
 
-using CommunityRehabService = supervision::SupervisionService<RehabApi>;
+// The shared adapter plus the receiving end of the release hand-off.
+class CommunityRehabService final : public supervision::SupervisionService<RehabApi> {
+ public:
+  using SupervisionService::SupervisionService;
+
+  // 禁毒法 Art 48: the SK order decided at release from isolation, sent by the
+  // isolation service's outbox.
+  grpc::ServerUnaryReactor* OpenFromRelease(grpc::CallbackServerContext* ctx,
+                                            const v1::OpenFromReleaseRequest* req,
+                                            v1::Order* resp) override;
+};
 
 }  // namespace rehab
 }  // namespace pathway

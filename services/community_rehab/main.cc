@@ -1,5 +1,9 @@
 // Community rehabilitation (社区康复) server: flags and environment to Options; nothing else.
+// Besides the shared server flags (common/server/server_flags.h), the test-only
+// environment variable PATHWAY_TEST_CRASH_AT (common/outbox/handoff_runner.h) makes the
+// process crash at a point of a hand-off; never set it in a deployment.
 #include <cstdio>
+#include <cstdlib>
 
 #include "common/log/log.h"
 #include "common/server/server_flags.h"
@@ -16,6 +20,15 @@ int main(int argc, char** argv) {
   pathway::log::SetMinLevel(server_options->log_level);
   pathway::rehab::CommunityRehabServer::Options options;
   options.server = *server_options;
+  // TEST-ONLY: tests/handoff crashes the binary at exact points of a hand-off.
+  const char* crash = std::getenv("PATHWAY_TEST_CRASH_AT");
+  auto crash_at = pathway::ParseCrashAt(crash == nullptr ? "" : crash);
+  if (!crash_at.ok()) {
+    std::fprintf(stderr, "community_rehab: PATHWAY_TEST_CRASH_AT: %s\n",
+                 crash_at.status().ToString().c_str());
+    return 2;
+  }
+  options.handoffs.crash = *crash_at;
   auto server = pathway::rehab::CommunityRehabServer::Start(options);
   if (!server.ok()) {
     pathway::log::Error("start_failed", {{"service", "community_rehab"},

@@ -16,6 +16,8 @@
 #include "common/ids/case_id.h"
 #include "common/ids/division_code.h"
 #include "common/legal_time/legal_time.h"
+#include "pathway/detox/v1/detox.pb.h"
+#include "pathway/rehab/v1/rehab.pb.h"
 #include "common/status/status_macros.h"
 
 namespace pathway {
@@ -39,6 +41,14 @@ constexpr char kTrainingSuffix[] = "_TRAINING_ELIGIBLE";
 constexpr char kMinorWarning[] = "MINOR_UNDER_16";
 
 constexpr int kMaxTextLength = 64;
+constexpr size_t kMaxSkPlaceLength = 128;
+
+// Hand-off targets and methods (common/outbox/handoff_runner.h names the targets).
+constexpr char kCommunityDetoxTarget[] = "community_detox";
+constexpr char kCommunityRehabTarget[] = "community_rehab";
+constexpr char kCloseSdMethod[] = "/pathway.detox.v1.CommunityDetox/CloseForIsolation";
+constexpr char kCloseSkMethod[] = "/pathway.rehab.v1.CommunityRehab/CloseForIsolation";
+constexpr char kOpenSkMethod[] = "/pathway.rehab.v1.CommunityRehab/OpenFromRelease";
 constexpr int kMaxReasonLength = 500;
 
 // ---- Dates ----------------------------------------------------------------------------
@@ -162,6 +172,8 @@ struct DecisionData {
   bool sk_ordered = false;
   int sk_term_months = 0;
   std::string sk_decision_number;
+  std::string sk_division;  // where SK is executed, when given at release
+  std::string sk_place;
   std::optional<CivilDay> converted_on;
   int sd_credit_days = 0;
   bool open = false;
@@ -176,7 +188,8 @@ constexpr char kDecisionColumns[] =
     "id, case_id, decision_number, deciding_division, decided_on, served_on, ground, warnings,"
     " state, state_since, facility_id, division, admitted_on, transferred_on, extension_months,"
     " early_release_on, release_notice_on, released_on, release_certificate, sk_ordered,"
-    " sk_term_months, sk_decision_number, converted_on, sd_credit_days, is_open";
+    " sk_term_months, sk_decision_number, converted_on, sd_credit_days, is_open, sk_division,"
+    " sk_place";
 
 DecisionData DecisionFromRow(const Row& r) {
   DecisionData d;
@@ -205,6 +218,8 @@ DecisionData DecisionFromRow(const Row& r) {
   d.converted_on = OptDay(r, 22);
   d.sd_credit_days = static_cast<int>(r.GetInt(23));
   d.open = r.GetInt(24) != 0;
+  d.sk_division = r.GetString(25);
+  d.sk_place = r.GetString(26);
   return d;
 }
 
@@ -530,6 +545,8 @@ void ToProto(const DecisionData& d, const Derived& x, const IsolationOptions& o,
     out->mutable_community_rehab()->set_ordered(d.sk_ordered);
     out->mutable_community_rehab()->set_term_months(d.sk_term_months);
     out->mutable_community_rehab()->set_decision_number(d.sk_decision_number);
+    out->mutable_community_rehab()->set_division(d.sk_division);
+    out->mutable_community_rehab()->set_place(d.sk_place);
   }
   SetDate(d.converted_on, out->mutable_converted_on());
   out->set_community_detox_credit_days(d.sd_credit_days);
@@ -562,6 +579,27 @@ registry::v1::ReportEventRequest MeasureEvent(const DecisionData& d, bool starte
   ToProtoDate(on, e.mutable_occurred_on());
   e.set_source_event_id(absl::StrCat("qz-", d.id, started ? "-started" : "-ended"));
   return e;
+}
+
+// 禁毒法 Art 38 (and Art 48 for SK): an isolation decision ends an open community
+// detox or community rehabilitation order, recorded there as handed over (违反协议已
+// 移交), effective the decision date. Sent to both services; one with no open order
+// answers OK and changes nothing.
+void AddCloseCommunityHandoffs(int64_t decision_id, const std::string& case_id,
+                               const std::string& decision_number, CivilDay decided_on,
+                               Effects* effects) {
+  detox::v1::CloseForIsolationRequest sd;
+  sd.set_case_id(case_id);
+  sd.set_decision_number(decision_number);
+  ToProtoDate(decided_on, sd.mutable_decided_on());
+  effects->handoffs.push_back({kCommunityDetoxTarget, kCloseSdMethod, sd.SerializeAsString(),
+                               absl::StrCat("qz:", decision_id, ":close-sd")});
+  rehab::v1::CloseForIsolationRequest sk;
+  sk.set_case_id(case_id);
+  sk.set_decision_number(decision_number);
+  ToProtoDate(decided_on, sk.mutable_decided_on());
+  effects->handoffs.push_back({kCommunityRehabTarget, kCloseSkMethod, sk.SerializeAsString(),
+                               absl::StrCat("qz:", decision_id, ":close-sk")});
 }
 
 absl::Status SetState(Transaction& tx, int64_t id, absl::string_view state, CivilDay since) {
@@ -838,7 +876,12 @@ std::vector<Migration> IsolationLogic::Migrations() {
            "  decision_number TEXT NOT NULL DEFAULT '',"
            "  refusal_reason TEXT NOT NULL DEFAULT ''"
            ");"
-           "CREATE INDEX qz_proposals_decision ON qz_proposals(decision_id, id);"}};
+           "CREATE INDEX qz_proposals_decision ON qz_proposals(decision_id, id);"},
+          // Where community rehabilitation is executed, given at release (禁毒法 Art 48;
+          // 戒毒条例 Art 37) and passed on with the hand-off that opens it.
+          {"compulsory_isolation", 2,
+           "ALTER TABLE qz_decisions ADD COLUMN sk_division TEXT NOT NULL DEFAULT '';"
+           "ALTER TABLE qz_decisions ADD COLUMN sk_place TEXT NOT NULL DEFAULT '';"}};
 }
 
 const FacilityConfig* IsolationLogic::FindFacility(absl::string_view id) const {
@@ -904,6 +947,11 @@ absl::Status IsolationLogic::Decide(Transaction& tx, const Caller& caller, absl:
   d.id = decision_id;
   d.case_id = id.ToString();
   effects->events.push_back(MeasureEvent(d, /*started=*/true, decided_on));
+  AddCloseCommunityHandoffs(d.id, id.ToString(), request.decision_number(), decided_on, effects);
+  // ---- HAND-OFF TO PLACEMENT (not wired yet) -------------------------------------
+  // Isolation suspends the person's Sunshine placement (DESIGN.md §5). Its outbox row
+  // goes here, beside the two above, once the placement service's receiving RPC
+  // exists: target "placement", key absl::StrCat("qz:", d.id, ":suspend-placement").
   return absl::OkStatus();
 }
 
@@ -1317,7 +1365,15 @@ absl::Status IsolationLogic::Release(Transaction& tx, const Caller& caller, absl
     }
     RETURN_IF_ERROR(
         RequiredText(sk.decision_number(), "community_rehab.decision_number", kMaxTextLength));
-  } else if (sk.term_months() != 0 || !sk.decision_number().empty()) {
+    if (!sk.division().empty() && !ValidateDivisionCode(sk.division()).ok()) {
+      return absl::InvalidArgumentError(
+          "community_rehab.division must be a 6-digit division code");
+    }
+    if (sk.place().size() > kMaxSkPlaceLength) {
+      return absl::InvalidArgumentError("community_rehab.place is longer than 128 bytes");
+    }
+  } else if (sk.term_months() != 0 || !sk.decision_number().empty() || !sk.division().empty() ||
+             !sk.place().empty()) {
     return absl::InvalidArgumentError("community_rehab has a term but is not ordered");
   }
   ASSIGN_OR_RETURN(DecisionData d, OpenForCaller(tx, caller, request.case_id()));
@@ -1346,10 +1402,29 @@ absl::Status IsolationLogic::Release(Transaction& tx, const Caller& caller, absl
   RETURN_IF_ERROR(tx.Exec(
       "UPDATE qz_decisions SET state = ?, state_since = ?, released_on = ?,"
       " release_certificate = ?, sk_ordered = ?, sk_term_months = ?, sk_decision_number = ?,"
-      " is_open = 0 WHERE id = ?",
+      " sk_division = ?, sk_place = ?, is_open = 0 WHERE id = ?",
       {std::string(kReleased), DayText(on), DayText(on), request.release_certificate_number(),
-       int64_t{sk.ordered() ? 1 : 0}, int64_t{sk.term_months()}, sk.decision_number(), d.id}));
+       int64_t{sk.ordered() ? 1 : 0}, int64_t{sk.term_months()}, sk.decision_number(),
+       sk.division(), sk.place(), d.id}));
   effects->events.push_back(MeasureEvent(d, /*started=*/false, on));
+  if (sk.ordered()) {
+    // 禁毒法 Art 48: the SK order opens in the community rehabilitation service, its
+    // 15-day report window counted from release (戒毒条例 Art 38).
+    rehab::v1::OpenFromReleaseRequest open_sk;
+    open_sk.set_case_id(d.case_id);
+    open_sk.set_decision_number(sk.decision_number());
+    ToProtoDate(on, open_sk.mutable_released_on());
+    open_sk.set_term_months(sk.term_months());
+    open_sk.set_division(sk.division());
+    open_sk.set_place(sk.place());
+    open_sk.set_isolation_decision_id(d.id);
+    effects->handoffs.push_back({kCommunityRehabTarget, kOpenSkMethod, open_sk.SerializeAsString(),
+                                 absl::StrCat("qz:", d.id, ":open-sk")});
+  }
+  // ---- HAND-OFF TO PLACEMENT (not wired yet) -------------------------------------
+  // Release resumes the person's suspended Sunshine placement, or closes it (DESIGN.md
+  // §5). Its outbox row goes here once the placement service's receiving RPC exists:
+  // target "placement", key absl::StrCat("qz:", d.id, ":resume-placement").
   return Finish(tx, options_, now, d.id, out, effects);
 }
 

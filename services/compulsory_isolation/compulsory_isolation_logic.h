@@ -36,6 +36,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/auth/caller.h"
+#include "common/outbox/outbox.h"
 #include "common/program_status/program_status.h"
 #include "common/store/store.h"
 #include "pathway/isolation/v1/isolation.pb.h"
@@ -127,10 +128,16 @@ absl::StatusOr<std::vector<FacilityConfig>> ParseFacilities(absl::string_view te
 // "as_of" for an impossible date.
 absl::StatusOr<absl::CivilDay> AsOfOrToday(const common::v1::Date& as_of, absl::CivilDay today);
 
-// What the adapter does after a committed change.
+// What a change causes beyond this service. The adapter enqueues `events` and
+// `handoffs` as outbox rows in the change's own transaction (DESIGN.md §5) and
+// publishes `status` after the commit.
 struct Effects {
   std::optional<ProgramStatusRecord> status;                 // publish into the cache
-  std::vector<registry::v1::ReportEventRequest> events;      // report to the registry
+  std::vector<registry::v1::ReportEventRequest> events;      // for the registry's clock
+  // Hand-offs to the community programmes, with deterministic keys "qz:<decision
+  // id>:close-sd", ":close-sk" (decision, 禁毒法 Art 38) and ":open-sk" (release
+  // with SK ordered, 禁毒法 Art 48).
+  std::vector<OutboxMessage> handoffs;
 };
 
 class IsolationLogic {

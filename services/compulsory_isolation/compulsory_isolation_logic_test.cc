@@ -9,10 +9,13 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/ids/case_id.h"
 #include "common/store/sqlite_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
+#include "pathway/detox/v1/detox.pb.h"
+#include "pathway/rehab/v1/rehab.pb.h"
 
 namespace pathway {
 namespace isolation {
@@ -423,6 +426,18 @@ TEST_F(IsolationLogicTest, DecisionGuardsAndOneOpenDecisionPerCase) {
   EXPECT_EQ(FromProto(d.early_release_eligible_from()), CivilDay(2027, 3, 15));
   ASSERT_EQ(effects_.events.size(), 1u);
   EXPECT_EQ(effects_.events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
+  // 禁毒法 Art 38: hand-offs closing an open SD or SK order, keyed by the decision.
+  ASSERT_EQ(effects_.handoffs.size(), 2u);
+  EXPECT_EQ(effects_.handoffs[0].target, "community_detox");
+  EXPECT_EQ(effects_.handoffs[0].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":close-sd"));
+  EXPECT_EQ(effects_.handoffs[1].target, "community_rehab");
+  EXPECT_EQ(effects_.handoffs[1].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":close-sk"));
+  detox::v1::CloseForIsolationRequest close_sd;
+  ASSERT_TRUE(close_sd.ParseFromString(effects_.handoffs[0].payload));
+  EXPECT_EQ(close_sd.case_id(), id);
+  EXPECT_EQ(close_sd.decided_on().year(), 2026);
+  EXPECT_EQ(close_sd.decided_on().month(), 3);
+  EXPECT_EQ(close_sd.decided_on().day(), 15);
   ASSERT_TRUE(effects_.status.has_value());
   EXPECT_EQ(effects_.status->state, "DECIDED");
   EXPECT_EQ(effects_.status->division, "520102");
@@ -571,6 +586,51 @@ TEST_F(IsolationLogicTest, EarlyReleaseOnTheExactDayAfterOneYear) {
   EXPECT_EQ(effects_.events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
   EXPECT_EQ(effects_.status->state, "RELEASED");
   EXPECT_TRUE(effects_.status->deadline_kind.empty());
+  // 禁毒法 Art 48: SK ordered at release opens by hand-off, from the release date.
+  ASSERT_EQ(effects_.handoffs.size(), 1u);
+  EXPECT_EQ(effects_.handoffs[0].target, "community_rehab");
+  EXPECT_EQ(effects_.handoffs[0].method, "/pathway.rehab.v1.CommunityRehab/OpenFromRelease");
+  EXPECT_EQ(effects_.handoffs[0].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":open-sk"));
+  rehab::v1::OpenFromReleaseRequest open_sk;
+  ASSERT_TRUE(open_sk.ParseFromString(effects_.handoffs[0].payload));
+  EXPECT_EQ(open_sk.case_id(), id);
+  EXPECT_EQ(open_sk.term_months(), 36);
+  EXPECT_EQ(open_sk.decision_number(), "筑公康字[2028]3号");
+  EXPECT_EQ(open_sk.released_on().year(), 2027);
+  EXPECT_EQ(open_sk.released_on().month(), 3);
+  EXPECT_EQ(open_sk.released_on().day(), 25);
+}
+
+TEST_F(IsolationLogicTest, CommunityRehabPlaceIsCheckedAndNotOrderedHandsNothingOff) {
+  struct Input {
+    const char* name;
+    bool ordered;
+    std::string division;
+    std::string place;
+  };
+  for (const Input& c : std::vector<Input>{
+           {"malformed division", true, "52010", ""},
+           {"place too long", true, "520102", std::string(129, 'x')},
+           {"division without an order", false, "520102", ""},
+           {"place without an order", false, "", "520102001"}}) {
+    SCOPED_TRACE(c.name);
+    v1::ReleaseRequest r;
+    r.set_case_id(Case(9));
+    SetDay(CivilDay(2026, 4, 1), r.mutable_released_on());
+    r.set_release_certificate_number("解戒证[2028]18号");
+    r.mutable_community_rehab()->set_ordered(c.ordered);
+    if (c.ordered) {
+      r.mutable_community_rehab()->set_term_months(12);
+      r.mutable_community_rehab()->set_decision_number("筑公康字[2028]4号");
+    }
+    r.mutable_community_rehab()->set_division(c.division);
+    r.mutable_community_rehab()->set_place(c.place);
+    absl::Status s = Write(CivilDay(2026, 4, 1),
+                           [&](Transaction& tx, absl::Time now, v1::Decision* d, Effects* e) {
+                             return logic_->Release(tx, staff_, now, r, d, e);
+                           });
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  }
 }
 
 TEST_F(IsolationLogicTest, FailedAssessmentDoesNotSupportEarlyRelease) {

@@ -11,6 +11,7 @@ namespace isolation {
 std::vector<Migration> CompulsoryIsolationMigrations() {
   std::vector<Migration> all = ProgramStatusMigrations();
   for (Migration& m : IsolationLogic::Migrations()) all.push_back(std::move(m));
+  for (Migration& m : OutboxMigrations()) all.push_back(std::move(m));
   return all;
 }
 
@@ -21,10 +22,13 @@ absl::StatusOr<std::unique_ptr<CompulsoryIsolationServer>> CompulsoryIsolationSe
   ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, CompulsoryIsolationMigrations(),
                                                      std::move(overrides)));
   s->logic_ = std::make_unique<IsolationLogic>(options.isolation);
-  s->service_ = std::make_unique<CompulsoryIsolationService>(s->runtime_.get(), s->logic_.get());
+  s->handoffs_ = HandoffRunner::Create(s->runtime_.get(), options.handoffs);
+  s->service_ = std::make_unique<CompulsoryIsolationService>(s->runtime_.get(), s->logic_.get(),
+                                                             s->handoffs_.get());
   ASSIGN_OR_RETURN(s->grpc_server_,
                    GrpcServer::Start(options.server, s->runtime_.get(),
                                      {{v1::CompulsoryIsolation::service_full_name(), s->service_.get()}}));
+  s->handoffs_->Start();  // rows left pending by an earlier run go out now
   return s;
 }
 

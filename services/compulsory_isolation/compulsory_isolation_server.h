@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/outbox/handoff_runner.h"
 #include "common/server/grpc_server.h"
 #include "common/server/server_options.h"
 #include "common/server/service_runtime.h"
@@ -26,7 +27,8 @@
 namespace pathway {
 namespace isolation {
 
-// Every table of the service: the programme status and the isolation records.
+// Every table of the service: the programme status, the isolation records and the
+// outbox of hand-offs.
 std::vector<Migration> CompulsoryIsolationMigrations();
 
 class CompulsoryIsolationServer {
@@ -35,6 +37,9 @@ class CompulsoryIsolationServer {
     ServerOptions server;
     // Facilities (configuration, not data), police stage length, assessment practice.
     IsolationOptions isolation;
+    // The outbox dispatcher delivering hand-offs (community detox, community
+    // rehabilitation, registry). crash is for tests/handoff only.
+    HandoffRunner::Options handoffs;
   };
 
   // INVALID_ARGUMENT for bad isolation options; otherwise as ServiceRuntime::Open and
@@ -44,13 +49,19 @@ class CompulsoryIsolationServer {
 
   int port() const { return grpc_server_->port(); }
   ServiceRuntime& runtime() { return *runtime_; }
-  // Drains in-flight RPCs (options.server.drain_timeout), then stops. Idempotent.
-  void Shutdown() { grpc_server_->Shutdown(); }
+  HandoffRunner& handoffs() { return *handoffs_; }
+  // Drains in-flight RPCs (options.server.drain_timeout), then stops the outbox
+  // dispatcher. Idempotent.
+  void Shutdown() {
+    grpc_server_->Shutdown();
+    handoffs_->Stop();
+  }
 
  private:
   CompulsoryIsolationServer() = default;
 
   std::unique_ptr<ServiceRuntime> runtime_;
+  std::unique_ptr<HandoffRunner> handoffs_;
   std::unique_ptr<IsolationLogic> logic_;
   std::unique_ptr<CompulsoryIsolationService> service_;
   std::unique_ptr<GrpcServer> grpc_server_;  // last: stopped before the rest goes

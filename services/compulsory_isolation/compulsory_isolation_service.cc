@@ -9,6 +9,7 @@
 #include "common/audit/audit_log.h"
 #include "common/legal_time/legal_time.h"
 #include "common/log/log.h"
+#include "common/outbox/outbox.h"
 #include "common/program_status/program_status_rpc.h"
 #include "common/server/mutation.h"
 #include "common/status/grpc_status.h"
@@ -28,27 +29,26 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::Sta
   return reactor;
 }
 
-const char* EventKindName(registry::v1::ReportEventRequest::Kind kind) {
-  return kind == registry::v1::ReportEventRequest::KIND_MEASURE_STARTED ? "measure_started"
-                                                                       : "measure_ended";
-}
-
 }  // namespace
+
+absl::Status CompulsoryIsolationService::EnqueueEffects(Transaction& tx, const Effects& effects,
+                                                        absl::Time now) {
+  // DESIGN.md §5: what the change causes elsewhere commits with it, as outbox rows.
+  for (const registry::v1::ReportEventRequest& event : effects.events) {
+    RETURN_IF_ERROR(EnqueueRegistryEvent(tx, event, now));
+  }
+  for (const OutboxMessage& handoff : effects.handoffs) {
+    RETURN_IF_ERROR(EnqueueHandoff(tx, handoff, now));
+  }
+  return absl::OkStatus();
+}
 
 void CompulsoryIsolationService::AfterCommit(const Effects& effects) {
   if (effects.status.has_value()) {
     PublishProgramStatus(runtime_->cache(), Programme::kCompulsoryIsolation, *effects.status);
   }
-  // Best effort: the registry's ReportEvent is idempotent by source_event_id, and the
-  // reconciler repairs a missed one. The log line carries no case id.
-  for (const registry::v1::ReportEventRequest& event : effects.events) {
-    absl::StatusOr<registry::v1::ReportEventResponse> sent = runtime_->registry().ReportEvent(event);
-    if (!sent.ok()) {
-      log::Warning("registry_report_failed",
-                   {{"service", "compulsory_isolation"},
-                    {"kind", EventKindName(event.kind())},
-                    {"code", absl::StatusCodeToString(sent.status().code())}});
-    }
+  if ((!effects.events.empty() || !effects.handoffs.empty()) && handoffs_ != nullptr) {
+    handoffs_->Committed();  // wakes the dispatcher
   }
 }
 
@@ -68,6 +68,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::Mutate(
         absl::Status s = fn(tx, *caller, now, &effects);
         // Only a case the caller could act on is named in the audit row.
         if (s.ok()) *audit_case_id = response->case_id();
+        if (s.ok()) s = EnqueueEffects(tx, effects, now);
         return s;
       });
   if (status.ok()) AfterCommit(effects);  // a replay has no effects left to apply

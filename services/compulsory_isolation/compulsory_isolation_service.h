@@ -1,16 +1,19 @@
 // The compulsory isolation (强制隔离戒毒) gRPC service: a thin callback adapter
 // (STYLE.md): authorise the role, run the rule in IsolationLogic (writes through
-// RunMutation: change, audit row and idempotent result in one transaction), then,
-// after the commit, publish the programme status into the cache and report measure
-// start / end to the registry (best effort, failures logged without personal data),
-// and finish. Reads are audited through the runtime's read-audit buffer, one entry per
-// case returned.
+// RunMutation: change, audit row, idempotent result and the change's outbox rows in
+// one transaction), then, after the commit, publish the programme status into the
+// cache, wake the outbox dispatcher, and finish. What a change causes elsewhere (the
+// registry's measure started / ended; closing an open SD or SK order on a decision;
+// opening SK on release) is never sent directly: it is an outbox row delivered exactly
+// once by the HandoffRunner (DESIGN.md §5). Reads are audited through the runtime's
+// read-audit buffer, one entry per case returned.
 //
 //   IsolationLogic logic(options.isolation);
-//   CompulsoryIsolationService service(runtime.get(), &logic);
+//   CompulsoryIsolationService service(runtime.get(), &logic, handoffs.get());
 //   GrpcServer::Start(..., {{v1::CompulsoryIsolation::service_full_name(), &service}});
 //
-// Thread-safe. `runtime` and `logic` are not owned and must outlive the service.
+// Thread-safe. `runtime`, `logic` and `handoffs` are not owned and must outlive the
+// service.
 #ifndef PATHWAY_SERVICES_COMPULSORY_ISOLATION_COMPULSORY_ISOLATION_SERVICE_H_
 #define PATHWAY_SERVICES_COMPULSORY_ISOLATION_COMPULSORY_ISOLATION_SERVICE_H_
 
@@ -18,6 +21,7 @@
 #include <initializer_list>
 
 #include "absl/strings/string_view.h"
+#include "common/outbox/handoff_runner.h"
 #include "common/server/service_runtime.h"
 #include "pathway/isolation/v1/isolation.grpc.pb.h"
 #include "services/compulsory_isolation/compulsory_isolation_logic.h"
@@ -27,8 +31,10 @@ namespace isolation {
 
 class CompulsoryIsolationService final : public v1::CompulsoryIsolation::CallbackService {
  public:
-  CompulsoryIsolationService(ServiceRuntime* runtime, const IsolationLogic* logic)
-      : runtime_(runtime), logic_(logic) {}
+  // `handoffs` may be null: rows then wait for a runner over the same store.
+  CompulsoryIsolationService(ServiceRuntime* runtime, const IsolationLogic* logic,
+                             HandoffRunner* handoffs = nullptr)
+      : runtime_(runtime), logic_(logic), handoffs_(handoffs) {}
 
   grpc::ServerUnaryReactor* GetProgramStatus(grpc::CallbackServerContext* ctx,
                                              const common::v1::GetProgramStatusRequest* request,
@@ -94,11 +100,14 @@ class CompulsoryIsolationService final : public v1::CompulsoryIsolation::Callbac
                                    std::initializer_list<Role> roles,
                                    const google::protobuf::Message* request,
                                    v1::Decision* response, const WriteFn& fn);
-  // After a commit: status into the cache, measure events to the registry.
+  // In the change's transaction: registry events and hand-offs as outbox rows.
+  static absl::Status EnqueueEffects(Transaction& tx, const Effects& effects, absl::Time now);
+  // After a commit: status into the cache, then wake the dispatcher.
   void AfterCommit(const Effects& effects);
 
   ServiceRuntime* runtime_;       // not owned
   const IsolationLogic* logic_;   // not owned
+  HandoffRunner* handoffs_;       // not owned; may be null
 };
 
 }  // namespace isolation

@@ -18,10 +18,13 @@
 #include "common/cache/in_memory_status_cache.h"
 #include "common/clock/clock.h"
 #include "common/ids/case_id.h"
+#include "common/outbox/testing_deliverer.h"
 #include "common/program_status/program_status.h"
 #include "common/registry_client/registry_client.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
+#include "pathway/detox/v1/detox.pb.h"
+#include "pathway/rehab/v1/rehab.pb.h"
 #include "services/compulsory_isolation/compulsory_isolation_server.h"
 
 namespace pathway {
@@ -68,6 +71,11 @@ class CompulsoryIsolationServiceTest : public ::testing::Test {
     auto registry = std::make_unique<FakeRegistryClient>();
     registry_ = registry.get();
     overrides.registry = std::move(registry);
+    // Hand-offs are delivered when the test says so (Dispatch), registry events to
+    // the fake registry.
+    deliverer_ = std::make_unique<TestingDeliverer>(registry_);
+    o.handoffs.deliverer = deliverer_.get();
+    o.handoffs.background = false;
     auto server = CompulsoryIsolationServer::Start(o, std::move(overrides));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -115,6 +123,13 @@ class CompulsoryIsolationServiceTest : public ::testing::Test {
 
   void Today(int y, int m, int d) { clock_.Set(NoonChina(y, m, d)); }
 
+  // Runs the outbox dispatcher once; returns how many hand-offs were acknowledged.
+  int Dispatch() {
+    absl::StatusOr<int> n = server_->handoffs().dispatcher().RunOnce();
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? *n : -1;
+  }
+
   // The registry's fallback view of this programme, as a city-level caseworker sees it
   // (the record's division follows the facility holding the person).
   std::string Status() {
@@ -153,6 +168,7 @@ class CompulsoryIsolationServiceTest : public ::testing::Test {
   FakeClock clock_{NoonChina(2026, 3, 15)};
   ScopedTempDir dir_;
   FakeRegistryClient* registry_ = nullptr;  // owned by the server's runtime
+  std::unique_ptr<TestingDeliverer> deliverer_;  // outlives the server
   std::unique_ptr<CompulsoryIsolationServer> server_;
   std::unique_ptr<v1::CompulsoryIsolation::Stub> stub_;
   std::string case_, pregnant_case_;
@@ -172,6 +188,7 @@ TEST_F(CompulsoryIsolationServiceTest, PregnantWomanGuardRefusesTheDecision) {
   s = stub_->Decide(Ctx(police_).get(), r, &d);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_TRUE(absl::StrContains(s.error_message(), "nursing")) << s.error_message();
+  EXPECT_EQ(Dispatch(), 0) << "a refused decision leaves no hand-off";
   EXPECT_TRUE(registry_->events().empty());
   common::v1::GetProgramStatusRequest req;
   req.set_case_id(pregnant_case_);
@@ -220,9 +237,28 @@ TEST_F(CompulsoryIsolationServiceTest, DecisionWalksThroughToRelease) {
   EXPECT_EQ(d.term_last_day().year(), 2028);
   EXPECT_EQ(d.next_deadline().kind(), "NOTICE_FAMILY");
   EXPECT_EQ(Status(), "DECIDED");
+  // Nothing is sent before the dispatcher runs; the outbox holds it.
+  EXPECT_TRUE(registry_->events().empty());
+  EXPECT_EQ(Dispatch(), 3);
   ASSERT_EQ(registry_->events().size(), 1u);
   EXPECT_EQ(registry_->events()[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
   EXPECT_EQ(registry_->events()[0].program(), common::v1::PROGRAM_COMPULSORY_ISOLATION);
+  EXPECT_EQ(registry_->events()[0].source_event_id(), absl::StrCat("qz-", d.decision_id(), "-started"));
+  // 禁毒法 Art 38: the decision closes an open SD or SK order; both are asked.
+  std::vector<OutboxMessage> handoffs = deliverer_->handoffs();
+  ASSERT_EQ(handoffs.size(), 2u);
+  EXPECT_EQ(handoffs[0].target, "community_detox");
+  EXPECT_EQ(handoffs[0].method, "/pathway.detox.v1.CommunityDetox/CloseForIsolation");
+  EXPECT_EQ(handoffs[0].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":close-sd"));
+  detox::v1::CloseForIsolationRequest close_sd;
+  ASSERT_TRUE(close_sd.ParseFromString(handoffs[0].payload));
+  EXPECT_EQ(close_sd.case_id(), case_);
+  EXPECT_EQ(close_sd.decision_number(), "筑公强戒决字[2026]042号");
+  EXPECT_EQ(close_sd.decided_on().day(), 15);
+  EXPECT_EQ(handoffs[1].target, "community_rehab");
+  EXPECT_EQ(handoffs[1].method, "/pathway.rehab.v1.CommunityRehab/CloseForIsolation");
+  EXPECT_EQ(handoffs[1].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":close-sk"));
+  EXPECT_EQ(Dispatch(), 0) << "acknowledged hand-offs are not sent again";
 
   for (v1::NoticeRecipient r : {v1::NOTICE_RECIPIENT_FAMILY, v1::NOTICE_RECIPIENT_EMPLOYER,
                                 v1::NOTICE_RECIPIENT_HOUSEHOLD_POLICE_STATION}) {
@@ -336,15 +372,30 @@ TEST_F(CompulsoryIsolationServiceTest, DecisionWalksThroughToRelease) {
   EXPECT_EQ(released.state(), v1::STATE_RELEASED);
   EXPECT_EQ(released.community_rehab().term_months(), 36);
   EXPECT_EQ(Status(), "RELEASED");
+  EXPECT_EQ(Dispatch(), 2);
   ASSERT_EQ(registry_->events().size(), 2u);
   EXPECT_EQ(registry_->events()[1].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
   EXPECT_EQ(registry_->events()[1].occurred_on().day(), 25);
+  // 禁毒法 Art 48: release with SK ordered opens it, the window counted from release.
+  handoffs = deliverer_->handoffs();
+  ASSERT_EQ(handoffs.size(), 3u);
+  EXPECT_EQ(handoffs[2].method, "/pathway.rehab.v1.CommunityRehab/OpenFromRelease");
+  EXPECT_EQ(handoffs[2].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":open-sk"));
+  rehab::v1::OpenFromReleaseRequest open_sk;
+  ASSERT_TRUE(open_sk.ParseFromString(handoffs[2].payload));
+  EXPECT_EQ(open_sk.case_id(), case_);
+  EXPECT_EQ(open_sk.decision_number(), "筑公康字[2027]011号");
+  EXPECT_EQ(open_sk.term_months(), 36);
+  EXPECT_EQ(open_sk.released_on().day(), 25);
+  EXPECT_EQ(open_sk.isolation_decision_id(), d.decision_id());
 
   // A retry with the same key replays the answer and changes nothing.
   v1::Decision replay;
   ASSERT_TRUE(stub_->Release(Ctx(staff_, "release-1").get(), release, &replay).ok());
   EXPECT_EQ(replay.SerializeAsString(), released.SerializeAsString());
+  EXPECT_EQ(Dispatch(), 0) << "a replay enqueues nothing";
   EXPECT_EQ(registry_->events().size(), 2u);
+  EXPECT_EQ(deliverer_->handoffs().size(), 3u);
 
   // The cache holds what GetProgramStatus answers.
   auto cached = server_->runtime().cache().Get(case_);

@@ -3,7 +3,9 @@
 //   flag                       environment                          default
 //   --facilities_file          PATHWAY_QZ_FACILITIES_FILE           built-in dev facilities
 //   --police_stage_max_months  PATHWAY_QZ_POLICE_STAGE_MAX_MONTHS   6 (up to 12, 戒毒条例 Art 27)
-// plus the shared server flags (common/server/server_flags.h).
+// plus the shared server flags (common/server/server_flags.h). The test-only
+// environment variable PATHWAY_TEST_CRASH_AT (common/outbox/handoff_runner.h) makes the
+// process crash at a point of a hand-off; never set it in a deployment.
 //
 // The facilities file has one facility a line, "id,kind,division,name" with kind police
 // or judicial; blank lines and lines starting with '#' are skipped.
@@ -76,6 +78,10 @@ int main(int argc, char** argv) {
   }
   if (months != 0) options.isolation.police_stage_max_months = months;
   if (absl::Status s = options.isolation.Validate(); !s.ok()) return Fail(s.ToString());
+  // TEST-ONLY: tests/handoff crashes the binary at exact points of a hand-off.
+  auto crash_at = pathway::ParseCrashAt(FromFlagOrEnv("", "PATHWAY_TEST_CRASH_AT"));
+  if (!crash_at.ok()) return Fail(crash_at.status().ToString());
+  options.handoffs.crash = *crash_at;
 
   auto server = pathway::isolation::CompulsoryIsolationServer::Start(options);
   if (!server.ok()) {

@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -145,6 +146,17 @@ class PathwayScenarioTest : public ::testing::Test {
 
   void Today(int y, int m, int d) { clock_.Set(ChinaNoon(y, m, d)); }
 
+  // Hand-offs travel through an outbox and arrive a moment after the call that
+  // caused them: wait for their effect, polling with a deadline.
+  static bool Eventually(const std::function<bool()>& done) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (!done()) {
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return true;
+  }
+
   // The registry's status view of one programme: state, or "" when absent.
   std::string ViewState(common::v1::Program program, common::v1::Freshness* freshness = nullptr) {
     registry::v1::GetCaseStatusRequest req;
@@ -233,7 +245,7 @@ TEST_F(PathwayScenarioTest, CommunityDetoxOrderSeenThroughTheRegistry) {
   EXPECT_EQ(ViewState(common::v1::PROGRAM_COMMUNITY_DETOX, &freshness), "AWAITING_REPORT");
   EXPECT_EQ(freshness, common::v1::FRESHNESS_CACHE);
   // The detox service told the registry the measure started: no milestone while open.
-  EXPECT_FALSE(GetCase().has_abstinence_milestone());
+  EXPECT_TRUE(Eventually([&] { return !GetCase().has_abstinence_milestone(); }));
 
   Today(2026, 1, 20);
   detox::v1::RecordReportRequest report;
@@ -368,18 +380,15 @@ TEST_F(PathwayScenarioTest, IsolationToReleaseThenRehabToDischargeSeenThroughThe
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(ViewState(common::v1::PROGRAM_COMPULSORY_ISOLATION), "RELEASED");
 
-  // Community rehabilitation after release (禁毒法 Art 48).
-  rehab::v1::OpenOrderRequest open;
-  open.set_case_id(case_id_);
-  open.set_division("520102");
-  open.set_place("520102001");
-  open.set_decision_number("TEST-SK-1");
-  *open.mutable_decision_date() = D(2027, 3, 25);
-  *open.mutable_received_on() = D(2027, 3, 25);
-  open.set_term_months(12);
+  // Community rehabilitation after release (禁毒法 Art 48): opened by the hand-off
+  // from the isolation service, with the report window counted from release.
   rehab::v1::Order order;
-  s = rehab_stub_->OpenOrder(Ctx(Role::kPolice).get(), open, &order);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(Eventually([&] {
+    rehab::v1::GetOrderRequest get;
+    get.set_case_id(case_id_);
+    return rehab_stub_->GetOrder(Ctx(Role::kPolice).get(), get, &order).ok();
+  }));
+  EXPECT_EQ(order.state(), "AWAITING_REPORT");
   EXPECT_EQ(ViewState(common::v1::PROGRAM_COMMUNITY_REHAB), "AWAITING_REPORT");
   Today(2027, 3, 30);
   rehab::v1::RecordReportRequest report;
@@ -401,8 +410,11 @@ TEST_F(PathwayScenarioTest, IsolationToReleaseThenRehabToDischargeSeenThroughThe
   EXPECT_EQ(ViewState(common::v1::PROGRAM_COMPULSORY_ISOLATION), "RELEASED");
 
   // Both measures ended: the three-year clock runs from the last end.
-  registry::v1::Case c = GetCase();
-  ASSERT_TRUE(c.has_abstinence_milestone());
+  registry::v1::Case c;
+  ASSERT_TRUE(Eventually([&] {
+    c = GetCase();
+    return c.has_abstinence_milestone();
+  }));
   EXPECT_EQ(c.abstinence_milestone().year(), 2031);
 }
 

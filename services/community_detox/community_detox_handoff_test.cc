@@ -1,0 +1,217 @@
+// The receiving end of the isolation hand-off on community detox, over real gRPC (in
+// process, port 0, a real SQLite file) with a fake clock, a fake registry and an
+// in-memory cache: CloseForIsolation closes the open SD order as handed over
+// (禁毒法 Art 38) effective the decision date, answers OK and changes nothing when there
+// is no open order, replays the first answer for a repeated key, reports "measure
+// ended" through the outbox, and is open to the service and admin roles only.
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/auth/token.h"
+#include "common/cache/in_memory_status_cache.h"
+#include "common/clock/clock.h"
+#include "common/ids/case_id.h"
+#include "common/outbox/testing_deliverer.h"
+#include "common/registry_client/registry_client.h"
+#include "common/store/testing_temp_dir.h"
+#include "gtest/gtest.h"
+#include "services/community_detox/community_detox_server.h"
+
+namespace pathway {
+namespace detox {
+namespace {
+
+constexpr char kKey[] = "detox-handoff-test-key-0123456789abcdefghijk";
+
+absl::Time ChinaNoon(int y, int m, int d) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, 12, 0, 0), absl::FixedTimeZone(8 * 3600));
+}
+
+common::v1::Date D(int y, int m, int d) {
+  common::v1::Date out;
+  out.set_year(y);
+  out.set_month(m);
+  out.set_day(d);
+  return out;
+}
+
+class DetoxHandoffTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CommunityDetoxServer::Options o;
+    o.server.service_name = "community_detox";
+    o.server.port = 0;
+    o.server.data_dir = dir_.path();
+    o.server.token_key_file = dir_.path() + "/key";
+    std::ofstream(o.server.token_key_file) << kKey;
+    RuntimeOverrides overrides;
+    overrides.clock = &clock_;
+    overrides.cache = std::make_unique<InMemoryStatusCache>();
+    auto registry = std::make_unique<FakeRegistryClient>();
+    registry_ = registry.get();
+    overrides.registry = std::move(registry);
+    with_order_ = CaseId::Mint("520102", 2026, 51)->ToString();
+    without_order_ = CaseId::Mint("520102", 2026, 52)->ToString();
+    for (const std::string& id : {with_order_, without_order_}) {
+      registry::v1::CaseFacts facts;
+      facts.set_case_id(id);
+      facts.set_household_division("520102");
+      facts.set_residence_division("520102");
+      registry_->AddCase(facts);
+    }
+    deliverer_ = std::make_unique<TestingDeliverer>(registry_);
+    o.handoffs.deliverer = deliverer_.get();
+    o.handoffs.background = false;
+    auto server = CommunityDetoxServer::Start(o, std::move(overrides));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = v1::CommunityDetox::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+
+    v1::OpenOrderRequest open;
+    open.set_case_id(with_order_);
+    open.set_division("520102");
+    open.set_place("520102001");
+    open.set_decision_number("筑公(禁)决字[2026]51号");
+    *open.mutable_decision_date() = D(2026, 1, 8);
+    *open.mutable_received_on() = D(2026, 1, 10);
+    v1::Order order;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + Token(Role::kPolice, "5201"));
+    ASSERT_TRUE(stub_->OpenOrder(&ctx, open, &order).ok());
+    ASSERT_EQ(Dispatch(), 1);  // measure started
+  }
+
+  void TearDown() override { server_->Shutdown(); }
+
+  std::string Token(Role role, const std::string& jurisdiction) {
+    Claims c;
+    c.subject = role == Role::kService ? "svc-compulsory_isolation" : "user-1";
+    c.role = role;
+    c.jurisdiction = jurisdiction;
+    c.issued_at = absl::FromCivil(absl::CivilDay(2025, 1, 1), absl::UTCTimeZone());
+    c.expires_at = absl::FromCivil(absl::CivilDay(2035, 1, 1), absl::UTCTimeZone());
+    return *(*TokenSigner::Create(kKey))->Sign(c);
+  }
+
+  grpc::Status Close(Role role, const std::string& case_id, const std::string& key,
+                     v1::CloseForIsolationResponse* out, const common::v1::Date& decided_on) {
+    v1::CloseForIsolationRequest req;
+    req.set_case_id(case_id);
+    req.set_decision_number("筑公强戒决字[2026]051号");
+    *req.mutable_decided_on() = decided_on;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.AddMetadata("authorization", "Bearer " + Token(role, role == Role::kService ? "*" : "52"));
+    if (!key.empty()) ctx.AddMetadata("idempotency-key", key);
+    return stub_->CloseForIsolation(&ctx, req, out);
+  }
+
+  v1::Order GetOrder(const std::string& case_id, grpc::Status* status = nullptr) {
+    v1::GetOrderRequest req;
+    req.set_case_id(case_id);
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + Token(Role::kPolice, "5201"));
+    v1::Order order;
+    grpc::Status s = stub_->GetOrder(&ctx, req, &order);
+    if (status != nullptr) *status = s;
+    return order;
+  }
+
+  int Dispatch() {
+    absl::StatusOr<int> n = server_->handoffs().dispatcher().RunOnce();
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? *n : -1;
+  }
+
+  ScopedTempDir dir_;
+  FakeClock clock_{ChinaNoon(2026, 3, 20)};
+  FakeRegistryClient* registry_ = nullptr;       // owned by the server's runtime
+  std::unique_ptr<TestingDeliverer> deliverer_;  // outlives the server
+  std::string with_order_, without_order_;
+  std::unique_ptr<CommunityDetoxServer> server_;
+  std::unique_ptr<v1::CommunityDetox::Stub> stub_;
+};
+
+TEST_F(DetoxHandoffTest, ClosesTheOpenOrderAsHandedOverOnTheDecisionDate) {
+  v1::CloseForIsolationResponse resp;
+  grpc::Status s = Close(Role::kService, with_order_, "qz:7:close-sd", &resp, D(2026, 3, 15));
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(resp.closed());
+  EXPECT_EQ(resp.closed_on().day(), 15);
+  v1::Order order = GetOrder(with_order_);
+  EXPECT_EQ(order.state(), "TERMINATED");
+  EXPECT_EQ(order.close_reason(), "ISOLATION");
+  EXPECT_EQ(order.closed_on().month(), 3);
+  EXPECT_EQ(order.closed_on().day(), 15);
+  EXPECT_EQ(order.closing_document(), "筑公强戒决字[2026]051号");
+  EXPECT_EQ(order.order_id(), resp.order_id());
+  // "Measure ended" leaves through the outbox, dated the decision.
+  EXPECT_EQ(Dispatch(), 1);
+  ASSERT_EQ(registry_->events().size(), 2u);
+  EXPECT_EQ(registry_->events()[1].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
+  EXPECT_EQ(registry_->events()[1].occurred_on().day(), 15);
+
+  // The same hand-off again (the sender never saw the answer): the first answer,
+  // nothing changes, nothing more for the registry.
+  v1::CloseForIsolationResponse again;
+  ASSERT_TRUE(Close(Role::kService, with_order_, "qz:7:close-sd", &again, D(2026, 3, 15)).ok());
+  EXPECT_EQ(again.SerializeAsString(), resp.SerializeAsString());
+  EXPECT_EQ(GetOrder(with_order_).SerializeAsString(), order.SerializeAsString());
+  EXPECT_EQ(Dispatch(), 0);
+  // The key names one request: reused for another, it is refused.
+  EXPECT_EQ(
+      Close(Role::kService, with_order_, "qz:7:close-sd", &again, D(2026, 3, 16)).error_code(),
+      grpc::StatusCode::ALREADY_EXISTS);
+  // A different hand-off for the closed order finds nothing open: OK, unchanged.
+  ASSERT_TRUE(Close(Role::kService, with_order_, "qz:8:close-sd", &again, D(2026, 3, 18)).ok());
+  EXPECT_FALSE(again.closed());
+  EXPECT_EQ(GetOrder(with_order_).closed_on().day(), 15);
+}
+
+TEST_F(DetoxHandoffTest, NoOpenOrderAnswersOkAndChangesNothing) {
+  v1::CloseForIsolationResponse resp;
+  grpc::Status s = Close(Role::kService, without_order_, "qz:9:close-sd", &resp, D(2026, 3, 15));
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(resp.closed());
+  EXPECT_EQ(resp.order_id(), 0);
+  grpc::Status get;
+  GetOrder(without_order_, &get);
+  EXPECT_EQ(get.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Dispatch(), 0) << "nothing for the registry";
+}
+
+TEST_F(DetoxHandoffTest, OnlyServiceAndAdminMayCallIt) {
+  v1::CloseForIsolationResponse resp;
+  for (Role role :
+       {Role::kPolice, Role::kCaseworker, Role::kFacilityStaff, Role::kAuditor, Role::kBatch}) {
+    EXPECT_EQ(Close(role, with_order_, "", &resp, D(2026, 3, 15)).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << RoleName(role);
+  }
+  EXPECT_EQ(GetOrder(with_order_).state(), "AWAITING_REPORT");
+  ASSERT_TRUE(Close(Role::kAdmin, with_order_, "", &resp, D(2026, 3, 15)).ok());
+  EXPECT_TRUE(resp.closed());
+}
+
+TEST_F(DetoxHandoffTest, BadDatesAreRefusedNamingTheField) {
+  v1::CloseForIsolationResponse resp;
+  grpc::Status s = Close(Role::kService, with_order_, "", &resp, common::v1::Date());
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("decided_on"), std::string::npos) << s.error_message();
+  // In the future of the service's clock.
+  EXPECT_EQ(Close(Role::kService, with_order_, "", &resp, D(2026, 3, 21)).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // Before the SD decision was received.
+  EXPECT_EQ(Close(Role::kService, with_order_, "", &resp, D(2026, 1, 9)).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(GetOrder(with_order_).state(), "AWAITING_REPORT");
+}
+
+}  // namespace
+}  // namespace detox
+}  // namespace pathway
