@@ -1406,6 +1406,19 @@ absl::Status IsolationLogic::Release(Transaction& tx, const Caller& caller, absl
       {std::string(kReleased), DayText(on), DayText(on), request.release_certificate_number(),
        int64_t{sk.ordered() ? 1 : 0}, int64_t{sk.term_months()}, sk.decision_number(),
        sk.division(), sk.place(), d.id}));
+  if (sk.ordered()) {
+    // The measure continues as SK from the release date: tell the registry before the
+    // isolation ends, so its abstinence clock (戒毒条例 Art 7) never sees a moment
+    // with no measure open while the SK order travels to the rehabilitation service.
+    // The rehabilitation service's own start report later finds the measure open.
+    registry::v1::ReportEventRequest sk_started;
+    sk_started.set_case_id(d.case_id);
+    sk_started.set_kind(registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
+    sk_started.set_program(common::v1::PROGRAM_COMMUNITY_REHAB);
+    ToProtoDate(on, sk_started.mutable_occurred_on());
+    sk_started.set_source_event_id(absl::StrCat("qz-", d.id, "-sk-ordered"));
+    effects->events.push_back(std::move(sk_started));
+  }
   effects->events.push_back(MeasureEvent(d, /*started=*/false, on));
   if (sk.ordered()) {
     // 禁毒法 Art 48: the SK order opens in the community rehabilitation service, its

@@ -582,8 +582,14 @@ TEST_F(IsolationLogicTest, EarlyReleaseOnTheExactDayAfterOneYear) {
   EXPECT_EQ(d.state(), v1::STATE_RELEASED);
   EXPECT_TRUE(d.community_rehab().ordered());
   EXPECT_EQ(d.community_rehab().term_months(), 36);
-  ASSERT_EQ(effects_.events.size(), 1u);
-  EXPECT_EQ(effects_.events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
+  // SK ordered: the registry hears that SK starts before it hears that QZ ends, so
+  // its abstinence clock never sees a moment with no measure open.
+  ASSERT_EQ(effects_.events.size(), 2u);
+  EXPECT_EQ(effects_.events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
+  EXPECT_EQ(effects_.events[0].program(), common::v1::PROGRAM_COMMUNITY_REHAB);
+  EXPECT_EQ(effects_.events[0].occurred_on().day(), 25);
+  EXPECT_EQ(effects_.events[1].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
+  EXPECT_EQ(effects_.events[1].program(), common::v1::PROGRAM_COMPULSORY_ISOLATION);
   EXPECT_EQ(effects_.status->state, "RELEASED");
   EXPECT_TRUE(effects_.status->deadline_kind.empty());
   // 禁毒法 Art 48: SK ordered at release opens by hand-off, from the release date.

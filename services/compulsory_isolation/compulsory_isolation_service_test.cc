@@ -372,10 +372,12 @@ TEST_F(CompulsoryIsolationServiceTest, DecisionWalksThroughToRelease) {
   EXPECT_EQ(released.state(), v1::STATE_RELEASED);
   EXPECT_EQ(released.community_rehab().term_months(), 36);
   EXPECT_EQ(Status(), "RELEASED");
-  EXPECT_EQ(Dispatch(), 2);
-  ASSERT_EQ(registry_->events().size(), 2u);
-  EXPECT_EQ(registry_->events()[1].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
-  EXPECT_EQ(registry_->events()[1].occurred_on().day(), 25);
+  EXPECT_EQ(Dispatch(), 3);
+  ASSERT_EQ(registry_->events().size(), 3u);
+  EXPECT_EQ(registry_->events()[1].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
+  EXPECT_EQ(registry_->events()[1].program(), common::v1::PROGRAM_COMMUNITY_REHAB);
+  EXPECT_EQ(registry_->events()[2].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
+  EXPECT_EQ(registry_->events()[2].occurred_on().day(), 25);
   // 禁毒法 Art 48: release with SK ordered opens it, the window counted from release.
   handoffs = deliverer_->handoffs();
   ASSERT_EQ(handoffs.size(), 3u);
@@ -394,7 +396,7 @@ TEST_F(CompulsoryIsolationServiceTest, DecisionWalksThroughToRelease) {
   ASSERT_TRUE(stub_->Release(Ctx(staff_, "release-1").get(), release, &replay).ok());
   EXPECT_EQ(replay.SerializeAsString(), released.SerializeAsString());
   EXPECT_EQ(Dispatch(), 0) << "a replay enqueues nothing";
-  EXPECT_EQ(registry_->events().size(), 2u);
+  EXPECT_EQ(registry_->events().size(), 3u);
   EXPECT_EQ(deliverer_->handoffs().size(), 3u);
 
   // The cache holds what GetProgramStatus answers.

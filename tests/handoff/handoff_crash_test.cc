@@ -456,10 +456,14 @@ TEST_F(HandoffCrashTest, KillingEitherSideLosesAndDuplicatesNothing) {
     EXPECT_EQ(Count("compulsory_isolation", "SELECT COUNT(*) FROM qz_decisions WHERE case_id = ?1",
                     p.case_id),
               1);
-    // SD started and ended, QZ started; QZ ended on release; SK started when ordered.
-    const int64_t events = 3 + (p.released ? 1 : 0) + (p.sk_ordered ? 1 : 0);
+    // SD started and ended, QZ started; QZ ended on release; SK started when ordered,
+    // reported twice (by isolation at release, by rehab on opening) and opened once.
+    const int64_t events = 3 + (p.released ? 1 : 0) + (p.sk_ordered ? 2 : 0);
     EXPECT_EQ(Count("registry", "SELECT COUNT(*) FROM case_events WHERE case_id = ?1", p.case_id),
               events);
+    EXPECT_EQ(Count("registry",
+                    "SELECT COUNT(*) FROM measures WHERE case_id = ?1 AND program = 3", p.case_id),
+              p.sk_ordered ? 1 : 0);
   }
   for (const char* service : {"compulsory_isolation", "community_detox", "community_rehab"}) {
     EXPECT_EQ(Count(service, "SELECT COUNT(*) FROM outbox WHERE state <> ?1", "delivered"), 0)
