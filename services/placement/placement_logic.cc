@@ -1,6 +1,5 @@
 #include "services/placement/placement_logic.h"
 
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -21,6 +20,8 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "services/placement/credit_code.h"
+#include "services/placement/labor_exchange_index.h"
+#include "services/placement/labor_reconcile.h"
 
 namespace pathway {
 namespace placement {
@@ -524,6 +525,13 @@ CREATE TABLE subsidy_claim_placements(
   claim_id INTEGER NOT NULL REFERENCES subsidy_claims(id), placement_id INTEGER NOT NULL,
   tier TEXT NOT NULL, PRIMARY KEY(claim_id, placement_id));
 CREATE INDEX subsidy_claim_placements_p ON subsidy_claim_placements(placement_id, tier);
+)sql"},
+          // The labor exchange index of the seeker's ID number (registry
+          // CaseFacts.labor_exchange_index): NULL = not fetched yet, empty = the registry
+          // has none (sealed or unknown). Matches labor_registrations.id_hash.
+          {"placement", 2, R"sql(
+ALTER TABLE seekers ADD COLUMN labor_index BLOB;
+CREATE INDEX labor_registrations_match ON labor_registrations(id_hash, registered_on);
 )sql"}};
 }
 
@@ -555,12 +563,7 @@ PlacementLogic::PlacementLogic(std::vector<v1::SubsidyTier> tiers, std::string i
     : tiers_(std::move(tiers)), id_hash_key_(std::move(id_hash_key)) {}
 
 std::string PlacementLogic::IdHash(absl::string_view normalized_id_number) const {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), id_hash_key_.data(), static_cast<int>(id_hash_key_.size()),
-       reinterpret_cast<const unsigned char*>(normalized_id_number.data()),
-       normalized_id_number.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
+  return LaborExchangeIndex(id_hash_key_, normalized_id_number);
 }
 
 // ---------------------------------------------------------------- employers
@@ -676,6 +679,7 @@ absl::Status PlacementLogic::ValidateRegisterSeeker(const Caller& caller,
 absl::Status PlacementLogic::RegisterSeeker(Transaction& tx, const Caller& caller, absl::Time now,
                                             const v1::RegisterSeekerRequest& r,
                                             const EligibilityDecision& eligibility,
+                                            absl::string_view labor_exchange_index,
                                             v1::Seeker* out, ProgramStatusRecord* status) const {
   absl::CivilDay today = Today(now);
   RETURN_IF_ERROR(ValidateRegisterSeeker(caller, r, today));
@@ -706,6 +710,10 @@ absl::Status PlacementLogic::RegisterSeeker(Transaction& tx, const Caller& calle
   s.set_eligibility(eligibility.eligibility);
   s.set_eligibility_basis(eligibility.basis);
   RETURN_IF_ERROR(StoreSeeker(tx, now, row));
+  if (!labor_exchange_index.empty()) {
+    RETURN_IF_ERROR(tx.Exec("UPDATE seekers SET labor_index = ? WHERE case_id = ?",
+                            {Blob{std::string(labor_exchange_index)}, s.case_id()}));
+  }
   RETURN_IF_ERROR(SaveSeekerStatus(tx, now, s, status));
   *out = s;
   SetTimestamp(Micros(now), out->mutable_updated_at());
@@ -1637,6 +1645,109 @@ absl::Status PlacementLogic::ListSubsidyClaims(ReadTransaction& tx, const Caller
   }
   if (static_cast<int>(rows.size()) > limit) {
     out->mutable_page()->set_next_page_token(EncodeToken(absl::StrCat(rows[limit - 1].GetInt(0))));
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- reconciliation
+
+absl::Status PlacementLogic::SeekersMissingLaborIndex(ReadTransaction& tx, const Caller& caller,
+                                                      int limit,
+                                                      std::vector<std::string>* case_ids) const {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT case_id FROM seekers WHERE labor_index IS NULL "
+                            "AND division LIKE ? AND EXISTS (SELECT 1 FROM placements p "
+                            "WHERE p.case_id = seekers.case_id) ORDER BY case_id LIMIT ?",
+                            {ScopePattern(caller), static_cast<int64_t>(limit)}));
+  for (const Row& r : rows) case_ids->push_back(r.GetString(0));
+  return absl::OkStatus();
+}
+
+absl::Status PlacementLogic::StoreLaborIndices(
+    Transaction& tx, const std::vector<std::pair<std::string, std::string>>& indices) const {
+  for (const auto& [case_id, index] : indices) {
+    // Empty: the registry has none; kept so the backfill does not ask again.
+    RETURN_IF_ERROR(tx.Exec("UPDATE seekers SET labor_index = ? WHERE case_id = ?",
+                            {Blob{index}, case_id}));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PlacementLogic::ReconcileRetention(ReadTransaction& tx, const Caller& caller,
+                                                absl::CivilDay as_of,
+                                                const common::v1::PageRequest& page,
+                                                v1::ReconcileRetentionResponse* out) const {
+  // The page token is "placement_id:row", the first row not yet returned.
+  ASSIGN_OR_RETURN(std::string key, DecodeToken(page.page_token()));
+  int64_t from_id = 0;
+  int64_t skip = 0;
+  if (!key.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(key, ':');
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &from_id) ||
+        !absl::SimpleAtoi(parts[1], &skip) || from_id < 0 || skip < 0) {
+      return absl::InvalidArgumentError("page.page_token: malformed");
+    }
+  }
+  const int limit = PageSize(page);
+  // A labor bureau sees only placements of seekers who consented to sharing with it.
+  const bool bureau = caller.role() == Role::kLaborBureau;
+  ToProtoDate(as_of, out->mutable_as_of());
+  constexpr int kBatch = 200;
+  int64_t cursor = from_id;
+  while (true) {
+    ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        tx.Query(absl::StrCat("SELECT ", kPlacementCols,
+                              ", (SELECT labor_index FROM seekers s WHERE s.case_id = "
+                              "placements.case_id), (SELECT consent_scopes FROM seekers s "
+                              "WHERE s.case_id = placements.case_id) FROM placements "
+                              "WHERE id >= ? AND division LIKE ? AND contract_start <= ? "
+                              "ORDER BY id LIMIT ?"),
+                 {cursor, ScopePattern(caller), DayText(as_of), static_cast<int64_t>(kBatch)}));
+    for (const Row& r : rows) {
+      const int64_t id = r.GetInt(0);
+      cursor = id + 1;
+      if (bureau) {
+        bool shared = false;
+        for (const std::string& sc : SplitTags(r.GetString(14))) {
+          shared |= sc == absl::StrCat(static_cast<int>(v1::CONSENT_SCOPE_SHARE_WITH_LABOR_BUREAU));
+        }
+        if (!shared) continue;
+      }
+      // A placement is counted on the page that finishes it (a page may end inside one).
+      const int64_t first = id == from_id ? skip : 0;
+      const std::string& index = r.GetString(13);
+      if (index.empty()) {
+        out->set_placements_examined(out->placements_examined() + 1);
+        out->set_placements_without_index(out->placements_without_index() + 1);
+        continue;
+      }
+      v1::PlacementRecord p;
+      RETURN_IF_ERROR(PlacementFromRow(tx, r, &p));
+      ASSIGN_OR_RETURN(std::vector<Row> regs,
+                       tx.Query("SELECT record_id, kind, employer, division, registered_on "
+                                "FROM labor_registrations WHERE id_hash = ? AND registered_on <= ? "
+                                "ORDER BY registered_on, record_id",
+                                {Blob{index}, DayText(as_of)}));
+      std::vector<BureauRecord> records;
+      for (const Row& g : regs) {
+        std::optional<absl::CivilDay> day = ParseDayText(g.GetString(4));
+        if (!day.has_value()) continue;
+        records.push_back(BureauRecord{g.GetString(0),
+                                       static_cast<v1::RegistrationKind>(g.GetInt(1)),
+                                       g.GetString(2), g.GetString(3), *day});
+      }
+      std::vector<v1::RetentionDiscrepancy> found = ReconcilePlacement(p, records, as_of);
+      for (int64_t i = first; i < static_cast<int64_t>(found.size()); ++i) {
+        if (out->discrepancies_size() == limit) {
+          out->mutable_page()->set_next_page_token(EncodeToken(absl::StrCat(id, ":", i)));
+          return absl::OkStatus();
+        }
+        *out->add_discrepancies() = std::move(found[i]);
+      }
+      out->set_placements_examined(out->placements_examined() + 1);
+    }
+    if (static_cast<int>(rows.size()) < kBatch) break;
   }
   return absl::OkStatus();
 }

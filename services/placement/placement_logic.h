@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -55,6 +56,8 @@ inline constexpr int kMaxMatches = 100;
 inline constexpr int kMaxRowsPerChunk = 1000;
 inline constexpr int kImportCommitRows = 5000;
 inline constexpr int kMaxReportedRowErrors = 10000;
+// Seekers whose labor exchange index one reconciliation call fetches from the registry.
+inline constexpr int kLaborIndexBackfillPerCall = 500;
 // Export chunks.
 inline constexpr int kDefaultExportRows = 500;
 inline constexpr int kMaxExportRows = 1000;
@@ -108,9 +111,12 @@ class PlacementLogic {
   absl::Status ValidateRegisterSeeker(const Caller& caller,
                                       const v1::RegisterSeekerRequest& request,
                                       absl::CivilDay today) const;
+  // `labor_exchange_index`: the registry's CaseFacts.labor_exchange_index (may be
+  // empty: then the reconciliation backfills it later).
   absl::Status RegisterSeeker(Transaction& tx, const Caller& caller, absl::Time now,
                               const v1::RegisterSeekerRequest& request,
-                              const EligibilityDecision& eligibility, v1::Seeker* out,
+                              const EligibilityDecision& eligibility,
+                              absl::string_view labor_exchange_index, v1::Seeker* out,
                               ProgramStatusRecord* status) const;
   absl::Status UpdateSeeker(Transaction& tx, const Caller& caller, absl::Time now,
                             const v1::UpdateSeekerRequest& request, v1::Seeker* out) const;
@@ -219,7 +225,25 @@ class PlacementLogic {
                                  const v1::GetOutcomeMetricsRequest& request,
                                  absl::CivilDay today, v1::OutcomeMetrics* out) const;
 
-  // The keyed hash kept for a resident ID number (HMAC-SHA-256, 32 bytes).
+  // ---- Labor bureau reconciliation ----
+  // Seekers in the caller's jurisdiction with a placement whose labor exchange index was
+  // never fetched, by case id, at most `limit`.
+  absl::Status SeekersMissingLaborIndex(ReadTransaction& tx, const Caller& caller, int limit,
+                                        std::vector<std::string>* case_ids) const;
+  // Stores fetched indices (case id, index); an empty index records "the registry has
+  // none" so it is not asked again.
+  absl::Status StoreLaborIndices(
+      Transaction& tx, const std::vector<std::pair<std::string, std::string>>& indices) const;
+  // One page of discrepancies between retention checkpoints and the labor bureau's
+  // registrations as of `as_of` (rules: labor_reconcile.h), placements in the caller's
+  // jurisdiction by id; for a labor bureau token only those whose seeker consented to
+  // sharing with it. Rows still carry the case id (the service redacts it).
+  absl::Status ReconcileRetention(ReadTransaction& tx, const Caller& caller, absl::CivilDay as_of,
+                                  const common::v1::PageRequest& page,
+                                  v1::ReconcileRetentionResponse* out) const;
+
+  // The keyed hash kept for a resident ID number (HMAC-SHA-256, 32 bytes; the labor
+  // exchange index, services/placement/labor_exchange_index.h).
   std::string IdHash(absl::string_view normalized_id_number) const;
 
  private:

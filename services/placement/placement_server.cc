@@ -1,13 +1,11 @@
 #include "services/placement/placement_server.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <utility>
 
 #include "common/auth/token.h"
 #include "common/program_status/program_status.h"
 #include "common/status/status_macros.h"
+#include "services/placement/labor_exchange_index.h"
 #include "services/placement/placement_logic.h"
 
 namespace pathway {
@@ -20,12 +18,7 @@ std::vector<Migration> PlacementMigrations() {
 }
 
 std::string DeriveIdHashKey(absl::string_view token_key) {
-  static constexpr char kLabel[] = "pathway.placement.v1.id_hash";
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), token_key.data(), static_cast<int>(token_key.size()),
-       reinterpret_cast<const unsigned char*>(kLabel), sizeof(kLabel) - 1, out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
+  return DeriveLaborExchangeKey(token_key);
 }
 
 absl::StatusOr<std::unique_ptr<PlacementServer>> PlacementServer::Start(

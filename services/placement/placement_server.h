@@ -25,8 +25,9 @@ namespace placement {
 // The service's migrations: the programme status table and the service's own tables.
 std::vector<Migration> PlacementMigrations();
 
-// The HMAC key for resident ID numbers in labor bureau registrations, derived from the
-// token key (HMAC-SHA-256 of a fixed label), so no second secret needs deploying.
+// The HMAC key for resident ID numbers in labor bureau registrations: the labor exchange
+// key (services/placement/labor_exchange_index.h), which the registry derives the same
+// way for CaseFacts.labor_exchange_index.
 std::string DeriveIdHashKey(absl::string_view token_key);
 
 class PlacementServer {

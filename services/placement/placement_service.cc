@@ -298,14 +298,14 @@ absl::Status PlacementService::ReadAudited(const Caller& caller, const char* met
   return s;
 }
 
-absl::Status PlacementService::CheckCase(absl::string_view case_id) {
+absl::StatusOr<registry::v1::CaseFacts> PlacementService::CheckCase(absl::string_view case_id) {
   absl::StatusOr<registry::v1::CaseFacts> facts = runtime_->registry().GetCaseFacts(case_id);
   if (absl::IsNotFound(facts.status())) return CaseNotFound();
   RETURN_IF_ERROR(facts.status());
   if (facts->life_status() == registry::v1::LIFE_STATUS_DECEASED) {
     return absl::FailedPreconditionError("the person is recorded as deceased");
   }
-  return absl::OkStatus();
+  return facts;
 }
 
 absl::StatusOr<EligibilityDecision> PlacementService::Eligibility(absl::string_view case_id,
@@ -400,15 +400,18 @@ grpc::ServerUnaryReactor* PlacementService::RegisterSeeker(grpc::CallbackServerC
                  absl::CivilDay today = Today();
                  RETURN_IF_ERROR(logic_->ValidateRegisterSeeker(caller, *request, today));
                  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
-                 RETURN_IF_ERROR(CheckCase(id.ToString()));
+                 ASSIGN_OR_RETURN(registry::v1::CaseFacts facts, CheckCase(id.ToString()));
                  ASSIGN_OR_RETURN(EligibilityDecision eligibility,
                                   Eligibility(id.ToString(), today));
+                 // The labor exchange index is kept for the labor bureau reconciliation
+                 // (never logged, never returned).
                  return Mutate(ctx, caller, "RegisterSeeker", *request, response,
                                [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                                    ProgramStatusRecord* status) {
                                  *audit_case_id = id.ToString();
-                                 return logic_->RegisterSeeker(tx, caller, now, *request,
-                                                               eligibility, response, status);
+                                 return logic_->RegisterSeeker(
+                                     tx, caller, now, *request, eligibility,
+                                     facts.labor_exchange_index(), response, status);
                                });
                });
 }
@@ -823,6 +826,70 @@ grpc::ServerUnaryReactor* PlacementService::ListSubsidyClaims(
 grpc::ServerWriteReactor<v1::ExportOutcomesChunk>* PlacementService::ExportOutcomes(
     grpc::CallbackServerContext* ctx, const v1::ExportOutcomesRequest* request) {
   return new ExportReactor(runtime_, logic_.get(), ctx, request);
+}
+
+grpc::ServerUnaryReactor* PlacementService::ReconcileRetention(
+    grpc::CallbackServerContext* ctx, const v1::ReconcileRetentionRequest* request,
+    v1::ReconcileRetentionResponse* response) {
+  return Unary(
+      ctx, response,
+      {Role::kCaseworker, Role::kLaborBureau, Role::kAuditor, Role::kBatch, Role::kAdmin},
+      [&](const Caller& caller) -> absl::Status {
+        absl::CivilDay today = Today();
+        ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(request->as_of(), today));
+        if (as_of > today) return absl::InvalidArgumentError("as_of: in the future");
+        if (request->page().page_token().empty()) {
+          ASSIGN_OR_RETURN(int64_t backfilled, BackfillLaborIndex(ctx, caller, *request));
+          response->set_seekers_backfilled(backfilled);
+        }
+        int64_t backfilled = response->seekers_backfilled();
+        RETURN_IF_ERROR(ReadAudited(caller, "ReconcileRetention",
+                                    [&](ReadTransaction& tx, std::vector<std::string>* cases) {
+                                      response->Clear();
+                                      RETURN_IF_ERROR(logic_->ReconcileRetention(
+                                          tx, caller, as_of, request->page(), response));
+                                      for (const auto& d : response->discrepancies()) {
+                                        if (cases->empty() || cases->back() != d.case_id()) {
+                                          cases->push_back(d.case_id());
+                                        }
+                                      }
+                                      return absl::OkStatus();
+                                    }));
+        response->set_seekers_backfilled(backfilled);
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<int64_t> PlacementService::BackfillLaborIndex(
+    grpc::CallbackServerContext* ctx, const Caller& caller,
+    const v1::ReconcileRetentionRequest& request) {
+  std::vector<std::string> missing;
+  RETURN_IF_ERROR(runtime_->store().Read([&](ReadTransaction& tx) {
+    missing.clear();
+    return logic_->SeekersMissingLaborIndex(tx, caller, kLaborIndexBackfillPerCall, &missing);
+  }));
+  std::vector<std::pair<std::string, std::string>> found;
+  for (const std::string& case_id : missing) {
+    absl::StatusOr<registry::v1::CaseFacts> facts = runtime_->registry().GetCaseFacts(case_id);
+    if (absl::IsNotFound(facts.status())) {
+      found.emplace_back(case_id, "");
+      continue;
+    }
+    if (!facts.ok()) {
+      // The registry is down: the backfill waits for the next run; never fail the read.
+      log::Warning("labor_index_backfill_unavailable",
+                   {{"code", absl::StatusCodeToString(facts.status().code())}});
+      break;
+    }
+    found.emplace_back(case_id, facts->labor_exchange_index());
+  }
+  if (found.empty()) return 0;
+  v1::ReconcileRetentionResponse scratch;
+  RETURN_IF_ERROR(RunMutation(
+      *runtime_, {&caller, Method("ReconcileRetention"), std::nullopt, &request, DeadlineOf(*ctx)},
+      &scratch, [&](Transaction& tx, std::string*) { return logic_->StoreLaborIndices(tx, found); }));
+  log::Info("labor_index_backfilled", {{"seekers", static_cast<int64_t>(found.size())}});
+  return static_cast<int64_t>(found.size());
 }
 
 grpc::ServerUnaryReactor* PlacementService::GetOutcomeMetrics(

@@ -8,7 +8,9 @@
 // The bulk imports are client-streaming reactors that validate each row, commit the good
 // ones in transactions of kImportCommitRows rows (each through RunMutation, so each
 // batch carries its audit row) and answer per-row errors; the export is a
-// server-streaming reactor that reads one chunk per write.
+// server-streaming reactor that reads one chunk per write. ReconcileRetention first
+// backfills missing labor exchange indices from the registry (outside any transaction,
+// then one RunMutation), then reads one page of discrepancies.
 //
 //   PlacementService service(runtime.get(), std::make_unique<PlacementLogic>(tiers, key));
 //
@@ -133,6 +135,10 @@ class PlacementService final : public v1::Placement::CallbackService {
   grpc::ServerWriteReactor<v1::ExportOutcomesChunk>* ExportOutcomes(
       grpc::CallbackServerContext* ctx, const v1::ExportOutcomesRequest* request) override;
 
+  grpc::ServerUnaryReactor* ReconcileRetention(
+      grpc::CallbackServerContext* ctx, const v1::ReconcileRetentionRequest* request,
+      v1::ReconcileRetentionResponse* response) override;
+
   grpc::ServerUnaryReactor* GetOutcomeMetrics(grpc::CallbackServerContext* ctx,
                                               const v1::GetOutcomeMetricsRequest* request,
                                               v1::OutcomeMetrics* response) override;
@@ -154,8 +160,14 @@ class PlacementService final : public v1::Placement::CallbackService {
                       google::protobuf::Message* response, const MutationFn& fn);
   // A read, audited once per case it returned (or once without a case).
   absl::Status ReadAudited(const Caller& caller, const char* method, const ReadFn& fn);
-  // The registry must have issued the case (NOT_FOUND as CaseNotFound).
-  absl::Status CheckCase(absl::string_view case_id);
+  // The registry must have issued the case (NOT_FOUND as CaseNotFound); its facts.
+  absl::StatusOr<registry::v1::CaseFacts> CheckCase(absl::string_view case_id);
+  // Fetches the labor exchange index from the registry for up to
+  // kLaborIndexBackfillPerCall seekers in the caller's scope that lack it, and stores
+  // them (one RunMutation); the count stored. A registry outage stops it quietly.
+  absl::StatusOr<int64_t> BackfillLaborIndex(grpc::CallbackServerContext* ctx,
+                                             const Caller& caller,
+                                             const v1::ReconcileRetentionRequest& request);
   // Eligibility from the status cache (never from the caller); UNAVAILABLE when the
   // cache cannot tell.
   absl::StatusOr<EligibilityDecision> Eligibility(absl::string_view case_id,

@@ -6,7 +6,9 @@
 //   - privacy per role: every reply to a labor bureau or employer token is scanned for
 //     treatment fields; employers see only their own postings and placements;
 //   - a labor bureau import of 100,000 postings with bad rows: exactly those rows are
-//     reported, the rest imported, and re-sending the batch changes nothing.
+//     reported, the rest imported, and re-sending the batch changes nothing;
+//   - the labor bureau reconciliation: the registry's labor exchange index kept at
+//     RegisterSeeker and backfilled lazily, no case id or suspension for the bureau.
 #include "services/placement/placement_service.h"
 
 #include <grpcpp/grpcpp.h>
@@ -19,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -33,6 +36,7 @@
 #include "google/protobuf/reflection.h"
 #include "gtest/gtest.h"
 #include "services/placement/credit_code.h"
+#include "services/placement/labor_exchange_index.h"
 #include "services/placement/placement_server.h"
 
 namespace pathway {
@@ -1061,6 +1065,143 @@ TEST_F(PlacementServiceTest, RegistrationsKeepOnlyAKeyedHashOfTheIdNumber) {
   bytes.append((std::istreambuf_iterator<char>(wal)), std::istreambuf_iterator<char>());
   EXPECT_GT(bytes.size(), 0u);
   EXPECT_FALSE(absl::StrContains(bytes, id));
+}
+
+// ---------------------------------------------------------------- reconciliation
+
+TEST_F(PlacementServiceTest, ReconcileMatchesThroughTheRegistryIndexAndKeepsTreatmentFromTheBureau) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  const std::string id_number = GenerateSyntheticResidentId("520102", CivilDay(1991, 2, 3), 7);
+  const std::string index =
+      LaborExchangeIndex(DeriveLaborExchangeKey(kKey), ResidentId::Parse(id_number, CivilDay(2026, 3, 1))->normalized());
+  // The registry gives the index with the case facts; RegisterSeeker keeps it.
+  const std::string case_id = Case("520102", 120);
+  AddCase(case_id, {{Programme::kCommunityDetox, Status("ACTIVE")}});
+  registry::v1::CaseFacts facts;
+  facts.set_case_id(case_id);
+  facts.set_household_division("520102");
+  facts.set_residence_division("520102");
+  facts.set_labor_exchange_index(index);
+  registry_->AddCase(facts);
+  v1::RegisterSeekerRequest req;
+  req.set_case_id(case_id);
+  req.set_division("520102");
+  *req.mutable_consent()->mutable_given_on() = D(2026, 3, 1);
+  req.mutable_consent()->add_scopes(v1::CONSENT_SCOPE_PLACEMENT);
+  req.mutable_consent()->add_scopes(v1::CONSENT_SCOPE_SHARE_WITH_LABOR_BUREAU);
+  v1::Seeker seeker;
+  ASSERT_TRUE(stub_->RegisterSeeker(Ctx(Caseworker()).get(), req, &seeker).ok());
+  EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM seekers WHERE labor_index = X'",
+                               absl::BytesToHexString(index), "'")),
+            1);
+  EXPECT_FALSE(absl::StrContains(seeker.DebugString(), index));
+  // A second seeker, registered while the registry had no index for it.
+  const std::string later = Case("520102", 121);
+  AddCase(later, {{Programme::kCommunityDetox, Status("ACTIVE")}});
+  v1::Seeker other;
+  ASSERT_TRUE(Register(Caseworker(), later, &other).ok());
+
+  v1::PlacementRecord p;
+  ASSERT_TRUE(Place(case_id, sunshine_, 0, &p).ok());
+  v1::PlacementRecord q;
+  ASSERT_TRUE(Place(later, sunshine_, 0, &q).ok());
+  clock_->Set(At(CivilDay(2026, 4, 20)));
+  v1::RecordRetentionRequest rr;
+  rr.set_placement_id(p.placement_id());
+  rr.set_months(1);
+  rr.set_outcome(v1::RETENTION_OUTCOME_STILL_EMPLOYED);
+  *rr.mutable_checked_on() = D(2026, 4, 10);
+  ASSERT_TRUE(stub_->RecordRetention(Ctx(Caseworker()).get(), rr, &p).ok());
+  // The bureau registered the person as unemployed after the contract start.
+  {
+    v1::ImportRegistrationsChunk chunk;
+    for (const char* rec : {"EMP-120", "UNEMP-120"}) {
+      v1::RegistrationRow* r = chunk.add_rows();
+      r->set_record_id(rec);
+      r->set_kind(rec[0] == 'E' ? v1::REGISTRATION_KIND_EMPLOYMENT
+                                : v1::REGISTRATION_KIND_UNEMPLOYMENT);
+      r->set_resident_id_number(id_number);
+      if (rec[0] == 'E') r->set_employer_credit_code(sunshine_);
+      r->set_division("520102");
+      *r->mutable_registered_on() = rec[0] == 'E' ? D(2026, 3, 12) : D(2026, 3, 25);
+    }
+    v1::ImportResult result;
+    auto ctx = Ctx(Bureau());
+    auto writer = stub_->ImportRegistrations(ctx.get(), &result);
+    ASSERT_TRUE(writer->Write(chunk));
+    writer->WritesDone();
+    ASSERT_TRUE(writer->Finish().ok());
+    ASSERT_EQ(result.rows_imported(), 2);
+  }
+  // Suspended since (isolation): the bureau must not learn it, nor the reason.
+  v1::SeekerChange change;
+  v1::SuspendSeekerRequest sr;
+  sr.set_case_id(case_id);
+  *sr.mutable_effective_on() = D(2026, 4, 15);
+  sr.set_reason(kReason);
+  ASSERT_TRUE(stub_->SuspendSeeker(Ctx(Admin()).get(), sr, &change).ok());
+
+  auto reconcile = [&](const std::string& token, v1::ReconcileRetentionResponse* out,
+                       const std::string& page_token = "") {
+    v1::ReconcileRetentionRequest r;
+    *r.mutable_as_of() = D(2026, 4, 20);
+    r.mutable_page()->set_page_token(page_token);
+    return stub_->ReconcileRetention(Ctx(token).get(), r, out);
+  };
+  // The registry is down: the backfill waits, the reconciliation still answers.
+  registry_->SetUnavailable(true);
+  v1::ReconcileRetentionResponse bureau;
+  grpc::Status s = reconcile(Bureau(), &bureau);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(bureau.seekers_backfilled(), 0);
+  ASSERT_EQ(bureau.discrepancies_size(), 1);
+  const v1::RetentionDiscrepancy& d = bureau.discrepancies(0);
+  EXPECT_EQ(d.kind(), v1::DISCREPANCY_KIND_RETAINED_BUT_UNEMPLOYED);
+  EXPECT_EQ(d.placement_id(), p.placement_id());
+  EXPECT_EQ(d.bureau_says().record_id(), "UNEMP-120");
+  EXPECT_TRUE(d.case_id().empty()) << "a case id never reaches a labor bureau token";
+  EXPECT_EQ(TreatmentLeaks(bureau), std::vector<std::string>{});
+  EXPECT_FALSE(absl::StrContains(bureau.DebugString(), "SUSPENDED"));
+  // The second seeker did not consent to sharing with the bureau: not even counted.
+  EXPECT_EQ(bureau.placements_examined(), 1);
+
+  // A caseworker sees every placement, with case ids; the unindexed one is counted.
+  v1::ReconcileRetentionResponse caseworker;
+  ASSERT_TRUE(reconcile(Caseworker(), &caseworker).ok());
+  ASSERT_EQ(caseworker.discrepancies_size(), 1);
+  EXPECT_EQ(caseworker.discrepancies(0).case_id(), case_id);
+  EXPECT_EQ(caseworker.placements_examined(), 2);
+  EXPECT_EQ(caseworker.placements_without_index(), 1);
+  // Once the registry answers, the missing index is fetched (lazily, once).
+  registry::v1::CaseFacts later_facts;
+  later_facts.set_case_id(later);
+  later_facts.set_household_division("520102");
+  later_facts.set_residence_division("520102");
+  later_facts.set_labor_exchange_index(std::string(32, '\x01'));
+  registry_->AddCase(later_facts);
+  registry_->SetUnavailable(false);
+  ASSERT_TRUE(reconcile(Caseworker(), &caseworker).ok());
+  EXPECT_EQ(caseworker.seekers_backfilled(), 1);
+  EXPECT_EQ(caseworker.placements_without_index(), 0);
+  ASSERT_TRUE(reconcile(Caseworker(), &caseworker).ok());
+  EXPECT_EQ(caseworker.seekers_backfilled(), 0);
+  // Every read of the case is audited.
+  ASSERT_TRUE(server_->runtime().read_audit().Flush().ok());
+  EXPECT_GE(Count(absl::StrCat("SELECT COUNT(*) FROM audit_log WHERE action = "
+                               "'/pathway.placement.v1.Placement/ReconcileRetention' "
+                               "AND case_id = '", case_id, "'")),
+            3);
+
+  // Roles, dates and page tokens.
+  v1::ReconcileRetentionResponse none;
+  EXPECT_EQ(reconcile(Employer(sunshine_), &none).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(reconcile(Caseworker(), &none, "%%%").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(reconcile(Caseworker(), &none, absl::WebSafeBase64Escape("12")).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ReconcileRetentionRequest future;
+  *future.mutable_as_of() = D(2026, 4, 21);
+  EXPECT_EQ(stub_->ReconcileRetention(Ctx(Caseworker()).get(), future, &none).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "common/legal_time/legal_time.h"
 #include "common/program_status/program_status.h"
 #include "common/status/status_macros.h"
+#include "services/placement/labor_exchange_index.h"
 
 namespace pathway {
 namespace registry {
@@ -132,8 +133,11 @@ absl::Status RegistryConfig::Validate() const {
   return absl::OkStatus();
 }
 
-RegistryLogic::RegistryLogic(const PiiCipher* cipher, RegistryConfig config)
-    : cipher_(cipher), config_(std::move(config)) {}
+RegistryLogic::RegistryLogic(const PiiCipher* cipher, RegistryConfig config,
+                             std::string labor_exchange_key)
+    : cipher_(cipher),
+      config_(std::move(config)),
+      labor_exchange_key_(std::move(labor_exchange_key)) {}
 
 std::vector<Migration> RegistryLogic::Migrations() {
   std::vector<Migration> m = ProgramStatusMigrations();  // unused by the registry; keeps
@@ -725,6 +729,12 @@ void RegistryLogic::ToFacts(const CaseRecord& c, absl::CivilDay today, v1::CaseF
   out->set_sex(c.sex == ResidentId::Sex::kFemale ? v1::Person::SEX_FEMALE : v1::Person::SEX_MALE);
   out->set_sealed(Sealed(c, today));
   out->set_life_status(c.life_status);
+  // Placement matches its placements with the labor bureau's registrations by this
+  // index; a sealed record is no longer shared (戒毒条例 Art 7).
+  out->clear_labor_exchange_index();
+  if (!labor_exchange_key_.empty() && !out->sealed()) {
+    out->set_labor_exchange_index(LaborExchangeIndex(labor_exchange_key_, c.resident_id));
+  }
 }
 
 }  // namespace registry

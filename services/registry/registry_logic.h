@@ -69,7 +69,11 @@ struct CaseRecord {
 
 class RegistryLogic {
  public:
-  RegistryLogic(const PiiCipher* cipher, RegistryConfig config);
+  // `labor_exchange_key`: the key of CaseFacts.labor_exchange_index
+  // (DeriveLaborExchangeKey in services/placement/labor_exchange_index.h); empty leaves
+  // the index unset.
+  RegistryLogic(const PiiCipher* cipher, RegistryConfig config,
+                std::string labor_exchange_key = "");
 
   static std::vector<Migration> Migrations();
 
@@ -123,6 +127,8 @@ class RegistryLogic {
   // for the rest), names and contacts only for roles that work with the person.
   void ToProto(const CaseRecord& c, const Caller& caller, absl::CivilDay today,
                v1::Case* out) const;
+  // The facts other services need, with the labor exchange index of the ID number
+  // (left empty for a sealed case).
   void ToFacts(const CaseRecord& c, absl::CivilDay today, v1::CaseFacts* out) const;
 
  private:
@@ -132,6 +138,7 @@ class RegistryLogic {
 
   const PiiCipher* cipher_;
   RegistryConfig config_;
+  std::string labor_exchange_key_;
 };
 
 // Date conversions shared by the registry's adapters.

@@ -15,6 +15,7 @@
 #include "common/store/sqlite_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
+#include "services/placement/labor_exchange_index.h"
 
 namespace pathway {
 namespace registry {
@@ -355,6 +356,43 @@ TEST_F(RegistryLogicTest, MeasuresAndFindingsMoveTheClockAndSealing) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryLogicTest, CaseFactsCarryTheLaborExchangeIndexPlacementComputes) {
+  // Without a key (older configuration) the index stays empty.
+  auto c = Register(caseworker_, Person("520102", 41));
+  ASSERT_TRUE(c.ok());
+  v1::CaseFacts facts;
+  logic_->ToFacts(*c, absl::CivilDay(2026, 2, 1), &facts);
+  EXPECT_TRUE(facts.labor_exchange_index().empty());
+
+  // With the key derived from the token key, exactly what placement computes for a
+  // labor bureau registration of the same person (services/placement/labor_exchange_index.h).
+  const std::string token_key = "registry-logic-test-token-key-0123456789abcdef";
+  RegistryLogic keyed(cipher_.get(), RegistryConfig{}, DeriveLaborExchangeKey(token_key));
+  keyed.ToFacts(*c, absl::CivilDay(2026, 2, 1), &facts);
+  ASSERT_EQ(facts.labor_exchange_index().size(), kLaborExchangeIndexBytes);
+  absl::StatusOr<ResidentId> id = ResidentId::Parse(Person("520102", 41).resident_id_number(),
+                                                    absl::CivilDay(2026, 2, 1));
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(facts.labor_exchange_index(),
+            LaborExchangeIndex(DeriveLaborExchangeKey(token_key), id->normalized()));
+  EXPECT_NE(facts.labor_exchange_index(),
+            LaborExchangeIndex(DeriveLaborExchangeKey(token_key + "x"), id->normalized()));
+  // Another person, another index.
+  auto other = Register(caseworker_, Person("520102", 42));
+  ASSERT_TRUE(other.ok());
+  v1::CaseFacts other_facts;
+  keyed.ToFacts(*other, absl::CivilDay(2026, 2, 1), &other_facts);
+  EXPECT_NE(other_facts.labor_exchange_index(), facts.labor_exchange_index());
+
+  // Three years after the finding without relapse the case is sealed (戒毒条例 Art 7)
+  // and no longer shared: no index.
+  auto loaded = Visible(police_, c->case_id, At(2029, 6, 1));
+  ASSERT_TRUE(loaded.ok());
+  keyed.ToFacts(*loaded, absl::CivilDay(2029, 6, 1), &facts);
+  EXPECT_TRUE(facts.sealed());
+  EXPECT_TRUE(facts.labor_exchange_index().empty());
 }
 
 TEST_F(RegistryLogicTest, DeceasedIsFinal) {

@@ -6,6 +6,7 @@
 
 #include "common/auth/token.h"
 #include "common/status/status_macros.h"
+#include "services/placement/labor_exchange_index.h"
 
 namespace pathway {
 namespace registry {
@@ -29,7 +30,11 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   // The same key-file rules as the token key: >= 32 bytes, never logged.
   ASSIGN_OR_RETURN(std::string master_key, LoadKeyFile(options.pii_key_file));
   ASSIGN_OR_RETURN(s->cipher_, PiiCipher::Create(master_key));
-  s->logic_ = std::make_unique<RegistryLogic>(s->cipher_.get(), options.config);
+  // The labor exchange index key comes from the token key, as in placement
+  // (services/placement/labor_exchange_index.h).
+  ASSIGN_OR_RETURN(std::string token_key, LoadKeyFile(options.server.token_key_file));
+  s->logic_ = std::make_unique<RegistryLogic>(s->cipher_.get(), options.config,
+                                              DeriveLaborExchangeKey(token_key));
   ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, RegistryLogic::Migrations(),
                                                      std::move(overrides)));
   if (source != nullptr) {

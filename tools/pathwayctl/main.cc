@@ -1,4 +1,6 @@
 // pathwayctl: environment -> pathwayctl::Run; nothing else (STYLE.md rule 10).
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -14,6 +16,7 @@ int main(int argc, char** argv) {
     env.token_key_file = key_file;
   }
   if (const char* token = std::getenv("PATHWAY_TOKEN")) env.token = token;
+  env.stderr_is_terminal = isatty(STDERR_FILENO) != 0;
   pathway::RealClock clock;
   return pathway::pathwayctl::Run(args, env, clock, std::cout, std::cerr);
 }

@@ -4,7 +4,10 @@
 
 #include "absl/strings/string_view.h"
 #include "tools/pathwayctl/call_command.h"
+#include "tools/pathwayctl/export_command.h"
 #include "tools/pathwayctl/health_command.h"
+#include "tools/pathwayctl/import_command.h"
+#include "tools/pathwayctl/labor_reconcile_command.h"
 #include "tools/pathwayctl/token_command.h"
 
 namespace pathway {
@@ -19,6 +22,9 @@ constexpr absl::string_view kUsage =
     "  health  ask a server whether it is serving (optionally wait until it is)\n"
     "  call    call any RPC with JSON in and JSON out\n"
     "  methods list the RPCs 'call' knows\n"
+    "  import  stream a CSV file of postings or registrations to the placement service\n"
+    "  export  export placement outcomes as CSV\n"
+    "  labor-reconcile  retention checkpoints against the labor bureau's registrations\n"
     "  help    show this text, or 'help COMMAND' for a command's flags\n";
 
 }  // namespace
@@ -37,6 +43,9 @@ int Run(absl::Span<const std::string> args, const Environment& env, const Clock&
   if (command == "health") return RunHealthCommand(rest, out, err);
   if (command == "call") return RunCallCommand(rest, env.token, std::cin, out, err);
   if (command == "methods") return RunMethodsCommand(out);
+  if (command == "import") return RunImportCommand(rest, env, clock, out, err);
+  if (command == "export") return RunExportCommand(rest, env, clock, out, err);
+  if (command == "labor-reconcile") return RunLaborReconcileCommand(rest, env, clock, out, err);
   if (command == "help" || command == "--help" || command == "-h") {
     if (!rest.empty() && rest[0] == "token") {
       out << TokenUsage();
@@ -44,6 +53,12 @@ int Run(absl::Span<const std::string> args, const Environment& env, const Clock&
       out << HealthUsage();
     } else if (!rest.empty() && rest[0] == "call") {
       out << CallUsage();
+    } else if (!rest.empty() && rest[0] == "import") {
+      out << ImportUsage();
+    } else if (!rest.empty() && rest[0] == "export") {
+      out << ExportUsage();
+    } else if (!rest.empty() && rest[0] == "labor-reconcile") {
+      out << LaborReconcileUsage();
     } else {
       out << kUsage;
     }

@@ -2,6 +2,9 @@
 //
 //   pathwayctl help [COMMAND]
 //   pathwayctl token --role caseworker --jurisdiction 520102
+//   pathwayctl import postings --addr HOST:PORT --file postings.csv --errors errors.csv
+//   pathwayctl export outcomes --addr HOST:PORT --from 2026-01-01 --to 2026-12-31
+//   pathwayctl labor-reconcile --addr HOST:PORT --as-of 2026-12-31 --out diff.csv
 //
 // main() reads the environment into an Environment and calls Run; each
 // subcommand lives in its own <name>_command.{h,cc} and takes what it needs
@@ -27,6 +30,8 @@ inline constexpr char kTokenKeyFileEnv[] = "PATHWAY_TOKEN_KEY_FILE";
 struct Environment {
   std::string token_key_file;  // $PATHWAY_TOKEN_KEY_FILE
   std::string token;           // $PATHWAY_TOKEN
+  // Standard error is a terminal: bulk commands show a progress line there.
+  bool stderr_is_terminal = false;
 };
 
 // Runs pathwayctl with `args` (argv without the program name). `clock`: not
