@@ -17,6 +17,7 @@
 #include "common/ids/division_code.h"
 #include "common/legal_time/legal_time.h"
 #include "pathway/detox/v1/detox.pb.h"
+#include "pathway/placement/v1/placement.pb.h"
 #include "pathway/rehab/v1/rehab.pb.h"
 #include "common/status/status_macros.h"
 
@@ -49,6 +50,9 @@ constexpr char kCommunityRehabTarget[] = "community_rehab";
 constexpr char kCloseSdMethod[] = "/pathway.detox.v1.CommunityDetox/CloseForIsolation";
 constexpr char kCloseSkMethod[] = "/pathway.rehab.v1.CommunityRehab/CloseForIsolation";
 constexpr char kOpenSkMethod[] = "/pathway.rehab.v1.CommunityRehab/OpenFromRelease";
+constexpr char kPlacementTarget[] = "placement";
+constexpr char kSuspendSeekerMethod[] = "/pathway.placement.v1.Placement/SuspendSeeker";
+constexpr char kResumeSeekerMethod[] = "/pathway.placement.v1.Placement/ResumeSeeker";
 constexpr int kMaxReasonLength = 500;
 
 // ---- Dates ----------------------------------------------------------------------------
@@ -948,10 +952,16 @@ absl::Status IsolationLogic::Decide(Transaction& tx, const Caller& caller, absl:
   d.case_id = id.ToString();
   effects->events.push_back(MeasureEvent(d, /*started=*/true, decided_on));
   AddCloseCommunityHandoffs(d.id, id.ToString(), request.decision_number(), decided_on, effects);
-  // ---- HAND-OFF TO PLACEMENT (not wired yet) -------------------------------------
-  // Isolation suspends the person's Sunshine placement (DESIGN.md §5). Its outbox row
-  // goes here, beside the two above, once the placement service's receiving RPC
-  // exists: target "placement", key absl::StrCat("qz:", d.id, ":suspend-placement").
+  // A person sent to isolation has their open Sunshine placement and seeker profile
+  // suspended (DESIGN.md §3, §5); the placement service answers OK for a person who
+  // is not a seeker. The reason stays inside: employers and the labor bureau never
+  // see it (禁毒法 Art 52, 70).
+  placement::v1::SuspendSeekerRequest suspend;
+  suspend.set_case_id(id.ToString());
+  ToProtoDate(decided_on, suspend.mutable_effective_on());
+  suspend.set_reason("compulsory isolation decided");
+  effects->handoffs.push_back({kPlacementTarget, kSuspendSeekerMethod, suspend.SerializeAsString(),
+                               absl::StrCat("qz:", d.id, ":suspend-placement")});
   return absl::OkStatus();
 }
 
@@ -1434,10 +1444,14 @@ absl::Status IsolationLogic::Release(Transaction& tx, const Caller& caller, absl
     effects->handoffs.push_back({kCommunityRehabTarget, kOpenSkMethod, open_sk.SerializeAsString(),
                                  absl::StrCat("qz:", d.id, ":open-sk")});
   }
-  // ---- HAND-OFF TO PLACEMENT (not wired yet) -------------------------------------
-  // Release resumes the person's suspended Sunshine placement, or closes it (DESIGN.md
-  // §5). Its outbox row goes here once the placement service's receiving RPC exists:
-  // target "placement", key absl::StrCat("qz:", d.id, ":resume-placement").
+  // Release resumes the person's suspended Sunshine placement and seeker profile
+  // (DESIGN.md §3, §5): released into SK or free, they may be placed again.
+  placement::v1::ResumeSeekerRequest resume;
+  resume.set_case_id(d.case_id);
+  ToProtoDate(on, resume.mutable_effective_on());
+  resume.set_reason("released from compulsory isolation");
+  effects->handoffs.push_back({kPlacementTarget, kResumeSeekerMethod, resume.SerializeAsString(),
+                               absl::StrCat("qz:", d.id, ":resume-placement")});
   return Finish(tx, options_, now, d.id, out, effects);
 }
 

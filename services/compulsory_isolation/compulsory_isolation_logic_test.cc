@@ -426,8 +426,13 @@ TEST_F(IsolationLogicTest, DecisionGuardsAndOneOpenDecisionPerCase) {
   EXPECT_EQ(FromProto(d.early_release_eligible_from()), CivilDay(2027, 3, 15));
   ASSERT_EQ(effects_.events.size(), 1u);
   EXPECT_EQ(effects_.events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
-  // 禁毒法 Art 38: hand-offs closing an open SD or SK order, keyed by the decision.
-  ASSERT_EQ(effects_.handoffs.size(), 2u);
+  // 禁毒法 Art 38: hand-offs closing an open SD or SK order, keyed by the decision;
+  // and the person's Sunshine placement is suspended (DESIGN.md §5).
+  ASSERT_EQ(effects_.handoffs.size(), 3u);
+  EXPECT_EQ(effects_.handoffs[2].target, "placement");
+  EXPECT_EQ(effects_.handoffs[2].method, "/pathway.placement.v1.Placement/SuspendSeeker");
+  EXPECT_EQ(effects_.handoffs[2].idempotency_key,
+            absl::StrCat("qz:", d.decision_id(), ":suspend-placement"));
   EXPECT_EQ(effects_.handoffs[0].target, "community_detox");
   EXPECT_EQ(effects_.handoffs[0].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":close-sd"));
   EXPECT_EQ(effects_.handoffs[1].target, "community_rehab");
@@ -592,8 +597,12 @@ TEST_F(IsolationLogicTest, EarlyReleaseOnTheExactDayAfterOneYear) {
   EXPECT_EQ(effects_.events[1].program(), common::v1::PROGRAM_COMPULSORY_ISOLATION);
   EXPECT_EQ(effects_.status->state, "RELEASED");
   EXPECT_TRUE(effects_.status->deadline_kind.empty());
-  // 禁毒法 Art 48: SK ordered at release opens by hand-off, from the release date.
-  ASSERT_EQ(effects_.handoffs.size(), 1u);
+  // 禁毒法 Art 48: SK ordered at release opens by hand-off, from the release date;
+  // the placement is resumed.
+  ASSERT_EQ(effects_.handoffs.size(), 2u);
+  EXPECT_EQ(effects_.handoffs[1].method, "/pathway.placement.v1.Placement/ResumeSeeker");
+  EXPECT_EQ(effects_.handoffs[1].idempotency_key,
+            absl::StrCat("qz:", d.decision_id(), ":resume-placement"));
   EXPECT_EQ(effects_.handoffs[0].target, "community_rehab");
   EXPECT_EQ(effects_.handoffs[0].method, "/pathway.rehab.v1.CommunityRehab/OpenFromRelease");
   EXPECT_EQ(effects_.handoffs[0].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":open-sk"));

@@ -239,14 +239,15 @@ TEST_F(CompulsoryIsolationServiceTest, DecisionWalksThroughToRelease) {
   EXPECT_EQ(Status(), "DECIDED");
   // Nothing is sent before the dispatcher runs; the outbox holds it.
   EXPECT_TRUE(registry_->events().empty());
-  EXPECT_EQ(Dispatch(), 3);
+  EXPECT_EQ(Dispatch(), 4);
   ASSERT_EQ(registry_->events().size(), 1u);
   EXPECT_EQ(registry_->events()[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
   EXPECT_EQ(registry_->events()[0].program(), common::v1::PROGRAM_COMPULSORY_ISOLATION);
   EXPECT_EQ(registry_->events()[0].source_event_id(), absl::StrCat("qz-", d.decision_id(), "-started"));
   // 禁毒法 Art 38: the decision closes an open SD or SK order; both are asked.
   std::vector<OutboxMessage> handoffs = deliverer_->handoffs();
-  ASSERT_EQ(handoffs.size(), 2u);
+  ASSERT_EQ(handoffs.size(), 3u);
+  EXPECT_EQ(handoffs[2].method, "/pathway.placement.v1.Placement/SuspendSeeker");
   EXPECT_EQ(handoffs[0].target, "community_detox");
   EXPECT_EQ(handoffs[0].method, "/pathway.detox.v1.CommunityDetox/CloseForIsolation");
   EXPECT_EQ(handoffs[0].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":close-sd"));
@@ -372,7 +373,7 @@ TEST_F(CompulsoryIsolationServiceTest, DecisionWalksThroughToRelease) {
   EXPECT_EQ(released.state(), v1::STATE_RELEASED);
   EXPECT_EQ(released.community_rehab().term_months(), 36);
   EXPECT_EQ(Status(), "RELEASED");
-  EXPECT_EQ(Dispatch(), 3);
+  EXPECT_EQ(Dispatch(), 4);
   ASSERT_EQ(registry_->events().size(), 3u);
   EXPECT_EQ(registry_->events()[1].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
   EXPECT_EQ(registry_->events()[1].program(), common::v1::PROGRAM_COMMUNITY_REHAB);
@@ -380,11 +381,12 @@ TEST_F(CompulsoryIsolationServiceTest, DecisionWalksThroughToRelease) {
   EXPECT_EQ(registry_->events()[2].occurred_on().day(), 25);
   // 禁毒法 Art 48: release with SK ordered opens it, the window counted from release.
   handoffs = deliverer_->handoffs();
-  ASSERT_EQ(handoffs.size(), 3u);
-  EXPECT_EQ(handoffs[2].method, "/pathway.rehab.v1.CommunityRehab/OpenFromRelease");
-  EXPECT_EQ(handoffs[2].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":open-sk"));
+  ASSERT_EQ(handoffs.size(), 5u);
+  EXPECT_EQ(handoffs[3].method, "/pathway.rehab.v1.CommunityRehab/OpenFromRelease");
+  EXPECT_EQ(handoffs[3].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":open-sk"));
+  EXPECT_EQ(handoffs[4].method, "/pathway.placement.v1.Placement/ResumeSeeker");
   rehab::v1::OpenFromReleaseRequest open_sk;
-  ASSERT_TRUE(open_sk.ParseFromString(handoffs[2].payload));
+  ASSERT_TRUE(open_sk.ParseFromString(handoffs[3].payload));
   EXPECT_EQ(open_sk.case_id(), case_);
   EXPECT_EQ(open_sk.decision_number(), "筑公康字[2027]011号");
   EXPECT_EQ(open_sk.term_months(), 36);
@@ -397,7 +399,7 @@ TEST_F(CompulsoryIsolationServiceTest, DecisionWalksThroughToRelease) {
   EXPECT_EQ(replay.SerializeAsString(), released.SerializeAsString());
   EXPECT_EQ(Dispatch(), 0) << "a replay enqueues nothing";
   EXPECT_EQ(registry_->events().size(), 3u);
-  EXPECT_EQ(deliverer_->handoffs().size(), 3u);
+  EXPECT_EQ(deliverer_->handoffs().size(), 5u);
 
   // The cache holds what GetProgramStatus answers.
   auto cached = server_->runtime().cache().Get(case_);

@@ -782,8 +782,19 @@ absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller,
                                           const common::v1::Date& effective_on,
                                           absl::string_view reason, v1::SeekerChange* out,
                                           ProgramStatusRecord* status) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, case_id));
+  // The isolation hand-off (DESIGN.md §5) suspends or resumes whoever is a seeker,
+  // without asking first: for the service role, a person who is not a seeker, or whose
+  // seeker record is closed, has nothing to change and the answer is OK, so the
+  // hand-off is acknowledged instead of parked.
+  const bool handoff = caller.role() == Role::kService && kind != SeekerChangeKind::kClose;
+  absl::StatusOr<SeekerRow> loaded = LoadSeekerInScope(tx, caller, case_id);
+  if (handoff && absl::IsNotFound(loaded.status())) return absl::OkStatus();
+  ASSIGN_OR_RETURN(SeekerRow row, std::move(loaded));
   v1::Seeker& s = row.seeker;
+  if (handoff && s.state() == v1::SEEKER_STATE_CLOSED) {
+    *out->mutable_seeker() = s;
+    return absl::OkStatus();
+  }
   ASSIGN_OR_RETURN(absl::CivilDay day, ChangeDate(effective_on, Today(now), s));
   bool reason_required = kind != SeekerChangeKind::kResume;
   RETURN_IF_ERROR(ValidateText(reason, 500, reason_required, "reason"));

@@ -689,10 +689,20 @@ TEST_F(PlacementServiceTest, SuspendResumeAndCloseCarryTheOpenPlacement) {
   EXPECT_EQ(change.placement().checkpoints(0).outcome(), v1::RETENTION_OUTCOME_UNSPECIFIED);
   EXPECT_EQ(change.placement().checkpoints(1).outcome(), v1::RETENTION_OUTCOME_LAPSED);
   EXPECT_EQ(ProgramStatusOf(case_id).state(), "CLOSED");
-  EXPECT_EQ(stub_->ResumeSeeker(Ctx(Service()).get(), rs, &change).error_code(),
+  // The isolation hand-off finds nothing to resume in a closed seeker: OK, no change.
+  ASSERT_TRUE(stub_->ResumeSeeker(Ctx(Service()).get(), rs, &change).ok());
+  EXPECT_EQ(change.seeker().state(), v1::SEEKER_STATE_CLOSED);
+  // Nor anything to suspend for a person who is not a seeker.
+  v1::SuspendSeekerRequest stranger = sr;
+  stranger.set_case_id(Case("520102", 77));
+  AddCase(stranger.case_id(), {{Programme::kCommunityDetox, Status("ACTIVE")}});
+  ASSERT_TRUE(stub_->SuspendSeeker(Ctx(Service()).get(), stranger, &change).ok());
+  EXPECT_FALSE(change.has_seeker());
+  // An administrator is told the truth.
+  EXPECT_EQ(stub_->ResumeSeeker(Ctx(Admin()).get(), rs, &change).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   *sr.mutable_effective_on() = D(2026, 5, 1);  // in the future of the clock
-  EXPECT_EQ(stub_->SuspendSeeker(Ctx(Service()).get(), sr, &change).error_code(),
+  EXPECT_EQ(stub_->SuspendSeeker(Ctx(Admin()).get(), sr, &change).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 

@@ -101,12 +101,12 @@ class HandoffCrashTest : public ::testing::Test {
     dir_ = tmpl;
     std::ofstream(dir_ + "/token.key") << kKey << "\n";
     std::ofstream(dir_ + "/pii.key") << kPiiKey << "\n";
-    servers_.resize(4);
+    servers_.resize(5);
     const char* names[] = {"registry", "community_detox", "compulsory_isolation",
-                           "community_rehab"};
+                           "community_rehab", "placement"};
     const char* binaries[] = {PATHWAY_REGISTRY_BIN, PATHWAY_DETOX_BIN, PATHWAY_ISOLATION_BIN,
-                              PATHWAY_REHAB_BIN};
-    for (int i = 0; i < 4; ++i) {
+                              PATHWAY_REHAB_BIN, PATHWAY_PLACEMENT_BIN};
+    for (int i = 0; i < 5; ++i) {
       servers_[i].name = names[i];
       servers_[i].binary = binaries[i];
     }
@@ -141,6 +141,7 @@ class HandoffCrashTest : public ::testing::Test {
   Server& detox() { return servers_[1]; }
   Server& isolation() { return servers_[2]; }
   Server& rehab() { return servers_[3]; }
+  Server& placement() { return servers_[4]; }
 
   std::string Address(const Server& s) const { return absl::StrCat("127.0.0.1:", s.port); }
 
@@ -155,9 +156,7 @@ class HandoffCrashTest : public ::testing::Test {
         absl::StrCat("--redis_port=", redis_->port()), "--token_key_file=" + dir_ + "/token.key",
         "--drain_timeout_s=2", "--registry_addr=" + Address(registry()),
         "--detox_addr=" + Address(detox()), "--isolation_addr=" + Address(isolation()),
-        "--rehab_addr=" + Address(rehab()),
-        // No placement here: nothing is sent to it yet (its hand-offs are not wired).
-        "--placement_addr=127.0.0.1:1"};
+        "--rehab_addr=" + Address(rehab()), "--placement_addr=" + Address(placement())};
     if (s.name == "registry") argv.push_back("--pii_key_file=" + dir_ + "/pii.key");
     std::vector<std::string> env;
     if (!crash.empty()) env.push_back("PATHWAY_TEST_CRASH_AT=" + crash);
