@@ -35,30 +35,79 @@ size_t InMemoryStatusCache::size() const {
   return cases_.size();
 }
 
+namespace {
+
+// Round-trips through the codec so what is read back matches Redis exactly
+// (written_at to the millisecond).
+absl::StatusOr<ProgrammeStatus> Normalise(const ProgrammeStatus& status) {
+  std::optional<ProgrammeStatus> normalised =
+      DecodeProgrammeStatus(EncodeProgrammeStatus(status));
+  if (!normalised.has_value()) {
+    return absl::InternalError("status cache codec round trip failed");
+  }
+  return *std::move(normalised);
+}
+
+}  // namespace
+
+bool InMemoryStatusCache::PutLocked(absl::string_view case_id,
+                                    Programme programme,
+                                    ProgrammeStatus normalised) {
+  auto it = cases_.find(case_id);
+  if (it == cases_.end()) {
+    it = cases_.emplace(std::string(case_id), CaseStatusEntries()).first;
+  }
+  auto entry = it->second.find(programme);
+  if (entry != it->second.end() && entry->second.version >= normalised.version) {
+    return false;
+  }
+  it->second[programme] = std::move(normalised);
+  return true;
+}
+
+bool InMemoryStatusCache::RemoveLocked(absl::string_view case_id,
+                                       Programme programme,
+                                       int64_t max_version) {
+  auto it = cases_.find(case_id);
+  if (it == cases_.end()) return false;
+  auto entry = it->second.find(programme);
+  if (entry == it->second.end() || entry->second.version > max_version) {
+    return false;
+  }
+  it->second.erase(entry);
+  if (it->second.empty()) cases_.erase(it);
+  return true;
+}
+
 absl::StatusOr<bool> InMemoryStatusCache::Put(absl::string_view case_id,
                                               Programme programme,
                                               const ProgrammeStatus& status) {
   RETURN_IF_ERROR(ValidateCaseId(case_id));
   RETURN_IF_ERROR(ValidateProgrammeStatus(status));
   RETURN_IF_ERROR(CheckAvailable());
-  // Round-trip through the codec so what is read back matches Redis exactly
-  // (written_at to the millisecond).
-  std::optional<ProgrammeStatus> normalised =
-      DecodeProgrammeStatus(EncodeProgrammeStatus(status));
-  if (!normalised.has_value()) {
-    return absl::InternalError("status cache codec round trip failed");
-  }
+  ASSIGN_OR_RETURN(ProgrammeStatus normalised, Normalise(status));
   absl::MutexLock lock(&mu_);
-  auto it = cases_.find(case_id);
-  if (it == cases_.end()) {
-    it = cases_.emplace(std::string(case_id), CaseStatusEntries()).first;
+  return PutLocked(case_id, programme, std::move(normalised));
+}
+
+absl::StatusOr<std::vector<bool>> InMemoryStatusCache::PutMany(
+    const std::vector<PutEntry>& entries) {
+  RETURN_IF_ERROR(ValidatePutMany(entries));
+  RETURN_IF_ERROR(CheckAvailable());
+  std::vector<ProgrammeStatus> normalised;
+  normalised.reserve(entries.size());
+  for (const PutEntry& e : entries) {
+    ASSIGN_OR_RETURN(ProgrammeStatus n, Normalise(e.status));
+    normalised.push_back(std::move(n));
   }
-  auto entry = it->second.find(programme);
-  if (entry != it->second.end() && entry->second.version >= status.version) {
-    return false;
+  std::vector<bool> written;
+  written.reserve(entries.size());
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    written.push_back(PutLocked(entries[i].case_id, entries[i].programme,
+                                std::move(normalised[i])));
   }
-  it->second[programme] = *std::move(normalised);
-  return true;
+  return written;
 }
 
 absl::StatusOr<CaseStatusEntries> InMemoryStatusCache::Get(
@@ -98,15 +147,20 @@ absl::StatusOr<bool> InMemoryStatusCache::Remove(absl::string_view case_id,
   }
   RETURN_IF_ERROR(CheckAvailable());
   absl::MutexLock lock(&mu_);
-  auto it = cases_.find(case_id);
-  if (it == cases_.end()) return false;
-  auto entry = it->second.find(programme);
-  if (entry == it->second.end() || entry->second.version > max_version) {
-    return false;
+  return RemoveLocked(case_id, programme, max_version);
+}
+
+absl::StatusOr<std::vector<bool>> InMemoryStatusCache::RemoveMany(
+    const std::vector<RemoveEntry>& entries) {
+  RETURN_IF_ERROR(ValidateRemoveMany(entries));
+  RETURN_IF_ERROR(CheckAvailable());
+  std::vector<bool> removed;
+  removed.reserve(entries.size());
+  absl::MutexLock lock(&mu_);
+  for (const RemoveEntry& e : entries) {
+    removed.push_back(RemoveLocked(e.case_id, e.programme, e.max_version));
   }
-  it->second.erase(entry);
-  if (it->second.empty()) cases_.erase(it);
-  return true;
+  return removed;
 }
 
 absl::StatusOr<StatusCache::ScanPage> InMemoryStatusCache::Scan(

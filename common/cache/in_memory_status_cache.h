@@ -46,6 +46,11 @@ class InMemoryStatusCache final : public StatusCache {
   absl::StatusOr<bool> Remove(absl::string_view case_id, Programme programme,
                               int64_t max_version) override;
   absl::StatusOr<ScanPage> Scan(absl::string_view cursor, int count) override;
+  // Each batch is applied under one lock (so it is even atomic here).
+  absl::StatusOr<std::vector<bool>> PutMany(
+      const std::vector<PutEntry>& entries) override;
+  absl::StatusOr<std::vector<bool>> RemoveMany(
+      const std::vector<RemoveEntry>& entries) override;
   absl::Status Ping() override;
   bool Healthy() const override;
 
@@ -59,6 +64,11 @@ class InMemoryStatusCache final : public StatusCache {
 
  private:
   absl::Status CheckAvailable() const;
+  // The version rule of Put / Remove on validated input, `mu_` held.
+  bool PutLocked(absl::string_view case_id, Programme programme,
+                 ProgrammeStatus normalised) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool RemoveLocked(absl::string_view case_id, Programme programme,
+                    int64_t max_version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::atomic<bool> unavailable_{false};
   mutable absl::Mutex mu_;

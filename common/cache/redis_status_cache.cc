@@ -432,6 +432,47 @@ absl::StatusOr<RedisStatusCache::Reply> RedisStatusCache::RunScript(
   return std::move(replies[0]);
 }
 
+absl::StatusOr<std::vector<RedisStatusCache::Reply>>
+RedisStatusCache::RunScriptMany(
+    absl::string_view script, const std::string& sha,
+    const std::vector<std::vector<std::string>>& keys_and_args,
+    absl::string_view op) {
+  std::vector<Command> commands;
+  commands.reserve(keys_and_args.size());
+  for (const std::vector<std::string>& args : keys_and_args) {
+    Command command = {"EVALSHA", sha, "1"};
+    command.insert(command.end(), args.begin(), args.end());
+    commands.push_back(std::move(command));
+  }
+  ASSIGN_OR_RETURN(std::vector<Reply> replies, Run(commands, op));
+  // Scripts not loaded (first use on this server, or it restarted): the
+  // refused entries did nothing, so EVAL them (which also caches the script).
+  std::vector<size_t> again;
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (IsError(*replies[i], "NOSCRIPT")) again.push_back(i);
+  }
+  if (!again.empty()) {
+    std::vector<Command> retry;
+    retry.reserve(again.size());
+    for (size_t i : again) {
+      Command command = std::move(commands[i]);
+      command[0] = "EVAL";
+      command[1] = std::string(script);
+      retry.push_back(std::move(command));
+    }
+    ASSIGN_OR_RETURN(std::vector<Reply> retried, Run(retry, op));
+    for (size_t k = 0; k < again.size(); ++k) {
+      replies[again[k]] = std::move(retried[k]);
+    }
+  }
+  return replies;
+}
+
+int64_t RedisStatusCache::TtlMillis() const {
+  if (options_.entry_ttl <= absl::ZeroDuration()) return 0;
+  return std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.entry_ttl));
+}
+
 CaseStatusEntries RedisStatusCache::DecodeEntries(
     const redisReply& reply) const {
   CaseStatusEntries entries;
@@ -470,11 +511,7 @@ absl::StatusOr<bool> RedisStatusCache::Put(absl::string_view case_id,
                                            const ProgrammeStatus& status) {
   RETURN_IF_ERROR(ValidateCaseId(case_id));
   RETURN_IF_ERROR(ValidateProgrammeStatus(status));
-  int64_t ttl_ms = 0;
-  if (options_.entry_ttl > absl::ZeroDuration()) {
-    ttl_ms =
-        std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.entry_ttl));
-  }
+  const int64_t ttl_ms = TtlMillis();
   ASSIGN_OR_RETURN(
       Reply reply,
       RunScript(kPutScript, put_sha_,
@@ -549,6 +586,55 @@ absl::StatusOr<bool> RedisStatusCache::Remove(absl::string_view case_id,
     return ReplyFailure("remove", reply.get());
   }
   return reply->integer == 1;
+}
+
+absl::StatusOr<std::vector<bool>> RedisStatusCache::PutMany(
+    const std::vector<PutEntry>& entries) {
+  RETURN_IF_ERROR(ValidatePutMany(entries));
+  if (entries.empty()) return std::vector<bool>();
+  const std::string ttl_ms = absl::StrCat(TtlMillis());
+  std::vector<std::vector<std::string>> args;
+  args.reserve(entries.size());
+  for (const PutEntry& e : entries) {
+    args.push_back({Key(e.case_id), std::string(ProgrammeField(e.programme)),
+                    absl::StrCat(e.status.version),
+                    EncodeProgrammeStatus(e.status), ttl_ms});
+  }
+  ASSIGN_OR_RETURN(std::vector<Reply> replies,
+                   RunScriptMany(kPutScript, put_sha_, args, "put_many"));
+  std::vector<bool> written;
+  written.reserve(replies.size());
+  for (const Reply& reply : replies) {
+    if (reply->type != REDIS_REPLY_INTEGER) {
+      return ReplyFailure("put_many", reply.get());
+    }
+    written.push_back(reply->integer == 1);
+  }
+  return written;
+}
+
+absl::StatusOr<std::vector<bool>> RedisStatusCache::RemoveMany(
+    const std::vector<RemoveEntry>& entries) {
+  RETURN_IF_ERROR(ValidateRemoveMany(entries));
+  if (entries.empty()) return std::vector<bool>();
+  std::vector<std::vector<std::string>> args;
+  args.reserve(entries.size());
+  for (const RemoveEntry& e : entries) {
+    args.push_back({Key(e.case_id), std::string(ProgrammeField(e.programme)),
+                    absl::StrCat(e.max_version)});
+  }
+  ASSIGN_OR_RETURN(
+      std::vector<Reply> replies,
+      RunScriptMany(kRemoveScript, remove_sha_, args, "remove_many"));
+  std::vector<bool> removed;
+  removed.reserve(replies.size());
+  for (const Reply& reply : replies) {
+    if (reply->type != REDIS_REPLY_INTEGER) {
+      return ReplyFailure("remove_many", reply.get());
+    }
+    removed.push_back(reply->integer == 1);
+  }
+  return removed;
 }
 
 absl::StatusOr<StatusCache::ScanPage> RedisStatusCache::Scan(

@@ -103,6 +103,12 @@ class RedisStatusCache final : public StatusCache {
   absl::StatusOr<bool> Remove(absl::string_view case_id, Programme programme,
                               int64_t max_version) override;
   absl::StatusOr<ScanPage> Scan(absl::string_view cursor, int count) override;
+  // One pipelined round trip of EVALSHA (the same scripts as Put / Remove) on
+  // one connection; each entry is atomic on its own, the batch is not.
+  absl::StatusOr<std::vector<bool>> PutMany(
+      const std::vector<PutEntry>& entries) override;
+  absl::StatusOr<std::vector<bool>> RemoveMany(
+      const std::vector<RemoveEntry>& entries) override;
   absl::Status Ping() override;
   bool Healthy() const override;
 
@@ -132,6 +138,15 @@ class RedisStatusCache final : public StatusCache {
                                   const std::string& sha,
                                   const std::vector<std::string>& keys_and_args,
                                   absl::string_view op);
+
+  // RunScript for many invocations, pipelined; entries answered NOSCRIPT are
+  // sent again with EVAL. One reply per invocation, in order.
+  absl::StatusOr<std::vector<Reply>> RunScriptMany(
+      absl::string_view script, const std::string& sha,
+      const std::vector<std::vector<std::string>>& keys_and_args,
+      absl::string_view op);
+  // The TTL argument of the put script, in milliseconds (0: none).
+  int64_t TtlMillis() const;
 
   // Pool. Acquire sets *reused to whether the connection came from the pool.
   absl::StatusOr<Connection> Acquire(bool* reused);

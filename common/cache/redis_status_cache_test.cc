@@ -416,6 +416,59 @@ TEST_F(RedisStatusCacheTest, FallsBackToEvalWhenScriptCacheIsFlushed) {
   EXPECT_TRUE(*cache->Remove("c1", Programme::kPlacement, 2));
 }
 
+TEST_F(RedisStatusCacheTest, BatchedWritesFallBackToEvalWhenScriptCacheIsFlushed) {
+  std::unique_ptr<RedisStatusCache> cache = NewCache(Options());
+  ASSERT_TRUE(*cache->Put("c1", Programme::kPlacement, MakeStatus(1)));
+  ASSERT_NE(Raw({"SCRIPT", "FLUSH"}), nullptr);
+  absl::StatusOr<std::vector<bool>> written =
+      cache->PutMany({{"c1", Programme::kPlacement, MakeStatus(2)},
+                      {"c2", Programme::kPlacement, MakeStatus(1)},
+                      {"c1", Programme::kPlacement, MakeStatus(1)}});
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(*written, (std::vector<bool>{true, true, false}));
+  ASSERT_NE(Raw({"SCRIPT", "FLUSH"}), nullptr);
+  absl::StatusOr<std::vector<bool>> removed =
+      cache->RemoveMany({{"c1", Programme::kPlacement, 2},
+                         {"c2", Programme::kPlacement, 0}});
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, (std::vector<bool>{true, false}));
+  EXPECT_TRUE(cache->Get("c1")->empty());
+}
+
+TEST_F(RedisStatusCacheTest, PutManySetsTheTtlAndTheDocumentedValue) {
+  RedisCacheOptions options = Options();
+  options.entry_ttl = absl::Hours(1);
+  std::unique_ptr<RedisStatusCache> cache = NewCache(options);
+  ASSERT_TRUE(cache->PutMany({{"C-1", Programme::kCommunityRehab, MakeStatus(7)}})
+                  .ok());
+  ReplyPtr r = Raw({"HGET", "pathway:case:C-1", "rehab"});
+  ASSERT_NE(r, nullptr);
+  ASSERT_EQ(r->type, REDIS_REPLY_STRING);
+  EXPECT_EQ(std::string(r->str, r->len),
+            "7|ACTIVE|20260110|REPORT|20260201|1768003200130");
+  ReplyPtr ttl = Raw({"PTTL", "pathway:case:C-1"});
+  ASSERT_NE(ttl, nullptr);
+  EXPECT_GT(ttl->integer, 0);
+  EXPECT_LE(ttl->integer, 3600 * 1000);
+}
+
+TEST_F(RedisStatusCacheTest, BatchedWritesToStoppedRedisFailCleanly) {
+  std::unique_ptr<RedisStatusCache> cache = NewCache(Options());
+  ASSERT_TRUE(cache->Ping().ok());
+  ASSERT_TRUE(server_->Stop().ok());
+  std::vector<StatusCache::PutEntry> batch;
+  for (int i = 0; i < StatusCache::kMaxWriteManyEntries; ++i) {
+    batch.push_back({absl::StrCat("c", i), Programme::kPlacement, MakeStatus(1)});
+  }
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(cache->PutMany(batch).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(cache->RemoveMany({{"c1", Programme::kPlacement, 1}}).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_LT(absl::Now() - start, kReturnsWithin);
+  EXPECT_FALSE(cache->Healthy());
+}
+
 TEST_F(RedisStatusCacheTest, ScanUsesOnlyItsOwnPrefix) {
   RedisCacheOptions options = Options();
   options.key_prefix = "t[1]*:";  // Glob characters must match literally.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/status/status_macros.h"
 
 namespace pathway {
 namespace {
@@ -187,6 +188,65 @@ std::optional<ProgrammeStatus> DecodeProgrammeStatus(absl::string_view value) {
   status.written_at = absl::FromUnixMillis(negative ? -millis : millis);
   if (!ValidateProgrammeStatus(status).ok()) return std::nullopt;
   return status;
+}
+
+absl::Status ValidatePutMany(const std::vector<StatusCache::PutEntry>& entries) {
+  if (entries.size() > static_cast<size_t>(StatusCache::kMaxWriteManyEntries)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "at most ", StatusCache::kMaxWriteManyEntries, " entries per call"));
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    absl::Status s = ValidateCaseId(entries[i].case_id);
+    if (s.ok()) s = ValidateProgrammeStatus(entries[i].status);
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entries[", i, "]: ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRemoveMany(
+    const std::vector<StatusCache::RemoveEntry>& entries) {
+  if (entries.size() > static_cast<size_t>(StatusCache::kMaxWriteManyEntries)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "at most ", StatusCache::kMaxWriteManyEntries, " entries per call"));
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    absl::Status s = ValidateCaseId(entries[i].case_id);
+    if (s.ok() && entries[i].max_version < 0) {
+      s = absl::InvalidArgumentError("max_version must not be negative");
+    }
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entries[", i, "]: ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<bool>> StatusCache::PutMany(
+    const std::vector<PutEntry>& entries) {
+  RETURN_IF_ERROR(ValidatePutMany(entries));
+  std::vector<bool> written;
+  written.reserve(entries.size());
+  for (const PutEntry& e : entries) {
+    ASSIGN_OR_RETURN(bool w, Put(e.case_id, e.programme, e.status));
+    written.push_back(w);
+  }
+  return written;
+}
+
+absl::StatusOr<std::vector<bool>> StatusCache::RemoveMany(
+    const std::vector<RemoveEntry>& entries) {
+  RETURN_IF_ERROR(ValidateRemoveMany(entries));
+  std::vector<bool> removed;
+  removed.reserve(entries.size());
+  for (const RemoveEntry& e : entries) {
+    ASSIGN_OR_RETURN(bool r, Remove(e.case_id, e.programme, e.max_version));
+    removed.push_back(r);
+  }
+  return removed;
 }
 
 }  // namespace pathway

@@ -149,6 +149,36 @@ class StatusCache {
   virtual absl::StatusOr<ScanPage> Scan(absl::string_view cursor,
                                         int count) = 0;
 
+  // Batched writes, for callers that write many entries at once (the nightly
+  // reconciler). Each entry is applied exactly as Put / Remove would apply it
+  // (the same version rule, the same script in Redis), in one round trip;
+  // results are in input order (true: written / removed). Entries are
+  // independent: the batch is not atomic, and after an UNAVAILABLE some
+  // entries may have been applied (every entry is idempotent, so the whole
+  // batch may be retried). At most kMaxWriteManyEntries entries; an empty
+  // batch is OK and returns nothing.
+  // INVALID_ARGUMENT if there are too many entries or any entry is bad
+  // (checked before anything is written; the message gives its position);
+  // UNAVAILABLE as for Put.
+  //
+  // The defaults call Put / Remove once per entry; implementations override
+  // them with one round trip.
+  static constexpr int kMaxWriteManyEntries = 1000;
+  struct PutEntry {
+    std::string case_id;
+    Programme programme = Programme::kCommunityDetox;
+    ProgrammeStatus status;
+  };
+  virtual absl::StatusOr<std::vector<bool>> PutMany(
+      const std::vector<PutEntry>& entries);
+  struct RemoveEntry {
+    std::string case_id;
+    Programme programme = Programme::kCommunityDetox;
+    int64_t max_version = 0;
+  };
+  virtual absl::StatusOr<std::vector<bool>> RemoveMany(
+      const std::vector<RemoveEntry>& entries);
+
   // A cheap reachability probe. Updates Healthy(). UNAVAILABLE on failure.
   virtual absl::Status Ping() = 0;
 
@@ -156,6 +186,12 @@ class StatusCache {
   // again after a success. True before the first call.
   virtual bool Healthy() const = 0;
 };
+
+// OK if every entry of a PutMany / RemoveMany batch is valid and there are at
+// most kMaxWriteManyEntries; INVALID_ARGUMENT naming the first bad position.
+absl::Status ValidatePutMany(const std::vector<StatusCache::PutEntry>& entries);
+absl::Status ValidateRemoveMany(
+    const std::vector<StatusCache::RemoveEntry>& entries);
 
 // OK if `case_id` is 1 to kMaxCaseIdLength characters of [0-9A-Za-z-], else
 // INVALID_ARGUMENT (the message never repeats the id).

@@ -378,6 +378,121 @@ TYPED_TEST_P(StatusCacheContractTest, ConcurrentWritersLeaveTheMaximum) {
             absl::StrCat("V", max_version));
 }
 
+TYPED_TEST_P(StatusCacheContractTest, PutManyAppliesTheVersionRulePerEntry) {
+  using contract_internal::MakeStatus;
+  ASSERT_TRUE(
+      *this->cache().Put("c1", Programme::kCommunityDetox, MakeStatus(5, "OLD")));
+  ASSERT_TRUE(
+      *this->cache().Put("c2", Programme::kCommunityDetox, MakeStatus(5, "KEEP")));
+  std::vector<StatusCache::PutEntry> batch = {
+      {"c1", Programme::kCommunityDetox, MakeStatus(6, "NEW")},   // newer
+      {"c2", Programme::kCommunityDetox, MakeStatus(4, "STALE")}, // older
+      {"c2", Programme::kCommunityDetox, MakeStatus(5, "EQUAL")}, // equal
+      {"c3", Programme::kPlacement, MakeStatus(1, "FIRST")},      // missing
+      // The same entry twice in one batch: applied in order.
+      {"c3", Programme::kPlacement, MakeStatus(3, "THIRD")},
+      {"c3", Programme::kPlacement, MakeStatus(2, "SECOND")},
+      {"c3", Programme::kCommunityRehab, MakeStatus(1, "OTHER")},
+  };
+  absl::StatusOr<std::vector<bool>> written = this->cache().PutMany(batch);
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(*written,
+            (std::vector<bool>{true, false, false, true, true, false, true}));
+  EXPECT_EQ(this->cache().Get("c1")->at(Programme::kCommunityDetox),
+            MakeStatus(6, "NEW"));
+  EXPECT_EQ(this->cache().Get("c2")->at(Programme::kCommunityDetox),
+            MakeStatus(5, "KEEP"));
+  absl::StatusOr<CaseStatusEntries> c3 = this->cache().Get("c3");
+  ASSERT_TRUE(c3.ok()) << c3.status();
+  ASSERT_EQ(c3->size(), 2u);
+  EXPECT_EQ(c3->at(Programme::kPlacement), MakeStatus(3, "THIRD"));
+  EXPECT_EQ(c3->at(Programme::kCommunityRehab), MakeStatus(1, "OTHER"));
+
+  absl::StatusOr<std::vector<bool>> none = this->cache().PutMany({});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+}
+
+TYPED_TEST_P(StatusCacheContractTest, PutManyOfTheMaximumIsWrittenWhole) {
+  using contract_internal::MakeStatus;
+  std::vector<StatusCache::PutEntry> batch;
+  std::vector<std::string> ids;
+  for (int i = 0; i < StatusCache::kMaxWriteManyEntries; ++i) {
+    ids.push_back(absl::StrCat("case-", i));
+    batch.push_back({ids.back(), Programme::kCommunityRehab, MakeStatus(i + 1)});
+  }
+  absl::StatusOr<std::vector<bool>> written = this->cache().PutMany(batch);
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(*written, std::vector<bool>(batch.size(), true));
+  absl::StatusOr<std::vector<CaseStatusEntries>> got =
+      this->cache().GetMany(ids);
+  ASSERT_TRUE(got.ok()) << got.status();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ASSERT_EQ((*got)[i].size(), 1u) << i;
+    EXPECT_EQ((*got)[i].at(Programme::kCommunityRehab), batch[i].status) << i;
+  }
+}
+
+TYPED_TEST_P(StatusCacheContractTest, PutManyValidatesBeforeWritingAnything) {
+  using contract_internal::MakeStatus;
+  std::vector<StatusCache::PutEntry> batch = {
+      {"good", Programme::kPlacement, MakeStatus(1)},
+      {"bad id", Programme::kPlacement, MakeStatus(1)}};
+  absl::StatusOr<std::vector<bool>> written = this->cache().PutMany(batch);
+  EXPECT_EQ(written.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(written.status().message().find("entries[1]"),
+            absl::string_view::npos)
+      << written.status();
+  batch[1] = {"other", Programme::kPlacement, MakeStatus(0)};  // bad version
+  EXPECT_EQ(this->cache().PutMany(batch).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(this->cache().Get("good")->empty());
+
+  std::vector<StatusCache::PutEntry> too_many(
+      StatusCache::kMaxWriteManyEntries + 1,
+      StatusCache::PutEntry{"c1", Programme::kPlacement, MakeStatus(1)});
+  EXPECT_EQ(this->cache().PutMany(too_many).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(this->cache().Get("c1")->empty());
+}
+
+TYPED_TEST_P(StatusCacheContractTest, RemoveManyRespectsMaxVersionPerEntry) {
+  using contract_internal::MakeStatus;
+  ASSERT_TRUE(*this->cache().Put("c1", Programme::kCommunityDetox, MakeStatus(5)));
+  ASSERT_TRUE(*this->cache().Put("c1", Programme::kPlacement, MakeStatus(2)));
+  ASSERT_TRUE(*this->cache().Put("c2", Programme::kCommunityRehab, MakeStatus(9)));
+  std::vector<StatusCache::RemoveEntry> batch = {
+      {"c1", Programme::kCommunityDetox, 4},  // a newer write survives
+      {"c1", Programme::kPlacement, 2},       // at its version: removed
+      {"c2", Programme::kCommunityRehab, 10}, // above it: removed
+      {"c2", Programme::kCommunityRehab, 10}, // already gone
+      {"nobody", Programme::kPlacement, 1},
+  };
+  absl::StatusOr<std::vector<bool>> removed = this->cache().RemoveMany(batch);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, (std::vector<bool>{false, true, true, false, false}));
+  absl::StatusOr<CaseStatusEntries> c1 = this->cache().Get("c1");
+  ASSERT_TRUE(c1.ok());
+  ASSERT_EQ(c1->size(), 1u);
+  EXPECT_EQ(c1->at(Programme::kCommunityDetox).version, 5);
+  EXPECT_TRUE(this->cache().Get("c2")->empty());
+
+  EXPECT_TRUE(this->cache().RemoveMany({})->empty());
+  EXPECT_EQ(this->cache()
+                .RemoveMany({{"c1", Programme::kCommunityDetox, 9},
+                             {"c1", Programme::kCommunityDetox, -1}})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->cache().Get("c1")->size(), 1u);  // nothing removed
+  std::vector<StatusCache::RemoveEntry> too_many(
+      StatusCache::kMaxWriteManyEntries + 1,
+      StatusCache::RemoveEntry{"c1", Programme::kCommunityDetox, 9});
+  EXPECT_EQ(this->cache().RemoveMany(too_many).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->cache().Get("c1")->size(), 1u);
+}
+
 TYPED_TEST_P(StatusCacheContractTest, PingWhenReachable) {
   EXPECT_TRUE(this->cache().Ping().ok());
   EXPECT_TRUE(this->cache().Healthy());
@@ -391,7 +506,9 @@ REGISTER_TYPED_TEST_SUITE_P(
     GetManyLimitsAndValidates, RemoveRespectsMaxVersion,
     RemovedEntryCanBeWrittenAgain, ScanFindsAllWrittenCases,
     ScanOfEmptyCacheEnds, BadCaseIdRejected, BadStatusRejected,
-    ConcurrentWritersLeaveTheMaximum, PingWhenReachable);
+    ConcurrentWritersLeaveTheMaximum, PutManyAppliesTheVersionRulePerEntry,
+    PutManyOfTheMaximumIsWrittenWhole, PutManyValidatesBeforeWritingAnything,
+    RemoveManyRespectsMaxVersionPerEntry, PingWhenReachable);
 
 }  // namespace pathway
 

@@ -75,6 +75,13 @@ void ParallelFor(int n, int threads, const std::function<void(int)>& fn) {
   for (std::thread& th : pool) th.join();
 }
 
+// Entries per batched cache write: enough chunks to keep `threads` connections busy,
+// each at most one StatusCache batch and not so small that round trips dominate.
+int WriteChunk(int n, int threads) {
+  const int even = (n + threads - 1) / std::max(1, threads);
+  return std::clamp(even, std::min(n, 100), StatusCache::kMaxWriteManyEntries);
+}
+
 bool Retryable(const grpc::Status& s) {
   switch (s.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
@@ -433,18 +440,35 @@ absl::Status Reconciler::Impl::ProcessStatuses(
   }
   if (options_.dry_run || repairs.empty()) return absl::OkStatus();
 
+  // Batched, version-checked writes: one pipelined round trip per chunk, several
+  // chunks at once.
   std::vector<WriteResult> results(repairs.size(), WriteResult::kError);
-  ParallelFor(static_cast<int>(repairs.size()), options_.write_concurrency, [&](int i) {
-    const Repair& r = repairs[i];
-    if (r.kind == DriftKind::kContentMismatch) {
-      // Same version, other content: the versioned Put would refuse it, so remove the
-      // entry at exactly that version first (a newer concurrent write survives).
-      absl::StatusOr<bool> removed = cache_->Remove(*r.case_id, target.programme, r.status.version);
-      if (!removed.ok()) return;
+  const int chunk = WriteChunk(static_cast<int>(repairs.size()), options_.write_concurrency);
+  const int chunks = (static_cast<int>(repairs.size()) + chunk - 1) / chunk;
+  ParallelFor(chunks, options_.write_concurrency, [&](int c) {
+    const int begin = c * chunk;
+    const int end = std::min(static_cast<int>(repairs.size()), begin + chunk);
+    // Same version, other content: the versioned Put would refuse it, so remove the
+    // entry at exactly that version first (a newer concurrent write survives).
+    std::vector<StatusCache::RemoveEntry> removals;
+    for (int i = begin; i < end; ++i) {
+      if (repairs[i].kind == DriftKind::kContentMismatch) {
+        removals.push_back({*repairs[i].case_id, target.programme, repairs[i].status.version});
+      }
     }
-    absl::StatusOr<bool> put = cache_->Put(*r.case_id, target.programme, r.status);
-    if (!put.ok()) return;
-    results[i] = *put ? WriteResult::kDone : WriteResult::kSuperseded;
+    const bool removed = removals.empty() || cache_->RemoveMany(removals).ok();
+    std::vector<StatusCache::PutEntry> puts;
+    std::vector<int> put_index;
+    for (int i = begin; i < end; ++i) {
+      if (!removed && repairs[i].kind == DriftKind::kContentMismatch) continue;
+      puts.push_back({*repairs[i].case_id, target.programme, repairs[i].status});
+      put_index.push_back(i);
+    }
+    absl::StatusOr<std::vector<bool>> written = cache_->PutMany(puts);
+    if (!written.ok()) return;
+    for (size_t k = 0; k < put_index.size(); ++k) {
+      results[put_index[k]] = (*written)[k] ? WriteResult::kDone : WriteResult::kSuperseded;
+    }
   });
   for (size_t i = 0; i < repairs.size(); ++i) {
     switch (results[i]) {
@@ -618,13 +642,33 @@ void Reconciler::Impl::OrphanPass() {
     Programme programme;
     int64_t version;
   };
-  do {
-    absl::StatusOr<StatusCache::ScanPage> scanned;
+  auto scan = [this](const std::string& from) {
+    absl::StatusOr<StatusCache::ScanPage> page;
     for (int attempt = 0; attempt <= kCacheRetries; ++attempt) {
       if (attempt > 0) absl::SleepFor(kCacheRetryBackoff * attempt);
-      scanned = cache_->Scan(cursor, kScanCount);
-      if (scanned.ok() || !absl::IsUnavailable(scanned.status())) break;
+      page = cache_->Scan(from, kScanCount);
+      if (page.ok() || !absl::IsUnavailable(page.status())) break;
     }
+    return page;
+  };
+  // The next page is SCANned while the current one is read and judged (SCAN is the
+  // slowest command of the pass); the checkpoint still records only cursors whose
+  // page was fully processed.
+  absl::StatusOr<StatusCache::ScanPage> upcoming = scan(cursor);
+  do {
+    absl::StatusOr<StatusCache::ScanPage> scanned = std::move(upcoming);
+    std::thread ahead;
+    if (scanned.ok() && scanned->next_cursor != "0") {
+      ahead = std::thread([&scan, &upcoming, next = scanned->next_cursor] {
+        upcoming = scan(next);
+      });
+    }
+    struct Joiner {
+      std::thread* t;
+      ~Joiner() {
+        if (t->joinable()) t->join();
+      }
+    } joiner{&ahead};
     if (!scanned.ok()) {
       o->set_outcome(kFailed);
       o->set_error(absl::StrCat("status cache: ", scanned.status().message()));
@@ -665,11 +709,19 @@ void Reconciler::Impl::OrphanPass() {
     }
     if (!options_.dry_run && !removals.empty()) {
       std::vector<int> result(removals.size(), -1);  // 1 removed, 0 already gone, -1 error
-      ParallelFor(static_cast<int>(removals.size()), options_.write_concurrency, [&](int i) {
+      const int chunk = WriteChunk(static_cast<int>(removals.size()), options_.write_concurrency);
+      const int chunks = (static_cast<int>(removals.size()) + chunk - 1) / chunk;
+      ParallelFor(chunks, options_.write_concurrency, [&](int c) {
+        const int begin = c * chunk;
+        const int end = std::min(static_cast<int>(removals.size()), begin + chunk);
         // At the cached version only: a service writing the case meanwhile wins.
-        absl::StatusOr<bool> removed =
-            cache_->Remove(removals[i].case_id, removals[i].programme, removals[i].version);
-        if (removed.ok()) result[i] = *removed ? 1 : 0;
+        std::vector<StatusCache::RemoveEntry> entries;
+        for (int i = begin; i < end; ++i) {
+          entries.push_back({removals[i].case_id, removals[i].programme, removals[i].version});
+        }
+        absl::StatusOr<std::vector<bool>> removed = cache_->RemoveMany(entries);
+        if (!removed.ok()) return;
+        for (int i = begin; i < end; ++i) result[i] = (*removed)[i - begin] ? 1 : 0;
       });
       for (int r : result) {
         if (r == 1) o->set_removed(o->removed() + 1);
