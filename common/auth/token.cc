@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -304,6 +305,38 @@ TokenVerifier::~TokenVerifier() { Wipe(&key_); }
 
 absl::StatusOr<Claims> TokenVerifier::Verify(absl::string_view token) const {
   if (token.empty() || token.size() > kMaxTokenBytes) return InvalidToken();
+  RememberShard& shard = remembered_[absl::HashOf(token) % kRememberShards];
+  {
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.claims.find(token);
+    if (it != shard.claims.end()) {
+      Claims claims = it->second;
+      return CheckTimes(std::move(claims));
+    }
+  }
+  ASSIGN_OR_RETURN(Claims claims, Decode(token));
+  {
+    absl::MutexLock lock(&shard.mu);
+    // Bounded: when full, one arbitrary entry makes room (tokens are many only
+    // when many people are working, and a forgotten one is just decoded again).
+    if (shard.claims.size() >= kMaxRememberedTokens / kRememberShards) {
+      shard.claims.erase(shard.claims.begin());
+    }
+    shard.claims.emplace(std::string(token), claims);
+  }
+  return CheckTimes(std::move(claims));
+}
+
+size_t TokenVerifier::RememberedTokensForTesting() const {
+  size_t n = 0;
+  for (RememberShard& shard : remembered_) {
+    absl::MutexLock lock(&shard.mu);
+    n += shard.claims.size();
+  }
+  return n;
+}
+
+absl::StatusOr<Claims> TokenVerifier::Decode(absl::string_view token) const {
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3 || parts[0].empty() || parts[1].empty() || parts[2].empty()) {
     return InvalidToken();
@@ -347,7 +380,10 @@ absl::StatusOr<Claims> TokenVerifier::Verify(absl::string_view token) const {
   if (!role.ok()) return InvalidToken();
   claims.role = *role;
   if (!ValidateClaims(claims).ok()) return InvalidToken();
+  return claims;
+}
 
+absl::StatusOr<Claims> TokenVerifier::CheckTimes(Claims claims) const {
   absl::Time now = clock_->Now();
   if (now >= claims.expires_at + leeway_) {
     return absl::UnauthenticatedError("token expired");

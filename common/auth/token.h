@@ -29,9 +29,11 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/role.h"
 #include "common/clock/clock.h"
@@ -101,14 +103,36 @@ class TokenVerifier {
   // any alg but exactly "HS256" (checked before anything else), a bad
   // signature (compared in constant time), malformed JSON, missing or
   // wrongly typed claims, or claims that fail ValidateClaims.
+  //
+  // A token that passed once is remembered (whole token -> claims, at most
+  // kMaxRememberedTokens): an app sends the same token with every call, and
+  // decoding its JSON cost more than the rest of a cached status read. The
+  // times are checked against the clock on every call, remembered or not.
   absl::StatusOr<Claims> Verify(absl::string_view token) const;
+
+  // How many verified tokens are remembered now (for tests).
+  size_t RememberedTokensForTesting() const;
+
+  static constexpr size_t kRememberShards = 16;
+  static constexpr size_t kMaxRememberedTokens = 4096;
 
  private:
   TokenVerifier(std::string key, const Clock* clock, absl::Duration leeway);
 
+  // Signature, header and claims checks; no clock.
+  absl::StatusOr<Claims> Decode(absl::string_view token) const;
+  absl::StatusOr<Claims> CheckTimes(Claims claims) const;
+
+  // Sharded so that concurrent calls rarely meet on one lock.
+  struct RememberShard {
+    absl::Mutex mu;
+    absl::flat_hash_map<std::string, Claims> claims ABSL_GUARDED_BY(mu);
+  };
+
   std::string key_;
   const Clock* clock_;  // not owned
   absl::Duration leeway_;
+  mutable RememberShard remembered_[kRememberShards];
 };
 
 // Reads an HMAC key from the file at `path`: the file's bytes minus trailing

@@ -286,6 +286,50 @@ TEST_F(TokenTest, TamperedPayloadIsRejected) {
   ExpectRejected(absl::StrCat(parts[0], ".", B64Url(widened), ".", parts[2]));
 }
 
+// ---- remembered tokens ------------------------------------------------------------
+
+TEST_F(TokenTest, RememberedTokenStillAnswersToTheClock) {
+  std::string token = SignOrDie(CaseworkerClaims());
+  ASSERT_TRUE(verifier_->Verify(token).ok());
+  ASSERT_EQ(verifier_->RememberedTokensForTesting(), 1u);
+  absl::StatusOr<Claims> again = verifier_->Verify(token);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->subject, "u-17");
+  EXPECT_EQ(again->jurisdiction, "520102");
+  EXPECT_EQ(verifier_->RememberedTokensForTesting(), 1u);
+  clock_.Set(kNow + absl::Hours(9));
+  ExpectRejected(token, "token expired");
+}
+
+TEST_F(TokenTest, RememberingAValidTokenDoesNotAdmitItsNeighbours) {
+  std::string token = SignOrDie(CaseworkerClaims());
+  ASSERT_TRUE(verifier_->Verify(token).ok());
+  // The same signature under an elevated payload, and the same payload under a
+  // changed signature, after the genuine token was remembered.
+  std::vector<std::string> parts = absl::StrSplit(token, '.');
+  std::string payload = B64UrlDecode(parts[1]);
+  std::string elevated = absl::StrReplaceAll(payload, {{"caseworker", "admin"}});
+  ExpectRejected(absl::StrCat(parts[0], ".", B64Url(elevated), ".", parts[2]));
+  std::string t = token;
+  t.back() = t.back() == 'A' ? 'B' : 'A';
+  ExpectRejected(t);
+  EXPECT_EQ(verifier_->RememberedTokensForTesting(), 1u) << "rejected tokens are not remembered";
+}
+
+TEST_F(TokenTest, RememberedTokensAreBounded) {
+  Claims c = CaseworkerClaims();
+  const size_t many = TokenVerifier::kMaxRememberedTokens * 2;
+  for (size_t i = 0; i < many; ++i) {
+    c.subject = absl::StrCat("u-", i);
+    ASSERT_TRUE(verifier_->Verify(SignOrDie(c)).ok());
+  }
+  EXPECT_LE(verifier_->RememberedTokensForTesting(), TokenVerifier::kMaxRememberedTokens);
+  EXPECT_GT(verifier_->RememberedTokensForTesting(), TokenVerifier::kMaxRememberedTokens / 2);
+  // A forgotten token is decoded again, and still verifies.
+  c.subject = "u-0";
+  EXPECT_TRUE(verifier_->Verify(SignOrDie(c)).ok());
+}
+
 TEST_F(TokenTest, TamperedSignatureIsRejected) {
   std::string token = SignOrDie(CaseworkerClaims());
   size_t sig_start = token.rfind('.') + 1;

@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -18,6 +21,69 @@ std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
 
 absl::Mutex g_sink_mu(absl::kConstInit);
 std::function<void(absl::string_view)>* g_sink ABSL_GUARDED_BY(g_sink_mu) = nullptr;
+
+// Lines not yet written to stderr, oldest first. Heap-allocated and never freed,
+// so that a line logged during static destruction still finds it.
+std::string* g_pending ABSL_GUARDED_BY(g_sink_mu) = nullptr;
+bool g_flusher_started ABSL_GUARDED_BY(g_sink_mu) = false;
+// Held while writing to stderr, and taken before g_sink_mu: whoever takes the
+// pending lines writes them before anyone takes later ones, so order is kept
+// while loggers only wait for the swap, never for the disk or the pipe.
+absl::Mutex g_write_mu(absl::kConstInit);
+// Pending bytes beyond which the logging thread flushes itself: a stalled
+// stderr slows the server down rather than growing its memory.
+constexpr size_t kMaxPendingBytes = 1 << 20;
+// Linux's PIPE_BUF: a write(2) of at most this many bytes to a pipe is atomic.
+constexpr size_t kAtomicWriteBytes = 4096;
+
+void WriteAll(absl::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(STDERR_FILENO, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere to log to: drop rather than spin
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// Writes `lines` in chunks of whole lines, each at most kAtomicWriteBytes (a
+// longer single line goes alone).
+void WriteLines(absl::string_view lines) {
+  while (!lines.empty()) {
+    size_t end = lines.size();
+    if (end > kAtomicWriteBytes) {
+      size_t cut = lines.rfind('\n', kAtomicWriteBytes - 1);
+      end = cut == absl::string_view::npos ? lines.find('\n') : cut;
+      end = end == absl::string_view::npos ? lines.size() : end + 1;
+    }
+    WriteAll(lines.substr(0, end));
+    lines.remove_prefix(end);
+  }
+}
+
+void FlushPending() ABSL_LOCKS_EXCLUDED(g_sink_mu, g_write_mu) {
+  absl::MutexLock write_lock(&g_write_mu);
+  std::string lines;
+  {
+    absl::MutexLock lock(&g_sink_mu);
+    if (g_pending == nullptr || g_pending->empty()) return;
+    lines.swap(*g_pending);
+    g_pending->reserve(lines.capacity());
+  }
+  WriteLines(lines);
+}
+
+void StartFlusherLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_sink_mu) {
+  g_flusher_started = true;
+  g_pending = new std::string();
+  std::atexit(FlushPending);
+  // Detached: it holds nothing that exit needs, and exit flushes what it leaves.
+  std::thread([] {
+    for (;;) {
+      absl::SleepFor(kFlushInterval);
+      FlushPending();
+    }
+  }).detach();
+}
 
 const char* LevelName(Level level) {
   switch (level) {
@@ -102,19 +168,19 @@ std::string FormatLine(absl::Time ts, Level level, absl::string_view event,
 void Write(Level level, absl::string_view event, std::initializer_list<Field> fields) {
   if (static_cast<int>(level) < g_min_level.load(std::memory_order_relaxed)) return;
   std::string line = FormatLine(absl::Now(), level, event, fields);
-  absl::MutexLock lock(&g_sink_mu);
+  absl::ReleasableMutexLock lock(&g_sink_mu);
   if (g_sink != nullptr) {
     (*g_sink)(line);
     return;
   }
-  // One write(2) per line keeps lines whole when several processes share stderr.
-  size_t off = 0;
-  while (off < line.size()) {
-    ssize_t n = ::write(STDERR_FILENO, line.data() + off, line.size() - off);
-    if (n <= 0) break;
-    off += static_cast<size_t>(n);
-  }
+  if (!g_flusher_started) StartFlusherLocked();
+  g_pending->append(line);
+  if (level < Level::kWarning && g_pending->size() < kMaxPendingBytes) return;
+  lock.Release();
+  FlushPending();
 }
+
+void Flush() { FlushPending(); }
 
 }  // namespace log
 }  // namespace pathway

@@ -5,7 +5,15 @@
 //
 // Never pass a name, ID number or address: the log is read by operators who have
 // no business seeing them. Values containing spaces, quotes or '=' are quoted.
-// Thread-safe; each event is written with a single write to the sink.
+// Thread-safe.
+//
+// Lines go to stderr. Debug and info lines are gathered and written by a
+// background thread at most kFlushInterval later (one write(2) per line cost a
+// busy server more than its own work); a warning or an error is written at once,
+// after every line before it. Writes never split a line and never exceed
+// PIPE_BUF, so lines stay whole when several processes share one pipe. At exit
+// (and on Flush) whatever is pending is written; a SIGKILL loses at most the
+// last kFlushInterval of debug and info lines.
 #ifndef PATHWAY_COMMON_LOG_LOG_H_
 #define PATHWAY_COMMON_LOG_LOG_H_
 
@@ -37,7 +45,14 @@ bool ParseLevel(absl::string_view text, Level* level);
 // line including the trailing newline. For tests; not for concurrent swapping.
 void SetSinkForTesting(std::function<void(absl::string_view)> sink);
 
+// How long a debug or info line may wait before it is written.
+inline constexpr absl::Duration kFlushInterval = absl::Milliseconds(100);
+
 void Write(Level level, absl::string_view event, std::initializer_list<Field> fields);
+
+// Writes every pending line now. Call before a deliberate exit that skips
+// atexit handlers (e.g. _exit); ordinary exit flushes by itself.
+void Flush();
 
 inline void Debug(absl::string_view event, std::initializer_list<Field> fields = {}) {
   Write(Level::kDebug, event, fields);

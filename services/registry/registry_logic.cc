@@ -370,6 +370,22 @@ absl::StatusOr<std::optional<CaseRecord>> RegistryLogic::Load(ReadTransaction& t
   return std::optional<CaseRecord>(std::move(c));
 }
 
+absl::StatusOr<std::optional<CaseRecord>> RegistryLogic::LoadScope(
+    ReadTransaction& tx, absl::string_view case_id) const {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT case_id, household_division, residence_division,"
+                            " abstinence_anchor, open_measures FROM cases WHERE case_id = ?",
+                            {std::string(case_id)}));
+  if (rows.empty()) return std::optional<CaseRecord>();
+  CaseRecord c;
+  c.case_id = rows[0].GetString(0);
+  c.household_division = rows[0].GetString(1);
+  c.residence_division = rows[0].GetString(2);
+  c.abstinence_anchor = ParseDayText(rows[0].GetString(3));
+  c.open_measures = static_cast<int>(rows[0].GetInt(4));
+  return std::optional<CaseRecord>(std::move(c));
+}
+
 absl::StatusOr<std::optional<CaseRecord>> RegistryLogic::FindByResidentId(
     ReadTransaction& tx, absl::string_view normalized) const {
   ASSIGN_OR_RETURN(std::vector<Row> rows,

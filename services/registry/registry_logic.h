@@ -95,6 +95,11 @@ class RegistryLogic {
                                                  absl::string_view case_id) const;
   absl::StatusOr<std::optional<CaseRecord>> FindByResidentId(ReadTransaction& tx,
                                                              absl::string_view normalized) const;
+  // Only what CheckVisible needs (case id, divisions, abstinence anchor, open
+  // measures): no personal field is read or decrypted. For status reads, which
+  // answer with programme status alone.
+  absl::StatusOr<std::optional<CaseRecord>> LoadScope(ReadTransaction& tx,
+                                                      absl::string_view case_id) const;
   // Loads and checks visibility in one step (NOT_FOUND for both failures).
   absl::StatusOr<CaseRecord> LoadVisible(ReadTransaction& tx, const Caller& caller,
                                          absl::string_view case_id, absl::CivilDay today) const;

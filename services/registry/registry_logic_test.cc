@@ -95,11 +95,22 @@ class RegistryLogicTest : public ::testing::Test {
 
   absl::StatusOr<CaseRecord> Visible(const Caller& caller, const std::string& id, absl::Time now) {
     absl::StatusOr<CaseRecord> out;
+    absl::Status scope_visible;
     absl::Status s = store_->Read([&](ReadTransaction& tx) -> absl::Status {
       out = logic_->LoadVisible(tx, caller, id, legal_time::ToCivilDay(now));
+      // The status reads' path (LoadScope, no decryption) must agree every time.
+      absl::StatusOr<std::optional<CaseRecord>> scope = logic_->LoadScope(tx, id);
+      if (!scope.ok()) return scope.status();
+      scope_visible = scope->has_value()
+                          ? logic_->CheckVisible(caller, **scope, legal_time::ToCivilDay(now))
+                          : CaseNotFound();
+      if (scope->has_value()) {
+        EXPECT_TRUE((*scope)->name.empty()) << "not decrypted";
+      }
       return absl::OkStatus();
     });
     if (!s.ok()) return s;
+    EXPECT_EQ(scope_visible, out.status()) << "LoadScope and LoadVisible disagree";
     return out;
   }
 

@@ -237,12 +237,22 @@ grpc::ServerUnaryReactor* RegistryService::GetCaseStatus(grpc::CallbackServerCon
                                                          v1::CaseStatus* response) {
   auto caller = runtime_->authorizer().Authorize(*ctx, kStatusReaders);
   if (!caller.ok()) return Done(ctx, caller.status());
-  absl::StatusOr<CaseRecord> c = ReadCase(*caller, "GetCaseStatus", request->case_id());
-  if (!c.ok()) return Done(ctx, c.status());
+  // Programme status only: the case row is read for visibility, never decrypted.
+  std::string case_id;
+  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
+    ASSIGN_OR_RETURN(std::optional<CaseRecord> c, logic_->LoadScope(tx, id.ToString()));
+    if (!c.has_value()) return CaseNotFound();
+    RETURN_IF_ERROR(logic_->CheckVisible(*caller, *c, Today()));
+    case_id = c->case_id;
+    return absl::OkStatus();
+  });
+  AuditRead(*caller, "GetCaseStatus", case_id, s);
+  if (!s.ok()) return Done(ctx, s);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   // Finished from the view's callback: on a cache miss the owning services answer
   // asynchronously, and this thread is not held meanwhile.
-  view_->Resolve({c->case_id}, [reactor, response](std::vector<v1::CaseStatus> out) {
+  view_->Resolve({case_id}, [reactor, response](std::vector<v1::CaseStatus> out) {
     *response = std::move(out[0]);
     reactor->Finish(grpc::Status::OK);
   });
@@ -270,7 +280,7 @@ grpc::ServerUnaryReactor* RegistryService::BatchGetCaseStatus(
   std::vector<bool> visible(ids.size(), false);
   absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
     for (size_t i = 0; i < ids.size(); ++i) {
-      ASSIGN_OR_RETURN(std::optional<CaseRecord> c, logic_->Load(tx, ids[i]));
+      ASSIGN_OR_RETURN(std::optional<CaseRecord> c, logic_->LoadScope(tx, ids[i]));
       visible[i] = c.has_value() && logic_->CheckVisible(*caller, *c, Today()).ok();
     }
     return absl::OkStatus();
