@@ -27,6 +27,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.ListenAddress(), grpc::InsecureServerCredentials(),
                            &gs->port_);
+  // gRPC sets SO_REUSEPORT by default: a second instance on the same port would
+  // silently share the traffic (and its own stale database). Refuse instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
@@ -99,6 +102,7 @@ void GrpcServer::Shutdown() {
     stopping_ = true;
   }
   if (monitor_.joinable()) monitor_.join();
+  if (server_ == nullptr) return;  // never started (e.g. the port was taken)
   log::Info("server_draining", {{"service", options_.service_name}});
   // Every name, "" included, goes NOT_SERVING so load balancers stop sending work.
   server_->GetHealthCheckService()->Shutdown();

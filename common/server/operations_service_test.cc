@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
 #include "common/ids/case_id.h"
@@ -344,6 +345,19 @@ TEST_F(OperationsServiceTest, OutboxSummaryOfAServiceWithoutAnOutboxIsZero) {
   EXPECT_EQ(summary.pending() + summary.parked() + summary.delivered(), 0);
   EXPECT_EQ(summary.stuck_size(), 0);
   EXPECT_FALSE(summary.has_oldest_pending());
+}
+
+TEST_F(OperationsServiceTest, APortAlreadyTakenIsAnErrorNotACrash) {
+  auto first = StartServer("community_detox", false);
+  ASSERT_NE(first, nullptr);
+  TestProgrammeServer::Options o;
+  o.service_name = "community_rehab";
+  o.data_dir = dir_.path();
+  o.token_key = kKey;
+  o.port = std::stoi(first->address().substr(first->address().rfind(':') + 1));
+  auto second = TestProgrammeServer::Start(o);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  EXPECT_TRUE(absl::StrContains(second.status().message(), "cannot listen on"));
 }
 
 TEST(EffectiveDivisionPrefixTest, NarrowsOrRefuses) {

@@ -34,6 +34,8 @@ ABSL_FLAG(std::string, rehab_addr, "", "Community rehabilitation address [PATHWA
 ABSL_FLAG(std::string, placement_addr, "", "Sunshine placement address [PATHWAY_PLACEMENT_ADDR]");
 ABSL_FLAG(int, peer_timeout_ms, -1,
           "Deadline of each call to another service [PATHWAY_PEER_TIMEOUT_MS, default 2000]");
+ABSL_FLAG(int, handler_threads, -1,
+          "Handlers that may wait at once, e.g. for a commit [PATHWAY_HANDLER_THREADS, default 64]");
 ABSL_FLAG(std::string, log_level, "", "debug, info, warning or error [PATHWAY_LOG_LEVEL, default info]");
 
 namespace pathway {
@@ -128,6 +130,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
   if (!peer_ms.ok()) return peer_ms.status();
   if (*peer_ms == 0) return absl::InvalidArgumentError("peer timeout must be positive");
   o.peer_timeout = absl::Milliseconds(*peer_ms);
+  auto handlers = IntSetting(absl::GetFlag(FLAGS_handler_threads), "handler_threads",
+                             "PATHWAY_HANDLER_THREADS", 64);
+  if (!handlers.ok()) return handlers.status();
+  o.handler_threads = *handlers;
   std::string level = StringSetting(absl::GetFlag(FLAGS_log_level), "PATHWAY_LOG_LEVEL", "info");
   if (!log::ParseLevel(level, &o.log_level)) {
     return absl::InvalidArgumentError(absl::StrCat("unknown log level \"", level, "\""));

@@ -34,6 +34,9 @@ absl::Status ServerOptions::Validate() const {
   if (peer_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("peer_timeout must be positive");
   }
+  if (handler_threads < 1 || handler_threads > 1024) {
+    return absl::InvalidArgumentError("handler_threads must be 1 to 1024");
+  }
   return absl::OkStatus();
 }
 

@@ -55,6 +55,9 @@ struct ServerOptions {
   std::string rehab_address = "127.0.0.1:50054";
   std::string placement_address = "127.0.0.1:50055";
   absl::Duration peer_timeout = absl::Seconds(2);
+  // Handlers that may wait at once (see handler_pool.h): bounds how many writes
+  // can share one group commit.
+  int handler_threads = 64;
 
   // INVALID_ARGUMENT naming the first bad field.
   absl::Status Validate() const;

@@ -64,11 +64,14 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
         rt->service_tokens_.get(), options.peer_timeout);
   }
   rt->read_audit_ = std::make_unique<AuditBuffer>(rt->store_.get(), AuditBuffer::Options());
+  rt->handlers_ = std::make_unique<HandlerPool>(options.handler_threads);
   return rt;
 }
 
 ServiceRuntime::~ServiceRuntime() {
-  // The audit buffer flushes into the store, so it goes before the store.
+  // Handlers still queued use everything else; the audit buffer flushes into the
+  // store, so it goes before the store.
+  handlers_.reset();
   read_audit_.reset();
 }
 

@@ -21,6 +21,7 @@
 #include "common/cache/status_cache.h"
 #include "common/clock/clock.h"
 #include "common/registry_client/registry_client.h"
+#include "common/server/handler_pool.h"
 #include "common/server/server_options.h"
 #include "common/store/store.h"
 
@@ -57,6 +58,8 @@ class ServiceRuntime {
   // The case registry, reached at options.registry_address with options.peer_timeout.
   RegistryClient& registry() { return *registry_; }
   const ServerOptions& options() const { return options_; }
+  // Where handlers that wait (writes, peer calls) run: see handler_pool.h.
+  HandlerPool& handlers() { return *handlers_; }
 
  private:
   ServiceRuntime() = default;
@@ -71,7 +74,8 @@ class ServiceRuntime {
   std::unique_ptr<TokenSigner> signer_;
   std::unique_ptr<ServiceTokenSource> service_tokens_;
   std::unique_ptr<RegistryClient> registry_;
-  std::unique_ptr<AuditBuffer> read_audit_;  // declared last: flushed first on destruction
+  std::unique_ptr<AuditBuffer> read_audit_;
+  std::unique_ptr<HandlerPool> handlers_;  // uses all of the above: stopped first
 };
 
 }  // namespace pathway

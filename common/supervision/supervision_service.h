@@ -46,6 +46,7 @@
 #include "common/outbox/handoff_runner.h"
 #include "common/program_status/program_status.h"
 #include "common/program_status/program_status_rpc.h"
+#include "common/server/handler_pool.h"
 #include "common/server/mutation.h"
 #include "common/server/service_runtime.h"
 #include "common/status/grpc_status.h"
@@ -188,7 +189,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                       const typename Api::OpenOrderRequest* req,
                                       typename Api::Order* resp) override {
     return Write(ctx, "OpenOrder", {Role::kPolice}, req->case_id(), req, resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    OpenOrderInput in;
                    in.case_id = req->case_id();
@@ -209,7 +210,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                          const typename Api::RecordReportRequest* req,
                                          typename Api::Order* resp) override {
     return Write(ctx, "RecordReport", {Role::kCaseworker}, req->case_id(), req, resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    ASSIGN_OR_RETURN(absl::CivilDay day,
                                     RequiredDate(req->reported_on(), "reported_on"));
@@ -221,7 +222,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                           const typename Api::SignAgreementRequest* req,
                                           typename Api::Order* resp) override {
     return Write(ctx, "SignAgreement", {Role::kCaseworker}, req->case_id(), req, resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(req->signed_on(), "signed_on"));
                    return engine_.SignAgreement(tx, caller, req->case_id(), day,
@@ -234,7 +235,7 @@ class SupervisionService : public Api::Service::CallbackService {
       typename Api::Order* resp) override {
     return Write(ctx, "ChangeExecutionPlace", {Role::kCaseworker, Role::kPolice}, req->case_id(),
                  req, resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(req->changed_on(), "changed_on"));
                    return engine_.ChangeExecutionPlace(tx, caller, req->case_id(),
@@ -247,7 +248,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                        const typename Api::RecordTestRequest* req,
                                        typename Api::Order* resp) override {
     return Write(ctx, "RecordTest", {Role::kCaseworker}, req->case_id(), req, resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    TestInput in;
                    ASSIGN_OR_RETURN(in.tested_on, RequiredDate(req->tested_on(), "tested_on"));
@@ -264,7 +265,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                               const typename Api::ConfirmMissedTestRequest* req,
                                               typename Api::Order* resp) override {
     return Write(ctx, "ConfirmMissedTest", {Role::kCaseworker}, req->case_id(), req, resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    ASSIGN_OR_RETURN(absl::CivilDay day,
                                     RequiredDate(req->confirmed_on(), "confirmed_on"));
@@ -277,7 +278,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                         const typename Api::RecordLeaveRequest* req,
                                         typename Api::Order* resp) override {
     return Write(ctx, "RecordLeave", {Role::kCaseworker}, req->case_id(), req, resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    LeaveInput in;
                    ASSIGN_OR_RETURN(in.reported_on, RequiredDate(req->reported_on(), "reported_on"));
@@ -292,7 +293,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                           const typename Api::RecordAbsenceRequest* req,
                                           typename Api::Order* resp) override {
     return Write(ctx, "RecordAbsence", {Role::kCaseworker}, req->case_id(), req, resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    ASSIGN_OR_RETURN(absl::CivilDay left, RequiredDate(req->left_on(), "left_on"));
                    ASSIGN_OR_RETURN(std::optional<absl::CivilDay> back,
@@ -305,7 +306,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                          const typename Api::RecordReturnRequest* req,
                                          typename Api::Order* resp) override {
     return Write(ctx, "RecordReturn", {Role::kCaseworker}, req->case_id(), req, resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(req->returned_on(), "returned_on"));
                    return engine_.RecordReturn(tx, caller, req->case_id(), req->absence_id(), day,
@@ -318,7 +319,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                                typename Api::Order* resp) override {
     return Write(ctx, "RecordPoliceReport", {Role::kCaseworker, Role::kPolice}, req->case_id(),
                  req, resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(req->reported_on(), "reported_on"));
                    return engine_.RecordPoliceReport(tx, caller, req->case_id(), req->alert_key(),
@@ -331,7 +332,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                              typename Api::Order* resp) override {
     return Write(ctx, "RecordSuspension", {Role::kPolice, Role::kCaseworker}, req->case_id(), req,
                  resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    ASSIGN_OR_RETURN(SuspensionReason reason,
                                     EnumFromProto<SuspensionReason>(
@@ -345,7 +346,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                         const typename Api::ResumeOrderRequest* req,
                                         typename Api::Order* resp) override {
     return Write(ctx, "ResumeOrder", {Role::kPolice, Role::kCaseworker}, req->case_id(), req, resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(req->resumed_on(), "resumed_on"));
                    return engine_.Resume(tx, caller, req->case_id(), day, now);
@@ -356,7 +357,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                            const typename Api::TerminateOrderRequest* req,
                                            typename Api::Order* resp) override {
     return Write(ctx, "TerminateOrder", {Role::kPolice}, req->case_id(), req, resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    ASSIGN_OR_RETURN(TerminationReason reason,
                                     EnumFromProto<TerminationReason>(
@@ -373,7 +374,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                             typename Api::Order* resp) override {
     return Write(ctx, "RecordDischarge", {Role::kPolice, Role::kCaseworker}, req->case_id(), req,
                  resp,
-                 [&](Transaction& tx, const Caller& caller, absl::Time now)
+                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
                      -> absl::StatusOr<WriteResult> {
                    ASSIGN_OR_RETURN(absl::CivilDay day,
                                     RequiredDate(req->notice_date(), "notice_date"));
@@ -387,8 +388,7 @@ class SupervisionService : public Api::Service::CallbackService {
   grpc::ServerUnaryReactor* CloseForIsolation(
       grpc::CallbackServerContext* ctx, const typename Api::CloseForIsolationRequest* req,
       typename Api::CloseForIsolationResponse* resp) override {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    absl::Status s = [&]() -> absl::Status {
+    return FinishOnPool(ctx, runtime_->handlers(), [this, ctx, req, resp]() -> absl::Status {
       ASSIGN_OR_RETURN(Caller caller,
                        runtime_->authorizer().Authorize(*ctx, {Role::kService, Role::kAdmin}));
       ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(req->case_id()));
@@ -424,9 +424,7 @@ class SupervisionService : public Api::Service::CallbackService {
         if (handoffs_ != nullptr) handoffs_->Applied();
       }
       return absl::OkStatus();
-    }();
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
+    });
   }
 
   grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* ctx,
@@ -510,8 +508,7 @@ class SupervisionService : public Api::Service::CallbackService {
   grpc::ServerUnaryReactor* RefreshStatuses(grpc::CallbackServerContext* ctx,
                                             const typename Api::RefreshStatusesRequest* req,
                                             typename Api::RefreshStatusesResponse* resp) override {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    absl::Status s = [&]() -> absl::Status {
+    return FinishOnPool(ctx, runtime_->handlers(), [this, ctx, req, resp]() -> absl::Status {
       ASSIGN_OR_RETURN(Caller caller,
                        runtime_->authorizer().Authorize(*ctx, {Role::kBatch, Role::kAdmin}));
       ASSIGN_OR_RETURN(std::optional<std::string> key, IdempotencyKeyFrom(*ctx));
@@ -532,9 +529,7 @@ class SupervisionService : public Api::Service::CallbackService {
         PublishProgramStatus(runtime_->cache(), programme(), r);
       }
       return absl::OkStatus();
-    }();
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
+    });
   }
 
  protected:
@@ -569,42 +564,50 @@ class SupervisionService : public Api::Service::CallbackService {
                                   const std::string& case_id, const Req* req, Resp* resp,
                                   const WriteFn& fn, bool check_registry = false,
                                   bool received_handoff = false) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    absl::Status s = [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(Caller caller, runtime_->authorizer().Authorize(*ctx, roles));
-      ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id));
-      ASSIGN_OR_RETURN(std::optional<std::string> key, IdempotencyKeyFrom(*ctx));
-      if (check_registry) {
-        // DESIGN.md §2: a case id is accepted only once the registry issued it.
-        absl::StatusOr<registry::v1::CaseFacts> facts =
-            runtime_->registry().GetCaseFacts(id.ToString());
-        if (absl::IsNotFound(facts.status())) return CaseNotFound();
-        if (!facts.ok()) return facts.status();
-      }
-      const absl::Time now = runtime_->clock().Now();
-      std::optional<WriteResult> result;
-      absl::Status done = RunMutation(
-          *runtime_, {&caller, Method(name), key, req, DeadlineOf(*ctx)}, resp,
-          [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
-            *audit_case_id = id.ToString();
-            result.reset();
-            absl::StatusOr<WriteResult> r = fn(tx, caller, now);
-            if (!r.ok()) return r.status();
-            OrderToProto(r->order, programme(), resp);
-            result = *std::move(r);
-            // The registry's events commit with the change (DESIGN.md §5).
-            return EnqueueRegistryEvents(tx, programme(), result->events, now);
-          });
-      RETURN_IF_ERROR(done);
-      if (result.has_value()) {  // not a replay: publish after the commit
-        PublishProgramStatus(runtime_->cache(), programme(), result->status);
-        Committed(result->events);
-        if (received_handoff && handoffs_ != nullptr) handoffs_->Applied();
-      }
-      return absl::OkStatus();
-    }();
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
+    // Token, case id and key are checked here; the wait (registry check, commit)
+    // runs on the handler pool, so concurrent writes can share one commit.
+    absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(*ctx, roles);
+    absl::StatusOr<CaseId> id = caller.ok() ? CaseId::Parse(case_id) : caller.status();
+    absl::StatusOr<std::optional<std::string>> key =
+        id.ok() ? IdempotencyKeyFrom(*ctx) : id.status();
+    if (!key.ok()) {
+      grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+      reactor->Finish(ToGrpcStatus(key.status()));
+      return reactor;
+    }
+    return FinishOnPool(
+        ctx, runtime_->handlers(),
+        [this, ctx, name, req, resp, fn, check_registry, received_handoff, caller = *caller,
+         id = *id, key = *key]() -> absl::Status {
+          if (check_registry) {
+            // DESIGN.md §2: a case id is accepted only once the registry issued it.
+            absl::StatusOr<registry::v1::CaseFacts> facts =
+                runtime_->registry().GetCaseFacts(id.ToString());
+            if (absl::IsNotFound(facts.status())) return CaseNotFound();
+            if (!facts.ok()) return facts.status();
+          }
+          const absl::Time now = runtime_->clock().Now();
+          std::optional<WriteResult> result;
+          absl::Status done = RunMutation(
+              *runtime_, {&caller, Method(name), key, req, DeadlineOf(*ctx)}, resp,
+              [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
+                *audit_case_id = id.ToString();
+                result.reset();
+                absl::StatusOr<WriteResult> r = fn(tx, caller, now);
+                if (!r.ok()) return r.status();
+                OrderToProto(r->order, programme(), resp);
+                result = *std::move(r);
+                // The registry's events commit with the change (DESIGN.md §5).
+                return EnqueueRegistryEvents(tx, programme(), result->events, now);
+              });
+          RETURN_IF_ERROR(done);
+          if (result.has_value()) {  // not a replay: publish after the commit
+            PublishProgramStatus(runtime_->cache(), programme(), result->status);
+            Committed(result->events);
+            if (received_handoff && handoffs_ != nullptr) handoffs_->Applied();
+          }
+          return absl::OkStatus();
+        });
   }
 
   // Authorise, run the read, audit it (with the case only when it was seen).

@@ -45,8 +45,9 @@ grpc::ServerUnaryReactor* CommunityRehabService::OpenFromRelease(
   const std::string place = req->place().empty() ? division : req->place();
   return Write(
       ctx, "OpenFromRelease", {Role::kService, Role::kAdmin}, req->case_id(), req, resp,
-      [&](Transaction& tx, const Caller& caller,
-          absl::Time now) -> absl::StatusOr<supervision::WriteResult> {
+      // By value: the write runs on the handler pool after this frame is gone.
+      [this, req, division, place](Transaction& tx, const Caller& caller,
+                                   absl::Time now) -> absl::StatusOr<supervision::WriteResult> {
         supervision::OpenOrderInput in;
         in.case_id = CaseId::Parse(req->case_id())->ToString();
         in.division = division;
