@@ -11,6 +11,7 @@
 #include "common/log/log.h"
 #include "common/outbox/outbox.h"
 #include "common/program_status/program_status_rpc.h"
+#include "common/server/handler_pool.h"
 #include "common/server/mutation.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
@@ -59,20 +60,26 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::Mutate(
   if (!caller.ok()) return Done(ctx, caller.status());
   absl::StatusOr<std::optional<std::string>> key = IdempotencyKeyFrom(*ctx);
   if (!key.ok()) return Done(ctx, key.status());
-  Effects effects;
-  const absl::Time now = runtime_->clock().Now();
-  absl::Status status = RunMutation(
-      *runtime_, {&*caller, Method(method), *key, request, DeadlineOf(*ctx)}, response,
-      [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
-        effects = Effects();
-        absl::Status s = fn(tx, *caller, now, &effects);
-        // Only a case the caller could act on is named in the audit row.
-        if (s.ok()) *audit_case_id = response->case_id();
-        if (s.ok()) s = EnqueueEffects(tx, effects, now);
-        return s;
+  // The commit is waited for on the handler pool (see handler_pool.h); `fn`
+  // captures by value, as it runs after this frame is gone.
+  return FinishOnPool(
+      ctx, runtime_->handlers(),
+      [this, ctx, method, request, response, fn, caller = *caller, key = *key]() {
+        Effects effects;
+        const absl::Time now = runtime_->clock().Now();
+        absl::Status status = RunMutation(
+            *runtime_, {&caller, Method(method), key, request, DeadlineOf(*ctx)}, response,
+            [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
+              effects = Effects();
+              absl::Status s = fn(tx, caller, now, &effects);
+              // Only a case the caller could act on is named in the audit row.
+              if (s.ok()) *audit_case_id = response->case_id();
+              if (s.ok()) s = EnqueueEffects(tx, effects, now);
+              return s;
+            });
+        if (status.ok()) AfterCommit(effects);  // a replay has no effects left to apply
+        return status;
       });
-  if (status.ok()) AfterCommit(effects);  // a replay has no effects left to apply
-  return Done(ctx, status);
 }
 
 grpc::ServerUnaryReactor* CompulsoryIsolationService::GetProgramStatus(
@@ -98,7 +105,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::Decide(grpc::CallbackServe
     return Done(ctx, s);
   }
   return Mutate(ctx, "Decide", {Role::kPolice}, request, response,
-                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->Decide(tx, c, now, *request, *facts, response, e);
                 });
 }
@@ -107,7 +114,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::RecordNotice(
     grpc::CallbackServerContext* ctx, const v1::RecordNoticeRequest* request,
     v1::Decision* response) {
   return Mutate(ctx, "RecordNotice", {Role::kPolice}, request, response,
-                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->RecordNotice(tx, c, now, *request, response, e);
                 });
 }
@@ -116,7 +123,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::Admit(grpc::CallbackServer
                                                             const v1::AdmitRequest* request,
                                                             v1::Decision* response) {
   return Mutate(ctx, "Admit", {Role::kFacilityStaff}, request, response,
-                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->Admit(tx, c, now, *request, response, e);
                 });
 }
@@ -125,7 +132,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::Transfer(grpc::CallbackSer
                                                                const v1::TransferRequest* request,
                                                                v1::Decision* response) {
   return Mutate(ctx, "Transfer", {Role::kFacilityStaff}, request, response,
-                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->Transfer(tx, c, now, *request, response, e);
                 });
 }
@@ -134,7 +141,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::BeginAbsence(
     grpc::CallbackServerContext* ctx, const v1::BeginAbsenceRequest* request,
     v1::Decision* response) {
   return Mutate(ctx, "BeginAbsence", {Role::kFacilityStaff}, request, response,
-                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->BeginAbsence(tx, c, now, *request, response, e);
                 });
 }
@@ -143,7 +150,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::EndAbsence(
     grpc::CallbackServerContext* ctx, const v1::EndAbsenceRequest* request,
     v1::Decision* response) {
   return Mutate(ctx, "EndAbsence", {Role::kFacilityStaff}, request, response,
-                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->EndAbsence(tx, c, now, *request, response, e);
                 });
 }
@@ -152,7 +159,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::RecordAssessment(
     grpc::CallbackServerContext* ctx, const v1::RecordAssessmentRequest* request,
     v1::Decision* response) {
   return Mutate(ctx, "RecordAssessment", {Role::kFacilityStaff}, request, response,
-                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->RecordAssessment(tx, c, now, *request, response, e);
                 });
 }
@@ -161,7 +168,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::ProposeEarlyRelease(
     grpc::CallbackServerContext* ctx, const v1::ProposeEarlyReleaseRequest* request,
     v1::Decision* response) {
   return Mutate(ctx, "ProposeEarlyRelease", {Role::kFacilityStaff}, request, response,
-                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->ProposeEarlyRelease(tx, c, now, *request, response, e);
                 });
 }
@@ -170,7 +177,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::ProposeExtension(
     grpc::CallbackServerContext* ctx, const v1::ProposeExtensionRequest* request,
     v1::Decision* response) {
   return Mutate(ctx, "ProposeExtension", {Role::kFacilityStaff}, request, response,
-                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->ProposeExtension(tx, c, now, *request, response, e);
                 });
 }
@@ -179,7 +186,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::ProposeConversionToCommuni
     grpc::CallbackServerContext* ctx, const v1::ProposeConversionRequest* request,
     v1::Decision* response) {
   return Mutate(ctx, "ProposeConversionToCommunityDetox", {Role::kFacilityStaff}, request,
-                response, [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                response, [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->ProposeConversion(tx, c, now, *request, response, e);
                 });
 }
@@ -188,7 +195,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::DecideProposal(
     grpc::CallbackServerContext* ctx, const v1::DecideProposalRequest* request,
     v1::Decision* response) {
   return Mutate(ctx, "DecideProposal", {Role::kPolice}, request, response,
-                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->DecideProposal(tx, c, now, *request, response, e);
                 });
 }
@@ -197,7 +204,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::RecordReleaseNotice(
     grpc::CallbackServerContext* ctx, const v1::RecordReleaseNoticeRequest* request,
     v1::Decision* response) {
   return Mutate(ctx, "RecordReleaseNotice", {Role::kFacilityStaff}, request, response,
-                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->RecordReleaseNotice(tx, c, now, *request, response, e);
                 });
 }
@@ -206,7 +213,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::Release(grpc::CallbackServ
                                                               const v1::ReleaseRequest* request,
                                                               v1::Decision* response) {
   return Mutate(ctx, "Release", {Role::kFacilityStaff, Role::kPolice}, request, response,
-                [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
                   return logic_->Release(tx, c, now, *request, response, e);
                 });
 }

@@ -9,6 +9,7 @@
 #include "common/ids/case_id.h"
 #include "common/ids/resident_id.h"
 #include "common/legal_time/legal_time.h"
+#include "common/server/handler_pool.h"
 #include "common/server/mutation.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
@@ -37,6 +38,11 @@ const std::initializer_list<Role> kStatusReaders = {
     Role::kBatch,      Role::kService, Role::kAdmin};
 
 }  // namespace
+
+grpc::ServerUnaryReactor* RegistryService::OnPool(grpc::CallbackServerContext* ctx,
+                                                  std::function<absl::Status()> work) {
+  return FinishOnPool(ctx, runtime_->handlers(), std::move(work));
+}
 
 absl::CivilDay RegistryService::Today() const {
   return legal_time::ToCivilDay(runtime_->clock().Now());
@@ -86,10 +92,11 @@ grpc::ServerUnaryReactor* RegistryService::RegisterPerson(grpc::CallbackServerCo
   auto caller =
       runtime_->authorizer().Authorize(*ctx, {Role::kPolice, Role::kCaseworker, Role::kAdmin});
   if (!caller.ok()) return Done(ctx, caller.status());
-  return Done(ctx, Mutate(ctx, *caller, "RegisterPerson", *request, response,
-                          [&](Transaction& tx) {
-                            return logic_->Register(tx, *caller, *request, runtime_->clock().Now());
-                          }));
+  return OnPool(ctx, [this, ctx, request, response, caller = *caller] {
+    return Mutate(ctx, caller, "RegisterPerson", *request, response, [&](Transaction& tx) {
+      return logic_->Register(tx, caller, *request, runtime_->clock().Now());
+    });
+  });
 }
 
 grpc::ServerUnaryReactor* RegistryService::GetCase(grpc::CallbackServerContext* ctx,
@@ -151,9 +158,11 @@ grpc::ServerUnaryReactor* RegistryService::SetRiskGrade(grpc::CallbackServerCont
   auto caller =
       runtime_->authorizer().Authorize(*ctx, {Role::kPolice, Role::kCaseworker, Role::kAdmin});
   if (!caller.ok()) return Done(ctx, caller.status());
-  return Done(ctx, Mutate(ctx, *caller, "SetRiskGrade", *request, response, [&](Transaction& tx) {
-                return logic_->SetRiskGrade(tx, *caller, *request, runtime_->clock().Now());
-              }));
+  return OnPool(ctx, [this, ctx, request, response, caller = *caller] {
+    return Mutate(ctx, caller, "SetRiskGrade", *request, response, [&](Transaction& tx) {
+      return logic_->SetRiskGrade(tx, caller, *request, runtime_->clock().Now());
+    });
+  });
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListRiskGradeHistory(
@@ -178,10 +187,11 @@ grpc::ServerUnaryReactor* RegistryService::ChangeJurisdiction(
     v1::Case* response) {
   auto caller = runtime_->authorizer().Authorize(*ctx, {Role::kPolice, Role::kAdmin});
   if (!caller.ok()) return Done(ctx, caller.status());
-  return Done(ctx,
-              Mutate(ctx, *caller, "ChangeJurisdiction", *request, response, [&](Transaction& tx) {
-                return logic_->ChangeJurisdiction(tx, *caller, *request, runtime_->clock().Now());
-              }));
+  return OnPool(ctx, [this, ctx, request, response, caller = *caller] {
+    return Mutate(ctx, caller, "ChangeJurisdiction", *request, response, [&](Transaction& tx) {
+      return logic_->ChangeJurisdiction(tx, caller, *request, runtime_->clock().Now());
+    });
+  });
 }
 
 grpc::ServerUnaryReactor* RegistryService::SetStatus(grpc::CallbackServerContext* ctx,
@@ -190,9 +200,11 @@ grpc::ServerUnaryReactor* RegistryService::SetStatus(grpc::CallbackServerContext
   auto caller =
       runtime_->authorizer().Authorize(*ctx, {Role::kPolice, Role::kCaseworker, Role::kAdmin});
   if (!caller.ok()) return Done(ctx, caller.status());
-  return Done(ctx, Mutate(ctx, *caller, "SetStatus", *request, response, [&](Transaction& tx) {
-                return logic_->SetStatus(tx, *caller, *request, runtime_->clock().Now());
-              }));
+  return OnPool(ctx, [this, ctx, request, response, caller = *caller] {
+    return Mutate(ctx, caller, "SetStatus", *request, response, [&](Transaction& tx) {
+      return logic_->SetStatus(tx, caller, *request, runtime_->clock().Now());
+    });
+  });
 }
 
 grpc::ServerUnaryReactor* RegistryService::ReportEvent(grpc::CallbackServerContext* ctx,
@@ -201,25 +213,28 @@ grpc::ServerUnaryReactor* RegistryService::ReportEvent(grpc::CallbackServerConte
   auto caller =
       runtime_->authorizer().Authorize(*ctx, {Role::kService, Role::kPolice, Role::kAdmin});
   if (!caller.ok()) return Done(ctx, caller.status());
-  v1::Case changed;  // the audit trail records the case; the reply is the clock only
-  absl::Status s = Mutate(ctx, *caller, "ReportEvent", *request, &changed,
-                          [&](Transaction& tx) -> absl::StatusOr<CaseRecord> {
-                            ASSIGN_OR_RETURN(CaseRecord c, logic_->ReportEvent(
-                                                               tx, *request, runtime_->clock().Now()));
-                            // Police report only inside their jurisdiction.
-                            if (!caller->Covers(c.household_division) &&
-                                !caller->Covers(c.residence_division)) {
-                              return CaseNotFound();
-                            }
-                            return c;
-                          });
-  if (s.ok()) {
-    if (changed.has_abstinence_milestone()) {
-      *response->mutable_abstinence_milestone() = changed.abstinence_milestone();
+  return OnPool(ctx, [this, ctx, request, response, caller = *caller] {
+    v1::Case changed;  // the audit trail records the case; the reply is the clock only
+    absl::Status s = Mutate(ctx, caller, "ReportEvent", *request, &changed,
+                            [&](Transaction& tx) -> absl::StatusOr<CaseRecord> {
+                              ASSIGN_OR_RETURN(CaseRecord c,
+                                               logic_->ReportEvent(tx, *request,
+                                                                   runtime_->clock().Now()));
+                              // Police report only inside their jurisdiction.
+                              if (!caller.Covers(c.household_division) &&
+                                  !caller.Covers(c.residence_division)) {
+                                return CaseNotFound();
+                              }
+                              return c;
+                            });
+    if (s.ok()) {
+      if (changed.has_abstinence_milestone()) {
+        *response->mutable_abstinence_milestone() = changed.abstinence_milestone();
+      }
+      response->set_sealed(changed.sealed());
     }
-    response->set_sealed(changed.sealed());
-  }
-  return Done(ctx, s);
+    return s;
+  });
 }
 
 grpc::ServerUnaryReactor* RegistryService::GetCaseFacts(grpc::CallbackServerContext* ctx,

@@ -64,6 +64,9 @@ class RegistryService final : public v1::Registry::CallbackService {
  private:
   absl::CivilDay Today() const;
   // A write through the one mutation path; `fn` returns the changed case.
+  // Runs a handler's waiting part (a write) on the runtime's handler pool.
+  grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* ctx,
+                                   std::function<absl::Status()> work);
   absl::Status Mutate(grpc::CallbackServerContext* ctx, const Caller& caller,
                       absl::string_view method, const google::protobuf::Message& request,
                       v1::Case* response,
