@@ -681,11 +681,13 @@ ProgramStatusRecord StatusOf(const Order& o) {
 
 namespace {
 
-absl::StatusOr<WriteResult> Finish(const SupervisionEngine& engine, Transaction& tx,
-                                   int64_t order_id, absl::Time now,
-                                   std::vector<RegistryEvent> events = {}) {
+// `stored`: the order exactly as LoadOrderById would read it now, change included.
+absl::StatusOr<WriteResult> FinishLoaded(const SupervisionEngine& engine, Transaction& tx,
+                                         Order stored, absl::Time now,
+                                         std::vector<RegistryEvent> events) {
   WriteResult result;
-  ASSIGN_OR_RETURN(result.order, LoadOrderById(tx, order_id));
+  const int64_t order_id = stored.order_id;
+  result.order = std::move(stored);
   engine.Evaluate(&result.order, legal_time::ToCivilDay(now));
   RETURN_IF_ERROR(tx.Exec(
       "UPDATE sv_orders SET state = ?, state_since = ?, division = ? WHERE order_id = ?",
@@ -695,6 +697,13 @@ absl::StatusOr<WriteResult> Finish(const SupervisionEngine& engine, Transaction&
   RETURN_IF_ERROR(SaveProgramStatus(tx, now, &result.status));
   result.events = std::move(events);
   return result;
+}
+
+absl::StatusOr<WriteResult> Finish(const SupervisionEngine& engine, Transaction& tx,
+                                   int64_t order_id, absl::Time now,
+                                   std::vector<RegistryEvent> events = {}) {
+  ASSIGN_OR_RETURN(Order stored, LoadOrderById(tx, order_id));
+  return FinishLoaded(engine, tx, std::move(stored), now, std::move(events));
 }
 
 std::string EventId(const ProgramPolicy& p, absl::string_view what, int64_t id) {
@@ -841,6 +850,10 @@ absl::StatusOr<WriteResult> SupervisionEngine::RecordTest(Transaction& tx, const
                                                           const TestInput& in, absl::Time now,
                                                           int64_t* test_id) const {
   ASSIGN_OR_RETURN(Order o, LoadOpenOrder(tx, caller, case_id));
+  // As loaded, before evaluation: with the new test added below it is what a
+  // reload would read, so Finish need not read the order's history again (a
+  // test is the most frequent write of SD and SK).
+  Order stored = o;
   RETURN_IF_ERROR(RequireReported(o));
   const CivilDay today = legal_time::ToCivilDay(now);
   RETURN_IF_ERROR(NotInFuture(in.tested_on, today, "tested_on"));
@@ -866,7 +879,20 @@ absl::StatusOr<WriteResult> SupervisionEngine::RecordTest(Transaction& tx, const
     events.push_back({RegistryEvent::Kind::kPositiveTest, o.case_id, in.tested_on,
                       EventId(policy_, "test", id)});
   }
-  return Finish(*this, tx, o.order_id, now, std::move(events));
+  DrugTest added;
+  added.test_id = id;
+  added.tested_on = in.tested_on;
+  added.specimen = in.specimen;
+  added.result = in.result;
+  added.unannounced = in.unannounced;
+  // LoadHistory's order: tested_on, then test_id (the new id is the largest).
+  auto at = std::upper_bound(stored.tests.begin(), stored.tests.end(), added,
+                             [](const DrugTest& a, const DrugTest& b) {
+                               return std::tie(a.tested_on, a.test_id) <
+                                      std::tie(b.tested_on, b.test_id);
+                             });
+  stored.tests.insert(at, added);
+  return FinishLoaded(*this, tx, std::move(stored), now, std::move(events));
 }
 
 absl::StatusOr<WriteResult> SupervisionEngine::ConfirmMissedTest(

@@ -431,6 +431,41 @@ TEST_F(EngineTest, TestDatesAreCheckedAgainstHistory) {
   EXPECT_TRUE(Test(c, CivilDay(2026, 1, 15), TestResult::kNegative).ok());
 }
 
+TEST_F(EngineTest, RecordTestAnswersWhatAFreshReadShows) {
+  // RecordTest builds its answer from the order it loaded plus the new test; a
+  // fresh read must show the same, whatever the order the tests arrive in.
+  std::string c = Reported(1, CivilDay(2026, 1, 10));
+  const CivilDay today(2026, 3, 20);
+  const std::pair<CivilDay, TestResult> tests[] = {
+      {CivilDay(2026, 2, 20), TestResult::kNegative}, {CivilDay(2026, 1, 20), TestResult::kRefused},
+      {CivilDay(2026, 2, 20), TestResult::kMissed},   {CivilDay(2026, 3, 1), TestResult::kPositive},
+      {CivilDay(2026, 1, 12), TestResult::kRefused},  {CivilDay(2026, 3, 19), TestResult::kRefused},
+  };
+  for (const auto& [on, result] : tests) {
+    absl::StatusOr<WriteResult> w = Test(c, on, result, nullptr, today);
+    ASSERT_TRUE(w.ok()) << w.status();
+    Order fresh = Get(c, today);
+    const Order& o = w->order;
+    ASSERT_EQ(o.tests.size(), fresh.tests.size());
+    for (size_t i = 0; i < o.tests.size(); ++i) {
+      EXPECT_EQ(o.tests[i].test_id, fresh.tests[i].test_id) << i;
+      EXPECT_EQ(o.tests[i].tested_on, fresh.tests[i].tested_on) << i;
+      EXPECT_EQ(o.tests[i].result, fresh.tests[i].result) << i;
+    }
+    EXPECT_EQ(o.state, fresh.state);
+    EXPECT_EQ(o.state_since, fresh.state_since);
+    EXPECT_EQ(o.evaded_or_refused_tests, fresh.evaded_or_refused_tests);
+    EXPECT_EQ(o.schedule_gaps, fresh.schedule_gaps);
+    ASSERT_EQ(o.due.size(), fresh.due.size());
+    for (size_t i = 0; i < o.due.size(); ++i) {
+      EXPECT_EQ(o.due[i].key, fresh.due[i].key) << i;
+      EXPECT_EQ(o.due[i].due, fresh.due[i].due) << i;
+    }
+    EXPECT_EQ(w->status.state, fresh.state);
+  }
+  EXPECT_EQ(Get(c, today).evaded_or_refused_tests, 3);
+}
+
 TEST_F(EngineTest, SeriousViolationAtThreeRefusedOrEvadedTests) {
   // Art 20: 3 or more evaded or refused tests; a missed test counts only once confirmed.
   struct Row {
