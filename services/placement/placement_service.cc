@@ -9,6 +9,7 @@
 #include "common/legal_time/legal_time.h"
 #include "common/log/log.h"
 #include "common/program_status/program_status_rpc.h"
+#include "common/server/handler_pool.h"
 #include "common/server/mutation.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
@@ -246,18 +247,21 @@ absl::CivilDay PlacementService::Today() const {
 grpc::ServerUnaryReactor* PlacementService::Unary(
     grpc::CallbackServerContext* ctx, google::protobuf::Message* response,
     std::initializer_list<Role> roles, const std::function<absl::Status(const Caller&)>& body) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(*ctx, roles);
   if (!caller.ok()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  absl::Status s = body(*caller);
-  // Labor bureau and employer tokens never receive treatment history (禁毒法 Art 52, 70;
-  // 戒毒条例 Art 7).
-  if (s.ok() && IsOutsideRole(*caller)) RedactTreatmentDetail(response);
-  reactor->Finish(ToGrpcStatus(s));
-  return reactor;
+  // The body may commit or ask the registry: it waits on the handler pool, not on
+  // gRPC's few callback threads (handler_pool.h). It captures by value.
+  return FinishOnPool(ctx, runtime_->handlers(), [response, body, caller = *caller] {
+    absl::Status s = body(caller);
+    // Labor bureau and employer tokens never receive treatment history (禁毒法 Art 52,
+    // 70; 戒毒条例 Art 7).
+    if (s.ok() && IsOutsideRole(caller)) RedactTreatmentDetail(response);
+    return s;
+  });
 }
 
 absl::Status PlacementService::Mutate(grpc::CallbackServerContext* ctx, const Caller& caller,
@@ -352,7 +356,7 @@ grpc::ServerUnaryReactor* PlacementService::UpsertEmployer(grpc::CallbackServerC
                                                            const v1::UpsertEmployerRequest* request,
                                                            v1::Employer* response) {
   return Unary(ctx, response, {Role::kCaseworker, Role::kLaborBureau, Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return Mutate(ctx, caller, "UpsertEmployer", *request, response,
                                [&](Transaction& tx, absl::Time now, std::string*,
                                    ProgramStatusRecord*) {
@@ -368,7 +372,7 @@ grpc::ServerUnaryReactor* PlacementService::GetEmployer(grpc::CallbackServerCont
   return Unary(ctx, response,
                {Role::kCaseworker, Role::kLaborBureau, Role::kEmployer, Role::kAuditor,
                 Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return ReadAudited(caller, "GetEmployer",
                                     [&](ReadTransaction& tx, std::vector<std::string>*) {
                                       return logic_->GetEmployer(tx, caller,
@@ -383,7 +387,7 @@ grpc::ServerUnaryReactor* PlacementService::ListEmployers(grpc::CallbackServerCo
   return Unary(ctx, response,
                {Role::kCaseworker, Role::kLaborBureau, Role::kEmployer, Role::kAuditor,
                 Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return ReadAudited(caller, "ListEmployers",
                                     [&](ReadTransaction& tx, std::vector<std::string>*) {
                                       response->Clear();
@@ -396,7 +400,7 @@ grpc::ServerUnaryReactor* PlacementService::RegisterSeeker(grpc::CallbackServerC
                                                            const v1::RegisterSeekerRequest* request,
                                                            v1::Seeker* response) {
   return Unary(ctx, response, {Role::kCaseworker, Role::kFacilityStaff, Role::kAdmin},
-               [&](const Caller& caller) -> absl::Status {
+               [=](const Caller& caller) -> absl::Status {
                  absl::CivilDay today = Today();
                  RETURN_IF_ERROR(logic_->ValidateRegisterSeeker(caller, *request, today));
                  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
@@ -419,7 +423,7 @@ grpc::ServerUnaryReactor* PlacementService::RegisterSeeker(grpc::CallbackServerC
 grpc::ServerUnaryReactor* PlacementService::UpdateSeeker(grpc::CallbackServerContext* ctx,
                                                          const v1::UpdateSeekerRequest* request,
                                                          v1::Seeker* response) {
-  return Unary(ctx, response, kCaseRoles, [&](const Caller& caller) {
+  return Unary(ctx, response, kCaseRoles, [=](const Caller& caller) {
     return Mutate(ctx, caller, "UpdateSeeker", *request, response,
                   [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                       ProgramStatusRecord*) {
@@ -434,7 +438,7 @@ grpc::ServerUnaryReactor* PlacementService::GetSeeker(grpc::CallbackServerContex
                                                       v1::Seeker* response) {
   return Unary(ctx, response,
                {Role::kCaseworker, Role::kFacilityStaff, Role::kAuditor, Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return ReadAudited(caller, "GetSeeker",
                                     [&](ReadTransaction& tx, std::vector<std::string>* cases) {
                                       RETURN_IF_ERROR(logic_->GetSeeker(tx, caller,
@@ -450,7 +454,7 @@ grpc::ServerUnaryReactor* PlacementService::ListSeekers(grpc::CallbackServerCont
                                                         const v1::ListSeekersRequest* request,
                                                         v1::ListSeekersResponse* response) {
   return Unary(ctx, response, {Role::kCaseworker, Role::kAuditor, Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return ReadAudited(caller, "ListSeekers",
                                     [&](ReadTransaction& tx, std::vector<std::string>* cases) {
                                       response->Clear();
@@ -467,7 +471,7 @@ grpc::ServerUnaryReactor* PlacementService::ListSeekers(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* PlacementService::SuspendSeeker(grpc::CallbackServerContext* ctx,
                                                           const v1::SuspendSeekerRequest* request,
                                                           v1::SeekerChange* response) {
-  return Unary(ctx, response, {Role::kService, Role::kAdmin}, [&](const Caller& caller) {
+  return Unary(ctx, response, {Role::kService, Role::kAdmin}, [=](const Caller& caller) {
     return Mutate(ctx, caller, "SuspendSeeker", *request, response,
                   [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                       ProgramStatusRecord* status) {
@@ -483,7 +487,7 @@ grpc::ServerUnaryReactor* PlacementService::SuspendSeeker(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* PlacementService::ResumeSeeker(grpc::CallbackServerContext* ctx,
                                                          const v1::ResumeSeekerRequest* request,
                                                          v1::SeekerChange* response) {
-  return Unary(ctx, response, {Role::kService, Role::kAdmin}, [&](const Caller& caller) {
+  return Unary(ctx, response, {Role::kService, Role::kAdmin}, [=](const Caller& caller) {
     return Mutate(ctx, caller, "ResumeSeeker", *request, response,
                   [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                       ProgramStatusRecord* status) {
@@ -500,7 +504,7 @@ grpc::ServerUnaryReactor* PlacementService::CloseSeeker(grpc::CallbackServerCont
                                                         const v1::CloseSeekerRequest* request,
                                                         v1::SeekerChange* response) {
   return Unary(ctx, response, {Role::kService, Role::kCaseworker, Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return Mutate(ctx, caller, "CloseSeeker", *request, response,
                                [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                                    ProgramStatusRecord* status) {
@@ -517,7 +521,7 @@ grpc::ServerUnaryReactor* PlacementService::RecordTraining(grpc::CallbackServerC
                                                            const v1::RecordTrainingRequest* request,
                                                            v1::Training* response) {
   return Unary(ctx, response, {Role::kCaseworker, Role::kFacilityStaff, Role::kAdmin},
-               [&](const Caller& caller) -> absl::Status {
+               [=](const Caller& caller) -> absl::Status {
                  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
                  ASSIGN_OR_RETURN(absl::CivilDay start,
                                   FromProtoDate(request->start_on(), "start_on"));
@@ -539,7 +543,7 @@ grpc::ServerUnaryReactor* PlacementService::ListTrainings(grpc::CallbackServerCo
                                                           v1::ListTrainingsResponse* response) {
   return Unary(ctx, response,
                {Role::kCaseworker, Role::kFacilityStaff, Role::kAuditor, Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return ReadAudited(caller, "ListTrainings",
                                     [&](ReadTransaction& tx, std::vector<std::string>* cases) {
                                       response->Clear();
@@ -556,7 +560,7 @@ grpc::ServerUnaryReactor* PlacementService::CreatePosting(grpc::CallbackServerCo
                                                           v1::Posting* response) {
   return Unary(ctx, response,
                {Role::kEmployer, Role::kCaseworker, Role::kLaborBureau, Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return Mutate(ctx, caller, "CreatePosting", *request, response,
                                [&](Transaction& tx, absl::Time now, std::string*,
                                    ProgramStatusRecord*) {
@@ -572,7 +576,7 @@ grpc::ServerUnaryReactor* PlacementService::GetPosting(grpc::CallbackServerConte
   return Unary(ctx, response,
                {Role::kEmployer, Role::kCaseworker, Role::kLaborBureau, Role::kAuditor,
                 Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return ReadAudited(caller, "GetPosting",
                                     [&](ReadTransaction& tx, std::vector<std::string>*) {
                                       return logic_->GetPosting(tx, caller, request->posting_id(),
@@ -587,7 +591,7 @@ grpc::ServerUnaryReactor* PlacementService::ListPostings(grpc::CallbackServerCon
   return Unary(ctx, response,
                {Role::kEmployer, Role::kCaseworker, Role::kLaborBureau, Role::kAuditor,
                 Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return ReadAudited(caller, "ListPostings",
                                     [&](ReadTransaction& tx, std::vector<std::string>*) {
                                       response->Clear();
@@ -635,7 +639,7 @@ grpc::ServerReadReactor<v1::ImportRegistrationsChunk>* PlacementService::ImportR
 grpc::ServerUnaryReactor* PlacementService::MatchPostings(grpc::CallbackServerContext* ctx,
                                                           const v1::MatchPostingsRequest* request,
                                                           v1::MatchPostingsResponse* response) {
-  return Unary(ctx, response, kCaseRoles, [&](const Caller& caller) -> absl::Status {
+  return Unary(ctx, response, kCaseRoles, [=](const Caller& caller) -> absl::Status {
     ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
     ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(request->as_of(), Today()));
     // Scope first: an out-of-scope seeker answers NOT_FOUND before the cache is asked.
@@ -664,7 +668,7 @@ grpc::ServerUnaryReactor* PlacementService::MatchSeekers(grpc::CallbackServerCon
                                                          const v1::MatchSeekersRequest* request,
                                                          v1::MatchSeekersResponse* response) {
   return Unary(ctx, response, {Role::kCaseworker, Role::kEmployer, Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return ReadAudited(caller, "MatchSeekers",
                                     [&](ReadTransaction& tx, std::vector<std::string>* cases) {
                                       response->Clear();
@@ -681,7 +685,7 @@ grpc::ServerUnaryReactor* PlacementService::MatchSeekers(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* PlacementService::CreatePlacement(
     grpc::CallbackServerContext* ctx, const v1::CreatePlacementRequest* request,
     v1::PlacementRecord* response) {
-  return Unary(ctx, response, kCaseRoles, [&](const Caller& caller) -> absl::Status {
+  return Unary(ctx, response, kCaseRoles, [=](const Caller& caller) -> absl::Status {
     ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
     // Scope first, so an unseen case is never looked up in the cache.
     v1::Seeker seeker;
@@ -702,7 +706,7 @@ grpc::ServerUnaryReactor* PlacementService::RecordRetention(
     grpc::CallbackServerContext* ctx, const v1::RecordRetentionRequest* request,
     v1::PlacementRecord* response) {
   return Unary(ctx, response, {Role::kCaseworker, Role::kEmployer, Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return Mutate(ctx, caller, "RecordRetention", *request, response,
                                [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                                    ProgramStatusRecord* status) {
@@ -720,7 +724,7 @@ grpc::ServerUnaryReactor* PlacementService::GetPlacement(grpc::CallbackServerCon
   return Unary(ctx, response,
                {Role::kCaseworker, Role::kEmployer, Role::kLaborBureau, Role::kAuditor,
                 Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return ReadAudited(caller, "GetPlacement",
                                     [&](ReadTransaction& tx, std::vector<std::string>* cases) {
                                       RETURN_IF_ERROR(logic_->GetPlacement(
@@ -737,7 +741,7 @@ grpc::ServerUnaryReactor* PlacementService::ListPlacements(
   return Unary(ctx, response,
                {Role::kCaseworker, Role::kEmployer, Role::kLaborBureau, Role::kAuditor,
                 Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return ReadAudited(caller, "ListPlacements",
                                     [&](ReadTransaction& tx, std::vector<std::string>* cases) {
                                       response->Clear();
@@ -755,7 +759,7 @@ grpc::ServerUnaryReactor* PlacementService::ListDueRetentionChecks(
     grpc::CallbackServerContext* ctx, const v1::ListDueRetentionChecksRequest* request,
     v1::ListDueRetentionChecksResponse* response) {
   return Unary(ctx, response, {Role::kCaseworker, Role::kEmployer, Role::kBatch, Role::kAdmin},
-               [&](const Caller& caller) -> absl::Status {
+               [=](const Caller& caller) -> absl::Status {
                  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(request->as_of(), Today()));
                  return ReadAudited(caller, "ListDueRetentionChecks",
                                     [&](ReadTransaction& tx, std::vector<std::string>* cases) {
@@ -776,7 +780,7 @@ grpc::ServerUnaryReactor* PlacementService::ListSubsidyTiers(
   return Unary(ctx, response,
                {Role::kCaseworker, Role::kEmployer, Role::kLaborBureau, Role::kAuditor,
                 Role::kAdmin},
-               [&](const Caller&) {
+               [=](const Caller&) {
                  for (const v1::SubsidyTier& t : logic_->tiers()) *response->add_tiers() = t;
                  return absl::OkStatus();
                });
@@ -786,7 +790,7 @@ grpc::ServerUnaryReactor* PlacementService::FileSubsidyClaim(
     grpc::CallbackServerContext* ctx, const v1::FileSubsidyClaimRequest* request,
     v1::SubsidyClaim* response) {
   return Unary(ctx, response, {Role::kEmployer, Role::kCaseworker, Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return Mutate(ctx, caller, "FileSubsidyClaim", *request, response,
                                [&](Transaction& tx, absl::Time now, std::string*,
                                    ProgramStatusRecord*) {
@@ -799,7 +803,7 @@ grpc::ServerUnaryReactor* PlacementService::FileSubsidyClaim(
 grpc::ServerUnaryReactor* PlacementService::DecideSubsidyClaim(
     grpc::CallbackServerContext* ctx, const v1::DecideSubsidyClaimRequest* request,
     v1::SubsidyClaim* response) {
-  return Unary(ctx, response, {Role::kLaborBureau, Role::kAdmin}, [&](const Caller& caller) {
+  return Unary(ctx, response, {Role::kLaborBureau, Role::kAdmin}, [=](const Caller& caller) {
     return Mutate(ctx, caller, "DecideSubsidyClaim", *request, response,
                   [&](Transaction& tx, absl::Time now, std::string*, ProgramStatusRecord*) {
                     return logic_->DecideSubsidyClaim(tx, caller, now, *request, response);
@@ -813,7 +817,7 @@ grpc::ServerUnaryReactor* PlacementService::ListSubsidyClaims(
   return Unary(ctx, response,
                {Role::kEmployer, Role::kCaseworker, Role::kLaborBureau, Role::kAuditor,
                 Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return ReadAudited(caller, "ListSubsidyClaims",
                                     [&](ReadTransaction& tx, std::vector<std::string>*) {
                                       response->Clear();
@@ -834,7 +838,7 @@ grpc::ServerUnaryReactor* PlacementService::ReconcileRetention(
   return Unary(
       ctx, response,
       {Role::kCaseworker, Role::kLaborBureau, Role::kAuditor, Role::kBatch, Role::kAdmin},
-      [&](const Caller& caller) -> absl::Status {
+      [=](const Caller& caller) -> absl::Status {
         absl::CivilDay today = Today();
         ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(request->as_of(), today));
         if (as_of > today) return absl::InvalidArgumentError("as_of: in the future");
@@ -897,7 +901,7 @@ grpc::ServerUnaryReactor* PlacementService::GetOutcomeMetrics(
     v1::OutcomeMetrics* response) {
   return Unary(ctx, response,
                {Role::kCaseworker, Role::kLaborBureau, Role::kAuditor, Role::kAdmin},
-               [&](const Caller& caller) {
+               [=](const Caller& caller) {
                  return ReadAudited(caller, "GetOutcomeMetrics",
                                     [&](ReadTransaction& tx, std::vector<std::string>*) {
                                       response->Clear();
