@@ -97,21 +97,32 @@ std::string AuditOutcome(const absl::Status& status) {
 }
 
 absl::Status AppendAudit(Transaction& tx, const AuditEntry& e) {
+  return AppendAudits(tx, {&e, 1});
+}
+
+absl::Status AppendAudits(Transaction& tx, absl::Span<const AuditEntry> entries) {
+  if (entries.empty()) return absl::OkStatus();
+  // The chain head is read once; the rows of one call chain on in memory.
   ASSIGN_OR_RETURN(std::vector<Row> head,
                    tx.Query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
-  int64_t seq = 1;
+  int64_t seq = 0;
   std::string prev_hash(kHashSize, '\0');
   if (!head.empty()) {
-    seq = head[0].GetInt(0) + 1;
+    seq = head[0].GetInt(0);
     prev_hash = head[0].GetString(1);
   }
-  const int64_t at_us = absl::ToUnixMicros(e.at);
-  ASSIGN_OR_RETURN(std::string hash, ChainHash(prev_hash, seq, at_us, e));
-  return tx.Exec(
-      "INSERT INTO audit_log(seq, at_us, subject, role, action, case_id, outcome, prev_hash, hash)"
-      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {seq, at_us, e.subject, e.role, e.action, e.case_id, e.outcome, Blob{std::move(prev_hash)},
-       Blob{std::move(hash)}});
+  for (const AuditEntry& e : entries) {
+    ++seq;
+    const int64_t at_us = absl::ToUnixMicros(e.at);
+    ASSIGN_OR_RETURN(std::string hash, ChainHash(prev_hash, seq, at_us, e));
+    RETURN_IF_ERROR(tx.Exec(
+        "INSERT INTO audit_log(seq, at_us, subject, role, action, case_id, outcome, prev_hash,"
+        " hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {seq, at_us, e.subject, e.role, e.action, e.case_id, e.outcome, Blob{prev_hash},
+         Blob{hash}}));
+    prev_hash = std::move(hash);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status VerifyAuditChain(Store& store, int64_t* rows_checked) {
@@ -255,8 +266,7 @@ void AuditBuffer::Run() {
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
     mu_.Unlock();
     absl::Status status = store_->Write([&group](Transaction& tx) -> absl::Status {
-      for (const AuditEntry& e : group) RETURN_IF_ERROR(AppendAudit(tx, e));
-      return absl::OkStatus();
+      return AppendAudits(tx, group);
     });
     mu_.Lock();
 

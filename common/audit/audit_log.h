@@ -52,6 +52,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "common/store/store.h"
 
 namespace pathway {
@@ -75,6 +76,8 @@ std::string AuditOutcome(const absl::Status& status);
 // Appends `e` to the audit trail within `tx`, the transaction of the write it
 // describes. If that write's function fails, the entry is rolled back with it.
 absl::Status AppendAudit(Transaction& tx, const AuditEntry& e);
+// As AppendAudit for each entry in order, reading the chain head once.
+absl::Status AppendAudits(Transaction& tx, absl::Span<const AuditEntry> entries);
 
 // Recomputes the whole hash chain, in chunks of consistent reads. OK if intact;
 // DATA_LOSS naming the first bad seq otherwise. `rows_checked` (may be null)
