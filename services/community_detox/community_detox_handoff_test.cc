@@ -20,6 +20,7 @@
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/community_detox/community_detox_server.h"
+#include "tests/testing/fixtures.h"
 
 namespace pathway {
 namespace detox {
@@ -27,17 +28,8 @@ namespace {
 
 constexpr char kKey[] = "detox-handoff-test-key-0123456789abcdefghijk";
 
-absl::Time ChinaNoon(int y, int m, int d) {
-  return absl::FromCivil(absl::CivilSecond(y, m, d, 12, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
-
-common::v1::Date D(int y, int m, int d) {
-  common::v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+using test::ChinaNoon;
+using test::D;
 
 class DetoxHandoffTest : public ::testing::Test {
  protected:
@@ -89,13 +81,8 @@ class DetoxHandoffTest : public ::testing::Test {
   void TearDown() override { server_->Shutdown(); }
 
   std::string Token(Role role, const std::string& jurisdiction) {
-    Claims c;
-    c.subject = role == Role::kService ? "svc-compulsory_isolation" : "user-1";
-    c.role = role;
-    c.jurisdiction = jurisdiction;
-    c.issued_at = absl::FromCivil(absl::CivilDay(2025, 1, 1), absl::UTCTimeZone());
-    c.expires_at = absl::FromCivil(absl::CivilDay(2035, 1, 1), absl::UTCTimeZone());
-    return *(*TokenSigner::Create(kKey))->Sign(c);
+    return test::SignedToken(kKey, role, jurisdiction,
+                             role == Role::kService ? "svc-compulsory_isolation" : "user-1");
   }
 
   grpc::Status Close(Role role, const std::string& case_id, const std::string& key,

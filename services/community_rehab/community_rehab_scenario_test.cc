@@ -19,6 +19,7 @@
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/community_rehab/community_rehab_server.h"
+#include "tests/testing/fixtures.h"
 
 namespace pathway {
 namespace rehab {
@@ -26,17 +27,8 @@ namespace {
 
 constexpr char kKey[] = "rehab-scenario-test-key-0123456789abcdefghij";
 
-absl::Time ChinaNoon(int y, int m, int d) {
-  return absl::FromCivil(absl::CivilSecond(y, m, d, 12, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
-
-common::v1::Date D(int y, int m, int d) {
-  common::v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+using test::ChinaNoon;
+using test::D;
 
 class RehabScenarioTest : public ::testing::Test {
  protected:
@@ -81,13 +73,7 @@ class RehabScenarioTest : public ::testing::Test {
   }
 
   std::string Token(Role role, const std::string& jurisdiction, const std::string& subject) {
-    Claims c;
-    c.subject = subject;
-    c.role = role;
-    c.jurisdiction = jurisdiction;
-    c.issued_at = absl::FromCivil(absl::CivilDay(2025, 1, 1), absl::UTCTimeZone());
-    c.expires_at = absl::FromCivil(absl::CivilDay(2035, 1, 1), absl::UTCTimeZone());
-    return *(*TokenSigner::Create(kKey))->Sign(c);
+    return test::SignedToken(kKey, role, jurisdiction, subject);
   }
 
   template <typename Req, typename Resp>

@@ -34,6 +34,7 @@
 #include "pathway/rehab/v1/rehab.grpc.pb.h"
 #include "services/placement/credit_code.h"
 #include "tests/system/child_process.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/redis_server.h"
 
 namespace pathway {
@@ -41,13 +42,7 @@ namespace {
 
 constexpr char kKey[] = "e2e-test-token-key-0123456789abcdefghijklmno";
 
-common::v1::Date D(int y, int m, int d) {
-  common::v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+using test::D;
 
 std::string Token(Role role, const std::string& jurisdiction, const std::string& org = "") {
   Claims c;

@@ -23,6 +23,7 @@
 #include "services/community_rehab/community_rehab_server.h"
 #include "services/compulsory_isolation/compulsory_isolation_server.h"
 #include "services/registry/registry_server.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/redis_server.h"
 
 namespace pathway {
@@ -31,17 +32,8 @@ namespace {
 constexpr char kTokenKey[] = "scenario-test-token-key-0123456789abcdefgh";
 constexpr char kPiiKey[] = "scenario-test-pii-key-0123456789abcdefghijk";
 
-absl::Time ChinaNoon(int y, int m, int d) {
-  return absl::FromCivil(absl::CivilSecond(y, m, d, 12, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
-
-common::v1::Date D(int y, int m, int d) {
-  common::v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+using test::ChinaNoon;
+using test::D;
 
 class PathwayScenarioTest : public ::testing::Test {
  protected:

@@ -32,6 +32,7 @@
 #include "services/placement/credit_code.h"
 #include "services/placement/labor_exchange_index.h"
 #include "services/placement/placement_server.h"
+#include "tests/testing/fixtures.h"
 #include "tools/pathwayctl/pathwayctl.h"
 
 namespace pathway {
@@ -46,13 +47,7 @@ const absl::TimeZone kChina = absl::FixedTimeZone(8 * 3600);
 
 absl::Time At(CivilDay day) { return absl::FromCivil(absl::CivilSecond(day) + 10 * 3600, kChina); }
 
-common::v1::Date D(int y, int m, int d) {
-  common::v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+using test::D;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
