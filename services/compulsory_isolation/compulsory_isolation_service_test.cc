@@ -26,6 +26,7 @@
 #include "pathway/detox/v1/detox.pb.h"
 #include "pathway/rehab/v1/rehab.pb.h"
 #include "services/compulsory_isolation/compulsory_isolation_server.h"
+#include "tests/testing/fixtures.h"
 
 namespace pathway {
 namespace isolation {
@@ -33,17 +34,9 @@ namespace {
 
 constexpr char kKey[] = "isolation-service-test-key-0123456789abcdef";
 
-absl::Time NoonChina(int y, int m, int d) {
-  return absl::FromCivil(absl::CivilSecond(y, m, d, 12, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
+absl::Time NoonChina(int y, int m, int d) { return test::ChinaNoon(y, m, d); }
 
-common::v1::Date Date(int y, int m, int d) {
-  common::v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+common::v1::Date Date(int y, int m, int d) { return test::D(y, m, d); }
 
 // Who calls; the token is signed at call time against the fake clock, which the
 // walk moves years ahead.

@@ -16,6 +16,7 @@
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/placement/labor_exchange_index.h"
+#include "tests/testing/fixtures.h"
 
 namespace pathway {
 namespace registry {
@@ -24,17 +25,9 @@ namespace {
 constexpr char kKey[] = "registry-logic-test-pii-key-0123456789abcdef";
 
 // Noon in China on the given day.
-absl::Time At(int y, int m, int d) {
-  return absl::FromCivil(absl::CivilSecond(y, m, d, 12, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
+absl::Time At(int y, int m, int d) { return test::ChinaNoon(y, m, d); }
 
-common::v1::Date Date(int y, int m, int d) {
-  common::v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+common::v1::Date Date(int y, int m, int d) { return test::D(y, m, d); }
 
 Caller MakeCaller(Role role, const std::string& jurisdiction, const std::string& subject = "u1") {
   Caller c;
