@@ -36,6 +36,9 @@ TEST(ServerOptionsTest, ValidatesEachField) {
   o = Valid();
   o.keepalive_time = absl::Seconds(1);
   EXPECT_FALSE(o.Validate().ok());
+  o = Valid();
+  o.handler_threads = 0;
+  EXPECT_NE(o.Validate().message().find("handler_threads"), absl::string_view::npos);
 }
 
 TEST(ServerOptionsTest, AddressesAndPaths) {
@@ -86,6 +89,10 @@ TEST_F(ServerFlagsTest, DefaultsThenEnvironmentThenFlags) {
   EXPECT_EQ(o->data_dir, "/flag/data");
   EXPECT_EQ(o->redis.command_timeout, absl::Milliseconds(50));
   EXPECT_EQ(o->token_key_file, "/env/key");
+  EXPECT_EQ(o->handler_threads, 64);
+  o = Parse({"--handler_threads=8"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->handler_threads, 8);
 }
 
 TEST_F(ServerFlagsTest, RejectsBadEnvironmentAndMissingKey) {
