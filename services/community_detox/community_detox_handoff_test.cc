@@ -6,21 +6,17 @@
 // ended" through the outbox, and is open to the service and admin roles only.
 #include <grpcpp/grpcpp.h>
 
-#include <fstream>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "common/auth/token.h"
-#include "common/cache/in_memory_status_cache.h"
 #include "common/clock/clock.h"
 #include "common/ids/case_id.h"
-#include "common/outbox/testing_deliverer.h"
 #include "common/registry_client/registry_client.h"
-#include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/community_detox/community_detox_server.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/supervision_server_test.h"
 
 namespace pathway {
 namespace detox {
@@ -31,38 +27,15 @@ constexpr char kKey[] = "detox-handoff-test-key-0123456789abcdefghijk";
 using test::ChinaNoon;
 using test::D;
 
-class DetoxHandoffTest : public ::testing::Test {
+class DetoxHandoffTest
+    : public test::SupervisionServerTest<CommunityDetoxServer, v1::CommunityDetox> {
  protected:
   void SetUp() override {
-    CommunityDetoxServer::Options o;
-    o.server.service_name = "community_detox";
-    o.server.port = 0;
-    o.server.data_dir = dir_.path();
-    o.server.token_key_file = dir_.path() + "/key";
-    std::ofstream(o.server.token_key_file) << kKey;
-    RuntimeOverrides overrides;
-    overrides.clock = &clock_;
-    overrides.cache = std::make_unique<InMemoryStatusCache>();
-    auto registry = std::make_unique<FakeRegistryClient>();
-    registry_ = registry.get();
-    overrides.registry = std::move(registry);
+    clock_.Set(ChinaNoon(2026, 3, 20));
     with_order_ = CaseId::Mint("520102", 2026, 51)->ToString();
     without_order_ = CaseId::Mint("520102", 2026, 52)->ToString();
-    for (const std::string& id : {with_order_, without_order_}) {
-      registry::v1::CaseFacts facts;
-      facts.set_case_id(id);
-      facts.set_household_division("520102");
-      facts.set_residence_division("520102");
-      registry_->AddCase(facts);
-    }
-    deliverer_ = std::make_unique<TestingDeliverer>(registry_);
-    o.handoffs.deliverer = deliverer_.get();
-    o.handoffs.background = false;
-    auto server = CommunityDetoxServer::Start(o, std::move(overrides));
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    stub_ = v1::CommunityDetox::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(
+        StartServer("community_detox", kKey, {Facts(with_order_), Facts(without_order_)}));
 
     v1::OpenOrderRequest open;
     open.set_case_id(with_order_);
@@ -78,11 +51,9 @@ class DetoxHandoffTest : public ::testing::Test {
     ASSERT_EQ(Dispatch(), 1);  // measure started
   }
 
-  void TearDown() override { server_->Shutdown(); }
-
   std::string Token(Role role, const std::string& jurisdiction) {
-    return test::SignedToken(kKey, role, jurisdiction,
-                             role == Role::kService ? "svc-compulsory_isolation" : "user-1");
+    return SupervisionServerTest::Token(
+        role, jurisdiction, role == Role::kService ? "svc-compulsory_isolation" : "user-1");
   }
 
   grpc::Status Close(Role role, const std::string& case_id, const std::string& key,
@@ -109,19 +80,7 @@ class DetoxHandoffTest : public ::testing::Test {
     return order;
   }
 
-  int Dispatch() {
-    absl::StatusOr<int> n = server_->handoffs().dispatcher().RunOnce();
-    EXPECT_TRUE(n.ok()) << n.status();
-    return n.ok() ? *n : -1;
-  }
-
-  ScopedTempDir dir_;
-  FakeClock clock_{ChinaNoon(2026, 3, 20)};
-  FakeRegistryClient* registry_ = nullptr;       // owned by the server's runtime
-  std::unique_ptr<TestingDeliverer> deliverer_;  // outlives the server
   std::string with_order_, without_order_;
-  std::unique_ptr<CommunityDetoxServer> server_;
-  std::unique_ptr<v1::CommunityDetox::Stub> stub_;
 };
 
 TEST_F(DetoxHandoffTest, ClosesTheOpenOrderAsHandedOverOnTheDecisionDate) {

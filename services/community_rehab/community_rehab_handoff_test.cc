@@ -7,21 +7,17 @@
 // admin roles only.
 #include <grpcpp/grpcpp.h>
 
-#include <fstream>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "common/auth/token.h"
-#include "common/cache/in_memory_status_cache.h"
 #include "common/clock/clock.h"
 #include "common/ids/case_id.h"
-#include "common/outbox/testing_deliverer.h"
 #include "common/registry_client/registry_client.h"
-#include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/community_rehab/community_rehab_server.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/supervision_server_test.h"
 
 namespace pathway {
 namespace rehab {
@@ -32,42 +28,20 @@ constexpr char kKey[] = "rehab-handoff-test-key-0123456789abcdefghijk";
 using test::ChinaNoon;
 using test::D;
 
-class RehabHandoffTest : public ::testing::Test {
+class RehabHandoffTest
+    : public test::SupervisionServerTest<CommunityRehabServer, v1::CommunityRehab> {
  protected:
   void SetUp() override {
-    CommunityRehabServer::Options o;
-    o.server.service_name = "community_rehab";
-    o.server.port = 0;
-    o.server.data_dir = dir_.path();
-    o.server.token_key_file = dir_.path() + "/key";
-    std::ofstream(o.server.token_key_file) << kKey;
-    RuntimeOverrides overrides;
-    overrides.clock = &clock_;
-    overrides.cache = std::make_unique<InMemoryStatusCache>();
-    auto registry = std::make_unique<FakeRegistryClient>();
-    registry_ = registry.get();
-    overrides.registry = std::move(registry);
+    clock_.Set(ChinaNoon(2027, 3, 26));
     case_ = CaseId::Mint("520102", 2026, 61)->ToString();
-    registry::v1::CaseFacts facts;
-    facts.set_case_id(case_);
-    facts.set_household_division("520102");
-    facts.set_residence_division("520103");  // lives in another county
-    registry_->AddCase(facts);
-    deliverer_ = std::make_unique<TestingDeliverer>(registry_);
-    o.handoffs.deliverer = deliverer_.get();
-    o.handoffs.background = false;
-    auto server = CommunityRehabServer::Start(o, std::move(overrides));
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    stub_ = v1::CommunityRehab::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    // Lives in another county (520103) than the household place.
+    ASSERT_NO_FATAL_FAILURE(
+        StartServer("community_rehab", kKey, {Facts(case_, "520102", "520103")}));
   }
 
-  void TearDown() override { server_->Shutdown(); }
-
   std::string Token(Role role, const std::string& jurisdiction) {
-    return test::SignedToken(kKey, role, jurisdiction,
-                             role == Role::kService ? "svc-compulsory_isolation" : "user-1");
+    return SupervisionServerTest::Token(
+        role, jurisdiction, role == Role::kService ? "svc-compulsory_isolation" : "user-1");
   }
 
   v1::OpenFromReleaseRequest OpenReq(const std::string& case_id) {
@@ -89,19 +63,7 @@ class RehabHandoffTest : public ::testing::Test {
     return stub_->OpenFromRelease(&ctx, req, out);
   }
 
-  int Dispatch() {
-    absl::StatusOr<int> n = server_->handoffs().dispatcher().RunOnce();
-    EXPECT_TRUE(n.ok()) << n.status();
-    return n.ok() ? *n : -1;
-  }
-
-  ScopedTempDir dir_;
-  FakeClock clock_{ChinaNoon(2027, 3, 26)};
-  FakeRegistryClient* registry_ = nullptr;       // owned by the server's runtime
-  std::unique_ptr<TestingDeliverer> deliverer_;  // outlives the server
   std::string case_;
-  std::unique_ptr<CommunityRehabServer> server_;
-  std::unique_ptr<v1::CommunityRehab::Stub> stub_;
 };
 
 TEST_F(RehabHandoffTest, ReleaseOpensTheOrderWithTheWindowFromRelease) {

@@ -4,22 +4,18 @@
 // showing each state, and the registry told of the measure and a positive test.
 #include <grpcpp/grpcpp.h>
 
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/auth/token.h"
-#include "common/cache/in_memory_status_cache.h"
 #include "common/clock/clock.h"
 #include "common/ids/case_id.h"
-#include "common/outbox/testing_deliverer.h"
 #include "common/registry_client/registry_client.h"
-#include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/community_rehab/community_rehab_server.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/supervision_server_test.h"
 
 namespace pathway {
 namespace rehab {
@@ -30,60 +26,16 @@ constexpr char kKey[] = "rehab-scenario-test-key-0123456789abcdefghij";
 using test::ChinaNoon;
 using test::D;
 
-class RehabScenarioTest : public ::testing::Test {
+class RehabScenarioTest
+    : public test::SupervisionServerTest<CommunityRehabServer, v1::CommunityRehab> {
  protected:
   void SetUp() override {
-    CommunityRehabServer::Options o;
-    o.server.service_name = "community_rehab";
-    o.server.port = 0;
-    o.server.data_dir = dir_.path();
-    o.server.token_key_file = dir_.path() + "/key";
-    std::ofstream(o.server.token_key_file) << kKey;
-    RuntimeOverrides overrides;
-    overrides.clock = &clock_;
-    overrides.cache = std::make_unique<InMemoryStatusCache>();
-    auto registry = std::make_unique<FakeRegistryClient>();
-    registry_ = registry.get();
-    overrides.registry = std::move(registry);
+    clock_.Set(ChinaNoon(2026, 3, 1));
     case_id_ = CaseId::Mint("520102", 2025, 7)->ToString();
-    registry::v1::CaseFacts facts;
-    facts.set_case_id(case_id_);
-    facts.set_household_division("520102");
-    registry_->AddCase(facts);
-    // Registry events leave through the outbox when the test runs the dispatcher.
-    deliverer_ = std::make_unique<TestingDeliverer>(registry_);
-    o.handoffs.deliverer = deliverer_.get();
-    o.handoffs.background = false;
-    auto server = CommunityRehabServer::Start(o, std::move(overrides));
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    stub_ = v1::CommunityRehab::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(
+        StartServer("community_rehab", kKey, {Facts(case_id_, "520102", /*residence=*/"")}));
     police_ = Token(Role::kPolice, "520102", "police-1");
     cw_ = Token(Role::kCaseworker, "520102", "cw-1");
-  }
-
-  void TearDown() override { server_->Shutdown(); }
-
-  // Runs the outbox dispatcher once; returns how many hand-offs were acknowledged.
-  int Dispatch() {
-    absl::StatusOr<int> n = server_->handoffs().dispatcher().RunOnce();
-    EXPECT_TRUE(n.ok()) << n.status();
-    return n.ok() ? *n : -1;
-  }
-
-  std::string Token(Role role, const std::string& jurisdiction, const std::string& subject) {
-    return test::SignedToken(kKey, role, jurisdiction, subject);
-  }
-
-  template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (v1::CommunityRehab::Stub::*method)(grpc::ClientContext*,
-                                                                      const Req&, Resp*),
-                    const std::string& token, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    ctx.AddMetadata("authorization", "Bearer " + token);
-    return (stub_.get()->*method)(&ctx, req, resp);
   }
 
   common::v1::ProgramStatus Status() {
@@ -95,13 +47,7 @@ class RehabScenarioTest : public ::testing::Test {
     return st;
   }
 
-  ScopedTempDir dir_;
-  FakeClock clock_{ChinaNoon(2026, 3, 1)};
-  FakeRegistryClient* registry_ = nullptr;  // owned by the server's runtime
-  std::unique_ptr<TestingDeliverer> deliverer_;  // outlives the server
   std::string case_id_;
-  std::unique_ptr<CommunityRehabServer> server_;
-  std::unique_ptr<v1::CommunityRehab::Stub> stub_;
   std::string police_;
   std::string cw_;
 };
