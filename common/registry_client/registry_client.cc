@@ -111,10 +111,27 @@ absl::StatusOr<registry::v1::CaseFacts> FakeRegistryClient::GetCaseFacts(
   absl::StatusOr<CaseId> id = CaseId::Parse(case_id);
   if (!id.ok()) return id.status();
   absl::MutexLock lock(&mu_);
+  if (held_) {
+    ++held_calls_;
+    mu_.Await(absl::Condition(
+        +[](bool* held) { return !*held; }, &held_));
+    --held_calls_;
+  }
   if (unavailable_) return absl::UnavailableError("case registry unavailable");
   auto it = cases_.find(id->ToString());
   if (it == cases_.end()) return absl::NotFoundError("case not found");
   return it->second;
+}
+
+void FakeRegistryClient::SetHeld(bool held) {
+  absl::MutexLock lock(&mu_);
+  held_ = held;
+}
+
+bool FakeRegistryClient::AwaitHeldCalls(int n, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return held_calls_ >= n; };
+  return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
 }
 
 absl::StatusOr<registry::v1::ReportEventResponse> FakeRegistryClient::ReportEvent(

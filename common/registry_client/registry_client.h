@@ -68,6 +68,10 @@ class FakeRegistryClient final : public RegistryClient {
   void SetCaseStatus(registry::v1::CaseStatus status);
   // Makes every call fail with UNAVAILABLE (a registry that is down).
   void SetUnavailable(bool unavailable);
+  // While held, GetCaseFacts waits (a registry that hangs) until released.
+  void SetHeld(bool held);
+  // Waits until `n` GetCaseFacts calls are held at once; false after `timeout`.
+  bool AwaitHeldCalls(int n, absl::Duration timeout);
   std::vector<registry::v1::ReportEventRequest> events() const;
 
   absl::StatusOr<registry::v1::CaseFacts> GetCaseFacts(absl::string_view case_id) override;
@@ -81,6 +85,8 @@ class FakeRegistryClient final : public RegistryClient {
   std::map<std::string, registry::v1::CaseFacts> cases_ ABSL_GUARDED_BY(mu_);
   std::vector<registry::v1::ReportEventRequest> events_ ABSL_GUARDED_BY(mu_);
   bool unavailable_ ABSL_GUARDED_BY(mu_) = false;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  int held_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace pathway

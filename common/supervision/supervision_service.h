@@ -564,8 +564,32 @@ class SupervisionService : public Api::Service::CallbackService {
                                   const std::string& case_id, const Req* req, Resp* resp,
                                   const WriteFn& fn, bool check_registry = false,
                                   bool received_handoff = false) {
-    // Token, case id and key are checked here; the wait (registry check, commit)
-    // runs on the handler pool, so concurrent writes can share one commit.
+    return WriteAfter(
+        ctx, name, roles, case_id, req, resp,
+        [this, fn, check_registry](const CaseId& id) -> absl::StatusOr<WriteFn> {
+          if (check_registry) {
+            // DESIGN.md §2: a case id is accepted only once the registry issued it.
+            absl::StatusOr<registry::v1::CaseFacts> facts =
+                runtime_->registry().GetCaseFacts(id.ToString());
+            if (absl::IsNotFound(facts.status())) return CaseNotFound();
+            if (!facts.ok()) return facts.status();
+          }
+          return fn;
+        },
+        received_handoff);
+  }
+
+  // As Write, with the change chosen by `prepare`, which runs first on the handler
+  // pool and may ask other services (the registry); an error from it is the answer.
+  using PrepareFn = std::function<absl::StatusOr<WriteFn>(const CaseId&)>;
+  template <typename Req, typename Resp>
+  grpc::ServerUnaryReactor* WriteAfter(grpc::CallbackServerContext* ctx, absl::string_view name,
+                                       std::initializer_list<Role> roles,
+                                       const std::string& case_id, const Req* req, Resp* resp,
+                                       PrepareFn prepare, bool received_handoff = false) {
+    // Token, case id and key are checked here; the waits (other services, the commit)
+    // run on the handler pool, so gRPC's few threads never wait and concurrent writes
+    // can share one commit.
     absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(*ctx, roles);
     absl::StatusOr<CaseId> id = caller.ok() ? CaseId::Parse(case_id) : caller.status();
     absl::StatusOr<std::optional<std::string>> key =
@@ -577,15 +601,9 @@ class SupervisionService : public Api::Service::CallbackService {
     }
     return FinishOnPool(
         ctx, runtime_->handlers(),
-        [this, ctx, name, req, resp, fn, check_registry, received_handoff, caller = *caller,
-         id = *id, key = *key]() -> absl::Status {
-          if (check_registry) {
-            // DESIGN.md §2: a case id is accepted only once the registry issued it.
-            absl::StatusOr<registry::v1::CaseFacts> facts =
-                runtime_->registry().GetCaseFacts(id.ToString());
-            if (absl::IsNotFound(facts.status())) return CaseNotFound();
-            if (!facts.ok()) return facts.status();
-          }
+        [this, ctx, name, req, resp, prepare = std::move(prepare), received_handoff,
+         caller = *caller, id = *id, key = *key]() -> absl::Status {
+          ASSIGN_OR_RETURN(WriteFn fn, prepare(id));
           const absl::Time now = runtime_->clock().Now();
           std::optional<WriteResult> result;
           absl::Status done = RunMutation(

@@ -7,10 +7,13 @@
 // admin roles only.
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "common/clock/clock.h"
 #include "common/ids/case_id.h"
 #include "common/registry_client/registry_client.h"
@@ -174,6 +177,45 @@ TEST_F(RehabHandoffTest, RefusesWhatTheLawOrTheRegistryDoesNotAllow) {
   }
   ASSERT_TRUE(Open(Role::kAdmin, OpenReq(case_), "", &order).ok());
   EXPECT_EQ(order.state(), "AWAITING_REPORT");
+}
+
+TEST_F(RehabHandoffTest, AHungRegistryHoldsOnlyTheCallsThatNeedIt) {
+  // More hand-offs waiting on the registry than gRPC has callback threads (2 on two
+  // cores, 16 at most): they wait on the handler pool, so other calls still answer.
+  constexpr int kStuck = 20;
+  registry_->SetHeld(true);
+  struct Pending {
+    grpc::ClientContext ctx;
+    v1::OpenFromReleaseRequest req;
+    v1::Order resp;
+  };
+  std::vector<std::unique_ptr<Pending>> pending;
+  absl::BlockingCounter answered(kStuck);
+  for (int i = 0; i < kStuck; ++i) {
+    auto p = std::make_unique<Pending>();
+    p->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    p->ctx.AddMetadata("authorization", "Bearer " + Token(Role::kService, "*"));
+    p->ctx.AddMetadata("idempotency-key", absl::StrCat("held-", i));
+    p->req = OpenReq(case_);
+    stub_->async()->OpenFromRelease(&p->ctx, &p->req, &p->resp,
+                                    [&answered](grpc::Status) { answered.DecrementCount(); });
+    pending.push_back(std::move(p));
+  }
+  EXPECT_TRUE(registry_->AwaitHeldCalls(kStuck, absl::Seconds(30)))
+      << "the hand-offs did not all reach the registry at once";
+
+  common::v1::GetProgramStatusRequest req;
+  req.set_case_id(case_);
+  common::v1::ProgramStatus status;
+  grpc::Status read =
+      Call(&v1::CommunityRehab::Stub::GetProgramStatus, Token(Role::kCaseworker, "520102"), req,
+           &status);
+  EXPECT_NE(read.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << read.error_message();
+
+  registry_->SetHeld(false);
+  answered.Wait();
+  // All the same decision: one order, the rest replays or the same answer.
+  for (const auto& p : pending) EXPECT_EQ(p->resp.case_id(), case_);
 }
 
 }  // namespace

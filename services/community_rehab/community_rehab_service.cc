@@ -16,54 +16,44 @@ namespace pathway::rehab {
 
 grpc::ServerUnaryReactor* CommunityRehabService::OpenFromRelease(
     grpc::CallbackServerContext* ctx, const v1::OpenFromReleaseRequest* req, v1::Order* resp) {
-  // Authorised first: the registry is asked only for a caller that may open.
-  absl::Status checked = [&]() -> absl::Status {
-    RETURN_IF_ERROR(
-        runtime().authorizer().Authorize(*ctx, {Role::kService, Role::kAdmin}).status());
-    return CaseId::Parse(req->case_id()).status();
-  }();
-  if (!checked.ok()) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(checked));
-    return reactor;
-  }
-  // DESIGN.md §2: the registry must have issued the case; it also knows the residence
-  // county, where SK is executed by default (戒毒条例 Art 37).
-  absl::StatusOr<registry::v1::CaseFacts> facts = runtime().registry().GetCaseFacts(req->case_id());
-  if (!facts.ok()) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    reactor->Finish(
-        ToGrpcStatus(absl::IsNotFound(facts.status()) ? CaseNotFound() : facts.status()));
-    return reactor;
-  }
-  std::string division = req->division();
-  if (division.empty()) {
-    division = facts->residence_division().empty() ? facts->household_division()
-                                                   : facts->residence_division();
-  }
-  // Until the township is known the county code stands for the place.
-  const std::string place = req->place().empty() ? division : req->place();
-  return Write(
+  // Authorised first (in WriteAfter): the registry is asked only for a caller that
+  // may open, and on the handler pool, never on gRPC's threads.
+  return WriteAfter(
       ctx, "OpenFromRelease", {Role::kService, Role::kAdmin}, req->case_id(), req, resp,
-      // By value: the write runs on the handler pool after this frame is gone.
-      [this, req, division, place](Transaction& tx, const Caller& caller,
-                                   absl::Time now) -> absl::StatusOr<supervision::WriteResult> {
-        supervision::OpenOrderInput in;
-        in.case_id = CaseId::Parse(req->case_id())->ToString();
-        in.division = division;
-        in.place = place;
-        in.decision_number = req->decision_number();
-        // 禁毒法 Art 48; 戒毒条例 Art 38: the SK decision is made and received at
-        // release, and the 15-day report window counts from it.
-        ASSIGN_OR_RETURN(absl::CivilDay released_on,
-                         supervision::RequiredDate(req->released_on(), "released_on"));
-        in.decision_date = released_on;
-        in.received_on = released_on;
-        in.term_months = req->term_months();
-        bool opened = false;
-        return engine().OpenFromRelease(tx, caller, in, now, &opened);
+      [this, req](const CaseId& id) -> absl::StatusOr<WriteFn> {
+        // DESIGN.md §2: the registry must have issued the case; it also knows the
+        // residence county, where SK is executed by default (戒毒条例 Art 37).
+        absl::StatusOr<registry::v1::CaseFacts> facts =
+            runtime().registry().GetCaseFacts(id.ToString());
+        if (absl::IsNotFound(facts.status())) return CaseNotFound();
+        if (!facts.ok()) return facts.status();
+        std::string division = req->division();
+        if (division.empty()) {
+          division = facts->residence_division().empty() ? facts->household_division()
+                                                         : facts->residence_division();
+        }
+        // Until the township is known the county code stands for the place.
+        std::string place = req->place().empty() ? division : req->place();
+        return WriteFn([this, req, id, division, place](
+                           Transaction& tx, const Caller& caller,
+                           absl::Time now) -> absl::StatusOr<supervision::WriteResult> {
+          supervision::OpenOrderInput in;
+          in.case_id = id.ToString();
+          in.division = division;
+          in.place = place;
+          in.decision_number = req->decision_number();
+          // 禁毒法 Art 48; 戒毒条例 Art 38: the SK decision is made and received at
+          // release, and the 15-day report window counts from it.
+          ASSIGN_OR_RETURN(absl::CivilDay released_on,
+                           supervision::RequiredDate(req->released_on(), "released_on"));
+          in.decision_date = released_on;
+          in.received_on = released_on;
+          in.term_months = req->term_months();
+          bool opened = false;
+          return engine().OpenFromRelease(tx, caller, in, now, &opened);
+        });
       },
-      /*check_registry=*/false, /*received_handoff=*/true);
+      /*received_handoff=*/true);
 }
 
 }  // namespace pathway::rehab

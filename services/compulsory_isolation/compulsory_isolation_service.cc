@@ -62,24 +62,30 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::Mutate(
   if (!key.ok()) return Done(ctx, key.status());
   // The commit is waited for on the handler pool (see handler_pool.h); `fn`
   // captures by value, as it runs after this frame is gone.
-  return FinishOnPool(
-      ctx, runtime_->handlers(),
-      [this, ctx, method, request, response, fn, caller = *caller, key = *key]() {
-        Effects effects;
-        const absl::Time now = runtime_->clock().Now();
-        absl::Status status = RunMutation(
-            *runtime_, {&caller, Method(method), key, request, DeadlineOf(*ctx)}, response,
-            [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
-              effects = Effects();
-              absl::Status s = fn(tx, caller, now, &effects);
-              // Only a case the caller could act on is named in the audit row.
-              if (s.ok()) *audit_case_id = response->case_id();
-              if (s.ok()) s = EnqueueEffects(tx, effects, now);
-              return s;
-            });
-        if (status.ok()) AfterCommit(effects);  // a replay has no effects left to apply
-        return status;
+  return FinishOnPool(ctx, runtime_->handlers(),
+                      [this, ctx, method, request, response, fn, caller = *caller, key = *key] {
+                        return MutateNow(ctx, method, caller, key, request, response, fn);
+                      });
+}
+
+absl::Status CompulsoryIsolationService::MutateNow(
+    grpc::CallbackServerContext* ctx, absl::string_view method, const Caller& caller,
+    const std::optional<std::string>& key, const google::protobuf::Message* request,
+    v1::Decision* response, const WriteFn& fn) {
+  Effects effects;
+  const absl::Time now = runtime_->clock().Now();
+  absl::Status status = RunMutation(
+      *runtime_, {&caller, Method(method), key, request, DeadlineOf(*ctx)}, response,
+      [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
+        effects = Effects();
+        absl::Status s = fn(tx, caller, now, &effects);
+        // Only a case the caller could act on is named in the audit row.
+        if (s.ok()) *audit_case_id = response->case_id();
+        if (s.ok()) s = EnqueueEffects(tx, effects, now);
+        return s;
       });
+  if (status.ok()) AfterCommit(effects);  // a replay has no effects left to apply
+  return status;
 }
 
 grpc::ServerUnaryReactor* CompulsoryIsolationService::GetProgramStatus(
@@ -93,21 +99,27 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::Decide(grpc::CallbackServe
                                                              v1::Decision* response) {
   absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(*ctx, {Role::kPolice});
   if (!caller.ok()) return Done(ctx, caller.status());
-  // The registry must have issued the case (DESIGN.md §2), and knows the birth date the
-  // under-16 warning needs. Asked before the transaction, which must not wait on it.
-  absl::StatusOr<registry::v1::CaseFacts> facts =
-      runtime_->registry().GetCaseFacts(request->case_id());
-  if (!facts.ok()) {
-    absl::Status s = absl::IsNotFound(facts.status()) ? CaseNotFound() : facts.status();
-    runtime_->read_audit().Record(AuditEntry{runtime_->clock().Now(), caller->subject(),
-                                             std::string(RoleName(caller->role())),
-                                             Method("Decide"), "", AuditOutcome(s)});
-    return Done(ctx, s);
-  }
-  return Mutate(ctx, "Decide", {Role::kPolice}, request, response,
-                [=](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
-                  return logic_->Decide(tx, c, now, *request, *facts, response, e);
-                });
+  absl::StatusOr<std::optional<std::string>> key = IdempotencyKeyFrom(*ctx);
+  if (!key.ok()) return Done(ctx, key.status());
+  // On the handler pool: the registry call and the commit both wait.
+  return FinishOnPool(ctx, runtime_->handlers(), [this, ctx, request, response,
+                                                  caller = *caller, key = *key] {
+    // The registry must have issued the case (DESIGN.md §2), and knows the birth date
+    // the under-16 warning needs. Asked before the transaction, which must not wait on it.
+    absl::StatusOr<registry::v1::CaseFacts> facts =
+        runtime_->registry().GetCaseFacts(request->case_id());
+    if (!facts.ok()) {
+      absl::Status s = absl::IsNotFound(facts.status()) ? CaseNotFound() : facts.status();
+      runtime_->read_audit().Record(AuditEntry{runtime_->clock().Now(), caller.subject(),
+                                               std::string(RoleName(caller.role())),
+                                               Method("Decide"), "", AuditOutcome(s)});
+      return s;
+    }
+    return MutateNow(ctx, "Decide", caller, key, request, response,
+                     [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+                       return logic_->Decide(tx, c, now, *request, *facts, response, e);
+                     });
+  });
 }
 
 grpc::ServerUnaryReactor* CompulsoryIsolationService::RecordNotice(

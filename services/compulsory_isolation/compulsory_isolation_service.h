@@ -18,6 +18,7 @@
 #define PATHWAY_SERVICES_COMPULSORY_ISOLATION_COMPULSORY_ISOLATION_SERVICE_H_
 
 #include <functional>
+#include <optional>
 #include <initializer_list>
 
 #include "absl/strings/string_view.h"
@@ -95,11 +96,17 @@ class CompulsoryIsolationService final : public v1::CompulsoryIsolation::Callbac
   using WriteFn =
       std::function<absl::Status(Transaction&, const Caller&, absl::Time now, Effects*)>;
 
-  // The shared write path: authorise, RunMutation(fn), then publish and report.
+  // The shared write path: authorise, then on the handler pool RunMutation(fn),
+  // publish and report.
   grpc::ServerUnaryReactor* Mutate(grpc::CallbackServerContext* ctx, absl::string_view method,
                                    std::initializer_list<Role> roles,
                                    const google::protobuf::Message* request,
                                    v1::Decision* response, const WriteFn& fn);
+  // Mutate's part after authorisation, run on the handler pool.
+  absl::Status MutateNow(grpc::CallbackServerContext* ctx, absl::string_view method,
+                         const Caller& caller, const std::optional<std::string>& key,
+                         const google::protobuf::Message* request, v1::Decision* response,
+                         const WriteFn& fn);
   // In the change's transaction: registry events and hand-offs as outbox rows.
   static absl::Status EnqueueEffects(Transaction& tx, const Effects& effects, absl::Time now);
   // After a commit: status into the cache, then wake the dispatcher.
