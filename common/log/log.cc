@@ -22,10 +22,10 @@ std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
 absl::Mutex g_sink_mu(absl::kConstInit);
 std::function<void(absl::string_view)>* g_sink ABSL_GUARDED_BY(g_sink_mu) = nullptr;
 
-// Lines not yet written to stderr, oldest first. Heap-allocated and never freed,
-// so that a line logged during static destruction still finds it.
+// Lines not yet written to stderr, oldest first; null until the flusher starts.
+// Heap-allocated and never freed, so that a line logged during static destruction
+// still finds it.
 std::string* g_pending ABSL_GUARDED_BY(g_sink_mu) = nullptr;
-bool g_flusher_started ABSL_GUARDED_BY(g_sink_mu) = false;
 // Held while writing to stderr, and taken before g_sink_mu: whoever takes the
 // pending lines writes them before anyone takes later ones, so order is kept
 // while loggers only wait for the swap, never for the disk or the pipe.
@@ -73,7 +73,6 @@ void FlushPending() ABSL_LOCKS_EXCLUDED(g_sink_mu, g_write_mu) {
 }
 
 void StartFlusherLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_sink_mu) {
-  g_flusher_started = true;
   g_pending = new std::string();
   std::atexit(FlushPending);
   // Detached: it holds nothing that exit needs, and exit flushes what it leaves.
@@ -173,7 +172,7 @@ void Write(Level level, absl::string_view event, std::initializer_list<Field> fi
     (*g_sink)(line);
     return;
   }
-  if (!g_flusher_started) StartFlusherLocked();
+  if (g_pending == nullptr) StartFlusherLocked();
   g_pending->append(line);
   if (level < Level::kWarning && g_pending->size() < kMaxPendingBytes) return;
   lock.Release();

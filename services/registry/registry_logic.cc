@@ -396,6 +396,17 @@ absl::StatusOr<std::optional<CaseRecord>> RegistryLogic::FindByResidentId(
   return std::optional<CaseRecord>(std::move(c));
 }
 
+absl::StatusOr<CaseRecord> RegistryLogic::LoadScopeVisible(ReadTransaction& tx,
+                                                           const Caller& caller,
+                                                           absl::string_view case_id,
+                                                           absl::CivilDay today) const {
+  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id));
+  ASSIGN_OR_RETURN(std::optional<CaseRecord> c, LoadScope(tx, id.ToString()));
+  if (!c.has_value()) return CaseNotFound();
+  RETURN_IF_ERROR(CheckVisible(caller, *c, today));
+  return *std::move(c);
+}
+
 absl::StatusOr<CaseRecord> RegistryLogic::LoadVisible(ReadTransaction& tx, const Caller& caller,
                                                       absl::string_view case_id,
                                                       absl::CivilDay today) const {

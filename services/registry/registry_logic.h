@@ -100,6 +100,11 @@ class RegistryLogic {
   // answer with programme status alone.
   absl::StatusOr<std::optional<CaseRecord>> LoadScope(ReadTransaction& tx,
                                                       absl::string_view case_id) const;
+  // LoadScope and CheckVisible in one step (NOT_FOUND for both failures); the
+  // record holds only the scope fields.
+  absl::StatusOr<CaseRecord> LoadScopeVisible(ReadTransaction& tx, const Caller& caller,
+                                              absl::string_view case_id,
+                                              absl::CivilDay today) const;
   // Loads and checks visibility in one step (NOT_FOUND for both failures).
   absl::StatusOr<CaseRecord> LoadVisible(ReadTransaction& tx, const Caller& caller,
                                          absl::string_view case_id, absl::CivilDay today) const;

@@ -255,11 +255,9 @@ grpc::ServerUnaryReactor* RegistryService::GetCaseStatus(grpc::CallbackServerCon
   // Programme status only: the case row is read for visibility, never decrypted.
   std::string case_id;
   absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
-    ASSIGN_OR_RETURN(std::optional<CaseRecord> c, logic_->LoadScope(tx, id.ToString()));
-    if (!c.has_value()) return CaseNotFound();
-    RETURN_IF_ERROR(logic_->CheckVisible(*caller, *c, Today()));
-    case_id = c->case_id;
+    ASSIGN_OR_RETURN(CaseRecord c,
+                     logic_->LoadScopeVisible(tx, *caller, request->case_id(), Today()));
+    case_id = c.case_id;
     return absl::OkStatus();
   });
   AuditRead(*caller, "GetCaseStatus", case_id, s);
