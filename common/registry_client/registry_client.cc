@@ -30,6 +30,18 @@ absl::Status FromCall(const grpc::Status& s) {
 
 }  // namespace
 
+absl::StatusOr<CaseScope> RegistryClient::GetCaseScope(absl::string_view case_id) {
+  absl::StatusOr<registry::v1::CaseFacts> facts = GetCaseFacts(case_id);
+  if (absl::IsNotFound(facts.status())) return CaseNotFound();
+  if (!facts.ok()) return facts.status();
+  CaseScope scope;
+  scope.case_id = facts->case_id();
+  scope.household_division = facts->household_division();
+  scope.residence_division = facts->residence_division();
+  scope.sealed = facts->sealed();
+  return scope;
+}
+
 GrpcRegistryClient::GrpcRegistryClient(
     std::shared_ptr<registry::v1::Registry::StubInterface> stub, const ServiceTokenSource* tokens,
     absl::Duration timeout)

@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/auth/case_scope.h"
 #include "common/auth/service_token.h"
 #include "pathway/registry/v1/registry.grpc.pb.h"
 
@@ -33,6 +34,11 @@ class RegistryClient {
   // NOT_FOUND when the registry never issued the id; INVALID_ARGUMENT for a
   // malformed id; UNAVAILABLE when the registry does not answer in time.
   virtual absl::StatusOr<registry::v1::CaseFacts> GetCaseFacts(absl::string_view case_id) = 0;
+
+  // The facts that decide who sees the case (common/auth/case_scope.h), from
+  // GetCaseFacts. NOT_FOUND is CaseNotFound(), the same answer a caller gets for a case
+  // outside its scope, so callers may return it as it is.
+  absl::StatusOr<CaseScope> GetCaseScope(absl::string_view case_id);
 
   // Idempotent by (case, source_event_id): safe to resend.
   virtual absl::StatusOr<registry::v1::ReportEventResponse> ReportEvent(

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/case_scope.h"
 #include "common/auth/jurisdiction.h"
 #include "common/ids/case_id.h"
 #include "common/ids/division_code.h"
@@ -62,12 +63,6 @@ absl::Status ValidateDivisionField(absl::string_view code, absl::string_view fie
     return absl::InvalidArgumentError(absl::StrCat(field, " must be a 6-digit division code"));
   }
   return absl::OkStatus();
-}
-
-// Roles that keep a statutory need to read a sealed case (戒毒条例 Art 7): police
-// (public security keeps the record), auditors and administrators.
-bool MayReadSealed(Role role) {
-  return role == Role::kPolice || role == Role::kAuditor || role == Role::kAdmin;
 }
 
 // Roles that work with the person and so see name and contacts.
@@ -198,14 +193,13 @@ bool RegistryLogic::Sealed(const CaseRecord& c, absl::CivilDay today) {
 
 absl::Status RegistryLogic::CheckVisible(const Caller& caller, const CaseRecord& c,
                                          absl::CivilDay today) const {
-  // 双向管控: the household place leads and the residence place assists; both see it.
-  if (!caller.Covers(c.household_division) && !caller.Covers(c.residence_division)) {
-    return CaseNotFound();
-  }
-  if (Sealed(c, today) && !MayReadSealed(caller.role()) && caller.role() != Role::kService) {
-    return CaseNotFound();
-  }
-  return absl::OkStatus();
+  // The one rule of every service (common/auth/case_scope.h).
+  CaseScope scope;
+  scope.case_id = c.case_id;
+  scope.household_division = c.household_division;
+  scope.residence_division = c.residence_division;
+  scope.sealed = Sealed(c, today);
+  return CheckCaseVisible(caller, scope);
 }
 
 bool RegistryLogic::KnownGrade(absl::string_view grade) const {
