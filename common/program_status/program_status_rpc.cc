@@ -3,7 +3,9 @@
 #include <optional>
 #include <string>
 
+#include "common/auth/case_scope.h"
 #include "common/ids/case_id.h"
+#include "common/server/handler_pool.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 
@@ -23,8 +25,14 @@ absl::StatusOr<ProgramStatusRecord> ReadProgramStatusForCaller(ServiceRuntime& r
     ASSIGN_OR_RETURN(found, LoadProgramStatus(tx, id.ToString()));
     return absl::OkStatus();
   }));
-  // Missing and out of jurisdiction answer alike, so ids cannot be probed (DESIGN.md §6).
-  if (!found.has_value() || !caller.Covers(found->division)) return CaseNotFound();
+  // Missing and out of scope answer alike, so ids cannot be probed (DESIGN.md §6).
+  if (!found.has_value()) return CaseNotFound();
+  if (caller.role() != Role::kService) {
+    // Who sees the case is the registry's scope (双向管控) or the executing county,
+    // and a sealed case only roles with a statutory need (common/auth/case_scope.h).
+    ASSIGN_OR_RETURN(CaseScope scope, runtime.registry().GetCaseScope(id.ToString()));
+    RETURN_IF_ERROR(CheckCaseVisible(caller, scope, {found->division}));
+  }
   return *std::move(found);
 }
 
@@ -32,28 +40,28 @@ grpc::ServerUnaryReactor* ServeGetProgramStatus(ServiceRuntime& runtime, Program
                                                 grpc::CallbackServerContext* ctx,
                                                 const common::v1::GetProgramStatusRequest* request,
                                                 common::v1::ProgramStatus* response) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::StatusOr<Caller> caller = runtime.authorizer().Authorize(
       *ctx, {Role::kCaseworker, Role::kPolice, Role::kFacilityStaff, Role::kAuditor,
              Role::kBatch, Role::kService, Role::kAdmin});
   if (!caller.ok()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  absl::StatusOr<ProgramStatusRecord> record =
-      ReadProgramStatusForCaller(runtime, *caller, request->case_id());
-  std::string outcome = record.ok() ? "OK" : absl::StatusCodeToString(record.status().code());
-  runtime.read_audit().Record(AuditEntry{runtime.clock().Now(), caller->subject(),
-                                         std::string(RoleName(caller->role())), kAction,
-                                         record.ok() ? record->case_id : std::string(),
-                                         outcome});
-  if (!record.ok()) {
-    reactor->Finish(ToGrpcStatus(record.status()));
-    return reactor;
-  }
-  ToProto(*record, programme, response);
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  // On the handler pool: the scope comes from the registry, a call that may wait.
+  return FinishOnPool(
+      ctx, runtime.handlers(),
+      [&runtime, programme, request, response, caller = *caller]() -> absl::Status {
+        absl::StatusOr<ProgramStatusRecord> record =
+            ReadProgramStatusForCaller(runtime, caller, request->case_id());
+        runtime.read_audit().Record(AuditEntry{runtime.clock().Now(), caller.subject(),
+                                               std::string(RoleName(caller.role())), kAction,
+                                               record.ok() ? record->case_id : std::string(),
+                                               AuditOutcome(record.status())});
+        if (!record.ok()) return record.status();
+        ToProto(*record, programme, response);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace pathway

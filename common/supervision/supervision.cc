@@ -222,28 +222,42 @@ absl::StatusOr<Order> LoadOrderById(ReadTransaction& tx, int64_t order_id) {
   return o;
 }
 
-// The case's open order if any, else its latest; NOT_FOUND (one message) when there
-// is none or it lies outside the caller's jurisdiction.
-absl::StatusOr<Order> LoadLatestOrder(ReadTransaction& tx, const Caller& caller,
-                                      absl::string_view case_id) {
+// The case's open order if any, else its latest; NOT_FOUND when there is none. Who
+// may see it is decided before (SupervisionEngine::CheckVisible).
+absl::StatusOr<Order> LoadLatestOrder(ReadTransaction& tx, absl::string_view case_id) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
                    tx.Query("SELECT order_id FROM sv_orders WHERE case_id = ? "
                             "ORDER BY closed ASC, order_id DESC LIMIT 1",
                             {std::string(case_id)}));
   if (rows.empty()) return CaseNotFound("order");
-  ASSIGN_OR_RETURN(Order o, LoadOrderById(tx, rows[0].GetInt(0)));
-  RETURN_IF_ERROR(CheckInJurisdiction(caller, o.current_place().division, "order"));
-  return o;
+  return LoadOrderById(tx, rows[0].GetInt(0));
 }
 
+// The open order, for recording its execution: only the executing township's side
+// acts (DESIGN.md §6); the other place of 双向管控 sees it but is PERMISSION_DENIED.
 absl::StatusOr<Order> LoadOpenOrder(ReadTransaction& tx, const Caller& caller,
                                     absl::string_view case_id) {
-  ASSIGN_OR_RETURN(Order o, LoadLatestOrder(tx, caller, case_id));
+  ASSIGN_OR_RETURN(Order o, LoadLatestOrder(tx, case_id));
+  RETURN_IF_ERROR(CheckExecutes(caller, o.current_place().division, "the executing county"));
   if (o.closed) {
     return absl::FailedPreconditionError(
         absl::StrCat("the order is closed (", o.close_reason, ")"));
   }
   return o;
+}
+
+// The report deadline of place `p`, pushed back by every suspension that began on or
+// before it (the days from its start to its resumption); nullopt while such a
+// suspension is still running (戒毒条例 Art 24: a detained person cannot report).
+std::optional<CivilDay> ReportDeadlineAfterSuspensions(const Order& o, const Place& p) {
+  CivilDay deadline = p.report_deadline;
+  for (const Suspension& s : o.suspensions) {
+    if (s.start < p.assigned_on || s.start > deadline) continue;
+    if (p.reported_on.has_value() && s.start > *p.reported_on) continue;
+    if (!s.resumed_on.has_value()) return std::nullopt;
+    deadline += (*s.resumed_on - s.start);
+  }
+  return deadline;
 }
 
 // ---- the test schedule ----
@@ -565,27 +579,34 @@ void SupervisionEngine::Evaluate(Order* o, CivilDay as_of) const {
   for (const Place& p : o->places) {
     const absl::string_view basis =
         p.seq > 1 ? "戒毒条例 Art 22" : (sd ? "戒毒条例 Art 14" : "戒毒条例 Art 38");
-    const bool late = p.reported_on.has_value() ? *p.reported_on > p.report_deadline
-                                                : legal_time::IsOverdue(p.report_deadline, as_of);
-    if (&p == &o->current_place() && !p.reported_on.has_value() && suspended == nullptr) {
-      add(kDueReport, absl::StrCat("REPORT:", p.seq), p.report_deadline, true, basis);
+    // A person detained or arrested inside the window cannot report (Art 24): the
+    // window is suspended with the order and runs on after resumption.
+    const std::optional<CivilDay> deadline = ReportDeadlineAfterSuspensions(*o, p);
+    const bool late = !deadline.has_value()
+                          ? false
+                          : (p.reported_on.has_value() ? *p.reported_on > *deadline
+                                                       : legal_time::IsOverdue(*deadline, as_of));
+    if (&p == &o->current_place() && !p.reported_on.has_value() && suspended == nullptr &&
+        deadline.has_value()) {
+      add(kDueReport, absl::StrCat("REPORT:", p.seq), *deadline, true, basis);
     }
     if (policy_.no_show_is_refusal && late) {
       std::string key = absl::StrCat(kDueNoShowRefusal, ":", p.seq);
       if (!Acknowledged(*o, key, as_of)) {
-        add(kDueNoShowRefusal, std::move(key),
-            p.report_deadline + 1 + policy_.police_report_days, true,
+        add(kDueNoShowRefusal, std::move(key), *deadline + 1 + policy_.police_report_days, true,
             "戒毒条例 Art 14, 21; 禁毒法 Art 38");
       }
     }
   }
-  // Agreement after reporting at the current place (Art 15; Art 22 after a change).
+  // Agreement promptly after reporting at the current place (SD: 戒毒条例 Art 16; SK:
+  // Art 38, report and sign; Art 22 after a change of place).
   const Place& current = o->current_place();
   if (current.reported_on.has_value() && !current.agreement_on.has_value() &&
       suspended == nullptr) {
     add(kDueAgreement, absl::StrCat("AGREEMENT:", current.seq),
         *current.reported_on + policy_.agreement_within_days, true,
-        current.seq > 1 ? "戒毒条例 Art 15, 22" : "戒毒条例 Art 15");
+        current.seq > 1 ? (sd ? "戒毒条例 Art 16, 22" : "戒毒条例 Art 38, 22")
+                        : (sd ? "戒毒条例 Art 16" : "戒毒条例 Art 38"));
   }
   // Tests on the regional schedule: the current period's test, or else the next one.
   if (o->term_start.has_value() && suspended == nullptr) {
@@ -751,7 +772,9 @@ absl::StatusOr<WriteResult> SupervisionEngine::OpenOrder(Transaction& tx, const 
     // 禁毒法 Art 48: community rehabilitation of at most 3 years.
     return absl::InvalidArgumentError("term_months must be 1..36 (禁毒法 Art 48)");
   }
-  RETURN_IF_ERROR(CheckInJurisdiction(caller, in.division));
+  if (!caller.Covers(in.division) && in.out_of_area_basis.empty()) {
+    return absl::PermissionDeniedError("division (the execution place) is outside your jurisdiction");
+  }
   absl::Status inserted = tx.Exec(
       "INSERT INTO sv_orders(case_id, division, state, state_since, decision_number, "
       "decision_date, received_on, term_months, opened_by, created_us) "
@@ -807,7 +830,7 @@ absl::StatusOr<WriteResult> SupervisionEngine::SignAgreement(
   const Place& p = o.current_place();
   if (!p.reported_on.has_value()) {
     return absl::FailedPreconditionError(
-        "the agreement is signed after reporting (戒毒条例 Art 15)");
+        "the agreement is signed after reporting (戒毒条例 Art 16, 38)");
   }
   if (p.agreement_on.has_value()) {
     return absl::AlreadyExistsError("an agreement is already signed for this place");
@@ -1122,7 +1145,8 @@ absl::StatusOr<WriteResult> SupervisionEngine::OpenFromRelease(Transaction& tx,
     // The same decision, already recorded by hand: answered as it stands.
     WriteResult same;
     ASSIGN_OR_RETURN(same.order, LoadOrderById(tx, open[0].GetInt(0)));
-    RETURN_IF_ERROR(CheckInJurisdiction(caller, same.order.current_place().division, "order"));
+    RETURN_IF_ERROR(
+        CheckExecutes(caller, same.order.current_place().division, "the executing county"));
     Evaluate(&same.order, legal_time::ToCivilDay(now));
     same.status = StatusOf(same.order);
     return same;
@@ -1144,7 +1168,7 @@ absl::StatusOr<WriteResult> SupervisionEngine::RecordDischarge(
   Evaluate(&o, today);
   // 戒毒条例 Art 23, 40: police discharge on expiry of the term; never earlier, and the
   // township never discharges on its own (it records the police notice).
-  if (notice_date < *o.term_last_day) {
+  if (notice_date <= *o.term_last_day) {
     return absl::FailedPreconditionError(
         "discharge before the term's last day (戒毒条例 Art 23, 40)");
   }
@@ -1161,12 +1185,34 @@ absl::StatusOr<WriteResult> SupervisionEngine::RecordDischarge(
 // ---------------------------------------------------------------------------------
 // Reads.
 
-absl::StatusOr<Order> SupervisionEngine::GetOrder(ReadTransaction& tx, const Caller& caller,
+absl::StatusOr<Order> SupervisionEngine::GetOrder(ReadTransaction& tx, const Caller& /*caller*/,
                                                   absl::string_view case_id,
                                                   CivilDay as_of) const {
-  ASSIGN_OR_RETURN(Order o, LoadLatestOrder(tx, caller, case_id));
+  ASSIGN_OR_RETURN(Order o, LoadLatestOrder(tx, case_id));
   Evaluate(&o, as_of);
   return o;
+}
+
+absl::Status SupervisionEngine::CheckActs(ReadTransaction& tx, const Caller& caller,
+                                          absl::string_view case_id) const {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT division FROM sv_orders WHERE case_id = ? "
+                            "ORDER BY closed ASC, order_id DESC LIMIT 1",
+                            {std::string(case_id)}));
+  if (rows.empty()) return absl::OkStatus();
+  return CheckExecutes(caller, rows[0].GetString(0), "the executing county");
+}
+
+absl::Status SupervisionEngine::CheckVisible(ReadTransaction& tx, const Caller& caller,
+                                             const CaseScope& scope) const {
+  if (CoversCase(caller, scope)) return CheckCaseVisible(caller, scope);
+  // Not a place of 双向管控: the county executing the latest order still sees it.
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT division FROM sv_orders WHERE case_id = ? "
+                            "ORDER BY closed ASC, order_id DESC LIMIT 1",
+                            {scope.case_id}));
+  if (rows.empty()) return CaseNotFound();
+  return CheckCaseVisible(caller, scope, {rows[0].GetString(0)});
 }
 
 absl::StatusOr<OrderPage> SupervisionEngine::ListOrders(ReadTransaction& tx, const Caller& caller,

@@ -43,6 +43,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/auth/caller.h"
+#include "common/auth/case_scope.h"
 #include "common/cache/status_cache.h"
 #include "common/legal_time/legal_time.h"
 #include "common/program_status/program_status.h"
@@ -121,7 +122,7 @@ inline constexpr char kStateDischarged[] = "DISCHARGED";
 // Kinds of due items (Alert.kind, ProgramStatus deadline kinds).
 inline constexpr char kDueReport[] = "REPORT";                       // Art 14/38/22
 inline constexpr char kDueNoShowRefusal[] = "NO_SHOW_REFUSAL";       // SD, Art 14
-inline constexpr char kDueAgreement[] = "AGREEMENT";                 // Art 15
+inline constexpr char kDueAgreement[] = "AGREEMENT";                 // Art 16 (SD), 38 (SK)
 inline constexpr char kDueTest[] = "TEST";                           // schedule
 inline constexpr char kDueMissedTestReview[] = "MISSED_TEST_REVIEW"; // Art 20
 inline constexpr char kDueSeriousViolation[] = "SERIOUS_VIOLATION_REPORT";  // Art 20, 21
@@ -254,6 +255,10 @@ struct OpenOrderInput {
   absl::CivilDay decision_date;
   absl::CivilDay received_on;   // the person received the decision (Art 14, 38)
   int term_months = 0;          // SK: 1..36; SD: 0 or 36
+  // Empty: the caller must cover `division`. Set: police deciding for a person found in
+  // their area who lives elsewhere (禁毒法 Art 33, 38); the service has checked that
+  // `division` is the person's household or residence place and audited the path.
+  std::string out_of_area_basis;
 };
 
 struct TestInput {
@@ -312,7 +317,7 @@ class SupervisionEngine {
   absl::StatusOr<WriteResult> RecordReport(Transaction& tx, const Caller& caller,
                                            absl::string_view case_id, absl::CivilDay reported_on,
                                            absl::Time now) const;
-  // The agreement (协议, Art 15) for the current place, after reporting there.
+  // The agreement (协议; SD Art 16, SK Art 38) for the current place, after reporting there.
   absl::StatusOr<WriteResult> SignAgreement(Transaction& tx, const Caller& caller,
                                             absl::string_view case_id, absl::CivilDay signed_on,
                                             absl::string_view agreement_number,
@@ -384,6 +389,19 @@ class SupervisionEngine {
                                               absl::string_view case_id,
                                               absl::string_view notice_number,
                                               absl::CivilDay notice_date, absl::Time now) const;
+
+  // OK if the caller sees the case (common/auth/case_scope.h): a place of 双向管控 in
+  // the registry's `scope`, or the county executing its latest order; sealed cases only
+  // for roles with a statutory need. CaseNotFound() otherwise, as for a case never
+  // issued. Reads call it before GetOrder, writes before the change (which then lets
+  // only the executing county act).
+  absl::Status CheckVisible(ReadTransaction& tx, const Caller& caller,
+                            const CaseScope& scope) const;
+
+  // PERMISSION_DENIED unless the caller covers the county executing the case's latest
+  // order (OK when it has none: the change then answers for itself).
+  absl::Status CheckActs(ReadTransaction& tx, const Caller& caller,
+                         absl::string_view case_id) const;
 
   // The case's open order, or else its latest one; evaluated at as_of.
   absl::StatusOr<Order> GetOrder(ReadTransaction& tx, const Caller& caller,

@@ -188,22 +188,33 @@ class SupervisionService : public Api::Service::CallbackService {
   grpc::ServerUnaryReactor* OpenOrder(grpc::CallbackServerContext* ctx,
                                       const typename Api::OpenOrderRequest* req,
                                       typename Api::Order* resp) override {
-    return Write(ctx, "OpenOrder", {Role::kPolice}, req->case_id(), req, resp,
-                 [this, req](Transaction& tx, const Caller& caller, absl::Time now)
-                     -> absl::StatusOr<WriteResult> {
-                   OpenOrderInput in;
-                   in.case_id = req->case_id();
-                   in.division = req->division();
-                   in.place = req->place();
-                   in.decision_number = req->decision_number();
-                   ASSIGN_OR_RETURN(in.decision_date,
-                                    RequiredDate(req->decision_date(), "decision_date"));
-                   ASSIGN_OR_RETURN(in.received_on,
-                                    RequiredDate(req->received_on(), "received_on"));
-                   in.term_months = req->term_months();
-                   return engine_.OpenOrder(tx, caller, in, now);
-                 },
-                 /*check_registry=*/true);
+    return WriteAfter(
+        ctx, "OpenOrder", {Role::kPolice}, req->case_id(), req, resp,
+        [this, req](const CaseId&, const CaseScope* scope) -> absl::StatusOr<WriteFn> {
+          if (!req->out_of_area_basis().empty() && scope != nullptr &&
+              req->division() != scope->household_division &&
+              req->division() != scope->residence_division) {
+            // 禁毒法 Art 33: community detox is executed where the person lives.
+            return absl::InvalidArgumentError(
+                "with out_of_area_basis, division must be the person's household or "
+                "residence place");
+          }
+          return WriteFn([this, req](Transaction& tx, const Caller& caller,
+                                     absl::Time now) -> absl::StatusOr<WriteResult> {
+            OpenOrderInput in;
+            in.case_id = req->case_id();
+            in.division = req->division();
+            in.place = req->place();
+            in.decision_number = req->decision_number();
+            ASSIGN_OR_RETURN(in.decision_date,
+                             RequiredDate(req->decision_date(), "decision_date"));
+            ASSIGN_OR_RETURN(in.received_on, RequiredDate(req->received_on(), "received_on"));
+            in.term_months = req->term_months();
+            in.out_of_area_basis = req->out_of_area_basis();
+            return engine_.OpenOrder(tx, caller, in, now);
+          });
+        },
+        /*received_handoff=*/false, req->out_of_area_basis());
   }
 
   grpc::ServerUnaryReactor* RecordReport(grpc::CallbackServerContext* ctx,
@@ -430,29 +441,22 @@ class SupervisionService : public Api::Service::CallbackService {
   grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* ctx,
                                      const typename Api::GetOrderRequest* req,
                                      typename Api::Order* resp) override {
-    return Read(ctx, "GetOrder", {Role::kCaseworker, Role::kPolice, Role::kAuditor, Role::kAdmin},
-                [&](const Caller& caller, std::string* audit_case_id) -> absl::Status {
-                  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(req->case_id()));
-                  ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(req->as_of()));
-                  Order order;
-                  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
-                    absl::StatusOr<Order> o = engine_.GetOrder(tx, caller, id.ToString(), as_of);
-                    if (!o.ok()) return o.status();
-                    order = *std::move(o);
-                    return absl::OkStatus();
-                  });
-                  if (!s.ok()) return s;
-                  *audit_case_id = order.case_id;
-                  OrderToProto(order, programme(), resp);
-                  return absl::OkStatus();
-                });
+    return ReadCase(
+        ctx, "GetOrder", {Role::kCaseworker, Role::kPolice, Role::kAuditor, Role::kAdmin},
+        req->case_id(),
+        [this, req, resp](ReadTransaction& tx, const Caller& caller) -> absl::Status {
+          ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(req->as_of()));
+          ASSIGN_OR_RETURN(Order order, engine_.GetOrder(tx, caller, req->case_id(), as_of));
+          OrderToProto(order, programme(), resp);
+          return absl::OkStatus();
+        });
   }
 
   grpc::ServerUnaryReactor* ListOrders(grpc::CallbackServerContext* ctx,
                                        const typename Api::ListOrdersRequest* req,
                                        typename Api::ListOrdersResponse* resp) override {
     return Read(ctx, "ListOrders", {Role::kCaseworker, Role::kPolice, Role::kAuditor, Role::kAdmin},
-                [&](const Caller& caller, std::string*) -> absl::Status {
+                [this, req, resp](const Caller& caller, std::string*) -> absl::Status {
                   OrderFilter f;
                   f.division_prefix = req->division_prefix();
                   f.state = req->state();
@@ -468,7 +472,18 @@ class SupervisionService : public Api::Service::CallbackService {
                     return absl::OkStatus();
                   });
                   if (!s.ok()) return s;
-                  for (const Order& o : page.orders) OrderToProto(o, programme(), resp->add_orders());
+                  for (const Order& o : page.orders) {
+                    // Open orders are never of a sealed case (an open measure stops
+                    // the abstinence clock); a closed one may be.
+                    if (o.closed && !MayReadSealed(caller.role())) {
+                      absl::StatusOr<CaseScope> scope =
+                          runtime_->registry().GetCaseScope(o.case_id);
+                      if (absl::IsNotFound(scope.status())) continue;
+                      RETURN_IF_ERROR(scope.status());
+                      if (scope->sealed) continue;
+                    }
+                    OrderToProto(o, programme(), resp->add_orders());
+                  }
                   resp->mutable_page()->set_next_page_token(page.next_page_token);
                   return absl::OkStatus();
                 });
@@ -479,7 +494,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                     typename Api::ListDueResponse* resp) override {
     return Read(ctx, "ListDue",
                 {Role::kCaseworker, Role::kPolice, Role::kAuditor, Role::kBatch, Role::kAdmin},
-                [&](const Caller& caller, std::string*) -> absl::Status {
+                [this, req, resp](const Caller& caller, std::string*) -> absl::Status {
                   ListDueQuery q;
                   ASSIGN_OR_RETURN(q.as_of, AsOf(req->as_of()));
                   q.kind = req->kind();
@@ -542,6 +557,8 @@ class SupervisionService : public Api::Service::CallbackService {
     if (!events.empty() && handoffs_ != nullptr) handoffs_->Committed();
   }
 
+  static constexpr size_t kMaxBasisLength = 128;
+
   static std::string Method(absl::string_view name) {
     return absl::StrCat("/", Api::Service::service_full_name(), "/", name);
   }
@@ -554,39 +571,33 @@ class SupervisionService : public Api::Service::CallbackService {
   using WriteFn =
       std::function<absl::StatusOr<WriteResult>(Transaction&, const Caller&, absl::Time)>;
 
-  // Authorise, validate the case id, (on open) check the registry issued it, run the
-  // change through RunMutation with its registry events enqueued in the same
-  // transaction, then publish the status and wake the dispatcher. `received_handoff`:
-  // the write applies another service's hand-off (HandoffRunner::Applied after it).
+  // Authorise, validate the case id, learn the case's scope from the registry (which
+  // also proves it issued the id, DESIGN.md §2), run the change through RunMutation
+  // once the caller is seen to see the case, with its registry events enqueued in the
+  // same transaction, then publish the status and wake the dispatcher.
   template <typename Req, typename Resp>
   grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* ctx, absl::string_view name,
                                   std::initializer_list<Role> roles,
                                   const std::string& case_id, const Req* req, Resp* resp,
-                                  const WriteFn& fn, bool check_registry = false,
-                                  bool received_handoff = false) {
-    return WriteAfter(
-        ctx, name, roles, case_id, req, resp,
-        [this, fn, check_registry](const CaseId& id) -> absl::StatusOr<WriteFn> {
-          if (check_registry) {
-            // DESIGN.md §2: a case id is accepted only once the registry issued it.
-            absl::StatusOr<registry::v1::CaseFacts> facts =
-                runtime_->registry().GetCaseFacts(id.ToString());
-            if (absl::IsNotFound(facts.status())) return CaseNotFound();
-            if (!facts.ok()) return facts.status();
-          }
-          return fn;
-        },
-        received_handoff);
+                                  const WriteFn& fn) {
+    return WriteAfter(ctx, name, roles, case_id, req, resp,
+                      [fn](const CaseId&, const CaseScope*) -> absl::StatusOr<WriteFn> {
+                        return fn;
+                      });
   }
 
   // As Write, with the change chosen by `prepare`, which runs first on the handler
-  // pool and may ask other services (the registry); an error from it is the answer.
-  using PrepareFn = std::function<absl::StatusOr<WriteFn>(const CaseId&)>;
+  // pool with the case's scope (null for a service caller, whose hand-offs are not
+  // scoped) and may ask other services (the registry); an error from it is the answer.
+  // `received_handoff`: the write applies another service's hand-off
+  // (HandoffRunner::Applied after it). `out_of_area_basis`: see CheckWriteScope.
+  using PrepareFn = std::function<absl::StatusOr<WriteFn>(const CaseId&, const CaseScope*)>;
   template <typename Req, typename Resp>
   grpc::ServerUnaryReactor* WriteAfter(grpc::CallbackServerContext* ctx, absl::string_view name,
                                        std::initializer_list<Role> roles,
                                        const std::string& case_id, const Req* req, Resp* resp,
-                                       PrepareFn prepare, bool received_handoff = false) {
+                                       PrepareFn prepare, bool received_handoff = false,
+                                       std::string out_of_area_basis = "") {
     // Token, case id and key are checked here; the waits (other services, the commit)
     // run on the handler pool, so gRPC's few threads never wait and concurrent writes
     // can share one commit.
@@ -594,6 +605,9 @@ class SupervisionService : public Api::Service::CallbackService {
     absl::StatusOr<CaseId> id = caller.ok() ? CaseId::Parse(case_id) : caller.status();
     absl::StatusOr<std::optional<std::string>> key =
         id.ok() ? IdempotencyKeyFrom(*ctx) : id.status();
+    if (key.ok() && out_of_area_basis.size() > kMaxBasisLength) {
+      key = absl::InvalidArgumentError("out_of_area_basis is longer than 128 bytes");
+    }
     if (!key.ok()) {
       grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
       reactor->Finish(ToGrpcStatus(key.status()));
@@ -602,8 +616,13 @@ class SupervisionService : public Api::Service::CallbackService {
     return FinishOnPool(
         ctx, runtime_->handlers(),
         [this, ctx, name, req, resp, prepare = std::move(prepare), received_handoff,
-         caller = *caller, id = *id, key = *key]() -> absl::Status {
-          ASSIGN_OR_RETURN(WriteFn fn, prepare(id));
+         out_of_area_basis = std::move(out_of_area_basis), caller = *caller, id = *id,
+         key = *key]() -> absl::Status {
+          std::optional<CaseScope> scope;
+          if (caller.role() != Role::kService) {
+            ASSIGN_OR_RETURN(scope, runtime_->registry().GetCaseScope(id.ToString()));
+          }
+          ASSIGN_OR_RETURN(WriteFn fn, prepare(id, scope.has_value() ? &*scope : nullptr));
           const absl::Time now = runtime_->clock().Now();
           std::optional<WriteResult> result;
           absl::Status done = RunMutation(
@@ -611,6 +630,10 @@ class SupervisionService : public Api::Service::CallbackService {
               [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
                 *audit_case_id = id.ToString();
                 result.reset();
+                if (scope.has_value()) {
+                  RETURN_IF_ERROR(
+                      CheckWriteScope(tx, caller, *scope, name, out_of_area_basis, now));
+                }
                 absl::StatusOr<WriteResult> r = fn(tx, caller, now);
                 if (!r.ok()) return r.status();
                 OrderToProto(r->order, programme(), resp);
@@ -628,25 +651,82 @@ class SupervisionService : public Api::Service::CallbackService {
         });
   }
 
-  // Authorise, run the read, audit it (with the case only when it was seen).
-  grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* ctx, absl::string_view name,
-                                 std::initializer_list<Role> roles,
-                                 const std::function<absl::Status(const Caller&, std::string*)>& fn) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  // The scope rule of a write: the caller must see the case (CheckVisible: NOT_FOUND
+  // otherwise, as for a case never issued); the engine then lets only the executing
+  // county act. The one exception is explicit: police who found the person in their
+  // own area may open a measure for a case registered elsewhere when they state the
+  // basis (the finding's document number, 禁毒法 Art 33, 38), and that path leaves its
+  // own audit entry beside the write's.
+  absl::Status CheckWriteScope(Transaction& tx, const Caller& caller, const CaseScope& scope,
+                               absl::string_view name, absl::string_view out_of_area_basis,
+                               absl::Time now) const {
+    absl::Status visible = engine_.CheckVisible(tx, caller, scope);
+    if (visible.ok() && name != "OpenOrder") {
+      // Who acts is decided before any field is looked at, so the other side of
+      // 双向管控 learns nothing from validation messages.
+      return engine_.CheckActs(tx, caller, scope.case_id);
+    }
+    if (visible.ok() || out_of_area_basis.empty() || caller.role() != Role::kPolice) {
+      return visible;
+    }
+    return AppendAudit(tx, AuditEntry{now, caller.subject(), std::string(RoleName(caller.role())),
+                                      absl::StrCat(Method(name), "#out_of_area"), scope.case_id,
+                                      "OK"});
+  }
+
+  // A read of one case on the handler pool (it asks the registry for the case's scope):
+  // authorise, check the caller sees the case, run `fn` in one read transaction, audit.
+  using CaseReadFn = std::function<absl::Status(ReadTransaction&, const Caller&)>;
+  grpc::ServerUnaryReactor* ReadCase(grpc::CallbackServerContext* ctx, absl::string_view name,
+                                     std::initializer_list<Role> roles, std::string case_id,
+                                     CaseReadFn fn) {
     absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(*ctx, roles);
     if (!caller.ok()) {
+      grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
       reactor->Finish(ToGrpcStatus(caller.status()));
       return reactor;
     }
-    std::string audit_case_id;
-    absl::Status s = fn(*caller, &audit_case_id);
-    if (!s.ok()) audit_case_id.clear();
-    runtime_->read_audit().Record(AuditEntry{runtime_->clock().Now(), caller->subject(),
-                                             std::string(RoleName(caller->role())),
-                                             std::string(name), audit_case_id,
-                                             AuditOutcome(s)});
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
+    return FinishOnPool(
+        ctx, runtime_->handlers(),
+        [this, name, case_id = std::move(case_id), fn = std::move(fn),
+         caller = *caller]() -> absl::Status {
+          absl::Status s = [&]() -> absl::Status {
+            ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id));
+            ASSIGN_OR_RETURN(CaseScope scope, runtime_->registry().GetCaseScope(id.ToString()));
+            return runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+              RETURN_IF_ERROR(engine_.CheckVisible(tx, caller, scope));
+              return fn(tx, caller);
+            });
+          }();
+          runtime_->read_audit().Record(AuditEntry{
+              runtime_->clock().Now(), caller.subject(), std::string(RoleName(caller.role())),
+              std::string(name), s.ok() ? case_id : std::string(), AuditOutcome(s)});
+          return s;
+        });
+  }
+
+  // Authorise, run the read on the handler pool, audit it (with the case only when it
+  // was seen). `fn` must capture by value (see FinishOnPool).
+  grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* ctx, absl::string_view name,
+                                 std::initializer_list<Role> roles,
+                                 std::function<absl::Status(const Caller&, std::string*)> fn) {
+    absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(*ctx, roles);
+    if (!caller.ok()) {
+      grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+      reactor->Finish(ToGrpcStatus(caller.status()));
+      return reactor;
+    }
+    return FinishOnPool(ctx, runtime_->handlers(),
+                        [this, name, fn = std::move(fn), caller = *caller]() -> absl::Status {
+                          std::string audit_case_id;
+                          absl::Status s = fn(caller, &audit_case_id);
+                          if (!s.ok()) audit_case_id.clear();
+                          runtime_->read_audit().Record(AuditEntry{
+                              runtime_->clock().Now(), caller.subject(),
+                              std::string(RoleName(caller.role())), std::string(name),
+                              audit_case_id, AuditOutcome(s)});
+                          return s;
+                        });
   }
 
  private:

@@ -225,7 +225,7 @@ TEST_F(EngineTest, OpenOrderValidation) {
   EXPECT_EQ(W([&](Transaction& tx) {
               return engine_->OpenOrder(tx, police_, in, At(CivilDay(2026, 1, 10)));
             }).status().code(),
-            absl::StatusCode::kNotFound);
+            absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(EngineTest, RehabTermIsSetPerCaseAtMostThreeYears) {
@@ -291,14 +291,15 @@ TEST_F(EngineTest, ChangeOfPlaceOpensANewWindowAndAgreementTermRunsOn) {
   EXPECT_EQ(report->due, CivilDay(2026, 6, 16));  // Art 22: a new 15-day window
   EXPECT_EQ(report->legal_basis, "戒毒条例 Art 22");
   EXPECT_EQ(r->order.term_last_day, CivilDay(2029, 1, 31));  // runs on without a break
-  // The file moved: the old county no longer sees it.
+  // The file moved: the old county no longer acts on it (it may still see it as a place
+  // of 双向管控; the service decides that from the registry).
   Caller old_county = cw_;
   Caller new_county = MakeCaller(Role::kCaseworker, "520103", "cw-2");
   EXPECT_EQ(W([&](Transaction& tx) {
               return engine_->RecordReport(tx, old_county, c, CivilDay(2026, 6, 10),
                                            At(CivilDay(2026, 6, 10)));
             }).status().code(),
-            absl::StatusCode::kNotFound);
+            absl::StatusCode::kPermissionDenied);
   // An agreement before reporting at the new place is refused (Art 15).
   EXPECT_EQ(W([&](Transaction& tx) {
               return engine_->SignAgreement(tx, new_county, c, CivilDay(2026, 6, 10), "A-2",
@@ -653,8 +654,14 @@ TEST_F(EngineTest, DischargeOnlyFromThePoliceNoticeAtTermEnd) {
                                     At(CivilDay(2029, 1, 30)));
   });
   EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition);
-  auto ok = W([&](Transaction& tx) {
+  // The term's last day is still served (戒毒条例 Art 23, 40): discharge from the day after.
+  auto last_day = W([&](Transaction& tx) {
     return engine_->RecordDischarge(tx, police_, c, "N-1", CivilDay(2029, 1, 31),
+                                    At(CivilDay(2029, 1, 31)));
+  });
+  EXPECT_EQ(last_day.status().code(), absl::StatusCode::kFailedPrecondition);
+  auto ok = W([&](Transaction& tx) {
+    return engine_->RecordDischarge(tx, police_, c, "N-1", CivilDay(2029, 2, 1),
                                     At(CivilDay(2029, 2, 3)));
   });
   ASSERT_TRUE(ok.ok()) << ok.status();

@@ -19,6 +19,7 @@
 #include "common/log/log.h"
 #include "common/program_status/program_status.h"
 #include "common/store/testing_temp_dir.h"
+#include "common/registry_client/registry_client.h"
 #include "gtest/gtest.h"
 #include "services/community_detox/community_detox_server.h"
 
@@ -45,6 +46,18 @@ class CommunityDetoxServiceTest : public ::testing::Test {
     std::ofstream(o.server.token_key_file) << kKey;
     RuntimeOverrides overrides;
     overrides.cache = std::make_unique<InMemoryStatusCache>();
+    // The registry decides who sees a case (DESIGN.md §6): both cases live where they
+    // are executed.
+    auto registry = std::make_unique<FakeRegistryClient>();
+    for (const auto& [id, division] : {std::pair<std::string, std::string>{kCaseInGuiyang, "520102"},
+                                       {kCaseInKunming, "530102"}}) {
+      registry::v1::CaseFacts facts;
+      facts.set_case_id(id);
+      facts.set_household_division(division);
+      facts.set_residence_division(division);
+      registry->AddCase(facts);
+    }
+    overrides.registry = std::move(registry);
     o.handoffs.background = false;  // registry events stay in the outbox: no peer here
     auto server = CommunityDetoxServer::Start(o, std::move(overrides));
     ASSERT_TRUE(server.ok()) << server.status();

@@ -20,7 +20,7 @@ grpc::ServerUnaryReactor* CommunityRehabService::OpenFromRelease(
   // may open, and on the handler pool, never on gRPC's threads.
   return WriteAfter(
       ctx, "OpenFromRelease", {Role::kService, Role::kAdmin}, req->case_id(), req, resp,
-      [this, req](const CaseId& id) -> absl::StatusOr<WriteFn> {
+      [this, req](const CaseId& id, const CaseScope*) -> absl::StatusOr<WriteFn> {
         // DESIGN.md §2: the registry must have issued the case; it also knows the
         // residence county, where SK is executed by default (戒毒条例 Art 37).
         absl::StatusOr<registry::v1::CaseFacts> facts =

@@ -295,17 +295,23 @@ bool InFacility(const std::string& state) {
   return state == kInPoliceFacility || state == kInJudicialFacility;
 }
 
-// The open decision of the case, if the caller may see it (or covers `also_division`,
-// the county of a facility receiving the person). Missing and hidden answer alike.
+// The open decision of the case, for a caller already seen to see the case
+// (IsolationLogic::CheckVisible). Only the executing side acts on it (DESIGN.md §6): the
+// deciding police, the facility holding the person, or one receiving them
+// (`also_division`); any other caller who sees the case is PERMISSION_DENIED.
 absl::StatusOr<DecisionData> OpenForCaller(ReadTransaction& tx, const Caller& caller,
                                            absl::string_view case_id_text,
                                            absl::string_view also_division = "") {
   ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id_text));
   ASSIGN_OR_RETURN(std::optional<DecisionData> d,
                    LoadOne(tx, "case_id = ? AND is_open = 1", {id.ToString()}));
-  if (!d.has_value()) return CaseNotFound();
+  if (!d.has_value()) return CaseNotFound("open decision");
   bool also = !also_division.empty() && caller.Covers(also_division);
-  if (!Visible(caller, *d) && !also) return CaseNotFound();
+  if (!Visible(caller, *d) && !also) {
+    return absl::PermissionDeniedError(
+        "only the deciding police or the facility holding the person act on the decision "
+        "(DESIGN.md §6: who sees is not who acts)");
+  }
   return *std::move(d);
 }
 
@@ -1455,14 +1461,39 @@ absl::Status IsolationLogic::Release(Transaction& tx, const Caller& caller, absl
   return Finish(tx, options_, now, d.id, out, effects);
 }
 
-absl::Status IsolationLogic::GetDecision(ReadTransaction& tx, const Caller& caller,
+absl::Status IsolationLogic::GetDecision(ReadTransaction& tx, const Caller& /*caller*/,
                                          absl::string_view case_id, CivilDay as_of,
                                          v1::Decision* out) const {
   ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id));
   ASSIGN_OR_RETURN(std::optional<DecisionData> d, LoadOne(tx, "case_id = ?", {id.ToString()}));
-  if (!d.has_value() || !Visible(caller, *d)) return CaseNotFound();
+  if (!d.has_value()) return CaseNotFound("decision");
   ToProto(*d, Compute(*d, options_, as_of), options_, out);
   return absl::OkStatus();
+}
+
+absl::Status IsolationLogic::CheckActs(ReadTransaction& tx, const Caller& caller,
+                                       absl::string_view case_id,
+                                       absl::string_view facility_id) const {
+  ASSIGN_OR_RETURN(std::optional<DecisionData> d,
+                   LoadOne(tx, "case_id = ? AND is_open = 1", {std::string(case_id)}));
+  if (!d.has_value()) return absl::OkStatus();
+  const FacilityConfig* receiving = facility_id.empty() ? nullptr : FindFacility(facility_id);
+  return OpenForCaller(tx, caller, case_id, receiving == nullptr ? "" : receiving->division)
+      .status();
+}
+
+absl::Status IsolationLogic::CheckVisible(ReadTransaction& tx, const Caller& caller,
+                                          const CaseScope& scope,
+                                          absl::string_view facility_id) const {
+  if (CoversCase(caller, scope)) return CheckCaseVisible(caller, scope);
+  // Not a place of 双向管控: the deciding police and the facility holding (or about to
+  // receive) the person still see it.
+  const FacilityConfig* receiving = facility_id.empty() ? nullptr : FindFacility(facility_id);
+  absl::string_view receiving_division = receiving == nullptr ? "" : receiving->division;
+  ASSIGN_OR_RETURN(std::optional<DecisionData> d,
+                   LoadOne(tx, "case_id = ?", {scope.case_id}));
+  if (!d.has_value()) return CheckCaseVisible(caller, scope, {receiving_division});
+  return CheckCaseVisible(caller, scope, {d->division, d->deciding_division, receiving_division});
 }
 
 absl::Status IsolationLogic::ListDecisions(ReadTransaction& tx, const Caller& caller,

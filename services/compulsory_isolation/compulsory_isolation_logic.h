@@ -36,6 +36,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/auth/caller.h"
+#include "common/auth/case_scope.h"
 #include "common/outbox/outbox.h"
 #include "common/program_status/program_status.h"
 #include "common/store/store.h"
@@ -189,6 +190,20 @@ class IsolationLogic {
   absl::Status Release(Transaction& tx, const Caller& caller, absl::Time now,
                        const v1::ReleaseRequest& request, v1::Decision* out,
                        Effects* effects) const;
+
+  // OK if the caller sees the case (common/auth/case_scope.h): a place of 双向管控 in
+  // the registry's `scope`, or the deciding police or facility of its latest decision,
+  // or the facility `facility_id` receiving the person; a sealed case only for roles
+  // with a statutory need. CaseNotFound() otherwise, as for a case never issued. The
+  // service calls it before every read and write of a case.
+  absl::Status CheckVisible(ReadTransaction& tx, const Caller& caller, const CaseScope& scope,
+                            absl::string_view facility_id = "") const;
+
+  // PERMISSION_DENIED unless the caller acts on the case's open decision: the deciding
+  // police, the facility holding the person, or the one `facility_id` receiving them.
+  // OK when there is no open decision (the change then answers for itself).
+  absl::Status CheckActs(ReadTransaction& tx, const Caller& caller, absl::string_view case_id,
+                         absl::string_view facility_id) const;
 
   // The case's latest decision, computed as of `as_of`.
   absl::Status GetDecision(ReadTransaction& tx, const Caller& caller, absl::string_view case_id,

@@ -6,7 +6,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "common/audit/audit_log.h"
+#include "common/auth/case_scope.h"
+#include "common/ids/case_id.h"
 #include "common/legal_time/legal_time.h"
 #include "common/log/log.h"
 #include "common/outbox/outbox.h"
@@ -22,6 +25,16 @@ namespace {
 
 std::string Method(absl::string_view name) {
   return absl::StrCat("/", v1::CompulsoryIsolation::service_full_name(), "/", name);
+}
+
+// A string field of a request by name; empty when the message has none.
+std::string StringField(const google::protobuf::Message& m, absl::string_view name) {
+  const google::protobuf::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(std::string(name));
+  if (f == nullptr || f->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+      f->is_repeated()) {
+    return "";
+  }
+  return m.GetReflection()->GetString(m, f);
 }
 
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::Status& status) {
@@ -71,13 +84,38 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::Mutate(
 absl::Status CompulsoryIsolationService::MutateNow(
     grpc::CallbackServerContext* ctx, absl::string_view method, const Caller& caller,
     const std::optional<std::string>& key, const google::protobuf::Message* request,
-    v1::Decision* response, const WriteFn& fn) {
+    v1::Decision* response, const WriteFn& fn, absl::string_view out_of_area_basis) {
+  // Every request here names its case (and, to admit or transfer, the receiving
+  // facility): read generically so no write can skip the scope check.
+  const std::string case_id = StringField(*request, "case_id");
+  std::optional<CaseScope> scope;
+  if (caller.role() != Role::kService) {
+    ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id));
+    ASSIGN_OR_RETURN(scope, runtime_->registry().GetCaseScope(id.ToString()));
+  }
+  const std::string facility_id = StringField(*request, "facility_id");
   Effects effects;
   const absl::Time now = runtime_->clock().Now();
   absl::Status status = RunMutation(
       *runtime_, {&caller, Method(method), key, request, DeadlineOf(*ctx)}, response,
       [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
         effects = Effects();
+        if (scope.has_value()) {
+          absl::Status visible = logic_->CheckVisible(tx, caller, *scope, facility_id);
+          if (!visible.ok() && !out_of_area_basis.empty() && caller.role() == Role::kPolice) {
+            // The explicit path for police deciding on a person found in their area
+            // whose case lies elsewhere (禁毒法 Art 38), with its own audit entry.
+            visible = AppendAudit(
+                tx, AuditEntry{now, caller.subject(), std::string(RoleName(caller.role())),
+                               absl::StrCat(Method(method), "#out_of_area"), scope->case_id,
+                               "OK"});
+          }
+          RETURN_IF_ERROR(visible);
+          // Who acts is decided before any field is looked at (Decide opens anew).
+          if (method != "Decide") {
+            RETURN_IF_ERROR(logic_->CheckActs(tx, caller, scope->case_id, facility_id));
+          }
+        }
         absl::Status s = fn(tx, caller, now, &effects);
         // Only a case the caller could act on is named in the audit row.
         if (s.ok()) *audit_case_id = response->case_id();
@@ -115,10 +153,15 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::Decide(grpc::CallbackServe
                                                Method("Decide"), "", AuditOutcome(s)});
       return s;
     }
-    return MutateNow(ctx, "Decide", caller, key, request, response,
-                     [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
-                       return logic_->Decide(tx, c, now, *request, *facts, response, e);
-                     });
+    if (request->out_of_area_basis().size() > 128) {
+      return absl::InvalidArgumentError("out_of_area_basis is longer than 128 bytes");
+    }
+    return MutateNow(
+        ctx, "Decide", caller, key, request, response,
+        [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
+          return logic_->Decide(tx, c, now, *request, *facts, response, e);
+        },
+        request->out_of_area_basis());
   });
 }
 
@@ -237,20 +280,29 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::GetDecision(
       *ctx, {Role::kPolice, Role::kFacilityStaff, Role::kCaseworker, Role::kAuditor,
              Role::kService, Role::kAdmin});
   if (!caller.ok()) return Done(ctx, caller.status());
-  const absl::Time now = runtime_->clock().Now();
-  absl::Status status = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(absl::CivilDay as_of,
-                     AsOfOrToday(request->as_of(), legal_time::ToCivilDay(now)));
-    return runtime_->store().Read([&](ReadTransaction& tx) {
-      return logic_->GetDecision(tx, *caller, request->case_id(), as_of, response);
-    });
-  }();
-  runtime_->read_audit().Record(AuditEntry{now, caller->subject(),
-                                           std::string(RoleName(caller->role())),
-                                           Method("GetDecision"),
-                                           status.ok() ? response->case_id() : std::string(),
-                                           AuditOutcome(status)});
-  return Done(ctx, status);
+  // On the handler pool: the case's scope comes from the registry.
+  return FinishOnPool(ctx, runtime_->handlers(), [this, request, response, caller = *caller] {
+    const absl::Time now = runtime_->clock().Now();
+    absl::Status status = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(absl::CivilDay as_of,
+                       AsOfOrToday(request->as_of(), legal_time::ToCivilDay(now)));
+      ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
+      std::optional<CaseScope> scope;
+      if (caller.role() != Role::kService) {
+        ASSIGN_OR_RETURN(scope, runtime_->registry().GetCaseScope(id.ToString()));
+      }
+      return runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+        if (scope.has_value()) RETURN_IF_ERROR(logic_->CheckVisible(tx, caller, *scope));
+        return logic_->GetDecision(tx, caller, id.ToString(), as_of, response);
+      });
+    }();
+    runtime_->read_audit().Record(AuditEntry{now, caller.subject(),
+                                             std::string(RoleName(caller.role())),
+                                             Method("GetDecision"),
+                                             status.ok() ? response->case_id() : std::string(),
+                                             AuditOutcome(status)});
+    return status;
+  });
 }
 
 grpc::ServerUnaryReactor* CompulsoryIsolationService::ListDecisions(
@@ -259,20 +311,39 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::ListDecisions(
   absl::StatusOr<Caller> caller = runtime_->authorizer().Authorize(
       *ctx, {Role::kPolice, Role::kFacilityStaff, Role::kAuditor, Role::kAdmin});
   if (!caller.ok()) return Done(ctx, caller.status());
-  const absl::Time now = runtime_->clock().Now();
-  absl::Status status = runtime_->store().Read([&](ReadTransaction& tx) {
-    return logic_->ListDecisions(tx, *caller, *request, legal_time::ToCivilDay(now), response);
+  return FinishOnPool(ctx, runtime_->handlers(), [this, request, response, caller = *caller] {
+    const absl::Time now = runtime_->clock().Now();
+    absl::Status status = runtime_->store().Read([&](ReadTransaction& tx) {
+      return logic_->ListDecisions(tx, caller, *request, legal_time::ToCivilDay(now), response);
+    });
+    if (status.ok() && !MayReadSealed(caller.role())) {
+      // A closed decision may belong to a sealed case (戒毒条例 Art 7), which only roles
+      // with a statutory need see; an open one never does.
+      auto* list = response->mutable_decisions();
+      for (int i = list->size() - 1; i >= 0 && status.ok(); --i) {
+        const v1::State st = list->Get(i).state();
+        if (st != v1::STATE_RELEASED && st != v1::STATE_CONVERTED_TO_SD) continue;
+        absl::StatusOr<CaseScope> scope =
+            runtime_->registry().GetCaseScope(list->Get(i).case_id());
+        if (!scope.ok() && !absl::IsNotFound(scope.status())) {
+          status = scope.status();
+        } else if (!scope.ok() || scope->sealed) {
+          list->DeleteSubrange(i, 1);
+        }
+      }
+    }
+    std::set<std::string> seen;
+    for (const v1::Decision& d : response->decisions()) seen.insert(d.case_id());
+    if (!status.ok() || seen.empty()) seen = {""};
+    for (const std::string& case_id : seen) {
+      runtime_->read_audit().Record(AuditEntry{now, caller.subject(),
+                                               std::string(RoleName(caller.role())),
+                                               Method("ListDecisions"), case_id,
+                                               AuditOutcome(status)});
+    }
+    if (!status.ok()) response->Clear();
+    return status;
   });
-  std::set<std::string> seen;
-  for (const v1::Decision& d : response->decisions()) seen.insert(d.case_id());
-  if (!status.ok() || seen.empty()) seen = {""};
-  for (const std::string& case_id : seen) {
-    runtime_->read_audit().Record(AuditEntry{now, caller->subject(),
-                                             std::string(RoleName(caller->role())),
-                                             Method("ListDecisions"), case_id,
-                                             AuditOutcome(status)});
-  }
-  return Done(ctx, status);
 }
 
 grpc::ServerUnaryReactor* CompulsoryIsolationService::ListDue(grpc::CallbackServerContext* ctx,

@@ -106,7 +106,7 @@ class CompulsoryIsolationService final : public v1::CompulsoryIsolation::Callbac
   absl::Status MutateNow(grpc::CallbackServerContext* ctx, absl::string_view method,
                          const Caller& caller, const std::optional<std::string>& key,
                          const google::protobuf::Message* request, v1::Decision* response,
-                         const WriteFn& fn);
+                         const WriteFn& fn, absl::string_view out_of_area_basis = "");
   // In the change's transaction: registry events and hand-offs as outbox rows.
   static absl::Status EnqueueEffects(Transaction& tx, const Effects& effects, absl::Time now);
   // After a commit: status into the cache, then wake the dispatcher.

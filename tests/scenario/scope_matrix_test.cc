@@ -1,0 +1,371 @@
+// Who sees and who acts, walked over every case-keyed RPC of the programme services
+// (DESIGN.md §6), over real gRPC against the real registry: for each method found in
+// the service descriptors, a caller of another province and of a sibling county gets
+// exactly the answer of a case that was never issued; the province that contains the
+// case acts; the other place of 双向管控 (the residence county) reads but is refused
+// every write; and a sealed case answers a caseworker as a case never issued.
+//
+// Requests are built from the descriptors (case id, dates, enums, divisions filled in),
+// so a method added later is walked too; the hand-off methods only services may call
+// are listed, so a new one fails the test until it is looked at.
+#include <grpcpp/generic/generic_stub.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
+#include "common/ids/case_id.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/dynamic_message.h"
+#include "tests/scenario/pathway_stack.h"
+
+namespace pathway {
+namespace {
+
+using test::D;
+
+// Household in Guiyang's Nanming district, living in Hangzhou's Xihu district.
+constexpr char kHousehold[] = "520102";
+constexpr char kResidence[] = "330106";
+
+struct Answer {
+  grpc::StatusCode code = grpc::StatusCode::OK;
+  std::string message;
+  bool operator==(const Answer& o) const { return code == o.code && message == o.message; }
+};
+
+std::ostream& operator<<(std::ostream& os, const Answer& a) {
+  return os << a.code << " \"" << a.message << "\"";
+}
+
+bool RoleRefused(const Answer& a) {
+  return a.code == grpc::StatusCode::PERMISSION_DENIED &&
+         absl::StrContains(a.message, "may not call this method");
+}
+
+// The service-only hand-off receivers: no person-facing role may call them.
+const std::set<std::string>& ServiceOnlyMethods() {
+  static const auto* methods = new std::set<std::string>{
+      "/pathway.detox.v1.CommunityDetox/CloseForIsolation",
+      "/pathway.rehab.v1.CommunityRehab/CloseForIsolation",
+      "/pathway.rehab.v1.CommunityRehab/OpenFromRelease",
+  };
+  return *methods;
+}
+
+class ScopeMatrixTest : public test::PathwayStackTest {
+ protected:
+  std::string Register(int seq, const std::string& residence,
+                       const common::v1::Date& found_on = D(2026, 1, 5)) {
+    registry::v1::RegisterPersonRequest r;
+    r.set_resident_id_number(
+        GenerateSyntheticResidentId(kHousehold, absl::CivilDay(1990, 4, 12), seq));
+    r.set_name("范围测试");
+    r.set_household_division(kHousehold);
+    r.set_residence_division(residence);
+    r.add_drug_types("methamphetamine");
+    *r.mutable_found_on() = found_on;
+    registry::v1::Case c;
+    grpc::Status s = registry_stub_->RegisterPerson(Ctx(Role::kPolice, kHousehold).get(), r, &c);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return c.case_id();
+  }
+
+  void OpenDetox(const std::string& case_id) {
+    detox::v1::OpenOrderRequest open;
+    open.set_case_id(case_id);
+    open.set_division(kHousehold);
+    open.set_place("520102001");
+    open.set_decision_number("SD-SCOPE-1");
+    *open.mutable_decision_date() = D(2026, 1, 10);
+    *open.mutable_received_on() = D(2026, 1, 10);
+    detox::v1::Order order;
+    grpc::Status s = detox_stub_->OpenOrder(Ctx(Role::kPolice, kHousehold).get(), open, &order);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  void OpenRehab(const std::string& case_id) {
+    rehab::v1::OpenOrderRequest open;
+    open.set_case_id(case_id);
+    open.set_division(kHousehold);
+    open.set_place("520102001");
+    open.set_decision_number("SK-SCOPE-1");
+    *open.mutable_decision_date() = D(2026, 1, 10);
+    *open.mutable_received_on() = D(2026, 1, 10);
+    open.set_term_months(12);
+    rehab::v1::Order order;
+    grpc::Status s = rehab_stub_->OpenOrder(Ctx(Role::kPolice, kHousehold).get(), open, &order);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  void DecideIsolation(const std::string& case_id) {
+    isolation::v1::DecideRequest d;
+    d.set_case_id(case_id);
+    d.set_decision_number("QZ-SCOPE-1");
+    d.set_deciding_division(kHousehold);
+    *d.mutable_decided_on() = D(2026, 1, 10);
+    *d.mutable_served_on() = D(2026, 1, 10);
+    d.set_ground(isolation::v1::GROUND_SEVERE_ADDICTION);
+    isolation::v1::Decision out;
+    grpc::Status s = isolation_stub_->Decide(Ctx(Role::kPolice, kHousehold).get(), d, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  // A request for `method` about `case_id`, every field a handler checks filled with
+  // something well formed, so that only scope and roles decide the answer's code.
+  static std::string Request(const google::protobuf::MethodDescriptor* method,
+                             const std::string& case_id) {
+    google::protobuf::DynamicMessageFactory factory;
+    std::unique_ptr<google::protobuf::Message> m(
+        factory.GetPrototype(method->input_type())->New());
+    Fill(m.get(), case_id);
+    return m->SerializeAsString();
+  }
+
+  static void Fill(google::protobuf::Message* m, const std::string& case_id) {
+    using google::protobuf::FieldDescriptor;
+    const google::protobuf::Reflection* r = m->GetReflection();
+    const google::protobuf::Descriptor* d = m->GetDescriptor();
+    if (d->full_name() == "pathway.common.v1.Date") {
+      r->SetInt32(m, d->FindFieldByName("year"), 2026);
+      r->SetInt32(m, d->FindFieldByName("month"), 1);
+      r->SetInt32(m, d->FindFieldByName("day"), 25);
+      return;
+    }
+    for (int i = 0; i < d->field_count(); ++i) {
+      const FieldDescriptor* f = d->field(i);
+      if (f->is_repeated() || f->containing_oneof() != nullptr) continue;
+      const std::string& name = f->name();
+      switch (f->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_STRING:
+          if (name == "case_id") {
+            r->SetString(m, f, case_id);
+          } else if (absl::EndsWith(name, "division")) {
+            r->SetString(m, f, kHousehold);
+          } else if (name == "facility_id") {
+            r->SetString(m, f, "gy-police");
+          } else if (name != "out_of_area_basis" && name != "alert_key") {
+            r->SetString(m, f, "T-1");
+          }
+          break;
+        case FieldDescriptor::CPPTYPE_ENUM:
+          if (f->enum_type()->value_count() > 1) r->SetEnumValue(m, f, 1);
+          break;
+        case FieldDescriptor::CPPTYPE_INT32:
+          r->SetInt32(m, f, name == "term_months" ? 36 : 1);
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:
+          r->SetInt64(m, f, 1);
+          break;
+        case FieldDescriptor::CPPTYPE_MESSAGE:
+          if (name != "page" && name != "nursing_infant_birth_date") {
+            Fill(r->MutableMessage(m, f), case_id);
+          }
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  Answer Call(const std::string& full_method, const std::string& request, Role role,
+              const std::string& jurisdiction, const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::GenericStub stub(channel);
+    auto ctx = Ctx(role, jurisdiction);
+    grpc::Slice slice(request);
+    grpc::ByteBuffer in(&slice, 1);
+    grpc::ByteBuffer out;
+    absl::Notification done;
+    grpc::Status status;
+    stub.UnaryCall(ctx.get(), full_method, grpc::StubOptions(), &in, &out,
+                   [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    return Answer{status.error_code(), status.error_message()};
+  }
+
+  struct Walked {
+    std::string full_method;
+    const google::protobuf::MethodDescriptor* method;
+    std::shared_ptr<grpc::Channel> channel;
+    Role role;
+  };
+
+  // Every case-keyed method of the three programme services here, with a role that may
+  // call it (found by asking as an outsider, which changes nothing).
+  std::vector<Walked> CaseMethods(const std::string& probe_case) {
+    const std::vector<std::pair<std::string, int>> services = {
+        {"pathway.detox.v1.CommunityDetox", 1},
+        {"pathway.isolation.v1.CompulsoryIsolation", 2},
+        {"pathway.rehab.v1.CommunityRehab", 3}};
+    std::vector<Walked> out;
+    std::set<std::string> service_only;
+    for (const auto& [name, index] : services) {
+      const google::protobuf::ServiceDescriptor* service =
+          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+      EXPECT_NE(service, nullptr) << name;
+      if (service == nullptr) continue;
+      for (int i = 0; i < service->method_count(); ++i) {
+        const google::protobuf::MethodDescriptor* m = service->method(i);
+        const google::protobuf::FieldDescriptor* id = m->input_type()->FindFieldByName("case_id");
+        if (id == nullptr || id->is_repeated() || m->server_streaming()) continue;
+        const std::string full = absl::StrCat("/", name, "/", m->name());
+        bool found = false;
+        for (Role role : {Role::kCaseworker, Role::kPolice, Role::kFacilityStaff}) {
+          Answer a = Call(full, Request(m, probe_case), role, "44", Channel(index));
+          if (RoleRefused(a)) continue;
+          out.push_back({full, m, Channel(index), role});
+          found = true;
+          break;
+        }
+        if (!found) service_only.insert(full);
+      }
+    }
+    EXPECT_EQ(service_only, ServiceOnlyMethods());
+    return out;
+  }
+
+  static bool IsRead(const Walked& w) { return absl::StartsWith(w.method->name(), "Get"); }
+};
+
+TEST_F(ScopeMatrixTest, EveryCaseMethodAnswersByScope) {
+  Today(2026, 2, 1);
+  const std::string detox_case = Register(201, kResidence);
+  const std::string isolation_case = Register(202, kResidence);
+  const std::string rehab_case = Register(203, kResidence);
+  OpenDetox(detox_case);
+  DecideIsolation(isolation_case);
+  OpenRehab(rehab_case);
+  const std::string never_issued = CaseId::Mint(kHousehold, 2026, 9999999)->ToString();
+
+  auto case_for = [&](const Walked& w) {
+    if (absl::StartsWith(w.full_method, "/pathway.detox.")) return detox_case;
+    if (absl::StartsWith(w.full_method, "/pathway.isolation.")) return isolation_case;
+    return rehab_case;
+  };
+  std::vector<Walked> methods = CaseMethods(detox_case);
+  ASSERT_GE(methods.size(), 30u);
+
+  // Outsiders, and the other place of 双向管控, first: none of them changes anything.
+  for (const Walked& w : methods) {
+    SCOPED_TRACE(w.full_method);
+    const std::string request = Request(w.method, case_for(w));
+    const std::string absent = Request(w.method, never_issued);
+    for (const std::string outsider : {"44", "520103", "3302", "330102"}) {
+      Answer seen = Call(w.full_method, request, w.role, outsider, w.channel);
+      Answer missing = Call(w.full_method, absent, w.role, outsider, w.channel);
+      EXPECT_EQ(seen.code, grpc::StatusCode::NOT_FOUND) << outsider << ": " << seen;
+      EXPECT_EQ(seen, missing) << outsider;
+    }
+    Answer other_side = Call(w.full_method, request, w.role, kResidence, w.channel);
+    if (IsRead(w)) {
+      EXPECT_EQ(other_side.code, grpc::StatusCode::OK) << other_side;
+    } else {
+      // Opening a measure needs the caller's own county; acting on one, its executor.
+      EXPECT_EQ(other_side.code, grpc::StatusCode::PERMISSION_DENIED) << other_side;
+    }
+  }
+  // The province that contains the case acts (the write may still be refused on its
+  // merits, never for scope).
+  for (const Walked& w : methods) {
+    SCOPED_TRACE(w.full_method);
+    Answer a = Call(w.full_method, Request(w.method, case_for(w)), w.role, "52", w.channel);
+    EXPECT_NE(a.message, "case not found") << a;
+    EXPECT_NE(a.code, grpc::StatusCode::PERMISSION_DENIED) << a;
+  }
+}
+
+TEST_F(ScopeMatrixTest, ASealedCaseIsSealedInEveryService) {
+  Today(2026, 2, 1);
+  const std::string sealed = Register(211, kHousehold);
+  OpenDetox(sealed);
+  detox::v1::TerminateOrderRequest end;
+  end.set_case_id(sealed);
+  end.set_reason(detox::v1::TERMINATION_REASON_IMPRISONMENT);
+  end.set_document_number("TERM-1");
+  *end.mutable_effective_on() = D(2026, 1, 20);
+  detox::v1::Order order;
+  grpc::Status s = detox_stub_->TerminateOrder(Ctx(Role::kPolice, kHousehold).get(), end, &order);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // Three years without a finding after the measure ended (戒毒条例 Art 7): the
+  // registry seals the case once the measure's end has reached it.
+  Today(2029, 3, 1);
+  ASSERT_TRUE(Eventually([&] {
+    registry::v1::GetCaseRequest req;
+    req.set_case_id(sealed);
+    registry::v1::Case c;
+    return registry_stub_->GetCase(Ctx(Role::kCaseworker, kHousehold).get(), req, &c)
+               .error_code() == grpc::StatusCode::NOT_FOUND;
+  }));
+
+  const std::string never_issued = CaseId::Mint(kHousehold, 2026, 9999998)->ToString();
+  for (const Walked& w : CaseMethods(sealed)) {
+    SCOPED_TRACE(w.full_method);
+    if (w.role != Role::kCaseworker && w.role != Role::kFacilityStaff) continue;
+    Answer seen = Call(w.full_method, Request(w.method, sealed), w.role, kHousehold, w.channel);
+    Answer missing =
+        Call(w.full_method, Request(w.method, never_issued), w.role, kHousehold, w.channel);
+    EXPECT_EQ(seen.code, grpc::StatusCode::NOT_FOUND) << seen;
+    EXPECT_EQ(seen, missing);
+  }
+  // Police keep their statutory need (the record stays theirs).
+  detox::v1::GetOrderRequest get;
+  get.set_case_id(sealed);
+  EXPECT_TRUE(detox_stub_->GetOrder(Ctx(Role::kPolice, kHousehold).get(), get, &order).ok());
+  EXPECT_EQ(order.case_id(), sealed);
+}
+
+// 禁毒法 Art 38: police who find a person far from home decide isolation on an explicit,
+// audited path; without it the case is as absent as one never issued.
+TEST_F(ScopeMatrixTest, OutOfAreaDecisionIsExplicit) {
+  Today(2026, 2, 1);
+  const std::string case_id = Register(221, kResidence);
+  isolation::v1::DecideRequest d;
+  d.set_case_id(case_id);
+  d.set_decision_number("QZ-AWAY-1");
+  d.set_deciding_division("440106");
+  *d.mutable_decided_on() = D(2026, 1, 20);
+  *d.mutable_served_on() = D(2026, 1, 20);
+  d.set_ground(isolation::v1::GROUND_SEVERE_ADDICTION);
+  isolation::v1::Decision out;
+  grpc::Status s = isolation_stub_->Decide(Ctx(Role::kPolice, "440106").get(), d, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_message(), "case not found");
+
+  d.set_out_of_area_basis("GZ-FOUND-2026-001");
+  s = isolation_stub_->Decide(Ctx(Role::kPolice, "440106").get(), d, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // The deciding police now see their decision.
+  isolation::v1::GetDecisionRequest get;
+  get.set_case_id(case_id);
+  s = isolation_stub_->GetDecision(Ctx(Role::kPolice, "440106").get(), get, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.deciding_division(), "440106");
+
+  // Community detox is executed where the person lives (禁毒法 Art 33).
+  const std::string other = Register(222, kResidence);
+  detox::v1::OpenOrderRequest open;
+  open.set_case_id(other);
+  open.set_division("440106");
+  open.set_place("440106001");
+  open.set_decision_number("SD-AWAY-1");
+  *open.mutable_decision_date() = D(2026, 1, 20);
+  *open.mutable_received_on() = D(2026, 1, 20);
+  open.set_out_of_area_basis("GZ-FOUND-2026-002");
+  detox::v1::Order order;
+  s = detox_stub_->OpenOrder(Ctx(Role::kPolice, "440106").get(), open, &order);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  open.set_division(kResidence);
+  open.set_place("330106001");
+  s = detox_stub_->OpenOrder(Ctx(Role::kPolice, "440106").get(), open, &order);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+}
+
+}  // namespace
+}  // namespace pathway
