@@ -246,18 +246,18 @@ absl::StatusOr<Order> LoadOpenOrder(ReadTransaction& tx, const Caller& caller,
   return o;
 }
 
-// The report deadline of place `p`, pushed back by every suspension that began on or
-// before it (the days from its start to its resumption); nullopt while such a
-// suspension is still running (戒毒条例 Art 24: a detained person cannot report).
+// The report deadline of place `p`; nullopt while a suspension that began on or before
+// it still runs (戒毒条例 Art 24: a detained person cannot report). Resume stores the
+// window that runs on after release, so a resumed suspension needs nothing here.
 std::optional<CivilDay> ReportDeadlineAfterSuspensions(const Order& o, const Place& p) {
-  CivilDay deadline = p.report_deadline;
   for (const Suspension& s : o.suspensions) {
-    if (s.start < p.assigned_on || s.start > deadline) continue;
+    if (s.resumed_on.has_value() || s.start < p.assigned_on || s.start > p.report_deadline) {
+      continue;
+    }
     if (p.reported_on.has_value() && s.start > *p.reported_on) continue;
-    if (!s.resumed_on.has_value()) return std::nullopt;
-    deadline += (*s.resumed_on - s.start);
+    return std::nullopt;
   }
-  return deadline;
+  return p.report_deadline;
 }
 
 // ---- the test schedule ----

@@ -352,6 +352,59 @@ TEST_F(EngineTest, SuspensionPausesTheClockWhenPolicySaysSo) {
   }
 }
 
+// 戒毒条例 Art 24: a person detained inside the 15-day report window cannot report;
+// no refusal is alleged while detained, and the window runs on after release.
+TEST_F(EngineTest, DetentionInsideTheReportWindowSuspendsIt) {
+  const std::string c = Case(7);
+  ASSERT_TRUE(OpenOrder(c, CivilDay(2026, 3, 1)).ok());  // window to 2026-03-16
+  ASSERT_TRUE(W([&](Transaction& tx) {
+                return engine_->Suspend(tx, police_, c, SuspensionReason::kDetention,
+                                        CivilDay(2026, 3, 5), At(CivilDay(2026, 3, 5)));
+              }).ok());
+  // Long past the original window, still detained: nothing is overdue.
+  Order detained = Get(c, CivilDay(2026, 4, 20));
+  EXPECT_FALSE(Find(detained, kDueNoShowRefusal).has_value());
+  EXPECT_FALSE(Find(detained, kDueReport).has_value());
+  ASSERT_TRUE(W([&](Transaction& tx) {
+                return engine_->Resume(tx, police_, c, CivilDay(2026, 4, 4),
+                                       At(CivilDay(2026, 4, 4)));
+              }).ok());
+  // Released on 4 April: 15 days from then, to the end of 19 April.
+  Order back = Get(c, CivilDay(2026, 4, 10));
+  ASSERT_TRUE(Find(back, kDueReport).has_value());
+  EXPECT_EQ(Find(back, kDueReport)->due, CivilDay(2026, 4, 19));
+  EXPECT_FALSE(Find(back, kDueNoShowRefusal).has_value());
+  EXPECT_FALSE(Find(Get(c, CivilDay(2026, 4, 19)), kDueNoShowRefusal).has_value());
+  EXPECT_TRUE(Find(Get(c, CivilDay(2026, 4, 20)), kDueNoShowRefusal).has_value());
+}
+
+// Every legal basis a due item cites, against the articles of the domain notes.
+TEST_F(EngineTest, DueItemsCiteTheRightArticles) {
+  struct Row {
+    ProgramPolicy policy;
+    std::string kind;
+    std::string basis;
+  };
+  const std::vector<Row> rows = {
+      {CommunityDetoxPolicy(), kDueReport, "戒毒条例 Art 14"},
+      {CommunityDetoxPolicy(), kDueAgreement, "戒毒条例 Art 16"},
+      {CommunityRehabPolicy(), kDueReport, "戒毒条例 Art 38"},
+      {CommunityRehabPolicy(), kDueAgreement, "戒毒条例 Art 38"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.kind);
+    Open(row.policy);
+    const std::string c = Case(8);
+    ASSERT_TRUE(OpenOrder(c, CivilDay(2026, 3, 1), row.policy.fixed_term ? 0 : 12).ok());
+    if (row.kind == kDueAgreement) {
+      ASSERT_TRUE(Report(c, CivilDay(2026, 3, 2), CivilDay(2026, 3, 2)).ok());
+    }
+    Order o = Get(c, CivilDay(2026, 3, 3));
+    ASSERT_TRUE(Find(o, row.kind).has_value());
+    EXPECT_EQ(Find(o, row.kind)->legal_basis, row.basis);
+  }
+}
+
 TEST_F(EngineTest, SuspensionAndChangeOfPlaceTogether) {
   std::string c = Reported(1, CivilDay(2026, 2, 1));
   ASSERT_TRUE(W([&](Transaction& tx) {
