@@ -559,8 +559,41 @@ void RedactTreatmentDetail(google::protobuf::Message* message) {
   }
 }
 
+void RedactForOutsideRole(google::protobuf::Message* message) {
+  RedactTreatmentDetail(message);
+  const google::protobuf::Descriptor* d = message->GetDescriptor();
+  const google::protobuf::Reflection* r = message->GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM &&
+        f->enum_type() == v1::PlacementState_descriptor() && !f->is_repeated()) {
+      // A suspension is a treatment fact (only isolation causes it): the placement shows
+      // as the active one it was (placement.proto, PlacementState).
+      if (r->GetEnumValue(*message, f) == v1::PLACEMENT_STATE_SUSPENDED) {
+        r->SetEnumValue(message, f, v1::PLACEMENT_STATE_ACTIVE);
+      }
+      continue;
+    }
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int j = 0; j < r->FieldSize(*message, f); ++j) {
+        RedactForOutsideRole(r->MutableRepeatedMessage(message, f, j));
+      }
+    } else if (r->HasField(*message, f)) {
+      RedactForOutsideRole(r->MutableMessage(message, f));
+    }
+  }
+}
+
 PlacementLogic::PlacementLogic(std::vector<v1::SubsidyTier> tiers, std::string id_hash_key)
-    : tiers_(std::move(tiers)), id_hash_key_(std::move(id_hash_key)) {}
+    : tiers_(std::move(tiers)),
+      id_hash_key_(std::move(id_hash_key)),
+      seeker_ref_key_(LaborExchangeIndex(id_hash_key_, "pathway.placement.v1.seeker_ref")) {}
+
+std::string PlacementLogic::SeekerRef(int64_t posting_id, absl::string_view case_id) const {
+  std::string mac = LaborExchangeIndex(seeker_ref_key_, absl::StrCat(posting_id, ":", case_id));
+  return absl::StrCat("ref-", absl::BytesToHexString(mac.substr(0, 16)));
+}
 
 std::string PlacementLogic::IdHash(absl::string_view normalized_id_number) const {
   return LaborExchangeIndex(id_hash_key_, normalized_id_number);
@@ -1306,6 +1339,7 @@ absl::Status PlacementLogic::MatchSeekers(ReadTransaction& tx, const Caller& cal
     sum->set_education(s.education());
     *sum->mutable_preferred_divisions() = s.preferred_divisions();
     sum->set_min_monthly_wage(s.min_monthly_wage());
+    sum->set_seeker_ref(SeekerRef(posting.posting_id(), s.case_id()));
     m->set_score(candidates[i].score.score);
     for (std::string& reason : candidates[i].score.reasons) m->add_reasons(std::move(reason));
   }
@@ -1419,8 +1453,10 @@ absl::Status PlacementLogic::RecordRetention(Transaction& tx, const Caller& call
   if (checked < DayOf(cp->due_on()) - kRetentionEarlyDays) {
     return absl::InvalidArgumentError("checked_on: more than 7 days before the checkpoint");
   }
-  if (p.state() != v1::PLACEMENT_STATE_ACTIVE) {
-    return absl::FailedPreconditionError("the placement is not active");
+  // Retention is an employment fact: recorded on a suspended placement too, so an
+  // employer (who sees it as active) is never refused in a way that would tell it.
+  if (p.state() == v1::PLACEMENT_STATE_ENDED) {
+    return absl::FailedPreconditionError("the placement has ended");
   }
   if (cp->outcome() != v1::RETENTION_OUTCOME_UNSPECIFIED) {
     return absl::FailedPreconditionError("the checkpoint is already recorded");
@@ -1471,17 +1507,29 @@ absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& c
   std::string pattern = IsEmployer(caller) ? "%" : ScopePattern(caller);
   std::string case_id;
   if (!request.case_id().empty()) {
+    // Labor bureau and employer tokens never handle case ids: a filter by one would
+    // tell them whether a person has a placement (禁毒法 Art 52, 70).
+    if (IsOutsideRole(caller)) {
+      return absl::PermissionDeniedError(
+          "case_id: labor bureau and employer tokens do not filter by case");
+    }
     ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request.case_id()));
     case_id = id.ToString();
+  }
+  // For outside roles a suspended placement is an active one (PlacementState).
+  int64_t state = request.state();
+  int64_t also_state = state;
+  if (IsOutsideRole(caller)) {
+    if (state == v1::PLACEMENT_STATE_ACTIVE) also_state = v1::PLACEMENT_STATE_SUSPENDED;
+    if (state == v1::PLACEMENT_STATE_SUSPENDED) return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(
       std::vector<Row> rows,
       tx.Query(absl::StrCat("SELECT ", kPlacementCols,
                             " FROM placements WHERE id > ? AND division LIKE ? "
                             "AND (? = '' OR employer = ?) AND (? = '' OR case_id = ?) "
-                            "AND (? = 0 OR state = ?) ORDER BY id LIMIT ?"),
-               {after, pattern, employer, employer, case_id, case_id,
-                static_cast<int64_t>(request.state()), static_cast<int64_t>(request.state()),
+                            "AND (? = 0 OR state = ? OR state = ?) ORDER BY id LIMIT ?"),
+               {after, pattern, employer, employer, case_id, case_id, state, state, also_state,
                 static_cast<int64_t>(limit + 1)}));
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
     RETURN_IF_ERROR(PlacementFromRow(tx, rows[i], out->add_placements()));
@@ -1511,17 +1559,22 @@ absl::Status PlacementLogic::ListDueRetentionChecks(ReadTransaction& tx, const C
   int limit = PageSize(page);
   std::string employer = IsEmployer(caller) ? caller.organization() : "";
   std::string pattern = IsEmployer(caller) ? "%" : ScopePattern(caller);
+  // A suspended placement has nothing due, except for an employer, whose view never
+  // changes with a treatment fact (it sees the placement as active).
+  const int64_t also_state = IsOutsideRole(caller) ? v1::PLACEMENT_STATE_SUSPENDED
+                                                   : v1::PLACEMENT_STATE_ACTIVE;
   ASSIGN_OR_RETURN(
       std::vector<Row> rows,
       tx.Query("SELECT rc.placement_id, p.case_id, p.employer, rc.months, rc.due_on, "
                "rc.record_by FROM retention_checks rc JOIN placements p ON p.id = rc.placement_id "
-               "WHERE rc.outcome = 0 AND rc.due_on <= ? AND p.state = ? AND p.division LIKE ? "
+               "WHERE rc.outcome = 0 AND rc.due_on <= ? AND (p.state = ? OR p.state = ?) "
+               "AND p.division LIKE ? "
                "AND (? = '' OR p.employer = ?) "
                "AND (rc.due_on > ? OR (rc.due_on = ? AND (rc.placement_id > ? OR "
                "(rc.placement_id = ? AND rc.months > ?)))) "
                "ORDER BY rc.due_on, rc.placement_id, rc.months LIMIT ?",
-               {DayText(as_of), static_cast<int64_t>(v1::PLACEMENT_STATE_ACTIVE), pattern,
-                employer, employer, after_due, after_due, after_id, after_id, after_months,
+               {DayText(as_of), static_cast<int64_t>(v1::PLACEMENT_STATE_ACTIVE), also_state,
+                pattern, employer, employer, after_due, after_due, after_id, after_id, after_months,
                 static_cast<int64_t>(limit + 1)}));
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
     const Row& r = rows[i];
@@ -1735,6 +1788,9 @@ absl::Status PlacementLogic::ReconcileRetention(ReadTransaction& tx, const Calle
       }
       v1::PlacementRecord p;
       RETURN_IF_ERROR(PlacementFromRow(tx, r, &p));
+      // Not even the absence of a row may tell the bureau of a suspension: it is
+      // reconciled as the active placement the bureau sees (PlacementState).
+      if (bureau) RedactForOutsideRole(&p);
       ASSIGN_OR_RETURN(std::vector<Row> regs,
                        tx.Query("SELECT record_id, kind, employer, division, registered_on "
                                 "FROM labor_registrations WHERE id_hash = ? AND registered_on <= ? "

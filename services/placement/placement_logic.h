@@ -71,6 +71,11 @@ bool IsOutsideRole(const Caller& caller);
 // Clears, recursively, every field of `message` marked [(treatment_detail) = true].
 void RedactTreatmentDetail(google::protobuf::Message* message);
 
+// What a labor bureau or employer token receives (placement.proto, "The privacy
+// firewall"): RedactTreatmentDetail (case ids included), and every PlacementState
+// SUSPENDED shown as ACTIVE, the state the placement had.
+void RedactForOutsideRole(google::protobuf::Message* message);
+
 // A validated import row, ready to write.
 struct PostingRowToWrite {
   v1::Posting posting;    // source LABOR_BUREAU, source_record_id set
@@ -246,9 +251,15 @@ class PlacementLogic {
   // exchange index, services/placement/labor_exchange_index.h).
   std::string IdHash(absl::string_view normalized_id_number) const;
 
+  // The seeker's reference for one posting (SeekerSummary.seeker_ref): "ref-" and 32 hex
+  // digits of a keyed hash of posting and case; it holds no case id and differs per
+  // posting.
+  std::string SeekerRef(int64_t posting_id, absl::string_view case_id) const;
+
  private:
   std::vector<v1::SubsidyTier> tiers_;
   std::string id_hash_key_;
+  std::string seeker_ref_key_;  // derived from id_hash_key_, for SeekerRef only
 };
 
 }  // namespace placement

@@ -223,7 +223,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportOutcomesCh
       Finish(grpc::Status::OK);
       return;
     }
-    if (IsOutsideRole(*caller_)) RedactTreatmentDetail(&chunk_);
+    if (IsOutsideRole(*caller_)) RedactForOutsideRole(&chunk_);
     StartWrite(&chunk_);
   }
 
@@ -259,7 +259,7 @@ grpc::ServerUnaryReactor* PlacementService::Unary(
     absl::Status s = body(caller);
     // Labor bureau and employer tokens never receive treatment history (禁毒法 Art 52,
     // 70; 戒毒条例 Art 7).
-    if (s.ok() && IsOutsideRole(caller)) RedactTreatmentDetail(response);
+    if (s.ok() && IsOutsideRole(caller)) RedactForOutsideRole(response);
     return s;
   });
 }
