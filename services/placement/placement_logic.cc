@@ -15,6 +15,7 @@
 #include "common/ids/division_code.h"
 #include "common/ids/resident_id.h"
 #include "common/legal_time/legal_time.h"
+#include "common/log/log.h"
 #include "common/server/mutation.h"
 #include "common/status/status_macros.h"
 #include "google/protobuf/descriptor.h"
@@ -413,22 +414,49 @@ absl::StatusOr<std::optional<v1::Employer>> LoadEmployer(ReadTransaction& tx,
   return std::optional<v1::Employer>(EmployerFromRow(rows[0]));
 }
 
-// An effective effective_on for a seeker change: set, not in the future, not before
-// the registration.
-absl::StatusOr<absl::CivilDay> ChangeDate(const common::v1::Date& d, absl::CivilDay today,
-                                          const v1::Seeker& s) {
-  ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(d, "effective_on"));
-  if (day > today) return absl::InvalidArgumentError("effective_on: in the future");
-  if (IsSet(s.registered_on()) &&
-      day < absl::CivilDay(s.registered_on().year(), s.registered_on().month(),
-                           s.registered_on().day())) {
-    return absl::InvalidArgumentError("effective_on: before the seeker was registered");
-  }
-  return day;
-}
-
 absl::CivilDay DayOf(const common::v1::Date& d) {
   return absl::CivilDay(d.year(), d.month(), d.day());
+}
+
+// How a seeker change treats a date its record cannot hold.
+enum class ChangeDating {
+  // A person's entry (a caseworker closing): a date before the registration, or in the
+  // future, is bad input.
+  kRefuse,
+  // A hand-off (DESIGN.md §3, §5): the decision is a fact that happened and may have
+  // been recorded after the fact, dated before the seeker was registered (registration
+  // stamps the recording day) or before the seeker's latest change. It is applied as of
+  // the latest date the record allows, never refused (a refusal would park it for good
+  // and leave the placement open for a person in isolation). An administrator replaying
+  // one is told of a future date; the service role's future date (another service's
+  // clock a little ahead) is applied today.
+  kApplyLatest,
+  kApplyLatestUpToToday,
+};
+
+// The day a seeker change takes effect.
+absl::StatusOr<absl::CivilDay> ChangeDate(const common::v1::Date& d, absl::CivilDay today,
+                                          const v1::Seeker& s, ChangeDating dating) {
+  ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(d, "effective_on"));
+  if (day > today) {
+    if (dating != ChangeDating::kApplyLatestUpToToday) {
+      return absl::InvalidArgumentError("effective_on: in the future");
+    }
+    day = today;
+  }
+  std::optional<absl::CivilDay> earliest;
+  if (IsSet(s.registered_on())) earliest = DayOf(s.registered_on());
+  if (dating == ChangeDating::kRefuse) {
+    if (earliest.has_value() && day < *earliest) {
+      return absl::InvalidArgumentError("effective_on: before the seeker was registered");
+    }
+    return day;
+  }
+  if (IsSet(s.state_since()) && (!earliest.has_value() || DayOf(s.state_since()) > *earliest)) {
+    earliest = DayOf(s.state_since());
+  }
+  if (earliest.has_value() && day < *earliest) day = std::min(*earliest, today);
+  return day;
 }
 
 constexpr char kClaimCols[] =
@@ -828,7 +856,21 @@ absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller,
     *out->mutable_seeker() = s;
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(absl::CivilDay day, ChangeDate(effective_on, Today(now), s));
+  ChangeDating dating = ChangeDating::kRefuse;
+  if (caller.role() == Role::kService) {
+    dating = ChangeDating::kApplyLatestUpToToday;
+  } else if (kind != SeekerChangeKind::kClose) {
+    dating = ChangeDating::kApplyLatest;  // an administrator suspending or resuming
+  }
+  ASSIGN_OR_RETURN(absl::CivilDay day, ChangeDate(effective_on, Today(now), s, dating));
+  if (IsSet(effective_on) && day != DayOf(effective_on)) {
+    log::Info("seeker_change_dated_later",
+              {{"kind", kind == SeekerChangeKind::kSuspend  ? "suspend"
+                        : kind == SeekerChangeKind::kResume ? "resume"
+                                                            : "close"},
+               {"requested", DayText(DayOf(effective_on))},
+               {"applied", DayText(day)}});
+  }
   bool reason_required = kind != SeekerChangeKind::kResume;
   RETURN_IF_ERROR(ValidateText(reason, 500, reason_required, "reason"));
   ASSIGN_OR_RETURN(int64_t open_id, OpenPlacementId(tx, s.case_id()));

@@ -34,7 +34,9 @@
 #include "common/cache/in_memory_status_cache.h"
 #include "common/ids/case_id.h"
 #include "common/ids/resident_id.h"
+#include "common/outbox/outbox.h"
 #include "common/registry_client/registry_client.h"
+#include "common/store/sqlite_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
@@ -1577,6 +1579,96 @@ TEST_F(PlacementServiceTest, EveryRpcAndStreamKeepsCaseIdsAndTreatmentFromOutsid
   ASSERT_TRUE(recorded.ok()) << recorded.error_message();
   EXPECT_EQ(seen.state(), v1::PLACEMENT_STATE_ACTIVE);
   EXPECT_EQ(seen.checkpoints(0).outcome(), v1::RETENTION_OUTCOME_STILL_EMPLOYED);
+}
+
+
+// ---------------------------------------------------------------- hand-offs dated in the past
+
+TEST_F(PlacementServiceTest, AHandoffDatedBeforeRegistrationIsAppliedNeverParked) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  const std::string case_id = Case("520102", 150);
+  v1::PlacementRecord p = PlacedSeeker(case_id);  // registered and placed on 1 March
+  clock_->Set(At(CivilDay(2026, 4, 20)));
+  ASSERT_EQ(Due(Caseworker()).checks_size(), 1);
+
+  // The sender's side, as the isolation service runs it: an outbox in its own SQLite
+  // file, the real dispatcher and gRPC deliverer, a service token.
+  SqliteStoreOptions so;
+  so.path = dir_.path() + "/sender.db";
+  so.migrations = OutboxMigrations();
+  auto sender = SqliteStore::Open(so);
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  auto signer = TokenSigner::Create(kKey);
+  ASSERT_TRUE(signer.ok());
+  ServiceTokenSource tokens(signer->get(), clock_.get(), "svc-compulsory_isolation");
+  GrpcDeliverer deliverer({{"placement", absl::StrCat("127.0.0.1:", server_->port())}}, &tokens);
+  OutboxDispatcher dispatcher(sender->get(), &deliverer, clock_.get(), {});
+  auto enqueue = [&](const char* method, const google::protobuf::Message& request,
+                     const std::string& key) {
+    ASSERT_TRUE((*sender)->Write([&](Transaction& tx) {
+      return EnqueueHandoff(tx, {"placement", absl::StrCat("/pathway.placement.v1.Placement/", method),
+                                 request.SerializeAsString(), key},
+                            clock_->Now());
+    }).ok());
+  };
+
+  // Isolation decided on 20 February, recorded after the fact: before the seeker was
+  // registered. The hand-off is delivered, not parked, and the placement is suspended
+  // as of the latest date the seeker's record allows.
+  v1::SuspendSeekerRequest suspend;
+  suspend.set_case_id(case_id);
+  *suspend.mutable_effective_on() = D(2026, 2, 20);
+  suspend.set_reason(kReason);
+  enqueue("SuspendSeeker", suspend, "qz-decision-150-suspend-placement");
+  absl::StatusOr<int> delivered = dispatcher.RunOnce();
+  ASSERT_TRUE(delivered.ok()) << delivered.status();
+  EXPECT_EQ(*delivered, 1);
+  EXPECT_EQ(SummarizeOutbox(**sender)->parked, 0);
+  v1::GetPlacementRequest gp;
+  gp.set_placement_id(p.placement_id());
+  v1::PlacementRecord placement;
+  ASSERT_TRUE(stub_->GetPlacement(Ctx(Caseworker()).get(), gp, &placement).ok());
+  EXPECT_EQ(placement.state(), v1::PLACEMENT_STATE_SUSPENDED);
+  v1::GetSeekerRequest gs;
+  gs.set_case_id(case_id);
+  v1::Seeker seeker;
+  ASSERT_TRUE(stub_->GetSeeker(Ctx(Caseworker()).get(), gs, &seeker).ok());
+  EXPECT_EQ(seeker.state(), v1::SEEKER_STATE_SUSPENDED);
+  EXPECT_EQ(seeker.state_since().month(), 3);
+  EXPECT_EQ(seeker.state_since().day(), 1) << "the registration day, the latest it can";
+  EXPECT_EQ(ProgramStatusOf(case_id).state(), "SUSPENDED");
+  EXPECT_EQ(Due(Caseworker()).checks_size(), 0) << "no retention check for a person in isolation";
+
+  // The release, dated before the registration too: resumed, not parked.
+  v1::ResumeSeekerRequest resume;
+  resume.set_case_id(case_id);
+  *resume.mutable_effective_on() = D(2026, 2, 27);
+  enqueue("ResumeSeeker", resume, "qz-decision-150-resume-placement");
+  delivered = dispatcher.RunOnce();
+  ASSERT_TRUE(delivered.ok()) << delivered.status();
+  EXPECT_EQ(*delivered, 1);
+  EXPECT_EQ(SummarizeOutbox(**sender)->parked, 0);
+  ASSERT_TRUE(stub_->GetPlacement(Ctx(Caseworker()).get(), gp, &placement).ok());
+  EXPECT_EQ(placement.state(), v1::PLACEMENT_STATE_ACTIVE);
+  EXPECT_EQ(ProgramStatusOf(case_id).state(), "PLACED");
+
+  // Another service's clock a little ahead: applied today, not refused.
+  *suspend.mutable_effective_on() = D(2026, 4, 21);
+  enqueue("SuspendSeeker", suspend, "qz-decision-151-suspend-placement");
+  EXPECT_EQ(*dispatcher.RunOnce(), 1);
+  ASSERT_TRUE(stub_->GetSeeker(Ctx(Caseworker()).get(), gs, &seeker).ok());
+  EXPECT_EQ(seeker.state(), v1::SEEKER_STATE_SUSPENDED);
+  EXPECT_EQ(seeker.state_since().day(), 20);
+  EXPECT_EQ(SummarizeOutbox(**sender)->parked, 0);
+
+  // A caseworker's close dated before the registration is still bad input.
+  v1::CloseSeekerRequest close;
+  close.set_case_id(case_id);
+  *close.mutable_effective_on() = D(2026, 2, 1);
+  close.set_reason("moved away");
+  v1::SeekerChange change;
+  EXPECT_EQ(stub_->CloseSeeker(Ctx(Caseworker()).get(), close, &change).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace
