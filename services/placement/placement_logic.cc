@@ -167,15 +167,35 @@ absl::StatusOr<std::optional<SeekerRow>> LoadSeeker(ReadTransaction& tx, absl::s
   return std::optional<SeekerRow>(SeekerFromRow(rows[0]));
 }
 
-// The seeker, if it exists and the caller's jurisdiction covers it; otherwise the single
-// NOT_FOUND (DESIGN.md §6).
+// Who sees a record of the case (DESIGN.md §6, common/auth/case_scope.h). With the
+// registry's scope: a caller covering the household or residence place (双向管控) or
+// `division` (the seeker's county, which executes), and a sealed case only for a role
+// with a statutory need. Without one (the service role's hand-offs; the labor bureau's
+// own rule): a caller covering `division`. Anything else is the single NOT_FOUND.
+absl::Status CheckSees(const Caller& caller, const CaseScope* scope, absl::string_view division,
+                       absl::string_view what = "case") {
+  if (scope != nullptr) {
+    if (!CheckCaseVisible(caller, *scope, {division}).ok()) return CaseNotFound(what);
+    return absl::OkStatus();
+  }
+  return caller.Covers(division) ? absl::OkStatus() : CaseNotFound(what);
+}
+
+// Who acts: only the seeker's county (the township that executes) changes the seeker's
+// records; another caller who sees the case is refused (call after CheckSees).
+absl::Status CheckActs(const Caller& caller, absl::string_view division) {
+  return CheckExecutes(caller, division, "the seeker's county");
+}
+
+// The seeker, if it exists and the caller sees it; otherwise the single NOT_FOUND
+// (DESIGN.md §6). `scope`: the registry's, for the case (nullptr: see CheckSees).
 absl::StatusOr<SeekerRow> LoadSeekerInScope(ReadTransaction& tx, const Caller& caller,
-                                            absl::string_view case_id) {
+                                            absl::string_view case_id, const CaseScope* scope) {
   ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id));
   ASSIGN_OR_RETURN(std::optional<SeekerRow> s, LoadSeeker(tx, id.ToString()));
-  if (!s.has_value() || IsEmployer(caller) || !caller.Covers(s->seeker.division())) {
-    return CaseNotFound();
-  }
+  if (!s.has_value() || IsEmployer(caller)) return CaseNotFound();
+  if (scope != nullptr && scope->case_id != s->seeker.case_id()) return CaseNotFound();
+  RETURN_IF_ERROR(CheckSees(caller, scope, s->seeker.division()));
   return *std::move(s);
 }
 
@@ -251,15 +271,17 @@ absl::StatusOr<std::optional<v1::PlacementRecord>> LoadPlacement(ReadTransaction
   return std::optional<v1::PlacementRecord>(std::move(p));
 }
 
-bool PlacementVisible(const Caller& caller, const v1::PlacementRecord& p) {
+// An employer sees its own placements; anyone else as CheckSees decides for the case.
+bool PlacementVisible(const Caller& caller, const v1::PlacementRecord& p, const CaseScope* scope) {
   if (IsEmployer(caller)) return p.employer_credit_code() == caller.organization();
-  return caller.Covers(p.division());
+  if (scope != nullptr && scope->case_id != p.case_id()) return false;
+  return CheckSees(caller, scope, p.division()).ok();
 }
 
 absl::StatusOr<v1::PlacementRecord> LoadPlacementInScope(ReadTransaction& tx, const Caller& caller,
-                                                         int64_t id) {
+                                                         int64_t id, const CaseScope* scope) {
   ASSIGN_OR_RETURN(std::optional<v1::PlacementRecord> p, LoadPlacement(tx, id));
-  if (!p.has_value() || !PlacementVisible(caller, *p)) return CaseNotFound("placement");
+  if (!p.has_value() || !PlacementVisible(caller, *p, scope)) return CaseNotFound("placement");
   return *std::move(p);
 }
 
@@ -739,6 +761,7 @@ absl::Status PlacementLogic::ValidateRegisterSeeker(const Caller& caller,
 
 absl::Status PlacementLogic::RegisterSeeker(Transaction& tx, const Caller& caller, absl::Time now,
                                             const v1::RegisterSeekerRequest& r,
+                                            const CaseScope& scope,
                                             const EligibilityDecision& eligibility,
                                             absl::string_view labor_exchange_index,
                                             v1::Seeker* out, ProgramStatusRecord* status) const {
@@ -750,10 +773,19 @@ absl::Status PlacementLogic::RegisterSeeker(Transaction& tx, const Caller& calle
         "facility staff register only persons in isolation, for training");
   }
   ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(r.case_id()));
+  if (scope.case_id != id.ToString()) return CaseNotFound();
   ASSIGN_OR_RETURN(std::optional<SeekerRow> existing, LoadSeeker(tx, id.ToString()));
   if (existing.has_value()) {
-    if (!caller.Covers(existing->seeker.division())) return CaseNotFound();
+    RETURN_IF_ERROR(CheckSees(caller, &scope, existing->seeker.division()));
     return absl::AlreadyExistsError("the case is already registered as a job seeker");
+  }
+  // Only a caller who sees the case registers it (household or residence place; a
+  // sealed case not at all). Facility staff hold the person in isolation, which this
+  // service cannot see: the county they register for stands for the facility.
+  if (caller.role() == Role::kFacilityStaff) {
+    RETURN_IF_ERROR(CheckCaseVisible(caller, scope, {r.division()}));
+  } else {
+    RETURN_IF_ERROR(CheckCaseVisible(caller, scope));
   }
   SeekerRow row;
   v1::Seeker& s = row.seeker;
@@ -782,8 +814,10 @@ absl::Status PlacementLogic::RegisterSeeker(Transaction& tx, const Caller& calle
 }
 
 absl::Status PlacementLogic::UpdateSeeker(Transaction& tx, const Caller& caller, absl::Time now,
-                                          const v1::UpdateSeekerRequest& r, v1::Seeker* out) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, r.case_id()));
+                                          const v1::UpdateSeekerRequest& r, const CaseScope* scope,
+                                          v1::Seeker* out) const {
+  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, r.case_id(), scope));
+  RETURN_IF_ERROR(CheckActs(caller, row.seeker.division()));
   if (row.seeker.state() == v1::SEEKER_STATE_CLOSED) {
     return absl::FailedPreconditionError("the seeker is closed");
   }
@@ -811,8 +845,9 @@ absl::Status PlacementLogic::UpdateSeeker(Transaction& tx, const Caller& caller,
 }
 
 absl::Status PlacementLogic::GetSeeker(ReadTransaction& tx, const Caller& caller,
-                                       absl::string_view case_id, v1::Seeker* out) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, case_id));
+                                       absl::string_view case_id, const CaseScope* scope,
+                                       v1::Seeker* out) const {
+  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, case_id, scope));
   *out = std::move(row.seeker);
   return absl::OkStatus();
 }
@@ -841,17 +876,19 @@ absl::Status PlacementLogic::ListSeekers(ReadTransaction& tx, const Caller& call
 absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller, absl::Time now,
                                           SeekerChangeKind kind, absl::string_view case_id,
                                           const common::v1::Date& effective_on,
-                                          absl::string_view reason, v1::SeekerChange* out,
+                                          absl::string_view reason, const CaseScope* scope,
+                                          v1::SeekerChange* out,
                                           ProgramStatusRecord* status) const {
   // The isolation hand-off (DESIGN.md §5) suspends or resumes whoever is a seeker,
   // without asking first: for the service role, a person who is not a seeker, or whose
   // seeker record is closed, has nothing to change and the answer is OK, so the
   // hand-off is acknowledged instead of parked.
   const bool handoff = caller.role() == Role::kService && kind != SeekerChangeKind::kClose;
-  absl::StatusOr<SeekerRow> loaded = LoadSeekerInScope(tx, caller, case_id);
+  absl::StatusOr<SeekerRow> loaded = LoadSeekerInScope(tx, caller, case_id, scope);
   if (handoff && absl::IsNotFound(loaded.status())) return absl::OkStatus();
   ASSIGN_OR_RETURN(SeekerRow row, std::move(loaded));
   v1::Seeker& s = row.seeker;
+  RETURN_IF_ERROR(CheckActs(caller, s.division()));
   if (handoff && s.state() == v1::SEEKER_STATE_CLOSED) {
     *out->mutable_seeker() = s;
     return absl::OkStatus();
@@ -943,10 +980,12 @@ absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller,
 
 absl::Status PlacementLogic::RecordTraining(Transaction& tx, const Caller& caller, absl::Time now,
                                             const v1::RecordTrainingRequest& r,
+                                            const CaseScope* scope,
                                             const EligibilityDecision& eligibility,
                                             v1::Training* out, ProgramStatusRecord* status) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, r.case_id()));
+  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, r.case_id(), scope));
   v1::Seeker& s = row.seeker;
+  RETURN_IF_ERROR(CheckActs(caller, s.division()));
   RETURN_IF_ERROR(ValidateText(r.course(), 200, true, "course"));
   RETURN_IF_ERROR(ValidateText(r.provider(), 200, true, "provider"));
   RETURN_IF_ERROR(ValidateText(r.certificate(), 200, false, "certificate"));
@@ -1003,9 +1042,9 @@ absl::Status PlacementLogic::RecordTraining(Transaction& tx, const Caller& calle
 }
 
 absl::Status PlacementLogic::ListTrainings(ReadTransaction& tx, const Caller& caller,
-                                           absl::string_view case_id,
+                                           absl::string_view case_id, const CaseScope* scope,
                                            v1::ListTrainingsResponse* out) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, case_id));
+  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, case_id, scope));
   ASSIGN_OR_RETURN(std::vector<Row> rows,
                    tx.Query("SELECT id, course, provider, start_on, end_on, outcome, certificate, "
                             "skills, during_isolation, recorded_at FROM trainings "
@@ -1281,10 +1320,10 @@ absl::Status PlacementLogic::ApplyRegistrationRows(Transaction& tx, absl::Time n
 
 absl::Status PlacementLogic::MatchPostings(ReadTransaction& tx, const Caller& caller,
                                            const v1::MatchPostingsRequest& request,
-                                           absl::CivilDay as_of,
+                                           absl::CivilDay as_of, const CaseScope* scope,
                                            const EligibilityDecision& eligibility,
                                            v1::MatchPostingsResponse* out) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, request.case_id()));
+  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, request.case_id(), scope));
   const v1::Seeker& s = row.seeker;
   if (s.state() != v1::SEEKER_STATE_SEEKING) {
     return absl::FailedPreconditionError("the seeker is not seeking work");
@@ -1392,11 +1431,13 @@ absl::Status PlacementLogic::MatchSeekers(ReadTransaction& tx, const Caller& cal
 
 absl::Status PlacementLogic::CreatePlacement(Transaction& tx, const Caller& caller, absl::Time now,
                                              const v1::CreatePlacementRequest& r,
+                                             const CaseScope* scope,
                                              const EligibilityDecision& eligibility,
                                              v1::PlacementRecord* out,
                                              ProgramStatusRecord* status) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, r.case_id()));
+  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, r.case_id(), scope));
   v1::Seeker& s = row.seeker;
+  RETURN_IF_ERROR(CheckActs(caller, s.division()));
   absl::CivilDay today = Today(now);
   if (r.mode() == v1::PLACEMENT_MODE_UNSPECIFIED || !v1::PlacementMode_IsValid(r.mode())) {
     return absl::InvalidArgumentError("mode: required");
@@ -1474,9 +1515,13 @@ absl::Status PlacementLogic::CreatePlacement(Transaction& tx, const Caller& call
 absl::Status PlacementLogic::RecordRetention(Transaction& tx, const Caller& caller,
                                              absl::Time now,
                                              const v1::RecordRetentionRequest& r,
+                                             const CaseScope* scope,
                                              v1::PlacementRecord* out,
                                              ProgramStatusRecord* status) const {
-  ASSIGN_OR_RETURN(v1::PlacementRecord p, LoadPlacementInScope(tx, caller, r.placement_id()));
+  ASSIGN_OR_RETURN(v1::PlacementRecord p,
+                   LoadPlacementInScope(tx, caller, r.placement_id(), scope));
+  // An employer records for its own placements; anyone else only for the seeker's county.
+  if (!IsEmployer(caller)) RETURN_IF_ERROR(CheckActs(caller, p.division()));
   if (!IsRetentionMonths(r.months())) {
     return absl::InvalidArgumentError("months: must be 1, 3, 6 or 12");
   }
@@ -1535,13 +1580,22 @@ absl::Status PlacementLogic::RecordRetention(Transaction& tx, const Caller& call
 }
 
 absl::Status PlacementLogic::GetPlacement(ReadTransaction& tx, const Caller& caller,
-                                          int64_t placement_id, v1::PlacementRecord* out) const {
-  ASSIGN_OR_RETURN(*out, LoadPlacementInScope(tx, caller, placement_id));
+                                          int64_t placement_id, const CaseScope* scope,
+                                          v1::PlacementRecord* out) const {
+  ASSIGN_OR_RETURN(*out, LoadPlacementInScope(tx, caller, placement_id, scope));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> PlacementLogic::PlacementCaseId(ReadTransaction& tx,
+                                                            int64_t placement_id) const {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT case_id FROM placements WHERE id = ?", {placement_id}));
+  return rows.empty() ? std::string() : rows[0].GetString(0);
 }
 
 absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& caller,
                                             const v1::ListPlacementsRequest& request,
+                                            const CaseScope* scope,
                                             v1::ListPlacementsResponse* out) const {
   ASSIGN_OR_RETURN(int64_t after, DecodeIdToken(request.page()));
   int limit = PageSize(request.page());
@@ -1557,6 +1611,14 @@ absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& c
     }
     ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request.case_id()));
     case_id = id.ToString();
+    if (scope != nullptr) {
+      // One case: none if the caller does not see it, as for a case never issued; all of
+      // its placements for a caller of its household or residence place (双向管控), its
+      // own county's for a caller who sees it as the executing side.
+      if (scope->case_id != case_id) return absl::OkStatus();
+      if (scope->sealed && !MayReadSealed(caller.role())) return absl::OkStatus();
+      if (CoversCase(caller, *scope)) pattern = "%";
+    }
   }
   // For outside roles a suspended placement is an active one (PlacementState).
   int64_t state = request.state();

@@ -1671,6 +1671,195 @@ TEST_F(PlacementServiceTest, AHandoffDatedBeforeRegistrationIsAppliedNeverParked
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+
+// ---------------------------------------------------------------- scope (DESIGN.md §6)
+
+TEST_F(PlacementServiceTest, CaseKeyedRpcsFollowTheRegistrysScopeAndOnlyTheExecutingCountyActs) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  // Registered in Zhejiang (household 330102), living in Guiyang (residence 520102),
+  // where the township follows the seeker (the seeker's county 520102).
+  auto facts_of = [](const std::string& case_id, bool sealed) {
+    registry::v1::CaseFacts f;
+    f.set_case_id(case_id);
+    f.set_household_division("330102");
+    f.set_residence_division("520102");
+    f.set_sealed(sealed);
+    return f;
+  };
+  const std::string case_id = Case("330102", 160);
+  AddCase(case_id, {{Programme::kCommunityDetox, Status("ACTIVE")}});
+  registry_->AddCase(facts_of(case_id, false));
+  v1::Seeker seeker;
+  ASSERT_TRUE(Register(Caseworker(), case_id, &seeker).ok());
+  v1::Posting posting;
+  ASSERT_TRUE(Post(Employer(sunshine_), sunshine_, &posting).ok());
+  v1::PlacementRecord p;
+  grpc::Status placed = Place(case_id, sunshine_, posting.posting_id(), &p);
+  ASSERT_TRUE(placed.ok()) << placed.error_message();
+  const std::string never_issued = Case("330102", 999);
+
+  // Every case-keyed read and write, for one token and one case (or placement).
+  struct Answers {
+    grpc::Status get_seeker, list_trainings, match_postings, get_placement, update_seeker,
+        record_training, create_placement, record_retention, close_seeker;
+    int listed_placements = 0;
+  };
+  auto ask = [&](const std::string& token, const std::string& id, int64_t placement_id) {
+    Answers a;
+    v1::GetSeekerRequest gs;
+    gs.set_case_id(id);
+    v1::Seeker s;
+    a.get_seeker = stub_->GetSeeker(Ctx(token).get(), gs, &s);
+    v1::ListTrainingsRequest lt;
+    lt.set_case_id(id);
+    v1::ListTrainingsResponse trs;
+    a.list_trainings = stub_->ListTrainings(Ctx(token).get(), lt, &trs);
+    v1::MatchPostingsRequest mp;
+    mp.set_case_id(id);
+    v1::MatchPostingsResponse mpr;
+    a.match_postings = stub_->MatchPostings(Ctx(token).get(), mp, &mpr);
+    v1::GetPlacementRequest gp;
+    gp.set_placement_id(placement_id);
+    v1::PlacementRecord pr;
+    a.get_placement = stub_->GetPlacement(Ctx(token).get(), gp, &pr);
+    v1::ListPlacementsRequest lp;
+    lp.set_case_id(id);
+    v1::ListPlacementsResponse lpr;
+    EXPECT_TRUE(stub_->ListPlacements(Ctx(token).get(), lp, &lpr).ok());
+    a.listed_placements = lpr.placements_size();
+    v1::UpdateSeekerRequest us;
+    us.set_case_id(id);
+    us.add_skills("welding");
+    a.update_seeker = stub_->UpdateSeeker(Ctx(token).get(), us, &s);
+    v1::RecordTrainingRequest tr;
+    tr.set_case_id(id);
+    tr.set_course("Welding safety");
+    tr.set_provider("County vocational school");
+    *tr.mutable_start_on() = D(2026, 3, 1);
+    tr.set_outcome(v1::TRAINING_OUTCOME_IN_PROGRESS);
+    v1::Training t;
+    a.record_training = stub_->RecordTraining(Ctx(token).get(), tr, &t);
+    v1::CreatePlacementRequest cp;
+    cp.set_case_id(id);
+    cp.set_mode(v1::PLACEMENT_MODE_SELF_EMPLOYMENT);
+    *cp.mutable_contract_start() = D(2026, 3, 1);
+    a.create_placement = stub_->CreatePlacement(Ctx(token).get(), cp, &pr);
+    v1::RecordRetentionRequest rr;
+    rr.set_placement_id(placement_id);
+    rr.set_months(12);  // far ahead: an allowed caller gets INVALID_ARGUMENT, nothing changes
+    rr.set_outcome(v1::RETENTION_OUTCOME_STILL_EMPLOYED);
+    *rr.mutable_checked_on() = D(2026, 3, 1);
+    a.record_retention = stub_->RecordRetention(Ctx(token).get(), rr, &pr);
+    v1::CloseSeekerRequest cs;
+    cs.set_case_id(id);
+    *cs.mutable_effective_on() = D(2026, 2, 1);  // before registration: refused if allowed
+    cs.set_reason("moved away");
+    v1::SeekerChange change;
+    a.close_seeker = stub_->CloseSeeker(Ctx(token).get(), cs, &change);
+    return a;
+  };
+  auto same = [](const grpc::Status& a, const grpc::Status& b) {
+    return a.error_code() == b.error_code() && a.error_message() == b.error_message();
+  };
+  // What a never-issued case (and an unknown placement) answers: the reference.
+  const Answers missing = ask(Caseworker(), never_issued, 987654);
+  ASSERT_EQ(missing.get_seeker.error_code(), grpc::StatusCode::NOT_FOUND);
+  ASSERT_EQ(missing.get_seeker.error_message(), "case not found");
+  ASSERT_EQ(missing.get_placement.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Out of scope: another province, a sibling county. Exactly like a case never issued.
+  for (const std::string& token : {Token(Role::kCaseworker, "530102", "cw-km"),
+                                   Token(Role::kCaseworker, "520103", "cw-sibling")}) {
+    const Answers a = ask(token, case_id, p.placement_id());
+    for (auto [got, want] : {std::pair{a.get_seeker, missing.get_seeker},
+                             {a.list_trainings, missing.list_trainings},
+                             {a.match_postings, missing.match_postings},
+                             {a.get_placement, missing.get_placement},
+                             {a.update_seeker, missing.update_seeker},
+                             {a.record_training, missing.record_training},
+                             {a.create_placement, missing.create_placement},
+                             {a.record_retention, missing.record_retention},
+                             {a.close_seeker, missing.close_seeker}}) {
+      EXPECT_TRUE(same(got, want)) << got.error_code() << " " << got.error_message() << " vs "
+                                   << want.error_code() << " " << want.error_message();
+    }
+    EXPECT_EQ(a.listed_placements, 0);
+  }
+
+  // The household place (双向管控) sees the case, its seeker and placement; it does not
+  // act: the township that follows the seeker executes.
+  {
+    const Answers a = ask(Token(Role::kCaseworker, "330102", "cw-zj"), case_id, p.placement_id());
+    EXPECT_TRUE(a.get_seeker.ok()) << a.get_seeker.error_message();
+    EXPECT_TRUE(a.list_trainings.ok()) << a.list_trainings.error_message();
+    EXPECT_TRUE(a.get_placement.ok()) << a.get_placement.error_message();
+    EXPECT_EQ(a.listed_placements, 1);
+    EXPECT_EQ(a.match_postings.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << "seen, and placed already: " << a.match_postings.error_message();
+    for (const grpc::Status& write : {a.update_seeker, a.record_training, a.create_placement,
+                                      a.record_retention, a.close_seeker}) {
+      EXPECT_EQ(write.error_code(), grpc::StatusCode::PERMISSION_DENIED) << write.error_message();
+    }
+  }
+  // The executing county, and its province above it, see and act.
+  for (const std::string& token : {Caseworker(), Token(Role::kCaseworker, "52", "cw-gz")}) {
+    const Answers a = ask(token, case_id, p.placement_id());
+    EXPECT_TRUE(a.get_seeker.ok()) << a.get_seeker.error_message();
+    EXPECT_TRUE(a.update_seeker.ok()) << a.update_seeker.error_message();
+    EXPECT_TRUE(a.record_training.ok()) << a.record_training.error_message();
+    EXPECT_EQ(a.create_placement.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << a.create_placement.error_message();
+    EXPECT_EQ(a.record_retention.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << a.record_retention.error_message();
+    EXPECT_EQ(a.close_seeker.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << a.close_seeker.error_message();
+  }
+
+  // Registering: only a caller who sees the case, however the county is chosen.
+  const std::string second = Case("330102", 161);
+  AddCase(second, {{Programme::kCommunityDetox, Status("ACTIVE")}});
+  registry_->AddCase(facts_of(second, false));
+  v1::RegisterSeekerRequest reg;
+  reg.set_case_id(second);
+  reg.set_division("530102");
+  *reg.mutable_consent()->mutable_given_on() = D(2026, 3, 1);
+  reg.mutable_consent()->add_scopes(v1::CONSENT_SCOPE_PLACEMENT);
+  grpc::Status far = stub_->RegisterSeeker(Ctx(Token(Role::kCaseworker, "530102", "cw-km")).get(),
+                                           reg, &seeker);
+  reg.set_case_id(never_issued);
+  grpc::Status none = stub_->RegisterSeeker(Ctx(Token(Role::kCaseworker, "530102", "cw-km")).get(),
+                                            reg, &seeker);
+  EXPECT_EQ(far.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(same(far, none)) << far.error_message() << " vs " << none.error_message();
+
+  // Sealed (戒毒条例 Art 7): sealed in placement too, for every role without a statutory
+  // need, the executing township included; auditors still read, hand-offs still apply.
+  registry_->AddCase(facts_of(case_id, true));
+  {
+    const Answers a = ask(Caseworker(), case_id, p.placement_id());
+    for (auto [got, want] : {std::pair{a.get_seeker, missing.get_seeker},
+                             {a.list_trainings, missing.list_trainings},
+                             {a.get_placement, missing.get_placement},
+                             {a.update_seeker, missing.update_seeker},
+                             {a.record_retention, missing.record_retention},
+                             {a.close_seeker, missing.close_seeker}}) {
+      EXPECT_TRUE(same(got, want)) << got.error_code() << " " << got.error_message();
+    }
+    EXPECT_EQ(a.listed_placements, 0);
+  }
+  v1::GetSeekerRequest gs;
+  gs.set_case_id(case_id);
+  EXPECT_TRUE(stub_->GetSeeker(Ctx(Token(Role::kAuditor, "*", "aud-1")).get(), gs, &seeker).ok());
+  v1::SuspendSeekerRequest sr;
+  sr.set_case_id(case_id);
+  *sr.mutable_effective_on() = D(2026, 3, 1);
+  sr.set_reason(kReason);
+  v1::SeekerChange change;
+  grpc::Status handoff = stub_->SuspendSeeker(Ctx(Service()).get(), sr, &change);
+  ASSERT_TRUE(handoff.ok()) << handoff.error_message();
+  EXPECT_EQ(change.seeker().state(), v1::SEEKER_STATE_SUSPENDED);
+}
+
 }  // namespace
 }  // namespace placement
 }  // namespace pathway
