@@ -48,12 +48,22 @@ OutboxRow Decode(const Row& r) {
   o.created_at = absl::FromUnixMicros(r.GetInt(7));
   o.next_attempt_at = absl::FromUnixMicros(r.GetInt(8));
   o.last_error = r.GetString(9);
+  o.last_error_message = r.GetString(10);
   return o;
 }
 
 constexpr char kColumns[] =
     "id, target, method, payload, idempotency_key, state, attempts, created_us,"
-    " next_attempt_us, last_error";
+    " next_attempt_us, last_error, last_error_message";
+
+// The receiver's message as kept on the row: what an operator needs to see why a
+// hand-off did not get through. Receivers answer in words about the request, never
+// personal data (STYLE.md rule 5); the length is bounded all the same.
+std::string KeptMessage(const absl::Status& s) {
+  std::string m(s.message());
+  if (m.size() > kMaxOutboxErrorMessage) m.resize(kMaxOutboxErrorMessage);
+  return m;
+}
 
 }  // namespace
 
@@ -67,7 +77,11 @@ std::vector<Migration> OutboxMigrations() {
            "  attempts INTEGER NOT NULL DEFAULT 0,"
            "  created_us INTEGER NOT NULL, next_attempt_us INTEGER NOT NULL,"
            "  last_error TEXT NOT NULL DEFAULT '', delivered_us INTEGER);"
-           "CREATE INDEX outbox_due ON outbox(state, next_attempt_us, id);"}};
+           "CREATE INDEX outbox_due ON outbox(state, next_attempt_us, id);"},
+          // The receiver's error message beside its code, so a parked hand-off says why
+          // (an existing outbox gains the column; old rows keep an empty message).
+          {"outbox", 2,
+           "ALTER TABLE outbox ADD COLUMN last_error_message TEXT NOT NULL DEFAULT '';"}};
 }
 
 absl::Status EnqueueHandoff(Transaction& tx, const OutboxMessage& m, absl::Time now) {
@@ -100,6 +114,40 @@ absl::StatusOr<OutboxSummary> SummarizeOutbox(Store& store) {
     return absl::OkStatus();
   }));
   return s;
+}
+
+absl::StatusOr<std::vector<int64_t>> ReplayParkedHandoffs(Transaction& tx,
+                                                          const ParkedSelection& which,
+                                                          absl::Time now) {
+  if (!which.all && which.ids.empty()) {
+    return absl::InvalidArgumentError("name the parked hand-offs to replay, or all of them");
+  }
+  std::vector<Row> rows;
+  if (which.all) {
+    ASSIGN_OR_RETURN(rows, tx.Query("SELECT id FROM outbox WHERE state = 'parked'"
+                                    " AND (? = '' OR target = ?) ORDER BY id",
+                                    {which.target, which.target}));
+  } else {
+    std::vector<int64_t> ids = which.ids;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    for (int64_t id : ids) {
+      ASSIGN_OR_RETURN(std::vector<Row> one,
+                       tx.Query("SELECT id FROM outbox WHERE id = ? AND state = 'parked'"
+                                " AND (? = '' OR target = ?)",
+                                {id, which.target, which.target}));
+      for (Row& r : one) rows.push_back(std::move(r));
+    }
+  }
+  std::vector<int64_t> replayed;
+  for (const Row& r : rows) {
+    // Due at once, with a fresh backoff; the last error stays until the next attempt.
+    RETURN_IF_ERROR(tx.Exec(
+        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_us = ? WHERE id = ?",
+        {absl::ToUnixMicros(now), r.GetInt(0)}));
+    replayed.push_back(r.GetInt(0));
+  }
+  return replayed;
 }
 
 absl::StatusOr<std::vector<OutboxRow>> ListStuckHandoffs(Store& store, absl::Time created_before,
@@ -217,7 +265,7 @@ absl::StatusOr<int> OutboxDispatcher::RunOnce() {
       if (options_.after_ack) options_.after_ack();  // test-only crash window
       marked = store_->Write([&](Transaction& tx) {
         return tx.Exec("UPDATE outbox SET state = 'delivered', attempts = attempts + 1,"
-                       " delivered_us = ?, last_error = '' WHERE id = ?",
+                       " delivered_us = ?, last_error = '', last_error_message = '' WHERE id = ?",
                        {now_us, row.id});
       });
     } else if (Retryable(s.code())) {
@@ -225,9 +273,10 @@ absl::StatusOr<int> OutboxDispatcher::RunOnce() {
       const int attempts = row.attempts + 1;
       marked = store_->Write([&](Transaction& tx) {
         return tx.Exec(
-            "UPDATE outbox SET attempts = ?, next_attempt_us = ?, last_error = ? WHERE id = ?",
+            "UPDATE outbox SET attempts = ?, next_attempt_us = ?, last_error = ?,"
+            " last_error_message = ? WHERE id = ?",
             {int64_t{attempts}, now_us + absl::ToInt64Microseconds(BackoffAfter(attempts)),
-             std::string(absl::StatusCodeToString(s.code())), row.id});
+             std::string(absl::StatusCodeToString(s.code())), KeptMessage(s), row.id});
       });
       log::Warning("handoff_retry", {{"target", row.message.target},
                                      {"attempts", attempts},
@@ -235,8 +284,9 @@ absl::StatusOr<int> OutboxDispatcher::RunOnce() {
     } else {
       marked = store_->Write([&](Transaction& tx) {
         return tx.Exec("UPDATE outbox SET state = 'parked', attempts = attempts + 1,"
-                       " last_error = ? WHERE id = ?",
-                       {std::string(absl::StatusCodeToString(s.code())), row.id});
+                       " last_error = ?, last_error_message = ? WHERE id = ?",
+                       {std::string(absl::StatusCodeToString(s.code())), KeptMessage(s),
+                        row.id});
       });
       log::Error("handoff_parked", {{"target", row.message.target},
                                     {"method", row.message.method},

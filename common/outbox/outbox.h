@@ -13,8 +13,11 @@
 //   // after the commit:
 //   dispatcher->Notify();
 //
-// Rows that a receiver refuses for good (a permanent error) are parked, logged and
-// reported by the reconciler; they are never dropped silently.
+// Rows that a receiver refuses for good (a permanent error) are parked, with the
+// receiver's code and message, logged and reported by the reconciler; they are never
+// dropped silently. An operator sees them (Operations.GetOutboxSummary, `pathwayctl
+// outbox list`) and, once the cause is fixed, replays them (ReplayParkedHandoffs,
+// Operations.ReplayParkedHandoffs, `pathwayctl outbox replay`).
 //
 // Order: rows to one target are delivered in the order they were enqueued (a measure's
 // start reaches the registry before its end). A row waiting out its backoff holds
@@ -68,7 +71,29 @@ struct OutboxRow {
   absl::Time created_at;
   absl::Time next_attempt_at;
   std::string last_error;  // status code name of the last failure
+  // The receiver's message of the last failure (at most kMaxOutboxErrorMessage bytes).
+  std::string last_error_message;
 };
+
+// Longest receiver message kept on a row.
+inline constexpr size_t kMaxOutboxErrorMessage = 500;
+
+// Which parked rows to replay: those with the given ids, or all of them (optionally
+// only those to one target).
+struct ParkedSelection {
+  std::vector<int64_t> ids;
+  bool all = false;
+  std::string target;  // empty: any target
+};
+
+// Puts the selected parked rows back to pending, due at `now` with a fresh backoff, in
+// the caller's transaction (so the caller audits it alongside). Returns the ids
+// replayed, ascending; ids that are not parked are skipped. INVALID_ARGUMENT when the
+// selection names nothing. The dispatcher delivers them at its next run, in id order
+// with the target's other rows.
+absl::StatusOr<std::vector<int64_t>> ReplayParkedHandoffs(Transaction& tx,
+                                                          const ParkedSelection& which,
+                                                          absl::Time now);
 
 struct OutboxSummary {
   int64_t pending = 0;

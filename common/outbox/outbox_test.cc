@@ -123,6 +123,86 @@ TEST_F(OutboxTest, PermanentRefusalIsParkedAndReportedNeverDropped) {
   ASSERT_EQ(stuck->size(), 1u);
   EXPECT_EQ((*stuck)[0].state, "parked");
   EXPECT_EQ((*stuck)[0].last_error, "INVALID_ARGUMENT");
+  EXPECT_EQ((*stuck)[0].last_error_message, "bad request") << "the message, not only the code";
+}
+
+TEST_F(OutboxTest, AParkedRowIsReplayedAndThenDelivered) {
+  ASSERT_TRUE(Decide("d1").ok());
+  ASSERT_TRUE(Decide("d2").ok());
+  deliverer_.script = {absl::FailedPreconditionError("effective_on: before the record begins"),
+                       absl::NotFoundError("case not found")};
+  OutboxDispatcher d(store_.get(), &deliverer_, &clock_, options_);
+  EXPECT_EQ(*d.RunOnce(), 0);
+  ASSERT_EQ(SummarizeOutbox(*store_)->parked, 2);
+  // Nothing is named: refused. A row that is not parked is skipped.
+  EXPECT_EQ(store_->Write([&](Transaction& tx) {
+              return ReplayParkedHandoffs(tx, {}, clock_.Now()).status();
+            }).code(),
+            absl::StatusCode::kInvalidArgument);
+  std::vector<int64_t> replayed;
+  ASSERT_TRUE(store_->Write([&](Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(replayed, ReplayParkedHandoffs(tx, {{1, 99}, false, ""}, clock_.Now()));
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(replayed, std::vector<int64_t>{1});
+  auto stuck = ListStuckHandoffs(*store_, clock_.Now() - absl::Hours(1), 10);
+  ASSERT_EQ(stuck->size(), 1u) << "the replayed row is pending again, and new";
+  EXPECT_EQ((*stuck)[0].id, 2);
+  EXPECT_EQ(*d.RunOnce(), 1);
+  auto summary = SummarizeOutbox(*store_);
+  EXPECT_EQ(summary->delivered, 1);
+  EXPECT_EQ(summary->parked, 1);
+  EXPECT_EQ(deliverer_.delivered.back().idempotency_key, "qz-d1-close-sd");
+  // All parked rows of a target.
+  ASSERT_TRUE(store_->Write([&](Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(replayed, ReplayParkedHandoffs(tx, {{}, true, "registry"}, clock_.Now()));
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_TRUE(replayed.empty());
+  ASSERT_TRUE(store_->Write([&](Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(replayed,
+                     ReplayParkedHandoffs(tx, {{}, true, "community_detox"}, clock_.Now()));
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(replayed, std::vector<int64_t>{2});
+  EXPECT_EQ(*d.RunOnce(), 1);
+  EXPECT_EQ(SummarizeOutbox(*store_)->parked, 0);
+}
+
+TEST_F(OutboxTest, AnOutboxFileFromBeforeTheMessageColumnIsMigrated) {
+  // An outbox written by the first schema, with a parked row.
+  store_.reset();
+  const std::string path = dir_.path() + "/old.db";
+  {
+    SqliteStoreOptions o;
+    o.path = path;
+    o.migrations = {OutboxMigrations()[0]};
+    auto old = SqliteStore::Open(o);
+    ASSERT_TRUE(old.ok()) << old.status();
+    ASSERT_TRUE((*old)->Write([&](Transaction& tx) -> absl::Status {
+      RETURN_IF_ERROR(EnqueueHandoff(tx, {"placement", "/m", "p", "k-old"}, clock_.Now()));
+      return tx.Exec("UPDATE outbox SET state = 'parked', last_error = 'INVALID_ARGUMENT'");
+    }).ok());
+  }
+  SqliteStoreOptions o;
+  o.path = path;
+  o.migrations = OutboxMigrations();
+  auto reopened = SqliteStore::Open(o);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  auto stuck = ListStuckHandoffs(**reopened, clock_.Now(), 10);
+  ASSERT_TRUE(stuck.ok()) << stuck.status();
+  ASSERT_EQ(stuck->size(), 1u);
+  EXPECT_EQ((*stuck)[0].last_error, "INVALID_ARGUMENT");
+  EXPECT_EQ((*stuck)[0].last_error_message, "");
+  deliverer_.script = {absl::InvalidArgumentError("still refused")};
+  ASSERT_TRUE((*reopened)->Write([&](Transaction& tx) {
+    return ReplayParkedHandoffs(tx, {{}, true, ""}, clock_.Now()).status();
+  }).ok());
+  OutboxDispatcher d(reopened->get(), &deliverer_, &clock_, options_);
+  EXPECT_EQ(*d.RunOnce(), 0);
+  stuck = ListStuckHandoffs(**reopened, clock_.Now(), 10);
+  ASSERT_EQ(stuck->size(), 1u);
+  EXPECT_EQ((*stuck)[0].last_error_message, "still refused");
 }
 
 TEST_F(OutboxTest, SurvivesARestartOfTheSender) {

@@ -11,6 +11,8 @@
 #include "common/auth/role.h"
 #include "common/log/log.h"
 #include "common/outbox/outbox.h"
+#include "common/server/handler_pool.h"
+#include "common/server/mutation.h"
 #include "common/program_status/program_status.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
@@ -22,6 +24,8 @@ using common::v1::OwnedProgramStatus;
 using common::v1::ProgramStatusPage;
 
 constexpr char kListAction[] = "ListProgramStatuses";
+constexpr char kReplayMethod[] = "/pathway.common.v1.Operations/ReplayParkedHandoffs";
+constexpr int kMaxReplayIds = 1000;
 constexpr int kMaxCaseIdLength = 128;
 constexpr int kDefaultMaxStuck = 100;
 constexpr int kMaxMaxStuck = 1000;
@@ -242,21 +246,25 @@ absl::StatusOr<int64_t> CountProgramStatuses(ReadTransaction& tx, const StatusPa
   return rows.empty() ? 0 : rows[0].GetInt(0);
 }
 
-absl::StatusOr<common::v1::OutboxSummary> ReadOutboxSummary(Store& store, absl::Time now,
-                                                            absl::Duration pending_older_than,
-                                                            int max_stuck) {
-  common::v1::OutboxSummary out;
+absl::StatusOr<bool> HasOutbox(Store& store) {
   bool has_outbox = false;
   // schema_migrations is the store's own bookkeeping (every implementation keeps it):
   // asking it tells "no outbox" apart from a real error without parsing SQL errors.
-  absl::Status probe = store.Read([&](ReadTransaction& tx) -> absl::Status {
+  RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<Row> rows,
                      tx.Query("SELECT COUNT(*) FROM schema_migrations WHERE component = ?",
                               {std::string("outbox")}));
     has_outbox = !rows.empty() && rows[0].GetInt(0) > 0;
     return absl::OkStatus();
-  });
-  RETURN_IF_ERROR(probe);
+  }));
+  return has_outbox;
+}
+
+absl::StatusOr<common::v1::OutboxSummary> ReadOutboxSummary(Store& store, absl::Time now,
+                                                            absl::Duration pending_older_than,
+                                                            int max_stuck) {
+  common::v1::OutboxSummary out;
+  ASSIGN_OR_RETURN(bool has_outbox, HasOutbox(store));
   out.set_has_outbox(has_outbox);
   if (!has_outbox) return out;
 
@@ -284,6 +292,7 @@ absl::StatusOr<common::v1::OutboxSummary> ReadOutboxSummary(Store& store, absl::
     SetTimestamp(row.created_at, h->mutable_created_at());
     SetTimestamp(row.next_attempt_at, h->mutable_next_attempt_at());
     h->set_last_error(row.last_error);
+    h->set_last_error_message(row.last_error_message);
   }
   return out;
 }
@@ -336,6 +345,54 @@ grpc::ServerUnaryReactor* OperationsService::GetOutboxSummary(
   response->set_service(runtime_->options().service_name);
   reactor->Finish(grpc::Status::OK);
   return reactor;
+}
+
+grpc::ServerUnaryReactor* OperationsService::ReplayParkedHandoffs(
+    grpc::CallbackServerContext* ctx, const common::v1::ReplayParkedHandoffsRequest* request,
+    common::v1::ReplayParkedHandoffsResponse* response) {
+  absl::StatusOr<Caller> caller =
+      runtime_->authorizer().Authorize(*ctx, {Role::kBatch, Role::kAdmin});
+  if (!caller.ok()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  // A write: it waits for its commit on the handler pool, not on a callback thread.
+  return FinishOnPool(ctx, runtime_->handlers(), [this, ctx, request, response,
+                                                  caller = *caller]() -> absl::Status {
+    if (!request->all() && request->ids_size() == 0) {
+      return absl::InvalidArgumentError("ids: name the parked hand-offs, or set all");
+    }
+    if (request->ids_size() > kMaxReplayIds) {
+      return absl::InvalidArgumentError(absl::StrCat("ids: at most ", kMaxReplayIds));
+    }
+    ParkedSelection which;
+    which.all = request->all();
+    which.target = request->target();
+    for (int64_t id : request->ids()) {
+      if (id < 0) return absl::InvalidArgumentError("ids: must not be negative");
+      which.ids.push_back(id);
+    }
+    ASSIGN_OR_RETURN(std::optional<std::string> key, IdempotencyKeyFrom(*ctx));
+    ASSIGN_OR_RETURN(bool has_outbox, HasOutbox(runtime_->store()));
+    if (!has_outbox) return absl::FailedPreconditionError("this service keeps no outbox");
+    const absl::Time now = runtime_->clock().Now();
+    absl::Status s = RunMutation(
+        *runtime_, {&caller, kReplayMethod, key, request, DeadlineOf(*ctx)}, response,
+        [&](Transaction& tx, std::string*) -> absl::Status {
+          response->Clear();
+          response->set_service(runtime_->options().service_name);
+          ASSIGN_OR_RETURN(std::vector<int64_t> replayed,
+                           pathway::ReplayParkedHandoffs(tx, which, now));
+          for (int64_t id : replayed) response->add_replayed(id);
+          return absl::OkStatus();
+        });
+    if (s.ok()) {
+      log::Info("outbox_replayed", {{"service", runtime_->options().service_name},
+                                    {"rows", static_cast<int64_t>(response->replayed_size())}});
+    }
+    return s;
+  });
 }
 
 }  // namespace pathway

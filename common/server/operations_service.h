@@ -1,7 +1,8 @@
 // OperationsService: pathway.common.v1.Operations (protos/pathway/common/v1/
 // operations.proto), which GrpcServer registers on every server. It streams the
 // programme statuses a service owns, page by page in case id order, for the nightly
-// reconciler (tools/reconcile), and summarises the service's outbox of hand-offs.
+// reconciler (tools/reconcile), summarises the service's outbox of hand-offs, and
+// replays parked ones for an operator.
 //
 //   OperationsService ops(runtime);   // programme from runtime->options().service_name
 //   builder.RegisterService(&ops);
@@ -67,6 +68,9 @@ absl::Status ReadProgramStatusPage(ReadTransaction& tx, Programme programme,
 // How many statuses ReadProgramStatusPage would return with an unlimited page.
 absl::StatusOr<int64_t> CountProgramStatuses(ReadTransaction& tx, const StatusPageQuery& q);
 
+// True when the store holds the outbox table (a service that sends hand-offs).
+absl::StatusOr<bool> HasOutbox(Store& store);
+
 // The GetOutboxSummary answer for the service's store at `now`. A store without the
 // outbox table answers has_outbox = false and zeros. `max_stuck` >= 1.
 absl::StatusOr<common::v1::OutboxSummary> ReadOutboxSummary(Store& store, absl::Time now,
@@ -85,6 +89,11 @@ class OperationsService final : public common::v1::Operations::CallbackService {
   grpc::ServerUnaryReactor* GetOutboxSummary(grpc::CallbackServerContext* ctx,
                                              const common::v1::GetOutboxSummaryRequest* request,
                                              common::v1::OutboxSummary* response) override;
+
+  // Batch and admin only; a write through RunMutation (audited, idempotent by key).
+  grpc::ServerUnaryReactor* ReplayParkedHandoffs(
+      grpc::CallbackServerContext* ctx, const common::v1::ReplayParkedHandoffsRequest* request,
+      common::v1::ReplayParkedHandoffsResponse* response) override;
 
  private:
   ServiceRuntime* runtime_;  // not owned

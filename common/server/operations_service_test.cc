@@ -32,8 +32,10 @@ std::string CaseIdFor(const std::string& division, int seq) {
 
 class OperationsServiceTest : public ::testing::Test {
  protected:
-  std::unique_ptr<TestProgrammeServer> StartServer(const std::string& name, bool with_outbox) {
+  std::unique_ptr<TestProgrammeServer> StartServer(const std::string& name, bool with_outbox,
+                                                   const Clock* clock = nullptr) {
     TestProgrammeServer::Options o;
+    o.clock = clock;
     o.service_name = name;
     o.data_dir = dir_.path();
     o.token_key = kKey;
@@ -330,6 +332,101 @@ TEST_F(OperationsServiceTest, OutboxSummaryCountsAndListsStuckHandoffsWithoutPay
   EXPECT_EQ(summary.stuck_size(), 1);
   EXPECT_TRUE(summary.stuck_truncated());
   EXPECT_EQ(summary.pending(), 2);
+}
+
+// Refuses every hand-off with a fixed status until told to accept.
+class ScriptedDeliverer final : public Deliverer {
+ public:
+  absl::Status Deliver(const OutboxMessage&, absl::Time) override { return answer; }
+  absl::Status answer = absl::OkStatus();
+};
+
+TEST_F(OperationsServiceTest, AParkedHandoffShowsItsMessageAndIsReplayedThenDelivered) {
+  FakeClock clock(absl::Now());  // the server's and the dispatcher's
+  auto server = StartServer("compulsory_isolation", true, &clock);
+  ASSERT_NE(server, nullptr);
+  Store& store = server->runtime().store();
+  ASSERT_TRUE(store.Write([&](Transaction& tx) {
+    return EnqueueHandoff(tx, {"placement", "/pathway.placement.v1.Placement/SuspendSeeker",
+                               "payload-bytes", "qz-decision-7-suspend-placement"},
+                          clock.Now());
+  }).ok());
+  ScriptedDeliverer deliverer;
+  deliverer.answer = absl::InvalidArgumentError("effective_on: in the future");
+  OutboxDispatcher dispatcher(&store, &deliverer, &clock, {});
+  ASSERT_EQ(*dispatcher.RunOnce(), 0);
+
+  // The operator sees why it was refused (the message, never the payload).
+  auto stub = Stub(*server);
+  common::v1::OutboxSummary summary;
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + Token(Role::kAdmin, "*"));
+    ASSERT_TRUE(stub->GetOutboxSummary(&ctx, {}, &summary).ok());
+  }
+  ASSERT_EQ(summary.parked(), 1);
+  ASSERT_EQ(summary.stuck_size(), 1);
+  EXPECT_EQ(summary.stuck(0).last_error(), "INVALID_ARGUMENT");
+  EXPECT_EQ(summary.stuck(0).last_error_message(), "effective_on: in the future");
+  EXPECT_EQ(summary.SerializeAsString().find("payload-bytes"), std::string::npos);
+  const int64_t id = summary.stuck(0).id();
+
+  // Only batch and admin replay; the request must name something.
+  auto replay = [&](Role role, const common::v1::ReplayParkedHandoffsRequest& req,
+                    common::v1::ReplayParkedHandoffsResponse* out) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + Token(role, "*"));
+    return stub->ReplayParkedHandoffs(&ctx, req, out);
+  };
+  common::v1::ReplayParkedHandoffsRequest req;
+  common::v1::ReplayParkedHandoffsResponse out;
+  EXPECT_EQ(replay(Role::kAdmin, req, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  req.add_ids(id);
+  EXPECT_EQ(replay(Role::kAuditor, req, &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(replay(Role::kService, req, &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  // The receiver is fixed; the operator replays; the dispatcher delivers it.
+  deliverer.answer = absl::OkStatus();
+  grpc::Status s = replay(Role::kAdmin, req, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.service(), "compulsory_isolation");
+  ASSERT_EQ(out.replayed_size(), 1);
+  EXPECT_EQ(out.replayed(0), id);
+  EXPECT_EQ(*dispatcher.RunOnce(), 1);
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + Token(Role::kBatch, "*"));
+    ASSERT_TRUE(stub->GetOutboxSummary(&ctx, {}, &summary).ok());
+  }
+  EXPECT_EQ(summary.parked(), 0);
+  EXPECT_EQ(summary.delivered(), 1);
+  EXPECT_EQ(summary.stuck_size(), 0);
+  // A second replay finds nothing parked.
+  ASSERT_TRUE(replay(Role::kBatch, req, &out).ok());
+  EXPECT_EQ(out.replayed_size(), 0);
+
+  // Each replay is audited as a write.
+  ASSERT_TRUE(server->runtime().read_audit().Flush().ok());
+  int64_t audited = 0;
+  ASSERT_TRUE(store.Read([&](ReadTransaction& tx) -> absl::Status {
+    auto rows = tx.Query("SELECT COUNT(*) FROM audit_log WHERE action = ? AND outcome = 'OK'",
+                         {std::string("/pathway.common.v1.Operations/ReplayParkedHandoffs")});
+    if (!rows.ok()) return rows.status();
+    audited = (*rows)[0].GetInt(0);
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(audited, 2);
+
+  // A service without an outbox says so.
+  server->Shutdown();
+  auto registry = StartServer("registry", false);
+  ASSERT_NE(registry, nullptr);
+  auto registry_stub = Stub(*registry);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + Token(Role::kAdmin, "*"));
+  req.set_all(true);
+  EXPECT_EQ(registry_stub->ReplayParkedHandoffs(&ctx, req, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 TEST_F(OperationsServiceTest, OutboxSummaryOfAServiceWithoutAnOutboxIsZero) {

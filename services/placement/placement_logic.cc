@@ -15,6 +15,7 @@
 #include "common/ids/division_code.h"
 #include "common/ids/resident_id.h"
 #include "common/legal_time/legal_time.h"
+#include "common/log/log.h"
 #include "common/server/mutation.h"
 #include "common/status/status_macros.h"
 #include "google/protobuf/descriptor.h"
@@ -166,15 +167,35 @@ absl::StatusOr<std::optional<SeekerRow>> LoadSeeker(ReadTransaction& tx, absl::s
   return std::optional<SeekerRow>(SeekerFromRow(rows[0]));
 }
 
-// The seeker, if it exists and the caller's jurisdiction covers it; otherwise the single
-// NOT_FOUND (DESIGN.md §6).
+// Who sees a record of the case (DESIGN.md §6, common/auth/case_scope.h). With the
+// registry's scope: a caller covering the household or residence place (双向管控) or
+// `division` (the seeker's county, which executes), and a sealed case only for a role
+// with a statutory need. Without one (the service role's hand-offs; the labor bureau's
+// own rule): a caller covering `division`. Anything else is the single NOT_FOUND.
+absl::Status CheckSees(const Caller& caller, const CaseScope* scope, absl::string_view division,
+                       absl::string_view what = "case") {
+  if (scope != nullptr) {
+    if (!CheckCaseVisible(caller, *scope, {division}).ok()) return CaseNotFound(what);
+    return absl::OkStatus();
+  }
+  return caller.Covers(division) ? absl::OkStatus() : CaseNotFound(what);
+}
+
+// Who acts: only the seeker's county (the township that executes) changes the seeker's
+// records; another caller who sees the case is refused (call after CheckSees).
+absl::Status CheckActs(const Caller& caller, absl::string_view division) {
+  return CheckExecutes(caller, division, "the seeker's county");
+}
+
+// The seeker, if it exists and the caller sees it; otherwise the single NOT_FOUND
+// (DESIGN.md §6). `scope`: the registry's, for the case (nullptr: see CheckSees).
 absl::StatusOr<SeekerRow> LoadSeekerInScope(ReadTransaction& tx, const Caller& caller,
-                                            absl::string_view case_id) {
+                                            absl::string_view case_id, const CaseScope* scope) {
   ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id));
   ASSIGN_OR_RETURN(std::optional<SeekerRow> s, LoadSeeker(tx, id.ToString()));
-  if (!s.has_value() || IsEmployer(caller) || !caller.Covers(s->seeker.division())) {
-    return CaseNotFound();
-  }
+  if (!s.has_value() || IsEmployer(caller)) return CaseNotFound();
+  if (scope != nullptr && scope->case_id != s->seeker.case_id()) return CaseNotFound();
+  RETURN_IF_ERROR(CheckSees(caller, scope, s->seeker.division()));
   return *std::move(s);
 }
 
@@ -250,15 +271,17 @@ absl::StatusOr<std::optional<v1::PlacementRecord>> LoadPlacement(ReadTransaction
   return std::optional<v1::PlacementRecord>(std::move(p));
 }
 
-bool PlacementVisible(const Caller& caller, const v1::PlacementRecord& p) {
+// An employer sees its own placements; anyone else as CheckSees decides for the case.
+bool PlacementVisible(const Caller& caller, const v1::PlacementRecord& p, const CaseScope* scope) {
   if (IsEmployer(caller)) return p.employer_credit_code() == caller.organization();
-  return caller.Covers(p.division());
+  if (scope != nullptr && scope->case_id != p.case_id()) return false;
+  return CheckSees(caller, scope, p.division()).ok();
 }
 
 absl::StatusOr<v1::PlacementRecord> LoadPlacementInScope(ReadTransaction& tx, const Caller& caller,
-                                                         int64_t id) {
+                                                         int64_t id, const CaseScope* scope) {
   ASSIGN_OR_RETURN(std::optional<v1::PlacementRecord> p, LoadPlacement(tx, id));
-  if (!p.has_value() || !PlacementVisible(caller, *p)) return CaseNotFound("placement");
+  if (!p.has_value() || !PlacementVisible(caller, *p, scope)) return CaseNotFound("placement");
   return *std::move(p);
 }
 
@@ -413,22 +436,49 @@ absl::StatusOr<std::optional<v1::Employer>> LoadEmployer(ReadTransaction& tx,
   return std::optional<v1::Employer>(EmployerFromRow(rows[0]));
 }
 
-// An effective effective_on for a seeker change: set, not in the future, not before
-// the registration.
-absl::StatusOr<absl::CivilDay> ChangeDate(const common::v1::Date& d, absl::CivilDay today,
-                                          const v1::Seeker& s) {
-  ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(d, "effective_on"));
-  if (day > today) return absl::InvalidArgumentError("effective_on: in the future");
-  if (IsSet(s.registered_on()) &&
-      day < absl::CivilDay(s.registered_on().year(), s.registered_on().month(),
-                           s.registered_on().day())) {
-    return absl::InvalidArgumentError("effective_on: before the seeker was registered");
-  }
-  return day;
-}
-
 absl::CivilDay DayOf(const common::v1::Date& d) {
   return absl::CivilDay(d.year(), d.month(), d.day());
+}
+
+// How a seeker change treats a date its record cannot hold.
+enum class ChangeDating {
+  // A person's entry (a caseworker closing): a date before the registration, or in the
+  // future, is bad input.
+  kRefuse,
+  // A hand-off (DESIGN.md §3, §5): the decision is a fact that happened and may have
+  // been recorded after the fact, dated before the seeker was registered (registration
+  // stamps the recording day) or before the seeker's latest change. It is applied as of
+  // the latest date the record allows, never refused (a refusal would park it for good
+  // and leave the placement open for a person in isolation). An administrator replaying
+  // one is told of a future date; the service role's future date (another service's
+  // clock a little ahead) is applied today.
+  kApplyLatest,
+  kApplyLatestUpToToday,
+};
+
+// The day a seeker change takes effect.
+absl::StatusOr<absl::CivilDay> ChangeDate(const common::v1::Date& d, absl::CivilDay today,
+                                          const v1::Seeker& s, ChangeDating dating) {
+  ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(d, "effective_on"));
+  if (day > today) {
+    if (dating != ChangeDating::kApplyLatestUpToToday) {
+      return absl::InvalidArgumentError("effective_on: in the future");
+    }
+    day = today;
+  }
+  std::optional<absl::CivilDay> earliest;
+  if (IsSet(s.registered_on())) earliest = DayOf(s.registered_on());
+  if (dating == ChangeDating::kRefuse) {
+    if (earliest.has_value() && day < *earliest) {
+      return absl::InvalidArgumentError("effective_on: before the seeker was registered");
+    }
+    return day;
+  }
+  if (IsSet(s.state_since()) && (!earliest.has_value() || DayOf(s.state_since()) > *earliest)) {
+    earliest = DayOf(s.state_since());
+  }
+  if (earliest.has_value() && day < *earliest) day = std::min(*earliest, today);
+  return day;
 }
 
 constexpr char kClaimCols[] =
@@ -559,8 +609,41 @@ void RedactTreatmentDetail(google::protobuf::Message* message) {
   }
 }
 
+void RedactForOutsideRole(google::protobuf::Message* message) {
+  RedactTreatmentDetail(message);
+  const google::protobuf::Descriptor* d = message->GetDescriptor();
+  const google::protobuf::Reflection* r = message->GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM &&
+        f->enum_type() == v1::PlacementState_descriptor() && !f->is_repeated()) {
+      // A suspension is a treatment fact (only isolation causes it): the placement shows
+      // as the active one it was (placement.proto, PlacementState).
+      if (r->GetEnumValue(*message, f) == v1::PLACEMENT_STATE_SUSPENDED) {
+        r->SetEnumValue(message, f, v1::PLACEMENT_STATE_ACTIVE);
+      }
+      continue;
+    }
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int j = 0; j < r->FieldSize(*message, f); ++j) {
+        RedactForOutsideRole(r->MutableRepeatedMessage(message, f, j));
+      }
+    } else if (r->HasField(*message, f)) {
+      RedactForOutsideRole(r->MutableMessage(message, f));
+    }
+  }
+}
+
 PlacementLogic::PlacementLogic(std::vector<v1::SubsidyTier> tiers, std::string id_hash_key)
-    : tiers_(std::move(tiers)), id_hash_key_(std::move(id_hash_key)) {}
+    : tiers_(std::move(tiers)),
+      id_hash_key_(std::move(id_hash_key)),
+      seeker_ref_key_(LaborExchangeIndex(id_hash_key_, "pathway.placement.v1.seeker_ref")) {}
+
+std::string PlacementLogic::SeekerRef(int64_t posting_id, absl::string_view case_id) const {
+  std::string mac = LaborExchangeIndex(seeker_ref_key_, absl::StrCat(posting_id, ":", case_id));
+  return absl::StrCat("ref-", absl::BytesToHexString(mac.substr(0, 16)));
+}
 
 std::string PlacementLogic::IdHash(absl::string_view normalized_id_number) const {
   return LaborExchangeIndex(id_hash_key_, normalized_id_number);
@@ -678,6 +761,7 @@ absl::Status PlacementLogic::ValidateRegisterSeeker(const Caller& caller,
 
 absl::Status PlacementLogic::RegisterSeeker(Transaction& tx, const Caller& caller, absl::Time now,
                                             const v1::RegisterSeekerRequest& r,
+                                            const CaseScope& scope,
                                             const EligibilityDecision& eligibility,
                                             absl::string_view labor_exchange_index,
                                             v1::Seeker* out, ProgramStatusRecord* status) const {
@@ -689,10 +773,19 @@ absl::Status PlacementLogic::RegisterSeeker(Transaction& tx, const Caller& calle
         "facility staff register only persons in isolation, for training");
   }
   ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(r.case_id()));
+  if (scope.case_id != id.ToString()) return CaseNotFound();
   ASSIGN_OR_RETURN(std::optional<SeekerRow> existing, LoadSeeker(tx, id.ToString()));
   if (existing.has_value()) {
-    if (!caller.Covers(existing->seeker.division())) return CaseNotFound();
+    RETURN_IF_ERROR(CheckSees(caller, &scope, existing->seeker.division()));
     return absl::AlreadyExistsError("the case is already registered as a job seeker");
+  }
+  // Only a caller who sees the case registers it (household or residence place; a
+  // sealed case not at all). Facility staff hold the person in isolation, which this
+  // service cannot see: the county they register for stands for the facility.
+  if (caller.role() == Role::kFacilityStaff) {
+    RETURN_IF_ERROR(CheckCaseVisible(caller, scope, {r.division()}));
+  } else {
+    RETURN_IF_ERROR(CheckCaseVisible(caller, scope));
   }
   SeekerRow row;
   v1::Seeker& s = row.seeker;
@@ -721,8 +814,10 @@ absl::Status PlacementLogic::RegisterSeeker(Transaction& tx, const Caller& calle
 }
 
 absl::Status PlacementLogic::UpdateSeeker(Transaction& tx, const Caller& caller, absl::Time now,
-                                          const v1::UpdateSeekerRequest& r, v1::Seeker* out) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, r.case_id()));
+                                          const v1::UpdateSeekerRequest& r, const CaseScope* scope,
+                                          v1::Seeker* out) const {
+  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, r.case_id(), scope));
+  RETURN_IF_ERROR(CheckActs(caller, row.seeker.division()));
   if (row.seeker.state() == v1::SEEKER_STATE_CLOSED) {
     return absl::FailedPreconditionError("the seeker is closed");
   }
@@ -750,8 +845,9 @@ absl::Status PlacementLogic::UpdateSeeker(Transaction& tx, const Caller& caller,
 }
 
 absl::Status PlacementLogic::GetSeeker(ReadTransaction& tx, const Caller& caller,
-                                       absl::string_view case_id, v1::Seeker* out) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, case_id));
+                                       absl::string_view case_id, const CaseScope* scope,
+                                       v1::Seeker* out) const {
+  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, case_id, scope));
   *out = std::move(row.seeker);
   return absl::OkStatus();
 }
@@ -780,22 +876,38 @@ absl::Status PlacementLogic::ListSeekers(ReadTransaction& tx, const Caller& call
 absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller, absl::Time now,
                                           SeekerChangeKind kind, absl::string_view case_id,
                                           const common::v1::Date& effective_on,
-                                          absl::string_view reason, v1::SeekerChange* out,
+                                          absl::string_view reason, const CaseScope* scope,
+                                          v1::SeekerChange* out,
                                           ProgramStatusRecord* status) const {
   // The isolation hand-off (DESIGN.md §5) suspends or resumes whoever is a seeker,
   // without asking first: for the service role, a person who is not a seeker, or whose
   // seeker record is closed, has nothing to change and the answer is OK, so the
   // hand-off is acknowledged instead of parked.
   const bool handoff = caller.role() == Role::kService && kind != SeekerChangeKind::kClose;
-  absl::StatusOr<SeekerRow> loaded = LoadSeekerInScope(tx, caller, case_id);
+  absl::StatusOr<SeekerRow> loaded = LoadSeekerInScope(tx, caller, case_id, scope);
   if (handoff && absl::IsNotFound(loaded.status())) return absl::OkStatus();
   ASSIGN_OR_RETURN(SeekerRow row, std::move(loaded));
   v1::Seeker& s = row.seeker;
+  RETURN_IF_ERROR(CheckActs(caller, s.division()));
   if (handoff && s.state() == v1::SEEKER_STATE_CLOSED) {
     *out->mutable_seeker() = s;
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(absl::CivilDay day, ChangeDate(effective_on, Today(now), s));
+  ChangeDating dating = ChangeDating::kRefuse;
+  if (caller.role() == Role::kService) {
+    dating = ChangeDating::kApplyLatestUpToToday;
+  } else if (kind != SeekerChangeKind::kClose) {
+    dating = ChangeDating::kApplyLatest;  // an administrator suspending or resuming
+  }
+  ASSIGN_OR_RETURN(absl::CivilDay day, ChangeDate(effective_on, Today(now), s, dating));
+  if (IsSet(effective_on) && day != DayOf(effective_on)) {
+    log::Info("seeker_change_dated_later",
+              {{"kind", kind == SeekerChangeKind::kSuspend  ? "suspend"
+                        : kind == SeekerChangeKind::kResume ? "resume"
+                                                            : "close"},
+               {"requested", DayText(DayOf(effective_on))},
+               {"applied", DayText(day)}});
+  }
   bool reason_required = kind != SeekerChangeKind::kResume;
   RETURN_IF_ERROR(ValidateText(reason, 500, reason_required, "reason"));
   ASSIGN_OR_RETURN(int64_t open_id, OpenPlacementId(tx, s.case_id()));
@@ -868,10 +980,12 @@ absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller,
 
 absl::Status PlacementLogic::RecordTraining(Transaction& tx, const Caller& caller, absl::Time now,
                                             const v1::RecordTrainingRequest& r,
+                                            const CaseScope* scope,
                                             const EligibilityDecision& eligibility,
                                             v1::Training* out, ProgramStatusRecord* status) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, r.case_id()));
+  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, r.case_id(), scope));
   v1::Seeker& s = row.seeker;
+  RETURN_IF_ERROR(CheckActs(caller, s.division()));
   RETURN_IF_ERROR(ValidateText(r.course(), 200, true, "course"));
   RETURN_IF_ERROR(ValidateText(r.provider(), 200, true, "provider"));
   RETURN_IF_ERROR(ValidateText(r.certificate(), 200, false, "certificate"));
@@ -928,9 +1042,9 @@ absl::Status PlacementLogic::RecordTraining(Transaction& tx, const Caller& calle
 }
 
 absl::Status PlacementLogic::ListTrainings(ReadTransaction& tx, const Caller& caller,
-                                           absl::string_view case_id,
+                                           absl::string_view case_id, const CaseScope* scope,
                                            v1::ListTrainingsResponse* out) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, case_id));
+  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, case_id, scope));
   ASSIGN_OR_RETURN(std::vector<Row> rows,
                    tx.Query("SELECT id, course, provider, start_on, end_on, outcome, certificate, "
                             "skills, during_isolation, recorded_at FROM trainings "
@@ -1206,10 +1320,10 @@ absl::Status PlacementLogic::ApplyRegistrationRows(Transaction& tx, absl::Time n
 
 absl::Status PlacementLogic::MatchPostings(ReadTransaction& tx, const Caller& caller,
                                            const v1::MatchPostingsRequest& request,
-                                           absl::CivilDay as_of,
+                                           absl::CivilDay as_of, const CaseScope* scope,
                                            const EligibilityDecision& eligibility,
                                            v1::MatchPostingsResponse* out) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, request.case_id()));
+  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, request.case_id(), scope));
   const v1::Seeker& s = row.seeker;
   if (s.state() != v1::SEEKER_STATE_SEEKING) {
     return absl::FailedPreconditionError("the seeker is not seeking work");
@@ -1306,6 +1420,7 @@ absl::Status PlacementLogic::MatchSeekers(ReadTransaction& tx, const Caller& cal
     sum->set_education(s.education());
     *sum->mutable_preferred_divisions() = s.preferred_divisions();
     sum->set_min_monthly_wage(s.min_monthly_wage());
+    sum->set_seeker_ref(SeekerRef(posting.posting_id(), s.case_id()));
     m->set_score(candidates[i].score.score);
     for (std::string& reason : candidates[i].score.reasons) m->add_reasons(std::move(reason));
   }
@@ -1316,11 +1431,13 @@ absl::Status PlacementLogic::MatchSeekers(ReadTransaction& tx, const Caller& cal
 
 absl::Status PlacementLogic::CreatePlacement(Transaction& tx, const Caller& caller, absl::Time now,
                                              const v1::CreatePlacementRequest& r,
+                                             const CaseScope* scope,
                                              const EligibilityDecision& eligibility,
                                              v1::PlacementRecord* out,
                                              ProgramStatusRecord* status) const {
-  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, r.case_id()));
+  ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, r.case_id(), scope));
   v1::Seeker& s = row.seeker;
+  RETURN_IF_ERROR(CheckActs(caller, s.division()));
   absl::CivilDay today = Today(now);
   if (r.mode() == v1::PLACEMENT_MODE_UNSPECIFIED || !v1::PlacementMode_IsValid(r.mode())) {
     return absl::InvalidArgumentError("mode: required");
@@ -1398,9 +1515,13 @@ absl::Status PlacementLogic::CreatePlacement(Transaction& tx, const Caller& call
 absl::Status PlacementLogic::RecordRetention(Transaction& tx, const Caller& caller,
                                              absl::Time now,
                                              const v1::RecordRetentionRequest& r,
+                                             const CaseScope* scope,
                                              v1::PlacementRecord* out,
                                              ProgramStatusRecord* status) const {
-  ASSIGN_OR_RETURN(v1::PlacementRecord p, LoadPlacementInScope(tx, caller, r.placement_id()));
+  ASSIGN_OR_RETURN(v1::PlacementRecord p,
+                   LoadPlacementInScope(tx, caller, r.placement_id(), scope));
+  // An employer records for its own placements; anyone else only for the seeker's county.
+  if (!IsEmployer(caller)) RETURN_IF_ERROR(CheckActs(caller, p.division()));
   if (!IsRetentionMonths(r.months())) {
     return absl::InvalidArgumentError("months: must be 1, 3, 6 or 12");
   }
@@ -1419,8 +1540,10 @@ absl::Status PlacementLogic::RecordRetention(Transaction& tx, const Caller& call
   if (checked < DayOf(cp->due_on()) - kRetentionEarlyDays) {
     return absl::InvalidArgumentError("checked_on: more than 7 days before the checkpoint");
   }
-  if (p.state() != v1::PLACEMENT_STATE_ACTIVE) {
-    return absl::FailedPreconditionError("the placement is not active");
+  // Retention is an employment fact: recorded on a suspended placement too, so an
+  // employer (who sees it as active) is never refused in a way that would tell it.
+  if (p.state() == v1::PLACEMENT_STATE_ENDED) {
+    return absl::FailedPreconditionError("the placement has ended");
   }
   if (cp->outcome() != v1::RETENTION_OUTCOME_UNSPECIFIED) {
     return absl::FailedPreconditionError("the checkpoint is already recorded");
@@ -1457,13 +1580,22 @@ absl::Status PlacementLogic::RecordRetention(Transaction& tx, const Caller& call
 }
 
 absl::Status PlacementLogic::GetPlacement(ReadTransaction& tx, const Caller& caller,
-                                          int64_t placement_id, v1::PlacementRecord* out) const {
-  ASSIGN_OR_RETURN(*out, LoadPlacementInScope(tx, caller, placement_id));
+                                          int64_t placement_id, const CaseScope* scope,
+                                          v1::PlacementRecord* out) const {
+  ASSIGN_OR_RETURN(*out, LoadPlacementInScope(tx, caller, placement_id, scope));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> PlacementLogic::PlacementCaseId(ReadTransaction& tx,
+                                                            int64_t placement_id) const {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT case_id FROM placements WHERE id = ?", {placement_id}));
+  return rows.empty() ? std::string() : rows[0].GetString(0);
 }
 
 absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& caller,
                                             const v1::ListPlacementsRequest& request,
+                                            const CaseScope* scope,
                                             v1::ListPlacementsResponse* out) const {
   ASSIGN_OR_RETURN(int64_t after, DecodeIdToken(request.page()));
   int limit = PageSize(request.page());
@@ -1471,17 +1603,37 @@ absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& c
   std::string pattern = IsEmployer(caller) ? "%" : ScopePattern(caller);
   std::string case_id;
   if (!request.case_id().empty()) {
+    // Labor bureau and employer tokens never handle case ids: a filter by one would
+    // tell them whether a person has a placement (禁毒法 Art 52, 70).
+    if (IsOutsideRole(caller)) {
+      return absl::PermissionDeniedError(
+          "case_id: labor bureau and employer tokens do not filter by case");
+    }
     ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request.case_id()));
     case_id = id.ToString();
+    if (scope != nullptr) {
+      // One case: none if the caller does not see it, as for a case never issued; all of
+      // its placements for a caller of its household or residence place (双向管控), its
+      // own county's for a caller who sees it as the executing side.
+      if (scope->case_id != case_id) return absl::OkStatus();
+      if (scope->sealed && !MayReadSealed(caller.role())) return absl::OkStatus();
+      if (CoversCase(caller, *scope)) pattern = "%";
+    }
+  }
+  // For outside roles a suspended placement is an active one (PlacementState).
+  int64_t state = request.state();
+  int64_t also_state = state;
+  if (IsOutsideRole(caller)) {
+    if (state == v1::PLACEMENT_STATE_ACTIVE) also_state = v1::PLACEMENT_STATE_SUSPENDED;
+    if (state == v1::PLACEMENT_STATE_SUSPENDED) return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(
       std::vector<Row> rows,
       tx.Query(absl::StrCat("SELECT ", kPlacementCols,
                             " FROM placements WHERE id > ? AND division LIKE ? "
                             "AND (? = '' OR employer = ?) AND (? = '' OR case_id = ?) "
-                            "AND (? = 0 OR state = ?) ORDER BY id LIMIT ?"),
-               {after, pattern, employer, employer, case_id, case_id,
-                static_cast<int64_t>(request.state()), static_cast<int64_t>(request.state()),
+                            "AND (? = 0 OR state = ? OR state = ?) ORDER BY id LIMIT ?"),
+               {after, pattern, employer, employer, case_id, case_id, state, state, also_state,
                 static_cast<int64_t>(limit + 1)}));
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
     RETURN_IF_ERROR(PlacementFromRow(tx, rows[i], out->add_placements()));
@@ -1511,17 +1663,22 @@ absl::Status PlacementLogic::ListDueRetentionChecks(ReadTransaction& tx, const C
   int limit = PageSize(page);
   std::string employer = IsEmployer(caller) ? caller.organization() : "";
   std::string pattern = IsEmployer(caller) ? "%" : ScopePattern(caller);
+  // A suspended placement has nothing due, except for an employer, whose view never
+  // changes with a treatment fact (it sees the placement as active).
+  const int64_t also_state = IsOutsideRole(caller) ? v1::PLACEMENT_STATE_SUSPENDED
+                                                   : v1::PLACEMENT_STATE_ACTIVE;
   ASSIGN_OR_RETURN(
       std::vector<Row> rows,
       tx.Query("SELECT rc.placement_id, p.case_id, p.employer, rc.months, rc.due_on, "
                "rc.record_by FROM retention_checks rc JOIN placements p ON p.id = rc.placement_id "
-               "WHERE rc.outcome = 0 AND rc.due_on <= ? AND p.state = ? AND p.division LIKE ? "
+               "WHERE rc.outcome = 0 AND rc.due_on <= ? AND (p.state = ? OR p.state = ?) "
+               "AND p.division LIKE ? "
                "AND (? = '' OR p.employer = ?) "
                "AND (rc.due_on > ? OR (rc.due_on = ? AND (rc.placement_id > ? OR "
                "(rc.placement_id = ? AND rc.months > ?)))) "
                "ORDER BY rc.due_on, rc.placement_id, rc.months LIMIT ?",
-               {DayText(as_of), static_cast<int64_t>(v1::PLACEMENT_STATE_ACTIVE), pattern,
-                employer, employer, after_due, after_due, after_id, after_id, after_months,
+               {DayText(as_of), static_cast<int64_t>(v1::PLACEMENT_STATE_ACTIVE), also_state,
+                pattern, employer, employer, after_due, after_due, after_id, after_id, after_months,
                 static_cast<int64_t>(limit + 1)}));
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
     const Row& r = rows[i];
@@ -1735,6 +1892,9 @@ absl::Status PlacementLogic::ReconcileRetention(ReadTransaction& tx, const Calle
       }
       v1::PlacementRecord p;
       RETURN_IF_ERROR(PlacementFromRow(tx, r, &p));
+      // Not even the absence of a row may tell the bureau of a suspension: it is
+      // reconciled as the active placement the bureau sees (PlacementState).
+      if (bureau) RedactForOutsideRole(&p);
       ASSIGN_OR_RETURN(std::vector<Row> regs,
                        tx.Query("SELECT record_id, kind, employer, division, registered_on "
                                 "FROM labor_registrations WHERE id_hash = ? AND registered_on <= ? "

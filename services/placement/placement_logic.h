@@ -12,7 +12,16 @@
 // Scoping (DESIGN.md §6): a seeker, placement or claim outside the caller's
 // jurisdiction answers exactly as a missing one (CaseNotFound). An employer token
 // (organization = its credit code) sees only its own postings, placements and claims,
-// whatever its jurisdiction. Replies may still carry fields marked treatment_detail in
+// whatever its jurisdiction.
+//
+// Case-keyed functions take `scope`, the registry's CaseScope of the case
+// (common/auth/case_scope.h), which the service fetches before the transaction for
+// person-facing roles: the caller sees the case if it covers its household or residence
+// place or the seeker's county (the executing side), and a sealed case only with a
+// statutory need; anything else is CaseNotFound. Only the seeker's county changes the
+// seeker's records (PERMISSION_DENIED for another caller who sees the case). With
+// `scope` null (the service role's hand-offs; labor bureau and employer tokens, which
+// keep their own rules) the caller must cover the seeker's county. Replies may still carry fields marked treatment_detail in
 // the proto: the service clears them for labor bureau and employer tokens
 // (RedactTreatmentDetail).
 //
@@ -35,6 +44,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/auth/caller.h"
+#include "common/auth/case_scope.h"
 #include "common/program_status/program_status.h"
 #include "common/store/store.h"
 #include "google/protobuf/message.h"
@@ -70,6 +80,11 @@ bool IsOutsideRole(const Caller& caller);
 
 // Clears, recursively, every field of `message` marked [(treatment_detail) = true].
 void RedactTreatmentDetail(google::protobuf::Message* message);
+
+// What a labor bureau or employer token receives (placement.proto, "The privacy
+// firewall"): RedactTreatmentDetail (case ids included), and every PlacementState
+// SUSPENDED shown as ACTIVE, the state the placement had.
+void RedactForOutsideRole(google::protobuf::Message* message);
 
 // A validated import row, ready to write.
 struct PostingRowToWrite {
@@ -114,14 +129,15 @@ class PlacementLogic {
   // `labor_exchange_index`: the registry's CaseFacts.labor_exchange_index (may be
   // empty: then the reconciliation backfills it later).
   absl::Status RegisterSeeker(Transaction& tx, const Caller& caller, absl::Time now,
-                              const v1::RegisterSeekerRequest& request,
+                              const v1::RegisterSeekerRequest& request, const CaseScope& scope,
                               const EligibilityDecision& eligibility,
                               absl::string_view labor_exchange_index, v1::Seeker* out,
                               ProgramStatusRecord* status) const;
   absl::Status UpdateSeeker(Transaction& tx, const Caller& caller, absl::Time now,
-                            const v1::UpdateSeekerRequest& request, v1::Seeker* out) const;
+                            const v1::UpdateSeekerRequest& request, const CaseScope* scope,
+                            v1::Seeker* out) const;
   absl::Status GetSeeker(ReadTransaction& tx, const Caller& caller, absl::string_view case_id,
-                         v1::Seeker* out) const;
+                         const CaseScope* scope, v1::Seeker* out) const;
   absl::Status ListSeekers(ReadTransaction& tx, const Caller& caller,
                            const v1::ListSeekersRequest& request,
                            v1::ListSeekersResponse* out) const;
@@ -132,16 +148,18 @@ class PlacementLogic {
   absl::Status ChangeSeeker(Transaction& tx, const Caller& caller, absl::Time now,
                             SeekerChangeKind kind, absl::string_view case_id,
                             const common::v1::Date& effective_on, absl::string_view reason,
-                            v1::SeekerChange* out, ProgramStatusRecord* status) const;
+                            const CaseScope* scope, v1::SeekerChange* out,
+                            ProgramStatusRecord* status) const;
 
   // ---- Training ----
   // `eligibility`: decided from the status cache on the training's start date.
   absl::Status RecordTraining(Transaction& tx, const Caller& caller, absl::Time now,
-                              const v1::RecordTrainingRequest& request,
+                              const v1::RecordTrainingRequest& request, const CaseScope* scope,
                               const EligibilityDecision& eligibility, v1::Training* out,
                               ProgramStatusRecord* status) const;
   absl::Status ListTrainings(ReadTransaction& tx, const Caller& caller,
-                             absl::string_view case_id, v1::ListTrainingsResponse* out) const;
+                             absl::string_view case_id, const CaseScope* scope,
+                             v1::ListTrainingsResponse* out) const;
 
   // ---- Postings ----
   absl::Status CreatePosting(Transaction& tx, const Caller& caller, absl::Time now,
@@ -179,7 +197,7 @@ class PlacementLogic {
   // `eligibility` decided from the status cache on as_of.
   absl::Status MatchPostings(ReadTransaction& tx, const Caller& caller,
                              const v1::MatchPostingsRequest& request, absl::CivilDay as_of,
-                             const EligibilityDecision& eligibility,
+                             const CaseScope* scope, const EligibilityDecision& eligibility,
                              v1::MatchPostingsResponse* out) const;
   absl::Status MatchSeekers(ReadTransaction& tx, const Caller& caller,
                             const v1::MatchSeekersRequest& request, absl::CivilDay today,
@@ -187,16 +205,20 @@ class PlacementLogic {
 
   // ---- Placements and retention ----
   absl::Status CreatePlacement(Transaction& tx, const Caller& caller, absl::Time now,
-                               const v1::CreatePlacementRequest& request,
+                               const v1::CreatePlacementRequest& request, const CaseScope* scope,
                                const EligibilityDecision& eligibility,
                                v1::PlacementRecord* out, ProgramStatusRecord* status) const;
   absl::Status RecordRetention(Transaction& tx, const Caller& caller, absl::Time now,
-                               const v1::RecordRetentionRequest& request,
+                               const v1::RecordRetentionRequest& request, const CaseScope* scope,
                                v1::PlacementRecord* out, ProgramStatusRecord* status) const;
   absl::Status GetPlacement(ReadTransaction& tx, const Caller& caller, int64_t placement_id,
-                            v1::PlacementRecord* out) const;
+                            const CaseScope* scope, v1::PlacementRecord* out) const;
+  // The case a placement belongs to ("" if there is no such placement): what the service
+  // asks the registry's scope of before a placement-keyed call.
+  absl::StatusOr<std::string> PlacementCaseId(ReadTransaction& tx, int64_t placement_id) const;
+  // `scope`: the registry's scope of request.case_id when that filter is set.
   absl::Status ListPlacements(ReadTransaction& tx, const Caller& caller,
-                              const v1::ListPlacementsRequest& request,
+                              const v1::ListPlacementsRequest& request, const CaseScope* scope,
                               v1::ListPlacementsResponse* out) const;
   absl::Status ListDueRetentionChecks(ReadTransaction& tx, const Caller& caller,
                                       absl::CivilDay as_of,
@@ -246,9 +268,15 @@ class PlacementLogic {
   // exchange index, services/placement/labor_exchange_index.h).
   std::string IdHash(absl::string_view normalized_id_number) const;
 
+  // The seeker's reference for one posting (SeekerSummary.seeker_ref): "ref-" and 32 hex
+  // digits of a keyed hash of posting and case; it holds no case id and differs per
+  // posting.
+  std::string SeekerRef(int64_t posting_id, absl::string_view case_id) const;
+
  private:
   std::vector<v1::SubsidyTier> tiers_;
   std::string id_hash_key_;
+  std::string seeker_ref_key_;  // derived from id_hash_key_, for SeekerRef only
 };
 
 }  // namespace placement

@@ -22,6 +22,10 @@ constexpr char kPrefix[] = "/pathway.placement.v1.Placement/";
 
 std::string Method(const char* name) { return absl::StrCat(kPrefix, name); }
 
+const CaseScope* ScopePtr(const std::optional<CaseScope>& scope) {
+  return scope.has_value() ? &*scope : nullptr;
+}
+
 // Roles, as the proto documents them per RPC.
 constexpr std::initializer_list<Role> kCaseRoles = {Role::kCaseworker, Role::kAdmin};
 
@@ -223,7 +227,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportOutcomesCh
       Finish(grpc::Status::OK);
       return;
     }
-    if (IsOutsideRole(*caller_)) RedactTreatmentDetail(&chunk_);
+    if (IsOutsideRole(*caller_)) RedactForOutsideRole(&chunk_);
     StartWrite(&chunk_);
   }
 
@@ -259,7 +263,7 @@ grpc::ServerUnaryReactor* PlacementService::Unary(
     absl::Status s = body(caller);
     // Labor bureau and employer tokens never receive treatment history (禁毒法 Art 52,
     // 70; 戒毒条例 Art 7).
-    if (s.ok() && IsOutsideRole(caller)) RedactTreatmentDetail(response);
+    if (s.ok() && IsOutsideRole(caller)) RedactForOutsideRole(response);
     return s;
   });
 }
@@ -310,6 +314,30 @@ absl::StatusOr<registry::v1::CaseFacts> PlacementService::CheckCase(absl::string
     return absl::FailedPreconditionError("the person is recorded as deceased");
   }
   return facts;
+}
+
+absl::StatusOr<std::optional<CaseScope>> PlacementService::ScopeOf(const Caller& caller,
+                                                                   absl::string_view case_id) {
+  // Labor bureau and employer tokens are refused a case by the logic, without an echo.
+  if (caller.role() == Role::kService || IsOutsideRole(caller)) return std::nullopt;
+  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id));
+  ASSIGN_OR_RETURN(CaseScope scope, runtime_->registry().GetCaseScope(id.ToString()));
+  return std::optional<CaseScope>(std::move(scope));
+}
+
+absl::StatusOr<std::optional<CaseScope>> PlacementService::PlacementScopeOf(const Caller& caller,
+                                                                            int64_t placement_id) {
+  if (caller.role() == Role::kService || IsOutsideRole(caller)) return std::nullopt;
+  std::string case_id;
+  RETURN_IF_ERROR(runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(case_id, logic_->PlacementCaseId(tx, placement_id));
+    return absl::OkStatus();
+  }));
+  if (case_id.empty()) return CaseNotFound("placement");
+  absl::StatusOr<CaseScope> scope = runtime_->registry().GetCaseScope(case_id);
+  if (absl::IsNotFound(scope.status())) return CaseNotFound("placement");
+  RETURN_IF_ERROR(scope.status());
+  return std::optional<CaseScope>(*std::move(scope));
 }
 
 absl::StatusOr<EligibilityDecision> PlacementService::Eligibility(absl::string_view case_id,
@@ -405,6 +433,16 @@ grpc::ServerUnaryReactor* PlacementService::RegisterSeeker(grpc::CallbackServerC
                  RETURN_IF_ERROR(logic_->ValidateRegisterSeeker(caller, *request, today));
                  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
                  ASSIGN_OR_RETURN(registry::v1::CaseFacts facts, CheckCase(id.ToString()));
+                 CaseScope scope;
+                 scope.case_id = id.ToString();
+                 scope.household_division = facts.household_division();
+                 scope.residence_division = facts.residence_division();
+                 scope.sealed = facts.sealed();
+                 // Scope first: an unseen case is never looked up in the status view
+                 // (the logic decides it again, with the seeker's record).
+                 RETURN_IF_ERROR(caller.role() == Role::kFacilityStaff
+                                     ? CheckCaseVisible(caller, scope, {request->division()})
+                                     : CheckCaseVisible(caller, scope));
                  ASSIGN_OR_RETURN(EligibilityDecision eligibility,
                                   Eligibility(id.ToString(), today));
                  // The labor exchange index is kept for the labor bureau reconciliation
@@ -414,7 +452,7 @@ grpc::ServerUnaryReactor* PlacementService::RegisterSeeker(grpc::CallbackServerC
                                    ProgramStatusRecord* status) {
                                  *audit_case_id = id.ToString();
                                  return logic_->RegisterSeeker(
-                                     tx, caller, now, *request, eligibility,
+                                     tx, caller, now, *request, scope, eligibility,
                                      facts.labor_exchange_index(), response, status);
                                });
                });
@@ -423,12 +461,14 @@ grpc::ServerUnaryReactor* PlacementService::RegisterSeeker(grpc::CallbackServerC
 grpc::ServerUnaryReactor* PlacementService::UpdateSeeker(grpc::CallbackServerContext* ctx,
                                                          const v1::UpdateSeekerRequest* request,
                                                          v1::Seeker* response) {
-  return Unary(ctx, response, kCaseRoles, [=](const Caller& caller) {
+  return Unary(ctx, response, kCaseRoles, [=](const Caller& caller) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<CaseScope> scope, ScopeOf(caller, request->case_id()));
     return Mutate(ctx, caller, "UpdateSeeker", *request, response,
                   [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                       ProgramStatusRecord*) {
                     *audit_case_id = request->case_id();
-                    return logic_->UpdateSeeker(tx, caller, now, *request, response);
+                    return logic_->UpdateSeeker(tx, caller, now, *request, ScopePtr(scope),
+                                                response);
                   });
   });
 }
@@ -438,11 +478,15 @@ grpc::ServerUnaryReactor* PlacementService::GetSeeker(grpc::CallbackServerContex
                                                       v1::Seeker* response) {
   return Unary(ctx, response,
                {Role::kCaseworker, Role::kFacilityStaff, Role::kAuditor, Role::kAdmin},
-               [=](const Caller& caller) {
+               [=](const Caller& caller) -> absl::Status {
+                 absl::StatusOr<std::optional<CaseScope>> scope =
+                     ScopeOf(caller, request->case_id());
                  return ReadAudited(caller, "GetSeeker",
                                     [&](ReadTransaction& tx, std::vector<std::string>* cases) {
+                                      RETURN_IF_ERROR(scope.status());
                                       RETURN_IF_ERROR(logic_->GetSeeker(tx, caller,
                                                                         request->case_id(),
+                                                                        ScopePtr(*scope),
                                                                         response));
                                       cases->push_back(response->case_id());
                                       return absl::OkStatus();
@@ -471,7 +515,9 @@ grpc::ServerUnaryReactor* PlacementService::ListSeekers(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* PlacementService::SuspendSeeker(grpc::CallbackServerContext* ctx,
                                                           const v1::SuspendSeekerRequest* request,
                                                           v1::SeekerChange* response) {
-  return Unary(ctx, response, {Role::kService, Role::kAdmin}, [=](const Caller& caller) {
+  return Unary(ctx, response, {Role::kService, Role::kAdmin},
+               [=](const Caller& caller) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<CaseScope> scope, ScopeOf(caller, request->case_id()));
     return Mutate(ctx, caller, "SuspendSeeker", *request, response,
                   [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                       ProgramStatusRecord* status) {
@@ -479,7 +525,8 @@ grpc::ServerUnaryReactor* PlacementService::SuspendSeeker(grpc::CallbackServerCo
                     return logic_->ChangeSeeker(tx, caller, now,
                                                 PlacementLogic::SeekerChangeKind::kSuspend,
                                                 request->case_id(), request->effective_on(),
-                                                request->reason(), response, status);
+                                                request->reason(), ScopePtr(scope), response,
+                                                status);
                   });
   });
 }
@@ -487,7 +534,9 @@ grpc::ServerUnaryReactor* PlacementService::SuspendSeeker(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* PlacementService::ResumeSeeker(grpc::CallbackServerContext* ctx,
                                                          const v1::ResumeSeekerRequest* request,
                                                          v1::SeekerChange* response) {
-  return Unary(ctx, response, {Role::kService, Role::kAdmin}, [=](const Caller& caller) {
+  return Unary(ctx, response, {Role::kService, Role::kAdmin},
+               [=](const Caller& caller) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<CaseScope> scope, ScopeOf(caller, request->case_id()));
     return Mutate(ctx, caller, "ResumeSeeker", *request, response,
                   [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                       ProgramStatusRecord* status) {
@@ -495,7 +544,8 @@ grpc::ServerUnaryReactor* PlacementService::ResumeSeeker(grpc::CallbackServerCon
                     return logic_->ChangeSeeker(tx, caller, now,
                                                 PlacementLogic::SeekerChangeKind::kResume,
                                                 request->case_id(), request->effective_on(),
-                                                request->reason(), response, status);
+                                                request->reason(), ScopePtr(scope), response,
+                                                status);
                   });
   });
 }
@@ -504,7 +554,9 @@ grpc::ServerUnaryReactor* PlacementService::CloseSeeker(grpc::CallbackServerCont
                                                         const v1::CloseSeekerRequest* request,
                                                         v1::SeekerChange* response) {
   return Unary(ctx, response, {Role::kService, Role::kCaseworker, Role::kAdmin},
-               [=](const Caller& caller) {
+               [=](const Caller& caller) -> absl::Status {
+                 ASSIGN_OR_RETURN(std::optional<CaseScope> scope,
+                                  ScopeOf(caller, request->case_id()));
                  return Mutate(ctx, caller, "CloseSeeker", *request, response,
                                [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                                    ProgramStatusRecord* status) {
@@ -512,7 +564,7 @@ grpc::ServerUnaryReactor* PlacementService::CloseSeeker(grpc::CallbackServerCont
                                  return logic_->ChangeSeeker(
                                      tx, caller, now, PlacementLogic::SeekerChangeKind::kClose,
                                      request->case_id(), request->effective_on(),
-                                     request->reason(), response, status);
+                                     request->reason(), ScopePtr(scope), response, status);
                                });
                });
 }
@@ -523,6 +575,12 @@ grpc::ServerUnaryReactor* PlacementService::RecordTraining(grpc::CallbackServerC
   return Unary(ctx, response, {Role::kCaseworker, Role::kFacilityStaff, Role::kAdmin},
                [=](const Caller& caller) -> absl::Status {
                  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
+                 ASSIGN_OR_RETURN(std::optional<CaseScope> scope, ScopeOf(caller, id.ToString()));
+                 // Scope first, so an unseen case is never looked up in the cache.
+                 RETURN_IF_ERROR(runtime_->store().Read([&](ReadTransaction& tx) {
+                   v1::Seeker seeker;
+                   return logic_->GetSeeker(tx, caller, id.ToString(), ScopePtr(scope), &seeker);
+                 }));
                  ASSIGN_OR_RETURN(absl::CivilDay start,
                                   FromProtoDate(request->start_on(), "start_on"));
                  // The remaining-term rule is judged on the training's start date.
@@ -533,7 +591,8 @@ grpc::ServerUnaryReactor* PlacementService::RecordTraining(grpc::CallbackServerC
                                    ProgramStatusRecord* status) {
                                  *audit_case_id = id.ToString();
                                  return logic_->RecordTraining(tx, caller, now, *request,
-                                                               eligibility, response, status);
+                                                               ScopePtr(scope), eligibility,
+                                                               response, status);
                                });
                });
 }
@@ -544,11 +603,15 @@ grpc::ServerUnaryReactor* PlacementService::ListTrainings(grpc::CallbackServerCo
   return Unary(ctx, response,
                {Role::kCaseworker, Role::kFacilityStaff, Role::kAuditor, Role::kAdmin},
                [=](const Caller& caller) {
+                 absl::StatusOr<std::optional<CaseScope>> scope =
+                     ScopeOf(caller, request->case_id());
                  return ReadAudited(caller, "ListTrainings",
                                     [&](ReadTransaction& tx, std::vector<std::string>* cases) {
                                       response->Clear();
+                                      RETURN_IF_ERROR(scope.status());
                                       RETURN_IF_ERROR(logic_->ListTrainings(
-                                          tx, caller, request->case_id(), response));
+                                          tx, caller, request->case_id(), ScopePtr(*scope),
+                                          response));
                                       cases->push_back(request->case_id());
                                       return absl::OkStatus();
                                     });
@@ -643,9 +706,14 @@ grpc::ServerUnaryReactor* PlacementService::MatchPostings(grpc::CallbackServerCo
     ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
     ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(request->as_of(), Today()));
     // Scope first: an out-of-scope seeker answers NOT_FOUND before the cache is asked.
+    absl::StatusOr<std::optional<CaseScope>> scope = ScopeOf(caller, id.ToString());
     v1::Seeker seeker;
-    absl::Status visible = runtime_->store().Read(
-        [&](ReadTransaction& tx) { return logic_->GetSeeker(tx, caller, id.ToString(), &seeker); });
+    absl::Status visible = scope.status();
+    if (visible.ok()) {
+      visible = runtime_->store().Read([&](ReadTransaction& tx) {
+        return logic_->GetSeeker(tx, caller, id.ToString(), ScopePtr(*scope), &seeker);
+      });
+    }
     if (!visible.ok()) {
       ReadAudited(caller, "MatchPostings", [&](ReadTransaction&, std::vector<std::string>*) {
         return visible;
@@ -657,7 +725,8 @@ grpc::ServerUnaryReactor* PlacementService::MatchPostings(grpc::CallbackServerCo
                        [&](ReadTransaction& tx, std::vector<std::string>* cases) {
                          response->Clear();
                          RETURN_IF_ERROR(logic_->MatchPostings(tx, caller, *request, as_of,
-                                                               eligibility, response));
+                                                               ScopePtr(*scope), eligibility,
+                                                               response));
                          cases->push_back(id.ToString());
                          return absl::OkStatus();
                        });
@@ -688,16 +757,18 @@ grpc::ServerUnaryReactor* PlacementService::CreatePlacement(
   return Unary(ctx, response, kCaseRoles, [=](const Caller& caller) -> absl::Status {
     ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
     // Scope first, so an unseen case is never looked up in the cache.
+    ASSIGN_OR_RETURN(std::optional<CaseScope> scope, ScopeOf(caller, id.ToString()));
     v1::Seeker seeker;
-    RETURN_IF_ERROR(runtime_->store().Read(
-        [&](ReadTransaction& tx) { return logic_->GetSeeker(tx, caller, id.ToString(), &seeker); }));
+    RETURN_IF_ERROR(runtime_->store().Read([&](ReadTransaction& tx) {
+      return logic_->GetSeeker(tx, caller, id.ToString(), ScopePtr(scope), &seeker);
+    }));
     ASSIGN_OR_RETURN(EligibilityDecision eligibility, Eligibility(id.ToString(), Today()));
     return Mutate(ctx, caller, "CreatePlacement", *request, response,
                   [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                       ProgramStatusRecord* status) {
                     *audit_case_id = id.ToString();
-                    return logic_->CreatePlacement(tx, caller, now, *request, eligibility,
-                                                   response, status);
+                    return logic_->CreatePlacement(tx, caller, now, *request, ScopePtr(scope),
+                                                   eligibility, response, status);
                   });
   });
 }
@@ -706,12 +777,15 @@ grpc::ServerUnaryReactor* PlacementService::RecordRetention(
     grpc::CallbackServerContext* ctx, const v1::RecordRetentionRequest* request,
     v1::PlacementRecord* response) {
   return Unary(ctx, response, {Role::kCaseworker, Role::kEmployer, Role::kAdmin},
-               [=](const Caller& caller) {
+               [=](const Caller& caller) -> absl::Status {
+                 ASSIGN_OR_RETURN(std::optional<CaseScope> scope,
+                                  PlacementScopeOf(caller, request->placement_id()));
                  return Mutate(ctx, caller, "RecordRetention", *request, response,
                                [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                                    ProgramStatusRecord* status) {
                                  RETURN_IF_ERROR(logic_->RecordRetention(tx, caller, now, *request,
-                                                                         response, status));
+                                                                         ScopePtr(scope), response,
+                                                                         status));
                                  *audit_case_id = response->case_id();
                                  return absl::OkStatus();
                                });
@@ -725,10 +799,14 @@ grpc::ServerUnaryReactor* PlacementService::GetPlacement(grpc::CallbackServerCon
                {Role::kCaseworker, Role::kEmployer, Role::kLaborBureau, Role::kAuditor,
                 Role::kAdmin},
                [=](const Caller& caller) {
+                 absl::StatusOr<std::optional<CaseScope>> scope =
+                     PlacementScopeOf(caller, request->placement_id());
                  return ReadAudited(caller, "GetPlacement",
                                     [&](ReadTransaction& tx, std::vector<std::string>* cases) {
+                                      RETURN_IF_ERROR(scope.status());
                                       RETURN_IF_ERROR(logic_->GetPlacement(
-                                          tx, caller, request->placement_id(), response));
+                                          tx, caller, request->placement_id(), ScopePtr(*scope),
+                                          response));
                                       cases->push_back(response->case_id());
                                       return absl::OkStatus();
                                     });
@@ -742,11 +820,21 @@ grpc::ServerUnaryReactor* PlacementService::ListPlacements(
                {Role::kCaseworker, Role::kEmployer, Role::kLaborBureau, Role::kAuditor,
                 Role::kAdmin},
                [=](const Caller& caller) {
+                 // A case filter is decided by the registry's scope of that case; a case
+                 // the registry never issued lists nothing, as one out of scope.
+                 absl::StatusOr<std::optional<CaseScope>> scope = std::nullopt;
+                 if (!request->case_id().empty()) {
+                   scope = ScopeOf(caller, request->case_id());
+                   if (absl::IsNotFound(scope.status())) {
+                     scope = std::optional<CaseScope>(CaseScope());  // matches no case
+                   }
+                 }
                  return ReadAudited(caller, "ListPlacements",
                                     [&](ReadTransaction& tx, std::vector<std::string>* cases) {
                                       response->Clear();
-                                      RETURN_IF_ERROR(
-                                          logic_->ListPlacements(tx, caller, *request, response));
+                                      RETURN_IF_ERROR(scope.status());
+                                      RETURN_IF_ERROR(logic_->ListPlacements(
+                                          tx, caller, *request, ScopePtr(*scope), response));
                                       for (const auto& p : response->placements()) {
                                         cases->push_back(p.case_id());
                                       }

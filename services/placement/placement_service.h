@@ -23,6 +23,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -162,6 +163,17 @@ class PlacementService final : public v1::Placement::CallbackService {
   absl::Status ReadAudited(const Caller& caller, const char* method, const ReadFn& fn);
   // The registry must have issued the case (NOT_FOUND as CaseNotFound); its facts.
   absl::StatusOr<registry::v1::CaseFacts> CheckCase(absl::string_view case_id);
+  // The registry's scope of the case (DESIGN.md §6) for the roles it decides: nullopt for
+  // the service role, whose hand-offs act on another service's behalf, and for labor
+  // bureau and employer tokens, which keep their own rules and never name a case.
+  // INVALID_ARGUMENT for a malformed id; NOT_FOUND is CaseNotFound(); UNAVAILABLE when
+  // the registry cannot tell. Called outside any transaction.
+  absl::StatusOr<std::optional<CaseScope>> ScopeOf(const Caller& caller,
+                                                   absl::string_view case_id);
+  // The same for the case a placement belongs to; CaseNotFound("placement") when there
+  // is no such placement or the registry does not know its case.
+  absl::StatusOr<std::optional<CaseScope>> PlacementScopeOf(const Caller& caller,
+                                                            int64_t placement_id);
   // Fetches the labor exchange index from the registry for up to
   // kLaborIndexBackfillPerCall seekers in the caller's scope that lack it, and stores
   // them (one RunMutation); the count stored. A registry outage stops it quietly.

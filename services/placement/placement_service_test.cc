@@ -11,12 +11,15 @@
 //     RegisterSeeker and backfilled lazily, no case id or suspension for the bureau.
 #include "services/placement/placement_service.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,13 +27,16 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "common/audit/audit_log.h"
 #include "common/auth/token.h"
 #include "common/cache/in_memory_status_cache.h"
 #include "common/ids/case_id.h"
 #include "common/ids/resident_id.h"
+#include "common/outbox/outbox.h"
 #include "common/registry_client/registry_client.h"
+#include "common/store/sqlite_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
@@ -372,7 +378,22 @@ TEST_F(PlacementServiceTest, DoneWhenSeekerTrainedMatchedPlacedAndRetentionComes
   s = stub_->MatchSeekers(Ctx(Employer(sunshine_)).get(), ms, &seekers);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(seekers.matches_size(), 1);
-  EXPECT_EQ(seekers.matches(0).seeker().case_id(), case_id);
+  // The employer knows the seeker only by a reference for this posting, which the
+  // caseworker sees beside the case id.
+  EXPECT_EQ(seekers.matches(0).seeker().case_id(), "");
+  const std::string ref = seekers.matches(0).seeker().seeker_ref();
+  EXPECT_EQ(ref.size(), 36u) << ref;
+  v1::MatchSeekersResponse for_caseworker;
+  ASSERT_TRUE(stub_->MatchSeekers(Ctx(Caseworker()).get(), ms, &for_caseworker).ok());
+  ASSERT_EQ(for_caseworker.matches_size(), 1);
+  EXPECT_EQ(for_caseworker.matches(0).seeker().case_id(), case_id);
+  EXPECT_EQ(for_caseworker.matches(0).seeker().seeker_ref(), ref);
+  v1::MatchSeekersRequest other_posting;
+  other_posting.set_posting_id(other.posting_id());
+  ASSERT_TRUE(stub_->MatchSeekers(Ctx(Caseworker()).get(), other_posting, &for_caseworker).ok());
+  ASSERT_EQ(for_caseworker.matches_size(), 1);
+  EXPECT_NE(for_caseworker.matches(0).seeker().seeker_ref(), ref)
+      << "references cannot be linked across postings";
 
   // Placed with the Sunshine enterprise (idempotent under a key).
   v1::CreatePlacementRequest pr;
@@ -755,8 +776,9 @@ TEST_F(PlacementServiceTest, LaborBureauAndEmployerRepliesCarryNoTreatmentHistor
       auto m = std::make_unique<v1::PlacementRecord>();
       grpc::Status st = stub_->GetPlacement(Ctx(role.token).get(), gp, m.get());
       ASSERT_TRUE(st.ok()) << st.error_message();
-      EXPECT_EQ(m->state(), v1::PLACEMENT_STATE_SUSPENDED);
+      EXPECT_EQ(m->state(), v1::PLACEMENT_STATE_ACTIVE) << "a suspension is a treatment fact";
       EXPECT_EQ(m->state_reason(), "");
+      EXPECT_EQ(m->case_id(), "");
       keep(st, std::move(m));
     }
     {
@@ -1207,6 +1229,635 @@ TEST_F(PlacementServiceTest, ReconcileMatchesThroughTheRegistryIndexAndKeepsTrea
   *future.mutable_as_of() = D(2026, 4, 21);
   EXPECT_EQ(stub_->ReconcileRetention(Ctx(Caseworker()).get(), future, &none).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+
+// ---------------------------------------------------------------- the privacy firewall
+
+// The case id pattern (DESIGN.md §2), anywhere in a text.
+bool HasCaseId(const std::string& text) {
+  static const std::regex kCaseId(R"(\d{6}-\d{4}-\d{7}-[0-9X])");
+  return std::regex_search(text, kCaseId);
+}
+
+// Treatment facts a reply or an error could carry in words.
+std::vector<std::string> TreatmentWords(const std::string& text) {
+  std::vector<std::string> found;
+  for (const char* word : {kReason, "SUSPENDED", "uspend", "isolat", "detox", "rehab", "戒毒",
+                           "隔离", "ELIGIBILITY", "TRAINING_ONLY", "treatment"}) {
+    if (absl::StrContains(text, word)) found.push_back(word);
+  }
+  return found;
+}
+
+// Calls any unary method of the service with a serialized request (the generic stub, as
+// the outbox dispatcher does), so the walk below covers every method by its descriptor.
+grpc::Status CallUnary(grpc::GenericStub& stub, const std::string& token,
+                       const std::string& method, const google::protobuf::Message& request,
+                       google::protobuf::Message* response) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  ctx.AddMetadata("authorization", "Bearer " + token);
+  grpc::Slice slice(request.SerializeAsString());
+  grpc::ByteBuffer in(&slice, 1);
+  grpc::ByteBuffer out;
+  grpc::Status result;
+  absl::Notification done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &in, &out, [&](grpc::Status st) {
+    result = std::move(st);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  if (result.ok()) {
+    std::vector<grpc::Slice> slices;
+    EXPECT_TRUE(out.Dump(&slices).ok());
+    std::string bytes;
+    for (const grpc::Slice& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+    EXPECT_TRUE(response->ParseFromString(bytes)) << method;
+  }
+  return result;
+}
+
+TEST_F(PlacementServiceTest, EveryRpcAndStreamKeepsCaseIdsAndTreatmentFromOutsideRoles) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  AddEmployer(other_employer_, v1::EMPLOYER_KIND_ORDINARY);
+  // A placement suspended by the isolation hand-off (with a reason), a seeker who is
+  // matchable, and a training during isolation: what the firewall must hold back.
+  const std::string placed = Case("520102", 140);
+  v1::PlacementRecord p = PlacedSeeker(placed);
+  const std::string seeking = Case("520102", 141);
+  AddCase(seeking, {{Programme::kCommunityRehab, Status("ACTIVE")}});
+  v1::Seeker seeker;
+  ASSERT_TRUE(Register(Caseworker(), seeking, &seeker).ok());
+  const std::string training = Case("520102", 142);
+  AddCase(training, {{Programme::kCompulsoryIsolation,
+                      Status("IN_JUDICIAL_FACILITY_TRAINING_ELIGIBLE")}});
+  ASSERT_TRUE(Register(Token(Role::kFacilityStaff, "520102", "fs-1"), training, &seeker).ok());
+  clock_->Set(At(CivilDay(2026, 4, 12)));
+  v1::SuspendSeekerRequest sr;
+  sr.set_case_id(placed);
+  *sr.mutable_effective_on() = D(2026, 4, 11);
+  sr.set_reason(kReason);
+  v1::SeekerChange change;
+  ASSERT_TRUE(stub_->SuspendSeeker(Ctx(Service()).get(), sr, &change).ok());
+  ASSERT_EQ(change.placement().state(), v1::PLACEMENT_STATE_SUSPENDED);
+
+  // The employer's own view does not change with the suspension: the placement is
+  // active and its checkpoint comes due as scheduled.
+  v1::ListDueRetentionChecksResponse due = Due(Employer(sunshine_));
+  ASSERT_EQ(due.checks_size(), 1);
+  EXPECT_EQ(due.checks(0).placement_id(), p.placement_id());
+  EXPECT_EQ(due.checks(0).case_id(), "");
+  EXPECT_EQ(Due(Caseworker()).checks_size(), 0) << "the caseworker knows it is suspended";
+
+  // A request for every unary method: a method added to the proto without one here
+  // fails the test, so the walk always covers the whole service.
+  std::map<std::string, std::function<std::unique_ptr<google::protobuf::Message>()>> requests;
+  auto with_case = [](auto request, const std::string& case_id) {
+    request.set_case_id(case_id);
+    return std::make_unique<decltype(request)>(std::move(request));
+  };
+  requests["GetProgramStatus"] = [&] { return with_case(common::v1::GetProgramStatusRequest(), placed); };
+  requests["UpsertEmployer"] = [&] {
+    auto r = std::make_unique<v1::UpsertEmployerRequest>();
+    v1::Employer* e = r->mutable_employer();
+    e->set_credit_code(other_employer_);
+    e->set_name("Synthetic employer renamed");
+    e->set_kind(v1::EMPLOYER_KIND_ORDINARY);
+    e->set_division("520102");
+    return r;
+  };
+  requests["GetEmployer"] = [&] {
+    auto r = std::make_unique<v1::GetEmployerRequest>();
+    r->set_credit_code(sunshine_);
+    return r;
+  };
+  requests["ListEmployers"] = [] { return std::make_unique<v1::ListEmployersRequest>(); };
+  requests["RegisterSeeker"] = [&] {
+    auto r = with_case(v1::RegisterSeekerRequest(), placed);
+    r->set_division("520102");
+    *r->mutable_consent()->mutable_given_on() = D(2026, 3, 1);
+    r->mutable_consent()->add_scopes(v1::CONSENT_SCOPE_PLACEMENT);
+    return r;
+  };
+  requests["UpdateSeeker"] = [&] { return with_case(v1::UpdateSeekerRequest(), placed); };
+  requests["GetSeeker"] = [&] { return with_case(v1::GetSeekerRequest(), placed); };
+  requests["ListSeekers"] = [] { return std::make_unique<v1::ListSeekersRequest>(); };
+  requests["SuspendSeeker"] = [&] { return std::make_unique<v1::SuspendSeekerRequest>(sr); };
+  requests["ResumeSeeker"] = [&] {
+    auto r = with_case(v1::ResumeSeekerRequest(), placed);
+    *r->mutable_effective_on() = D(2026, 4, 12);
+    return r;
+  };
+  requests["CloseSeeker"] = [&] {
+    auto r = with_case(v1::CloseSeekerRequest(), placed);
+    *r->mutable_effective_on() = D(2026, 4, 12);
+    r->set_reason(kReason);
+    return r;
+  };
+  requests["RecordTraining"] = [&] {
+    auto r = with_case(v1::RecordTrainingRequest(), training);
+    r->set_course("Cooking");
+    r->set_provider("Facility workshop");
+    *r->mutable_start_on() = D(2026, 4, 1);
+    r->set_outcome(v1::TRAINING_OUTCOME_IN_PROGRESS);
+    return r;
+  };
+  requests["ListTrainings"] = [&] { return with_case(v1::ListTrainingsRequest(), training); };
+  requests["CreatePosting"] = [&] {
+    auto r = std::make_unique<v1::CreatePostingRequest>();
+    v1::Posting* po = r->mutable_posting();
+    po->set_employer_credit_code(sunshine_);
+    po->set_title("Cook");
+    po->set_division("520102");
+    po->set_wage_min(3000);
+    po->set_wage_max(3500);
+    po->set_openings(1);
+    *po->mutable_valid_from() = D(2026, 4, 1);
+    *po->mutable_valid_until() = D(2026, 12, 31);
+    return r;
+  };
+  requests["GetPosting"] = [&] {
+    auto r = std::make_unique<v1::GetPostingRequest>();
+    r->set_posting_id(p.posting_id());
+    return r;
+  };
+  requests["ListPostings"] = [] { return std::make_unique<v1::ListPostingsRequest>(); };
+  requests["MatchPostings"] = [&] { return with_case(v1::MatchPostingsRequest(), seeking); };
+  requests["MatchSeekers"] = [&] {
+    auto r = std::make_unique<v1::MatchSeekersRequest>();
+    r->set_posting_id(p.posting_id());
+    return r;
+  };
+  requests["CreatePlacement"] = [&] {
+    auto r = with_case(v1::CreatePlacementRequest(), seeking);
+    r->set_employer_credit_code(sunshine_);
+    r->set_mode(v1::PLACEMENT_MODE_DISPERSED);
+    *r->mutable_contract_start() = D(2026, 4, 12);
+    return r;
+  };
+  requests["RecordRetention"] = [&] {
+    auto r = std::make_unique<v1::RecordRetentionRequest>();
+    r->set_placement_id(p.placement_id());
+    r->set_months(3);  // not yet within a week of its day: refused, but say nothing
+    r->set_outcome(v1::RETENTION_OUTCOME_STILL_EMPLOYED);
+    *r->mutable_checked_on() = D(2026, 4, 12);
+    return r;
+  };
+  requests["GetPlacement"] = [&] {
+    auto r = std::make_unique<v1::GetPlacementRequest>();
+    r->set_placement_id(p.placement_id());
+    return r;
+  };
+  requests["ListPlacements"] = [] { return std::make_unique<v1::ListPlacementsRequest>(); };
+  requests["ListDueRetentionChecks"] = [] {
+    return std::make_unique<v1::ListDueRetentionChecksRequest>();
+  };
+  requests["ListSubsidyTiers"] = [] { return std::make_unique<v1::ListSubsidyTiersRequest>(); };
+  requests["FileSubsidyClaim"] = [&] {
+    auto r = std::make_unique<v1::FileSubsidyClaimRequest>();
+    r->set_employer_credit_code(sunshine_);
+    r->set_tier("BASE_1Y");
+    *r->mutable_period_start() = D(2026, 1, 1);
+    *r->mutable_period_end() = D(2026, 3, 31);
+    return r;
+  };
+  requests["DecideSubsidyClaim"] = [] {
+    auto r = std::make_unique<v1::DecideSubsidyClaimRequest>();
+    r->set_claim_id(1);
+    return r;
+  };
+  requests["ListSubsidyClaims"] = [] { return std::make_unique<v1::ListSubsidyClaimsRequest>(); };
+  requests["ReconcileRetention"] = [] { return std::make_unique<v1::ReconcileRetentionRequest>(); };
+  requests["GetOutcomeMetrics"] = [] {
+    auto r = std::make_unique<v1::GetOutcomeMetricsRequest>();
+    *r->mutable_period_start() = D(2026, 1, 1);
+    *r->mutable_period_end() = D(2026, 12, 31);
+    return r;
+  };
+
+  grpc::GenericStub generic(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                                grpc::InsecureChannelCredentials()));
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          v1::Placement::service_full_name());
+  ASSERT_NE(service, nullptr);
+
+  struct Outside {
+    const char* name;
+    std::string token;
+  } roles[] = {{"labor_bureau", Bureau()}, {"employer", Employer(sunshine_)}};
+  for (const Outside& role : roles) {
+    SCOPED_TRACE(role.name);
+    int answered = 0;
+    // Checks one reply or one refusal: no case id, no treatment fact, in any form.
+    auto check = [&](const std::string& what, const grpc::Status& st,
+                     const google::protobuf::Message* reply) {
+      SCOPED_TRACE(what);
+      EXPECT_FALSE(HasCaseId(st.error_message())) << st.error_message();
+      EXPECT_EQ(TreatmentWords(st.error_message()), std::vector<std::string>{})
+          << st.error_message();
+      if (!st.ok() || reply == nullptr) return;
+      ++answered;
+      const std::string text = reply->DebugString();
+      EXPECT_FALSE(HasCaseId(text)) << text;
+      EXPECT_FALSE(HasCaseId(reply->SerializeAsString()));
+      EXPECT_EQ(TreatmentWords(text), std::vector<std::string>{}) << text;
+      std::vector<std::string> marked;
+      FindTreatmentDetail(*reply, reply->GetDescriptor()->name(), &marked);
+      EXPECT_EQ(marked, std::vector<std::string>{});
+    };
+
+    for (int i = 0; i < service->method_count(); ++i) {
+      const google::protobuf::MethodDescriptor* m = service->method(i);
+      if (m->client_streaming() || m->server_streaming()) continue;  // below
+      auto it = requests.find(m->name());
+      ASSERT_NE(it, requests.end()) << m->name() << " is not walked";
+      std::unique_ptr<google::protobuf::Message> request = it->second();
+      std::unique_ptr<google::protobuf::Message> reply(
+          google::protobuf::MessageFactory::generated_factory()->GetPrototype(m->output_type())->New());
+      grpc::Status st = CallUnary(generic, role.token, absl::StrCat("/", service->full_name(), "/", m->name()),
+                                  *request, reply.get());
+      check(m->name(), st, reply.get());
+    }
+    // A case id in a filter is refused without being echoed.
+    v1::ListPlacementsRequest by_case;
+    by_case.set_case_id(placed);
+    v1::ListPlacementsResponse listed;
+    grpc::Status st = stub_->ListPlacements(Ctx(role.token).get(), by_case, &listed);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    check("ListPlacements by case", st, nullptr);
+    by_case.set_case_id("520102-2026-0000140-0");  // a wrong check character
+    st = stub_->ListPlacements(Ctx(role.token).get(), by_case, &listed);
+    EXPECT_NE(st.error_code(), grpc::StatusCode::OK);
+    check("ListPlacements by a mistyped case", st, nullptr);
+    // The state filter tells nothing either.
+    v1::ListPlacementsRequest by_state;
+    by_state.set_state(v1::PLACEMENT_STATE_SUSPENDED);
+    ASSERT_TRUE(stub_->ListPlacements(Ctx(role.token).get(), by_state, &listed).ok());
+    EXPECT_EQ(listed.placements_size(), 0);
+    by_state.set_state(v1::PLACEMENT_STATE_ACTIVE);
+    ASSERT_TRUE(stub_->ListPlacements(Ctx(role.token).get(), by_state, &listed).ok());
+    EXPECT_EQ(listed.placements_size(), 1);
+    check("ListPlacements ACTIVE", grpc::Status::OK, &listed);
+
+    // The streams: both imports and the export.
+    {
+      v1::ImportPostingsChunk chunk;
+      *chunk.add_rows() = Row(7, sunshine_);
+      v1::ImportResult result;
+      auto ctx = Ctx(role.token);
+      auto writer = stub_->ImportPostings(ctx.get(), &result);
+      writer->Write(chunk);
+      writer->WritesDone();
+      check("ImportPostings", writer->Finish(), &result);
+    }
+    {
+      v1::ImportRegistrationsChunk chunk;
+      v1::RegistrationRow* r = chunk.add_rows();
+      r->set_record_id("EMP-140");
+      r->set_kind(v1::REGISTRATION_KIND_EMPLOYMENT);
+      r->set_resident_id_number(GenerateSyntheticResidentId("520102", CivilDay(1990, 1, 1), 3));
+      r->set_employer_credit_code(sunshine_);
+      r->set_division("520102");
+      *r->mutable_registered_on() = D(2026, 3, 12);
+      v1::RegistrationRow* bad = chunk.add_rows();
+      bad->set_record_id("BAD-140");
+      bad->set_kind(v1::REGISTRATION_KIND_UNEMPLOYMENT);
+      bad->set_resident_id_number(placed);  // a case id where an ID number belongs
+      bad->set_division("520102");
+      *bad->mutable_registered_on() = D(2026, 3, 12);
+      v1::ImportResult result;
+      auto ctx = Ctx(role.token);
+      auto writer = stub_->ImportRegistrations(ctx.get(), &result);
+      writer->Write(chunk);
+      writer->WritesDone();
+      check("ImportRegistrations", writer->Finish(), &result);
+    }
+    {
+      v1::ExportOutcomesRequest er;
+      *er.mutable_period_start() = D(2026, 1, 1);
+      *er.mutable_period_end() = D(2026, 12, 31);
+      auto ctx = Ctx(role.token);
+      auto reader = stub_->ExportOutcomes(ctx.get(), er);
+      v1::ExportOutcomesChunk chunk;
+      int outcomes = 0;
+      while (reader->Read(&chunk)) {
+        outcomes += chunk.outcomes_size();
+        for (const auto& o : chunk.outcomes()) EXPECT_EQ(o.state(), v1::PLACEMENT_STATE_ACTIVE);
+        check("ExportOutcomes chunk", grpc::Status::OK, &chunk);
+      }
+      grpc::Status done = reader->Finish();
+      check("ExportOutcomes", done, nullptr);
+      if (std::string(role.name) == "labor_bureau") {
+        ASSERT_TRUE(done.ok()) << done.error_message();
+        EXPECT_EQ(outcomes, 1);
+      }
+    }
+    // Enough of the walk was answered for the scan to mean something: reads of
+    // employers, postings, placements, tiers, claims and the role's own extras.
+    EXPECT_GE(answered, 10);
+  }
+
+  // What the walk let through was truly the suspended placement, seen as active.
+  v1::GetPlacementRequest gp;
+  gp.set_placement_id(p.placement_id());
+  v1::PlacementRecord seen;
+  ASSERT_TRUE(stub_->GetPlacement(Ctx(Employer(sunshine_)).get(), gp, &seen).ok());
+  EXPECT_EQ(seen.state(), v1::PLACEMENT_STATE_ACTIVE);
+  EXPECT_EQ(seen.case_id(), "");
+  ASSERT_TRUE(stub_->GetPlacement(Ctx(Caseworker()).get(), gp, &seen).ok());
+  EXPECT_EQ(seen.state(), v1::PLACEMENT_STATE_SUSPENDED);
+  EXPECT_EQ(seen.case_id(), placed);
+  // An employment fact from the employer is accepted on it, and tells it nothing.
+  v1::RecordRetentionRequest rr;
+  rr.set_placement_id(p.placement_id());
+  rr.set_months(1);
+  rr.set_outcome(v1::RETENTION_OUTCOME_STILL_EMPLOYED);
+  *rr.mutable_checked_on() = D(2026, 4, 12);
+  grpc::Status recorded = stub_->RecordRetention(Ctx(Employer(sunshine_)).get(), rr, &seen);
+  ASSERT_TRUE(recorded.ok()) << recorded.error_message();
+  EXPECT_EQ(seen.state(), v1::PLACEMENT_STATE_ACTIVE);
+  EXPECT_EQ(seen.checkpoints(0).outcome(), v1::RETENTION_OUTCOME_STILL_EMPLOYED);
+}
+
+
+// ---------------------------------------------------------------- hand-offs dated in the past
+
+TEST_F(PlacementServiceTest, AHandoffDatedBeforeRegistrationIsAppliedNeverParked) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  const std::string case_id = Case("520102", 150);
+  v1::PlacementRecord p = PlacedSeeker(case_id);  // registered and placed on 1 March
+  clock_->Set(At(CivilDay(2026, 4, 20)));
+  ASSERT_EQ(Due(Caseworker()).checks_size(), 1);
+
+  // The sender's side, as the isolation service runs it: an outbox in its own SQLite
+  // file, the real dispatcher and gRPC deliverer, a service token.
+  SqliteStoreOptions so;
+  so.path = dir_.path() + "/sender.db";
+  so.migrations = OutboxMigrations();
+  auto sender = SqliteStore::Open(so);
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  auto signer = TokenSigner::Create(kKey);
+  ASSERT_TRUE(signer.ok());
+  ServiceTokenSource tokens(signer->get(), clock_.get(), "svc-compulsory_isolation");
+  GrpcDeliverer deliverer({{"placement", absl::StrCat("127.0.0.1:", server_->port())}}, &tokens);
+  OutboxDispatcher dispatcher(sender->get(), &deliverer, clock_.get(), {});
+  auto enqueue = [&](const char* method, const google::protobuf::Message& request,
+                     const std::string& key) {
+    ASSERT_TRUE((*sender)->Write([&](Transaction& tx) {
+      return EnqueueHandoff(tx, {"placement", absl::StrCat("/pathway.placement.v1.Placement/", method),
+                                 request.SerializeAsString(), key},
+                            clock_->Now());
+    }).ok());
+  };
+
+  // Isolation decided on 20 February, recorded after the fact: before the seeker was
+  // registered. The hand-off is delivered, not parked, and the placement is suspended
+  // as of the latest date the seeker's record allows.
+  v1::SuspendSeekerRequest suspend;
+  suspend.set_case_id(case_id);
+  *suspend.mutable_effective_on() = D(2026, 2, 20);
+  suspend.set_reason(kReason);
+  enqueue("SuspendSeeker", suspend, "qz-decision-150-suspend-placement");
+  absl::StatusOr<int> delivered = dispatcher.RunOnce();
+  ASSERT_TRUE(delivered.ok()) << delivered.status();
+  EXPECT_EQ(*delivered, 1);
+  EXPECT_EQ(SummarizeOutbox(**sender)->parked, 0);
+  v1::GetPlacementRequest gp;
+  gp.set_placement_id(p.placement_id());
+  v1::PlacementRecord placement;
+  ASSERT_TRUE(stub_->GetPlacement(Ctx(Caseworker()).get(), gp, &placement).ok());
+  EXPECT_EQ(placement.state(), v1::PLACEMENT_STATE_SUSPENDED);
+  v1::GetSeekerRequest gs;
+  gs.set_case_id(case_id);
+  v1::Seeker seeker;
+  ASSERT_TRUE(stub_->GetSeeker(Ctx(Caseworker()).get(), gs, &seeker).ok());
+  EXPECT_EQ(seeker.state(), v1::SEEKER_STATE_SUSPENDED);
+  EXPECT_EQ(seeker.state_since().month(), 3);
+  EXPECT_EQ(seeker.state_since().day(), 1) << "the registration day, the latest it can";
+  EXPECT_EQ(ProgramStatusOf(case_id).state(), "SUSPENDED");
+  EXPECT_EQ(Due(Caseworker()).checks_size(), 0) << "no retention check for a person in isolation";
+
+  // The release, dated before the registration too: resumed, not parked.
+  v1::ResumeSeekerRequest resume;
+  resume.set_case_id(case_id);
+  *resume.mutable_effective_on() = D(2026, 2, 27);
+  enqueue("ResumeSeeker", resume, "qz-decision-150-resume-placement");
+  delivered = dispatcher.RunOnce();
+  ASSERT_TRUE(delivered.ok()) << delivered.status();
+  EXPECT_EQ(*delivered, 1);
+  EXPECT_EQ(SummarizeOutbox(**sender)->parked, 0);
+  ASSERT_TRUE(stub_->GetPlacement(Ctx(Caseworker()).get(), gp, &placement).ok());
+  EXPECT_EQ(placement.state(), v1::PLACEMENT_STATE_ACTIVE);
+  EXPECT_EQ(ProgramStatusOf(case_id).state(), "PLACED");
+
+  // Another service's clock a little ahead: applied today, not refused.
+  *suspend.mutable_effective_on() = D(2026, 4, 21);
+  enqueue("SuspendSeeker", suspend, "qz-decision-151-suspend-placement");
+  EXPECT_EQ(*dispatcher.RunOnce(), 1);
+  ASSERT_TRUE(stub_->GetSeeker(Ctx(Caseworker()).get(), gs, &seeker).ok());
+  EXPECT_EQ(seeker.state(), v1::SEEKER_STATE_SUSPENDED);
+  EXPECT_EQ(seeker.state_since().day(), 20);
+  EXPECT_EQ(SummarizeOutbox(**sender)->parked, 0);
+
+  // A caseworker's close dated before the registration is still bad input.
+  v1::CloseSeekerRequest close;
+  close.set_case_id(case_id);
+  *close.mutable_effective_on() = D(2026, 2, 1);
+  close.set_reason("moved away");
+  v1::SeekerChange change;
+  EXPECT_EQ(stub_->CloseSeeker(Ctx(Caseworker()).get(), close, &change).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+
+// ---------------------------------------------------------------- scope (DESIGN.md §6)
+
+TEST_F(PlacementServiceTest, CaseKeyedRpcsFollowTheRegistrysScopeAndOnlyTheExecutingCountyActs) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  // Registered in Zhejiang (household 330102), living in Guiyang (residence 520102),
+  // where the township follows the seeker (the seeker's county 520102).
+  auto facts_of = [](const std::string& case_id, bool sealed) {
+    registry::v1::CaseFacts f;
+    f.set_case_id(case_id);
+    f.set_household_division("330102");
+    f.set_residence_division("520102");
+    f.set_sealed(sealed);
+    return f;
+  };
+  const std::string case_id = Case("330102", 160);
+  AddCase(case_id, {{Programme::kCommunityDetox, Status("ACTIVE")}});
+  registry_->AddCase(facts_of(case_id, false));
+  v1::Seeker seeker;
+  ASSERT_TRUE(Register(Caseworker(), case_id, &seeker).ok());
+  v1::Posting posting;
+  ASSERT_TRUE(Post(Employer(sunshine_), sunshine_, &posting).ok());
+  v1::PlacementRecord p;
+  grpc::Status placed = Place(case_id, sunshine_, posting.posting_id(), &p);
+  ASSERT_TRUE(placed.ok()) << placed.error_message();
+  const std::string never_issued = Case("330102", 999);
+
+  // Every case-keyed read and write, for one token and one case (or placement).
+  struct Answers {
+    grpc::Status get_seeker, list_trainings, match_postings, get_placement, update_seeker,
+        record_training, create_placement, record_retention, close_seeker;
+    int listed_placements = 0;
+  };
+  auto ask = [&](const std::string& token, const std::string& id, int64_t placement_id) {
+    Answers a;
+    v1::GetSeekerRequest gs;
+    gs.set_case_id(id);
+    v1::Seeker s;
+    a.get_seeker = stub_->GetSeeker(Ctx(token).get(), gs, &s);
+    v1::ListTrainingsRequest lt;
+    lt.set_case_id(id);
+    v1::ListTrainingsResponse trs;
+    a.list_trainings = stub_->ListTrainings(Ctx(token).get(), lt, &trs);
+    v1::MatchPostingsRequest mp;
+    mp.set_case_id(id);
+    v1::MatchPostingsResponse mpr;
+    a.match_postings = stub_->MatchPostings(Ctx(token).get(), mp, &mpr);
+    v1::GetPlacementRequest gp;
+    gp.set_placement_id(placement_id);
+    v1::PlacementRecord pr;
+    a.get_placement = stub_->GetPlacement(Ctx(token).get(), gp, &pr);
+    v1::ListPlacementsRequest lp;
+    lp.set_case_id(id);
+    v1::ListPlacementsResponse lpr;
+    EXPECT_TRUE(stub_->ListPlacements(Ctx(token).get(), lp, &lpr).ok());
+    a.listed_placements = lpr.placements_size();
+    v1::UpdateSeekerRequest us;
+    us.set_case_id(id);
+    us.add_skills("welding");
+    a.update_seeker = stub_->UpdateSeeker(Ctx(token).get(), us, &s);
+    v1::RecordTrainingRequest tr;
+    tr.set_case_id(id);
+    tr.set_course("Welding safety");
+    tr.set_provider("County vocational school");
+    *tr.mutable_start_on() = D(2026, 3, 1);
+    tr.set_outcome(v1::TRAINING_OUTCOME_IN_PROGRESS);
+    v1::Training t;
+    a.record_training = stub_->RecordTraining(Ctx(token).get(), tr, &t);
+    v1::CreatePlacementRequest cp;
+    cp.set_case_id(id);
+    cp.set_mode(v1::PLACEMENT_MODE_SELF_EMPLOYMENT);
+    *cp.mutable_contract_start() = D(2026, 3, 1);
+    a.create_placement = stub_->CreatePlacement(Ctx(token).get(), cp, &pr);
+    v1::RecordRetentionRequest rr;
+    rr.set_placement_id(placement_id);
+    rr.set_months(12);  // far ahead: an allowed caller gets INVALID_ARGUMENT, nothing changes
+    rr.set_outcome(v1::RETENTION_OUTCOME_STILL_EMPLOYED);
+    *rr.mutable_checked_on() = D(2026, 3, 1);
+    a.record_retention = stub_->RecordRetention(Ctx(token).get(), rr, &pr);
+    v1::CloseSeekerRequest cs;
+    cs.set_case_id(id);
+    *cs.mutable_effective_on() = D(2026, 2, 1);  // before registration: refused if allowed
+    cs.set_reason("moved away");
+    v1::SeekerChange change;
+    a.close_seeker = stub_->CloseSeeker(Ctx(token).get(), cs, &change);
+    return a;
+  };
+  auto same = [](const grpc::Status& a, const grpc::Status& b) {
+    return a.error_code() == b.error_code() && a.error_message() == b.error_message();
+  };
+  // What a never-issued case (and an unknown placement) answers: the reference.
+  const Answers missing = ask(Caseworker(), never_issued, 987654);
+  ASSERT_EQ(missing.get_seeker.error_code(), grpc::StatusCode::NOT_FOUND);
+  ASSERT_EQ(missing.get_seeker.error_message(), "case not found");
+  ASSERT_EQ(missing.get_placement.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Out of scope: another province, a sibling county. Exactly like a case never issued.
+  for (const std::string& token : {Token(Role::kCaseworker, "530102", "cw-km"),
+                                   Token(Role::kCaseworker, "520103", "cw-sibling")}) {
+    const Answers a = ask(token, case_id, p.placement_id());
+    for (auto [got, want] : {std::pair{a.get_seeker, missing.get_seeker},
+                             {a.list_trainings, missing.list_trainings},
+                             {a.match_postings, missing.match_postings},
+                             {a.get_placement, missing.get_placement},
+                             {a.update_seeker, missing.update_seeker},
+                             {a.record_training, missing.record_training},
+                             {a.create_placement, missing.create_placement},
+                             {a.record_retention, missing.record_retention},
+                             {a.close_seeker, missing.close_seeker}}) {
+      EXPECT_TRUE(same(got, want)) << got.error_code() << " " << got.error_message() << " vs "
+                                   << want.error_code() << " " << want.error_message();
+    }
+    EXPECT_EQ(a.listed_placements, 0);
+  }
+
+  // The household place (双向管控) sees the case, its seeker and placement; it does not
+  // act: the township that follows the seeker executes.
+  {
+    const Answers a = ask(Token(Role::kCaseworker, "330102", "cw-zj"), case_id, p.placement_id());
+    EXPECT_TRUE(a.get_seeker.ok()) << a.get_seeker.error_message();
+    EXPECT_TRUE(a.list_trainings.ok()) << a.list_trainings.error_message();
+    EXPECT_TRUE(a.get_placement.ok()) << a.get_placement.error_message();
+    EXPECT_EQ(a.listed_placements, 1);
+    EXPECT_EQ(a.match_postings.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << "seen, and placed already: " << a.match_postings.error_message();
+    for (const grpc::Status& write : {a.update_seeker, a.record_training, a.create_placement,
+                                      a.record_retention, a.close_seeker}) {
+      EXPECT_EQ(write.error_code(), grpc::StatusCode::PERMISSION_DENIED) << write.error_message();
+    }
+  }
+  // The executing county, and its province above it, see and act.
+  for (const std::string& token : {Caseworker(), Token(Role::kCaseworker, "52", "cw-gz")}) {
+    const Answers a = ask(token, case_id, p.placement_id());
+    EXPECT_TRUE(a.get_seeker.ok()) << a.get_seeker.error_message();
+    EXPECT_TRUE(a.update_seeker.ok()) << a.update_seeker.error_message();
+    EXPECT_TRUE(a.record_training.ok()) << a.record_training.error_message();
+    EXPECT_EQ(a.create_placement.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << a.create_placement.error_message();
+    EXPECT_EQ(a.record_retention.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << a.record_retention.error_message();
+    EXPECT_EQ(a.close_seeker.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << a.close_seeker.error_message();
+  }
+
+  // Registering: only a caller who sees the case, however the county is chosen.
+  const std::string second = Case("330102", 161);
+  AddCase(second, {{Programme::kCommunityDetox, Status("ACTIVE")}});
+  registry_->AddCase(facts_of(second, false));
+  v1::RegisterSeekerRequest reg;
+  reg.set_case_id(second);
+  reg.set_division("530102");
+  *reg.mutable_consent()->mutable_given_on() = D(2026, 3, 1);
+  reg.mutable_consent()->add_scopes(v1::CONSENT_SCOPE_PLACEMENT);
+  grpc::Status far = stub_->RegisterSeeker(Ctx(Token(Role::kCaseworker, "530102", "cw-km")).get(),
+                                           reg, &seeker);
+  reg.set_case_id(never_issued);
+  grpc::Status none = stub_->RegisterSeeker(Ctx(Token(Role::kCaseworker, "530102", "cw-km")).get(),
+                                            reg, &seeker);
+  EXPECT_EQ(far.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(same(far, none)) << far.error_message() << " vs " << none.error_message();
+
+  // Sealed (戒毒条例 Art 7): sealed in placement too, for every role without a statutory
+  // need, the executing township included; auditors still read, hand-offs still apply.
+  registry_->AddCase(facts_of(case_id, true));
+  {
+    const Answers a = ask(Caseworker(), case_id, p.placement_id());
+    for (auto [got, want] : {std::pair{a.get_seeker, missing.get_seeker},
+                             {a.list_trainings, missing.list_trainings},
+                             {a.get_placement, missing.get_placement},
+                             {a.update_seeker, missing.update_seeker},
+                             {a.record_retention, missing.record_retention},
+                             {a.close_seeker, missing.close_seeker}}) {
+      EXPECT_TRUE(same(got, want)) << got.error_code() << " " << got.error_message();
+    }
+    EXPECT_EQ(a.listed_placements, 0);
+  }
+  v1::GetSeekerRequest gs;
+  gs.set_case_id(case_id);
+  EXPECT_TRUE(stub_->GetSeeker(Ctx(Token(Role::kAuditor, "*", "aud-1")).get(), gs, &seeker).ok());
+  v1::SuspendSeekerRequest sr;
+  sr.set_case_id(case_id);
+  *sr.mutable_effective_on() = D(2026, 3, 1);
+  sr.set_reason(kReason);
+  v1::SeekerChange change;
+  grpc::Status handoff = stub_->SuspendSeeker(Ctx(Service()).get(), sr, &change);
+  ASSERT_TRUE(handoff.ok()) << handoff.error_message();
+  EXPECT_EQ(change.seeker().state(), v1::SEEKER_STATE_SUSPENDED);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "tools/pathwayctl/health_command.h"
 #include "tools/pathwayctl/import_command.h"
 #include "tools/pathwayctl/labor_reconcile_command.h"
+#include "tools/pathwayctl/outbox_command.h"
 #include "tools/pathwayctl/token_command.h"
 
 namespace pathway {
@@ -25,6 +26,7 @@ constexpr absl::string_view kUsage =
     "  import  stream a CSV file of postings or registrations to the placement service\n"
     "  export  export placement outcomes as CSV\n"
     "  labor-reconcile  retention checkpoints against the labor bureau's registrations\n"
+    "  outbox  list a service's stuck hand-offs, or replay parked ones\n"
     "  help    show this text, or 'help COMMAND' for a command's flags\n";
 
 }  // namespace
@@ -46,6 +48,7 @@ int Run(absl::Span<const std::string> args, const Environment& env, const Clock&
   if (command == "import") return RunImportCommand(rest, env, clock, out, err);
   if (command == "export") return RunExportCommand(rest, env, clock, out, err);
   if (command == "labor-reconcile") return RunLaborReconcileCommand(rest, env, clock, out, err);
+  if (command == "outbox") return RunOutboxCommand(rest, env, out, err);
   if (command == "help" || command == "--help" || command == "-h") {
     if (!rest.empty() && rest[0] == "token") {
       out << TokenUsage();
@@ -59,6 +62,8 @@ int Run(absl::Span<const std::string> args, const Environment& env, const Clock&
       out << ExportUsage();
     } else if (!rest.empty() && rest[0] == "labor-reconcile") {
       out << LaborReconcileUsage();
+    } else if (!rest.empty() && rest[0] == "outbox") {
+      out << OutboxUsage();
     } else {
       out << kUsage;
     }
