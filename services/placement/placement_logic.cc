@@ -1893,8 +1893,11 @@ absl::Status PlacementLogic::ReconcileRetention(ReadTransaction& tx, const Calle
       v1::PlacementRecord p;
       RETURN_IF_ERROR(PlacementFromRow(tx, r, &p));
       // Not even the absence of a row may tell the bureau of a suspension: it is
-      // reconciled as the active placement the bureau sees (PlacementState).
-      if (bureau) RedactForOutsideRole(&p);
+      // reconciled as the active placement the bureau sees (PlacementState). The rows
+      // keep the case id for the read audit; the service clears it from the reply.
+      if (bureau && p.state() == v1::PLACEMENT_STATE_SUSPENDED) {
+        p.set_state(v1::PLACEMENT_STATE_ACTIVE);
+      }
       ASSIGN_OR_RETURN(std::vector<Row> regs,
                        tx.Query("SELECT record_id, kind, employer, division, registered_on "
                                 "FROM labor_registrations WHERE id_hash = ? AND registered_on <= ? "

@@ -21,9 +21,11 @@
 // statutory need; anything else is CaseNotFound. Only the seeker's county changes the
 // seeker's records (PERMISSION_DENIED for another caller who sees the case). With
 // `scope` null (the service role's hand-offs; labor bureau and employer tokens, which
-// keep their own rules) the caller must cover the seeker's county. Replies may still carry fields marked treatment_detail in
-// the proto: the service clears them for labor bureau and employer tokens
-// (RedactTreatmentDetail).
+// keep their own rules) the caller must cover the seeker's county.
+//
+// Replies may still carry case ids and fields marked treatment_detail in the proto: the
+// service clears them, and shows a suspended placement as active, for labor bureau and
+// employer tokens (RedactForOutsideRole).
 //
 // Every mutating function that changes a seeker or placement fills `status` with the
 // programme status it saved in the same transaction (SaveProgramStatus); the caller

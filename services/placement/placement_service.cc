@@ -340,6 +340,31 @@ absl::StatusOr<std::optional<CaseScope>> PlacementService::PlacementScopeOf(cons
   return std::optional<CaseScope>(*std::move(scope));
 }
 
+absl::StatusOr<std::optional<CaseScope>> PlacementService::SeenForWrite(
+    grpc::CallbackServerContext* ctx, const Caller& caller, const char* method,
+    const google::protobuf::Message& request, google::protobuf::Message* response,
+    const std::string& case_id) {
+  absl::StatusOr<std::optional<CaseScope>> scope = ScopeOf(caller, case_id);
+  absl::Status seen = scope.status();
+  if (seen.ok()) {
+    seen = runtime_->store().Read([&](ReadTransaction& tx) {
+      v1::Seeker seeker;
+      return logic_->GetSeeker(tx, caller, case_id, ScopePtr(*scope), &seeker);
+    });
+  }
+  if (!seen.ok()) {
+    // The refusal is the write's outcome: audited like any other.
+    Mutate(ctx, caller, method, request, response,
+           [&](Transaction&, absl::Time, std::string* audit_case_id, ProgramStatusRecord*) {
+             *audit_case_id = case_id;
+             return seen;
+           })
+        .IgnoreError();
+    return seen;
+  }
+  return scope;
+}
+
 absl::StatusOr<EligibilityDecision> PlacementService::Eligibility(absl::string_view case_id,
                                                                   absl::CivilDay as_of) {
   // The status view is the only source: the caller's own claims are never trusted.
@@ -462,12 +487,13 @@ grpc::ServerUnaryReactor* PlacementService::UpdateSeeker(grpc::CallbackServerCon
                                                          const v1::UpdateSeekerRequest* request,
                                                          v1::Seeker* response) {
   return Unary(ctx, response, kCaseRoles, [=](const Caller& caller) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<CaseScope> scope, ScopeOf(caller, request->case_id()));
+    absl::StatusOr<std::optional<CaseScope>> scope = ScopeOf(caller, request->case_id());
     return Mutate(ctx, caller, "UpdateSeeker", *request, response,
                   [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                       ProgramStatusRecord*) {
                     *audit_case_id = request->case_id();
-                    return logic_->UpdateSeeker(tx, caller, now, *request, ScopePtr(scope),
+                    RETURN_IF_ERROR(scope.status());  // refused in scope: audited too
+                    return logic_->UpdateSeeker(tx, caller, now, *request, ScopePtr(*scope),
                                                 response);
                   });
   });
@@ -517,15 +543,16 @@ grpc::ServerUnaryReactor* PlacementService::SuspendSeeker(grpc::CallbackServerCo
                                                           v1::SeekerChange* response) {
   return Unary(ctx, response, {Role::kService, Role::kAdmin},
                [=](const Caller& caller) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<CaseScope> scope, ScopeOf(caller, request->case_id()));
+    absl::StatusOr<std::optional<CaseScope>> scope = ScopeOf(caller, request->case_id());
     return Mutate(ctx, caller, "SuspendSeeker", *request, response,
                   [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                       ProgramStatusRecord* status) {
                     *audit_case_id = request->case_id();
+                    RETURN_IF_ERROR(scope.status());
                     return logic_->ChangeSeeker(tx, caller, now,
                                                 PlacementLogic::SeekerChangeKind::kSuspend,
                                                 request->case_id(), request->effective_on(),
-                                                request->reason(), ScopePtr(scope), response,
+                                                request->reason(), ScopePtr(*scope), response,
                                                 status);
                   });
   });
@@ -536,15 +563,16 @@ grpc::ServerUnaryReactor* PlacementService::ResumeSeeker(grpc::CallbackServerCon
                                                          v1::SeekerChange* response) {
   return Unary(ctx, response, {Role::kService, Role::kAdmin},
                [=](const Caller& caller) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<CaseScope> scope, ScopeOf(caller, request->case_id()));
+    absl::StatusOr<std::optional<CaseScope>> scope = ScopeOf(caller, request->case_id());
     return Mutate(ctx, caller, "ResumeSeeker", *request, response,
                   [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                       ProgramStatusRecord* status) {
                     *audit_case_id = request->case_id();
+                    RETURN_IF_ERROR(scope.status());
                     return logic_->ChangeSeeker(tx, caller, now,
                                                 PlacementLogic::SeekerChangeKind::kResume,
                                                 request->case_id(), request->effective_on(),
-                                                request->reason(), ScopePtr(scope), response,
+                                                request->reason(), ScopePtr(*scope), response,
                                                 status);
                   });
   });
@@ -555,16 +583,17 @@ grpc::ServerUnaryReactor* PlacementService::CloseSeeker(grpc::CallbackServerCont
                                                         v1::SeekerChange* response) {
   return Unary(ctx, response, {Role::kService, Role::kCaseworker, Role::kAdmin},
                [=](const Caller& caller) -> absl::Status {
-                 ASSIGN_OR_RETURN(std::optional<CaseScope> scope,
-                                  ScopeOf(caller, request->case_id()));
+                 absl::StatusOr<std::optional<CaseScope>> scope =
+                     ScopeOf(caller, request->case_id());
                  return Mutate(ctx, caller, "CloseSeeker", *request, response,
                                [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                                    ProgramStatusRecord* status) {
                                  *audit_case_id = request->case_id();
+                                 RETURN_IF_ERROR(scope.status());
                                  return logic_->ChangeSeeker(
                                      tx, caller, now, PlacementLogic::SeekerChangeKind::kClose,
                                      request->case_id(), request->effective_on(),
-                                     request->reason(), ScopePtr(scope), response, status);
+                                     request->reason(), ScopePtr(*scope), response, status);
                                });
                });
 }
@@ -575,12 +604,10 @@ grpc::ServerUnaryReactor* PlacementService::RecordTraining(grpc::CallbackServerC
   return Unary(ctx, response, {Role::kCaseworker, Role::kFacilityStaff, Role::kAdmin},
                [=](const Caller& caller) -> absl::Status {
                  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
-                 ASSIGN_OR_RETURN(std::optional<CaseScope> scope, ScopeOf(caller, id.ToString()));
                  // Scope first, so an unseen case is never looked up in the cache.
-                 RETURN_IF_ERROR(runtime_->store().Read([&](ReadTransaction& tx) {
-                   v1::Seeker seeker;
-                   return logic_->GetSeeker(tx, caller, id.ToString(), ScopePtr(scope), &seeker);
-                 }));
+                 ASSIGN_OR_RETURN(std::optional<CaseScope> scope,
+                                  SeenForWrite(ctx, caller, "RecordTraining", *request, response,
+                                               id.ToString()));
                  ASSIGN_OR_RETURN(absl::CivilDay start,
                                   FromProtoDate(request->start_on(), "start_on"));
                  // The remaining-term rule is judged on the training's start date.
@@ -757,11 +784,9 @@ grpc::ServerUnaryReactor* PlacementService::CreatePlacement(
   return Unary(ctx, response, kCaseRoles, [=](const Caller& caller) -> absl::Status {
     ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
     // Scope first, so an unseen case is never looked up in the cache.
-    ASSIGN_OR_RETURN(std::optional<CaseScope> scope, ScopeOf(caller, id.ToString()));
-    v1::Seeker seeker;
-    RETURN_IF_ERROR(runtime_->store().Read([&](ReadTransaction& tx) {
-      return logic_->GetSeeker(tx, caller, id.ToString(), ScopePtr(scope), &seeker);
-    }));
+    ASSIGN_OR_RETURN(std::optional<CaseScope> scope,
+                     SeenForWrite(ctx, caller, "CreatePlacement", *request, response,
+                                  id.ToString()));
     ASSIGN_OR_RETURN(EligibilityDecision eligibility, Eligibility(id.ToString(), Today()));
     return Mutate(ctx, caller, "CreatePlacement", *request, response,
                   [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
@@ -778,13 +803,14 @@ grpc::ServerUnaryReactor* PlacementService::RecordRetention(
     v1::PlacementRecord* response) {
   return Unary(ctx, response, {Role::kCaseworker, Role::kEmployer, Role::kAdmin},
                [=](const Caller& caller) -> absl::Status {
-                 ASSIGN_OR_RETURN(std::optional<CaseScope> scope,
-                                  PlacementScopeOf(caller, request->placement_id()));
+                 absl::StatusOr<std::optional<CaseScope>> scope =
+                     PlacementScopeOf(caller, request->placement_id());
                  return Mutate(ctx, caller, "RecordRetention", *request, response,
                                [&](Transaction& tx, absl::Time now, std::string* audit_case_id,
                                    ProgramStatusRecord* status) {
+                                 RETURN_IF_ERROR(scope.status());
                                  RETURN_IF_ERROR(logic_->RecordRetention(tx, caller, now, *request,
-                                                                         ScopePtr(scope), response,
+                                                                         ScopePtr(*scope), response,
                                                                          status));
                                  *audit_case_id = response->case_id();
                                  return absl::OkStatus();

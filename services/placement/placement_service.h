@@ -174,6 +174,14 @@ class PlacementService final : public v1::Placement::CallbackService {
   // is no such placement or the registry does not know its case.
   absl::StatusOr<std::optional<CaseScope>> PlacementScopeOf(const Caller& caller,
                                                             int64_t placement_id);
+  // ScopeOf for a write that reads the status view first: also checks that the caller
+  // sees the case's seeker, so an unseen case is never looked up; a refusal is audited
+  // as the outcome of `method`.
+  absl::StatusOr<std::optional<CaseScope>> SeenForWrite(grpc::CallbackServerContext* ctx,
+                                                        const Caller& caller, const char* method,
+                                                        const google::protobuf::Message& request,
+                                                        google::protobuf::Message* response,
+                                                        const std::string& case_id);
   // Fetches the labor exchange index from the registry for up to
   // kLaborIndexBackfillPerCall seekers in the caller's scope that lack it, and stores
   // them (one RunMutation); the count stored. A registry outage stops it quietly.

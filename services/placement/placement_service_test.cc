@@ -1272,7 +1272,9 @@ grpc::Status CallUnary(grpc::GenericStub& stub, const std::string& token,
     std::vector<grpc::Slice> slices;
     EXPECT_TRUE(out.Dump(&slices).ok());
     std::string bytes;
-    for (const grpc::Slice& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+    for (const grpc::Slice& sl : slices) {
+      bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+    }
     EXPECT_TRUE(response->ParseFromString(bytes)) << method;
   }
   return result;
@@ -1317,7 +1319,9 @@ TEST_F(PlacementServiceTest, EveryRpcAndStreamKeepsCaseIdsAndTreatmentFromOutsid
     request.set_case_id(case_id);
     return std::make_unique<decltype(request)>(std::move(request));
   };
-  requests["GetProgramStatus"] = [&] { return with_case(common::v1::GetProgramStatusRequest(), placed); };
+  requests["GetProgramStatus"] = [&] {
+    return with_case(common::v1::GetProgramStatusRequest(), placed);
+  };
   requests["UpsertEmployer"] = [&] {
     auto r = std::make_unique<v1::UpsertEmployerRequest>();
     v1::Employer* e = r->mutable_employer();
@@ -1475,9 +1479,12 @@ TEST_F(PlacementServiceTest, EveryRpcAndStreamKeepsCaseIdsAndTreatmentFromOutsid
       ASSERT_NE(it, requests.end()) << m->name() << " is not walked";
       std::unique_ptr<google::protobuf::Message> request = it->second();
       std::unique_ptr<google::protobuf::Message> reply(
-          google::protobuf::MessageFactory::generated_factory()->GetPrototype(m->output_type())->New());
-      grpc::Status st = CallUnary(generic, role.token, absl::StrCat("/", service->full_name(), "/", m->name()),
-                                  *request, reply.get());
+          google::protobuf::MessageFactory::generated_factory()
+              ->GetPrototype(m->output_type())
+              ->New());
+      grpc::Status st =
+          CallUnary(generic, role.token, absl::StrCat("/", service->full_name(), "/", m->name()),
+                    *request, reply.get());
       check(m->name(), st, reply.get());
     }
     // A case id in a filter is refused without being echoed.
@@ -1606,8 +1613,9 @@ TEST_F(PlacementServiceTest, AHandoffDatedBeforeRegistrationIsAppliedNeverParked
   auto enqueue = [&](const char* method, const google::protobuf::Message& request,
                      const std::string& key) {
     ASSERT_TRUE((*sender)->Write([&](Transaction& tx) {
-      return EnqueueHandoff(tx, {"placement", absl::StrCat("/pathway.placement.v1.Placement/", method),
-                                 request.SerializeAsString(), key},
+      return EnqueueHandoff(tx,
+                            {"placement", absl::StrCat("/pathway.placement.v1.Placement/", method),
+                             request.SerializeAsString(), key},
                             clock_->Now());
     }).ok());
   };
@@ -1785,6 +1793,11 @@ TEST_F(PlacementServiceTest, CaseKeyedRpcsFollowTheRegistrysScopeAndOnlyTheExecu
     }
     EXPECT_EQ(a.listed_placements, 0);
   }
+  // Each refused write is still audited, with the case it named.
+  ASSERT_TRUE(server_->runtime().read_audit().Flush().ok());
+  EXPECT_GE(Count(absl::StrCat("SELECT COUNT(*) FROM audit_log WHERE subject = 'cw-km' AND "
+                               "case_id = '", case_id, "' AND outcome != 'OK'")),
+            4);
 
   // The household place (双向管控) sees the case, its seeker and placement; it does not
   // act: the township that follows the seeker executes.

@@ -81,8 +81,8 @@ int List(const ParsedFlags& flags, const std::string& token, absl::Duration time
     out << summary.service() << ": no outbox\n";
     return 0;
   }
-  out << summary.service() << ": pending " << summary.pending() << ", parked "
-      << summary.parked() << ", delivered " << summary.delivered() << "\n";
+  out << summary.service() << ": pending " << summary.pending() << ", parked " << summary.parked()
+      << ", delivered " << summary.delivered() << "\n";
   for (const common::v1::StuckHandoff& h : summary.stuck()) {
     out << absl::StrJoin({absl::StrCat(h.id()), h.state(), h.target(), h.method(),
                           h.idempotency_key(), absl::StrCat(h.attempts()), Time(h.created_at()),
@@ -135,8 +135,8 @@ int Replay(const ParsedFlags& flags, const std::string& token, absl::Duration ti
 
 absl::string_view OutboxUsage() { return kUsage; }
 
-int RunOutboxCommand(absl::Span<const std::string> args, const Environment& env,
-                     std::ostream& out, std::ostream& err) {
+int RunOutboxCommand(absl::Span<const std::string> args, const Environment& env, std::ostream& out,
+                     std::ostream& err) {
   ParsedFlags flags = ParseFlags(args,
                                  {"--addr", "--older-than", "--max", "--ids", "--target",
                                   "--idempotency-key", "--token", "--timeout"},

@@ -23,8 +23,8 @@
 namespace pathway {
 namespace pathwayctl {
 
-int RunOutboxCommand(absl::Span<const std::string> args, const Environment& env,
-                     std::ostream& out, std::ostream& err);
+int RunOutboxCommand(absl::Span<const std::string> args, const Environment& env, std::ostream& out,
+                     std::ostream& err);
 absl::string_view OutboxUsage();
 
 }  // namespace pathwayctl

@@ -74,11 +74,15 @@ class OutboxCommandTest : public ::testing::Test {
 
 TEST_F(OutboxCommandTest, ListsAParkedHandoffWithItsMessageAndReplaysIt) {
   Store& store = server_->runtime().store();
-  ASSERT_TRUE(store.Write([&](Transaction& tx) {
-    return EnqueueHandoff(tx, {"placement", "/pathway.placement.v1.Placement/ResumeSeeker",
-                               "payload-bytes", "qz-release-9-resume-placement"},
-                          clock_.Now());
-  }).ok());
+  ASSERT_TRUE(store
+                  .Write([&](Transaction& tx) {
+                    return EnqueueHandoff(
+                        tx,
+                        {"placement", "/pathway.placement.v1.Placement/ResumeSeeker",
+                         "payload-bytes", "qz-release-9-resume-placement"},
+                        clock_.Now());
+                  })
+                  .ok());
   RefusingDeliverer deliverer;
   deliverer.answer = absl::FailedPreconditionError("the seeker is closed");
   OutboxDispatcher dispatcher(&store, &deliverer, &clock_, {});
@@ -88,9 +92,9 @@ TEST_F(OutboxCommandTest, ListsAParkedHandoffWithItsMessageAndReplaysIt) {
   ASSERT_EQ(Ctl({"list"}, Role::kBatch, &out, &err), 0) << err;
   EXPECT_TRUE(absl::StrContains(out, "compulsory_isolation: pending 0, parked 1, delivered 0"))
       << out;
-  EXPECT_TRUE(absl::StrContains(
-      out, "parked\tplacement\t/pathway.placement.v1.Placement/ResumeSeeker\t"
-           "qz-release-9-resume-placement\t1\t"))
+  EXPECT_TRUE(absl::StrContains(out,
+                                "parked\tplacement\t/pathway.placement.v1.Placement/ResumeSeeker\t"
+                                "qz-release-9-resume-placement\t1\t"))
       << out;
   EXPECT_TRUE(absl::StrContains(out, "FAILED_PRECONDITION\tthe seeker is closed\n")) << out;
   EXPECT_FALSE(absl::StrContains(out, "payload-bytes"));
