@@ -790,7 +790,7 @@ absl::StatusOr<WriteResult> SupervisionEngine::OpenOrder(Transaction& tx, const 
   // 戒毒条例 Art 14 / 38: report within 15 days of receiving the decision (民法典 Art 201,
   // 203 for counting and holidays).
   const CivilDay deadline = legal_time::MoveOffNonWorkingDay(
-      legal_time::DeadlineAfterDays(in.received_on, kReportWindowDays), policy_.calendar);
+      legal_time::DeadlineAfterDays(in.received_on, kReportWindowDays), policy_.calendar.get());
   RETURN_IF_ERROR(InsertPlace(tx, order_id, 1, in.division, in.place, in.received_on, deadline));
   std::vector<RegistryEvent> events = {{RegistryEvent::Kind::kMeasureStarted, in.case_id,
                                         in.received_on, EventId(policy_, "order-start", order_id)}};
@@ -862,7 +862,7 @@ absl::StatusOr<WriteResult> SupervisionEngine::ChangeExecutionPlace(
   // 戒毒条例 Art 22: report to the new place within 15 days of the change; a new
   // agreement follows; the term runs on without a break.
   const CivilDay deadline = legal_time::MoveOffNonWorkingDay(
-      legal_time::DeadlineAfterDays(changed_on, kReportWindowDays), policy_.calendar);
+      legal_time::DeadlineAfterDays(changed_on, kReportWindowDays), policy_.calendar.get());
   RETURN_IF_ERROR(
       InsertPlace(tx, o.order_id, p.seq + 1, new_division, new_place, changed_on, deadline));
   return Finish(*this, tx, o.order_id, now);
@@ -1083,7 +1083,7 @@ absl::StatusOr<WriteResult> SupervisionEngine::Resume(Transaction& tx, const Cal
   if (!p.reported_on.has_value()) {
     // Held before reporting: the 15-day window runs again from release.
     const CivilDay deadline = legal_time::MoveOffNonWorkingDay(
-        legal_time::DeadlineAfterDays(resumed_on, kReportWindowDays), policy_.calendar);
+        legal_time::DeadlineAfterDays(resumed_on, kReportWindowDays), policy_.calendar.get());
     if (deadline > p.report_deadline) {
       RETURN_IF_ERROR(tx.Exec(
           "UPDATE sv_places SET report_deadline = ? WHERE order_id = ? AND seq = ?",

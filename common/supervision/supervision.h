@@ -33,6 +33,7 @@
 #define PATHWAY_COMMON_SUPERVISION_SUPERVISION_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,8 +87,9 @@ struct ProgramPolicy {
   int agreement_within_days = 7;
   int police_report_days = 1;
   int missed_review_days = 7;
-  // 民法典 Art 203 holiday calendar for the report window; null = no move. Not owned.
-  const legal_time::HolidayCalendar* calendar = nullptr;
+  // 民法典 Art 203 holiday calendar for the report window; null = no move. Shared, so a
+  // policy loaded from a file (policy_file.h) keeps its calendar alive.
+  std::shared_ptr<const legal_time::HolidayCalendar> calendar;
 };
 
 // The default regional schedule: year 1 monthly, year 2 every 2 months, year 3 quarterly.

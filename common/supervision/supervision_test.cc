@@ -193,9 +193,9 @@ TEST_F(EngineTest, RehabNoShowIsOverdueButNotRefusal) {
 }
 
 TEST_F(EngineTest, HolidayCalendarMovesTheReportDeadline) {
-  legal_time::ConfiguredHolidayCalendar calendar({}, {});
   ProgramPolicy p = CommunityDetoxPolicy();
-  p.calendar = &calendar;
+  p.calendar = std::make_shared<legal_time::ConfiguredHolidayCalendar>(
+      std::vector<absl::CivilDay>{}, std::vector<absl::CivilDay>{});
   Open(p);
   // The 15th day after 10 Jan 2026 is Sunday 25 Jan: moved to Monday 26 Jan.
   auto r = OpenOrder(Case(1), CivilDay(2026, 1, 10));

@@ -66,6 +66,9 @@ for i in "${!services[@]}"; do
   s="${services[$i]}"
   extra=()
   [ "$s" = registry ] && extra=(--pii_key_file "$pii_key_file")
+  case "$s" in community_detox|community_rehab)
+    extra=(--policy_file "$root/deploy/config/supervision.policy") ;;
+  esac
   "$build_dir/services/$s/${s}_server" \
     --port "${ports[$i]}" --data_dir "$data_dir" --redis_port "$redis_port" \
     --token_key_file "$key_file" "${extra[@]}" >> "$data_dir/logs/$s.log" 2>&1 &

@@ -4,11 +4,18 @@
 // process crash at a point of a hand-off; never set it in a deployment.
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
+#include "absl/flags/flag.h"
 #include "common/log/log.h"
 #include "common/server/server_flags.h"
 #include "common/server/signals.h"
+#include "common/supervision/policy_file.h"
 #include "services/community_detox/community_detox_server.h"
+
+ABSL_FLAG(std::string, policy_file, "",
+          "regional policy of the programme (deploy/config/supervision.policy); "
+          "env PATHWAY_POLICY_FILE");
 
 int main(int argc, char** argv) {
   pathway::BlockShutdownSignals();
@@ -20,6 +27,13 @@ int main(int argc, char** argv) {
   pathway::log::SetMinLevel(server_options->log_level);
   pathway::detox::CommunityDetoxServer::Options options;
   options.server = *server_options;
+  auto policy = pathway::supervision::PolicyFromSetting(absl::GetFlag(FLAGS_policy_file),
+                                                        pathway::supervision::CommunityDetoxPolicy());
+  if (!policy.ok()) {
+    std::fprintf(stderr, "community_detox: %s\n", policy.status().ToString().c_str());
+    return 2;
+  }
+  options.policy = *std::move(policy);
   // TEST-ONLY: tests/handoff crashes the binary at exact points of a hand-off.
   const char* crash = std::getenv("PATHWAY_TEST_CRASH_AT");
   auto crash_at = pathway::ParseCrashAt(crash == nullptr ? "" : crash);

@@ -250,6 +250,15 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
   ASSIGN_OR_RETURN(absl::CivilDay found_on, FromProtoDate(r.found_on(), "found_on"));
   if (found_on > today) return absl::InvalidArgumentError("found_on is in the future");
   if (found_on < id->birth_date()) return absl::InvalidArgumentError("found_on is before birth");
+  // 戒毒条例 Art 7: a record whose only finding is three years old or more is sealed the
+  // moment it is written. Only roles with a statutory need may then see it, so anyone
+  // else is told before anything is written, rather than meeting NOT_FOUND next.
+  if (today > legal_time::DeadlineAfterMonths(found_on, kAbstinenceMonths) &&
+      !MayReadSealed(caller.role())) {
+    return absl::FailedPreconditionError(
+        "found_on is more than three years ago: the record would be sealed at once "
+        "(戒毒条例 Art 7) and hidden from your role; police register such records");
+  }
   std::string grade = r.risk_grade().empty() ? config_.default_risk_grade : r.risk_grade();
   if (!KnownGrade(grade)) return absl::InvalidArgumentError("risk_grade is not in the scheme");
 
@@ -261,7 +270,9 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
                             {Blob{index}}));
   if (!existing.empty()) {
     const Row& e = existing[0];
-    if (caller.Covers(e.GetString(1)) || caller.Covers(e.GetString(2))) {
+    // The case id only to a caller who may see the case now (a sealed one included).
+    ASSIGN_OR_RETURN(std::optional<CaseRecord> scope, LoadScope(tx, e.GetString(0)));
+    if (scope.has_value() && CheckVisible(caller, *scope, today).ok()) {
       return absl::AlreadyExistsError(
           absl::StrCat("this person is already registered as case ", e.GetString(0)));
     }
@@ -533,7 +544,7 @@ absl::StatusOr<CaseRecord> RegistryLogic::SetStatus(Transaction& tx, const Calle
   return c;
 }
 
-absl::StatusOr<CaseRecord> RegistryLogic::ReportEvent(Transaction& tx,
+absl::StatusOr<CaseRecord> RegistryLogic::ReportEvent(Transaction& tx, const Caller& caller,
                                                       const v1::ReportEventRequest& r,
                                                       absl::Time now) const {
   const absl::CivilDay today = legal_time::ToCivilDay(now);
@@ -541,6 +552,8 @@ absl::StatusOr<CaseRecord> RegistryLogic::ReportEvent(Transaction& tx,
   ASSIGN_OR_RETURN(std::optional<CaseRecord> found, Load(tx, id.ToString()));
   if (!found.has_value()) return CaseNotFound();
   CaseRecord c = *std::move(found);
+  // Scope first, so nothing below tells an outsider the case exists.
+  RETURN_IF_ERROR(CheckVisible(caller, c, today));
   if (r.kind() == v1::ReportEventRequest::KIND_UNSPECIFIED ||
       !v1::ReportEventRequest::Kind_IsValid(r.kind())) {
     return absl::InvalidArgumentError("kind is required");
@@ -552,6 +565,13 @@ absl::StatusOr<CaseRecord> RegistryLogic::ReportEvent(Transaction& tx,
                   r.program() == common::v1::PROGRAM_PLACEMENT ||
                   !common::v1::Program_IsValid(r.program()))) {
     return absl::InvalidArgumentError("program must name a measure (SD, QZ or SK)");
+  }
+  // A measure starts and ends only in the service that records it, so the registry's
+  // abstinence facts always agree with the programme's own record (戒毒条例 Art 7).
+  if (measure && caller.role() != Role::kService && caller.role() != Role::kAdmin) {
+    return absl::PermissionDeniedError(
+        "a measure's start and end are reported by the service that records the measure; "
+        "police report findings (positive tests, drug use)");
   }
   if (!r.has_occurred_on()) return absl::InvalidArgumentError("occurred_on is required");
   ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(r.occurred_on(), "occurred_on"));
@@ -585,6 +605,13 @@ absl::StatusOr<CaseRecord> RegistryLogic::ReportEvent(Transaction& tx,
       break;
     }
     case v1::ReportEventRequest::KIND_MEASURE_ENDED: {
+      ASSIGN_OR_RETURN(std::vector<Row> open,
+                       tx.Query("SELECT started_on FROM measures WHERE case_id = ? AND program = ?"
+                                " AND ended_on IS NULL",
+                                {c.case_id, int64_t{r.program()}}));
+      if (!open.empty() && DayText(day) < open[0].GetString(0)) {
+        return absl::InvalidArgumentError("occurred_on is before the measure began");
+      }
       RETURN_IF_ERROR(tx.Exec("UPDATE measures SET ended_on = ? WHERE case_id = ?"
                               " AND program = ? AND ended_on IS NULL",
                               {DayText(day), c.case_id, int64_t{r.program()}}));

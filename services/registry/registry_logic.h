@@ -119,8 +119,11 @@ class RegistryLogic {
                                                 absl::Time now) const;
   absl::StatusOr<CaseRecord> SetStatus(Transaction& tx, const Caller& caller,
                                        const v1::SetStatusRequest& request, absl::Time now) const;
-  // Idempotent by (case, source_event_id). NOT_FOUND for an unknown case.
-  absl::StatusOr<CaseRecord> ReportEvent(Transaction& tx, const v1::ReportEventRequest& request,
+  // Idempotent by (case, source_event_id). NOT_FOUND for an unknown case or one the
+  // caller does not see; PERMISSION_DENIED for a measure's start or end from anyone but
+  // a service (or admin); INVALID_ARGUMENT for an end dated before the measure began.
+  absl::StatusOr<CaseRecord> ReportEvent(Transaction& tx, const Caller& caller,
+                                         const v1::ReportEventRequest& request,
                                          absl::Time now) const;
 
   struct ListPage {

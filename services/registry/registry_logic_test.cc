@@ -115,7 +115,7 @@ class RegistryLogicTest : public ::testing::Test {
     r.set_program(program);
     *r.mutable_occurred_on() = day;
     r.set_source_event_id(source);
-    return Change([&](Transaction& tx) { return logic_->ReportEvent(tx, r, now); });
+    return Change([&](Transaction& tx) { return logic_->ReportEvent(tx, service_, r, now); });
   }
 
   ScopedTempDir dir_;
@@ -124,6 +124,7 @@ class RegistryLogicTest : public ::testing::Test {
   std::unique_ptr<RegistryLogic> logic_;
   const Caller caseworker_ = MakeCaller(Role::kCaseworker, "520102");
   const Caller police_ = MakeCaller(Role::kPolice, "520102");
+  const Caller service_ = MakeCaller(Role::kService, "*");
 };
 
 TEST_F(RegistryLogicTest, MintsDurableSequentialCaseIdsWithValidCheckCharacters) {

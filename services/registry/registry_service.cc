@@ -217,15 +217,8 @@ grpc::ServerUnaryReactor* RegistryService::ReportEvent(grpc::CallbackServerConte
     v1::Case changed;  // the audit trail records the case; the reply is the clock only
     absl::Status s = Mutate(ctx, caller, "ReportEvent", *request, &changed,
                             [&](Transaction& tx) -> absl::StatusOr<CaseRecord> {
-                              ASSIGN_OR_RETURN(CaseRecord c,
-                                               logic_->ReportEvent(tx, *request,
-                                                                   runtime_->clock().Now()));
-                              // Police report only inside their jurisdiction.
-                              if (!caller.Covers(c.household_division) &&
-                                  !caller.Covers(c.residence_division)) {
-                                return CaseNotFound();
-                              }
-                              return c;
+                              return logic_->ReportEvent(tx, caller, *request,
+                                                         runtime_->clock().Now());
                             });
     if (s.ok()) {
       if (changed.has_abstinence_milestone()) {

@@ -349,5 +349,68 @@ TEST_F(RegistryServiceTest, BatchStatusHidesWhatTheCallerMayNotSee) {
 }
 
 }  // namespace
+// 戒毒条例 Art 7: a back-filled record whose only finding is over three years old is
+// sealed the moment it is written. A caseworker is told so before anything is written;
+// police register it and keep seeing it.
+TEST_F(RegistryServiceTest, BackFilledRecordsAreSealedConsistently) {
+  v1::RegisterPersonRequest p = Person("520102", 111);
+  absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  p.mutable_found_on()->set_year(static_cast<int>(today.year()) - 4);
+  v1::Case c;
+  grpc::Status s = Register(Token(Role::kCaseworker, "520102", "cw-1"), p, &c);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("sealed"), std::string::npos);
+
+  std::string police = Token(Role::kPolice, "520102", "police-1");
+  s = Register(police, p, &c);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(c.sealed());
+  v1::GetCaseRequest get;
+  get.set_case_id(c.case_id());
+  v1::Case seen;
+  EXPECT_TRUE(stub_->GetCase(Ctx(police).get(), get, &seen).ok());
+  // A caseworker who tries again learns nothing of the sealed case, not even its id.
+  grpc::Status again = Register(Token(Role::kCaseworker, "520102", "cw-1"), p, &seen);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  p.mutable_found_on()->set_year(static_cast<int>(today.year()));
+  again = Register(Token(Role::kCaseworker, "520102", "cw-1"), p, &seen);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(again.error_message().find(c.case_id()), std::string::npos);
+}
+
+// The registry's abstinence facts agree with the programme services: police report
+// findings, never a measure's start or end; an end dated before the start is refused.
+TEST_F(RegistryServiceTest, MeasuresAreReportedOnlyByTheirService) {
+  v1::Case c;
+  ASSERT_TRUE(Register(Token(Role::kPolice, "520102", "police-1"), Person("520102", 113), &c).ok());
+  auto event = [&](const std::string& token, v1::ReportEventRequest::Kind kind,
+                   const common::v1::Date& on, const std::string& source) {
+    v1::ReportEventRequest r;
+    r.set_case_id(c.case_id());
+    r.set_kind(kind);
+    r.set_program(common::v1::PROGRAM_COMMUNITY_DETOX);
+    *r.mutable_occurred_on() = on;
+    r.set_source_event_id(source);
+    v1::ReportEventResponse out;
+    return stub_->ReportEvent(Ctx(token).get(), r, &out);
+  };
+  const std::string police = Token(Role::kPolice, "520102", "police-1");
+  const std::string service = Token(Role::kService, "*", "svc-community_detox");
+  const common::v1::Date found = Person("520102", 113).found_on();
+  EXPECT_EQ(event(police, v1::ReportEventRequest::KIND_MEASURE_ENDED, found, "p-1").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(event(service, v1::ReportEventRequest::KIND_MEASURE_STARTED, found, "sd-1").ok());
+  common::v1::Date before = found;
+  before.set_year(found.year() - 1);
+  EXPECT_EQ(event(service, v1::ReportEventRequest::KIND_MEASURE_ENDED, before, "sd-2").error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(event(police, v1::ReportEventRequest::KIND_DRUG_USE, found, "p-2").ok());
+  // Police of another county learn nothing, whatever they send.
+  grpc::Status outside = event(Token(Role::kPolice, "530102", "police-2"),
+                               v1::ReportEventRequest::KIND_UNSPECIFIED, found, "p-3");
+  EXPECT_EQ(outside.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(outside.error_message(), "case not found");
+}
+
 }  // namespace registry
 }  // namespace pathway

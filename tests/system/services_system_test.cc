@@ -181,6 +181,35 @@ test::RedisServer* ServicesSystemTest::redis_ = nullptr;
 std::string* ServicesSystemTest::dir_ = nullptr;
 std::vector<Running>* ServicesSystemTest::services_ = nullptr;
 
+// A regional policy file is checked at start: a bad line stops the binary with the
+// line named, before it serves anything; the shipped file starts it.
+TEST(PolicyFileAtStart, BadPolicyStopsTheServerAndNamesTheLine) {
+  char tmpl[] = "/tmp/pathway-policy-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::ofstream(dir + "/token.key") << kKey << "\n";
+  std::ofstream(dir + "/bad.policy") << "# regional\nsuspension_pauses_clock = sometimes\n";
+  for (const char* binary : {PATHWAY_DETOX_BIN, PATHWAY_REHAB_BIN}) {
+    auto p = test::ChildProcess::Start({binary, "--port=0", "--data_dir=" + dir,
+                                        "--token_key_file=" + dir + "/token.key",
+                                        "--policy_file=" + dir + "/bad.policy"});
+    ASSERT_TRUE(p.ok()) << p.status();
+    int status = (*p)->Wait(absl::Seconds(30));
+    ASSERT_TRUE(status != -1 && WIFEXITED(status)) << (*p)->Output();
+    EXPECT_EQ(WEXITSTATUS(status), 2);
+    EXPECT_TRUE(absl::StrContains((*p)->Output(), "policy line 2")) << (*p)->Output();
+    EXPECT_FALSE(absl::StrContains((*p)->Output(), "event=server_started"));
+  }
+  auto ok = test::ChildProcess::Start({PATHWAY_DETOX_BIN, "--port=0", "--data_dir=" + dir,
+                                       "--token_key_file=" + dir + "/token.key",
+                                       "--policy_file=" PATHWAY_SHIPPED_POLICY});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_TRUE((*ok)->WaitForOutput("event=server_started", absl::Seconds(30)).has_value())
+      << (*ok)->Output();
+  (*ok)->Signal(SIGTERM);
+  EXPECT_NE((*ok)->Wait(absl::Seconds(30)), -1);
+}
+
 TEST_F(ServicesSystemTest, HealthAndReflectionAnswerOnEveryPort) {
   for (Running& r : *services_) {
     SCOPED_TRACE(r.spec.name);
