@@ -726,7 +726,7 @@ absl::Status PlacementLogic::ListEmployers(ReadTransaction& tx, const Caller& ca
 
 // ---------------------------------------------------------------- seekers
 
-absl::Status PlacementLogic::ValidateRegisterSeeker(const Caller& caller,
+absl::Status PlacementLogic::ValidateRegisterSeeker(const Caller& /*caller*/,
                                                     const v1::RegisterSeekerRequest& r,
                                                     absl::CivilDay today) const {
   RETURN_IF_ERROR(CaseId::Parse(r.case_id()).status());
@@ -756,7 +756,7 @@ absl::Status PlacementLogic::ValidateRegisterSeeker(const Caller& caller,
     return absl::InvalidArgumentError("min_monthly_wage: 0..1000000");
   }
   if (!v1::Education_IsValid(r.education())) return absl::InvalidArgumentError("education: unknown");
-  return CheckInJurisdiction(caller, r.division());
+  return absl::OkStatus();
 }
 
 absl::Status PlacementLogic::RegisterSeeker(Transaction& tx, const Caller& caller, absl::Time now,
@@ -777,6 +777,7 @@ absl::Status PlacementLogic::RegisterSeeker(Transaction& tx, const Caller& calle
   ASSIGN_OR_RETURN(std::optional<SeekerRow> existing, LoadSeeker(tx, id.ToString()));
   if (existing.has_value()) {
     RETURN_IF_ERROR(CheckSees(caller, &scope, existing->seeker.division()));
+    RETURN_IF_ERROR(CheckActs(caller, existing->seeker.division()));
     return absl::AlreadyExistsError("the case is already registered as a job seeker");
   }
   // Only a caller who sees the case registers it (household or residence place; a
@@ -786,6 +787,11 @@ absl::Status PlacementLogic::RegisterSeeker(Transaction& tx, const Caller& calle
     RETURN_IF_ERROR(CheckCaseVisible(caller, scope, {r.division()}));
   } else {
     RETURN_IF_ERROR(CheckCaseVisible(caller, scope));
+  }
+  // The seeker's county is where the case is worked: the caller's own (who sees is not
+  // who acts, DESIGN.md §6). Checked after scope, so an outsider learns nothing.
+  if (!caller.Covers(r.division())) {
+    return absl::PermissionDeniedError("division: outside your jurisdiction");
   }
   SeekerRow row;
   v1::Seeker& s = row.seeker;

@@ -1,5 +1,5 @@
-// The four case services (registry, community detox, compulsory isolation, community
-// rehabilitation) in one process over real gRPC, with a real redis-server, real
+// The five services (registry, community detox, compulsory isolation, community
+// rehabilitation, Sunshine placement) in one process over real gRPC, with a real redis-server, real
 // SQLite files and one fake clock, for tests that follow cases across them.
 #ifndef PATHWAY_TESTS_SCENARIO_PATHWAY_STACK_H_
 #define PATHWAY_TESTS_SCENARIO_PATHWAY_STACK_H_
@@ -21,6 +21,7 @@
 #include "services/community_detox/community_detox_server.h"
 #include "services/community_rehab/community_rehab_server.h"
 #include "services/compulsory_isolation/compulsory_isolation_server.h"
+#include "services/placement/placement_server.h"
 #include "services/registry/registry_server.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/redis_server.h"
@@ -39,7 +40,7 @@ class PathwayStackTest : public ::testing::Test {
     redis_ = *std::move(redis);
     std::ofstream(dir_.path() + "/token.key") << kTokenKey;
     std::ofstream(dir_.path() + "/pii.key") << kPiiKey;
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < 5; ++i) {
       auto port = test::PickUnusedLoopbackPort();
       ASSERT_TRUE(port.ok());
       ports_.push_back(*port);
@@ -73,6 +74,12 @@ class PathwayStackTest : public ::testing::Test {
     ASSERT_TRUE(sk.ok()) << sk.status();
     rehab_ = *std::move(sk);
 
+    placement::PlacementServer::Options pl;
+    pl.server = Base("placement", 4);
+    auto placement = placement::PlacementServer::Start(pl, Overrides());
+    ASSERT_TRUE(placement.ok()) << placement.status();
+    placement_ = *std::move(placement);
+
     registry_stub_ = registry::v1::Registry::NewStub(Channel(0));
     detox_stub_ = detox::v1::CommunityDetox::NewStub(Channel(1));
     isolation_stub_ = isolation::v1::CompulsoryIsolation::NewStub(Channel(2));
@@ -80,6 +87,7 @@ class PathwayStackTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (placement_) placement_->Shutdown();
     if (rehab_) rehab_->Shutdown();
     if (isolation_) isolation_->Shutdown();
     if (detox_) detox_->Shutdown();
@@ -98,7 +106,7 @@ class PathwayStackTest : public ::testing::Test {
     o.detox_address = absl::StrCat("127.0.0.1:", ports_[1]);
     o.isolation_address = absl::StrCat("127.0.0.1:", ports_[2]);
     o.rehab_address = absl::StrCat("127.0.0.1:", ports_[3]);
-    o.placement_address = absl::StrCat("127.0.0.1:", ports_[3]);  // not started here
+    o.placement_address = absl::StrCat("127.0.0.1:", ports_[4]);
     return o;
   }
 
@@ -205,6 +213,7 @@ class PathwayStackTest : public ::testing::Test {
   std::unique_ptr<detox::CommunityDetoxServer> detox_;
   std::unique_ptr<isolation::CompulsoryIsolationServer> isolation_;
   std::unique_ptr<rehab::CommunityRehabServer> rehab_;
+  std::unique_ptr<placement::PlacementServer> placement_;
   std::unique_ptr<registry::v1::Registry::Stub> registry_stub_;
   std::unique_ptr<detox::v1::CommunityDetox::Stub> detox_stub_;
   std::unique_ptr<isolation::v1::CompulsoryIsolation::Stub> isolation_stub_;
