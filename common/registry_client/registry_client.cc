@@ -5,6 +5,7 @@
 
 #include "common/ids/case_id.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 
 namespace pathway {
 namespace {
@@ -31,15 +32,10 @@ absl::Status FromCall(const grpc::Status& s) {
 }  // namespace
 
 absl::StatusOr<CaseScope> RegistryClient::GetCaseScope(absl::string_view case_id) {
-  absl::StatusOr<registry::v1::CaseFacts> facts = GetCaseFacts(case_id);
-  if (absl::IsNotFound(facts.status())) return CaseNotFound();
-  if (!facts.ok()) return facts.status();
-  CaseScope scope;
-  scope.case_id = facts->case_id();
-  scope.household_division = facts->household_division();
-  scope.residence_division = facts->residence_division();
-  scope.sealed = facts->sealed();
-  return scope;
+  ASSIGN_OR_RETURN(std::vector<std::optional<CaseScope>> scopes,
+                   GetCaseScopes({std::string(case_id)}));
+  if (scopes.size() != 1 || !scopes[0].has_value()) return CaseNotFound();
+  return *std::move(scopes[0]);
 }
 
 GrpcRegistryClient::GrpcRegistryClient(
@@ -57,6 +53,34 @@ absl::StatusOr<registry::v1::CaseFacts> GrpcRegistryClient::GetCaseFacts(
   grpc::Status s = stub_->GetCaseFacts(&ctx, req, &facts);
   if (!s.ok()) return FromCall(s);
   return facts;
+}
+
+absl::StatusOr<std::vector<std::optional<CaseScope>>> GrpcRegistryClient::GetCaseScopes(
+    const std::vector<std::string>& case_ids) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx, tokens_, timeout_);
+  registry::v1::GetCaseScopesRequest req;
+  for (const std::string& id : case_ids) req.add_case_ids(id);
+  registry::v1::GetCaseScopesResponse resp;
+  grpc::Status s = stub_->GetCaseScopes(&ctx, req, &resp);
+  if (!s.ok()) return FromCall(s);
+  if (resp.scopes_size() != static_cast<int>(case_ids.size())) {
+    return absl::UnavailableError("case registry answered a different number of scopes");
+  }
+  std::vector<std::optional<CaseScope>> out;
+  for (const registry::v1::CaseScope& r : resp.scopes()) {
+    if (!r.found()) {
+      out.emplace_back();
+      continue;
+    }
+    CaseScope scope;
+    scope.case_id = r.case_id();
+    scope.household_division = r.household_division();
+    scope.residence_division = r.residence_division();
+    scope.sealed = r.sealed();
+    out.emplace_back(std::move(scope));
+  }
+  return out;
 }
 
 absl::StatusOr<registry::v1::ReportEventResponse> GrpcRegistryClient::ReportEvent(
@@ -133,6 +157,26 @@ absl::StatusOr<registry::v1::CaseFacts> FakeRegistryClient::GetCaseFacts(
   auto it = cases_.find(id->ToString());
   if (it == cases_.end()) return absl::NotFoundError("case not found");
   return it->second;
+}
+
+absl::StatusOr<std::vector<std::optional<CaseScope>>> FakeRegistryClient::GetCaseScopes(
+    const std::vector<std::string>& case_ids) {
+  std::vector<std::optional<CaseScope>> out;
+  for (const std::string& id : case_ids) {
+    absl::StatusOr<registry::v1::CaseFacts> facts = GetCaseFacts(id);
+    if (absl::IsNotFound(facts.status())) {
+      out.emplace_back();
+      continue;
+    }
+    if (!facts.ok()) return facts.status();
+    CaseScope scope;
+    scope.case_id = facts->case_id();
+    scope.household_division = facts->household_division();
+    scope.residence_division = facts->residence_division();
+    scope.sealed = facts->sealed();
+    out.emplace_back(std::move(scope));
+  }
+  return out;
 }
 
 void FakeRegistryClient::SetHeld(bool held) {

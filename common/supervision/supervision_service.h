@@ -472,20 +472,12 @@ class SupervisionService : public Api::Service::CallbackService {
                     return absl::OkStatus();
                   });
                   if (!s.ok()) return s;
-                  for (const Order& o : page.orders) {
-                    // Open orders are never of a sealed case (an open measure stops
-                    // the abstinence clock); a closed one may be.
-                    if (o.closed && !MayReadSealed(caller.role())) {
-                      absl::StatusOr<CaseScope> scope =
-                          runtime_->registry().GetCaseScope(o.case_id);
-                      if (absl::IsNotFound(scope.status())) continue;
-                      RETURN_IF_ERROR(scope.status());
-                      if (scope->sealed) continue;
-                    }
-                    OrderToProto(o, programme(), resp->add_orders());
-                  }
+                  for (const Order& o : page.orders) OrderToProto(o, programme(), resp->add_orders());
                   resp->mutable_page()->set_next_page_token(page.next_page_token);
-                  return absl::OkStatus();
+                  // A closed order may belong to a sealed case (戒毒条例 Art 7).
+                  return DropSealedCases(runtime_->registry(), caller.role(),
+                                         resp->mutable_orders(),
+                                         [](const auto& o) { return o.case_id(); });
                 });
   }
 

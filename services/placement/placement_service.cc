@@ -530,6 +530,10 @@ grpc::ServerUnaryReactor* PlacementService::ListSeekers(grpc::CallbackServerCont
                                       response->Clear();
                                       RETURN_IF_ERROR(
                                           logic_->ListSeekers(tx, caller, *request, response));
+                                      RETURN_IF_ERROR(DropSealedCases(
+                                          runtime_->registry(), caller.role(),
+                                          response->mutable_seekers(),
+                                          [](const v1::Seeker& s) { return s.case_id(); }));
                                       for (const auto& s : response->seekers()) {
                                         cases->push_back(s.case_id());
                                       }
@@ -770,6 +774,13 @@ grpc::ServerUnaryReactor* PlacementService::MatchSeekers(grpc::CallbackServerCon
                                       response->Clear();
                                       RETURN_IF_ERROR(logic_->MatchSeekers(tx, caller, *request,
                                                                            Today(), response));
+                                      if (caller.role() != Role::kEmployer) {
+                                        RETURN_IF_ERROR(DropSealedCases(
+                                            runtime_->registry(), caller.role(),
+                                            response->mutable_matches(), [](const auto& m) {
+                                              return m.seeker().case_id();
+                                            }));
+                                      }
                                       for (const auto& m : response->matches()) {
                                         cases->push_back(m.seeker().case_id());
                                       }
@@ -861,6 +872,12 @@ grpc::ServerUnaryReactor* PlacementService::ListPlacements(
                                       RETURN_IF_ERROR(scope.status());
                                       RETURN_IF_ERROR(logic_->ListPlacements(
                                           tx, caller, *request, ScopePtr(*scope), response));
+                                      if (caller.role() == Role::kCaseworker) {
+                                        RETURN_IF_ERROR(DropSealedCases(
+                                            runtime_->registry(), caller.role(),
+                                            response->mutable_placements(),
+                                            [](const auto& p) { return p.case_id(); }));
+                                      }
                                       for (const auto& p : response->placements()) {
                                         cases->push_back(p.case_id());
                                       }
@@ -880,6 +897,12 @@ grpc::ServerUnaryReactor* PlacementService::ListDueRetentionChecks(
                                       response->Clear();
                                       RETURN_IF_ERROR(logic_->ListDueRetentionChecks(
                                           tx, caller, as_of, request->page(), response));
+                                      if (caller.role() == Role::kCaseworker) {
+                                        RETURN_IF_ERROR(DropSealedCases(
+                                            runtime_->registry(), caller.role(),
+                                            response->mutable_checks(),
+                                            [](const auto& c) { return c.case_id(); }));
+                                      }
                                       for (const auto& c : response->checks()) {
                                         cases->push_back(c.case_id());
                                       }

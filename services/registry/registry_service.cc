@@ -230,6 +230,44 @@ grpc::ServerUnaryReactor* RegistryService::ReportEvent(grpc::CallbackServerConte
   });
 }
 
+grpc::ServerUnaryReactor* RegistryService::GetCaseScopes(
+    grpc::CallbackServerContext* ctx, const v1::GetCaseScopesRequest* request,
+    v1::GetCaseScopesResponse* response) {
+  auto caller = runtime_->authorizer().Authorize(*ctx, {Role::kService, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  if (request->case_ids_size() == 0 || request->case_ids_size() > kMaxBatch) {
+    return Done(ctx, absl::InvalidArgumentError("case_ids needs 1 to 1000 ids"));
+  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < request->case_ids_size(); ++i) {
+    absl::StatusOr<CaseId> id = CaseId::Parse(request->case_ids(i));
+    if (!id.ok()) {
+      return Done(ctx, absl::InvalidArgumentError(
+                           absl::StrCat("case_ids[", i, "]: ", id.status().message())));
+    }
+    ids.push_back(id->ToString());
+  }
+  const absl::CivilDay today = Today();
+  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+    response->Clear();
+    for (const std::string& id : ids) {
+      ASSIGN_OR_RETURN(std::optional<CaseRecord> c, logic_->LoadScope(tx, id));
+      v1::CaseScope* out = response->add_scopes();
+      out->set_case_id(id);
+      if (!c.has_value()) continue;
+      out->set_found(true);
+      out->set_household_division(c->household_division);
+      out->set_residence_division(c->residence_division);
+      out->set_sealed(RegistryLogic::Sealed(*c, today));
+    }
+    return absl::OkStatus();
+  });
+  // The programme services audit the reads their callers make; here one entry says a
+  // service learned the scope of this many cases.
+  AuditRead(*caller, "GetCaseScopes", "", s);
+  return Done(ctx, s);
+}
+
 grpc::ServerUnaryReactor* RegistryService::GetCaseFacts(grpc::CallbackServerContext* ctx,
                                                         const v1::GetCaseFactsRequest* request,
                                                         v1::CaseFacts* response) {

@@ -51,6 +51,9 @@ class RegistryService final : public v1::Registry::CallbackService {
   grpc::ServerUnaryReactor* ReportEvent(grpc::CallbackServerContext* ctx,
                                         const v1::ReportEventRequest* request,
                                         v1::ReportEventResponse* response) override;
+  grpc::ServerUnaryReactor* GetCaseScopes(grpc::CallbackServerContext* ctx,
+                                          const v1::GetCaseScopesRequest* request,
+                                          v1::GetCaseScopesResponse* response) override;
   grpc::ServerUnaryReactor* GetCaseFacts(grpc::CallbackServerContext* ctx,
                                          const v1::GetCaseFactsRequest* request,
                                          v1::CaseFacts* response) override;

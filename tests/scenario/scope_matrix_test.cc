@@ -325,6 +325,7 @@ TEST_F(ScopeMatrixTest, ASealedCaseIsSealedInEveryService) {
   Today(2026, 2, 1);
   const std::string sealed = Register(211, kHousehold);
   OpenDetox(sealed);
+  RegisterSeeker(sealed);
   detox::v1::TerminateOrderRequest end;
   end.set_case_id(sealed);
   end.set_reason(detox::v1::TERMINATION_REASON_IMPRISONMENT);
@@ -334,8 +335,17 @@ TEST_F(ScopeMatrixTest, ASealedCaseIsSealedInEveryService) {
   grpc::Status s = detox_stub_->TerminateOrder(Ctx(Role::kPolice, kHousehold).get(), end, &order);
   ASSERT_TRUE(s.ok()) << s.error_message();
 
-  // Three years without a finding after the measure ended (戒毒条例 Art 7): the
-  // registry seals the case once the measure's end has reached it.
+  // The measure's end reaches the registry (the milestone is set once no measure is
+  // open) before the clock moves: a hand-off in flight across a jump of three years
+  // would carry a token of the old day.
+  ASSERT_TRUE(Eventually([&] {
+    registry::v1::GetCaseRequest req;
+    req.set_case_id(sealed);
+    registry::v1::Case c;
+    return registry_stub_->GetCase(Ctx(Role::kPolice, kHousehold).get(), req, &c).ok() &&
+           c.has_abstinence_milestone();
+  }));
+  // Three years without a finding after the measure ended (戒毒条例 Art 7): sealed.
   Today(2029, 3, 1);
   ASSERT_TRUE(Eventually([&] {
     registry::v1::GetCaseRequest req;
@@ -354,6 +364,25 @@ TEST_F(ScopeMatrixTest, ASealedCaseIsSealedInEveryService) {
         Call(w.full_method, Request(w.method, never_issued), w.role, kHousehold, w.channel);
     EXPECT_EQ(seen, missing) << seen;
   }
+  // Lists too: the executing county's caseworker no longer finds the case in them.
+  detox::v1::ListOrdersRequest list;
+  list.set_include_closed(true);
+  detox::v1::ListOrdersResponse orders;
+  ASSERT_TRUE(
+      detox_stub_->ListOrders(Ctx(Role::kCaseworker, kHousehold).get(), list, &orders).ok());
+  for (const auto& o : orders.orders()) EXPECT_NE(o.case_id(), sealed);
+  ASSERT_TRUE(detox_stub_->ListOrders(Ctx(Role::kPolice, kHousehold).get(), list, &orders).ok());
+  ASSERT_EQ(orders.orders_size(), 1);
+  EXPECT_EQ(orders.orders(0).case_id(), sealed);
+  auto placement = placement::v1::Placement::NewStub(Channel(4));
+  placement::v1::ListSeekersRequest seekers_req;
+  placement::v1::ListSeekersResponse seekers;
+  ASSERT_TRUE(
+      placement->ListSeekers(Ctx(Role::kCaseworker, kHousehold).get(), seekers_req, &seekers).ok());
+  EXPECT_EQ(seekers.seekers_size(), 0);
+  ASSERT_TRUE(placement->ListSeekers(Ctx(Role::kAuditor, "52").get(), seekers_req, &seekers).ok());
+  EXPECT_EQ(seekers.seekers_size(), 1);
+
   // Police keep their statutory need (the record stays theirs).
   detox::v1::GetOrderRequest get;
   get.set_case_id(sealed);
