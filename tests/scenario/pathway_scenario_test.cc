@@ -227,5 +227,93 @@ TEST_F(PathwayScenarioTest, PregnantWomanCannotBeIsolated) {
   EXPECT_EQ(ViewState(common::v1::PROGRAM_COMPULSORY_ISOLATION), "");
 }
 
+// Helpers for the isolation rules below: one decision walked to its one-year
+// assessment, over gRPC.
+class IsolationRulesScenarioTest : public test::PathwayStackTest {
+ protected:
+  isolation::v1::Decision DecideIsolation(int y, int m, int d, isolation::v1::Ground ground,
+                                          const std::string& number) {
+    Today(y, m, d);
+    isolation::v1::DecideRequest decide;
+    decide.set_case_id(case_id_);
+    decide.set_decision_number(number);
+    decide.set_deciding_division("520102");
+    *decide.mutable_decided_on() = D(y, m, d);
+    *decide.mutable_served_on() = D(y, m, d);
+    decide.set_ground(ground);
+    isolation::v1::Decision out;
+    grpc::Status s = isolation_stub_->Decide(Ctx(Role::kPolice).get(), decide, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    isolation::v1::AdmitRequest admit;
+    admit.set_case_id(case_id_);
+    admit.set_facility_id("gy-police");
+    *admit.mutable_admitted_on() = D(y, m, d);
+    s = isolation_stub_->Admit(Ctx(Role::kFacilityStaff).get(), admit, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  grpc::Status ProposeEarlyRelease(int y, int m, int d) {
+    Today(y, m, d);
+    isolation::v1::RecordAssessmentRequest assess;
+    assess.set_case_id(case_id_);
+    assess.set_kind(isolation::v1::ASSESSMENT_KIND_ONE_YEAR);
+    *assess.mutable_assessed_on() = D(y, m, d);
+    assess.set_physiological_detox(isolation::v1::GRADE_PASS);
+    assess.set_physical_mental_recovery(isolation::v1::GRADE_PASS);
+    assess.set_behaviour(isolation::v1::GRADE_PASS);
+    assess.set_social_adaptability(isolation::v1::ADAPTABILITY_GOOD);
+    isolation::v1::Decision out;
+    grpc::Status s = isolation_stub_->RecordAssessment(Ctx(Role::kFacilityStaff).get(), assess, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok() || out.assessments_size() == 0) return s;
+    isolation::v1::ProposeEarlyReleaseRequest propose;
+    propose.set_case_id(case_id_);
+    *propose.mutable_proposed_on() = D(y, m, d);
+    propose.set_assessment_id(out.assessments(out.assessments_size() - 1).id());
+    *propose.mutable_release_on() = D(y, m, d);
+    return isolation_stub_->ProposeEarlyRelease(Ctx(Role::kFacilityStaff).get(), propose, &out);
+  }
+};
+
+// 戒毒条例 Art 38(2) from the facts: a person whose SK order is running when isolation
+// is decided cannot be released early, whatever ground the police wrote; the same
+// decision for a person without SK can be.
+TEST_F(IsolationRulesScenarioTest, EarlyReleaseBarFollowsCommunityRehabNotTheGround) {
+  // With SK: ordered on 20 January, running when isolation is decided.
+  RegisterPerson(registry::v1::Person::SEX_MALE);
+  Today(2026, 1, 20);
+  rehab::v1::OpenOrderRequest sk;
+  sk.set_case_id(case_id_);
+  sk.set_division("520102");
+  sk.set_place("520102001");
+  sk.set_decision_number("TEST-SK-38");
+  *sk.mutable_decision_date() = D(2026, 1, 20);
+  *sk.mutable_received_on() = D(2026, 1, 20);
+  sk.set_term_months(36);
+  rehab::v1::Order order;
+  grpc::Status s = rehab_stub_->OpenOrder(Ctx(Role::kPolice).get(), sk, &order);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  isolation::v1::Decision d = DecideIsolation(
+      2026, 3, 15, isolation::v1::GROUND_DRUG_USE_DURING_COMMUNITY_MEASURE, "TEST-QZ-38A");
+  EXPECT_TRUE(d.community_rehab_running_at_decision());
+  EXPECT_TRUE(d.early_release_barred());
+  // The decision closes the SK order as handed over.
+  EXPECT_TRUE(Eventually(
+      [&] { return ViewState(common::v1::PROGRAM_COMMUNITY_REHAB) == "TERMINATED"; }));
+  s = ProposeEarlyRelease(2027, 3, 16);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_NE(s.error_message().find("戒毒条例 Art 38"), std::string::npos) << s.error_message();
+
+  // Without SK: the same ground, the same walk, early release may be proposed.
+  RegisterPerson(registry::v1::Person::SEX_FEMALE);
+  d = DecideIsolation(2027, 3, 16, isolation::v1::GROUND_DRUG_USE_DURING_COMMUNITY_MEASURE,
+                      "TEST-QZ-38B");
+  EXPECT_FALSE(d.community_rehab_running_at_decision());
+  EXPECT_FALSE(d.early_release_barred());
+  s = ProposeEarlyRelease(2028, 3, 17);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
 }  // namespace
 }  // namespace pathway
