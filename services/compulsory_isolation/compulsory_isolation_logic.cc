@@ -50,6 +50,7 @@ constexpr char kCommunityRehabTarget[] = "community_rehab";
 constexpr char kCloseSdMethod[] = "/pathway.detox.v1.CommunityDetox/CloseForIsolation";
 constexpr char kCloseSkMethod[] = "/pathway.rehab.v1.CommunityRehab/CloseForIsolation";
 constexpr char kOpenSkMethod[] = "/pathway.rehab.v1.CommunityRehab/OpenFromRelease";
+constexpr char kOpenSdMethod[] = "/pathway.detox.v1.CommunityDetox/OpenFromConversion";
 constexpr char kPlacementTarget[] = "placement";
 constexpr char kSuspendSeekerMethod[] = "/pathway.placement.v1.Placement/SuspendSeeker";
 constexpr char kResumeSeekerMethod[] = "/pathway.placement.v1.Placement/ResumeSeeker";
@@ -1312,6 +1313,22 @@ absl::Status IsolationLogic::DecideProposal(Transaction& tx, const Caller& calle
   }
   ASSIGN_OR_RETURN(CivilDay on, EventDate(request.decided_on(), "decided_on", p->proposed_on,
                                           "proposed_on", today));
+  const std::string& sd_division = request.community_detox_division();
+  const std::string& sd_place = request.community_detox_place();
+  if (p->kind != v1::PROPOSAL_KIND_CONVERSION_TO_COMMUNITY_DETOX || !request.approve()) {
+    if (!sd_division.empty() || !sd_place.empty()) {
+      return absl::InvalidArgumentError(
+          "community_detox_division and _place belong to an approved conversion only");
+    }
+  } else {
+    if (!sd_division.empty() && !ValidateDivisionCode(sd_division).ok()) {
+      return absl::InvalidArgumentError(
+          "community_detox_division must be a 6-digit division code");
+    }
+    if (sd_place.size() > kMaxSkPlaceLength) {
+      return absl::InvalidArgumentError("community_detox_place is longer than 128 bytes");
+    }
+  }
   if (!request.approve()) {
     RETURN_IF_ERROR(RequiredText(request.refusal_reason(), "refusal_reason", kMaxReasonLength));
     RETURN_IF_ERROR(tx.Exec(
@@ -1358,12 +1375,47 @@ absl::Status IsolationLogic::DecideProposal(Transaction& tx, const Caller& calle
         RETURN_IF_ERROR(tx.Exec("UPDATE qz_absences SET ended_on = ? WHERE id = ?",
                                 {DayText(on), open->id}));
       }
+      credit = std::max(0, credit);
       RETURN_IF_ERROR(tx.Exec(
           "UPDATE qz_decisions SET state = ?, state_since = ?, converted_on = ?,"
           " sd_credit_days = ?, is_open = 0 WHERE id = ?",
-          {std::string(kConvertedToSd), DayText(on), DayText(on), int64_t{std::max(0, credit)},
-           d.id}));
+          {std::string(kConvertedToSd), DayText(on), DayText(on), int64_t{credit}, d.id}));
+      // The measure continues as SD from the conversion day: the registry hears that
+      // SD started before it hears that isolation ended (one outbox, delivered in
+      // order), both dated `on`, so its abstinence clock (戒毒条例 Art 7) never sees
+      // the person out of every measure while the order travels to the community
+      // detox service, whose own start report then finds the measure open.
+      registry::v1::ReportEventRequest sd_started;
+      sd_started.set_case_id(d.case_id);
+      sd_started.set_kind(registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
+      sd_started.set_program(common::v1::PROGRAM_COMMUNITY_DETOX);
+      ToProtoDate(on, sd_started.mutable_occurred_on());
+      sd_started.set_source_event_id(absl::StrCat("qz-", d.id, "-sd-converted"));
+      effects->events.push_back(std::move(sd_started));
       effects->events.push_back(MeasureEvent(d, /*started=*/false, on));
+      // 戒毒条例 Art 31: the SD order opens in the community detox service, received on
+      // the conversion day (its 15-day report window, Art 14), with the days served
+      // credited against its term.
+      detox::v1::OpenFromConversionRequest open_sd;
+      open_sd.set_case_id(d.case_id);
+      open_sd.set_decision_number(request.decision_number());
+      ToProtoDate(on, open_sd.mutable_converted_on());
+      open_sd.set_credited_days(credit);
+      open_sd.set_division(sd_division);
+      open_sd.set_place(sd_place);
+      open_sd.set_isolation_decision_id(d.id);
+      effects->handoffs.push_back({kCommunityDetoxTarget, kOpenSdMethod,
+                                   open_sd.SerializeAsString(),
+                                   absl::StrCat("qz:", d.id, ":open-sd")});
+      // Out of isolation, the person's suspended Sunshine placement and seeker profile
+      // resume, as on release (DESIGN.md §3, §5).
+      placement::v1::ResumeSeekerRequest resume;
+      resume.set_case_id(d.case_id);
+      ToProtoDate(on, resume.mutable_effective_on());
+      resume.set_reason("compulsory isolation converted to community detox");
+      effects->handoffs.push_back({kPlacementTarget, kResumeSeekerMethod,
+                                   resume.SerializeAsString(),
+                                   absl::StrCat("qz:", d.id, ":resume-placement")});
       break;
     }
     default:

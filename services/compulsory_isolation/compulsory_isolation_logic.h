@@ -152,8 +152,9 @@ struct Effects {
   std::optional<ProgramStatusRecord> status;                 // publish into the cache
   std::vector<registry::v1::ReportEventRequest> events;      // for the registry's clock
   // Hand-offs to the community programmes, with deterministic keys "qz:<decision
-  // id>:close-sd", ":close-sk" (decision, 禁毒法 Art 38) and ":open-sk" (release
-  // with SK ordered, 禁毒法 Art 48).
+  // id>:close-sd", ":close-sk" (decision, 禁毒法 Art 38), ":open-sk" (release with SK
+  // ordered, 禁毒法 Art 48) and ":open-sd" (approved conversion, 戒毒条例 Art 31), and
+  // to placement (":suspend-placement", ":resume-placement").
   std::vector<OutboxMessage> handoffs;
 };
 

@@ -880,8 +880,26 @@ TEST_F(IsolationLogicTest, MedicalParoleKeepsTheClockAndConvertsToCommunityDetox
   EXPECT_EQ(d.state(), v1::STATE_CONVERTED_TO_SD);
   EXPECT_EQ(FromProto(d.converted_on()), CivilDay(2026, 7, 5));
   EXPECT_EQ(d.community_detox_credit_days(), 112);  // 15 Mar .. 4 Jul 2026
-  ASSERT_EQ(effects_.events.size(), 1u);
-  EXPECT_EQ(effects_.events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
+  // The registry hears SD start before QZ end, both on the conversion day.
+  ASSERT_EQ(effects_.events.size(), 2u);
+  EXPECT_EQ(effects_.events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
+  EXPECT_EQ(effects_.events[0].program(), common::v1::PROGRAM_COMMUNITY_DETOX);
+  EXPECT_EQ(FromProto(effects_.events[0].occurred_on()), CivilDay(2026, 7, 5));
+  EXPECT_EQ(effects_.events[1].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
+  EXPECT_EQ(effects_.events[1].program(), common::v1::PROGRAM_COMPULSORY_ISOLATION);
+  EXPECT_EQ(FromProto(effects_.events[1].occurred_on()), CivilDay(2026, 7, 5));
+  // 戒毒条例 Art 31: the SD order opens with the credit, received on the conversion day.
+  ASSERT_EQ(effects_.handoffs.size(), 2u);
+  EXPECT_EQ(effects_.handoffs[0].target, "community_detox");
+  EXPECT_EQ(effects_.handoffs[0].method, "/pathway.detox.v1.CommunityDetox/OpenFromConversion");
+  EXPECT_EQ(effects_.handoffs[0].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":open-sd"));
+  detox::v1::OpenFromConversionRequest open_sd;
+  ASSERT_TRUE(open_sd.ParseFromString(effects_.handoffs[0].payload));
+  EXPECT_EQ(open_sd.case_id(), id);
+  EXPECT_EQ(open_sd.credited_days(), 112);
+  EXPECT_EQ(FromProto(open_sd.converted_on()), CivilDay(2026, 7, 5));
+  EXPECT_EQ(open_sd.isolation_decision_id(), d.decision_id());
+  EXPECT_EQ(effects_.handoffs[1].method, "/pathway.placement.v1.Placement/ResumeSeeker");
   EXPECT_EQ(effects_.status->state, "CONVERTED_TO_SD");
   // Closed: a new decision may follow.
   EXPECT_TRUE(Decide(id, D(2026, 8, 1)).ok());

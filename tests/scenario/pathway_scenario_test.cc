@@ -231,6 +231,10 @@ TEST_F(PathwayScenarioTest, PregnantWomanCannotBeIsolated) {
 // assessment, over gRPC.
 class IsolationRulesScenarioTest : public test::PathwayStackTest {
  protected:
+  static bool SameDay(const common::v1::Date& d, int y, int m, int day) {
+    return d.year() == y && d.month() == m && d.day() == day;
+  }
+
   isolation::v1::Decision DecideIsolation(int y, int m, int d, isolation::v1::Ground ground,
                                           const std::string& number) {
     Today(y, m, d);
@@ -313,6 +317,108 @@ TEST_F(IsolationRulesScenarioTest, EarlyReleaseBarFollowsCommunityRehabNotTheGro
   EXPECT_FALSE(d.early_release_barred());
   s = ProposeEarlyRelease(2028, 3, 17);
   EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+// 戒毒条例 Art 31: medical parole converted to community detox. The approval hands the
+// order to the community detox service, which opens it received on the conversion day
+// with the isolation days served credited against the term; the registry sees SD open
+// as isolation ends; a repeated delivery is applied once.
+TEST_F(IsolationRulesScenarioTest, ConversionOpensTheCommunityDetoxOrderWithTheCredit) {
+  RegisterPerson();
+  isolation::v1::Decision d = DecideIsolation(2026, 3, 15, isolation::v1::GROUND_SEVERE_ADDICTION,
+                                              "TEST-QZ-31");
+  Today(2026, 6, 1);
+  isolation::v1::BeginAbsenceRequest parole;
+  parole.set_case_id(case_id_);
+  parole.set_kind(isolation::v1::ABSENCE_KIND_MEDICAL_PAROLE);
+  *parole.mutable_started_on() = D(2026, 6, 1);
+  grpc::Status s = isolation_stub_->BeginAbsence(Ctx(Role::kFacilityStaff).get(), parole, &d);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Today(2026, 7, 1);
+  isolation::v1::ProposeConversionRequest propose;
+  propose.set_case_id(case_id_);
+  *propose.mutable_proposed_on() = D(2026, 7, 1);
+  s = isolation_stub_->ProposeConversionToCommunityDetox(Ctx(Role::kFacilityStaff).get(), propose,
+                                                         &d);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(d.proposals_size(), 1);
+  Today(2026, 7, 5);
+  isolation::v1::DecideProposalRequest approve;
+  approve.set_case_id(case_id_);
+  approve.set_proposal_id(d.proposals(0).id());
+  approve.set_approve(true);
+  *approve.mutable_decided_on() = D(2026, 7, 5);
+  approve.set_decision_number("TEST-SD-31");
+  s = isolation_stub_->DecideProposal(Ctx(Role::kPolice).get(), approve, &d);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(d.state(), isolation::v1::STATE_CONVERTED_TO_SD);
+  EXPECT_EQ(d.community_detox_credit_days(), 112);  // 15 Mar .. 4 Jul 2026
+
+  // The SD order arrives through the isolation service's outbox.
+  detox::v1::GetOrderRequest get;
+  get.set_case_id(case_id_);
+  detox::v1::Order order;
+  ASSERT_TRUE(Eventually([&] {
+    return detox_stub_->GetOrder(Ctx(Role::kPolice).get(), get, &order).ok() &&
+           order.decision_number() == "TEST-SD-31";
+  }));
+  EXPECT_EQ(order.state(), "AWAITING_REPORT");
+  EXPECT_EQ(order.credited_days(), 112);
+  EXPECT_EQ(order.division(), "520102");  // the household county: no residence recorded
+  EXPECT_TRUE(SameDay(order.decision_date(), 2026, 7, 5));
+  EXPECT_TRUE(SameDay(order.received_on(), 2026, 7, 5));
+  ASSERT_EQ(order.places_size(), 1);
+  EXPECT_TRUE(SameDay(order.places(0).report_deadline(), 2026, 7, 20)) << "15 days (Art 14)";
+
+  // The registry's view: SD open, isolation converted, and a measure open throughout.
+  EXPECT_EQ(ViewState(common::v1::PROGRAM_COMMUNITY_DETOX), "AWAITING_REPORT");
+  EXPECT_EQ(ViewState(common::v1::PROGRAM_COMPULSORY_ISOLATION), "CONVERTED_TO_SD");
+  EXPECT_FALSE(GetCase().has_abstinence_milestone());
+
+  // A repeated delivery, as the isolation service's dispatcher would send it (same
+  // identity, key and request), and again under another key: applied once.
+  detox::v1::OpenFromConversionRequest repeat;
+  repeat.set_case_id(case_id_);
+  repeat.set_decision_number("TEST-SD-31");
+  *repeat.mutable_converted_on() = D(2026, 7, 5);
+  repeat.set_credited_days(112);
+  repeat.set_isolation_decision_id(d.decision_id());
+  for (const std::string& key :
+       {absl::StrCat("qz:", d.decision_id(), ":open-sd"), std::string("another-key")}) {
+    SCOPED_TRACE(key);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    ctx.AddMetadata("authorization",
+                    "Bearer " + Token(Role::kService, "*", "svc-compulsory_isolation"));
+    ctx.AddMetadata("idempotency-key", key);
+    detox::v1::Order again;
+    s = detox_stub_->OpenFromConversion(&ctx, repeat, &again);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(again.order_id(), order.order_id());
+    EXPECT_EQ(again.credited_days(), 112);
+  }
+  detox::v1::ListOrdersRequest list;
+  list.set_include_closed(true);
+  detox::v1::ListOrdersResponse orders;
+  ASSERT_TRUE(detox_stub_->ListOrders(Ctx(Role::kPolice).get(), list, &orders).ok());
+  int for_case = 0;
+  for (const detox::v1::Order& o : orders.orders()) for_case += o.case_id() == case_id_;
+  EXPECT_EQ(for_case, 1);
+
+  // The term runs from the report date (Art 14), its last day brought forward by the
+  // days served in isolation (Art 31).
+  Today(2026, 7, 10);
+  detox::v1::RecordReportRequest report;
+  report.set_case_id(case_id_);
+  *report.mutable_reported_on() = D(2026, 7, 10);
+  s = detox_stub_->RecordReport(Ctx(Role::kCaseworker).get(), report, &order);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const absl::CivilDay last = absl::CivilDay(2029, 7, 9) - 112;
+  EXPECT_TRUE(SameDay(order.term_start(), 2026, 7, 10));
+  EXPECT_TRUE(SameDay(order.term_last_day(), static_cast<int>(last.year()), last.month(),
+                      last.day()))
+      << order.term_last_day().ShortDebugString();
+  EXPECT_EQ(ViewState(common::v1::PROGRAM_COMMUNITY_DETOX), "ACTIVE");
 }
 
 }  // namespace
