@@ -121,7 +121,7 @@ int ClampPageSize(int size) {
 constexpr char kOrderColumns[] =
     "order_id, case_id, state, state_since, decision_number, decision_date, received_on, "
     "term_months, term_start, closed, close_reason, closed_on, "
-    "closing_document";
+    "closing_document, credited_days";
 
 Order OrderFromRow(const Row& r) {
   Order o;
@@ -138,6 +138,7 @@ Order OrderFromRow(const Row& r) {
   o.close_reason = r.GetString(10);
   o.closed_on = OptDayAt(r, 11);
   o.closing_document = r.GetString(12);
+  o.credited_days = static_cast<int>(r.GetInt(13));
   return o;
 }
 
@@ -442,7 +443,10 @@ std::vector<Migration> SupervisionMigrations() {
            "  alert_key TEXT NOT NULL,"
            "  reported_on TEXT NOT NULL,"
            "  reported_by TEXT NOT NULL,"
-           "  PRIMARY KEY(order_id, alert_key));"}};
+           "  PRIMARY KEY(order_id, alert_key));"},
+          // 戒毒条例 Art 31: isolation days credited against an SD term on conversion.
+          {"supervision", 2,
+           "ALTER TABLE sv_orders ADD COLUMN credited_days INTEGER NOT NULL DEFAULT 0;"}};
 }
 
 absl::string_view SpecimenName(Specimen s) {
@@ -531,7 +535,12 @@ void SupervisionEngine::Evaluate(Order* o, CivilDay as_of) const {
   o->excluded_days = excluded;
   o->term_last_day.reset();
   if (o->term_start.has_value()) {
-    o->term_last_day = TermLastDay(*o->term_start, o->term_months, excluded);
+    // 戒毒条例 Art 14: the term runs from the report date; Art 31: 已执行的强制隔离戒毒
+    // 期限折抵社区戒毒期限 — the isolation days served before a conversion count toward
+    // it, so its last day comes that many days earlier (paused days still push it
+    // back). A credit as long as the term leaves the report day itself as the last.
+    o->term_last_day = std::max(
+        *o->term_start, TermLastDay(*o->term_start, o->term_months, excluded) - o->credited_days);
   }
 
   // State.
@@ -775,13 +784,21 @@ absl::StatusOr<WriteResult> SupervisionEngine::OpenOrder(Transaction& tx, const 
   if (!caller.Covers(in.division) && in.out_of_area_basis.empty()) {
     return absl::PermissionDeniedError("division (the execution place) is outside your jurisdiction");
   }
+  if (in.credited_days < 0 || in.credited_days > kMaxCreditedDays) {
+    return absl::InvalidArgumentError("credited_days must be 0..1098 (戒毒条例 Art 31)");
+  }
+  if (in.credited_days != 0 && policy_.programme != Programme::kCommunityDetox) {
+    return absl::InvalidArgumentError(
+        "credited_days applies only to community detox (戒毒条例 Art 31)");
+  }
   absl::Status inserted = tx.Exec(
       "INSERT INTO sv_orders(case_id, division, state, state_since, decision_number, "
-      "decision_date, received_on, term_months, opened_by, created_us) "
-      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "decision_date, received_on, term_months, opened_by, created_us, credited_days) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {in.case_id, in.division, std::string(kStateAwaitingReport), DayValue(in.received_on),
        in.decision_number, DayValue(in.decision_date), DayValue(in.received_on),
-       static_cast<int64_t>(term), caller.subject(), absl::ToUnixMicros(now)});
+       static_cast<int64_t>(term), caller.subject(), absl::ToUnixMicros(now),
+       static_cast<int64_t>(in.credited_days)});
   if (absl::IsAlreadyExists(inserted)) {
     return absl::AlreadyExistsError("the case already has an open order in this programme");
   }
@@ -1154,6 +1171,21 @@ absl::StatusOr<WriteResult> SupervisionEngine::OpenFromRelease(Transaction& tx,
   ASSIGN_OR_RETURN(WriteResult r, OpenOrder(tx, caller, in, now));
   *opened = true;
   return r;
+}
+
+absl::StatusOr<WriteResult> SupervisionEngine::OpenFromConversion(Transaction& tx,
+                                                                  const Caller& caller,
+                                                                  const OpenOrderInput& in,
+                                                                  absl::Time now,
+                                                                  bool* opened) const {
+  *opened = false;
+  // 戒毒条例 Art 31: only isolation converts, and only to community detox.
+  if (policy_.programme != Programme::kCommunityDetox) {
+    return absl::InvalidArgumentError("a conversion opens only a community detox order");
+  }
+  // The same answer to a repeat as a release hand-off: the same decision is answered
+  // as it stands.
+  return OpenFromRelease(tx, caller, in, now, opened);
 }
 
 absl::StatusOr<WriteResult> SupervisionEngine::RecordDischarge(

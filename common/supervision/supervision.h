@@ -113,6 +113,10 @@ enum class SuspensionReason { kDetention, kArrest };  // 拘留 / 逮捕 (Art 24
 // 收监执行刑罚 / 强制性教育措施 (Art 24), 强制隔离戒毒 (禁毒法 Art 38), death.
 enum class TerminationReason { kImprisonment, kCompulsoryEducation, kIsolation, kDeath };
 
+// 戒毒条例 Art 31 credits isolation served against the SD term; isolation lasts at most
+// 3 years (2, 禁毒法 Art 47 adds at most 1), so no credit exceeds 3 years of days.
+inline constexpr int kMaxCreditedDays = 3 * 366;
+
 // Order states (ProgramStatus.state codes).
 inline constexpr char kStateAwaitingReport[] = "AWAITING_REPORT";
 inline constexpr char kStateActive[] = "ACTIVE";
@@ -203,8 +207,13 @@ struct Order {
   absl::CivilDay decision_date;
   absl::CivilDay received_on;
   int term_months = 0;
+  // 戒毒条例 Art 31: days of compulsory isolation served before a conversion to
+  // community detox, credited against the term (its last day comes that many days
+  // earlier). 0 for any other order.
+  int credited_days = 0;
   std::optional<absl::CivilDay> term_start;      // the first report date
-  std::optional<absl::CivilDay> term_last_day;   // with excluded days; unknown while paused
+  // With excluded days and the credit; unknown before reporting.
+  std::optional<absl::CivilDay> term_last_day;
   int excluded_days = 0;  // days of clock-pausing suspensions after term start, to as_of
   bool closed = false;
   std::string close_reason;  // "DISCHARGED" or a TerminationReason name
@@ -257,6 +266,9 @@ struct OpenOrderInput {
   absl::CivilDay decision_date;
   absl::CivilDay received_on;   // the person received the decision (Art 14, 38)
   int term_months = 0;          // SK: 1..36; SD: 0 or 36
+  // SD only (戒毒条例 Art 31): isolation days served, credited against the term;
+  // 0..kMaxCreditedDays.
+  int credited_days = 0;
   // Empty: the caller must cover `division`. Set: police deciding for a person found in
   // their area who lives elsewhere (禁毒法 Art 33, 38); the service has checked that
   // `division` is the person's household or residence place and audited the path.
@@ -386,6 +398,15 @@ class SupervisionEngine {
   absl::StatusOr<WriteResult> OpenFromRelease(Transaction& tx, const Caller& caller,
                                               const OpenOrderInput& in, absl::Time now,
                                               bool* opened) const;
+  // Hand-off from compulsory isolation (戒毒条例 Art 31): an approved conversion of
+  // medical parole to community detox opens the SD order (in.received_on = the
+  // conversion day, from which the report window counts; in.credited_days = the
+  // isolation days served). Idempotent as OpenFromRelease: an open order with the same
+  // decision number is answered unchanged (*opened false); another open order is
+  // ALREADY_EXISTS. INVALID_ARGUMENT for a programme other than community detox.
+  absl::StatusOr<WriteResult> OpenFromConversion(Transaction& tx, const Caller& caller,
+                                                 const OpenOrderInput& in, absl::Time now,
+                                                 bool* opened) const;
   // Art 23, 40: the police discharge notice, on or after the term's last day + 1.
   absl::StatusOr<WriteResult> RecordDischarge(Transaction& tx, const Caller& caller,
                                               absl::string_view case_id,

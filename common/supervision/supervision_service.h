@@ -21,7 +21,8 @@
 // outbox rows to the registry's ReportEvent, and the service's HandoffRunner is woken
 // after the commit; nothing is sent directly. CloseForIsolation (both programmes) is
 // the receiving end of the isolation service's hand-off; the rehabilitation service
-// adds OpenFromRelease (services/community_rehab). GetCaseFacts on open stays a
+// adds OpenFromRelease (services/community_rehab) and the detox service
+// OpenFromConversion (services/community_detox). GetCaseFacts on open stays a
 // direct call with the registry client's deadline (a read).
 //
 // Thread-safe. `runtime` and `handoffs` are not owned and must outlive the service.
@@ -83,6 +84,13 @@ absl::StatusOr<E> EnumFromProto(int value, int count, absl::string_view field) {
   return static_cast<E>(value - 1);
 }
 
+// Whether the package's Order has credited_days (community detox only, 戒毒条例 Art 31).
+template <typename T, typename = void>
+struct HasCreditedDays : std::false_type {};
+template <typename T>
+struct HasCreditedDays<T, std::void_t<decltype(std::declval<T&>().set_credited_days(0))>>
+    : std::true_type {};
+
 template <typename OrderProto>
 void OrderToProto(const Order& o, Programme programme, OrderProto* out) {
   out->Clear();
@@ -95,6 +103,7 @@ void OrderToProto(const Order& o, Programme programme, OrderProto* out) {
   SetDate(o.decision_date, out->mutable_decision_date());
   SetDate(o.received_on, out->mutable_received_on());
   out->set_term_months(o.term_months);
+  if constexpr (HasCreditedDays<OrderProto>::value) out->set_credited_days(o.credited_days);
   if (o.term_start) SetDate(o.term_start, out->mutable_term_start());
   if (o.term_last_day) SetDate(o.term_last_day, out->mutable_term_last_day());
   out->set_excluded_days(o.excluded_days);

@@ -729,6 +729,64 @@ TEST_F(EngineTest, DischargeOnlyFromThePoliceNoticeAtTermEnd) {
   EXPECT_TRUE(OpenOrder(c, CivilDay(2029, 3, 1)).ok());
 }
 
+// 戒毒条例 Art 31: a conversion from isolation opens SD with the days served credited:
+// the term still runs from the report date (Art 14) and ends that many days earlier;
+// a repeat of the same decision is answered unchanged; only SD takes a credit.
+TEST_F(EngineTest, ConversionCreditShortensTheTermFromTheReportDate) {
+  const Caller service = MakeCaller(Role::kService, "*", "svc-compulsory_isolation");
+  OpenOrderInput in;
+  in.case_id = Case(60);
+  in.division = "520102";
+  in.place = "520102";
+  in.decision_number = "TEST-CONVERSION-1";
+  in.decision_date = CivilDay(2026, 7, 5);
+  in.received_on = CivilDay(2026, 7, 5);
+  in.credited_days = 112;
+  bool opened = false;
+  auto open = [&](const OpenOrderInput& input) {
+    return W([&](Transaction& tx) {
+      return engine_->OpenFromConversion(tx, service, input, At(CivilDay(2026, 7, 5)), &opened);
+    });
+  };
+  absl::StatusOr<WriteResult> r = open(in);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(opened);
+  EXPECT_EQ(r->order.credited_days, 112);
+  EXPECT_EQ(r->order.state, kStateAwaitingReport);
+  ASSERT_EQ(r->events.size(), 1u);
+  EXPECT_EQ(r->events[0].occurred_on, CivilDay(2026, 7, 5));  // the isolation's last day
+  r = open(in);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(opened) << "the same decision is answered as it stands";
+  r = Report(in.case_id, CivilDay(2026, 7, 10), CivilDay(2026, 7, 10));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->order.term_last_day, CivilDay(2029, 7, 9) - 112);
+  // The credit never runs the term out before the report day.
+  in.case_id = Case(61);
+  in.credited_days = kMaxCreditedDays;
+  ASSERT_TRUE(open(in).ok());
+  r = Report(in.case_id, CivilDay(2026, 7, 10), CivilDay(2026, 7, 10));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->order.term_last_day, CivilDay(2026, 7, 10));
+  in.case_id = Case(62);
+  in.credited_days = -1;
+  EXPECT_EQ(open(in).status().code(), absl::StatusCode::kInvalidArgument);
+  in.credited_days = kMaxCreditedDays + 1;
+  EXPECT_EQ(open(in).status().code(), absl::StatusCode::kInvalidArgument);
+  // Community rehabilitation is never a conversion's target, and takes no credit.
+  Open(CommunityRehabPolicy());
+  in.credited_days = 0;
+  in.term_months = 12;
+  EXPECT_EQ(open(in).status().code(), absl::StatusCode::kInvalidArgument);
+  in.credited_days = 10;
+  EXPECT_EQ(OpenOrder(Case(63), CivilDay(2026, 7, 5), 12).status().code(),
+            absl::StatusCode::kOk);
+  EXPECT_EQ(W([&](Transaction& tx) {
+              return engine_->OpenOrder(tx, police_, in, At(CivilDay(2026, 7, 5)));
+            }).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(EngineTest, TerminationClosesTheOrder) {
   std::string c = Reported(1, CivilDay(2026, 2, 1));
   auto r = W([&](Transaction& tx) {

@@ -6,7 +6,11 @@
 //   CommunityDetoxService service(runtime, supervision::CommunityDetoxPolicy());
 //   builder.RegisterService(&service);
 //
-// Thread-safe. `runtime` is not owned and must outlive the service.
+// OpenFromConversion is the receiving end of the isolation service's hand-off when
+// medical parole is converted to community detox (戒毒条例 Art 31); CloseForIsolation
+// comes with the shared adapter.
+//
+// Thread-safe. `runtime` (and `handoffs`) are not owned and must outlive the service.
 #ifndef PATHWAY_SERVICES_COMMUNITY_DETOX_COMMUNITY_DETOX_SERVICE_H_
 #define PATHWAY_SERVICES_COMMUNITY_DETOX_COMMUNITY_DETOX_SERVICE_H_
 
@@ -45,7 +49,17 @@ struct DetoxApi {
   using RefreshStatusesResponse = v1::RefreshStatusesResponse;
 };
 
-using CommunityDetoxService = supervision::SupervisionService<DetoxApi>;
+// The shared adapter plus the receiving end of the conversion hand-off.
+class CommunityDetoxService final : public supervision::SupervisionService<DetoxApi> {
+ public:
+  using SupervisionService::SupervisionService;
+
+  // 戒毒条例 Art 31: the SD order of an approved conversion, sent by the isolation
+  // service's outbox.
+  grpc::ServerUnaryReactor* OpenFromConversion(grpc::CallbackServerContext* ctx,
+                                               const v1::OpenFromConversionRequest* req,
+                                               v1::Order* resp) override;
+};
 
 }  // namespace detox
 }  // namespace pathway

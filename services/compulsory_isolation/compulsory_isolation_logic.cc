@@ -50,6 +50,7 @@ constexpr char kCommunityRehabTarget[] = "community_rehab";
 constexpr char kCloseSdMethod[] = "/pathway.detox.v1.CommunityDetox/CloseForIsolation";
 constexpr char kCloseSkMethod[] = "/pathway.rehab.v1.CommunityRehab/CloseForIsolation";
 constexpr char kOpenSkMethod[] = "/pathway.rehab.v1.CommunityRehab/OpenFromRelease";
+constexpr char kOpenSdMethod[] = "/pathway.detox.v1.CommunityDetox/OpenFromConversion";
 constexpr char kPlacementTarget[] = "placement";
 constexpr char kSuspendSeekerMethod[] = "/pathway.placement.v1.Placement/SuspendSeeker";
 constexpr char kResumeSeekerMethod[] = "/pathway.placement.v1.Placement/ResumeSeeker";
@@ -181,6 +182,8 @@ struct DecisionData {
   std::optional<CivilDay> converted_on;
   int sd_credit_days = 0;
   bool open = false;
+  // 戒毒条例 Art 38(2): the person's SK order was running on the decision date.
+  bool sk_running_at_decision = false;
 
   std::vector<NoticeData> notices;
   std::vector<AbsenceData> absences;
@@ -193,7 +196,7 @@ constexpr char kDecisionColumns[] =
     " state, state_since, facility_id, division, admitted_on, transferred_on, extension_months,"
     " early_release_on, release_notice_on, released_on, release_certificate, sk_ordered,"
     " sk_term_months, sk_decision_number, converted_on, sd_credit_days, is_open, sk_division,"
-    " sk_place";
+    " sk_place, sk_running_at_decision";
 
 DecisionData DecisionFromRow(const Row& r) {
   DecisionData d;
@@ -224,6 +227,7 @@ DecisionData DecisionFromRow(const Row& r) {
   d.open = r.GetInt(24) != 0;
   d.sk_division = r.GetString(25);
   d.sk_place = r.GetString(26);
+  d.sk_running_at_decision = r.GetInt(27) != 0;
   return d;
 }
 
@@ -364,7 +368,11 @@ Derived Compute(const DecisionData& d, const IsolationOptions& o, CivilDay as_of
   if (escaped_ever) {
     x.barred = true;
     x.bar_reason = "a recaptured escapee cannot be released early (戒毒条例 Art 32)";
-  } else if (d.ground == v1::GROUND_COMMUNITY_REHAB_BREACH) {
+  } else if (d.sk_running_at_decision || d.ground == v1::GROUND_COMMUNITY_REHAB_BREACH) {
+    // 戒毒条例 Art 38(2), from the facts: the SK order was running when isolation was
+    // decided (whatever ground the police wrote), or the decision itself finds the
+    // breach (its ground; the only fact kept for decisions recorded before the SK
+    // fact was stored).
     x.barred = true;
     x.bar_reason =
         "isolation after refusing or seriously breaching community rehabilitation cannot be "
@@ -560,6 +568,7 @@ void ToProto(const DecisionData& d, const Derived& x, const IsolationOptions& o,
   }
   SetDate(d.converted_on, out->mutable_converted_on());
   out->set_community_detox_credit_days(d.sd_credit_days);
+  out->set_community_rehab_running_at_decision(d.sk_running_at_decision);
   if (x.next.has_value()) {
     out->mutable_next_deadline()->set_kind(x.next->kind);
     SetDate(x.next->due, out->mutable_next_deadline()->mutable_due());
@@ -745,6 +754,19 @@ absl::Status CheckIsolationApplies(bool pregnant,
   return absl::OkStatus();
 }
 
+bool CommunityRehabRunningOn(const std::optional<common::v1::ProgramStatus>& sk,
+                             CivilDay decided_on) {
+  if (!sk.has_value()) return false;
+  const std::string& state = sk->state();
+  const CivilDay began(sk->began().year(), sk->began().month(), sk->began().day());
+  if (state == "AWAITING_REPORT" || state == "ACTIVE" || state == "SUSPENDED") return true;
+  // `began` is the day after the term's last day.
+  if (state == "EXPIRED_AWAITING_DISCHARGE") return decided_on < began;
+  // `began` is the day the order was closed.
+  if (state == "TERMINATED" || state == "DISCHARGED") return decided_on <= began;
+  return true;
+}
+
 absl::StatusOr<CivilDay> AsOfOrToday(const common::v1::Date& as_of, CivilDay today) {
   ASSIGN_OR_RETURN(std::optional<CivilDay> day, OptionalDateField(as_of, "as_of"));
   return day.value_or(today);
@@ -891,7 +913,13 @@ std::vector<Migration> IsolationLogic::Migrations() {
           // 戒毒条例 Art 37) and passed on with the hand-off that opens it.
           {"compulsory_isolation", 2,
            "ALTER TABLE qz_decisions ADD COLUMN sk_division TEXT NOT NULL DEFAULT '';"
-           "ALTER TABLE qz_decisions ADD COLUMN sk_place TEXT NOT NULL DEFAULT '';"}};
+           "ALTER TABLE qz_decisions ADD COLUMN sk_place TEXT NOT NULL DEFAULT '';"},
+          // 戒毒条例 Art 38(2): whether the person's SK order was running on the decision
+          // date, learnt from the rehabilitation service at the decision. Decisions
+          // recorded before keep 0 (their ground still bars, see Compute).
+          {"compulsory_isolation", 3,
+           "ALTER TABLE qz_decisions ADD COLUMN sk_running_at_decision INTEGER NOT NULL"
+           " DEFAULT 0;"}};
 }
 
 const FacilityConfig* IsolationLogic::FindFacility(absl::string_view id) const {
@@ -903,8 +931,9 @@ const FacilityConfig* IsolationLogic::FindFacility(absl::string_view id) const {
 
 absl::Status IsolationLogic::Decide(Transaction& tx, const Caller& caller, absl::Time now,
                                     const v1::DecideRequest& request,
-                                    const registry::v1::CaseFacts& facts, v1::Decision* out,
-                                    Effects* effects) const {
+                                    const registry::v1::CaseFacts& facts,
+                                    const std::optional<common::v1::ProgramStatus>& community_rehab,
+                                    v1::Decision* out, Effects* effects) const {
   const CivilDay today = lt::ToCivilDay(now);
   ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request.case_id()));
   RETURN_IF_ERROR(RequiredText(request.decision_number(), "decision_number", kMaxTextLength));
@@ -943,14 +972,17 @@ absl::Status IsolationLogic::Decide(Transaction& tx, const Caller& caller, absl:
     absl::StatusOr<CivilDay> birth = DateField(facts.birth_date(), "birth_date");
     if (birth.ok() && decided_on < FirstDayAged(*birth, 16)) warnings.push_back(kMinorWarning);
   }
+  // 戒毒条例 Art 38(2): the early-release bar follows from whether community
+  // rehabilitation was running at the decision, kept with the decision.
+  const bool sk_running = CommunityRehabRunningOn(community_rehab, decided_on);
   RETURN_IF_ERROR(tx.Exec(
       "INSERT INTO qz_decisions(case_id, decision_number, deciding_division, decided_on,"
       " served_on, ground, warnings, state, state_since, division, is_open, created_by,"
-      " created_us) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+      " created_us, sk_running_at_decision) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
       {id.ToString(), request.decision_number(), request.deciding_division(), DayText(decided_on),
        DayText(served_on), int64_t{request.ground()}, absl::StrJoin(warnings, ","),
        std::string(kDecided), DayText(decided_on), request.deciding_division(), caller.subject(),
-       absl::ToUnixMicros(now)}));
+       absl::ToUnixMicros(now), int64_t{sk_running ? 1 : 0}}));
   int64_t decision_id = tx.LastInsertId();
   RETURN_IF_ERROR(Finish(tx, options_, now, decision_id, out, effects));
   DecisionData d;
@@ -1281,6 +1313,22 @@ absl::Status IsolationLogic::DecideProposal(Transaction& tx, const Caller& calle
   }
   ASSIGN_OR_RETURN(CivilDay on, EventDate(request.decided_on(), "decided_on", p->proposed_on,
                                           "proposed_on", today));
+  const std::string& sd_division = request.community_detox_division();
+  const std::string& sd_place = request.community_detox_place();
+  if (p->kind != v1::PROPOSAL_KIND_CONVERSION_TO_COMMUNITY_DETOX || !request.approve()) {
+    if (!sd_division.empty() || !sd_place.empty()) {
+      return absl::InvalidArgumentError(
+          "community_detox_division and _place belong to an approved conversion only");
+    }
+  } else {
+    if (!sd_division.empty() && !ValidateDivisionCode(sd_division).ok()) {
+      return absl::InvalidArgumentError(
+          "community_detox_division must be a 6-digit division code");
+    }
+    if (sd_place.size() > kMaxSkPlaceLength) {
+      return absl::InvalidArgumentError("community_detox_place is longer than 128 bytes");
+    }
+  }
   if (!request.approve()) {
     RETURN_IF_ERROR(RequiredText(request.refusal_reason(), "refusal_reason", kMaxReasonLength));
     RETURN_IF_ERROR(tx.Exec(
@@ -1327,12 +1375,47 @@ absl::Status IsolationLogic::DecideProposal(Transaction& tx, const Caller& calle
         RETURN_IF_ERROR(tx.Exec("UPDATE qz_absences SET ended_on = ? WHERE id = ?",
                                 {DayText(on), open->id}));
       }
+      credit = std::max(0, credit);
       RETURN_IF_ERROR(tx.Exec(
           "UPDATE qz_decisions SET state = ?, state_since = ?, converted_on = ?,"
           " sd_credit_days = ?, is_open = 0 WHERE id = ?",
-          {std::string(kConvertedToSd), DayText(on), DayText(on), int64_t{std::max(0, credit)},
-           d.id}));
+          {std::string(kConvertedToSd), DayText(on), DayText(on), int64_t{credit}, d.id}));
+      // The measure continues as SD from the conversion day: the registry hears that
+      // SD started before it hears that isolation ended (one outbox, delivered in
+      // order), both dated `on`, so its abstinence clock (戒毒条例 Art 7) never sees
+      // the person out of every measure while the order travels to the community
+      // detox service, whose own start report then finds the measure open.
+      registry::v1::ReportEventRequest sd_started;
+      sd_started.set_case_id(d.case_id);
+      sd_started.set_kind(registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
+      sd_started.set_program(common::v1::PROGRAM_COMMUNITY_DETOX);
+      ToProtoDate(on, sd_started.mutable_occurred_on());
+      sd_started.set_source_event_id(absl::StrCat("qz-", d.id, "-sd-converted"));
+      effects->events.push_back(std::move(sd_started));
       effects->events.push_back(MeasureEvent(d, /*started=*/false, on));
+      // 戒毒条例 Art 31: the SD order opens in the community detox service, received on
+      // the conversion day (its 15-day report window, Art 14), with the days served
+      // credited against its term.
+      detox::v1::OpenFromConversionRequest open_sd;
+      open_sd.set_case_id(d.case_id);
+      open_sd.set_decision_number(request.decision_number());
+      ToProtoDate(on, open_sd.mutable_converted_on());
+      open_sd.set_credited_days(credit);
+      open_sd.set_division(sd_division);
+      open_sd.set_place(sd_place);
+      open_sd.set_isolation_decision_id(d.id);
+      effects->handoffs.push_back({kCommunityDetoxTarget, kOpenSdMethod,
+                                   open_sd.SerializeAsString(),
+                                   absl::StrCat("qz:", d.id, ":open-sd")});
+      // Out of isolation, the person's suspended Sunshine placement and seeker profile
+      // resume, as on release (DESIGN.md §3, §5).
+      placement::v1::ResumeSeekerRequest resume;
+      resume.set_case_id(d.case_id);
+      ToProtoDate(on, resume.mutable_effective_on());
+      resume.set_reason("compulsory isolation converted to community detox");
+      effects->handoffs.push_back({kPlacementTarget, kResumeSeekerMethod,
+                                   resume.SerializeAsString(),
+                                   absl::StrCat("qz:", d.id, ":resume-placement")});
       break;
     }
     default:

@@ -40,6 +40,7 @@
 #include "common/outbox/outbox.h"
 #include "common/program_status/program_status.h"
 #include "common/store/store.h"
+#include "pathway/common/v1/common.pb.h"
 #include "pathway/isolation/v1/isolation.pb.h"
 #include "pathway/registry/v1/registry.pb.h"
 
@@ -97,6 +98,21 @@ absl::Status CheckIsolationApplies(bool pregnant,
                                    const std::optional<absl::CivilDay>& nursing_infant_birth,
                                    absl::CivilDay decided_on);
 
+// 戒毒条例 Art 38(2): isolation of a person who refused or seriously breached community
+// rehabilitation (社区康复) and used drugs again cannot be released early. The fact
+// behind the bar is whether the person's SK order was running on the decision date,
+// whatever ground the police wrote: `sk` is the case's SK programme status as the
+// rehabilitation service records it (nullopt: no SK order ever). Running means:
+//   AWAITING_REPORT, ACTIVE, SUSPENDED     the order is open (a suspension, Art 24,
+//                                          does not end it);
+//   EXPIRED_AWAITING_DISCHARGE             the term's last day (the day before `began`)
+//                                          is on or after decided_on;
+//   TERMINATED, DISCHARGED                 closed on or after decided_on (e.g. closed by
+//                                          this very decision, 禁毒法 Art 38);
+//   any other state                        open (an order not known to be closed).
+bool CommunityRehabRunningOn(const std::optional<common::v1::ProgramStatus>& sk,
+                             absl::CivilDay decided_on);
+
 // ---- Configuration -------------------------------------------------------------------
 
 struct FacilityConfig {
@@ -136,8 +152,9 @@ struct Effects {
   std::optional<ProgramStatusRecord> status;                 // publish into the cache
   std::vector<registry::v1::ReportEventRequest> events;      // for the registry's clock
   // Hand-offs to the community programmes, with deterministic keys "qz:<decision
-  // id>:close-sd", ":close-sk" (decision, 禁毒法 Art 38) and ":open-sk" (release
-  // with SK ordered, 禁毒法 Art 48).
+  // id>:close-sd", ":close-sk" (decision, 禁毒法 Art 38), ":open-sk" (release with SK
+  // ordered, 禁毒法 Art 48) and ":open-sd" (approved conversion, 戒毒条例 Art 31), and
+  // to placement (":suspend-placement", ":resume-placement").
   std::vector<OutboxMessage> handoffs;
 };
 
@@ -151,8 +168,12 @@ class IsolationLogic {
 
   const IsolationOptions& options() const { return options_; }
 
+  // `facts` from the registry; `community_rehab` the case's SK programme status from
+  // the rehabilitation service (nullopt: none), from which the Art 38(2) bar is
+  // decided and stored with the decision (CommunityRehabRunningOn).
   absl::Status Decide(Transaction& tx, const Caller& caller, absl::Time now,
                       const v1::DecideRequest& request, const registry::v1::CaseFacts& facts,
+                      const std::optional<common::v1::ProgramStatus>& community_rehab,
                       v1::Decision* out, Effects* effects) const;
   absl::Status RecordNotice(Transaction& tx, const Caller& caller, absl::Time now,
                             const v1::RecordNoticeRequest& request, v1::Decision* out,

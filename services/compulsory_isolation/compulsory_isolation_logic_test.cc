@@ -117,6 +117,38 @@ TEST(GuardsTest, AgeCountsFromTheDayAfterTheBirthday) {
   EXPECT_EQ(FirstDayAged(D(2025, 6, 1), 1), CivilDay(2026, 6, 2));
 }
 
+// 戒毒条例 Art 38(2): whether the SK order was running on the decision date, from the
+// state the rehabilitation service records and the day that state began.
+TEST(GuardsTest, CommunityRehabRunningOnTheDecisionDate) {
+  auto sk = [](const std::string& state, CivilDay began) {
+    common::v1::ProgramStatus s;
+    s.set_program(common::v1::PROGRAM_COMMUNITY_REHAB);
+    s.set_state(state);
+    SetDay(began, s.mutable_began());
+    return std::optional<common::v1::ProgramStatus>(s);
+  };
+  const CivilDay decided = D(2026, 6, 10);
+  struct Case {
+    std::optional<common::v1::ProgramStatus> status;
+    bool want;
+  } cases[] = {
+      {std::nullopt, false},                                 // never in SK
+      {sk("AWAITING_REPORT", D(2026, 5, 1)), true},          // ordered, not yet reported
+      {sk("ACTIVE", D(2026, 5, 20)), true},
+      {sk("SUSPENDED", D(2026, 6, 1)), true},                // 戒毒条例 Art 24: not ended
+      {sk("EXPIRED_AWAITING_DISCHARGE", D(2026, 6, 11)), true},   // last day 10 Jun
+      {sk("EXPIRED_AWAITING_DISCHARGE", D(2026, 6, 10)), false},  // ended 9 Jun
+      {sk("TERMINATED", D(2026, 6, 10)), true},              // closed by this decision
+      {sk("TERMINATED", D(2025, 1, 5)), false},              // an earlier isolation
+      {sk("DISCHARGED", D(2026, 6, 9)), false},
+      {sk("DISCHARGED", D(2026, 6, 20)), true},              // recorded after the fact
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(CommunityRehabRunningOn(c.status, decided), c.want)
+        << (c.status.has_value() ? c.status->state() : "none");
+  }
+}
+
 TEST(GuardsTest, PregnantOrNursingUnderOneYearIsRefused) {
   absl::Status pregnant = CheckIsolationApplies(true, std::nullopt, D(2026, 3, 15));
   EXPECT_EQ(pregnant.code(), absl::StatusCode::kFailedPrecondition);
@@ -234,7 +266,7 @@ class IsolationLogicTest : public ::testing::Test {
     r.set_pregnant(pregnant);
     if (facts.case_id().empty()) facts = Facts(case_id);
     return Write(decided, [&](Transaction& tx, absl::Time now, v1::Decision* d, Effects* e) {
-      return logic_->Decide(tx, police_, now, r, facts, d, e);
+      return logic_->Decide(tx, police_, now, r, facts, std::nullopt, d, e);
     }, out);
   }
 
@@ -458,7 +490,7 @@ TEST_F(IsolationLogicTest, DecisionGuardsAndOneOpenDecisionPerCase) {
   SetDay(D(2026, 3, 16), r.mutable_served_on());
   auto decide = [&](const Caller& c) {
     return Write(D(2026, 3, 15), [&](Transaction& tx, absl::Time now, v1::Decision* out, Effects* e) {
-      return logic_->Decide(tx, c, now, r, Facts(Case(6)), out, e);
+      return logic_->Decide(tx, c, now, r, Facts(Case(6)), std::nullopt, out, e);
     });
   };
   absl::Status future = decide(police_);
@@ -649,6 +681,87 @@ TEST_F(IsolationLogicTest, CommunityRehabPlaceIsCheckedAndNotOrderedHandsNothing
   }
 }
 
+// 戒毒条例 Art 38(2) from the facts: a decision taken while the SK order ran is barred
+// whatever its ground; the same decision for a person without SK is not.
+TEST_F(IsolationLogicTest, CommunityRehabRunningAtTheDecisionBarsEarlyRelease) {
+  common::v1::ProgramStatus sk;
+  sk.set_program(common::v1::PROGRAM_COMMUNITY_REHAB);
+  sk.set_state("ACTIVE");
+  SetDay(D(2026, 1, 20), sk.mutable_began());
+  for (bool running : {true, false}) {
+    SCOPED_TRACE(running);
+    v1::DecideRequest r;
+    r.set_case_id(Case(running ? 30 : 31));
+    r.set_decision_number("筑公强戒决字[2026]030号");
+    r.set_deciding_division("520102");
+    SetDay(D(2026, 3, 15), r.mutable_decided_on());
+    SetDay(D(2026, 3, 15), r.mutable_served_on());
+    r.set_ground(v1::GROUND_DRUG_USE_DURING_COMMUNITY_MEASURE);
+    v1::Decision d;
+    ASSERT_TRUE(Write(D(2026, 3, 15),
+                      [&](Transaction& tx, absl::Time now, v1::Decision* out, Effects* e) {
+                        return logic_->Decide(tx, police_, now, r, Facts(r.case_id()),
+                                              running ? std::optional(sk) : std::nullopt, out,
+                                              e);
+                      },
+                      &d)
+                    .ok());
+    EXPECT_EQ(d.community_rehab_running_at_decision(), running);
+    EXPECT_EQ(d.early_release_barred(), running);
+    ASSERT_TRUE(Admit(r.case_id(), D(2026, 3, 15)).ok());
+    int64_t a = Assess(r.case_id(), D(2027, 3, 15), v1::ASSESSMENT_KIND_ONE_YEAR, true);
+    absl::Status s = ProposeEarly(r.case_id(), D(2027, 3, 16), a);
+    if (running) {
+      EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+      EXPECT_TRUE(absl::StrContains(s.message(), "戒毒条例 Art 38")) << s;
+    } else {
+      EXPECT_TRUE(s.ok()) << s;
+    }
+  }
+}
+
+// The fact is a new column: a database written before it opens with the column added,
+// and its decisions keep the bar their ground gave them.
+TEST_F(IsolationLogicTest, SkFactMigratesAnExistingDatabase) {
+  SqliteStoreOptions so;
+  so.path = dir_.File("qz-before.db");
+  so.migrations = ProgramStatusMigrations();
+  for (const Migration& m : IsolationLogic::Migrations()) {
+    if (m.version <= 2) so.migrations.push_back(m);
+  }
+  {
+    auto before = SqliteStore::Open(so);
+    ASSERT_TRUE(before.ok()) << before.status();
+    absl::Status s = (*before)->Write([&](Transaction& tx) -> absl::Status {
+      for (auto [seq, ground] : {std::pair<int, int>{40, v1::GROUND_COMMUNITY_REHAB_BREACH},
+                                 std::pair<int, int>{41, v1::GROUND_SERIOUS_VIOLATION}}) {
+        absl::Status inserted = tx.Exec(
+            "INSERT INTO qz_decisions(case_id, decision_number, deciding_division, decided_on,"
+            " served_on, ground, state, state_since, division, is_open, created_by, created_us)"
+            " VALUES(?, 'n', '520102', '2026-03-15', '2026-03-15', ?, 'DECIDED', '2026-03-15',"
+            " '520102', 1, 'police-1', 0)",
+            {Case(seq), int64_t{ground}});
+        if (!inserted.ok()) return inserted;
+      }
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  so.migrations = ProgramStatusMigrations();
+  for (Migration& m : IsolationLogic::Migrations()) so.migrations.push_back(std::move(m));
+  auto after = SqliteStore::Open(so);
+  ASSERT_TRUE(after.ok()) << after.status();
+  for (auto [seq, barred] : {std::pair<int, bool>{40, true}, std::pair<int, bool>{41, false}}) {
+    v1::Decision d;
+    absl::Status s = (*after)->Read([&](ReadTransaction& tx) {
+      return logic_->GetDecision(tx, police_, Case(seq), D(2026, 4, 1), &d);
+    });
+    ASSERT_TRUE(s.ok()) << s;
+    EXPECT_FALSE(d.community_rehab_running_at_decision());
+    EXPECT_EQ(d.early_release_barred(), barred) << seq;
+  }
+}
+
 TEST_F(IsolationLogicTest, FailedAssessmentDoesNotSupportEarlyRelease) {
   std::string id = Case(11);
   ASSERT_TRUE(Decide(id, D(2026, 3, 15)).ok());
@@ -767,8 +880,26 @@ TEST_F(IsolationLogicTest, MedicalParoleKeepsTheClockAndConvertsToCommunityDetox
   EXPECT_EQ(d.state(), v1::STATE_CONVERTED_TO_SD);
   EXPECT_EQ(FromProto(d.converted_on()), CivilDay(2026, 7, 5));
   EXPECT_EQ(d.community_detox_credit_days(), 112);  // 15 Mar .. 4 Jul 2026
-  ASSERT_EQ(effects_.events.size(), 1u);
-  EXPECT_EQ(effects_.events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
+  // The registry hears SD start before QZ end, both on the conversion day.
+  ASSERT_EQ(effects_.events.size(), 2u);
+  EXPECT_EQ(effects_.events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
+  EXPECT_EQ(effects_.events[0].program(), common::v1::PROGRAM_COMMUNITY_DETOX);
+  EXPECT_EQ(FromProto(effects_.events[0].occurred_on()), CivilDay(2026, 7, 5));
+  EXPECT_EQ(effects_.events[1].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
+  EXPECT_EQ(effects_.events[1].program(), common::v1::PROGRAM_COMPULSORY_ISOLATION);
+  EXPECT_EQ(FromProto(effects_.events[1].occurred_on()), CivilDay(2026, 7, 5));
+  // 戒毒条例 Art 31: the SD order opens with the credit, received on the conversion day.
+  ASSERT_EQ(effects_.handoffs.size(), 2u);
+  EXPECT_EQ(effects_.handoffs[0].target, "community_detox");
+  EXPECT_EQ(effects_.handoffs[0].method, "/pathway.detox.v1.CommunityDetox/OpenFromConversion");
+  EXPECT_EQ(effects_.handoffs[0].idempotency_key, absl::StrCat("qz:", d.decision_id(), ":open-sd"));
+  detox::v1::OpenFromConversionRequest open_sd;
+  ASSERT_TRUE(open_sd.ParseFromString(effects_.handoffs[0].payload));
+  EXPECT_EQ(open_sd.case_id(), id);
+  EXPECT_EQ(open_sd.credited_days(), 112);
+  EXPECT_EQ(FromProto(open_sd.converted_on()), CivilDay(2026, 7, 5));
+  EXPECT_EQ(open_sd.isolation_decision_id(), d.decision_id());
+  EXPECT_EQ(effects_.handoffs[1].method, "/pathway.placement.v1.Placement/ResumeSeeker");
   EXPECT_EQ(effects_.status->state, "CONVERTED_TO_SD");
   // Closed: a new decision may follow.
   EXPECT_TRUE(Decide(id, D(2026, 8, 1)).ok());

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <grpcpp/grpcpp.h>
+
 #include "common/program_status/program_status.h"
 #include "common/status/status_macros.h"
 
@@ -16,15 +18,25 @@ std::vector<Migration> CompulsoryIsolationMigrations() {
 }
 
 absl::StatusOr<std::unique_ptr<CompulsoryIsolationServer>> CompulsoryIsolationServer::Start(
-    const Options& options, RuntimeOverrides overrides) {
+    const Options& options, RuntimeOverrides overrides, std::unique_ptr<RehabStatusClient> rehab) {
   RETURN_IF_ERROR(options.isolation.Validate());
   std::unique_ptr<CompulsoryIsolationServer> s(new CompulsoryIsolationServer());
   ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, CompulsoryIsolationMigrations(),
                                                      std::move(overrides)));
   s->logic_ = std::make_unique<IsolationLogic>(options.isolation);
+  if (rehab != nullptr) {
+    s->rehab_ = std::move(rehab);
+  } else {
+    // The channel connects lazily: a rehabilitation service that is down costs
+    // nothing until a decision asks it.
+    s->rehab_ = std::make_unique<GrpcRehabStatusClient>(
+        rehab::v1::CommunityRehab::NewStub(grpc::CreateChannel(
+            options.server.rehab_address, grpc::InsecureChannelCredentials())),
+        &s->runtime_->service_tokens(), options.server.peer_timeout);
+  }
   s->handoffs_ = HandoffRunner::Create(s->runtime_.get(), options.handoffs);
-  s->service_ = std::make_unique<CompulsoryIsolationService>(s->runtime_.get(), s->logic_.get(),
-                                                             s->handoffs_.get());
+  s->service_ = std::make_unique<CompulsoryIsolationService>(
+      s->runtime_.get(), s->logic_.get(), s->rehab_.get(), s->handoffs_.get());
   ASSIGN_OR_RETURN(s->grpc_server_,
                    GrpcServer::Start(options.server, s->runtime_.get(),
                                      {{v1::CompulsoryIsolation::service_full_name(), s->service_.get()}}));

@@ -1,5 +1,5 @@
 // Starts and stops the compulsory isolation (强制隔离戒毒) server: its runtime (store,
-// cache, auth, registry client), the rules (IsolationLogic with the configured
+// cache, auth, registry client), the community rehabilitation status client, the rules (IsolationLogic with the configured
 // facilities) and the gRPC server with health and reflection.
 //
 //   CompulsoryIsolationServer::Options options;
@@ -23,6 +23,7 @@
 #include "common/server/service_runtime.h"
 #include "services/compulsory_isolation/compulsory_isolation_logic.h"
 #include "services/compulsory_isolation/compulsory_isolation_service.h"
+#include "services/compulsory_isolation/rehab_status_client.h"
 
 namespace pathway {
 namespace isolation {
@@ -43,9 +44,12 @@ class CompulsoryIsolationServer {
   };
 
   // INVALID_ARGUMENT for bad isolation options; otherwise as ServiceRuntime::Open and
-  // GrpcServer::Start.
+  // GrpcServer::Start. `rehab` replaces the gRPC client of the community
+  // rehabilitation service at options.server.rehab_address (e.g. a
+  // FakeRehabStatusClient).
   static absl::StatusOr<std::unique_ptr<CompulsoryIsolationServer>> Start(
-      const Options& options, RuntimeOverrides overrides = {});
+      const Options& options, RuntimeOverrides overrides = {},
+      std::unique_ptr<RehabStatusClient> rehab = nullptr);
 
   int port() const { return grpc_server_->port(); }
   ServiceRuntime& runtime() { return *runtime_; }
@@ -63,6 +67,7 @@ class CompulsoryIsolationServer {
   std::unique_ptr<ServiceRuntime> runtime_;
   std::unique_ptr<HandoffRunner> handoffs_;
   std::unique_ptr<IsolationLogic> logic_;
+  std::unique_ptr<RehabStatusClient> rehab_;
   std::unique_ptr<CompulsoryIsolationService> service_;
   std::unique_ptr<GrpcServer> grpc_server_;  // last: stopped before the rest goes
 };

@@ -156,10 +156,16 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::Decide(grpc::CallbackServe
     if (request->out_of_area_basis().size() > 128) {
       return absl::InvalidArgumentError("out_of_area_basis is longer than 128 bytes");
     }
+    // 戒毒条例 Art 38(2): whether community rehabilitation was running, from the
+    // rehabilitation service's record. Without that fact the bar cannot be decided, so
+    // the decision waits for it (UNAVAILABLE: retry).
+    absl::StatusOr<std::optional<common::v1::ProgramStatus>> sk =
+        rehab_->GetStatus(facts->case_id());
+    if (!sk.ok()) return sk.status();
     return MutateNow(
         ctx, "Decide", caller, key, request, response,
         [&](Transaction& tx, const Caller& c, absl::Time now, Effects* e) {
-          return logic_->Decide(tx, c, now, *request, *facts, response, e);
+          return logic_->Decide(tx, c, now, *request, *facts, *sk, response, e);
         },
         request->out_of_area_basis());
   });

@@ -8,12 +8,15 @@
 // once by the HandoffRunner (DESIGN.md §5). Reads are audited through the runtime's
 // read-audit buffer, one entry per case returned.
 //
+// Decide also asks the community rehabilitation service (RehabStatusClient) whether the
+// person's SK order was running, for the early-release bar of 戒毒条例 Art 38(2).
+//
 //   IsolationLogic logic(options.isolation);
-//   CompulsoryIsolationService service(runtime.get(), &logic, handoffs.get());
+//   CompulsoryIsolationService service(runtime.get(), &logic, rehab.get(), handoffs.get());
 //   GrpcServer::Start(..., {{v1::CompulsoryIsolation::service_full_name(), &service}});
 //
-// Thread-safe. `runtime`, `logic` and `handoffs` are not owned and must outlive the
-// service.
+// Thread-safe. `runtime`, `logic`, `rehab` and `handoffs` are not owned and must
+// outlive the service.
 #ifndef PATHWAY_SERVICES_COMPULSORY_ISOLATION_COMPULSORY_ISOLATION_SERVICE_H_
 #define PATHWAY_SERVICES_COMPULSORY_ISOLATION_COMPULSORY_ISOLATION_SERVICE_H_
 
@@ -26,6 +29,7 @@
 #include "common/server/service_runtime.h"
 #include "pathway/isolation/v1/isolation.grpc.pb.h"
 #include "services/compulsory_isolation/compulsory_isolation_logic.h"
+#include "services/compulsory_isolation/rehab_status_client.h"
 
 namespace pathway {
 namespace isolation {
@@ -34,8 +38,8 @@ class CompulsoryIsolationService final : public v1::CompulsoryIsolation::Callbac
  public:
   // `handoffs` may be null: rows then wait for a runner over the same store.
   CompulsoryIsolationService(ServiceRuntime* runtime, const IsolationLogic* logic,
-                             HandoffRunner* handoffs = nullptr)
-      : runtime_(runtime), logic_(logic), handoffs_(handoffs) {}
+                             RehabStatusClient* rehab, HandoffRunner* handoffs = nullptr)
+      : runtime_(runtime), logic_(logic), rehab_(rehab), handoffs_(handoffs) {}
 
   grpc::ServerUnaryReactor* GetProgramStatus(grpc::CallbackServerContext* ctx,
                                              const common::v1::GetProgramStatusRequest* request,
@@ -114,6 +118,7 @@ class CompulsoryIsolationService final : public v1::CompulsoryIsolation::Callbac
 
   ServiceRuntime* runtime_;       // not owned
   const IsolationLogic* logic_;   // not owned
+  RehabStatusClient* rehab_;      // not owned
   HandoffRunner* handoffs_;       // not owned; may be null
 };
 

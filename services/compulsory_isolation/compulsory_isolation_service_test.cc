@@ -69,7 +69,9 @@ class CompulsoryIsolationServiceTest : public ::testing::Test {
     deliverer_ = std::make_unique<TestingDeliverer>(registry_);
     o.handoffs.deliverer = deliverer_.get();
     o.handoffs.background = false;
-    auto server = CompulsoryIsolationServer::Start(o, std::move(overrides));
+    auto rehab = std::make_unique<FakeRehabStatusClient>();
+    rehab_ = rehab.get();
+    auto server = CompulsoryIsolationServer::Start(o, std::move(overrides), std::move(rehab));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     stub_ = v1::CompulsoryIsolation::NewStub(grpc::CreateChannel(
@@ -161,12 +163,39 @@ class CompulsoryIsolationServiceTest : public ::testing::Test {
   FakeClock clock_{NoonChina(2026, 3, 15)};
   ScopedTempDir dir_;
   FakeRegistryClient* registry_ = nullptr;  // owned by the server's runtime
+  FakeRehabStatusClient* rehab_ = nullptr;   // owned by the server
   std::unique_ptr<TestingDeliverer> deliverer_;  // outlives the server
   std::unique_ptr<CompulsoryIsolationServer> server_;
   std::unique_ptr<v1::CompulsoryIsolation::Stub> stub_;
   std::string case_, pregnant_case_;
   Who police_, staff_;
 };
+
+// 戒毒条例 Art 38(2): the decision asks the rehabilitation service whether SK was
+// running; without an answer nothing is recorded (UNAVAILABLE: retry), with one the
+// fact is kept and bars early release whatever the ground.
+TEST_F(CompulsoryIsolationServiceTest, DecisionLearnsWhetherCommunityRehabWasRunning) {
+  rehab_->SetUnavailable(true);
+  v1::Decision d;
+  grpc::Status s = stub_->Decide(Ctx(police_).get(), DecideReq(case_, 2026, 3, 15), &d);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_EQ(Dispatch(), 0) << "nothing was recorded";
+
+  rehab_->SetUnavailable(false);
+  common::v1::ProgramStatus sk;
+  sk.set_case_id(case_);
+  sk.set_program(common::v1::PROGRAM_COMMUNITY_REHAB);
+  sk.set_state("ACTIVE");
+  *sk.mutable_began() = Date(2026, 1, 20);
+  rehab_->SetStatus(sk);
+  s = stub_->Decide(Ctx(police_).get(), DecideReq(case_, 2026, 3, 15), &d);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(d.ground(), v1::GROUND_DRUG_USE_DURING_COMMUNITY_MEASURE);
+  EXPECT_TRUE(d.community_rehab_running_at_decision());
+  EXPECT_TRUE(d.early_release_barred());
+  EXPECT_TRUE(absl::StrContains(d.early_release_bar_reason(), "戒毒条例 Art 38"))
+      << d.early_release_bar_reason();
+}
 
 TEST_F(CompulsoryIsolationServiceTest, PregnantWomanGuardRefusesTheDecision) {
   v1::DecideRequest r = DecideReq(pregnant_case_, 2026, 3, 15);

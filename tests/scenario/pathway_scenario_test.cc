@@ -227,5 +227,199 @@ TEST_F(PathwayScenarioTest, PregnantWomanCannotBeIsolated) {
   EXPECT_EQ(ViewState(common::v1::PROGRAM_COMPULSORY_ISOLATION), "");
 }
 
+// Helpers for the isolation rules below: one decision walked to its one-year
+// assessment, over gRPC.
+class IsolationRulesScenarioTest : public test::PathwayStackTest {
+ protected:
+  static bool SameDay(const common::v1::Date& d, int y, int m, int day) {
+    return d.year() == y && d.month() == m && d.day() == day;
+  }
+
+  isolation::v1::Decision DecideIsolation(int y, int m, int d, isolation::v1::Ground ground,
+                                          const std::string& number) {
+    Today(y, m, d);
+    isolation::v1::DecideRequest decide;
+    decide.set_case_id(case_id_);
+    decide.set_decision_number(number);
+    decide.set_deciding_division("520102");
+    *decide.mutable_decided_on() = D(y, m, d);
+    *decide.mutable_served_on() = D(y, m, d);
+    decide.set_ground(ground);
+    isolation::v1::Decision out;
+    grpc::Status s = isolation_stub_->Decide(Ctx(Role::kPolice).get(), decide, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    isolation::v1::AdmitRequest admit;
+    admit.set_case_id(case_id_);
+    admit.set_facility_id("gy-police");
+    *admit.mutable_admitted_on() = D(y, m, d);
+    s = isolation_stub_->Admit(Ctx(Role::kFacilityStaff).get(), admit, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  grpc::Status ProposeEarlyRelease(int y, int m, int d) {
+    Today(y, m, d);
+    isolation::v1::RecordAssessmentRequest assess;
+    assess.set_case_id(case_id_);
+    assess.set_kind(isolation::v1::ASSESSMENT_KIND_ONE_YEAR);
+    *assess.mutable_assessed_on() = D(y, m, d);
+    assess.set_physiological_detox(isolation::v1::GRADE_PASS);
+    assess.set_physical_mental_recovery(isolation::v1::GRADE_PASS);
+    assess.set_behaviour(isolation::v1::GRADE_PASS);
+    assess.set_social_adaptability(isolation::v1::ADAPTABILITY_GOOD);
+    isolation::v1::Decision out;
+    grpc::Status s = isolation_stub_->RecordAssessment(Ctx(Role::kFacilityStaff).get(), assess, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok() || out.assessments_size() == 0) return s;
+    isolation::v1::ProposeEarlyReleaseRequest propose;
+    propose.set_case_id(case_id_);
+    *propose.mutable_proposed_on() = D(y, m, d);
+    propose.set_assessment_id(out.assessments(out.assessments_size() - 1).id());
+    *propose.mutable_release_on() = D(y, m, d);
+    return isolation_stub_->ProposeEarlyRelease(Ctx(Role::kFacilityStaff).get(), propose, &out);
+  }
+};
+
+// 戒毒条例 Art 38(2) from the facts: a person whose SK order is running when isolation
+// is decided cannot be released early, whatever ground the police wrote; the same
+// decision for a person without SK can be.
+TEST_F(IsolationRulesScenarioTest, EarlyReleaseBarFollowsCommunityRehabNotTheGround) {
+  // With SK: ordered on 20 January, running when isolation is decided.
+  RegisterPerson(registry::v1::Person::SEX_MALE);
+  Today(2026, 1, 20);
+  rehab::v1::OpenOrderRequest sk;
+  sk.set_case_id(case_id_);
+  sk.set_division("520102");
+  sk.set_place("520102001");
+  sk.set_decision_number("TEST-SK-38");
+  *sk.mutable_decision_date() = D(2026, 1, 20);
+  *sk.mutable_received_on() = D(2026, 1, 20);
+  sk.set_term_months(36);
+  rehab::v1::Order order;
+  grpc::Status s = rehab_stub_->OpenOrder(Ctx(Role::kPolice).get(), sk, &order);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  isolation::v1::Decision d = DecideIsolation(
+      2026, 3, 15, isolation::v1::GROUND_DRUG_USE_DURING_COMMUNITY_MEASURE, "TEST-QZ-38A");
+  EXPECT_TRUE(d.community_rehab_running_at_decision());
+  EXPECT_TRUE(d.early_release_barred());
+  // The decision closes the SK order as handed over.
+  EXPECT_TRUE(Eventually(
+      [&] { return ViewState(common::v1::PROGRAM_COMMUNITY_REHAB) == "TERMINATED"; }));
+  s = ProposeEarlyRelease(2027, 3, 16);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_NE(s.error_message().find("戒毒条例 Art 38"), std::string::npos) << s.error_message();
+
+  // Without SK: the same ground, the same walk, early release may be proposed.
+  RegisterPerson(registry::v1::Person::SEX_FEMALE);
+  d = DecideIsolation(2027, 3, 16, isolation::v1::GROUND_DRUG_USE_DURING_COMMUNITY_MEASURE,
+                      "TEST-QZ-38B");
+  EXPECT_FALSE(d.community_rehab_running_at_decision());
+  EXPECT_FALSE(d.early_release_barred());
+  s = ProposeEarlyRelease(2028, 3, 17);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+// 戒毒条例 Art 31: medical parole converted to community detox. The approval hands the
+// order to the community detox service, which opens it received on the conversion day
+// with the isolation days served credited against the term; the registry sees SD open
+// as isolation ends; a repeated delivery is applied once.
+TEST_F(IsolationRulesScenarioTest, ConversionOpensTheCommunityDetoxOrderWithTheCredit) {
+  RegisterPerson();
+  isolation::v1::Decision d = DecideIsolation(2026, 3, 15, isolation::v1::GROUND_SEVERE_ADDICTION,
+                                              "TEST-QZ-31");
+  Today(2026, 6, 1);
+  isolation::v1::BeginAbsenceRequest parole;
+  parole.set_case_id(case_id_);
+  parole.set_kind(isolation::v1::ABSENCE_KIND_MEDICAL_PAROLE);
+  *parole.mutable_started_on() = D(2026, 6, 1);
+  grpc::Status s = isolation_stub_->BeginAbsence(Ctx(Role::kFacilityStaff).get(), parole, &d);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Today(2026, 7, 1);
+  isolation::v1::ProposeConversionRequest propose;
+  propose.set_case_id(case_id_);
+  *propose.mutable_proposed_on() = D(2026, 7, 1);
+  s = isolation_stub_->ProposeConversionToCommunityDetox(Ctx(Role::kFacilityStaff).get(), propose,
+                                                         &d);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(d.proposals_size(), 1);
+  Today(2026, 7, 5);
+  isolation::v1::DecideProposalRequest approve;
+  approve.set_case_id(case_id_);
+  approve.set_proposal_id(d.proposals(0).id());
+  approve.set_approve(true);
+  *approve.mutable_decided_on() = D(2026, 7, 5);
+  approve.set_decision_number("TEST-SD-31");
+  s = isolation_stub_->DecideProposal(Ctx(Role::kPolice).get(), approve, &d);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(d.state(), isolation::v1::STATE_CONVERTED_TO_SD);
+  EXPECT_EQ(d.community_detox_credit_days(), 112);  // 15 Mar .. 4 Jul 2026
+
+  // The SD order arrives through the isolation service's outbox.
+  detox::v1::GetOrderRequest get;
+  get.set_case_id(case_id_);
+  detox::v1::Order order;
+  ASSERT_TRUE(Eventually([&] {
+    return detox_stub_->GetOrder(Ctx(Role::kPolice).get(), get, &order).ok() &&
+           order.decision_number() == "TEST-SD-31";
+  }));
+  EXPECT_EQ(order.state(), "AWAITING_REPORT");
+  EXPECT_EQ(order.credited_days(), 112);
+  EXPECT_EQ(order.division(), "520102");  // the household county: no residence recorded
+  EXPECT_TRUE(SameDay(order.decision_date(), 2026, 7, 5));
+  EXPECT_TRUE(SameDay(order.received_on(), 2026, 7, 5));
+  ASSERT_EQ(order.places_size(), 1);
+  EXPECT_TRUE(SameDay(order.places(0).report_deadline(), 2026, 7, 20)) << "15 days (Art 14)";
+
+  // The registry's view: SD open, isolation converted, and a measure open throughout.
+  EXPECT_EQ(ViewState(common::v1::PROGRAM_COMMUNITY_DETOX), "AWAITING_REPORT");
+  EXPECT_EQ(ViewState(common::v1::PROGRAM_COMPULSORY_ISOLATION), "CONVERTED_TO_SD");
+  EXPECT_FALSE(GetCase().has_abstinence_milestone());
+
+  // A repeated delivery, as the isolation service's dispatcher would send it (same
+  // identity, key and request), and again under another key: applied once.
+  detox::v1::OpenFromConversionRequest repeat;
+  repeat.set_case_id(case_id_);
+  repeat.set_decision_number("TEST-SD-31");
+  *repeat.mutable_converted_on() = D(2026, 7, 5);
+  repeat.set_credited_days(112);
+  repeat.set_isolation_decision_id(d.decision_id());
+  for (const std::string& key :
+       {absl::StrCat("qz:", d.decision_id(), ":open-sd"), std::string("another-key")}) {
+    SCOPED_TRACE(key);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    ctx.AddMetadata("authorization",
+                    "Bearer " + Token(Role::kService, "*", "svc-compulsory_isolation"));
+    ctx.AddMetadata("idempotency-key", key);
+    detox::v1::Order again;
+    s = detox_stub_->OpenFromConversion(&ctx, repeat, &again);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(again.order_id(), order.order_id());
+    EXPECT_EQ(again.credited_days(), 112);
+  }
+  detox::v1::ListOrdersRequest list;
+  list.set_include_closed(true);
+  detox::v1::ListOrdersResponse orders;
+  ASSERT_TRUE(detox_stub_->ListOrders(Ctx(Role::kPolice).get(), list, &orders).ok());
+  int for_case = 0;
+  for (const detox::v1::Order& o : orders.orders()) for_case += o.case_id() == case_id_;
+  EXPECT_EQ(for_case, 1);
+
+  // The term runs from the report date (Art 14), its last day brought forward by the
+  // days served in isolation (Art 31).
+  Today(2026, 7, 10);
+  detox::v1::RecordReportRequest report;
+  report.set_case_id(case_id_);
+  *report.mutable_reported_on() = D(2026, 7, 10);
+  s = detox_stub_->RecordReport(Ctx(Role::kCaseworker).get(), report, &order);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const absl::CivilDay last = absl::CivilDay(2029, 7, 9) - 112;
+  EXPECT_TRUE(SameDay(order.term_start(), 2026, 7, 10));
+  EXPECT_TRUE(SameDay(order.term_last_day(), static_cast<int>(last.year()), last.month(),
+                      last.day()))
+      << order.term_last_day().ShortDebugString();
+  EXPECT_EQ(ViewState(common::v1::PROGRAM_COMMUNITY_DETOX), "ACTIVE");
+}
+
 }  // namespace
 }  // namespace pathway

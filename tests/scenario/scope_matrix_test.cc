@@ -54,6 +54,7 @@ bool RoleRefused(const Answer& a) {
 const std::set<std::string>& ServiceOnlyMethods() {
   static const auto* methods = new std::set<std::string>{
       "/pathway.detox.v1.CommunityDetox/CloseForIsolation",
+      "/pathway.detox.v1.CommunityDetox/OpenFromConversion",
       "/pathway.rehab.v1.CommunityRehab/CloseForIsolation",
       "/pathway.rehab.v1.CommunityRehab/OpenFromRelease",
       "/pathway.placement.v1.Placement/SuspendSeeker",
