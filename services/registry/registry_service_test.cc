@@ -348,6 +348,61 @@ TEST_F(RegistryServiceTest, BatchStatusHidesWhatTheCallerMayNotSee) {
   EXPECT_NE(bad.error_message().find("case_ids[3]"), std::string::npos) << bad.error_message();
 }
 
+
+// A required date sent as {0, 0, 0} is refused naming the field, never taken as today;
+// an optional one may be absent but not partial.
+TEST_F(RegistryServiceTest, ZeroOrPartialDatesAreRefused) {
+  std::string police = Token(Role::kPolice, "520102", "police-1");
+  v1::Case c;
+  ASSERT_TRUE(Register(police, Person("520102", 117), &c).ok());
+  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_NE(s.error_message().find(field), std::string::npos) << s.error_message();
+  };
+  v1::Case out;
+
+  v1::SetStatusRequest status;
+  status.set_case_id(c.case_id());
+  status.set_control_status(v1::CONTROL_STATUS_LOST_CONTACT);
+  status.mutable_effective_on();  // present, all zero
+  expect_invalid(stub_->SetStatus(Ctx(police).get(), status, &out), "effective_on");
+  status.mutable_effective_on()->set_year(2026);  // partial
+  expect_invalid(stub_->SetStatus(Ctx(police).get(), status, &out), "effective_on");
+  status.clear_effective_on();
+  expect_invalid(stub_->SetStatus(Ctx(police).get(), status, &out), "effective_on");
+
+  v1::ChangeJurisdictionRequest move;
+  move.set_case_id(c.case_id());
+  move.set_new_residence_division("520103");
+  move.mutable_effective_on();
+  expect_invalid(stub_->ChangeJurisdiction(Ctx(police).get(), move, &out), "effective_on");
+
+  v1::RegisterPersonRequest p = Person("520102", 119);
+  p.mutable_found_on()->set_year(0);
+  p.mutable_found_on()->set_month(0);
+  p.mutable_found_on()->set_day(0);
+  expect_invalid(Register(police, p, &out), "found_on");
+  p.mutable_found_on()->set_year(2026);  // month and day 0
+  expect_invalid(Register(police, p, &out), "found_on");
+
+  v1::SetRiskGradeRequest grade;
+  grade.set_case_id(c.case_id());
+  grade.set_risk_grade("high");
+  grade.set_reason("relapse risk");
+  grade.mutable_effective_on()->set_year(2026);  // optional, but partial
+  expect_invalid(stub_->SetRiskGrade(Ctx(police).get(), grade, &out), "effective_on");
+  grade.clear_effective_on();  // absent: today
+  grpc::Status graded = stub_->SetRiskGrade(Ctx(police).get(), grade, &out);
+  ASSERT_TRUE(graded.ok()) << graded.error_message();
+  EXPECT_EQ(out.risk_grade(), "high");
+
+  // Nothing above changed the case's status.
+  v1::GetCaseRequest get;
+  get.set_case_id(c.case_id());
+  ASSERT_TRUE(stub_->GetCase(Ctx(police).get(), get, &out).ok());
+  EXPECT_EQ(out.control_status(), v1::CONTROL_STATUS_IN_CONTROL);
+}
+
 }  // namespace
 }  // namespace registry
 }  // namespace pathway
