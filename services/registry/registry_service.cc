@@ -75,10 +75,23 @@ absl::StatusOr<CaseRecord> RegistryService::ReadCase(const Caller& caller,
 absl::Status RegistryService::Mutate(
     grpc::CallbackServerContext* ctx, const Caller& caller, absl::string_view method,
     const google::protobuf::Message& request, v1::Case* response,
-    const std::function<absl::StatusOr<CaseRecord>(Transaction&)>& fn) {
+    const std::function<absl::StatusOr<CaseRecord>(Transaction&)>& fn,
+    const std::function<absl::Status(const CaseRecord&)>& replay_scope) {
   ASSIGN_OR_RETURN(std::optional<std::string> key, IdempotencyKeyFrom(*ctx));
-  return RunMutation(*runtime_, {&caller, Method(method), key, &request, DeadlineOf(*ctx)},
-                     response, [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
+  Mutation m{&caller, Method(method), key, &request, DeadlineOf(*ctx)};
+  // A Case holds the person's ID number, name and contacts: the replay store keeps
+  // only the case id, and a repeat reads the case again and answers as GetCase would
+  // for this caller (scope, sealing, masking), never the first caller's view.
+  m.reread = [&](ReadTransaction& tx, absl::string_view case_id,
+                 google::protobuf::Message* out) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<CaseRecord> c, logic_->Load(tx, case_id));
+    if (!c.has_value()) return CaseNotFound();
+    RETURN_IF_ERROR(replay_scope ? replay_scope(*c) : logic_->CheckVisible(caller, *c, Today()));
+    logic_->ToProto(*c, caller, Today(), static_cast<v1::Case*>(out));
+    return absl::OkStatus();
+  };
+  return RunMutation(*runtime_, m, response,
+                     [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
                        ASSIGN_OR_RETURN(CaseRecord c, fn(tx));
                        *audit_case_id = c.case_id;
                        logic_->ToProto(c, caller, Today(), response);
@@ -215,18 +228,21 @@ grpc::ServerUnaryReactor* RegistryService::ReportEvent(grpc::CallbackServerConte
   if (!caller.ok()) return Done(ctx, caller.status());
   return OnPool(ctx, [this, ctx, request, response, caller = *caller] {
     v1::Case changed;  // the audit trail records the case; the reply is the clock only
-    absl::Status s = Mutate(ctx, caller, "ReportEvent", *request, &changed,
-                            [&](Transaction& tx) -> absl::StatusOr<CaseRecord> {
-                              ASSIGN_OR_RETURN(CaseRecord c,
-                                               logic_->ReportEvent(tx, *request,
-                                                                   runtime_->clock().Now()));
-                              // Police report only inside their jurisdiction.
-                              if (!caller.Covers(c.household_division) &&
-                                  !caller.Covers(c.residence_division)) {
-                                return CaseNotFound();
-                              }
-                              return c;
-                            });
+    // Police report only inside their jurisdiction; a sealed case still takes events.
+    auto in_jurisdiction = [&caller](const CaseRecord& c) -> absl::Status {
+      if (!caller.Covers(c.household_division) && !caller.Covers(c.residence_division)) {
+        return CaseNotFound();
+      }
+      return absl::OkStatus();
+    };
+    absl::Status s = Mutate(
+        ctx, caller, "ReportEvent", *request, &changed,
+        [&](Transaction& tx) -> absl::StatusOr<CaseRecord> {
+          ASSIGN_OR_RETURN(CaseRecord c, logic_->ReportEvent(tx, *request, runtime_->clock().Now()));
+          RETURN_IF_ERROR(in_jurisdiction(c));
+          return c;
+        },
+        in_jurisdiction);
     if (s.ok()) {
       if (changed.has_abstinence_milestone()) {
         *response->mutable_abstinence_milestone() = changed.abstinence_milestone();
