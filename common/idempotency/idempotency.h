@@ -1,9 +1,21 @@
 // Idempotency keys: exactly-once effects for retried mutating RPCs
 // (DESIGN.md §5). Every mutating RPC accepts an `idempotency-key` metadata
-// entry; the first result is stored with the key, in the same transaction as
-// the change, and replayed for a repeat. A repeat carrying a different request
-// is rejected with ALREADY_EXISTS. Keys are scoped per caller (subject), so one
-// user can never replay another's result.
+// entry; what is needed to answer a repeat is stored with the key, in the same
+// transaction as the change, and handed back for a repeat instead of running the
+// change again.
+//
+// A key is scoped to the caller (subject): one user can never replay another's
+// result. It is bound to the method and to a fingerprint of the request (SHA-256
+// of its deterministic serialization, HashRequest): the same key with another
+// method or request is refused with ALREADY_EXISTS and a message saying so, as
+// Stripe refuses a key reused with different parameters (a distinct message: a
+// service's own ALREADY_EXISTS, e.g. a person registered twice, says otherwise). It lives for `lifetime` (kIdempotencyKeyLifetime unless
+// the caller says otherwise); an expired key is new again, and expired rows are
+// removed a few at a time by every write that stores a key.
+//
+// What is stored must hold no personal data in plaintext: store a reference (the
+// record's id) and read the record again for a repeat, as RunMutation does for
+// services that answer with personal data (common/server/mutation.h).
 //
 //   IdempotencyKey k{caller.subject, key_from_metadata, "/pathway.sk.v1.Sk/Admit",
 //                    HashRequest(SerializeDeterministically(request))};
@@ -12,14 +24,13 @@
 //                                      -> absl::StatusOr<std::string> {
 //                      RETURN_IF_ERROR(tx.Exec("INSERT INTO admissions ...", {...}));
 //                      RETURN_IF_ERROR(AppendAudit(tx, entry));
-//                      return response.SerializeAsString();
+//                      return admission_id;   // what a repeat needs, nothing personal
 //                    }));
-//   response.ParseFromString(r.response);
+//   // r.stored: the first run's admission_id, whether or not this call ran it.
 //
 // The request must be serialised deterministically (protobuf:
 // io::CodedOutputStream::SetSerializationDeterministic) so that a retry hashes
 // the same. An error from `fn` stores nothing, so a retry runs it again.
-// Stored keys are removed by PurgeIdempotencyKeys after the retry window.
 //
 // The table lives in the service's own store; add IdempotencyMigrations() to
 // its migrations. Thread-safety: the functions are thread-safe as the Store is;
@@ -46,6 +57,14 @@ namespace pathway {
 // The gRPC metadata entry carrying the key.
 inline constexpr char kIdempotencyKeyMetadata[] = "idempotency-key";
 
+// How long a client's key is remembered: a retry within a day replays; after
+// that the same key is a new request.
+inline constexpr absl::Duration kIdempotencyKeyLifetime = absl::Hours(24);
+// How long a hand-off's key is remembered by its receiver. A sender retries until
+// acknowledged (common/outbox), possibly after its own outage of days, so the
+// receiver keeps these keys for longer.
+inline constexpr absl::Duration kHandoffKeyLifetime = absl::Hours(24 * 30);
+
 // Migrations creating idempotency_keys (component "idempotency").
 std::vector<Migration> IdempotencyMigrations();
 
@@ -54,6 +73,7 @@ struct IdempotencyKey {
   std::string key;           // the client's idempotency-key
   std::string method;        // the full RPC method name
   std::string request_hash;  // HashRequest of the deterministic serialization of the request
+  absl::Duration lifetime = kIdempotencyKeyLifetime;  // > 0
 };
 
 // SHA-256 of the serialized request (32 raw bytes).
@@ -62,27 +82,34 @@ std::string HashRequest(absl::string_view serialized_request);
 // OK for 1..128 characters of [A-Za-z0-9._:-]; INVALID_ARGUMENT otherwise.
 absl::Status ValidateIdempotencyKey(absl::string_view key);
 
+// The answer to a key reused with another method or request.
+inline constexpr char kIdempotencyKeyReusedMessage[] =
+    "idempotency-key was already used for a different request; use a new key for a new request";
+
 struct IdempotentResult {
-  std::string response;   // the serialized response, first run or replayed
+  std::string stored;     // what `fn` returned, first run or replayed
   bool replayed = false;  // true if `fn` was not run this time
 };
 
-// In ONE store Write: looks up (subject, key). Found with the same method and
-// request hash: returns the stored response with replayed=true without running
-// `fn`. Found otherwise: ALREADY_EXISTS ("idempotency key was already used for
-// a different request"). Not found: runs `fn`; if it returns a response, stores
-// it with the key in the same transaction; if it fails, stores nothing and
-// returns its error. INVALID_ARGUMENT for a malformed key or an empty subject,
-// method or request hash. `deadline` is passed to Store::Write. `clock` stamps
-// created_us.
+// In ONE store Write: looks up (subject, key). Found, unexpired, with the same
+// method and request hash: returns what was stored with replayed=true without
+// running `fn`. Found with another method or hash: ALREADY_EXISTS
+// (kIdempotencyKeyReusedMessage). Found but expired, or not found: runs `fn`; if it
+// returns a value, stores it with the key in the same transaction (and removes a
+// few expired rows); if it fails, stores nothing and returns its error.
+// INVALID_ARGUMENT for a malformed key or an empty subject, method or request
+// hash. ALREADY_EXISTS for a key whose first result a former version kept and this
+// one no longer replays (only within a lifetime of an upgrade). `deadline` is
+// passed to Store::Write. `clock` stamps created_us and expires_us.
 absl::StatusOr<IdempotentResult> RunIdempotent(
     Store& store, const Clock& clock, const IdempotencyKey& k,
     const std::function<absl::StatusOr<std::string>(Transaction&)>& fn,
     absl::Time deadline = absl::InfiniteFuture());
 
-// Removes keys created before `created_before`, in several short Writes.
-// Returns the number of rows removed.
-absl::StatusOr<int64_t> PurgeIdempotencyKeys(Store& store, absl::Time created_before);
+// Removes keys that expired at or before `now`, in several short Writes. Returns
+// the number of rows removed. (Writes remove a few on the way; this clears a
+// backlog, e.g. from a maintenance job.)
+absl::StatusOr<int64_t> PurgeExpiredIdempotencyKeys(Store& store, absl::Time now);
 
 }  // namespace pathway
 

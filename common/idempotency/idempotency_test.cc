@@ -1,6 +1,8 @@
 #include "common/idempotency/idempotency.h"
 
 #include <atomic>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -87,13 +89,13 @@ TEST_F(IdempotencyTest, FirstRunStoresAndRepeatReplaysWithoutRunningFn) {
   auto first = Run(Key("k1"));
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_FALSE(first->replayed);
-  EXPECT_EQ(first->response, "response-1");
+  EXPECT_EQ(first->stored, "response-1");
   EXPECT_EQ(Count("idempotency_keys"), 1);
 
   auto again = Run(Key("k1"));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->replayed);
-  EXPECT_EQ(again->response, "response-1");
+  EXPECT_EQ(again->stored, "response-1");
   EXPECT_EQ(calls_.load(), 1);
   EXPECT_EQ(Count("effects"), 1);
 }
@@ -108,18 +110,21 @@ TEST_F(IdempotencyTest, ResponsesMayHoldAnyBytes) {
   auto again = run();
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->replayed);
-  EXPECT_EQ(again->response, binary);
+  EXPECT_EQ(again->stored, binary);
 }
 
-TEST_F(IdempotencyTest, DifferentRequestWithSameKeyIsAlreadyExists) {
+TEST_F(IdempotencyTest, DifferentRequestOrMethodWithSameKeyIsRefused) {
   ASSERT_TRUE(Run(Key("k1", "req-1")).ok());
   auto other_request = Run(Key("k1", "req-2"));
-  EXPECT_EQ(other_request.status(),
-            absl::AlreadyExistsError("idempotency key was already used for a different request"));
+  EXPECT_EQ(other_request.status(), absl::AlreadyExistsError(kIdempotencyKeyReusedMessage));
   auto other_method = Run(Key("k1", "req-1", "u1", "/pathway.sk.v1.Sk/Release"));
   EXPECT_EQ(other_method.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(calls_.load(), 1);
   EXPECT_EQ(Count("effects"), 1);
+  // The first request still replays.
+  auto again = Run(Key("k1", "req-1"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->replayed);
 }
 
 TEST_F(IdempotencyTest, KeysAreScopedPerSubject) {
@@ -128,7 +133,7 @@ TEST_F(IdempotencyTest, KeysAreScopedPerSubject) {
   ASSERT_TRUE(mine.ok());
   ASSERT_TRUE(theirs.ok());
   EXPECT_FALSE(theirs->replayed);
-  EXPECT_NE(mine->response, theirs->response);
+  EXPECT_NE(mine->stored, theirs->stored);
   EXPECT_EQ(calls_.load(), 2);
   // Even a different request is fine under another subject.
   EXPECT_TRUE(Run(Key("shared-key", "req-9", "u3")).ok());
@@ -165,7 +170,7 @@ TEST_F(IdempotencyTest, ConcurrentRepeatsRunFnExactlyOnce) {
   int first_runs = 0;
   for (const auto& r : results) {
     ASSERT_TRUE(r.ok()) << r.status();
-    EXPECT_EQ(r->response, "response-1");
+    EXPECT_EQ(r->stored, "response-1");
     if (!r->replayed) ++first_runs;
   }
   EXPECT_EQ(first_runs, 1);
@@ -189,45 +194,119 @@ TEST_F(IdempotencyTest, PassedDeadlineIsNotRun) {
   EXPECT_EQ(calls_.load(), 0);
 }
 
-TEST_F(IdempotencyTest, PurgeRemovesOnlyOldKeys) {
-  ASSERT_TRUE(Run(Key("old-1")).ok());
-  ASSERT_TRUE(Run(Key("old-2")).ok());
-  clock_.Advance(absl::Hours(48));
-  ASSERT_TRUE(Run(Key("new-1")).ok());
+TEST_F(IdempotencyTest, KeysExpireAfterTheirLifetimeAndAreNewAgain) {
+  ASSERT_TRUE(Run(Key("k1", "req-1")).ok());
+  IdempotencyKey longer = Key("k2", "req-1");
+  longer.lifetime = kHandoffKeyLifetime;
+  ASSERT_TRUE(Run(longer).ok());
 
-  auto removed = PurgeIdempotencyKeys(*store_, kT0 + absl::Hours(24));
-  ASSERT_TRUE(removed.ok()) << removed.status();
-  EXPECT_EQ(*removed, 2);
-  EXPECT_EQ(Count("idempotency_keys"), 1);
+  clock_.Advance(kIdempotencyKeyLifetime - absl::Seconds(1));
+  auto within = Run(Key("k1", "req-1"));
+  ASSERT_TRUE(within.ok()) << within.status();
+  EXPECT_TRUE(within->replayed);
 
-  // A purged key is fresh again; the kept one still replays.
-  auto reused = Run(Key("old-1", "another request"));
-  ASSERT_TRUE(reused.ok());
-  EXPECT_FALSE(reused->replayed);
-  auto kept = Run(Key("new-1"));
-  ASSERT_TRUE(kept.ok());
-  EXPECT_TRUE(kept->replayed);
+  clock_.Advance(absl::Seconds(1));
+  // Expired: even another request is a new request under the old key.
+  auto after = Run(Key("k1", "req-2"));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_FALSE(after->replayed);
+  EXPECT_EQ(after->stored, "response-3");
+  auto kept = Run(longer);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_TRUE(kept->replayed) << "a hand-off key lives longer";
+  EXPECT_EQ(calls_.load(), 3);
 }
 
-TEST_F(IdempotencyTest, PurgeWorksThroughManyBatches) {
+TEST_F(IdempotencyTest, WritesRemoveExpiredKeysOnTheWay) {
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Run(Key(absl::StrCat("old-", i))).ok());
+  clock_.Advance(kIdempotencyKeyLifetime);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Run(Key(absl::StrCat("new-", i))).ok());
+  // Each write removed up to 8 expired rows: 20 - 3 * 8 < 0, so none are left.
+  EXPECT_EQ(Count("idempotency_keys"), 3);
+}
+
+TEST_F(IdempotencyTest, PurgeRemovesOnlyExpiredKeysThroughManyBatches) {
   constexpr int64_t kKeys = 2500;
+  const int64_t expired_us = absl::ToUnixMicros(kT0);
   ASSERT_TRUE(store_
-                  ->Write([](Transaction& tx) -> absl::Status {
+                  ->Write([&](Transaction& tx) -> absl::Status {
                     for (int64_t i = 0; i < kKeys; ++i) {
                       RETURN_IF_ERROR(tx.Exec(
-                          "INSERT INTO idempotency_keys(subject, key, method, request_hash, response,"
-                          " created_us) VALUES(?, ?, ?, ?, ?, ?)",
+                          "INSERT INTO idempotency_keys(subject, key, method, request_hash, stored,"
+                          " created_us, expires_us) VALUES(?, ?, ?, ?, ?, ?, ?)",
                           {std::string("u1"), absl::StrCat("k", i), std::string(kMethod),
-                           Blob{HashRequest("r")}, Blob{"resp"}, absl::ToUnixMicros(kT0)}));
+                           Blob{HashRequest("r")}, Blob{"ref"}, expired_us - 1, expired_us}));
                     }
                     return absl::OkStatus();
                   })
                   .ok());
-  auto removed = PurgeIdempotencyKeys(*store_, kT0 + absl::Seconds(1));
+  ASSERT_TRUE(Run(Key("live")).ok());  // removes a few on the way
+  const int64_t before = store_->stats().commits;
+  auto removed = PurgeExpiredIdempotencyKeys(*store_, kT0);
   ASSERT_TRUE(removed.ok()) << removed.status();
-  EXPECT_EQ(*removed, kKeys);
-  EXPECT_EQ(Count("idempotency_keys"), 0);
-  EXPECT_GE(store_->stats().commits, 3);  // several short writes, not one long one
+  EXPECT_GT(*removed, kKeys - 10);
+  EXPECT_EQ(Count("idempotency_keys"), 1) << "the live key stays";
+  EXPECT_GE(store_->stats().commits - before, 3);  // several short writes, not one long one
+  auto live = Run(Key("live"));
+  ASSERT_TRUE(live.ok());
+  EXPECT_TRUE(live->replayed);
+}
+
+// Version 1 kept whole responses in plaintext. Upgrading an existing file keeps the
+// keys (a repeat is still not applied twice) and leaves none of the old bytes in it.
+TEST(IdempotencyMigrationTest, UpgradeDropsStoredResponsesFromTheFileAndKeepsTheKeys) {
+  ScopedTempDir dir;
+  FakeClock clock{kT0};
+  const std::string kSecret = "PLAINTEXT-RESPONSE-MARKER-5f1c";
+  SqliteStoreOptions options;
+  options.path = dir.File("svc.db");
+  options.clock = &clock;
+  options.migrations = {IdempotencyMigrations()[0]};
+  {
+    auto v1 = SqliteStore::Open(options);
+    ASSERT_TRUE(v1.ok()) << v1.status();
+    ASSERT_TRUE((*v1)
+                    ->Write([&](Transaction& tx) -> absl::Status {
+                      for (int i = 0; i < 50; ++i) {
+                        RETURN_IF_ERROR(tx.Exec(
+                            "INSERT INTO idempotency_keys(subject, key, method, request_hash,"
+                            " response, created_us) VALUES(?, ?, ?, ?, ?, ?)",
+                            {std::string("u1"), absl::StrCat("k", i), std::string(kMethod),
+                             Blob{HashRequest("req-1")}, Blob{absl::StrCat(kSecret, i)},
+                             absl::ToUnixMicros(kT0)}));
+                      }
+                      return absl::OkStatus();
+                    })
+                    .ok());
+  }
+  options.migrations = IdempotencyMigrations();
+  {
+    auto v2 = SqliteStore::Open(options);
+    ASSERT_TRUE(v2.ok()) << v2.status();
+    int calls = 0;
+    auto run = [&](const std::string& request) {
+      return RunIdempotent(**v2, clock, IdempotencyKey{"u1", "k7", kMethod, HashRequest(request)},
+                           [&](Transaction&) -> absl::StatusOr<std::string> {
+                             ++calls;
+                             return std::string("ref");
+                           });
+    };
+    EXPECT_EQ(run("req-1").status().code(), absl::StatusCode::kAlreadyExists)
+        << "applied once already; not applied again";
+    EXPECT_EQ(run("req-2").status(), absl::AlreadyExistsError(kIdempotencyKeyReusedMessage));
+    EXPECT_EQ(calls, 0);
+    clock.Advance(kHandoffKeyLifetime - absl::Seconds(1));
+    EXPECT_EQ(run("req-1").status().code(), absl::StatusCode::kAlreadyExists);
+    clock.Advance(absl::Seconds(1));
+    auto expired = run("req-1");
+    ASSERT_TRUE(expired.ok()) << expired.status();
+    EXPECT_FALSE(expired->replayed);
+  }
+  for (const std::string& name : {std::string("svc.db"), std::string("svc.db-wal")}) {
+    std::ifstream in(dir.File(name), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(kSecret), std::string::npos) << name;
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/audit/audit_log.h"
 #include "common/auth/role.h"
 #include "common/idempotency/idempotency.h"
@@ -21,6 +22,18 @@ AuditEntry Entry(ServiceRuntime& rt, const Mutation& m, std::string case_id,
                     m.method,
                     std::move(case_id),
                     std::move(outcome)};
+}
+
+// The caller's authority, length-prefixed so that no two differ only in where one
+// field ends.
+std::string AuthorityOf(const Caller& caller) {
+  std::string out;
+  for (absl::string_view part :
+       {RoleName(caller.role()), absl::string_view(caller.jurisdiction()),
+        absl::string_view(caller.organization())}) {
+    absl::StrAppend(&out, part.size(), ":", part, ";");
+  }
+  return out;
 }
 
 }  // namespace
@@ -42,30 +55,48 @@ absl::Status RunMutation(
   if (m.caller == nullptr || m.request == nullptr || response == nullptr) {
     return absl::InternalError("mutation without caller, request or response");
   }
+  const bool reread = static_cast<bool>(m.reread);
   std::string case_id;
-  // Runs the change and its audit row; on success returns the serialized response.
+  // Runs the change and its audit row; on success returns what a repeat needs.
   auto change = [&](Transaction& tx) -> absl::StatusOr<std::string> {
     case_id.clear();
     response->Clear();
     RETURN_IF_ERROR(fn(tx, &case_id));
     RETURN_IF_ERROR(AppendAudit(tx, Entry(rt, m, case_id, "OK")));
-    return response->SerializeAsString();
+    return reread ? case_id : response->SerializeAsString();
   };
 
   absl::Status status;
   if (m.idempotency_key.has_value()) {
     m.request->ByteSizeLong();  // SerializeWithCachedSizes needs cached sizes
+    std::string fingerprinted = SerializeDeterministically(*m.request);
+    if (!reread) fingerprinted = absl::StrCat(AuthorityOf(*m.caller), fingerprinted);
     IdempotencyKey key{m.caller->subject(), *m.idempotency_key, m.method,
-                       HashRequest(SerializeDeterministically(*m.request))};
+                       HashRequest(fingerprinted),
+                       m.caller->role() == Role::kService ? kHandoffKeyLifetime
+                                                          : kIdempotencyKeyLifetime};
     absl::StatusOr<IdempotentResult> result =
         RunIdempotent(rt.store(), rt.clock(), key, change, m.deadline);
     status = result.status();
     if (result.ok() && result->replayed) {
-      if (!response->ParseFromString(result->response)) {
-        return absl::InternalError("stored idempotent result is unreadable");
+      response->Clear();
+      if (!reread) {
+        if (!response->ParseFromString(result->stored)) {
+          return absl::InternalError("stored idempotent result is unreadable");
+        }
+        rt.read_audit().Record(Entry(rt, m, "", kReplayedOutcome));
+        return absl::OkStatus();
       }
-      rt.read_audit().Record(Entry(rt, m, "", kReplayedOutcome));
-      return absl::OkStatus();
+      // A read like any other: audited with the case only if the caller may see it.
+      absl::Status read = rt.store().Read([&](ReadTransaction& tx) -> absl::Status {
+        return m.reread(tx, result->stored, response);
+      });
+      if (!read.ok()) response->Clear();
+      rt.read_audit().Record(
+          Entry(rt, m, read.ok() ? result->stored : std::string(),
+                read.ok() ? std::string(kReplayedOutcome)
+                          : std::string(absl::StatusCodeToString(read.code()))));
+      return read;
     }
   } else {
     status = rt.store().Write(

@@ -1,8 +1,22 @@
 // The one write path of every mutating RPC: the change, its audit row and, when
-// the client sent an `idempotency-key`, the stored result all commit in one
+// the client sent an `idempotency-key`, what a repeat needs all commit in one
 // transaction (DESIGN.md §5, §6). A failed change is rolled back and audited with
-// its outcome through the read-audit buffer; a repeat with the same key replays
-// the first result without running the change again.
+// its outcome through the read-audit buffer; a repeat with the same key and request
+// is answered without running the change again (common/idempotency).
+//
+// How a repeat is answered, by Mutation::reread:
+//  - set (responses with personal data, e.g. the registry's Case): only the case id
+//    is kept, and a repeat is answered by reading the case again for the caller now
+//    asking, through the same authorisation, scope and masking as a fresh read. So
+//    the store holds no personal data, a repeat shows no more than that caller may
+//    see now (NOT_FOUND for a case it may not see), and the answer is the record as
+//    it stands, not as it stood. (Encrypting the stored response was the other way;
+//    it would still replay the first caller's view to a later one and would need a
+//    key in every service.)
+//  - unset (responses with no personal data): the first response is kept and
+//    returned as it was. It was shaped by the first caller's authority, so the key is
+//    bound to the caller's role, jurisdiction and organisation as well as to the
+//    request: the same user under another authority gets ALREADY_EXISTS.
 //
 //   ASSIGN_OR_RETURN(auto key, IdempotencyKeyFrom(*ctx));
 //   absl::Status s = RunMutation(
@@ -26,6 +40,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/auth/caller.h"
 #include "common/server/service_runtime.h"
@@ -44,13 +59,21 @@ struct Mutation {
   const google::protobuf::Message* request = nullptr;  // not owned
   // The client's deadline: a change still queued when it passes is not run.
   absl::Time deadline = absl::InfiniteFuture();
+  // Answers a repeat from the case id that `fn` named, as a fresh read by the
+  // caller would: fills `response`, or NOT_FOUND when the caller may not see the
+  // case now. Unset: the first response is kept and replayed (see above).
+  std::function<absl::Status(ReadTransaction&, absl::string_view case_id,
+                             google::protobuf::Message* response)>
+      reread = nullptr;
 };
 
 // Runs `fn` in a store write with the audit row (and idempotent result) beside it.
-// `fn` fills `response` and names the case for the audit row. On a replay
-// `response` is parsed from the stored result. Returns fn's error, ALREADY_EXISTS
-// for a key reused with a different request, DEADLINE_EXCEEDED if the deadline
-// passed first, or the store's error.
+// `fn` fills `response` and names the case for the audit row. On a repeat
+// `response` is filled by `reread`, or parsed from the stored result. Returns fn's
+// (or reread's) error, ALREADY_EXISTS for a key reused with another request (or,
+// without reread, under another authority), DEADLINE_EXCEEDED if the deadline
+// passed first, or the store's error. Keys live kIdempotencyKeyLifetime, a service
+// caller's (hand-offs) kHandoffKeyLifetime.
 absl::Status RunMutation(
     ServiceRuntime& runtime, const Mutation& mutation, google::protobuf::Message* response,
     const std::function<absl::Status(Transaction&, std::string* audit_case_id)>& fn);

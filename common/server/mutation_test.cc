@@ -7,7 +7,9 @@
 
 #include "common/audit/audit_log.h"
 #include "common/cache/in_memory_status_cache.h"
+#include "common/auth/role.h"
 #include "common/clock/clock.h"
+#include "common/idempotency/idempotency.h"
 #include "common/status/status_macros.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
@@ -106,13 +108,125 @@ TEST_F(MutationTest, RepeatWithSameKeyReplaysFirstResult) {
   EXPECT_EQ(Notes(), 2);
 }
 
-TEST_F(MutationTest, SameKeyDifferentRequestIsAlreadyExists) {
+TEST_F(MutationTest, SameKeyDifferentRequestIsRefused) {
   common::v1::ProgramStatus r;
   int runs = 0;
   ASSERT_TRUE(AddNote("k", "a", &r, &runs).ok());
   absl::Status s = AddNote("k", "b", &r, &runs);
   EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(s.message().find("idempotency-key"), absl::string_view::npos) << s;
   EXPECT_EQ(Notes(), 1);
+  EXPECT_EQ(runs, 1);
+}
+
+// A kept response was shaped by the first caller's authority: the same user under
+// another role or jurisdiction is refused, not handed it.
+TEST_F(MutationTest, KeptResponseIsNotReplayedUnderAnotherAuthority) {
+  common::v1::ProgramStatus r;
+  int runs = 0;
+  ASSERT_TRUE(AddNote("k", "a", &r, &runs).ok());
+  caller_.claims.jurisdiction = "530102";
+  EXPECT_EQ(AddNote("k", "a", &r, &runs).code(), absl::StatusCode::kAlreadyExists);
+  caller_.claims.jurisdiction = "520102";
+  caller_.claims.role = Role::kAdmin;
+  EXPECT_EQ(AddNote("k", "a", &r, &runs).code(), absl::StatusCode::kAlreadyExists);
+  caller_.claims.role = Role::kCaseworker;
+  ASSERT_TRUE(AddNote("k", "a", &r, &runs).ok());
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(Notes(), 1);
+}
+
+// With reread, only the case id is kept and a repeat is answered by reading again
+// for the caller now asking.
+TEST_F(MutationTest, RereadKeepsOnlyTheCaseIdAndAnswersForTheCallerNow) {
+  common::v1::GetProgramStatusRequest request;
+  request.set_case_id(kCaseId);
+  int runs = 0, rereads = 0;
+  bool visible = true;
+  auto add = [&](common::v1::ProgramStatus* response) {
+    Mutation m{&caller_, "/test.Notes/Add", std::string("k"), &request};
+    m.reread = [&](ReadTransaction& tx, absl::string_view case_id,
+                   google::protobuf::Message* out) -> absl::Status {
+      ++rereads;
+      if (!visible) return absl::NotFoundError("case not found");
+      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM notes"));
+      auto* status = static_cast<common::v1::ProgramStatus*>(out);
+      status->set_case_id(std::string(case_id));
+      status->set_state(std::string(RoleName(caller_.role())));
+      status->set_version(rows[0].GetInt(0));
+      return absl::OkStatus();
+    };
+    return RunMutation(*runtime_, m, response,
+                       [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
+                         ++runs;
+                         *audit_case_id = kCaseId;
+                         RETURN_IF_ERROR(tx.Exec("INSERT INTO notes VALUES(?, 'secret-note')",
+                                                 {std::string(kCaseId)}));
+                         response->set_state("secret-note");
+                         return absl::OkStatus();
+                       });
+  };
+  common::v1::ProgramStatus first, again;
+  ASSERT_TRUE(add(&first).ok());
+  EXPECT_EQ(first.state(), "secret-note");
+  ASSERT_TRUE(runtime_->store()
+                  .Read([&](ReadTransaction& tx) -> absl::Status {
+                    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT stored FROM idempotency_keys"));
+                    EXPECT_EQ(rows.size(), 1u);
+                    EXPECT_EQ(rows[0].GetString(0), kCaseId) << "the case id, not the response";
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  caller_.claims.role = Role::kAdmin;  // the same user, another authority
+  ASSERT_TRUE(add(&again).ok());
+  EXPECT_EQ(again.case_id(), kCaseId);
+  EXPECT_EQ(again.state(), "admin") << "answered for the caller now asking";
+  EXPECT_EQ(again.version(), 1);
+  visible = false;
+  EXPECT_EQ(add(&again).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(again.ByteSizeLong(), 0u) << "nothing is answered for a case not seen";
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(rereads, 2);
+  EXPECT_EQ(Notes(), 1);
+  std::vector<AuditRow> rows = Audit();
+  ASSERT_EQ(rows.size(), 3u);
+  int replayed = 0, hidden = 0;
+  for (const AuditRow& row : rows) {
+    if (row.entry.outcome == kReplayedOutcome) {
+      ++replayed;
+      EXPECT_EQ(row.entry.case_id, kCaseId);
+    }
+    if (row.entry.outcome == "NOT_FOUND") {
+      ++hidden;
+      EXPECT_EQ(row.entry.case_id, "") << "a case not seen is not recorded as seen";
+    }
+  }
+  EXPECT_EQ(replayed, 1);
+  EXPECT_EQ(hidden, 1);
+}
+
+TEST_F(MutationTest, ClientKeysExpireAfterADayHandoffKeysLater) {
+  common::v1::ProgramStatus r;
+  int runs = 0;
+  ASSERT_TRUE(AddNote("k", "a", &r, &runs).ok());
+  Caller service;
+  service.claims.subject = "svc-isolation";
+  service.claims.role = Role::kService;
+  service.claims.jurisdiction = "*";
+  std::swap(service, caller_);
+  ASSERT_TRUE(AddNote("handoff-1", "a", &r, &runs).ok());
+  std::swap(service, caller_);
+  EXPECT_EQ(runs, 2);
+
+  clock_.Advance(kIdempotencyKeyLifetime);
+  ASSERT_TRUE(AddNote("k", "a", &r, &runs).ok());
+  EXPECT_EQ(runs, 3) << "an expired key is a new request";
+  std::swap(service, caller_);
+  ASSERT_TRUE(AddNote("handoff-1", "a", &r, &runs).ok());
+  EXPECT_EQ(runs, 3) << "a hand-off key outlives a day";
+  clock_.Advance(kHandoffKeyLifetime);
+  ASSERT_TRUE(AddNote("handoff-1", "a", &r, &runs).ok());
+  EXPECT_EQ(runs, 4);
 }
 
 TEST_F(MutationTest, FailedChangeStoresNothingAndRetryRunsAgain) {

@@ -722,6 +722,41 @@ TEST_F(PlacementServiceTest, SuspendResumeAndCloseCarryTheOpenPlacement) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// A required date sent as {0, 0, 0} is refused naming the field, for a caseworker and
+// for a hand-off alike; an optional as_of may be absent but not partial.
+TEST_F(PlacementServiceTest, ZeroOrPartialDatesAreRefused) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  const std::string case_id = Case("520102", 71);
+  PlacedSeeker(case_id);
+  clock_->Set(At(CivilDay(2026, 4, 12)));
+  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_NE(s.error_message().find(field), std::string::npos) << s.error_message();
+  };
+  v1::SeekerChange change;
+  v1::CloseSeekerRequest cr;
+  cr.set_case_id(case_id);
+  cr.set_reason("consent withdrawn");
+  cr.mutable_effective_on();  // present, all zero
+  expect_invalid(stub_->CloseSeeker(Ctx(Caseworker()).get(), cr, &change), "effective_on");
+  cr.mutable_effective_on()->set_year(2026);  // partial
+  expect_invalid(stub_->CloseSeeker(Ctx(Caseworker()).get(), cr, &change), "effective_on");
+
+  v1::SuspendSeekerRequest sr;
+  sr.set_case_id(case_id);
+  sr.set_reason(kReason);
+  sr.mutable_effective_on();
+  expect_invalid(stub_->SuspendSeeker(Ctx(Service()).get(), sr, &change), "effective_on");
+  EXPECT_EQ(ProgramStatusOf(case_id).state(), "PLACED") << "nothing changed";
+
+  v1::ListDueRetentionChecksRequest due;
+  due.mutable_as_of()->set_year(2026);
+  due.mutable_as_of()->set_month(4);  // day 0
+  v1::ListDueRetentionChecksResponse out;
+  expect_invalid(stub_->ListDueRetentionChecks(Ctx(Caseworker()).get(), due, &out), "as_of");
+  EXPECT_EQ(Due(Caseworker()).checks_size(), 1) << "absent as_of means today";
+}
+
 // ---------------------------------------------------------------- privacy
 
 TEST_F(PlacementServiceTest, LaborBureauAndEmployerRepliesCarryNoTreatmentHistory) {

@@ -74,11 +74,17 @@ std::string Aad(absl::string_view case_id, absl::string_view field) {
   return absl::StrCat(case_id, "/", field);
 }
 
+bool IsZeroDate(const common::v1::Date& d) { return d.year() == 0 && d.month() == 0 && d.day() == 0; }
+
+enum class DateUse { kRequired, kTodayIfAbsent };
+
 // Dates a caseworker records may lie in the past but not after today, nor before
-// the case's registration.
+// the case's registration. A required date that is absent or all zero is refused;
+// an optional one then means today. A partial date is refused either way.
 absl::StatusOr<absl::CivilDay> EffectiveDate(const common::v1::Date& d, absl::string_view field,
-                                             absl::CivilDay today, absl::CivilDay earliest) {
-  if (d.year() == 0 && d.month() == 0 && d.day() == 0) return today;
+                                             DateUse use, absl::CivilDay today,
+                                             absl::CivilDay earliest) {
+  if (use == DateUse::kTodayIfAbsent && IsZeroDate(d)) return today;
   ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(d, field));
   if (day > today) return absl::InvalidArgumentError(absl::StrCat(field, " is in the future"));
   if (day < earliest) {
@@ -109,6 +115,7 @@ constexpr char kCaseColumns[] =
 }  // namespace
 
 absl::StatusOr<absl::CivilDay> FromProtoDate(const common::v1::Date& d, absl::string_view field) {
+  if (IsZeroDate(d)) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
   absl::CivilDay day(d.year(), d.month(), d.day());
   if (d.year() < 1900 || d.year() > 9999 || day.year() != d.year() || day.month() != d.month() ||
       day.day() != d.day()) {
@@ -246,7 +253,6 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
   if (!v1::RouteOfUse_IsValid(r.route_of_use())) {
     return absl::InvalidArgumentError("route_of_use is not a known value");
   }
-  if (!r.has_found_on()) return absl::InvalidArgumentError("found_on is required");
   ASSIGN_OR_RETURN(absl::CivilDay found_on, FromProtoDate(r.found_on(), "found_on"));
   if (found_on > today) return absl::InvalidArgumentError("found_on is in the future");
   if (found_on < id->birth_date()) return absl::InvalidArgumentError("found_on is before birth");
@@ -445,7 +451,8 @@ absl::StatusOr<CaseRecord> RegistryLogic::SetRiskGrade(Transaction& tx, const Ca
   // A grade changes only with a reason and an actor (DESIGN.md §3).
   RETURN_IF_ERROR(ValidateText(r.reason(), "reason", 500 * 4, true));
   ASSIGN_OR_RETURN(absl::CivilDay effective,
-                   EffectiveDate(r.effective_on(), "effective_on", today, c.registered_on));
+                   EffectiveDate(r.effective_on(), "effective_on", DateUse::kTodayIfAbsent, today,
+                                 c.registered_on));
   ASSIGN_OR_RETURN(std::vector<Row> last,
                    tx.Query("SELECT COALESCE(MAX(seq), 0) FROM grade_history WHERE case_id = ?",
                             {c.case_id}));
@@ -488,9 +495,9 @@ absl::StatusOr<CaseRecord> RegistryLogic::ChangeJurisdiction(
   if (r.new_residence_division().empty() && r.new_household_division().empty()) {
     return absl::InvalidArgumentError("set new_residence_division or new_household_division");
   }
-  if (!r.has_effective_on()) return absl::InvalidArgumentError("effective_on is required");
   ASSIGN_OR_RETURN(absl::CivilDay effective,
-                   EffectiveDate(r.effective_on(), "effective_on", today, c.registered_on));
+                   EffectiveDate(r.effective_on(), "effective_on", DateUse::kRequired, today,
+                                 c.registered_on));
   RETURN_IF_ERROR(ValidateText(r.reason(), "reason", 500 * 4, false));
   if (!r.new_residence_division().empty()) {
     RETURN_IF_ERROR(ValidateDivisionField(r.new_residence_division(), "new_residence_division"));
@@ -523,9 +530,9 @@ absl::StatusOr<CaseRecord> RegistryLogic::SetStatus(Transaction& tx, const Calle
   if (c.life_status == v1::LIFE_STATUS_DECEASED) {
     return absl::FailedPreconditionError("the person is recorded as deceased");
   }
-  if (!r.has_effective_on()) return absl::InvalidArgumentError("effective_on is required");
   ASSIGN_OR_RETURN(absl::CivilDay effective,
-                   EffectiveDate(r.effective_on(), "effective_on", today, c.registered_on));
+                   EffectiveDate(r.effective_on(), "effective_on", DateUse::kRequired, today,
+                                 c.registered_on));
   RETURN_IF_ERROR(ValidateText(r.reason(), "reason", 500 * 4, false));
   const int64_t now_us = absl::ToUnixMicros(now);
   if (r.control_status() != v1::CONTROL_STATUS_UNSPECIFIED) {
@@ -573,7 +580,6 @@ absl::StatusOr<CaseRecord> RegistryLogic::ReportEvent(Transaction& tx, const Cal
         "a measure's start and end are reported by the service that records the measure; "
         "police report findings (positive tests, drug use)");
   }
-  if (!r.has_occurred_on()) return absl::InvalidArgumentError("occurred_on is required");
   ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(r.occurred_on(), "occurred_on"));
   if (day > today) return absl::InvalidArgumentError("occurred_on is in the future");
   if (day < c.birth_date) return absl::InvalidArgumentError("occurred_on is before birth");

@@ -75,10 +75,23 @@ absl::StatusOr<CaseRecord> RegistryService::ReadCase(const Caller& caller,
 absl::Status RegistryService::Mutate(
     grpc::CallbackServerContext* ctx, const Caller& caller, absl::string_view method,
     const google::protobuf::Message& request, v1::Case* response,
-    const std::function<absl::StatusOr<CaseRecord>(Transaction&)>& fn) {
+    const std::function<absl::StatusOr<CaseRecord>(Transaction&)>& fn,
+    const std::function<absl::Status(const CaseRecord&)>& replay_scope) {
   ASSIGN_OR_RETURN(std::optional<std::string> key, IdempotencyKeyFrom(*ctx));
-  return RunMutation(*runtime_, {&caller, Method(method), key, &request, DeadlineOf(*ctx)},
-                     response, [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
+  Mutation m{&caller, Method(method), key, &request, DeadlineOf(*ctx)};
+  // A Case holds the person's ID number, name and contacts: the replay store keeps
+  // only the case id, and a repeat reads the case again and answers as GetCase would
+  // for this caller (scope, sealing, masking), never the first caller's view.
+  m.reread = [&](ReadTransaction& tx, absl::string_view case_id,
+                 google::protobuf::Message* out) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<CaseRecord> c, logic_->Load(tx, case_id));
+    if (!c.has_value()) return CaseNotFound();
+    RETURN_IF_ERROR(replay_scope ? replay_scope(*c) : logic_->CheckVisible(caller, *c, Today()));
+    logic_->ToProto(*c, caller, Today(), static_cast<v1::Case*>(out));
+    return absl::OkStatus();
+  };
+  return RunMutation(*runtime_, m, response,
+                     [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
                        ASSIGN_OR_RETURN(CaseRecord c, fn(tx));
                        *audit_case_id = c.case_id;
                        logic_->ToProto(c, caller, Today(), response);

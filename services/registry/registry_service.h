@@ -66,14 +66,18 @@ class RegistryService final : public v1::Registry::CallbackService {
 
  private:
   absl::CivilDay Today() const;
-  // A write through the one mutation path; `fn` returns the changed case.
   // Runs a handler's waiting part (a write) on the runtime's handler pool.
   grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* ctx,
                                    std::function<absl::Status()> work);
+  // A write through the one mutation path; `fn` returns the changed case. A repeat
+  // under the same idempotency-key reads the case again and answers as the caller may
+  // see it now: `replay_scope` decides (CaseNotFound() to hide it); unset, the scope
+  // and sealing of a fresh read (RegistryLogic::CheckVisible).
   absl::Status Mutate(grpc::CallbackServerContext* ctx, const Caller& caller,
                       absl::string_view method, const google::protobuf::Message& request,
                       v1::Case* response,
-                      const std::function<absl::StatusOr<CaseRecord>(Transaction&)>& fn);
+                      const std::function<absl::StatusOr<CaseRecord>(Transaction&)>& fn,
+                      const std::function<absl::Status(const CaseRecord&)>& replay_scope = {});
   // Reads one visible case and audits the read.
   absl::StatusOr<CaseRecord> ReadCase(const Caller& caller, absl::string_view action,
                                       absl::string_view case_id);

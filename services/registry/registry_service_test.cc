@@ -6,7 +6,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -246,8 +248,107 @@ TEST_F(RegistryServiceTest, DuplicatesAndIdempotentRetries) {
   EXPECT_NE(again.error_message().find(first.case_id()), std::string::npos);
   v1::RegisterPersonRequest changed = p;
   changed.set_phone("13900000000");
-  EXPECT_EQ(Register(police, changed, &dup, "app-retry-1").error_code(),
-            grpc::StatusCode::ALREADY_EXISTS);
+  grpc::Status reused = Register(police, changed, &dup, "app-retry-1");
+  EXPECT_EQ(reused.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_NE(reused.error_message().find("idempotency-key"), std::string::npos)
+      << "not the duplicate-person answer: " << reused.error_message();
+}
+
+// Every byte of every file under `dir` (databases, WAL, anything else).
+std::string AllBytesUnder(const std::string& dir) {
+  std::string all;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    all.push_back('\0');
+  }
+  return all;
+}
+
+// The replay store keeps no personal data, and a repeat answers only as the caller
+// now asking may see the case: masked for another role, NOT_FOUND outside its
+// jurisdiction, refused for another request under the same key.
+TEST_F(RegistryServiceTest, IdempotentReplaysKeepNoPersonalDataAndAnswerAsTheCallerMaySee) {
+  const std::string subject = "officer-9";
+  std::string police = Token(Role::kPolice, "520102", subject);
+  std::vector<v1::RegisterPersonRequest> people;
+  std::vector<v1::Case> cases;
+  for (int i = 0; i < 3; ++i) {
+    v1::RegisterPersonRequest p = Person("520102", 201 + 2 * i);
+    p.set_name(absl::StrCat("测试赵钱孙", i));
+    p.set_phone(absl::StrCat("1390000123", i));
+    p.set_residence_address(absl::StrCat("测试市测试区合成路", 40 + i, "号"));
+    v1::Case c;
+    grpc::Status s = Register(police, p, &c, absl::StrCat("reg-", i));
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    people.push_back(p);
+    cases.push_back(c);
+  }
+  const v1::RegisterPersonRequest& p = people[0];
+
+  // The same caller retrying: the answer as police see it.
+  v1::Case replay;
+  ASSERT_TRUE(Register(police, p, &replay, "reg-0").ok());
+  EXPECT_EQ(replay.case_id(), cases[0].case_id());
+  EXPECT_EQ(replay.person().resident_id_number(), p.resident_id_number());
+  EXPECT_EQ(replay.person().name(), p.name());
+
+  // The same user id with a caseworker token: masked as GetCase masks it.
+  v1::Case as_caseworker;
+  grpc::Status s = Register(Token(Role::kCaseworker, "520102", subject), p, &as_caseworker, "reg-0");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(as_caseworker.case_id(), cases[0].case_id());
+  EXPECT_NE(as_caseworker.person().resident_id_number(), p.resident_id_number());
+  EXPECT_EQ(as_caseworker.person().resident_id_number().find(p.resident_id_number().substr(6, 8)),
+            std::string::npos);
+
+  // An admin sees neither the full number nor the contacts.
+  v1::Case as_admin;
+  ASSERT_TRUE(Register(Token(Role::kAdmin, "*", subject), p, &as_admin, "reg-0").ok());
+  EXPECT_NE(as_admin.person().resident_id_number(), p.resident_id_number());
+  EXPECT_TRUE(as_admin.person().name().empty());
+  EXPECT_TRUE(as_admin.person().phone().empty());
+  EXPECT_TRUE(as_admin.person().residence_address().empty());
+
+  // The same user id with a token of another province: as if there were no case.
+  v1::Case elsewhere;
+  grpc::Status outside = Register(Token(Role::kPolice, "53", subject), p, &elsewhere, "reg-0");
+  EXPECT_EQ(outside.error_code(), grpc::StatusCode::NOT_FOUND) << outside.error_message();
+  EXPECT_TRUE(elsewhere.person().resident_id_number().empty());
+  v1::GetCaseRequest get;
+  get.set_case_id(CaseId::Mint("520102", 2026, 9997)->ToString());
+  v1::Case none;
+  grpc::Status missing = stub_->GetCase(Ctx(police).get(), get, &none);
+  EXPECT_EQ(outside.error_message(), missing.error_message());
+
+  // The same key with another person: refused, and that person is not registered.
+  v1::RegisterPersonRequest other = Person("520102", 251);
+  v1::Case refused;
+  grpc::Status reused = Register(police, other, &refused, "reg-0");
+  EXPECT_EQ(reused.error_code(), grpc::StatusCode::ALREADY_EXISTS) << reused.error_message();
+  EXPECT_NE(reused.error_message().find("idempotency-key"), std::string::npos);
+  v1::FindCaseByIdNumberRequest find;
+  find.set_resident_id_number(other.resident_id_number());
+  v1::Case found;
+  EXPECT_EQ(stub_->FindCaseByIdNumber(Ctx(police).get(), find, &found).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // Nothing personal in any file of the data directory, while running and after.
+  auto expect_nothing_personal = [&](const std::string& when) {
+    const std::string bytes = AllBytesUnder(dir_.path());
+    ASSERT_FALSE(bytes.empty());
+    for (const v1::RegisterPersonRequest& person : people) {
+      for (const std::string& value : {person.resident_id_number(), person.name(), person.phone(),
+                                       person.residence_address()}) {
+        EXPECT_EQ(bytes.find(value), std::string::npos) << when << ": a personal value on disk";
+      }
+    }
+  };
+  expect_nothing_personal("running");
+  registry_->Shutdown();
+  registry_.reset();
+  expect_nothing_personal("stopped");
 }
 
 TEST_F(RegistryServiceTest, FieldsAreMaskedPerRoleAndLaborGetsNothing) {
@@ -346,6 +447,61 @@ TEST_F(RegistryServiceTest, BatchStatusHidesWhatTheCallerMayNotSee) {
   grpc::Status bad = stub_->BatchGetCaseStatus(Ctx(cw).get(), req, &resp);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(bad.error_message().find("case_ids[3]"), std::string::npos) << bad.error_message();
+}
+
+
+// A required date sent as {0, 0, 0} is refused naming the field, never taken as today;
+// an optional one may be absent but not partial.
+TEST_F(RegistryServiceTest, ZeroOrPartialDatesAreRefused) {
+  std::string police = Token(Role::kPolice, "520102", "police-1");
+  v1::Case c;
+  ASSERT_TRUE(Register(police, Person("520102", 117), &c).ok());
+  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_NE(s.error_message().find(field), std::string::npos) << s.error_message();
+  };
+  v1::Case out;
+
+  v1::SetStatusRequest status;
+  status.set_case_id(c.case_id());
+  status.set_control_status(v1::CONTROL_STATUS_LOST_CONTACT);
+  status.mutable_effective_on();  // present, all zero
+  expect_invalid(stub_->SetStatus(Ctx(police).get(), status, &out), "effective_on");
+  status.mutable_effective_on()->set_year(2026);  // partial
+  expect_invalid(stub_->SetStatus(Ctx(police).get(), status, &out), "effective_on");
+  status.clear_effective_on();
+  expect_invalid(stub_->SetStatus(Ctx(police).get(), status, &out), "effective_on");
+
+  v1::ChangeJurisdictionRequest move;
+  move.set_case_id(c.case_id());
+  move.set_new_residence_division("520103");
+  move.mutable_effective_on();
+  expect_invalid(stub_->ChangeJurisdiction(Ctx(police).get(), move, &out), "effective_on");
+
+  v1::RegisterPersonRequest p = Person("520102", 119);
+  p.mutable_found_on()->set_year(0);
+  p.mutable_found_on()->set_month(0);
+  p.mutable_found_on()->set_day(0);
+  expect_invalid(Register(police, p, &out), "found_on");
+  p.mutable_found_on()->set_year(2026);  // month and day 0
+  expect_invalid(Register(police, p, &out), "found_on");
+
+  v1::SetRiskGradeRequest grade;
+  grade.set_case_id(c.case_id());
+  grade.set_risk_grade("high");
+  grade.set_reason("relapse risk");
+  grade.mutable_effective_on()->set_year(2026);  // optional, but partial
+  expect_invalid(stub_->SetRiskGrade(Ctx(police).get(), grade, &out), "effective_on");
+  grade.clear_effective_on();  // absent: today
+  grpc::Status graded = stub_->SetRiskGrade(Ctx(police).get(), grade, &out);
+  ASSERT_TRUE(graded.ok()) << graded.error_message();
+  EXPECT_EQ(out.risk_grade(), "high");
+
+  // Nothing above changed the case's status.
+  v1::GetCaseRequest get;
+  get.set_case_id(c.case_id());
+  ASSERT_TRUE(stub_->GetCase(Ctx(police).get(), get, &out).ok());
+  EXPECT_EQ(out.control_status(), v1::CONTROL_STATUS_IN_CONTROL);
 }
 
 }  // namespace

@@ -194,10 +194,12 @@ TEST(PolicyFileAtStart, BadPolicyStopsTheServerAndNamesTheLine) {
                                         "--token_key_file=" + dir + "/token.key",
                                         "--policy_file=" + dir + "/bad.policy"});
     ASSERT_TRUE(p.ok()) << p.status();
+    // The message arrives through the pipe, which may be read after the exit is seen.
+    EXPECT_TRUE((*p)->WaitForOutput("policy line 2", absl::Seconds(30)).has_value())
+        << (*p)->Output();
     int status = (*p)->Wait(absl::Seconds(30));
     ASSERT_TRUE(status != -1 && WIFEXITED(status)) << (*p)->Output();
     EXPECT_EQ(WEXITSTATUS(status), 2);
-    EXPECT_TRUE(absl::StrContains((*p)->Output(), "policy line 2")) << (*p)->Output();
     EXPECT_FALSE(absl::StrContains((*p)->Output(), "event=server_started"));
   }
   auto ok = test::ChildProcess::Start({PATHWAY_DETOX_BIN, "--port=0", "--data_dir=" + dir,
