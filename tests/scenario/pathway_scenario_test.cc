@@ -5,6 +5,9 @@
 // measures to it). At every step the registry's status view, assembled from Redis,
 // must show the programme's state: the "Done when" of the community detox /
 // rehabilitation and compulsory isolation issues.
+#include <map>
+#include <string>
+
 #include "tests/scenario/pathway_stack.h"
 
 namespace pathway {
@@ -207,6 +210,78 @@ TEST_F(PathwayScenarioTest, IsolationToReleaseThenRehabToDischargeSeenThroughThe
     return c.has_abstinence_milestone();
   }));
   EXPECT_EQ(c.abstinence_milestone().year(), 2031);
+}
+
+// The community detox rules a caseworker meets over gRPC: no refusal alleged while a
+// person detained inside the report window cannot report (戒毒条例 Art 24), the
+// agreement's legal basis (Art 16), and discharge only from the day after the term's
+// last day (Art 23, 40).
+TEST_F(PathwayScenarioTest, DetoxWindowAgreementAndDischargeFollowTheLaw) {
+  RegisterPerson();
+  Today(2026, 3, 1);
+  detox::v1::OpenOrderRequest open;
+  open.set_case_id(case_id_);
+  open.set_division("520102");
+  open.set_place("520102001");
+  open.set_decision_number("TEST-SD-RULES");
+  *open.mutable_decision_date() = D(2026, 3, 1);
+  *open.mutable_received_on() = D(2026, 3, 1);
+  detox::v1::Order order;
+  ASSERT_TRUE(detox_stub_->OpenOrder(Ctx(Role::kPolice).get(), open, &order).ok());
+
+  Today(2026, 3, 5);
+  detox::v1::RecordSuspensionRequest suspend;
+  suspend.set_case_id(case_id_);
+  suspend.set_reason(detox::v1::SUSPENSION_REASON_DETENTION);
+  *suspend.mutable_start() = D(2026, 3, 5);
+  ASSERT_TRUE(detox_stub_->RecordSuspension(Ctx(Role::kPolice).get(), suspend, &order).ok());
+
+  auto kinds_on = [&](int y, int m, int d) {
+    detox::v1::GetOrderRequest get;
+    get.set_case_id(case_id_);
+    *get.mutable_as_of() = D(y, m, d);
+    detox::v1::Order o;
+    EXPECT_TRUE(detox_stub_->GetOrder(Ctx(Role::kCaseworker).get(), get, &o).ok());
+    std::map<std::string, common::v1::Alert> kinds;
+    for (const auto& item : o.due()) kinds[item.alert().kind()] = item.alert();
+    return kinds;
+  };
+  Today(2026, 4, 20);
+  EXPECT_EQ(kinds_on(2026, 4, 20).count("NO_SHOW_REFUSAL"), 0u) << "still detained";
+
+  detox::v1::ResumeOrderRequest resume;
+  resume.set_case_id(case_id_);
+  *resume.mutable_resumed_on() = D(2026, 4, 4);
+  ASSERT_TRUE(detox_stub_->ResumeOrder(Ctx(Role::kPolice).get(), resume, &order).ok());
+  EXPECT_EQ(kinds_on(2026, 4, 19).count("NO_SHOW_REFUSAL"), 0u) << "15 days from release";
+  EXPECT_EQ(kinds_on(2026, 4, 20).count("NO_SHOW_REFUSAL"), 1u);
+
+  detox::v1::RecordReportRequest report;
+  report.set_case_id(case_id_);
+  *report.mutable_reported_on() = D(2026, 4, 20);
+  ASSERT_TRUE(detox_stub_->RecordReport(Ctx(Role::kCaseworker).get(), report, &order).ok());
+  auto due = kinds_on(2026, 4, 20);
+  ASSERT_EQ(due.count("AGREEMENT"), 1u);
+  EXPECT_EQ(due["AGREEMENT"].legal_basis(), "戒毒条例 Art 16");
+
+  // The term runs three years from the report: its last day is still served.
+  ASSERT_TRUE(order.has_term_last_day());
+  const common::v1::Date last = order.term_last_day();
+  const absl::CivilDay last_day(last.year(), last.month(), last.day());
+  Today(last.year(), last.month(), last.day());
+  detox::v1::RecordDischargeRequest discharge;
+  discharge.set_case_id(case_id_);
+  discharge.set_notice_number("JC-1");
+  *discharge.mutable_notice_date() = last;
+  grpc::Status s = detox_stub_->RecordDischarge(Ctx(Role::kPolice).get(), discharge, &order);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  const absl::CivilDay after = last_day + 1;
+  Today(static_cast<int>(after.year()), after.month(), after.day());
+  *discharge.mutable_notice_date() =
+      D(static_cast<int>(after.year()), after.month(), after.day());
+  s = detox_stub_->RecordDischarge(Ctx(Role::kPolice).get(), discharge, &order);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(order.state(), "DISCHARGED");
 }
 
 TEST_F(PathwayScenarioTest, PregnantWomanCannotBeIsolated) {
