@@ -631,10 +631,10 @@ void SupervisionEngine::Evaluate(Order* o, CivilDay as_of) const {
       if (s.start <= as_of) {
         if (SlotSatisfied(*o, s, as_of)) continue;
         add(kDueTest, absl::StrCat("TEST:", DayText(s.start)), s.end, true,
-            "戒毒条例 Art 16 (regional schedule)");
+            "戒毒条例 Art 19 (regional schedule)");
       } else {
         add(kDueTest, absl::StrCat("TEST:", DayText(s.start)), s.end, false,
-            "戒毒条例 Art 16 (regional schedule)");
+            "戒毒条例 Art 19 (regional schedule)");
       }
       listed = true;
     }

@@ -5,6 +5,8 @@
 #include "services/compulsory_isolation/compulsory_isolation_logic.h"
 
 #include <memory>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -903,6 +905,52 @@ TEST_F(IsolationLogicTest, MedicalParoleKeepsTheClockAndConvertsToCommunityDetox
   EXPECT_EQ(effects_.status->state, "CONVERTED_TO_SD");
   // Closed: a new decision may follow.
   EXPECT_TRUE(Decide(id, D(2026, 8, 1)).ok());
+}
+
+// Every legal basis an isolation due item cites, against the law's text
+// (shared/reference/domain-notes.md). The walk raises each kind at least once and fails
+// on a kind the table does not know.
+TEST_F(IsolationLogicTest, DueItemsCiteTheRightArticles) {
+  const std::map<std::string, std::string> table = {
+      // Family, employer and household police station within 24 hours of service.
+      {"NOTICE_FAMILY", "禁毒法 Art 40"},
+      {"NOTICE_EMPLOYER", "禁毒法 Art 40"},
+      {"NOTICE_HOUSEHOLD_POLICE_STATION", "禁毒法 Art 40"},
+      // 3-6 months in a police facility, then a judicial one; the term is 2 years.
+      {"TRANSFER", "戒毒条例 Art 27"},
+      {"TERM_EXPIRY", "戒毒条例 Art 27"},
+      {"ASSESSMENT_INTAKE", "强制隔离戒毒诊断评估办法 (2013)"},
+      {"ASSESSMENT_ONE_YEAR", "强制隔离戒毒诊断评估办法 (2013)"},
+      {"ASSESSMENT_PRE_EXPIRY", "强制隔离戒毒诊断评估办法 (2013)"},
+      // Early release after one year, approved by the deciding police within 7 days.
+      {"EARLY_RELEASE_ELIGIBLE", "禁毒法 Art 47"},
+      {"PROPOSAL_DECISION", "禁毒法 Art 47; 戒毒条例 Art 33"},
+      // The deciding body is told 3 days before release.
+      {"RELEASE_NOTICE", "戒毒条例 Art 34"},
+  };
+  std::set<std::string> seen;
+  auto walk = [&](CivilDay as_of) {
+    for (const v1::DueItem& item : Due(as_of, /*horizon=*/366)) {
+      auto row = table.find(item.kind());
+      ASSERT_NE(row, table.end()) << "no article on record for " << item.kind();
+      EXPECT_EQ(item.legal_basis(), row->second) << item.kind();
+      seen.insert(item.kind());
+    }
+  };
+  const std::string id = Case(30);
+  ASSERT_TRUE(Decide(id, D(2026, 3, 15)).ok());
+  walk(D(2026, 3, 15));
+  ASSERT_TRUE(Admit(id, D(2026, 3, 16)).ok());
+  walk(D(2026, 3, 16));
+  const int64_t a = Assess(id, D(2027, 3, 10), v1::ASSESSMENT_KIND_ONE_YEAR);
+  walk(D(2027, 3, 10));
+  ASSERT_TRUE(ProposeEarly(id, D(2027, 3, 15), a).ok());
+  walk(D(2027, 3, 16));
+  walk(D(2027, 12, 1));
+  walk(D(2028, 3, 1));
+  for (const auto& [kind, basis] : table) {
+    EXPECT_EQ(seen.count(kind), 1u) << "never raised: " << kind << " (" << basis << ")";
+  }
 }
 
 TEST_F(IsolationLogicTest, DueItemsSortedAndPaged) {
