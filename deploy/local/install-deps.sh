@@ -9,6 +9,7 @@ PACKAGES=(
   grpc-proto libabsl-dev libhiredis-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev
   redis-server redis-tools
+  clang libclang-rt-14-dev
 )
 
 missing=()
