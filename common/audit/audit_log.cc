@@ -1,6 +1,8 @@
 #include "common/audit/audit_log.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <iterator>
@@ -22,7 +24,8 @@ constexpr absl::Duration kInitialBackoff = absl::Milliseconds(50);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 constexpr int kStopAttempts = 3;
 
-constexpr char kColumns[] = "seq, at_us, subject, role, action, case_id, outcome, prev_hash, hash";
+constexpr char kColumns[] =
+    "seq, at_us, subject, role, action, case_id, outcome, prev_hash, hash, chain";
 
 void PutU64(std::string* out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
@@ -34,11 +37,12 @@ void PutField(std::string* out, absl::string_view s) {
   out->append(s.data(), s.size());
 }
 
-// SHA-256(prev_hash || canonical encoding of the row); see audit_log.h.
-absl::StatusOr<std::string> ChainHash(absl::string_view prev_hash, int64_t seq, int64_t at_us,
-                                      const AuditEntry& e) {
+// The chain hash of a row; see audit_log.h. `key` empty: chain 1 (SHA-256),
+// otherwise chain 2 (HMAC-SHA-256).
+absl::StatusOr<std::string> ChainHash(absl::string_view key, absl::string_view prev_hash,
+                                      int64_t seq, int64_t at_us, const AuditEntry& e) {
   std::string data(prev_hash);
-  data += "pathway.audit.v1";
+  data += key.empty() ? "pathway.audit.v1" : "pathway.audit.v2";
   PutU64(&data, static_cast<uint64_t>(seq));
   PutU64(&data, static_cast<uint64_t>(at_us));
   for (const std::string* field : {&e.subject, &e.role, &e.action, &e.case_id, &e.outcome}) {
@@ -46,13 +50,44 @@ absl::StatusOr<std::string> ChainHash(absl::string_view prev_hash, int64_t seq, 
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &md_len, EVP_sha256(), nullptr) != 1 ||
-      md_len != kHashSize) {
+  bool ok;
+  if (key.empty()) {
+    ok = EVP_Digest(data.data(), data.size(), md, &md_len, EVP_sha256(), nullptr) == 1;
+  } else {
+    ok = HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+              reinterpret_cast<const unsigned char*>(data.data()), data.size(), md,
+              &md_len) != nullptr;
+  }
+  if (!ok || md_len != kHashSize) {
     log::Error("audit_hash_failed");
     return absl::InternalError("internal audit error");
   }
   return std::string(reinterpret_cast<const char*>(md), md_len);
 }
+
+// A Write's transaction with the audit key beside it.
+class KeyedTransaction final : public Transaction, public AuditKeySource {
+ public:
+  KeyedTransaction(Transaction& base, absl::string_view key) : base_(base), key_(key) {}
+  absl::StatusOr<std::vector<Row>> Query(absl::string_view sql,
+                                         const std::vector<Value>& params) override {
+    return base_.Query(sql, params);
+  }
+  absl::Status QueryEach(absl::string_view sql, const std::vector<Value>& params,
+                         const std::function<bool(const Row&)>& fn) override {
+    return base_.QueryEach(sql, params, fn);
+  }
+  absl::Status Exec(absl::string_view sql, const std::vector<Value>& params) override {
+    return base_.Exec(sql, params);
+  }
+  int64_t LastInsertId() const override { return base_.LastInsertId(); }
+  int64_t ChangedRows() const override { return base_.ChangedRows(); }
+  absl::string_view audit_key() const override { return key_; }
+
+ private:
+  Transaction& base_;
+  absl::string_view key_;
+};
 
 AuditRow ToAuditRow(const Row& row) {
   AuditRow r;
@@ -65,8 +100,10 @@ AuditRow ToAuditRow(const Row& row) {
   r.entry.outcome = row.GetString(6);
   r.prev_hash = row.GetString(7);
   r.hash = row.GetString(8);
+  r.chain = static_cast<int>(row.GetInt(9));
   return r;
 }
+
 
 }  // namespace
 
@@ -89,6 +126,8 @@ std::vector<Migration> AuditMigrations() {
        "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
        "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"},
+      // Rows from before the keyed chain keep chain 1 (unkeyed SHA-256).
+      {"audit", 2, "ALTER TABLE audit_log ADD COLUMN chain INTEGER NOT NULL DEFAULT 1"},
   };
 }
 
@@ -102,6 +141,9 @@ absl::Status AppendAudit(Transaction& tx, const AuditEntry& e) {
 
 absl::Status AppendAudits(Transaction& tx, absl::Span<const AuditEntry> entries) {
   if (entries.empty()) return absl::OkStatus();
+  const auto* key_source = dynamic_cast<const AuditKeySource*>(&tx);
+  const absl::string_view key = key_source != nullptr ? key_source->audit_key() : "";
+  const int chain = key.empty() ? kAuditChainUnkeyed : kAuditChainKeyed;
   // The chain head is read once; the rows of one call chain on in memory.
   ASSIGN_OR_RETURN(std::vector<Row> head,
                    tx.Query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
@@ -114,23 +156,144 @@ absl::Status AppendAudits(Transaction& tx, absl::Span<const AuditEntry> entries)
   for (const AuditEntry& e : entries) {
     ++seq;
     const int64_t at_us = absl::ToUnixMicros(e.at);
-    ASSIGN_OR_RETURN(std::string hash, ChainHash(prev_hash, seq, at_us, e));
+    ASSIGN_OR_RETURN(std::string hash, ChainHash(key, prev_hash, seq, at_us, e));
     RETURN_IF_ERROR(tx.Exec(
         "INSERT INTO audit_log(seq, at_us, subject, role, action, case_id, outcome, prev_hash,"
-        " hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " hash, chain) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {seq, at_us, e.subject, e.role, e.action, e.case_id, e.outcome, Blob{prev_hash},
-         Blob{hash}}));
+         Blob{hash}, static_cast<int64_t>(chain)}));
     prev_hash = std::move(hash);
   }
   return absl::OkStatus();
 }
 
-absl::Status VerifyAuditChain(Store& store, int64_t* rows_checked) {
-  std::string prev_hash(kHashSize, '\0');
+absl::StatusOr<std::unique_ptr<KeyedAuditStore>> KeyedAuditStore::Create(Store* base,
+                                                                          std::string key) {
+  if (key.size() < kMinAuditKeyBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the audit key needs at least ", kMinAuditKeyBytes, " bytes"));
+  }
+  return std::unique_ptr<KeyedAuditStore>(new KeyedAuditStore(base, std::move(key)));
+}
+
+KeyedAuditStore::~KeyedAuditStore() { std::fill(key_.begin(), key_.end(), '\0'); }
+
+absl::Status KeyedAuditStore::Write(const std::function<absl::Status(Transaction&)>& fn,
+                                    absl::Time deadline) {
+  return base_->Write(
+      [this, &fn](Transaction& tx) {
+        KeyedTransaction keyed(tx, key_);
+        return fn(keyed);
+      },
+      deadline);
+}
+
+absl::Status KeyedAuditStore::Read(const std::function<absl::Status(ReadTransaction&)>& fn) {
+  return base_->Read(fn);
+}
+
+absl::Status StartKeyedAuditChain(Store& store, absl::Time now) {
+  if (dynamic_cast<KeyedAuditStore*>(&store) == nullptr) {
+    return absl::FailedPreconditionError("the keyed audit chain needs a KeyedAuditStore");
+  }
+  bool started = false;
+  absl::Status s = store.Write([&](Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<Row> head,
+                     tx.Query("SELECT chain FROM audit_log ORDER BY seq DESC LIMIT 1"));
+    if (head.empty() || head[0].GetInt(0) != kAuditChainUnkeyed) return absl::OkStatus();
+    started = true;
+    return AppendAudit(tx, AuditEntry{now, "pathway", "service", kAuditKeyedChainStart, "", "OK"});
+  });
+  if (s.ok() && started) log::Info("audit_keyed_chain_started");
+  return s;
+}
+
+absl::StatusOr<AuditHead> ReadAuditHead(Store& store) {
+  AuditHead head;
+  head.hash.assign(kHashSize, '\0');
+  absl::Status s = store.Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     tx.Query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+    if (!rows.empty()) {
+      head.seq = rows[0].GetInt(0);
+      head.hash = rows[0].GetString(1);
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return head;
+}
+
+AuditChainVerifier::AuditChainVerifier(std::string key, std::vector<AuditAnchor> anchors)
+    : key_(std::move(key)), prev_hash_(kHashSize, '\0') {
+  report_.head.hash = prev_hash_;
+  for (AuditAnchor& a : anchors) anchors_[a.seq] = std::move(a.hash);
+}
+
+bool AuditChainVerifier::Break(int64_t seq, std::string problem) {
+  broken_ = true;
+  report_.first_bad_seq = seq;
+  report_.problem = std::move(problem);
+  return false;
+}
+
+bool AuditChainVerifier::Add(const AuditRow& r) {
+  if (broken_) return false;
+  const int64_t expected = report_.head.seq + 1;
+  if (r.seq != expected) {
+    return Break(expected, absl::StrCat("entry missing (the next row found is seq ", r.seq, ")"));
+  }
+  if (r.prev_hash != prev_hash_) return Break(r.seq, "does not link to the entry before it");
+  if (r.chain == kAuditChainKeyed) {
+    if (report_.keyed_from_seq == 0) report_.keyed_from_seq = r.seq;
+    if (!key_.empty()) {
+      absl::StatusOr<std::string> hash =
+          ChainHash(key_, r.prev_hash, r.seq, absl::ToUnixMicros(r.entry.at), r.entry);
+      if (!hash.ok()) return Break(r.seq, "hash could not be computed");
+      if (*hash != r.hash) return Break(r.seq, "keyed hash does not match the entry");
+    }
+  } else if (r.chain == kAuditChainUnkeyed) {
+    if (report_.keyed_from_seq != 0) {
+      return Break(r.seq, "unkeyed entry after the keyed chain started");
+    }
+    absl::StatusOr<std::string> hash =
+        ChainHash("", r.prev_hash, r.seq, absl::ToUnixMicros(r.entry.at), r.entry);
+    if (!hash.ok()) return Break(r.seq, "hash could not be computed");
+    if (*hash != r.hash) return Break(r.seq, "hash does not match the entry");
+  } else {
+    return Break(r.seq, absl::StrCat("unknown chain version ", r.chain));
+  }
+  if (auto it = anchors_.find(r.seq); it != anchors_.end()) {
+    if (it->second != r.hash) return Break(r.seq, "differs from its anchor");
+    ++report_.anchors_checked;
+  }
+  prev_hash_ = r.hash;
+  report_.head.seq = r.seq;
+  report_.head.hash = r.hash;
+  ++report_.rows_checked;
+  return true;
+}
+
+absl::Status AuditChainVerifier::Finish(AuditVerifyReport* report) {
+  if (!broken_ && !anchors_.empty() && anchors_.rbegin()->first > report_.head.seq) {
+    Break(report_.head.seq + 1,
+          absl::StrCat("entry missing: the chain ends at seq ", report_.head.seq,
+                       " but was anchored at seq ", anchors_.rbegin()->first));
+  }
+  if (report != nullptr) *report = report_;
+  if (!broken_) return absl::OkStatus();
+  log::Error("audit_chain_broken", {{"seq", report_.first_bad_seq},
+                                    {"rows_intact", report_.rows_checked},
+                                    {"problem", report_.problem}});
+  return absl::DataLossError(
+      absl::StrCat("audit chain broken at seq ", report_.first_bad_seq, ": ", report_.problem));
+}
+
+namespace {
+
+absl::Status FeedFromStore(Store& store, AuditChainVerifier& verifier) {
   int64_t last_seq = 0;
-  int64_t checked = 0;
-  int64_t bad_seq = 0;
-  absl::Status hash_error;
+  bool stop = false;
   const std::string sql =
       absl::StrCat("SELECT ", kColumns, " FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?");
   for (;;) {
@@ -141,31 +304,80 @@ absl::Status VerifyAuditChain(Store& store, int64_t* rows_checked) {
       return tx.QueryEach(sql, {last_seq, kVerifyChunk}, [&](const Row& row) {
         ++in_chunk;
         AuditRow r = ToAuditRow(row);
-        absl::StatusOr<std::string> hash =
-            ChainHash(r.prev_hash, r.seq, absl::ToUnixMicros(r.entry.at), r.entry);
-        if (!hash.ok()) {
-          hash_error = hash.status();
-          return false;
-        }
-        if (r.seq != last_seq + 1 || r.prev_hash != prev_hash || *hash != r.hash) {
-          bad_seq = r.seq;
-          return false;
-        }
-        prev_hash = std::move(r.hash);
         last_seq = r.seq;
-        ++checked;
+        if (!verifier.Add(r)) {
+          stop = true;
+          return false;
+        }
         return true;
       });
     }));
-    if (!hash_error.ok() || bad_seq != 0 || in_chunk < kVerifyChunk) break;
+    if (stop || in_chunk < kVerifyChunk) return absl::OkStatus();
   }
-  if (rows_checked != nullptr) *rows_checked = checked;
-  RETURN_IF_ERROR(hash_error);
-  if (bad_seq != 0) {
-    log::Error("audit_chain_broken", {{"seq", bad_seq}, {"rows_intact", checked}});
-    return absl::DataLossError(absl::StrCat("audit chain broken at seq ", bad_seq));
+}
+
+}  // namespace
+
+absl::Status VerifyAuditChain(Store& store, absl::string_view key,
+                              std::vector<AuditAnchor> anchors, AuditVerifyReport* report) {
+  AuditChainVerifier verifier{std::string(key), std::move(anchors)};
+  RETURN_IF_ERROR(FeedFromStore(store, verifier));
+  return verifier.Finish(report);
+}
+
+absl::Status VerifyAuditChain(Store& store, int64_t* rows_checked) {
+  AuditChainVerifier verifier{"", {}};
+  RETURN_IF_ERROR(FeedFromStore(store, verifier));
+  AuditVerifyReport report;
+  absl::Status s = verifier.Finish(&report);
+  if (rows_checked != nullptr) *rows_checked = report.rows_checked;
+  if (s.ok()) return s;
+  return absl::DataLossError(absl::StrCat("audit chain broken at seq ", report.first_bad_seq));
+}
+
+absl::Status VerifyAuditDatabaseFile(const std::string& path, absl::string_view key,
+                                     std::vector<AuditAnchor> anchors, AuditVerifyReport* report) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return absl::NotFoundError(absl::StrCat("cannot open ", path));
   }
-  return absl::OkStatus();
+  // Databases from before the keyed chain have no chain column: all chain 1.
+  std::string sql = absl::StrCat("SELECT ", kColumns, " FROM audit_log ORDER BY seq");
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    sql = "SELECT seq, at_us, subject, role, action, case_id, outcome, prev_hash, hash, 1"
+          " FROM audit_log ORDER BY seq";
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      sqlite3_close(db);
+      return absl::FailedPreconditionError(absl::StrCat(path, " has no audit_log table"));
+    }
+  }
+  AuditChainVerifier verifier{std::string(key), std::move(anchors)};
+  auto text = [stmt](int col) {
+    const void* p = sqlite3_column_blob(stmt, col);
+    return std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt, col)));
+  };
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    AuditRow r;
+    r.seq = sqlite3_column_int64(stmt, 0);
+    r.entry.at = absl::FromUnixMicros(sqlite3_column_int64(stmt, 1));
+    r.entry.subject = text(2);
+    r.entry.role = text(3);
+    r.entry.action = text(4);
+    r.entry.case_id = text(5);
+    r.entry.outcome = text(6);
+    r.prev_hash = text(7);
+    r.hash = text(8);
+    r.chain = sqlite3_column_int(stmt, 9);
+    if (!verifier.Add(r)) break;
+  }
+  const bool read_error = rc != SQLITE_ROW && rc != SQLITE_DONE;
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  if (read_error) return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  return verifier.Finish(report);
 }
 
 absl::StatusOr<std::vector<AuditRow>> ListAudit(Store& store, const AuditFilter& filter) {
@@ -212,9 +424,9 @@ AuditBuffer::~AuditBuffer() {
   thread_.join();
 }
 
-void AuditBuffer::Record(AuditEntry entry) {
+int64_t AuditBuffer::Record(AuditEntry entry) {
   absl::MutexLock lock(&mu_);
-  ++stats_.recorded;
+  const int64_t ticket = ++stats_.recorded;
   if (pending_.size() >= options_.max_pending) {
     ++stats_.waits;
     auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -224,6 +436,39 @@ void AuditBuffer::Record(AuditEntry entry) {
   }
   if (pending_.empty()) oldest_pending_ = absl::Now();
   pending_.push_back(std::move(entry));
+  return ticket;
+}
+
+int64_t AuditBuffer::last_ticket() const {
+  absl::MutexLock lock(&mu_);
+  return stats_.recorded;
+}
+
+void AuditBuffer::WhenDurable(int64_t ticket, std::function<void(absl::Status)> done) {
+  absl::Status now;
+  {
+    absl::MutexLock lock(&mu_);
+    if (processed_ < ticket) {
+      waiters_.emplace(ticket, std::move(done));
+      return;
+    }
+    if (stats_.dropped > 0) now = absl::DataLossError("audit entries were dropped");
+  }
+  done(now);
+}
+
+absl::Status AuditBuffer::WaitDurable(int64_t ticket) {
+  absl::Mutex mu;
+  bool reported = false;
+  absl::Status result;
+  WhenDurable(ticket, [&](absl::Status s) {
+    absl::MutexLock lock(&mu);
+    result = std::move(s);
+    reported = true;
+  });
+  absl::MutexLock lock(&mu);
+  mu.Await(absl::Condition(&reported));
+  return result;
 }
 
 absl::Status AuditBuffer::Flush() {
@@ -256,7 +501,8 @@ void AuditBuffer::Run() {
     mu_.Await(absl::Condition(&has_work));
     if (pending_.empty()) break;  // stopping, and nothing left
     auto due = [this, threshold]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stopping_ || flush_target_ > processed_ || pending_.size() >= threshold;
+      return stopping_ || flush_target_ > processed_ || pending_.size() >= threshold ||
+             !waiters_.empty();
     };
     mu_.AwaitWithDeadline(absl::Condition(&due), oldest_pending_ + options_.flush_interval);
 
@@ -276,18 +522,23 @@ void AuditBuffer::Run() {
       ++stats_.store_writes;
       backoff = kInitialBackoff;
       stop_attempts = 0;
+      Notify(waiters_.upper_bound(processed_), absl::OkStatus());
       continue;
     }
     ++stats_.failures;
     last_error_ = status;
     log::Error("audit_flush_failed",
                {{"code", absl::StatusCodeToString(status.code())}, {"entries", n}});
+    // Nobody waits through the backoff: the entries stay queued and are retried,
+    // but whoever waits now is told (an answer is held no longer than one Write).
+    Notify(waiters_.end(), absl::UnavailableError("the audit entry could not be written"));
     if (stopping_ && ++stop_attempts >= kStopAttempts) {
       const size_t lost = n + pending_.size();
       log::Error("audit_entries_dropped", {{"entries", lost}});
       stats_.dropped += static_cast<int64_t>(lost);
       processed_ += static_cast<int64_t>(lost);
       pending_.clear();
+      Notify(waiters_.end(), absl::DataLossError("audit entries were dropped"));
       break;
     }
     // Keep the group, in order, ahead of later entries; retry after a pause.
@@ -298,7 +549,21 @@ void AuditBuffer::Run() {
       backoff = std::min(backoff * 2, kMaxBackoff);
     }
   }
+  Notify(waiters_.end(), absl::DataLossError("audit entries were dropped"));
   mu_.Unlock();
+}
+
+void AuditBuffer::Notify(
+    std::multimap<int64_t, std::function<void(absl::Status)>>::iterator end,
+    const absl::Status& status) {
+  if (end == waiters_.begin()) return;
+  std::vector<std::function<void(absl::Status)>> ready;
+  for (auto it = waiters_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
+  waiters_.erase(waiters_.begin(), end);
+  // Outside the lock: a callback may record (gRPC may finish a call inline).
+  mu_.Unlock();
+  for (auto& done : ready) done(status);
+  mu_.Lock();
 }
 
 }  // namespace pathway

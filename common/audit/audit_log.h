@@ -11,24 +11,38 @@
 //                             "/pathway.registry.v1.Registry/AdvanceStage", case_id, "OK"});
 //   });
 //
-// A read is audited through an AuditBuffer, which never makes the read wait
-// on the disk:
+// A read is audited through an AuditBuffer, which groups the entries of
+// concurrent reads into one store Write (one fsync):
 //
-//   audit_buffer.Record({clock.Now(), caller.subject, caller.role,
+//   int64_t ticket = audit_buffer.Record({clock.Now(), caller.subject, caller.role,
 //                        "/pathway.registry.v1.Registry/GetCase", case_id, "NOT_FOUND"});
+//   audit_buffer.WhenDurable(ticket, [](absl::Status s) { /* now answer */ });
+//
+// The servers hold every answer until the entries recorded before it are
+// durable (common/server/audit_interceptor.h), so no read is answered unaudited.
 //
 // Entries carry identifiers only: a subject (user id from the token), a role,
 // an RPC method, a case id and a status code name. Never a name, a resident ID
 // number or an address.
 //
 // Tamper evidence: rows form a hash chain. Row `seq` (1, 2, 3, ...) stores
-// prev_hash = hash of row seq-1 (32 zero bytes for row 1) and
-//   hash = SHA-256(prev_hash || "pathway.audit.v1" || u64be(seq) || u64be(at_us) ||
-//                  for subject, role, action, case_id, outcome: u32be(len) || bytes)
-// VerifyAuditChain recomputes it. UPDATE and DELETE on audit_log are refused by
-// triggers. The chain shows any change to or removal of a row before the last
-// one; to detect truncation of the newest rows, publish the latest hash
-// elsewhere from time to time.
+// prev_hash = hash of row seq-1 (32 zero bytes for row 1), a chain version and
+//   chain 2 (keyed):   hash = HMAC-SHA-256(key, prev_hash || "pathway.audit.v2" || B)
+//   chain 1 (unkeyed): hash = SHA-256(prev_hash || "pathway.audit.v1" || B)
+//   B = u64be(seq) || u64be(at_us) ||
+//       for subject, role, action, case_id, outcome: u32be(len) || bytes
+// The key is read from a file (never stored in the database), so someone who can
+// write the database but has no key cannot re-hash rows they changed or removed.
+// Rows written before the keyed chain existed keep chain 1; StartKeyedAuditChain
+// appends a marker row (action kAuditKeyedChainStart) after them and every later
+// row is chain 2. A chain-1 row after a chain-2 row is a break (a downgrade).
+// AppendAudit writes chain 2 when its transaction carries the key (every Write
+// through a KeyedAuditStore does), chain 1 otherwise.
+//
+// UPDATE and DELETE on audit_log are refused by triggers. The chain shows any
+// change to or removal of a row before the last keyed one; removal of the newest
+// rows shows against the anchors (audit_anchor.h): the head (seq, hash) written
+// from time to time to a keyed, append-only file outside the database.
 //
 // AppendAudit relies on the store serialising writers (SqliteStore's single
 // writer thread does). A PostgreSQL store would need a lock on the chain head
@@ -36,13 +50,17 @@
 // (the triggers here are SQLite's dialect).
 //
 // Thread safety: the free functions are thread-safe as their Store is.
-// AuditBuffer is thread-safe.
+// AuditBuffer, KeyedAuditStore are thread-safe; an AuditChainVerifier is used
+// from one thread.
 #ifndef PATHWAY_COMMON_AUDIT_AUDIT_LOG_H_
 #define PATHWAY_COMMON_AUDIT_AUDIT_LOG_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,8 +76,24 @@
 namespace pathway {
 
 // Migrations creating audit_log (component "audit"). Add them to the store's
-// migrations.
+// migrations. Version 2 adds the chain column (existing rows: chain 1).
 std::vector<Migration> AuditMigrations();
+
+// Chain versions (audit_log.chain).
+inline constexpr int kAuditChainUnkeyed = 1;
+inline constexpr int kAuditChainKeyed = 2;
+// Action of the row that starts the keyed chain after unkeyed rows.
+inline constexpr char kAuditKeyedChainStart[] = "pathway.audit/keyed-chain-start";
+// Smallest audit key accepted, in bytes.
+inline constexpr size_t kMinAuditKeyBytes = 32;
+
+// Implemented by transactions that carry the audit key (KeyedAuditStore's), so
+// AppendAudit can write keyed rows through the plain Transaction interface.
+class AuditKeySource {
+ public:
+  virtual ~AuditKeySource() = default;
+  virtual absl::string_view audit_key() const = 0;
+};
 
 struct AuditEntry {
   absl::Time at;
@@ -79,17 +113,110 @@ absl::Status AppendAudit(Transaction& tx, const AuditEntry& e);
 // As AppendAudit for each entry in order, reading the chain head once.
 absl::Status AppendAudits(Transaction& tx, absl::Span<const AuditEntry> entries);
 
-// Recomputes the whole hash chain, in chunks of consistent reads. OK if intact;
-// DATA_LOSS naming the first bad seq otherwise. `rows_checked` (may be null)
-// receives the number of rows found intact before the first bad one.
-absl::Status VerifyAuditChain(Store& store, int64_t* rows_checked);
-
 struct AuditRow {
   int64_t seq = 0;
   AuditEntry entry;
   std::string prev_hash;  // 32 bytes
   std::string hash;       // 32 bytes
+  int chain = kAuditChainUnkeyed;
 };
+
+// A Store whose Writes hand AppendAudit the audit key: every audit row written
+// through it is keyed. Reads and everything else go to `base` unchanged.
+//
+//   ASSIGN_OR_RETURN(auto keyed, KeyedAuditStore::Create(sqlite.get(), key));
+//   RETURN_IF_ERROR(StartKeyedAuditChain(*keyed));
+class KeyedAuditStore final : public Store {
+ public:
+  // `base` is not owned and must outlive the result. INVALID_ARGUMENT for a key
+  // shorter than kMinAuditKeyBytes.
+  static absl::StatusOr<std::unique_ptr<KeyedAuditStore>> Create(Store* base, std::string key);
+  ~KeyedAuditStore() override;
+
+  absl::Status Write(const std::function<absl::Status(Transaction&)>& fn,
+                     absl::Time deadline = absl::InfiniteFuture()) override;
+  absl::Status Read(const std::function<absl::Status(ReadTransaction&)>& fn) override;
+
+  absl::string_view key() const { return key_; }
+
+ private:
+  KeyedAuditStore(Store* base, std::string key) : base_(base), key_(std::move(key)) {}
+  Store* const base_;
+  std::string key_;
+};
+
+// If the newest audit row is unkeyed (a database from before the keyed chain),
+// appends the marker row that starts the keyed chain; otherwise does nothing.
+// `store` must be a KeyedAuditStore (FAILED_PRECONDITION otherwise).
+absl::Status StartKeyedAuditChain(Store& store, absl::Time now);
+
+// The newest row's seq and hash (0 and 32 zero bytes when there is none).
+struct AuditHead {
+  int64_t seq = 0;
+  std::string hash;
+};
+absl::StatusOr<AuditHead> ReadAuditHead(Store& store);
+
+// A head (seq, hash) written outside the database at a time (audit_anchor.h).
+struct AuditAnchor {
+  int64_t seq = 0;
+  std::string hash;  // 32 bytes
+  absl::Time at;
+};
+
+struct AuditVerifyReport {
+  int64_t rows_checked = 0;   // rows found intact before the first bad one
+  int64_t first_bad_seq = 0;  // 0 when intact: the first changed, missing or extra entry
+  std::string problem;        // what is wrong there; empty when intact
+  AuditHead head;             // the newest row seen
+  int64_t keyed_from_seq = 0; // the first keyed row; 0 when none
+  int64_t anchors_checked = 0;
+};
+
+// Checks audit rows fed in seq order against the chain and the anchors.
+//
+//   AuditChainVerifier v(key, anchors);
+//   for (const AuditRow& r : rows) if (!v.Add(r)) break;
+//   absl::Status s = v.Finish(&report);  // DATA_LOSS naming the first bad seq
+//
+// With an empty key, keyed rows are checked for linkage only (their hash cannot
+// be recomputed). Each anchor's seq must exist with the anchored hash: an anchor
+// beyond the newest row shows removed rows (the first missing seq is named).
+class AuditChainVerifier {
+ public:
+  AuditChainVerifier(std::string key, std::vector<AuditAnchor> anchors);
+  // False once a break is found; further rows are ignored.
+  bool Add(const AuditRow& row);
+  // OK if intact; DATA_LOSS "audit chain broken at seq N: <problem>" otherwise.
+  // `report` may be null.
+  absl::Status Finish(AuditVerifyReport* report);
+
+ private:
+  bool Break(int64_t seq, std::string problem);
+
+  std::string key_;
+  std::map<int64_t, std::string> anchors_;  // seq -> hash
+  std::string prev_hash_;
+  AuditVerifyReport report_;
+  bool broken_ = false;
+};
+
+// Recomputes the whole chain from `store`, in chunks of consistent reads, and
+// checks it against `anchors`. OK if intact; DATA_LOSS naming the first bad seq
+// ("audit chain broken at seq N: <problem>") otherwise; other codes if the store
+// cannot be read. `report` may be null.
+absl::Status VerifyAuditChain(Store& store, absl::string_view key,
+                              std::vector<AuditAnchor> anchors, AuditVerifyReport* report);
+
+// Without the key or anchors: unkeyed rows recomputed, keyed rows checked for
+// linkage only. DATA_LOSS "audit chain broken at seq N" otherwise. `rows_checked`
+// (may be null) receives the number of rows found intact before the first bad one.
+absl::Status VerifyAuditChain(Store& store, int64_t* rows_checked);
+
+// As VerifyAuditChain over a database file opened read-only with SQLite itself
+// (no migration, no write), e.g. a copy taken for an inspection.
+absl::Status VerifyAuditDatabaseFile(const std::string& path, absl::string_view key,
+                                     std::vector<AuditAnchor> anchors, AuditVerifyReport* report);
 
 struct AuditFilter {
   std::string case_id;    // empty: any case
@@ -103,7 +230,8 @@ struct AuditFilter {
 absl::StatusOr<std::vector<AuditRow>> ListAudit(Store& store, const AuditFilter& filter);
 
 struct AuditBufferOptions {
-  // A group is written at most this long (real time) after its first entry.
+  // A group nobody waits for is written at most this long (real time) after its
+  // first entry. Entries someone waits for (WhenDurable) are written at once.
   absl::Duration flush_interval = absl::Milliseconds(200);
   // Entries per store Write.
   size_t max_batch = 1000;
@@ -112,17 +240,23 @@ struct AuditBufferOptions {
 };
 
 // Collects audit entries for reads in memory and writes them in groups, one
-// store Write per group, from a background thread.
+// store Write per group, from a background thread. Whoever must not go on before
+// an entry is durable waits for its ticket; while one group is being written the
+// next one gathers, so concurrent reads share one commit (one fsync), as writes
+// share the store's group commit.
 //
-//   AuditBuffer audit(store.get());  // store: not owned, must outlive `audit`
-//   audit.Record(entry);             // returns at once
-//   RETURN_IF_ERROR(audit.Flush());  // everything recorded so far is durable
+//   AuditBuffer audit(store.get());       // store: not owned, must outlive `audit`
+//   int64_t t = audit.Record(entry);      // returns at once
+//   audit.WhenDurable(t, [](absl::Status s) { ... });  // or: audit.WaitDurable(t)
+//   RETURN_IF_ERROR(audit.Flush());       // everything recorded so far is durable
 //
 // Record never waits on the disk unless more than max_pending entries are
 // unwritten; then it waits for the flusher (back-pressure rather than loss).
-// A failed group is kept and retried with backoff. The destructor writes
-// everything still pending; only if the store still fails after a few attempts
-// then are entries dropped, with an error logged.
+// A failed group is kept and retried with backoff; everyone waiting at that
+// moment is told the error at once (the entries stay queued). The destructor
+// writes everything still pending; only if the store still fails after a few
+// attempts then are entries dropped, with an error logged, and their waiters
+// told so.
 //
 // Never call Record or Flush from inside a Store::Write function: the flusher
 // needs the writer. Thread-safe.
@@ -145,7 +279,18 @@ class AuditBuffer {
   AuditBuffer(const AuditBuffer&) = delete;
   AuditBuffer& operator=(const AuditBuffer&) = delete;
 
-  void Record(AuditEntry entry);
+  // Returns the entry's ticket: 1 for the first entry, then 2, 3, ...
+  int64_t Record(AuditEntry entry);
+  // The ticket of the newest entry recorded so far (0 before the first).
+  int64_t last_ticket() const;
+
+  // Calls `done` once every entry up to `ticket` is durable (OK), or with the
+  // error of a failed store Write meanwhile. Runs `done` on this thread if they
+  // already are, otherwise on the flusher's thread after the commit: `done` must
+  // be quick and must not call WhenDurable, WaitDurable or Flush.
+  void WhenDurable(int64_t ticket, std::function<void(absl::Status)> done);
+  // Blocks until WhenDurable(ticket) would report; returns what it would.
+  absl::Status WaitDurable(int64_t ticket);
 
   // Blocks until every entry recorded before the call is durable (OK), or a
   // store Write fails meanwhile (that error; the entries stay queued and are
@@ -156,6 +301,9 @@ class AuditBuffer {
 
  private:
   void Run();
+  // Calls, outside the lock, and removes the waiters before `end`.
+  void Notify(std::multimap<int64_t, std::function<void(absl::Status)>>::iterator end,
+              const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store* const store_;
   const AuditBufferOptions options_;
@@ -167,6 +315,8 @@ class AuditBuffer {
   int64_t processed_ ABSL_GUARDED_BY(mu_) = 0;      // entries written or dropped
   int64_t flush_target_ ABSL_GUARDED_BY(mu_) = 0;   // Flush wants processed_ to reach this
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+  // ticket -> what to call once entries up to it are durable.
+  std::multimap<int64_t, std::function<void(absl::Status)>> waiters_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   Stats stats_ ABSL_GUARDED_BY(mu_);
 };

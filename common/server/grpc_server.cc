@@ -3,11 +3,13 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/server/access_log.h"
+#include "common/server/audit_interceptor.h"
 
 namespace pathway {
 
@@ -48,6 +50,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     gs->health_names_.push_back(s.name);
   }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  // First, so the access log sees (and times) the answer as it leaves.
+  creators.push_back(NewAuditDurabilityInterceptorFactory(&runtime->read_audit()));
   creators.push_back(NewAccessLogInterceptorFactory(&runtime->verifier()));
   builder.experimental().SetInterceptorCreators(std::move(creators));
 
@@ -61,7 +65,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   for (const std::string& name : gs->health_names_) health->SetServingStatus(name, true);
   // Unknown until the first probe; the probe runs at once.
   health->SetServingStatus(kStatusCacheHealthName, false);
+  health->SetServingStatus(kAuditHealthName, false);  // until the first verification
   gs->monitor_ = std::thread([raw = gs.get()] { raw->MonitorCache(); });
+  gs->audit_monitor_ = std::thread([raw = gs.get()] { raw->MonitorAudit(); });
 
   log::Info("server_started", {{"service", options.service_name},
                                {"address", absl::StrCat(options.listen_host, ":", gs->port_)}});
@@ -94,6 +100,43 @@ void GrpcServer::MonitorCache() {
   }
 }
 
+void GrpcServer::MonitorAudit() {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  absl::Time next_verify = absl::Now();
+  absl::Time next_anchor = absl::Now() + options_.audit_anchor_interval;
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    const absl::Time now = absl::Now();
+    if (now >= next_verify) {
+      mu_.Unlock();
+      AuditVerifyReport report;
+      const absl::Status s = runtime_->VerifyAudit(&report);
+      if (s.ok()) {
+        log::Info("audit_verified", {{"service", options_.service_name},
+                                     {"rows", report.rows_checked},
+                                     {"anchors", report.anchors_checked}});
+      } else {
+        // The chain failure itself is logged by the verifier, with the seq.
+        log::Error("audit_verify_failed", {{"service", options_.service_name},
+                                           {"code", absl::StatusCodeToString(s.code())},
+                                           {"seq", report.first_bad_seq}});
+      }
+      mu_.Lock();
+      if (stopping_) break;
+      health->SetServingStatus(kAuditHealthName, s.ok());
+      next_verify = absl::Now() + options_.audit_verify_interval;
+    }
+    if (now >= next_anchor) {
+      mu_.Unlock();
+      absl::Status s = runtime_->AnchorAudit();
+      if (!s.ok()) log::Error("audit_anchor_failed", {{"service", options_.service_name}});
+      mu_.Lock();
+      next_anchor = absl::Now() + options_.audit_anchor_interval;
+    }
+    mu_.AwaitWithDeadline(absl::Condition(&stopping_), std::min(next_verify, next_anchor));
+  }
+}
+
 void GrpcServer::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
@@ -102,6 +145,7 @@ void GrpcServer::Shutdown() {
     stopping_ = true;
   }
   if (monitor_.joinable()) monitor_.join();
+  if (audit_monitor_.joinable()) audit_monitor_.join();
   if (server_ == nullptr) return;  // never started (e.g. the port was taken)
   log::Info("server_draining", {{"service", options_.service_name}});
   // Every name, "" included, goes NOT_SERVING so load balancers stop sending work.
@@ -112,6 +156,9 @@ void GrpcServer::Shutdown() {
   if (absl::Status flushed = runtime_->read_audit().Flush(); !flushed.ok()) {
     log::Error("audit_flush_failed", {{"service", options_.service_name},
                                       {"error", flushed.ToString()}});
+  }
+  if (absl::Status anchored = runtime_->AnchorAudit(); !anchored.ok()) {
+    log::Error("audit_anchor_failed", {{"service", options_.service_name}});
   }
   log::Info("server_stopped", {{"service", options_.service_name}});
 }

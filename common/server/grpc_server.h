@@ -11,6 +11,10 @@
 //   WaitForShutdownSignal();
 //   server->Shutdown();  // NOT_SERVING, then drain for options.drain_timeout
 //
+// Every answer waits for the read audits recorded before it (audit_interceptor.h);
+// the audit chain is verified at start and on a schedule, its head anchored on
+// a schedule and at shutdown, and "pathway.audit" in health says whether it verified.
+//
 // Thread-safe. The runtime and the services are not owned and must outlive the server.
 #ifndef PATHWAY_COMMON_SERVER_GRPC_SERVER_H_
 #define PATHWAY_COMMON_SERVER_GRPC_SERVER_H_
@@ -33,6 +37,10 @@ namespace pathway {
 
 // Health-service name that reports whether the status cache (Redis) is reachable.
 inline constexpr char kStatusCacheHealthName[] = "pathway.status_cache";
+// Health-service name that reports whether the audit chain verified: NOT_SERVING
+// until the first verification after start has passed, and from any failed one
+// until one passes again. The service itself keeps serving (README, "Security").
+inline constexpr char kAuditHealthName[] = "pathway.audit";
 
 struct RegisteredService {
   std::string name;          // fully qualified, e.g. "pathway.registry.v1.Registry"
@@ -58,6 +66,9 @@ class GrpcServer {
  private:
   GrpcServer() = default;
   void MonitorCache();
+  // Verifies the audit chain at once and every options.audit_verify_interval, and
+  // anchors its head every options.audit_anchor_interval.
+  void MonitorAudit();
 
   ServerOptions options_;
   ServiceRuntime* runtime_ = nullptr;
@@ -70,6 +81,7 @@ class GrpcServer {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   std::thread monitor_;
+  std::thread audit_monitor_;
 };
 
 }  // namespace pathway

@@ -25,6 +25,15 @@ ABSL_FLAG(std::string, redis_password_file, "",
           "File holding the Redis password [PATHWAY_REDIS_PASSWORD_FILE]");
 ABSL_FLAG(std::string, token_key_file, "",
           "File holding the token signing key [PATHWAY_TOKEN_KEY_FILE, required]");
+ABSL_FLAG(std::string, audit_key_file, "",
+          "File holding the audit chain key [PATHWAY_AUDIT_KEY_FILE, default: derived from the "
+          "token key]");
+ABSL_FLAG(int, audit_anchor_interval_s, -1,
+          "Seconds between anchors of the audit chain head [PATHWAY_AUDIT_ANCHOR_INTERVAL_S, "
+          "default 5]");
+ABSL_FLAG(int, audit_verify_interval_s, -1,
+          "Seconds between verifications of the whole audit chain "
+          "[PATHWAY_AUDIT_VERIFY_INTERVAL_S, default 3600]");
 ABSL_FLAG(int, drain_timeout_s, -1,
           "Seconds in-flight RPCs get to finish on shutdown [PATHWAY_DRAIN_TIMEOUT_S, default 10]");
 ABSL_FLAG(std::string, registry_addr, "", "Case registry address [PATHWAY_REGISTRY_ADDR]");
@@ -111,6 +120,16 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
   }
   o.token_key_file =
       StringSetting(absl::GetFlag(FLAGS_token_key_file), "PATHWAY_TOKEN_KEY_FILE", "");
+  o.audit_key_file =
+      StringSetting(absl::GetFlag(FLAGS_audit_key_file), "PATHWAY_AUDIT_KEY_FILE", "");
+  auto anchor_s = IntSetting(absl::GetFlag(FLAGS_audit_anchor_interval_s),
+                             "audit_anchor_interval_s", "PATHWAY_AUDIT_ANCHOR_INTERVAL_S", 5);
+  if (!anchor_s.ok()) return anchor_s.status();
+  o.audit_anchor_interval = absl::Seconds(*anchor_s);
+  auto verify_s = IntSetting(absl::GetFlag(FLAGS_audit_verify_interval_s),
+                             "audit_verify_interval_s", "PATHWAY_AUDIT_VERIFY_INTERVAL_S", 3600);
+  if (!verify_s.ok()) return verify_s.status();
+  o.audit_verify_interval = absl::Seconds(*verify_s);
   auto drain = IntSetting(absl::GetFlag(FLAGS_drain_timeout_s), "drain_timeout_s",
                           "PATHWAY_DRAIN_TIMEOUT_S", 10);
   if (!drain.ok()) return drain.status();

@@ -34,6 +34,10 @@ absl::Status ServerOptions::Validate() const {
   if (peer_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("peer_timeout must be positive");
   }
+  if (audit_anchor_interval <= absl::ZeroDuration() ||
+      audit_verify_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("audit anchor and verify intervals must be positive");
+  }
   if (handler_threads < 1 || handler_threads > 1024) {
     return absl::InvalidArgumentError("handler_threads must be 1 to 1024");
   }
@@ -49,6 +53,10 @@ std::string ServerOptions::ListenAddress() const {
 
 std::string ServerOptions::DatabasePath() const {
   return absl::StrCat(data_dir, "/", service_name, ".db");
+}
+
+std::string ServerOptions::AuditAnchorPath() const {
+  return absl::StrCat(data_dir, "/", service_name, ".audit-anchor");
 }
 
 }  // namespace pathway

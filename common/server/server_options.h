@@ -37,6 +37,15 @@ struct ServerOptions {
   absl::Duration cache_probe_interval = absl::Seconds(1);
   // File holding the token signing key (at least 32 bytes). Never compiled in.
   std::string token_key_file;
+  // File holding the audit chain key (at least 32 bytes; audit_log.h). Never in
+  // the database. Empty: a key derived from the token key (a warning is logged);
+  // a deployment gives each service its own.
+  std::string audit_key_file;
+  // How often the audit chain head is anchored in <data_dir>/<service>.audit-anchor
+  // (also once at start and once at shutdown), and how often the whole chain is
+  // verified against the key and the anchors (also once at start).
+  absl::Duration audit_anchor_interval = absl::Seconds(5);
+  absl::Duration audit_verify_interval = absl::Hours(1);
   // On SIGTERM: health goes NOT_SERVING at once, in-flight RPCs get this long to
   // finish, then they are cancelled.
   absl::Duration drain_timeout = absl::Seconds(10);
@@ -65,6 +74,8 @@ struct ServerOptions {
   std::string ListenAddress() const;
   // <data_dir>/<service_name>.db
   std::string DatabasePath() const;
+  // <data_dir>/<service_name>.audit-anchor
+  std::string AuditAnchorPath() const;
 };
 
 }  // namespace pathway

@@ -1,7 +1,11 @@
 #include "common/server/service_runtime.h"
 
 #include <grpcpp/grpcpp.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <utility>
@@ -24,6 +28,19 @@ absl::Status EnsureDirectory(const std::string& dir) {
   return absl::FailedPreconditionError(absl::StrCat("cannot create data directory ", dir));
 }
 
+// The audit key when none is configured: HMAC-SHA-256(token key, label), so it is
+// never the token key itself and never in the database.
+std::string DeriveAuditKey(absl::string_view token_key) {
+  static constexpr char kLabel[] = "pathway.audit.key.v1";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  HMAC(EVP_sha256(), token_key.data(), static_cast<int>(token_key.size()),
+       reinterpret_cast<const unsigned char*>(kLabel), sizeof(kLabel) - 1, md, &md_len);
+  std::string key(reinterpret_cast<const char*>(md), md_len);
+  OPENSSL_cleanse(md, sizeof(md));
+  return key;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
@@ -40,7 +57,7 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
   store_options.migrations = AuditMigrations();
   for (Migration& m : IdempotencyMigrations()) store_options.migrations.push_back(std::move(m));
   for (Migration& m : service_migrations) store_options.migrations.push_back(std::move(m));
-  ASSIGN_OR_RETURN(rt->store_, SqliteStore::Open(store_options));
+  ASSIGN_OR_RETURN(rt->sqlite_store_, SqliteStore::Open(store_options));
 
   if (overrides.cache != nullptr) {
     rt->cache_ = std::move(overrides.cache);
@@ -49,6 +66,30 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
   }
 
   ASSIGN_OR_RETURN(std::string key, LoadKeyFile(options.token_key_file));
+  if (!options.audit_key_file.empty()) {
+    ASSIGN_OR_RETURN(rt->audit_key_, LoadKeyFile(options.audit_key_file));
+  } else {
+    log::Warning("audit_key_derived_from_token_key", {{"service", options.service_name}});
+    rt->audit_key_ = DeriveAuditKey(key);
+  }
+  ASSIGN_OR_RETURN(rt->store_, KeyedAuditStore::Create(rt->sqlite_store_.get(), rt->audit_key_));
+  {
+    // A lost anchor file is noticed only if keyed rows were there before this start.
+    ASSIGN_OR_RETURN(AuditHead head, ReadAuditHead(*rt->store_));
+    bool keyed_before = false;
+    absl::Status s = rt->store_->Read([&](ReadTransaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(std::vector<Row> rows,
+                       tx.Query("SELECT chain FROM audit_log WHERE seq = ?", {head.seq}));
+      keyed_before = !rows.empty() && rows[0].GetInt(0) == kAuditChainKeyed;
+      return absl::OkStatus();
+    });
+    RETURN_IF_ERROR(s);
+    const std::string anchor_path = options.AuditAnchorPath();
+    rt->audit_anchor_file_lost_ = keyed_before && ::access(anchor_path.c_str(), F_OK) != 0;
+    RETURN_IF_ERROR(StartKeyedAuditChain(*rt->store_, rt->clock_->Now()));
+    ASSIGN_OR_RETURN(rt->audit_anchors_, AuditAnchorFile::Open(anchor_path, rt->audit_key_));
+    RETURN_IF_ERROR(rt->AnchorAudit());
+  }
   ASSIGN_OR_RETURN(rt->verifier_, TokenVerifier::Create(key, rt->clock_));
   rt->authorizer_ = std::make_unique<Authorizer>(rt->verifier_.get());
   ASSIGN_OR_RETURN(rt->signer_, TokenSigner::Create(std::move(key)));
@@ -73,6 +114,35 @@ ServiceRuntime::~ServiceRuntime() {
   // store, so it goes before the store.
   handlers_.reset();
   read_audit_.reset();
+  if (store_ != nullptr && audit_anchors_ != nullptr) {
+    if (absl::Status s = AnchorAudit(); !s.ok()) {
+      log::Error("audit_anchor_failed", {{"service", options_.service_name}});
+    }
+  }
+  OPENSSL_cleanse(audit_key_.data(), audit_key_.size());
+}
+
+absl::Status ServiceRuntime::AnchorAudit() {
+  ASSIGN_OR_RETURN(AuditHead head, ReadAuditHead(*store_));
+  if (head.seq == 0) return absl::OkStatus();
+  return audit_anchors_->Append(AuditAnchor{head.seq, head.hash, clock_->Now()});
+}
+
+absl::Status ServiceRuntime::VerifyAudit(AuditVerifyReport* report) {
+  absl::StatusOr<std::vector<AuditAnchor>> anchors =
+      ReadAuditAnchors(audit_anchors_->path(), audit_key_);
+  if (!anchors.ok()) {
+    if (report != nullptr) *report = AuditVerifyReport{};
+    log::Error("audit_anchor_file_broken", {{"service", options_.service_name},
+                                            {"error", anchors.status().message()}});
+    return absl::DataLossError(anchors.status().message());
+  }
+  absl::Status s = VerifyAuditChain(*store_, audit_key_, *std::move(anchors), report);
+  if (s.ok() && audit_anchor_file_lost_) {
+    log::Error("audit_anchor_file_lost", {{"service", options_.service_name}});
+    return absl::DataLossError("the audit anchor file was missing at start");
+  }
+  return s;
 }
 
 }  // namespace pathway

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/audit/audit_anchor.h"
 #include "common/audit/audit_log.h"
 #include "common/auth/guard.h"
 #include "common/auth/service_token.h"
@@ -41,6 +42,9 @@ class ServiceRuntime {
   // Creates the data directory if needed, opens <data_dir>/<service>.db with the
   // audit, idempotency and `service_migrations` applied, loads the token key and
   // sets up the Redis cache (which may be down: the service serves regardless).
+  // Loads the audit key (options.audit_key_file, or one derived from the token
+  // key), starts the keyed audit chain if the database predates it, opens
+  // <data_dir>/<service>.audit-anchor and anchors the chain head there.
   static absl::StatusOr<std::unique_ptr<ServiceRuntime>> Open(
       const ServerOptions& options, std::vector<Migration> service_migrations,
       RuntimeOverrides overrides = {});
@@ -48,11 +52,19 @@ class ServiceRuntime {
   ~ServiceRuntime();
 
   const Clock& clock() const { return *clock_; }
+  // Every Write through it appends keyed audit rows (KeyedAuditStore).
   Store& store() { return *store_; }
   StatusCache& cache() { return *cache_; }
   const TokenVerifier& verifier() const { return *verifier_; }
   const Authorizer& authorizer() const { return *authorizer_; }
+  // Audits reads; the server holds each answer until the entries recorded before
+  // it are durable (audit_interceptor.h).
   AuditBuffer& read_audit() { return *read_audit_; }
+  // Appends the current audit chain head to the anchor file (durable when OK).
+  absl::Status AnchorAudit();
+  // Verifies the whole audit chain with the key against the anchor file: OK, or
+  // DATA_LOSS naming the first broken or missing seq (`report` may be null).
+  absl::Status VerifyAudit(AuditVerifyReport* report);
   // Tokens this service presents to the others (role service).
   const ServiceTokenSource& service_tokens() const { return *service_tokens_; }
   // The case registry, reached at options.registry_address with options.peer_timeout.
@@ -67,7 +79,12 @@ class ServiceRuntime {
   ServerOptions options_;
   RealClock real_clock_;
   const Clock* clock_ = nullptr;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<Store> sqlite_store_;
+  std::unique_ptr<KeyedAuditStore> store_;  // over sqlite_store_
+  std::string audit_key_;
+  std::unique_ptr<AuditAnchorFile> audit_anchors_;
+  // The anchor file was gone at start although keyed rows existed.
+  bool audit_anchor_file_lost_ = false;
   std::unique_ptr<StatusCache> cache_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<Authorizer> authorizer_;

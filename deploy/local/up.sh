@@ -40,6 +40,12 @@ if [ ! -s "$pii_key_file" ]; then
   # derived from it). Losing it loses the data: production keeps it in a KMS.
   (umask 077 && head -c 48 /dev/urandom | base64 -w0 > "$pii_key_file")
 fi
+audit_key_file="$data_dir/dev-audit.key"
+if [ ! -s "$audit_key_file" ]; then
+  # The audit chain key (HMAC of every audit row and anchor; never in a database).
+  # Losing it makes the existing trail unverifiable: production keeps it in a KMS.
+  (umask 077 && head -c 48 /dev/urandom | base64 -w0 > "$audit_key_file")
+fi
 redis_port="${PATHWAY_REDIS_PORT:-6380}"
 ctl="$build_dir/tools/pathwayctl/pathwayctl"
 
@@ -71,7 +77,8 @@ for i in "${!services[@]}"; do
   esac
   "$build_dir/services/$s/${s}_server" \
     --port "${ports[$i]}" --data_dir "$data_dir" --redis_port "$redis_port" \
-    --token_key_file "$key_file" "${extra[@]}" >> "$data_dir/logs/$s.log" 2>&1 &
+    --token_key_file "$key_file" --audit_key_file "$audit_key_file" "${extra[@]}" \
+    >> "$data_dir/logs/$s.log" 2>&1 &
   pids+=($!)
 done
 

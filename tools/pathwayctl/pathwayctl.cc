@@ -8,6 +8,7 @@
 #include "tools/pathwayctl/health_command.h"
 #include "tools/pathwayctl/import_command.h"
 #include "tools/pathwayctl/labor_reconcile_command.h"
+#include "tools/pathwayctl/audit_command.h"
 #include "tools/pathwayctl/outbox_command.h"
 #include "tools/pathwayctl/token_command.h"
 
@@ -27,6 +28,7 @@ constexpr absl::string_view kUsage =
     "  export  export placement outcomes as CSV\n"
     "  labor-reconcile  retention checkpoints against the labor bureau's registrations\n"
     "  outbox  list a service's stuck hand-offs, or replay parked ones\n"
+    "  audit   verify a service's audit chain from its database and anchor files\n"
     "  help    show this text, or 'help COMMAND' for a command's flags\n";
 
 }  // namespace
@@ -49,6 +51,7 @@ int Run(absl::Span<const std::string> args, const Environment& env, const Clock&
   if (command == "export") return RunExportCommand(rest, env, clock, out, err);
   if (command == "labor-reconcile") return RunLaborReconcileCommand(rest, env, clock, out, err);
   if (command == "outbox") return RunOutboxCommand(rest, env, out, err);
+  if (command == "audit") return RunAuditCommand(rest, out, err);
   if (command == "help" || command == "--help" || command == "-h") {
     if (!rest.empty() && rest[0] == "token") {
       out << TokenUsage();
@@ -64,6 +67,8 @@ int Run(absl::Span<const std::string> args, const Environment& env, const Clock&
       out << LaborReconcileUsage();
     } else if (!rest.empty() && rest[0] == "outbox") {
       out << OutboxUsage();
+    } else if (!rest.empty() && rest[0] == "audit") {
+      out << AuditUsage();
     } else {
       out << kUsage;
     }

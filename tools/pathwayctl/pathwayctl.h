@@ -6,6 +6,7 @@
 //   pathwayctl export outcomes --addr HOST:PORT --from 2026-01-01 --to 2026-12-31
 //   pathwayctl labor-reconcile --addr HOST:PORT --as-of 2026-12-31 --out diff.csv
 //   pathwayctl outbox list|replay --addr HOST:PORT ...
+//   pathwayctl audit verify --db FILE --key-file FILE [--anchors FILE]
 //
 // main() reads the environment into an Environment and calls Run; each
 // subcommand lives in its own <name>_command.{h,cc} and takes what it needs
