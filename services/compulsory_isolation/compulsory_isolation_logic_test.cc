@@ -753,7 +753,10 @@ TEST_F(IsolationLogicTest, SkFactMigratesAnExistingDatabase) {
   for (Migration& m : IsolationLogic::Migrations()) so.migrations.push_back(std::move(m));
   auto after = SqliteStore::Open(so);
   ASSERT_TRUE(after.ok()) << after.status();
-  for (auto [seq, barred] : {std::pair<int, bool>{40, true}, std::pair<int, bool>{41, false}}) {
+  for (const auto& row : {std::pair<int, bool>{40, true}, std::pair<int, bool>{41, false}}) {
+    // Named copies: a lambda may not capture a structured binding before C++20.
+    const int seq = row.first;
+    const bool barred = row.second;
     v1::Decision d;
     absl::Status s = (*after)->Read([&](ReadTransaction& tx) {
       return logic_->GetDecision(tx, police_, Case(seq), D(2026, 4, 1), &d);
