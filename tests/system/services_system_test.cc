@@ -417,6 +417,10 @@ TEST_F(ServicesSystemTest, StatusesChangedWhileRedisWasFrozenReachItSoonAfter) {
     want[id] = st.version();
   }
 
+  // The writes after those commits did miss the cache (warnings are logged at once).
+  EXPECT_TRUE(absl::StrContains((*services_)[1].process->Output(),
+                                "event=status_publish_failed program=detox"));
+
   ASSERT_TRUE(redis_->Resume().ok());
   const absl::Time resumed = absl::Now();
   std::set<std::string> stale(ids.begin(), ids.end());
@@ -428,6 +432,8 @@ TEST_F(ServicesSystemTest, StatusesChangedWhileRedisWasFrozenReachItSoonAfter) {
   }
   EXPECT_TRUE(stale.empty()) << stale.size() << " of " << kCases
                              << " changed cases still stale 5 s after Redis resumed";
+  std::printf("# all %d changed cases right in the cache %.0f ms after Redis resumed\n",
+              kCases, absl::ToDoubleMilliseconds(absl::Now() - resumed));
 }
 
 }  // namespace
