@@ -37,6 +37,23 @@ bool IsStateCode(absl::string_view s, bool allow_empty) {
   return true;
 }
 
+constexpr char kSelectColumns[] =
+    "SELECT case_id, division, state, version, began, deadline_kind, deadline, updated_us"
+    " FROM program_status";
+
+ProgramStatusRecord FromRow(const Row& row) {
+  ProgramStatusRecord r;
+  r.case_id = row.GetString(0);
+  r.division = row.GetString(1);
+  r.state = row.GetString(2);
+  r.version = row.GetInt(3);
+  r.began = ParseDay(row, 4);
+  r.deadline_kind = row.GetString(5);
+  r.deadline = ParseDay(row, 6);
+  r.updated_at = absl::FromUnixMicros(row.GetInt(7));
+  return r;
+}
+
 }  // namespace
 
 std::vector<Migration> ProgramStatusMigrations() {
@@ -51,7 +68,15 @@ std::vector<Migration> ProgramStatusMigrations() {
            "  deadline TEXT,"
            "  updated_us INTEGER NOT NULL"
            ") WITHOUT ROWID;"
-           "CREATE INDEX program_status_division ON program_status(division, case_id);"}};
+           "CREATE INDEX program_status_division ON program_status(division, case_id);"},
+          // Which version of each row reached the cache. Rows already there when this
+          // step runs count as published (the reconciler had been keeping them).
+          {"program_status", 2,
+           "ALTER TABLE program_status ADD COLUMN published_version INTEGER NOT NULL"
+           " DEFAULT 0;"
+           "UPDATE program_status SET published_version = version;"
+           "CREATE INDEX program_status_unpublished ON program_status(case_id)"
+           " WHERE version > published_version;"}};
 }
 
 absl::Status SaveProgramStatus(Transaction& tx, absl::Time now, ProgramStatusRecord* r) {
@@ -81,27 +106,43 @@ absl::Status SaveProgramStatus(Transaction& tx, absl::Time now, ProgramStatusRec
 
 absl::StatusOr<std::optional<ProgramStatusRecord>> LoadProgramStatus(ReadTransaction& tx,
                                                                      absl::string_view case_id) {
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query("SELECT case_id, division, state, version, began, deadline_kind, deadline,"
-               " updated_us FROM program_status WHERE case_id = ?",
-               {std::string(case_id)}));
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat(kSelectColumns, " WHERE case_id = ?"),
+                            {std::string(case_id)}));
   if (rows.empty()) return std::optional<ProgramStatusRecord>();
-  const Row& row = rows[0];
-  ProgramStatusRecord r;
-  r.case_id = row.GetString(0);
-  r.division = row.GetString(1);
-  r.state = row.GetString(2);
-  r.version = row.GetInt(3);
-  r.began = ParseDay(row, 4);
-  r.deadline_kind = row.GetString(5);
-  r.deadline = ParseDay(row, 6);
-  r.updated_at = absl::FromUnixMicros(row.GetInt(7));
-  return std::optional<ProgramStatusRecord>(std::move(r));
+  return std::optional<ProgramStatusRecord>(FromRow(rows[0]));
 }
 
-void PublishProgramStatus(StatusCache& cache, Programme programme,
-                          const ProgramStatusRecord& r) {
+absl::StatusOr<std::vector<ProgramStatusRecord>> LoadUnpublishedProgramStatuses(
+    ReadTransaction& tx, absl::string_view after_case_id, int limit) {
+  if (limit < 1) return absl::InvalidArgumentError("program status: limit must be >= 1");
+  // The condition matches the partial index program_status_unpublished exactly,
+  // so only unpublished rows are visited.
+  std::vector<ProgramStatusRecord> out;
+  absl::Status s = tx.QueryEach(
+      absl::StrCat(kSelectColumns,
+                   " WHERE version > published_version AND case_id > ?"
+                   " ORDER BY case_id LIMIT ?"),
+      {std::string(after_case_id), static_cast<int64_t>(limit)}, [&](const Row& row) {
+        out.push_back(FromRow(row));
+        return true;
+      });
+  RETURN_IF_ERROR(s);
+  return out;
+}
+
+absl::Status MarkProgramStatusesPublished(Transaction& tx,
+                                          const std::vector<PublishedVersion>& published) {
+  for (const PublishedVersion& p : published) {
+    RETURN_IF_ERROR(tx.Exec(
+        "UPDATE program_status SET published_version = ?"
+        " WHERE case_id = ? AND published_version < ?",
+        {p.version, p.case_id, p.version}));
+  }
+  return absl::OkStatus();
+}
+
+ProgrammeStatus ToCacheStatus(const ProgramStatusRecord& r) {
   ProgrammeStatus s;
   s.state = r.state;
   s.version = r.version;
@@ -109,10 +150,16 @@ void PublishProgramStatus(StatusCache& cache, Programme programme,
   s.next_deadline_kind = r.deadline_kind;
   s.next_deadline = r.deadline;
   s.written_at = r.updated_at;
-  absl::StatusOr<bool> put = cache.Put(r.case_id, programme, s);
+  return s;
+}
+
+void PublishProgramStatus(StatusCache& cache, Programme programme,
+                          const ProgramStatusRecord& r) {
+  absl::StatusOr<bool> put = cache.Put(r.case_id, programme, ToCacheStatus(r));
   if (!put.ok()) {
-    // No case id in the log line: the cache key is not personal, but the reconciler
-    // finds drift by itself, so the line needs only the programme and the error.
+    // No case id in the log line: the row stays unpublished (version >
+    // published_version) and the republisher sends it again, so the line needs
+    // only the programme and the error.
     log::Warning("status_publish_failed", {{"program", ProgrammeField(programme)},
                                            {"error", put.status().ToString()}});
   }

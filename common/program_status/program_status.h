@@ -54,8 +54,30 @@ absl::Status SaveProgramStatus(Transaction& tx, absl::Time now, ProgramStatusRec
 absl::StatusOr<std::optional<ProgramStatusRecord>> LoadProgramStatus(ReadTransaction& tx,
                                                                      absl::string_view case_id);
 
+// Up to `limit` (>= 1) stored statuses whose version has not reached the cache
+// (version > published_version), in case id order after `after_case_id`
+// (exclusive; empty = from the start).
+absl::StatusOr<std::vector<ProgramStatusRecord>> LoadUnpublishedProgramStatuses(
+    ReadTransaction& tx, absl::string_view after_case_id, int limit);
+
+// Records that `version` of each case reached the cache. A case whose
+// published_version is already >= version is left as it is, so a newer
+// version saved meanwhile stays unpublished until it is sent too.
+struct PublishedVersion {
+  std::string case_id;
+  int64_t version = 0;
+};
+absl::Status MarkProgramStatusesPublished(Transaction& tx,
+                                          const std::vector<PublishedVersion>& published);
+
+// The cached form of a record (DESIGN.md §4: nothing personal).
+ProgrammeStatus ToCacheStatus(const ProgramStatusRecord& record);
+
 // Writes the record into the status cache after its commit. Redis trouble is logged
-// and swallowed: the cache is never the record, and the reconciler repairs drift.
+// and swallowed: the cache is never the record. The saved row remembers which of
+// its versions reached the cache (published_version, set by the owning service's
+// StatusRepublisher, status_republisher.h), so a write that did not land is sent
+// again once Redis answers; the nightly reconciler is only the last line.
 void PublishProgramStatus(StatusCache& cache, Programme programme,
                           const ProgramStatusRecord& record);
 

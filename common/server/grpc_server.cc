@@ -90,6 +90,8 @@ void GrpcServer::MonitorCache() {
       health->SetServingStatus(kStatusCacheHealthName, healthy);
       if (healthy) {
         log::Info("status_cache_up", {{"service", options_.service_name}});
+        // Statuses written while it was away are owed to it: send them now.
+        runtime_->StatusCacheAnswered();
       } else {
         log::Warning("status_cache_down", {{"service", options_.service_name}});
       }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/audit/audit_log.h"
 #include "common/auth/role.h"
 #include "common/idempotency/idempotency.h"
@@ -99,8 +100,24 @@ absl::Status RunMutation(
       return read;
     }
   } else {
+    // Without a key the caller cannot learn the outcome once it has given up, and a
+    // retry would apply the change twice; so the change must commit before the
+    // deadline or not at all. It starts only with kCommitAllowance left and is
+    // rolled back if, once done, less than that is left (the store refuses to start
+    // it after the deadline it is given). With a key, a late commit is harmless:
+    // the caller's retry is answered with it.
+    const absl::Time latest_start = m.deadline == absl::InfiniteFuture()
+                                        ? m.deadline
+                                        : m.deadline - kCommitAllowance;
     status = rt.store().Write(
-        [&](Transaction& tx) -> absl::Status { return change(tx).status(); }, m.deadline);
+        [&](Transaction& tx) -> absl::Status {
+          RETURN_IF_ERROR(change(tx).status());
+          if (absl::Now() >= latest_start) {  // deadlines are wall-clock time
+            return absl::DeadlineExceededError("the deadline passed before the commit");
+          }
+          return absl::OkStatus();
+        },
+        latest_start);
   }
   if (!status.ok()) {
     // The transaction rolled back with its audit row; the attempt is still audited.

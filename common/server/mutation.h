@@ -49,6 +49,12 @@
 
 namespace pathway {
 
+// A change without an idempotency key starts only if this much of its deadline is
+// left, and is rolled back if less is left once it has run: the time its group
+// commit (the rest of the group and the fsync) may still take. A change with a key
+// may commit late: a retry is answered with its result.
+inline constexpr absl::Duration kCommitAllowance = absl::Milliseconds(50);
+
 // Audit outcome of a request answered from a stored idempotent result.
 inline constexpr char kReplayedOutcome[] = "REPLAYED";
 
@@ -68,6 +74,8 @@ struct Mutation {
 };
 
 // Runs `fn` in a store write with the audit row (and idempotent result) beside it.
+// Without an idempotency key the write commits before `mutation.deadline` or not at
+// all (see kCommitAllowance).
 // `fn` fills `response` and names the case for the audit row. On a repeat
 // `response` is filled by `reread`, or parsed from the stored result. Returns fn's
 // (or reread's) error, ALREADY_EXISTS for a key reused with another request (or,

@@ -43,10 +43,12 @@ class MutationTest : public ::testing::Test {
 
   // A stand-in mutating RPC: inserts a note and answers with the row count.
   absl::Status AddNote(const std::optional<std::string>& key, const std::string& text,
-                       common::v1::ProgramStatus* response, int* runs) {
+                       common::v1::ProgramStatus* response, int* runs,
+                       absl::Time deadline = absl::InfiniteFuture()) {
     common::v1::GetProgramStatusRequest request;  // any message serves as the request
     request.set_case_id(text);
-    return RunMutation(*runtime_, {&caller_, "/test.Notes/Add", key, &request}, response,
+    return RunMutation(*runtime_, {&caller_, "/test.Notes/Add", key, &request, deadline},
+                       response,
                        [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
                          ++*runs;
                          *audit_case_id = kCaseId;
@@ -93,6 +95,23 @@ TEST_F(MutationTest, WithoutKeyEveryCallApplies) {
   EXPECT_EQ(runs, 2);
   EXPECT_EQ(Notes(), 2);
   EXPECT_EQ(r.version(), 2);
+}
+
+// Deadlines are wall-clock (they come from gRPC); the injected clock is not used.
+TEST_F(MutationTest, WithoutKeyAWriteThatCouldCommitLateIsNotRun) {
+  common::v1::ProgramStatus r;
+  int runs = 0;
+  // Less than the commit allowance left: it could only commit after the deadline.
+  absl::Status s = AddNote(std::nullopt, "a", &r, &runs, absl::Now() + kCommitAllowance / 5);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  s = AddNote(std::nullopt, "b", &r, &runs, absl::Now() - absl::Seconds(1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(Notes(), 0);
+  // With time to spare, with or without a key, the write commits.
+  ASSERT_TRUE(AddNote("late-1", "c", &r, &runs, absl::Now() + absl::Seconds(30)).ok());
+  ASSERT_TRUE(AddNote(std::nullopt, "d", &r, &runs, absl::Now() + absl::Seconds(30)).ok());
+  EXPECT_EQ(Notes(), 2);
 }
 
 TEST_F(MutationTest, RepeatWithSameKeyReplaysFirstResult) {

@@ -193,14 +193,6 @@ class ListStatusesReactor final : public grpc::ServerWriteReactor<ProgramStatusP
 
 }  // namespace
 
-std::optional<Programme> ProgrammeOfService(absl::string_view service_name) {
-  if (service_name == "community_detox") return Programme::kCommunityDetox;
-  if (service_name == "compulsory_isolation") return Programme::kCompulsoryIsolation;
-  if (service_name == "community_rehab") return Programme::kCommunityRehab;
-  if (service_name == "placement") return Programme::kPlacement;
-  return std::nullopt;
-}
-
 std::optional<std::string> EffectiveDivisionPrefix(absl::string_view jurisdiction,
                                                    absl::string_view requested_prefix) {
   if (jurisdiction == "*") return std::string(requested_prefix);

@@ -43,11 +43,6 @@ namespace pathway {
 inline constexpr int kDefaultStatusPageSize = 1000;
 inline constexpr int kMaxStatusPageSize = 5000;
 
-// The programme a service owns, from its ServerOptions::service_name:
-// "community_detox", "compulsory_isolation", "community_rehab", "placement".
-// nullopt for every other name (the registry owns no programme).
-std::optional<Programme> ProgrammeOfService(absl::string_view service_name);
-
 // The division prefix a caller may list: the requested prefix narrowed to the
 // caller's jurisdiction ("*" is national). nullopt when the two are disjoint (the
 // caller may see nothing the request asks for).

@@ -45,6 +45,9 @@ ABSL_FLAG(int, peer_timeout_ms, -1,
           "Deadline of each call to another service [PATHWAY_PEER_TIMEOUT_MS, default 2000]");
 ABSL_FLAG(int, handler_threads, -1,
           "Handlers that may wait at once, e.g. for a commit [PATHWAY_HANDLER_THREADS, default 64]");
+ABSL_FLAG(int, max_queued, -1,
+          "Calls that may wait for a handler before more are refused with RESOURCE_EXHAUSTED "
+          "[PATHWAY_MAX_QUEUED, default 128]");
 ABSL_FLAG(std::string, log_level, "", "debug, info, warning or error [PATHWAY_LOG_LEVEL, default info]");
 
 namespace pathway {
@@ -153,6 +156,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
                              "PATHWAY_HANDLER_THREADS", 64);
   if (!handlers.ok()) return handlers.status();
   o.handler_threads = *handlers;
+  auto queued = IntSetting(absl::GetFlag(FLAGS_max_queued), "max_queued", "PATHWAY_MAX_QUEUED",
+                           o.max_queued);
+  if (!queued.ok()) return queued.status();
+  o.max_queued = *queued;
   std::string level = StringSetting(absl::GetFlag(FLAGS_log_level), "PATHWAY_LOG_LEVEL", "info");
   if (!log::ParseLevel(level, &o.log_level)) {
     return absl::InvalidArgumentError(absl::StrCat("unknown log level \"", level, "\""));

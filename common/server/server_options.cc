@@ -38,8 +38,14 @@ absl::Status ServerOptions::Validate() const {
       audit_verify_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("audit anchor and verify intervals must be positive");
   }
+  if (status_republish_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("status_republish_interval must be positive");
+  }
   if (handler_threads < 1 || handler_threads > 1024) {
     return absl::InvalidArgumentError("handler_threads must be 1 to 1024");
+  }
+  if (max_queued < 1 || max_queued > 1000000) {
+    return absl::InvalidArgumentError("max_queued must be 1 to 1000000");
   }
   return absl::OkStatus();
 }

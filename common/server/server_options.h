@@ -33,8 +33,12 @@ struct ServerOptions {
   std::string data_dir;
   // The status cache. Redis may be down at start: the service serves regardless.
   RedisCacheOptions redis;
-  // How often Redis reachability is probed for the health service.
+  // How often Redis reachability is probed for the health service. When a probe
+  // finds Redis answering again, statuses that missed it are sent at once.
   absl::Duration cache_probe_interval = absl::Seconds(1);
+  // How often a programme service looks for statuses that did not reach the cache
+  // and sends them again (status_republisher.h), besides the wake-up above.
+  absl::Duration status_republish_interval = absl::Seconds(1);
   // File holding the token signing key (at least 32 bytes). Never compiled in.
   std::string token_key_file;
   // File holding the audit chain key (at least 32 bytes; audit_log.h). Never in
@@ -67,6 +71,15 @@ struct ServerOptions {
   // Handlers that may wait at once (see handler_pool.h): bounds how many writes
   // can share one group commit.
   int handler_threads = 64;
+  // Calls that may wait for a free handler thread; one more is refused at once with
+  // RESOURCE_EXHAUSTED (handler_pool.h). Why 128, twice the threads: a queue only
+  // adds waiting, never throughput, once every thread is busy. At the measured
+  // write rate (about 2,900 commits/s, docs/benchmarks.md) 128 waiting calls drain
+  // in ~45 ms, so a full queue still keeps the group commits full; on a slow disk
+  // (~114 commits/s at 1,000,000 cases) they drain in ~1.1 s, inside the 2 s
+  // deadline services give each other. Deeper queues only turn refusals, which a
+  // caller can act on at once, into deadline expiries it learns of too late.
+  int max_queued = 128;
 
   // INVALID_ARGUMENT naming the first bad field.
   absl::Status Validate() const;

@@ -105,13 +105,30 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
         rt->service_tokens_.get(), options.peer_timeout);
   }
   rt->read_audit_ = std::make_unique<AuditBuffer>(rt->store_.get(), AuditBuffer::Options());
-  rt->handlers_ = std::make_unique<HandlerPool>(options.handler_threads);
+  rt->handlers_ = std::make_unique<HandlerPool>(options.handler_threads,
+                                                options.max_queued);
+  if (std::optional<Programme> programme = ProgrammeOfService(options.service_name)) {
+    StatusRepublisher::Options ro;
+    ro.interval = options.status_republish_interval;
+    rt->republisher_ = std::make_unique<StatusRepublisher>(rt->store_.get(), rt->cache_.get(),
+                                                           *programme, ro);
+    rt->republisher_->Start();  // rows left unpublished by an earlier run go out now
+  }
   return rt;
+}
+
+std::optional<Programme> ProgrammeOfService(absl::string_view service_name) {
+  if (service_name == "community_detox") return Programme::kCommunityDetox;
+  if (service_name == "compulsory_isolation") return Programme::kCompulsoryIsolation;
+  if (service_name == "community_rehab") return Programme::kCommunityRehab;
+  if (service_name == "placement") return Programme::kPlacement;
+  return std::nullopt;
 }
 
 ServiceRuntime::~ServiceRuntime() {
   // Handlers still queued use everything else; the audit buffer flushes into the
   // store, so it goes before the store.
+  republisher_.reset();
   handlers_.reset();
   read_audit_.reset();
   if (store_ != nullptr && audit_anchors_ != nullptr) {

@@ -11,6 +11,7 @@
 #define PATHWAY_COMMON_SERVER_SERVICE_RUNTIME_H_
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -21,12 +22,18 @@
 #include "common/auth/token.h"
 #include "common/cache/status_cache.h"
 #include "common/clock/clock.h"
+#include "common/program_status/status_republisher.h"
 #include "common/registry_client/registry_client.h"
 #include "common/server/handler_pool.h"
 #include "common/server/server_options.h"
 #include "common/store/store.h"
 
 namespace pathway {
+
+// The programme a service owns, from its ServerOptions::service_name:
+// "community_detox", "compulsory_isolation", "community_rehab", "placement".
+// nullopt for every other name (the registry owns no programme).
+std::optional<Programme> ProgrammeOfService(absl::string_view service_name);
 
 // Replacements for tests: an injected clock (not owned; must outlive the runtime)
 // and a cache (for example InMemoryStatusCache). Unset members use the real thing.
@@ -72,6 +79,14 @@ class ServiceRuntime {
   const ServerOptions& options() const { return options_; }
   // Where handlers that wait (writes, peer calls) run: see handler_pool.h.
   HandlerPool& handlers() { return *handlers_; }
+  // A programme service sends again, in the background, every status that did not
+  // reach the cache (status_republisher.h). Call this when Redis answers again so
+  // the repair starts at once. No-op for a service without a programme.
+  void StatusCacheAnswered() {
+    if (republisher_ != nullptr) republisher_->Wake();
+  }
+  // nullptr for a service without a programme.
+  StatusRepublisher* republisher() { return republisher_.get(); }
 
  private:
   ServiceRuntime() = default;
@@ -93,6 +108,7 @@ class ServiceRuntime {
   std::unique_ptr<RegistryClient> registry_;
   std::unique_ptr<AuditBuffer> read_audit_;
   std::unique_ptr<HandlerPool> handlers_;  // uses all of the above: stopped first
+  std::unique_ptr<StatusRepublisher> republisher_;  // uses the store and cache
 };
 
 }  // namespace pathway

@@ -1572,7 +1572,10 @@ absl::Status IsolationLogic::CheckVisible(ReadTransaction& tx, const Caller& cal
   // Not a place of 双向管控: the deciding police and the facility holding (or about to
   // receive) the person still see it.
   const FacilityConfig* receiving = facility_id.empty() ? nullptr : FindFacility(facility_id);
-  absl::string_view receiving_division = receiving == nullptr ? "" : receiving->division;
+  // Not `cond ? "" : receiving->division`: that makes a temporary std::string, and the
+  // view would outlive it.
+  absl::string_view receiving_division;
+  if (receiving != nullptr) receiving_division = receiving->division;
   ASSIGN_OR_RETURN(std::optional<DecisionData> d,
                    LoadOne(tx, "case_id = ?", {scope.case_id}));
   if (!d.has_value()) return CheckCaseVisible(caller, scope, {receiving_division});

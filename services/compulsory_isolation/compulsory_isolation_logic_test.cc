@@ -609,7 +609,9 @@ TEST_F(IsolationLogicTest, EarlyReleaseOnTheExactDayAfterOneYear) {
   ASSERT_NE(pending, nullptr);
   EXPECT_TRUE(pending->overdue());
   EXPECT_EQ(pending->proposal_id(), d.proposals(0).id());
-  EXPECT_FALSE(FindDue(Due(D(2027, 3, 22)), "PROPOSAL_DECISION")->overdue());
+  const std::vector<v1::DueItem> on_time = Due(D(2027, 3, 22));
+  ASSERT_NE(FindDue(on_time, "PROPOSAL_DECISION"), nullptr);
+  EXPECT_FALSE(FindDue(on_time, "PROPOSAL_DECISION")->overdue());
 
   // Release before the term's end needs the approval.
   EXPECT_EQ(Release(id, D(2027, 3, 25)).code(), absl::StatusCode::kFailedPrecondition);

@@ -21,11 +21,13 @@
 // details. Exit code 0 unless the run could not start (benchmarks never fail CI).
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <unistd.h>
 #include <vector>
 
@@ -35,6 +37,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "pathway/detox/v1/detox.grpc.pb.h"
@@ -61,6 +64,10 @@ ABSL_FLAG(int, chunk_rows, 1000, "import: rows per stream message");
 ABSL_FLAG(std::string, label, "", "free text printed with each row (e.g. the data size)");
 ABSL_FLAG(bool, header, true, "print the table header");
 ABSL_FLAG(int, deadline_ms, 10000, "deadline of each call");
+ABSL_FLAG(bool, idempotency_key, true,
+          "record_test: send a fresh idempotency-key with each call (false: none, so a "
+          "write must never commit after its caller gave up; compare the OK answers "
+          "printed at the end with the rows committed)");
 
 namespace pathway {
 namespace bench {
@@ -208,14 +215,33 @@ class RecordTestScenario final : public Scenario {
     // sequence numbers restart in every phase): each call is a new durable
     // write; a client retry with the same key would replay the first answer.
     const uint64_t n = next_.fetch_add(1);
-    call->ctx.AddMetadata("idempotency-key", absl::StrCat("bench-", run_, "-", n));
+    if (absl::GetFlag(FLAGS_idempotency_key)) {
+      call->ctx.AddMetadata("idempotency-key", absl::StrCat("bench-", run_, "-", n));
+    }
     call->req.set_case_id(ids_[(n * 7919ULL) % ids_.size()]);
     // Within the last 4 weeks: after every seeded report date, never in the future.
     SetDate(today_ - static_cast<int>(n % 28), call->req.mutable_tested_on());
     call->req.set_specimen(detox::v1::SPECIMEN_URINE);
     call->req.set_result(detox::v1::TEST_RESULT_NEGATIVE);
+    const absl::Time start = absl::Now();
     stubs_[slot % stubs_.size()]->async()->RecordTest(
-        &call->ctx, &call->req, &call->resp, [call, done](grpc::Status s) { done(s); });
+        &call->ctx, &call->req, &call->resp, [this, call, done, start](grpc::Status s) {
+          if (s.ok()) {
+            ok_.fetch_add(1);
+          } else if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+            const int64_t us = absl::ToInt64Microseconds(absl::Now() - start);
+            absl::MutexLock lock(&mu_);
+            if (refusal_micros_.size() < 1000000) refusal_micros_.push_back(us);
+          }
+          done(s);
+        });
+  }
+  // Every OK answer since the start, warmup and every phase included.
+  int64_t ok_answers() const { return ok_.load(); }
+  // Latencies of RESOURCE_EXHAUSTED answers since the last call.
+  std::vector<int64_t> TakeRefusalMicros() {
+    absl::MutexLock lock(&mu_);
+    return std::exchange(refusal_micros_, {});
   }
 
  private:
@@ -225,6 +251,9 @@ class RecordTestScenario final : public Scenario {
   absl::CivilDay today_;
   std::atomic<uint64_t> next_{0};
   std::vector<std::unique_ptr<detox::v1::CommunityDetox::Stub>> stubs_;
+  std::atomic<int64_t> ok_{0};
+  absl::Mutex mu_;
+  std::vector<int64_t> refusal_micros_ ABSL_GUARDED_BY(mu_);
 };
 
 std::string Ms(double ms) { return absl::StrFormat("%.2f", ms); }
@@ -250,6 +279,12 @@ void PrintRow(const std::string& scenario, const LoadResult& r, const LoadResult
   for (const auto& [code, n] : r.errors_by_code) {
     std::printf("#   %s conc %d: %lld x %s\n", scenario.c_str(), r.concurrency,
                 static_cast<long long>(n), code.c_str());
+  }
+  if (r.errors > 0 && r.calls > 0) {
+    std::printf("#   %s conc %d: goodput %.0f OK/s (%.1f%% of calls OK)\n", scenario.c_str(),
+                r.concurrency, r.throughput * static_cast<double>(r.calls - r.errors) /
+                                   static_cast<double>(r.calls),
+                100.0 * static_cast<double>(r.calls - r.errors) / static_cast<double>(r.calls));
   }
   std::fflush(stdout);
 }
@@ -441,8 +476,28 @@ int Main() {
     }
   }
   if (absl::GetFlag(FLAGS_header)) PrintHeader();
+  auto* record = dynamic_cast<RecordTestScenario*>(scenario.get());
   for (int c : levels) {
     Measure(name, scenario.get(), absl::GetFlag(FLAGS_floor) || !scenario ? &health : nullptr, c);
+    if (record != nullptr) {
+      std::vector<int64_t> refusals = record->TakeRefusalMicros();
+      if (!refusals.empty()) {
+        std::sort(refusals.begin(), refusals.end());
+        auto at = [&](double q) {
+          return static_cast<double>(refusals[std::min(
+                     refusals.size() - 1, static_cast<size_t>(q * refusals.size()))]) /
+                 1000.0;
+        };
+        std::printf("#   %s conc %d: RESOURCE_EXHAUSTED answered in p50 %.2f ms, p99 %.2f ms,"
+                    " max %.2f ms (%zu refusals, warmup included)\n",
+                    name.c_str(), c, at(0.5), at(0.99), at(1.0), refusals.size());
+      }
+    }
+  }
+  if (record != nullptr) {
+    std::printf("# record_test OK answers, warmup included: %lld (idempotency keys: %s)\n",
+                static_cast<long long>(record->ok_answers()),
+                absl::GetFlag(FLAGS_idempotency_key) ? "yes" : "no");
   }
   if (auto* st = dynamic_cast<StatusScenario*>(scenario.get()); st != nullptr) {
     const int64_t all = st->cache_hits() + st->cache_misses();
