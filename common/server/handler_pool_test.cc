@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -139,6 +140,14 @@ class PooledHealth final : public grpc::health::v1::Health::CallbackService {
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* ctx,
                                   const grpc::health::v1::HealthCheckRequest*,
                                   grpc::health::v1::HealthCheckResponse* resp) override {
+    {
+      // The server's own view of the first call's deadline: the client's, shifted by
+      // however long the call took to arrive.
+      absl::MutexLock lock(&mu_);
+      if (first_deadline_ == absl::InfiniteFuture()) {
+        first_deadline_ = absl::FromChrono(ctx->deadline());
+      }
+    }
     return FinishOnPool(ctx, *pool_, [resp, this]() -> absl::Status {
       ++ran;
       resp->set_status(grpc::health::v1::HealthCheckResponse::SERVING);
@@ -146,9 +155,15 @@ class PooledHealth final : public grpc::health::v1::Health::CallbackService {
     });
   }
   std::atomic<int> ran{0};
+  absl::Time first_deadline() {
+    absl::MutexLock lock(&mu_);
+    return first_deadline_;
+  }
 
  private:
   HandlerPool* pool_;
+  absl::Mutex mu_;
+  absl::Time first_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 };
 
 // Polls `done` until it holds or `limit` passes (a failing test, never a hang).
@@ -201,6 +216,9 @@ TEST(FinishOnPoolTest, RefusesWhenFullAndSkipsCallsWhoseDeadlinePassedInTheQueue
 
   queued_done.WaitForNotification();  // the client gave up
   EXPECT_EQ(queued_status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server learned of the call a moment after the client sent it, so its deadline
+  // is a moment later: wait until that has passed too before the pool may pick it up.
+  ASSERT_TRUE(Within(absl::Seconds(30), [&] { return absl::Now() > service.first_deadline(); }));
   release.Notify();
   ASSERT_TRUE(Within(absl::Seconds(30),
                      [&] { return pool.stats().expired + pool.stats().cancelled >= 1; }));

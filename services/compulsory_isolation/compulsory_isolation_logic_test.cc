@@ -605,7 +605,8 @@ TEST_F(IsolationLogicTest, EarlyReleaseOnTheExactDayAfterOneYear) {
   EXPECT_EQ(ProposeEarly(id, D(2027, 3, 15), a).code(), absl::StatusCode::kAlreadyExists);
 
   // Pending past 7 days: an overdue item for the police (戒毒条例 Art 33).
-  const v1::DueItem* pending = FindDue(Due(D(2027, 3, 23)), "PROPOSAL_DECISION");
+  const std::vector<v1::DueItem> late = Due(D(2027, 3, 23));
+  const v1::DueItem* pending = FindDue(late, "PROPOSAL_DECISION");
   ASSERT_NE(pending, nullptr);
   EXPECT_TRUE(pending->overdue());
   EXPECT_EQ(pending->proposal_id(), d.proposals(0).id());
