@@ -243,23 +243,37 @@ grpc::ServerUnaryReactor* RegistryService::ReportEvent(grpc::CallbackServerConte
   });
 }
 
+namespace {
+
+// A batch's case ids, 1..kMaxBatch of them, each checked and normalised;
+// INVALID_ARGUMENT naming the position of the first bad one.
+absl::StatusOr<std::vector<std::string>> ParseCaseIds(
+    const google::protobuf::RepeatedPtrField<std::string>& case_ids) {
+  if (case_ids.empty() || case_ids.size() > kMaxBatch) {
+    return absl::InvalidArgumentError("case_ids needs 1 to 1000 ids");
+  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < case_ids.size(); ++i) {
+    absl::StatusOr<CaseId> id = CaseId::Parse(case_ids.Get(i));
+    if (!id.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("case_ids[", i, "]: ", id.status().message()));
+    }
+    ids.push_back(id->ToString());
+  }
+  return ids;
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* RegistryService::GetCaseScopes(
     grpc::CallbackServerContext* ctx, const v1::GetCaseScopesRequest* request,
     v1::GetCaseScopesResponse* response) {
   auto caller = runtime_->authorizer().Authorize(*ctx, {Role::kService, Role::kAdmin});
   if (!caller.ok()) return Done(ctx, caller.status());
-  if (request->case_ids_size() == 0 || request->case_ids_size() > kMaxBatch) {
-    return Done(ctx, absl::InvalidArgumentError("case_ids needs 1 to 1000 ids"));
-  }
-  std::vector<std::string> ids;
-  for (int i = 0; i < request->case_ids_size(); ++i) {
-    absl::StatusOr<CaseId> id = CaseId::Parse(request->case_ids(i));
-    if (!id.ok()) {
-      return Done(ctx, absl::InvalidArgumentError(
-                           absl::StrCat("case_ids[", i, "]: ", id.status().message())));
-    }
-    ids.push_back(id->ToString());
-  }
+  absl::StatusOr<std::vector<std::string>> parsed = ParseCaseIds(request->case_ids());
+  if (!parsed.ok()) return Done(ctx, parsed.status());
+  const std::vector<std::string>& ids = *parsed;
   const absl::CivilDay today = Today();
   absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
     response->Clear();
@@ -321,18 +335,9 @@ grpc::ServerUnaryReactor* RegistryService::BatchGetCaseStatus(
     v1::BatchGetCaseStatusResponse* response) {
   auto caller = runtime_->authorizer().Authorize(*ctx, kStatusReaders);
   if (!caller.ok()) return Done(ctx, caller.status());
-  if (request->case_ids_size() == 0 || request->case_ids_size() > kMaxBatch) {
-    return Done(ctx, absl::InvalidArgumentError("case_ids needs 1 to 1000 ids"));
-  }
-  std::vector<std::string> ids;
-  for (int i = 0; i < request->case_ids_size(); ++i) {
-    absl::StatusOr<CaseId> id = CaseId::Parse(request->case_ids(i));
-    if (!id.ok()) {
-      return Done(ctx, absl::InvalidArgumentError(
-                           absl::StrCat("case_ids[", i, "]: ", id.status().message())));
-    }
-    ids.push_back(id->ToString());
-  }
+  absl::StatusOr<std::vector<std::string>> parsed = ParseCaseIds(request->case_ids());
+  if (!parsed.ok()) return Done(ctx, parsed.status());
+  const std::vector<std::string>& ids = *parsed;
   // Which ids the caller may see, in one snapshot.
   std::vector<bool> visible(ids.size(), false);
   absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
