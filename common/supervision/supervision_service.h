@@ -558,6 +558,21 @@ class SupervisionService : public Api::Service::CallbackService {
     if (!events.empty() && handoffs_ != nullptr) handoffs_->Committed();
   }
 
+  // Where a measure opened by another service's hand-off is executed: the requested
+  // county, else the person's residence place, else the household place (禁毒法 Art 33;
+  // 戒毒条例 Art 37), from the registry's scope, which also proves it issued the case
+  // (DESIGN.md §2). Until the township is known the county code stands for the place.
+  absl::StatusOr<std::pair<std::string, std::string>> HandoffPlace(
+      const CaseId& id, const std::string& division, const std::string& place) {
+    ASSIGN_OR_RETURN(CaseScope scope, runtime_->registry().GetCaseScope(id.ToString()));
+    std::string county = division;
+    if (county.empty()) {
+      county = scope.residence_division.empty() ? scope.household_division
+                                                : scope.residence_division;
+    }
+    return std::make_pair(county, place.empty() ? county : place);
+  }
+
   static constexpr size_t kMaxBasisLength = 128;
 
   static std::string Method(absl::string_view name) {

@@ -26,17 +26,9 @@ grpc::ServerUnaryReactor* CommunityDetoxService::OpenFromConversion(
         // the person lives: community detox is executed at the household place, or at
         // the residence place where the person has a fixed residence (禁毒法 Art 33);
         // as for SK opened at release, a recorded residence place is taken first.
-        absl::StatusOr<registry::v1::CaseFacts> facts =
-            runtime().registry().GetCaseFacts(id.ToString());
-        if (absl::IsNotFound(facts.status())) return CaseNotFound();
-        if (!facts.ok()) return facts.status();
-        std::string division = req->division();
-        if (division.empty()) {
-          division = facts->residence_division().empty() ? facts->household_division()
-                                                         : facts->residence_division();
-        }
-        // Until the township is known the county code stands for the place.
-        std::string place = req->place().empty() ? division : req->place();
+        ASSIGN_OR_RETURN(auto where, HandoffPlace(id, req->division(), req->place()));
+        const std::string division = where.first;
+        const std::string place = where.second;
         return WriteFn([this, req, id, division, place](
                            Transaction& tx, const Caller& caller,
                            absl::Time now) -> absl::StatusOr<supervision::WriteResult> {

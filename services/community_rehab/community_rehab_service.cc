@@ -23,17 +23,9 @@ grpc::ServerUnaryReactor* CommunityRehabService::OpenFromRelease(
       [this, req](const CaseId& id, const CaseScope*) -> absl::StatusOr<WriteFn> {
         // DESIGN.md §2: the registry must have issued the case; it also knows the
         // residence county, where SK is executed by default (戒毒条例 Art 37).
-        absl::StatusOr<registry::v1::CaseFacts> facts =
-            runtime().registry().GetCaseFacts(id.ToString());
-        if (absl::IsNotFound(facts.status())) return CaseNotFound();
-        if (!facts.ok()) return facts.status();
-        std::string division = req->division();
-        if (division.empty()) {
-          division = facts->residence_division().empty() ? facts->household_division()
-                                                         : facts->residence_division();
-        }
-        // Until the township is known the county code stands for the place.
-        std::string place = req->place().empty() ? division : req->place();
+        ASSIGN_OR_RETURN(auto where, HandoffPlace(id, req->division(), req->place()));
+        const std::string division = where.first;
+        const std::string place = where.second;
         return WriteFn([this, req, id, division, place](
                            Transaction& tx, const Caller& caller,
                            absl::Time now) -> absl::StatusOr<supervision::WriteResult> {
