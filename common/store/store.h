@@ -21,20 +21,52 @@
 // (Keep the Write/Read status in a variable as above: RETURN_IF_ERROR wrapped
 // around a lambda that itself uses RETURN_IF_ERROR fails -Wshadow.)
 //
-// SQL dialect: statements use `?` positional placeholders and the common subset
-// of SQLite and PostgreSQL. A PostgreSQL store would rewrite `?` to `$1, $2, ...`
-// before preparing. Transaction control (BEGIN, COMMIT, SAVEPOINT, ...), ATTACH
-// and PRAGMA are the store's business and are refused inside a function.
-// Foreign keys are checked immediately; do not declare them DEFERRABLE.
+// Portable SQL: every statement outside migrations runs unchanged on SQLite
+// (3.40, Debian 12) and PostgreSQL 15. The rules:
+//   - Placeholders are a bare `?` only (PostgreSQL's store rewrites them to
+//     $1, $2, ... once per statement); never `?1`, `:name` or `$1`. A value used
+//     twice is bound twice.
+//   - Every `?` has a type PostgreSQL can infer from its context; where it
+//     cannot (`? IS NULL`, a bare select list, arithmetic on two parameters),
+//     write CAST(? AS BIGINT) / CAST(? AS TEXT).
+//   - Generated keys come back with `INSERT ... RETURNING id` read through
+//     Query, not LastInsertId (which only SQLite can answer; it is going away).
+//   - A statement that may meet an existing key says so:
+//     `INSERT ... ON CONFLICT (cols) DO NOTHING` (check ChangedRows or RETURNING)
+//     or `ON CONFLICT (cols) DO UPDATE SET c = excluded.c`. Never INSERT OR
+//     IGNORE / OR REPLACE, and never carry on after an ALREADY_EXISTS: on
+//     PostgreSQL a failed statement aborts the whole transaction.
+//   - Integers are BIGINT (PostgreSQL's INTEGER is 32 bits); bytes are bound as
+//     Blob; booleans are BIGINT 0/1; no REAL columns (DOUBLE PRECISION if ever).
+//   - Every selected column that is not aggregated appears in GROUP BY; no
+//     SQLite-only functions (ifnull, strftime, julianday, printf, group_concat):
+//     COALESCE, SUBSTR, LENGTH, LOWER, ABS, MIN/MAX, COUNT, SUM work on both
+//     (SUM and COUNT come back as int64 from both stores).
+//   - No rowid, no WITHOUT ROWID, no AUTOINCREMENT in statements. Migrations may
+//     carry engine-specific DDL in Migration::postgresql_sql where it must
+//     differ (an identity column, BYTEA for BLOB); otherwise `sql` is used for
+//     both engines and must itself be portable.
+//   - Transaction control (BEGIN, COMMIT, SAVEPOINT, ...), ATTACH, PRAGMA,
+//     FOR UPDATE and engine-specific locking are the store's business and are
+//     not written inside a function. Foreign keys are checked immediately; do
+//     not declare them DEFERRABLE.
+// The tables layer of each service (<service>_tables.{h,cc}) and common/store
+// are the only places that hold SQL.
 //
 // Error codes (the same from every implementation):
-//   ALREADY_EXISTS  a UNIQUE or PRIMARY KEY constraint was violated; the
-//                   transaction is still usable, only that statement failed.
-//   UNAVAILABLE     the database is busy or locked, or a commit failed; a
-//                   retry may succeed.
-//   DEADLINE_EXCEEDED  a Write's deadline passed before its function started.
+//   ALREADY_EXISTS  a UNIQUE or PRIMARY KEY constraint was violated. Return
+//                   it (or another error) from the function: the transaction is
+//                   not usable afterwards on every engine.
+//   UNAVAILABLE     the database is busy, locked or unreachable, or a commit
+//                   failed; a retry may succeed.
+//   DEADLINE_EXCEEDED  a Write's deadline passed before its function started
+//                   (or, on PostgreSQL, before it could finish).
 //   INTERNAL        any other SQL error. The message is generic; the SQL error
 //                   text goes to the log, never to the caller.
+//
+// A Write function may run more than once (PostgreSQL retries a serialisable
+// transaction that lost a conflict), so it must assign, not accumulate, what
+// it hands out, and touch nothing but the transaction.
 //
 // Ownership and thread safety: a Store is thread-safe. Transaction and
 // ReadTransaction objects are owned by the store, valid only during the call
@@ -126,16 +158,19 @@ struct Migration {
   std::string component;
   int version = 0;
   std::string sql;
+  // The same step for PostgreSQL where its DDL must differ; empty means `sql`
+  // is portable and used for both engines.
+  std::string postgresql_sql;
 };
 
 class Store {
  public:
   virtual ~Store() = default;
 
-  // Runs fn in a read-write transaction. Concurrent Writes are grouped into
-  // one commit (one fsync) by a single writer thread; each fn runs inside its
-  // own SAVEPOINT so a failing fn rolls back only its own changes and returns
-  // its own error. Returns OK only once the commit is durable. fn must touch
+  // Runs fn in a read-write transaction; a failing fn rolls back only its own
+  // changes and returns its own error. Returns OK only once the commit is
+  // durable. (SqliteStore groups concurrent Writes into one commit, each fn in
+  // its own SAVEPOINT; PgStore runs each in its own serialisable transaction.) fn must touch
   // only the database (it may be run on another thread, and must not block on
   // anything but the transaction, nor call Write itself).
   // If `deadline` passes before fn starts, returns DEADLINE_EXCEEDED without
