@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 
 #include <algorithm>
 #include <utility>
@@ -42,6 +43,11 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   // Clients may ping as often as every 10 s without being disconnected for abuse.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  // Bounded memory under any offered load (server_options.h).
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  grpc::ResourceQuota quota(absl::StrCat("pathway-", options.service_name));
+  quota.Resize(static_cast<size_t>(options.memory_quota_mb) << 20);
+  builder.SetResourceQuota(quota);
   gs->operations_ = std::make_unique<OperationsService>(runtime);
   builder.RegisterService(gs->operations_.get());
   gs->health_names_.push_back(common::v1::Operations::service_full_name());

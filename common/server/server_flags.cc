@@ -48,6 +48,11 @@ ABSL_FLAG(int, handler_threads, -1,
 ABSL_FLAG(int, max_queued, -1,
           "Calls that may wait for a handler before more are refused with RESOURCE_EXHAUSTED "
           "[PATHWAY_MAX_QUEUED, default 128]");
+ABSL_FLAG(int, max_concurrent_streams, -1,
+          "Calls one client connection may have open at once; more wait in the client "
+          "[PATHWAY_MAX_CONCURRENT_STREAMS, default 256]");
+ABSL_FLAG(int, memory_quota_mb, -1,
+          "Memory gRPC may use for connections and calls [PATHWAY_MEMORY_QUOTA_MB, default 128]");
 ABSL_FLAG(std::string, log_level, "", "debug, info, warning or error [PATHWAY_LOG_LEVEL, default info]");
 
 namespace pathway {
@@ -160,6 +165,14 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
                            o.max_queued);
   if (!queued.ok()) return queued.status();
   o.max_queued = *queued;
+  auto streams = IntSetting(absl::GetFlag(FLAGS_max_concurrent_streams), "max_concurrent_streams",
+                            "PATHWAY_MAX_CONCURRENT_STREAMS", o.max_concurrent_streams);
+  if (!streams.ok()) return streams.status();
+  o.max_concurrent_streams = *streams;
+  auto quota = IntSetting(absl::GetFlag(FLAGS_memory_quota_mb), "memory_quota_mb",
+                          "PATHWAY_MEMORY_QUOTA_MB", o.memory_quota_mb);
+  if (!quota.ok()) return quota.status();
+  o.memory_quota_mb = *quota;
   std::string level = StringSetting(absl::GetFlag(FLAGS_log_level), "PATHWAY_LOG_LEVEL", "info");
   if (!log::ParseLevel(level, &o.log_level)) {
     return absl::InvalidArgumentError(absl::StrCat("unknown log level \"", level, "\""));

@@ -47,6 +47,12 @@ absl::Status ServerOptions::Validate() const {
   if (max_queued < 1 || max_queued > 1000000) {
     return absl::InvalidArgumentError("max_queued must be 1 to 1000000");
   }
+  if (max_concurrent_streams < 1 || max_concurrent_streams > 100000) {
+    return absl::InvalidArgumentError("max_concurrent_streams must be 1 to 100000");
+  }
+  if (memory_quota_mb < 16 || memory_quota_mb > 1048576) {
+    return absl::InvalidArgumentError("memory_quota_mb must be 16 to 1048576");
+  }
   return absl::OkStatus();
 }
 

@@ -80,6 +80,16 @@ struct ServerOptions {
   // deadline services give each other. Deeper queues only turn refusals, which a
   // caller can act on at once, into deadline expiries it learns of too late.
   int max_queued = 128;
+  // HTTP/2 streams (calls) one client connection may have open at once; more wait
+  // in the client. With the queue above this bounds what the server holds for
+  // calls it has not yet answered: gRPC keeps per-call state for every open
+  // stream before any handler sees it (that, not the queue, grew to 228 MB under
+  // 4,096 concurrent calls on one process).
+  int max_concurrent_streams = 256;
+  // gRPC's resource quota: the memory its transports may use for buffers and
+  // call state; under pressure it stops reading from connections instead of
+  // growing.
+  int memory_quota_mb = 128;
 
   // INVALID_ARGUMENT naming the first bad field.
   absl::Status Validate() const;
