@@ -39,6 +39,12 @@ TEST(ServerOptionsTest, ValidatesEachField) {
   o = Valid();
   o.handler_threads = 0;
   EXPECT_NE(o.Validate().message().find("handler_threads"), absl::string_view::npos);
+  o = Valid();
+  o.max_concurrent_streams = 0;
+  EXPECT_NE(o.Validate().message().find("max_concurrent_streams"), absl::string_view::npos);
+  o = Valid();
+  o.memory_quota_mb = 1;
+  EXPECT_NE(o.Validate().message().find("memory_quota_mb"), absl::string_view::npos);
 }
 
 TEST(ServerOptionsTest, AddressesAndPaths) {
@@ -90,9 +96,13 @@ TEST_F(ServerFlagsTest, DefaultsThenEnvironmentThenFlags) {
   EXPECT_EQ(o->redis.command_timeout, absl::Milliseconds(50));
   EXPECT_EQ(o->token_key_file, "/env/key");
   EXPECT_EQ(o->handler_threads, 64);
-  o = Parse({"--handler_threads=8"});
+  EXPECT_EQ(o->max_concurrent_streams, 256);
+  EXPECT_EQ(o->memory_quota_mb, 128);
+  o = Parse({"--handler_threads=8", "--max_concurrent_streams=32", "--memory_quota_mb=64"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->handler_threads, 8);
+  EXPECT_EQ(o->max_concurrent_streams, 32);
+  EXPECT_EQ(o->memory_quota_mb, 64);
 }
 
 TEST_F(ServerFlagsTest, RejectsBadEnvironmentAndMissingKey) {
