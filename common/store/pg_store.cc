@@ -357,6 +357,9 @@ class PgStore::Connection {
       Close();
       return absl::UnavailableError("database unavailable; retry later");
     }
+    // Server notices ("relation already exists, skipping") are not errors and
+    // would go to stderr unformatted.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     if (PQsetnonblocking(conn_, 1) != 0) {
       log::Error("store_connect_failed", {{"error", "cannot set non-blocking mode"}});
       Close();

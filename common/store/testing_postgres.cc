@@ -194,7 +194,6 @@ absl::Status TestingPostgres::Init() {
          << "unix_socket_directories = '" << dir_ << "'\n"
          << "port = " << kPort << "\n"
          << "fsync = off\n"
-         << "synchronous_commit = off\n"
          << "full_page_writes = off\n"
          << "max_connections = 300\n"
          << "shared_buffers = 32MB\n"

@@ -13,7 +13,7 @@
 //   options.conninfo = *conninfo;
 //
 // The server is set up for speed, which is acceptable for tests only:
-// fsync=off, synchronous_commit=off and full_page_writes=off (a machine crash
+// fsync=off and full_page_writes=off (a machine crash
 // could corrupt it; the data is thrown away anyway). Never copy these settings
 // to a deployment.
 //
