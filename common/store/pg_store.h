@@ -50,7 +50,9 @@
 // connection (libpq 15's PQcancel blocks without a time limit on a hung
 // server, so it is not used); each session sets client_connection_check_interval
 // so the server notices the closed connection and stops the statement, and
-// `statement_timeout` bounds any statement on the server side.
+// `statement_timeout` bounds any statement on the server side. (libpq looks
+// host names up synchronously while connecting: name servers that hang can
+// delay a connection beyond the deadline; use hostaddr or a reliable resolver.)
 //
 // Errors (store.h's codes): unique_violation 23505 -> ALREADY_EXISTS;
 // 40001/40P01 -> retried, then UNAVAILABLE; connection failures (class 08, a
