@@ -1,7 +1,7 @@
 // The storage interface every Pathway service uses for its own database
 // (DESIGN.md §7). The embedded implementation is SqliteStore
-// (common/store/sqlite_store.h); a PostgreSQL implementation can be added
-// behind the same interface.
+// (common/store/sqlite_store.h); PgStore (common/store/pg_store.h) is the
+// PostgreSQL one, and OpenStore (common/store/open_store.h) picks between them.
 //
 //   absl::Status s = store.Write([&](Transaction& tx) -> absl::Status {
 //     RETURN_IF_ERROR(tx.Exec("INSERT INTO cases(id, county) VALUES(?, ?)",
@@ -167,8 +167,9 @@ struct Migration {
   int version = 0;
   std::string sql;
   // The same step for PostgreSQL where its DDL must differ; empty means `sql`
-  // is portable and used for both engines.
-  std::string postgresql_sql;
+  // is portable and used for both engines. (The initializer lets the
+  // three-field form {component, version, sql} compile under -Wextra.)
+  std::string postgresql_sql = {};
 };
 
 class Store {

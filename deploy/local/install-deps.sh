@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   grpc-proto libabsl-dev libhiredis-dev libsqlite3-dev libssl-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libpq-dev postgresql-15
   redis-server redis-tools
   clang libclang-rt-14-dev
 )
@@ -31,3 +31,5 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 # The redis-server package starts a system instance on 6379; Pathway's scripts run
 # their own on other ports, so the system one is left alone.
+# Likewise postgresql-15 may create and start a cluster on 5432; tests run their own
+# server (common/store/testing_postgres) on a socket in a temporary directory.
