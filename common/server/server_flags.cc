@@ -17,6 +17,11 @@
 ABSL_FLAG(std::string, host, "", "Interface to listen on [PATHWAY_HOST, default 127.0.0.1]");
 ABSL_FLAG(int, port, -1, "Port to listen on, 0 for any free port [PATHWAY_PORT]");
 ABSL_FLAG(std::string, data_dir, "", "Directory of the SQLite database [PATHWAY_DATA_DIR, default ./data]");
+ABSL_FLAG(std::string, database, "",
+          "sqlite:<path> or postgresql://user@host[,host2]/db?target_session_attrs=read-write "
+          "[PATHWAY_DATABASE, default sqlite:<data_dir>/<service>.db]");
+ABSL_FLAG(std::string, database_password_file, "",
+          "PostgreSQL password file, libpq format [PATHWAY_DATABASE_PASSWORD_FILE]");
 ABSL_FLAG(std::string, redis_host, "", "Redis host [PATHWAY_REDIS_HOST, default 127.0.0.1]");
 ABSL_FLAG(int, redis_port, -1, "Redis port [PATHWAY_REDIS_PORT, default 6379]");
 ABSL_FLAG(int, redis_timeout_ms, -1,
@@ -108,6 +113,9 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
   if (!port.ok()) return port.status();
   o.port = *port;
   o.data_dir = StringSetting(absl::GetFlag(FLAGS_data_dir), "PATHWAY_DATA_DIR", "./data");
+  o.database = StringSetting(absl::GetFlag(FLAGS_database), "PATHWAY_DATABASE", "");
+  o.database_password_file = StringSetting(absl::GetFlag(FLAGS_database_password_file),
+                                           "PATHWAY_DATABASE_PASSWORD_FILE", "");
   o.redis.host = StringSetting(absl::GetFlag(FLAGS_redis_host), "PATHWAY_REDIS_HOST", "127.0.0.1");
   auto redis_port =
       IntSetting(absl::GetFlag(FLAGS_redis_port), "redis_port", "PATHWAY_REDIS_PORT", 6379);

@@ -29,8 +29,16 @@ struct ServerOptions {
   std::string listen_host = "127.0.0.1";
   // 0 picks a free port (tests); the chosen port is reported after start.
   int port = 0;
-  // Directory holding the service's SQLite database, <data_dir>/<service_name>.db.
+  // Directory holding the service's SQLite database, <data_dir>/<service_name>.db,
+  // and its audit anchor file.
   std::string data_dir;
+  // Which database holds the service's record (common/store/open_store.h): empty
+  // or "sqlite:<path>" is the embedded SQLite file (empty: DatabasePath()); a
+  // "postgresql://" URI is PostgreSQL, one database per service, which several
+  // replicas may share. Never carries a password: see database_password_file.
+  std::string database;
+  // PostgreSQL password file (libpq's format, mode 0600); empty: libpq's default.
+  std::string database_password_file;
   // The status cache. Redis may be down at start: the service serves regardless.
   RedisCacheOptions redis;
   // How often Redis reachability is probed for the health service. When a probe

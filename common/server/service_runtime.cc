@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -15,7 +16,7 @@
 #include "common/idempotency/idempotency.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
-#include "common/store/sqlite_store.h"
+#include "common/store/open_store.h"
 
 namespace pathway {
 namespace {
@@ -52,12 +53,16 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
   rt->clock_ = overrides.clock != nullptr ? overrides.clock : &rt->real_clock_;
 
   RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
-  SqliteStoreOptions store_options;
-  store_options.path = options.DatabasePath();
-  store_options.migrations = AuditMigrations();
-  for (Migration& m : IdempotencyMigrations()) store_options.migrations.push_back(std::move(m));
-  for (Migration& m : service_migrations) store_options.migrations.push_back(std::move(m));
-  ASSIGN_OR_RETURN(rt->sqlite_store_, SqliteStore::Open(store_options));
+  std::vector<Migration> migrations = AuditMigrations();
+  for (Migration& m : IdempotencyMigrations()) migrations.push_back(std::move(m));
+  for (Migration& m : service_migrations) migrations.push_back(std::move(m));
+  OpenStoreOptions store_options;
+  store_options.default_sqlite_path = options.DatabasePath();
+  store_options.password_file = options.database_password_file;
+  // One connection per handler thread that may wait on the store, bounded.
+  store_options.pool_size = std::clamp(options.handler_threads / 4, 4, 32);
+  ASSIGN_OR_RETURN(rt->engine_store_, OpenStore(options.database, std::move(migrations),
+                                                rt->clock_, store_options));
 
   if (overrides.cache != nullptr) {
     rt->cache_ = std::move(overrides.cache);
@@ -72,7 +77,7 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
     log::Warning("audit_key_derived_from_token_key", {{"service", options.service_name}});
     rt->audit_key_ = DeriveAuditKey(key);
   }
-  ASSIGN_OR_RETURN(rt->store_, KeyedAuditStore::Create(rt->sqlite_store_.get(), rt->audit_key_));
+  ASSIGN_OR_RETURN(rt->store_, KeyedAuditStore::Create(rt->engine_store_.get(), rt->audit_key_));
   {
     // A lost anchor file is noticed only if keyed rows were there before this start.
     ASSIGN_OR_RETURN(AuditHead head, ReadAuditHead(*rt->store_));

@@ -94,8 +94,8 @@ class ServiceRuntime {
   ServerOptions options_;
   RealClock real_clock_;
   const Clock* clock_ = nullptr;
-  std::unique_ptr<Store> sqlite_store_;
-  std::unique_ptr<KeyedAuditStore> store_;  // over sqlite_store_
+  std::unique_ptr<Store> engine_store_;  // SQLite or PostgreSQL (open_store.h)
+  std::unique_ptr<KeyedAuditStore> store_;  // over engine_store_
   std::string audit_key_;
   std::unique_ptr<AuditAnchorFile> audit_anchors_;
   // The anchor file was gone at start although keyed rows existed.

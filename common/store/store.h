@@ -167,9 +167,8 @@ struct Migration {
   int version = 0;
   std::string sql;
   // The same step for PostgreSQL where its DDL must differ; empty means `sql`
-  // is portable and used for both engines. (The initializer lets the
-  // three-field form {component, version, sql} compile under -Wextra.)
-  std::string postgresql_sql = {};
+  // is portable and used for both engines.
+  std::string postgresql_sql;
 };
 
 class Store {

@@ -3,13 +3,44 @@
 # (Release), starts a redis-server and the five services on loopback, prints where
 # each listens and a development token, and stops everything on Ctrl-C or SIGTERM.
 #
-#   deploy/local/up.sh
+#   deploy/local/up.sh                                  # SQLite, one of each
+#   deploy/local/up.sh --database postgres              # a local PostgreSQL 15 too
+#   deploy/local/up.sh --database postgres --replicas 2 # two of every service
+#
+# With --database postgres a PostgreSQL server is made (initdb, once) in
+# PATHWAY_PG_DIR and started on 127.0.0.1:PATHWAY_PG_PORT; every service gets a
+# database of its own, reached as role `pathway` with a password kept in a file
+# (never on a command line). With --replicas 2 the second replica of each service
+# listens on 50151-50155 on the same databases, and peers are reached through
+# both (gRPC round robin over the two addresses).
 #
 # Environment (all optional):
-#   PATHWAY_DATA_DIR    SQLite files, the dev token key and logs   (default ./data)
+#   PATHWAY_DATA_DIR    SQLite files, the dev keys and logs        (default ./data)
 #   PATHWAY_REDIS_PORT  port of the local redis-server             (default 6380)
 #   PATHWAY_BUILD_DIR   build directory                            (default ./build)
+#   PATHWAY_PG_DIR      the local PostgreSQL cluster      (default <data dir>-postgres)
+#   PATHWAY_PG_PORT     its port on 127.0.0.1                      (default 5433)
 set -euo pipefail
+database=sqlite
+replicas=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --database) database="${2:-}"; shift 2 ;;
+    --database=*) database="${1#*=}"; shift ;;
+    --replicas) replicas="${2:-}"; shift 2 ;;
+    --replicas=*) replicas="${1#*=}"; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "up.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+case "$database" in sqlite|postgres) ;; *)
+  echo "up.sh: --database is sqlite or postgres" >&2; exit 2 ;;
+esac
+case "$replicas" in 1|2) ;; *) echo "up.sh: --replicas is 1 or 2" >&2; exit 2 ;; esac
+if [ "$replicas" = 2 ] && [ "$database" != postgres ]; then
+  # A SQLite file belongs to one process; replicas need a shared database.
+  echo "up.sh: --replicas 2 needs --database postgres" >&2; exit 2
+fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
@@ -21,7 +52,7 @@ if [ ! -f "$build_dir/build.ninja" ]; then
 fi
 services=(registry community_detox compulsory_isolation community_rehab placement)
 ports=(50051 50052 50053 50054 50055)
-targets=(pathwayctl)
+targets=(pathwayctl reconcile)
 for s in "${services[@]}"; do targets+=("${s}_server"); done
 cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]}"
 
@@ -68,23 +99,56 @@ redis_cmd=(redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$data_dir/r
 redis_pid=$!
 pids+=("$redis_pid")
 
-for i in "${!services[@]}"; do
-  s="${services[$i]}"
-  extra=()
-  [ "$s" = registry ] && extra=(--pii_key_file "$pii_key_file")
-  case "$s" in community_detox|community_rehab)
-    extra=(--policy_file "$root/deploy/config/supervision.policy") ;;
-  esac
-  "$build_dir/services/$s/${s}_server" \
-    --port "${ports[$i]}" --data_dir "$data_dir" --redis_port "$redis_port" \
-    --token_key_file "$key_file" --audit_key_file "$audit_key_file" "${extra[@]}" \
-    >> "$data_dir/logs/$s.log" 2>&1 &
-  pids+=($!)
+db_args=()
+if [ "$database" = postgres ]; then
+  pg_dir="${PATHWAY_PG_DIR:-$data_dir-postgres}"
+  pg_port="${PATHWAY_PG_PORT:-5433}"
+  pg_pass_file="$data_dir/dev-postgres.pass"
+  source "$root/deploy/local/postgres.sh"
+  pg_up "$pg_dir" "$pg_port" "$pg_pass_file" "$data_dir/logs/postgres.log" "${services[@]}"
+  pids+=("$pg_pid")
+  db_args=(--database_password_file "$pg_pass_file")
+fi
+
+# Peers of a service: itself in every replica (round robin between them).
+peer() {
+  local port="$1"
+  if [ "$replicas" = 2 ]; then echo "ipv4:127.0.0.1:$port,127.0.0.1:$((port + 100))"
+  else echo "127.0.0.1:$port"; fi
+}
+peer_args=(--registry_addr "$(peer 50051)" --detox_addr "$(peer 50052)"
+  --isolation_addr "$(peer 50053)" --rehab_addr "$(peer 50054)"
+  --placement_addr "$(peer 50055)")
+
+addrs=()
+names=()
+for r in $(seq 1 "$replicas"); do
+  for i in "${!services[@]}"; do
+    s="${services[$i]}"
+    port=$((ports[i] + (r - 1) * 100))
+    # Files of one replica (its audit anchor, SQLite's database) stay its own.
+    dir="$data_dir"; [ "$r" -gt 1 ] && dir="$data_dir/replica$r" && mkdir -p "$dir"
+    extra=()
+    [ "$s" = registry ] && extra=(--pii_key_file "$pii_key_file")
+    case "$s" in community_detox|community_rehab)
+      extra=(--policy_file "$root/deploy/config/supervision.policy") ;;
+    esac
+    [ "$database" = postgres ] &&
+      extra+=(--database "postgresql://pathway@127.0.0.1:$pg_port/$s")
+    log="$data_dir/logs/$s.log"; [ "$r" -gt 1 ] && log="$data_dir/logs/$s.replica$r.log"
+    "$build_dir/services/$s/${s}_server" \
+      --port "$port" --data_dir "$dir" --redis_port "$redis_port" \
+      --token_key_file "$key_file" --audit_key_file "$audit_key_file" \
+      "${peer_args[@]}" "${db_args[@]}" "${extra[@]}" >> "$log" 2>&1 &
+    pids+=($!)
+    addrs+=("127.0.0.1:$port")
+    names+=("$s")
+  done
 done
 
-for i in "${!services[@]}"; do
-  if ! "$ctl" health --addr "127.0.0.1:${ports[$i]}" --wait 30s >/dev/null; then
-    echo "${services[$i]} did not become SERVING; see $data_dir/logs/${services[$i]}.log" >&2
+for i in "${!addrs[@]}"; do
+  if ! "$ctl" health --addr "${addrs[$i]}" --wait 30s >/dev/null; then
+    echo "${names[$i]} (${addrs[$i]}) did not become SERVING; see $data_dir/logs" >&2
     exit 1
   fi
 done
@@ -92,10 +156,13 @@ done
 token="$(PATHWAY_TOKEN_KEY_FILE="$key_file" "$ctl" token --role admin --jurisdiction '*' --ttl 12h)"
 echo
 echo "Pathway is up (data in $data_dir, logs in $data_dir/logs)"
-for i in "${!services[@]}"; do
-  printf '  %-22s 127.0.0.1:%s  SERVING\n' "${services[$i]}" "${ports[$i]}"
+for i in "${!addrs[@]}"; do
+  printf '  %-22s %s  SERVING\n' "${names[$i]}" "${addrs[$i]}"
 done
 printf '  %-22s 127.0.0.1:%s\n' "redis (status cache)" "$redis_port"
+if [ "$database" = postgres ]; then
+  printf '  %-22s 127.0.0.1:%s (cluster in %s)\n' "postgresql" "$pg_port" "$pg_dir"
+fi
 echo
 echo "Development token (admin, national, 12 h):"
 echo "  $token"
@@ -108,6 +175,14 @@ echo "Ctrl-C stops everything."
 while true; do
   exited=""
   wait -n -p exited "${pids[@]}" || true
+  if [ "$database" = postgres ] && [ "${exited:-}" = "$pg_pid" ]; then
+    echo "postgresql stopped; writes answer UNAVAILABLE until it is back."
+    echo "  start it again: deploy/local/up.sh restarts everything"
+    remaining=()
+    for pid in "${pids[@]}"; do [ "$pid" != "$pg_pid" ] && remaining+=("$pid"); done
+    pids=("${remaining[@]}")
+    continue
+  fi
   if [ "${exited:-}" = "$redis_pid" ]; then
     echo "redis stopped; the services keep serving without the cache."
     echo "  start it again: $(printf '%q ' "${redis_cmd[@]}")&"
