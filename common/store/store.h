@@ -155,6 +155,14 @@ class Transaction : public ReadTransaction {
 // Versions start at 1 and only ever grow; a shipped migration never changes.
 // `sql` may hold several statements separated by semicolons.
 struct Migration {
+  Migration() = default;
+  Migration(std::string component_in, int version_in, std::string sql_in,
+            std::string postgresql_sql_in = "")
+      : component(std::move(component_in)),
+        version(version_in),
+        sql(std::move(sql_in)),
+        postgresql_sql(std::move(postgresql_sql_in)) {}
+
   std::string component;
   int version = 0;
   std::string sql;
