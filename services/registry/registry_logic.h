@@ -2,7 +2,8 @@
 // registering a person and minting the case id, exact lookup through the blind
 // index, visibility (jurisdiction and sealing), risk grading with history,
 // jurisdiction changes (双向管控), control and life status, and the abstinence clock
-// (戒毒条例 Art 7). Plain C++ over the store; no gRPC types.
+// (戒毒条例 Art 7). Plain C++ over the store, whose statements are all in the tables
+// layer (registry_tables.h); no gRPC types.
 //
 //   RegistryLogic logic(cipher.get(), RegistryConfig{});
 //   store.Write([&](Transaction& tx) -> absl::Status {
@@ -32,6 +33,8 @@
 
 namespace pathway {
 namespace registry {
+
+struct CaseRow;  // registry_tables.h
 
 // Risk grading scheme (分级分类): national high / medium / low by default; a
 // province configures its own codes.
@@ -146,7 +149,7 @@ class RegistryLogic {
 
  private:
   absl::Status Save(Transaction& tx, CaseRecord* c, absl::Time now) const;
-  absl::StatusOr<CaseRecord> Decode(const Row& row) const;
+  absl::StatusOr<CaseRecord> Decode(const CaseRow& row) const;
   bool KnownGrade(absl::string_view grade) const;
 
   const PiiCipher* cipher_;
