@@ -28,8 +28,6 @@ constexpr int kMaxPageSize = 500;
 // A page filtered by programme state stops scanning after this many rows and
 // returns a token to continue, so one call never walks a whole province.
 constexpr int kMaxScannedPerPage = 5000;
-// 戒毒条例 Art 7: three years without relapse.
-constexpr int kAbstinenceMonths = 36;
 
 absl::Status ValidateText(absl::string_view value, absl::string_view field, size_t max_len,
                           bool required) {
@@ -131,17 +129,6 @@ absl::StatusOr<absl::CivilDay> FromProtoDate(const common::v1::Date& d, absl::st
   return day;
 }
 
-absl::Status RegistryConfig::Validate() const {
-  if (risk_grades.empty()) return absl::InvalidArgumentError("no risk grades configured");
-  for (const std::string& g : risk_grades) {
-    if (g.empty() || g.size() > 32) return absl::InvalidArgumentError("bad risk grade code");
-  }
-  if (std::find(risk_grades.begin(), risk_grades.end(), default_risk_grade) == risk_grades.end()) {
-    return absl::InvalidArgumentError("default risk grade is not one of the configured grades");
-  }
-  return absl::OkStatus();
-}
-
 RegistryLogic::RegistryLogic(const PiiCipher* cipher, RegistryConfig config,
                              std::string labor_exchange_key)
     : cipher_(cipher),
@@ -155,26 +142,10 @@ std::vector<Migration> RegistryLogic::Migrations() {
   return m;
 }
 
-std::optional<absl::CivilDay> RegistryLogic::AbstinenceMilestone(const CaseRecord& c) {
-  if (c.open_measures > 0) return std::nullopt;
-  // Counted like a period from an event (the anchor day itself is not counted).
-  return legal_time::DeadlineAfterMonths(c.abstinence_anchor, kAbstinenceMonths);
-}
-
-bool RegistryLogic::Sealed(const CaseRecord& c, absl::CivilDay today) {
-  std::optional<absl::CivilDay> m = AbstinenceMilestone(c);
-  return m.has_value() && today > *m;
-}
-
 absl::Status RegistryLogic::CheckVisible(const Caller& caller, const CaseRecord& c,
                                          absl::CivilDay today) const {
   // The one rule of every service (common/auth/case_scope.h).
-  CaseScope scope;
-  scope.case_id = c.case_id;
-  scope.household_division = c.household_division;
-  scope.residence_division = c.residence_division;
-  scope.sealed = Sealed(c, today);
-  return CheckCaseVisible(caller, scope);
+  return CheckCaseVisible(caller, ScopeOf(c, today));
 }
 
 bool RegistryLogic::KnownGrade(absl::string_view grade) const {
@@ -227,8 +198,7 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
   // 戒毒条例 Art 7: a record whose only finding is three years old or more is sealed the
   // moment it is written. Only roles with a statutory need may then see it, so anyone
   // else is told before anything is written, rather than meeting NOT_FOUND next.
-  if (today > legal_time::DeadlineAfterMonths(found_on, kAbstinenceMonths) &&
-      !MayReadSealed(caller.role())) {
+  if (SealedAtRegistration(found_on, today) && !MayReadSealed(caller.role())) {
     return absl::FailedPreconditionError(
         "found_on is more than three years ago: the record would be sealed at once "
         "(戒毒条例 Art 7) and hidden from your role; police register such records");
