@@ -1,8 +1,6 @@
 #include "services/compulsory_isolation/compulsory_isolation_logic.h"
 
 #include <algorithm>
-#include <functional>
-#include <set>
 #include <tuple>
 #include <utility>
 
@@ -11,7 +9,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/ids/case_id.h"
 #include "common/ids/division_code.h"
