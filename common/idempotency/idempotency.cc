@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
 
@@ -25,48 +27,59 @@ bool IsKeyChar(char c) {
 
 absl::Status DeleteExpired(Transaction& tx, int64_t now_us, int64_t limit) {
   return tx.Exec(
-      "DELETE FROM idempotency_keys WHERE rowid IN"
-      " (SELECT rowid FROM idempotency_keys WHERE expires_us <= ? LIMIT ?)",
+      "DELETE FROM idempotency_keys WHERE (subject, key) IN"
+      " (SELECT subject, key FROM idempotency_keys WHERE expires_us <= ? LIMIT ?)",
       {now_us, limit});
+}
+
+// Version 1 for either engine: only the type of the byte columns differs.
+std::string KeysV1(absl::string_view bytes) {
+  return absl::StrCat(
+      "CREATE TABLE idempotency_keys("
+      "  subject TEXT NOT NULL,"
+      "  key TEXT NOT NULL,"
+      "  method TEXT NOT NULL,"
+      "  request_hash ", bytes, " NOT NULL,"
+      "  response ", bytes, " NOT NULL,"
+      "  created_us BIGINT NOT NULL,"
+      "  PRIMARY KEY(subject, key));"
+      "CREATE INDEX idempotency_keys_by_created ON idempotency_keys(created_us);");
+}
+
+// Version 2 for either engine: the byte columns' type, and SQLite zeroes the pages
+// that held the old responses (secure_delete); PostgreSQL's VACUUM reclaims them.
+std::string KeysV2(absl::string_view bytes, absl::string_view before) {
+  return absl::StrCat(
+      before,
+      "CREATE TABLE idempotency_keys_v2("
+      "  subject TEXT NOT NULL,"
+      "  key TEXT NOT NULL,"
+      "  method TEXT NOT NULL,"
+      "  request_hash ", bytes, " NOT NULL,"
+      "  stored ", bytes, ","  // NULL: a version-1 key whose response is no longer kept
+      "  created_us BIGINT NOT NULL,"
+      "  expires_us BIGINT NOT NULL,"
+      "  PRIMARY KEY(subject, key));"
+      "INSERT INTO idempotency_keys_v2(subject, key, method, request_hash, stored, created_us,"
+      "  expires_us)"
+      "  SELECT subject, key, method, request_hash, NULL, created_us, created_us + 2592000000000"
+      "  FROM idempotency_keys;"
+      "DROP TABLE idempotency_keys;"
+      "ALTER TABLE idempotency_keys_v2 RENAME TO idempotency_keys;"
+      "CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys(expires_us);");
 }
 
 }  // namespace
 
 std::vector<Migration> IdempotencyMigrations() {
   return {
-      {"idempotency", 1,
-       "CREATE TABLE idempotency_keys("
-       "  subject TEXT NOT NULL,"
-       "  key TEXT NOT NULL,"
-       "  method TEXT NOT NULL,"
-       "  request_hash BLOB NOT NULL,"
-       "  response BLOB NOT NULL,"
-       "  created_us INTEGER NOT NULL,"
-       "  PRIMARY KEY(subject, key));"
-       "CREATE INDEX idempotency_keys_by_created ON idempotency_keys(created_us);"},
+      {"idempotency", 1, KeysV1("BLOB"), KeysV1("BYTEA")},
       // Version 1 kept whole responses, personal data included, in plaintext. Their
       // keys stay (a repeat is still not applied twice) but the responses go, and the
       // pages that held them are zeroed (secure_delete) rather than left in the file.
       // Each key now expires; a kept one 30 days after it was created (the longest
       // lifetime: the role that made it is unknown, and it may be a hand-off's).
-      {"idempotency", 2,
-       "PRAGMA secure_delete = ON;"
-       "CREATE TABLE idempotency_keys_v2("
-       "  subject TEXT NOT NULL,"
-       "  key TEXT NOT NULL,"
-       "  method TEXT NOT NULL,"
-       "  request_hash BLOB NOT NULL,"
-       "  stored BLOB,"  // NULL: a version-1 key whose response is no longer kept
-       "  created_us INTEGER NOT NULL,"
-       "  expires_us INTEGER NOT NULL,"
-       "  PRIMARY KEY(subject, key));"
-       "INSERT INTO idempotency_keys_v2(subject, key, method, request_hash, stored, created_us,"
-       "  expires_us)"
-       "  SELECT subject, key, method, request_hash, NULL, created_us, created_us + 2592000000000"
-       "  FROM idempotency_keys;"
-       "DROP TABLE idempotency_keys;"
-       "ALTER TABLE idempotency_keys_v2 RENAME TO idempotency_keys;"
-       "CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys(expires_us);"},
+      {"idempotency", 2, KeysV2("BLOB", "PRAGMA secure_delete = ON;"), KeysV2("BYTEA", "")},
   };
 }
 
@@ -133,17 +146,16 @@ absl::StatusOr<IdempotentResult> RunIdempotent(
           return absl::OkStatus();
         }
         ASSIGN_OR_RETURN(std::string stored, fn(tx));
-        absl::Status inserted = tx.Exec(
+        RETURN_IF_ERROR(tx.Exec(
             "INSERT INTO idempotency_keys(subject, key, method, request_hash, stored, created_us,"
-            " expires_us) VALUES(?, ?, ?, ?, ?, ?, ?)",
+            " expires_us) VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(subject, key) DO NOTHING",
             {k.subject, k.key, k.method, Blob{k.request_hash}, Blob{stored}, now_us,
-             absl::ToUnixMicros(now + k.lifetime)});
-        if (inserted.code() == absl::StatusCode::kAlreadyExists) {
+             absl::ToUnixMicros(now + k.lifetime)}));
+        if (tx.ChangedRows() == 0) {
           // Only with a store that runs writers concurrently: another request
           // with this key committed first. Undo ours; the retry replays theirs.
           return absl::AbortedError("a request with the same idempotency key is in progress; retry");
         }
-        RETURN_IF_ERROR(inserted);
         RETURN_IF_ERROR(DeleteExpired(tx, now_us, kPurgeOnWrite));
         result.stored = std::move(stored);
         result.replayed = false;

@@ -43,8 +43,9 @@ class IdempotencyTest : public ::testing::Test {
   absl::StatusOr<IdempotentResult> Run(const IdempotencyKey& k) {
     return RunIdempotent(*store_, clock_, k, [this](Transaction& tx) -> absl::StatusOr<std::string> {
       ++calls_;
-      RETURN_IF_ERROR(tx.Exec("INSERT INTO effects(note) VALUES('admitted')"));
-      return absl::StrCat("response-", tx.LastInsertId());
+      ASSIGN_OR_RETURN(std::vector<Row> inserted,
+                       tx.Query("INSERT INTO effects(note) VALUES('admitted') RETURNING id"));
+      return absl::StrCat("response-", inserted[0].GetInt(0));
     });
   }
 

@@ -32,12 +32,12 @@ absl::StatusOr<CrashAt> ParseCrashAt(absl::string_view text) {
 
 absl::Status EnqueueRegistryEvent(Transaction& tx, const registry::v1::ReportEventRequest& event,
                                   absl::Time now) {
-  absl::Status s = EnqueueHandoff(tx,
-                                  {kRegistryTarget, kRegistryReportEventMethod,
-                                   event.SerializeAsString(), event.source_event_id()},
-                                  now);
-  if (absl::IsAlreadyExists(s)) return absl::OkStatus();  // the same event, already queued
-  return s;
+  // The same event already queued stays as it is.
+  return EnqueueHandoffOnce(tx,
+                            {kRegistryTarget, kRegistryReportEventMethod,
+                             event.SerializeAsString(), event.source_event_id()},
+                            now)
+      .status();
 }
 
 std::map<std::string, std::string> HandoffTargets(const ServerOptions& o) {

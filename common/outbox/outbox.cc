@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
 #include "common/log/log.h"
 #include "common/status/grpc_status.h"
@@ -65,19 +66,37 @@ std::string KeptMessage(const absl::Status& s) {
   return m;
 }
 
+// Version 1 for either engine: the key column (SQLite's AUTOINCREMENT never reuses an
+// id; PostgreSQL's identity never does) and the payload's byte type differ.
+std::string OutboxV1(absl::string_view key, absl::string_view bytes) {
+  return absl::StrCat(
+      "CREATE TABLE outbox ("
+      "  id ", key, ","
+      "  target TEXT NOT NULL, method TEXT NOT NULL, payload ", bytes, " NOT NULL,"
+      "  idempotency_key TEXT NOT NULL UNIQUE,"
+      "  state TEXT NOT NULL DEFAULT 'pending',"
+      "  attempts BIGINT NOT NULL DEFAULT 0,"
+      "  created_us BIGINT NOT NULL, next_attempt_us BIGINT NOT NULL,"
+      "  last_error TEXT NOT NULL DEFAULT '', delivered_us BIGINT);"
+      "CREATE INDEX outbox_due ON outbox(state, next_attempt_us, id);");
+}
+
+constexpr char kInsertHandoff[] =
+    "INSERT INTO outbox(target, method, payload, idempotency_key, created_us,"
+    " next_attempt_us) VALUES(?, ?, ?, ?, ?, ?)";
+
+absl::Status ValidateHandoff(const OutboxMessage& m) {
+  if (m.target.empty() || m.method.empty() || m.idempotency_key.empty()) {
+    return absl::InvalidArgumentError("hand-off needs a target, a method and a key");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<Migration> OutboxMigrations() {
-  return {{"outbox", 1,
-           "CREATE TABLE outbox ("
-           "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-           "  target TEXT NOT NULL, method TEXT NOT NULL, payload BLOB NOT NULL,"
-           "  idempotency_key TEXT NOT NULL UNIQUE,"
-           "  state TEXT NOT NULL DEFAULT 'pending',"
-           "  attempts INTEGER NOT NULL DEFAULT 0,"
-           "  created_us INTEGER NOT NULL, next_attempt_us INTEGER NOT NULL,"
-           "  last_error TEXT NOT NULL DEFAULT '', delivered_us INTEGER);"
-           "CREATE INDEX outbox_due ON outbox(state, next_attempt_us, id);"},
+  return {{"outbox", 1, OutboxV1("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"),
+           OutboxV1("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "BYTEA")},
           // The receiver's error message beside its code, so a parked hand-off says why
           // (an existing outbox gains the column; old rows keep an empty message).
           {"outbox", 2,
@@ -85,14 +104,19 @@ std::vector<Migration> OutboxMigrations() {
 }
 
 absl::Status EnqueueHandoff(Transaction& tx, const OutboxMessage& m, absl::Time now) {
-  if (m.target.empty() || m.method.empty() || m.idempotency_key.empty()) {
-    return absl::InvalidArgumentError("hand-off needs a target, a method and a key");
-  }
+  RETURN_IF_ERROR(ValidateHandoff(m));
   const int64_t us = absl::ToUnixMicros(now);
-  return tx.Exec(
-      "INSERT INTO outbox(target, method, payload, idempotency_key, created_us,"
-      " next_attempt_us) VALUES(?, ?, ?, ?, ?, ?)",
-      {m.target, m.method, Blob{m.payload}, m.idempotency_key, us, us});
+  return tx.Exec(kInsertHandoff,
+                 {m.target, m.method, Blob{m.payload}, m.idempotency_key, us, us});
+}
+
+absl::StatusOr<bool> EnqueueHandoffOnce(Transaction& tx, const OutboxMessage& m,
+                                        absl::Time now) {
+  RETURN_IF_ERROR(ValidateHandoff(m));
+  const int64_t us = absl::ToUnixMicros(now);
+  RETURN_IF_ERROR(tx.Exec(absl::StrCat(kInsertHandoff, " ON CONFLICT(idempotency_key) DO NOTHING"),
+                          {m.target, m.method, Blob{m.payload}, m.idempotency_key, us, us}));
+  return tx.ChangedRows() > 0;
 }
 
 absl::StatusOr<OutboxSummary> SummarizeOutbox(Store& store) {
@@ -125,7 +149,7 @@ absl::StatusOr<std::vector<int64_t>> ReplayParkedHandoffs(Transaction& tx,
   std::vector<Row> rows;
   if (which.all) {
     ASSIGN_OR_RETURN(rows, tx.Query("SELECT id FROM outbox WHERE state = 'parked'"
-                                    " AND (? = '' OR target = ?) ORDER BY id",
+                                    " AND (CAST(? AS TEXT) = '' OR target = ?) ORDER BY id",
                                     {which.target, which.target}));
   } else {
     std::vector<int64_t> ids = which.ids;
@@ -134,7 +158,7 @@ absl::StatusOr<std::vector<int64_t>> ReplayParkedHandoffs(Transaction& tx,
     for (int64_t id : ids) {
       ASSIGN_OR_RETURN(std::vector<Row> one,
                        tx.Query("SELECT id FROM outbox WHERE id = ? AND state = 'parked'"
-                                " AND (? = '' OR target = ?)",
+                                " AND (CAST(? AS TEXT) = '' OR target = ?)",
                                 {id, which.target, which.target}));
       for (Row& r : one) rows.push_back(std::move(r));
     }

@@ -62,6 +62,10 @@ std::vector<Migration> OutboxMigrations();
 // Adds a hand-off in the caller's transaction. ALREADY_EXISTS if the key was
 // already enqueued (the decision is being recorded twice).
 absl::Status EnqueueHandoff(Transaction& tx, const OutboxMessage& message, absl::Time now);
+// As EnqueueHandoff, but a key already enqueued leaves that row as it is and the
+// transaction usable: true if the hand-off was added, false if it was there already.
+absl::StatusOr<bool> EnqueueHandoffOnce(Transaction& tx, const OutboxMessage& message,
+                                        absl::Time now);
 
 struct OutboxRow {
   int64_t id = 0;

@@ -62,17 +62,17 @@ std::vector<Migration> ProgramStatusMigrations() {
            "  case_id TEXT PRIMARY KEY,"
            "  division TEXT NOT NULL,"
            "  state TEXT NOT NULL,"
-           "  version INTEGER NOT NULL,"
+           "  version BIGINT NOT NULL,"
            "  began TEXT,"
            "  deadline_kind TEXT NOT NULL DEFAULT '',"
            "  deadline TEXT,"
-           "  updated_us INTEGER NOT NULL"
-           ") WITHOUT ROWID;"
+           "  updated_us BIGINT NOT NULL"
+           ");"
            "CREATE INDEX program_status_division ON program_status(division, case_id);"},
           // Which version of each row reached the cache. Rows already there when this
           // step runs count as published (the reconciler had been keeping them).
           {"program_status", 2,
-           "ALTER TABLE program_status ADD COLUMN published_version INTEGER NOT NULL"
+           "ALTER TABLE program_status ADD COLUMN published_version BIGINT NOT NULL"
            " DEFAULT 0;"
            "UPDATE program_status SET published_version = version;"
            "CREATE INDEX program_status_unpublished ON program_status(case_id)"

@@ -1,8 +1,6 @@
 #include "services/compulsory_isolation/compulsory_isolation_logic.h"
 
 #include <algorithm>
-#include <functional>
-#include <set>
 #include <tuple>
 #include <utility>
 
@@ -11,7 +9,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/ids/case_id.h"
 #include "common/ids/division_code.h"
@@ -20,6 +17,7 @@
 #include "pathway/placement/v1/placement.pb.h"
 #include "pathway/rehab/v1/rehab.pb.h"
 #include "common/status/status_macros.h"
+#include "services/compulsory_isolation/compulsory_isolation_tables.h"
 
 namespace pathway {
 namespace isolation {
@@ -27,19 +25,6 @@ namespace {
 
 namespace lt = legal_time;
 using absl::CivilDay;
-
-// State codes (ProgramStatusRecord.state and the qz_decisions.state column).
-constexpr char kDecided[] = "DECIDED";
-constexpr char kInPoliceFacility[] = "IN_POLICE_FACILITY";
-constexpr char kInJudicialFacility[] = "IN_JUDICIAL_FACILITY";
-constexpr char kEscaped[] = "ESCAPED";
-constexpr char kMedicalParole[] = "MEDICAL_PAROLE";
-constexpr char kDetained[] = "DETAINED";
-constexpr char kReleased[] = "RELEASED";
-constexpr char kConvertedToSd[] = "CONVERTED_TO_SD";
-// Appended to an in-facility state when less than a year of the term remains.
-constexpr char kTrainingSuffix[] = "_TRAINING_ELIGIBLE";
-constexpr char kMinorWarning[] = "MINOR_UNDER_16";
 
 constexpr int kMaxTextLength = 64;
 constexpr size_t kMaxSkPlaceLength = 128;
@@ -61,15 +46,6 @@ constexpr int kMaxReasonLength = 500;
 std::string DayText(CivilDay d) {
   return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
 }
-
-std::optional<CivilDay> OptDay(const Row& row, int col) {
-  if (row.IsNull(col)) return std::nullopt;
-  CivilDay day;
-  if (!absl::ParseCivilTime(row.GetString(col), &day)) return std::nullopt;
-  return day;
-}
-
-CivilDay Day(const Row& row, int col) { return OptDay(row, col).value_or(CivilDay()); }
 
 bool DateSet(const common::v1::Date& d) { return d.year() != 0 || d.month() != 0 || d.day() != 0; }
 
@@ -115,188 +91,8 @@ absl::Status RequiredText(const std::string& text, absl::string_view field, size
   return absl::OkStatus();
 }
 
-// ---- Stored records ---------------------------------------------------------------------
-
-struct NoticeData {
-  int recipient = 0;
-  CivilDay notified_on;
-  bool not_applicable = false;
-};
-
-struct AbsenceData {
-  int64_t id = 0;
-  int kind = 0;
-  CivilDay started_on;
-  std::optional<CivilDay> ended_on;
-};
-
-struct AssessmentData {
-  int64_t id = 0;
-  int kind = 0;
-  CivilDay assessed_on;
-  int physiological = 0;
-  int recovery = 0;
-  int behaviour = 0;
-  int social = 0;
-  std::string facility_id;
-};
-
-struct ProposalData {
-  int64_t id = 0;
-  int kind = 0;
-  CivilDay proposed_on;
-  int64_t assessment_id = 0;
-  int months = 0;
-  std::optional<CivilDay> release_on;
-  int status = 0;
-  std::optional<CivilDay> decided_on;
-  std::string decision_number;
-  std::string refusal_reason;
-};
-
-struct DecisionData {
-  int64_t id = 0;
-  std::string case_id;
-  std::string decision_number;
-  std::string deciding_division;
-  CivilDay decided_on;
-  CivilDay served_on;
-  int ground = 0;
-  std::vector<std::string> warnings;
-  std::string state;
-  CivilDay state_since;
-  std::string facility_id;
-  std::string division;
-  std::optional<CivilDay> admitted_on;
-  std::optional<CivilDay> transferred_on;
-  int extension_months = 0;
-  std::optional<CivilDay> early_release_on;
-  std::optional<CivilDay> release_notice_on;
-  std::optional<CivilDay> released_on;
-  std::string release_certificate;
-  bool sk_ordered = false;
-  int sk_term_months = 0;
-  std::string sk_decision_number;
-  std::string sk_division;  // where SK is executed, when given at release
-  std::string sk_place;
-  std::optional<CivilDay> converted_on;
-  int sd_credit_days = 0;
-  bool open = false;
-  // 戒毒条例 Art 38(2): the person's SK order was running on the decision date.
-  bool sk_running_at_decision = false;
-
-  std::vector<NoticeData> notices;
-  std::vector<AbsenceData> absences;
-  std::vector<AssessmentData> assessments;
-  std::vector<ProposalData> proposals;
-};
-
-constexpr char kDecisionColumns[] =
-    "id, case_id, decision_number, deciding_division, decided_on, served_on, ground, warnings,"
-    " state, state_since, facility_id, division, admitted_on, transferred_on, extension_months,"
-    " early_release_on, release_notice_on, released_on, release_certificate, sk_ordered,"
-    " sk_term_months, sk_decision_number, converted_on, sd_credit_days, is_open, sk_division,"
-    " sk_place, sk_running_at_decision";
-
-DecisionData DecisionFromRow(const Row& r) {
-  DecisionData d;
-  d.id = r.GetInt(0);
-  d.case_id = r.GetString(1);
-  d.decision_number = r.GetString(2);
-  d.deciding_division = r.GetString(3);
-  d.decided_on = Day(r, 4);
-  d.served_on = Day(r, 5);
-  d.ground = static_cast<int>(r.GetInt(6));
-  if (!r.GetString(7).empty()) d.warnings = absl::StrSplit(r.GetString(7), ',');
-  d.state = r.GetString(8);
-  d.state_since = Day(r, 9);
-  d.facility_id = r.GetString(10);
-  d.division = r.GetString(11);
-  d.admitted_on = OptDay(r, 12);
-  d.transferred_on = OptDay(r, 13);
-  d.extension_months = static_cast<int>(r.GetInt(14));
-  d.early_release_on = OptDay(r, 15);
-  d.release_notice_on = OptDay(r, 16);
-  d.released_on = OptDay(r, 17);
-  d.release_certificate = r.GetString(18);
-  d.sk_ordered = r.GetInt(19) != 0;
-  d.sk_term_months = static_cast<int>(r.GetInt(20));
-  d.sk_decision_number = r.GetString(21);
-  d.converted_on = OptDay(r, 22);
-  d.sd_credit_days = static_cast<int>(r.GetInt(23));
-  d.open = r.GetInt(24) != 0;
-  d.sk_division = r.GetString(25);
-  d.sk_place = r.GetString(26);
-  d.sk_running_at_decision = r.GetInt(27) != 0;
-  return d;
-}
-
-absl::Status LoadChildren(ReadTransaction& tx, DecisionData* d) {
-  ASSIGN_OR_RETURN(std::vector<Row> notices,
-                   tx.Query("SELECT recipient, notified_on, not_applicable FROM qz_notices"
-                            " WHERE decision_id = ? ORDER BY recipient",
-                            {d->id}));
-  for (const Row& r : notices) {
-    d->notices.push_back({static_cast<int>(r.GetInt(0)), Day(r, 1), r.GetInt(2) != 0});
-  }
-  ASSIGN_OR_RETURN(std::vector<Row> absences,
-                   tx.Query("SELECT id, kind, started_on, ended_on FROM qz_absences"
-                            " WHERE decision_id = ? ORDER BY id",
-                            {d->id}));
-  for (const Row& r : absences) {
-    d->absences.push_back({r.GetInt(0), static_cast<int>(r.GetInt(1)), Day(r, 2), OptDay(r, 3)});
-  }
-  ASSIGN_OR_RETURN(std::vector<Row> assessments,
-                   tx.Query("SELECT id, kind, assessed_on, physiological, recovery, behaviour,"
-                            " social, facility_id FROM qz_assessments WHERE decision_id = ?"
-                            " ORDER BY id",
-                            {d->id}));
-  for (const Row& r : assessments) {
-    d->assessments.push_back({r.GetInt(0), static_cast<int>(r.GetInt(1)), Day(r, 2),
-                              static_cast<int>(r.GetInt(3)), static_cast<int>(r.GetInt(4)),
-                              static_cast<int>(r.GetInt(5)), static_cast<int>(r.GetInt(6)),
-                              r.GetString(7)});
-  }
-  ASSIGN_OR_RETURN(std::vector<Row> proposals,
-                   tx.Query("SELECT id, kind, proposed_on, assessment_id, months, release_on,"
-                            " status, decided_on, decision_number, refusal_reason"
-                            " FROM qz_proposals WHERE decision_id = ? ORDER BY id",
-                            {d->id}));
-  for (const Row& r : proposals) {
-    ProposalData p;
-    p.id = r.GetInt(0);
-    p.kind = static_cast<int>(r.GetInt(1));
-    p.proposed_on = Day(r, 2);
-    p.assessment_id = r.GetInt(3);
-    p.months = static_cast<int>(r.GetInt(4));
-    p.release_on = OptDay(r, 5);
-    p.status = static_cast<int>(r.GetInt(6));
-    p.decided_on = OptDay(r, 7);
-    p.decision_number = r.GetString(8);
-    p.refusal_reason = r.GetString(9);
-    d->proposals.push_back(std::move(p));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::optional<DecisionData>> LoadOne(ReadTransaction& tx, absl::string_view where,
-                                                    std::vector<Value> params) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query(absl::StrCat("SELECT ", kDecisionColumns, " FROM qz_decisions WHERE ",
-                                         where, " ORDER BY id DESC LIMIT 1"),
-                            params));
-  if (rows.empty()) return std::optional<DecisionData>();
-  DecisionData d = DecisionFromRow(rows[0]);
-  RETURN_IF_ERROR(LoadChildren(tx, &d));
-  return std::optional<DecisionData>(std::move(d));
-}
-
 bool Visible(const Caller& caller, const DecisionData& d) {
   return caller.Covers(d.division) || caller.Covers(d.deciding_division);
-}
-
-bool InFacility(const std::string& state) {
-  return state == kInPoliceFacility || state == kInJudicialFacility;
 }
 
 // The open decision of the case, for a caller already seen to see the case
@@ -308,7 +104,7 @@ absl::StatusOr<DecisionData> OpenForCaller(ReadTransaction& tx, const Caller& ca
                                            absl::string_view also_division = "") {
   ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id_text));
   ASSIGN_OR_RETURN(std::optional<DecisionData> d,
-                   LoadOne(tx, "case_id = ? AND is_open = 1", {id.ToString()}));
+                   LoadOpenDecision(tx, id.ToString()));
   if (!d.has_value()) return CaseNotFound("open decision");
   bool also = !also_division.empty() && caller.Covers(also_division);
   if (!Visible(caller, *d) && !also) {
@@ -317,144 +113,6 @@ absl::StatusOr<DecisionData> OpenForCaller(ReadTransaction& tx, const Caller& ca
         "(DESIGN.md §6: who sees is not who acts)");
   }
   return *std::move(d);
-}
-
-// ---- Derived values: term, flags, due items --------------------------------------------
-
-struct DueData {
-  std::string kind;
-  CivilDay due;
-  std::string basis;
-  int64_t proposal_id = 0;
-  bool deadline = true;  // false: an opportunity (never overdue, not a next deadline)
-};
-
-struct Derived {
-  int excluded_days = 0;
-  bool paused = false;
-  CivilDay last_day;
-  CivilDay early_from;
-  bool barred = false;
-  std::string bar_reason;
-  CivilDay scheduled_release;
-  CivilDay training_from;
-  bool training_eligible = false;
-  std::optional<TransferWindow> transfer;
-  std::vector<DueData> due;
-  std::optional<DueData> next;
-};
-
-const char* ProposalBasis(int kind) {
-  return kind == v1::PROPOSAL_KIND_CONVERSION_TO_COMMUNITY_DETOX ? "戒毒条例 Art 31"
-                                                                 : "禁毒法 Art 47; 戒毒条例 Art 33";
-}
-
-Derived Compute(const DecisionData& d, const IsolationOptions& o, CivilDay as_of) {
-  Derived x;
-  bool escaped_ever = false;
-  for (const AbsenceData& a : d.absences) {
-    if (a.kind != v1::ABSENCE_KIND_ESCAPE) continue;
-    escaped_ever = true;
-    if (a.ended_on.has_value()) {
-      x.excluded_days += EscapeExcludedDays(a.started_on, *a.ended_on);
-    } else {
-      // 戒毒条例 Art 32: while at large the clock stands still.
-      x.paused = true;
-      x.excluded_days += std::max(0, EscapeExcludedDays(a.started_on, as_of));
-    }
-  }
-  x.last_day = IsolationTermLastDay(d.decided_on, d.extension_months, x.excluded_days);
-  x.early_from = EarlyReleaseEligibleFrom(d.decided_on, x.excluded_days);
-  if (escaped_ever) {
-    x.barred = true;
-    x.bar_reason = "a recaptured escapee cannot be released early (戒毒条例 Art 32)";
-  } else if (d.sk_running_at_decision || d.ground == v1::GROUND_COMMUNITY_REHAB_BREACH) {
-    // 戒毒条例 Art 38(2), from the facts: the SK order was running when isolation was
-    // decided (whatever ground the police wrote), or the decision itself finds the
-    // breach (its ground; the only fact kept for decisions recorded before the SK
-    // fact was stored).
-    x.barred = true;
-    x.bar_reason =
-        "isolation after refusing or seriously breaching community rehabilitation cannot be "
-        "released early (戒毒条例 Art 38)";
-  }
-  x.scheduled_release = d.early_release_on.value_or(x.last_day);
-  x.training_from = TrainingEligibleFrom(x.last_day);
-  x.training_eligible = d.open && InFacility(d.state) && as_of >= x.training_from;
-  if (d.admitted_on.has_value() && !d.transferred_on.has_value()) {
-    x.transfer = PoliceStageTransferWindow(*d.admitted_on, o.police_stage_max_months);
-  }
-  if (!d.open) return x;
-
-  // 禁毒法 Art 40: family, employer and household police station within 24 hours of
-  // service: by the end of the next day.
-  for (int r : {v1::NOTICE_RECIPIENT_FAMILY, v1::NOTICE_RECIPIENT_EMPLOYER,
-                v1::NOTICE_RECIPIENT_HOUSEHOLD_POLICE_STATION}) {
-    bool done = std::any_of(d.notices.begin(), d.notices.end(),
-                            [r](const NoticeData& n) { return n.recipient == r; });
-    if (done) continue;
-    std::string kind = r == v1::NOTICE_RECIPIENT_FAMILY     ? "NOTICE_FAMILY"
-                       : r == v1::NOTICE_RECIPIENT_EMPLOYER ? "NOTICE_EMPLOYER"
-                                                            : "NOTICE_HOUSEHOLD_POLICE_STATION";
-    x.due.push_back({kind, lt::DeadlineAfterDays(d.served_on, 1), "禁毒法 Art 40"});
-  }
-  for (const ProposalData& p : d.proposals) {
-    if (p.status != v1::PROPOSAL_STATUS_PENDING) continue;
-    x.due.push_back({"PROPOSAL_DECISION", lt::DeadlineAfterDays(p.proposed_on, kProposalDecisionDays),
-                     ProposalBasis(p.kind), p.id});
-  }
-  if (d.admitted_on.has_value()) {
-    // 戒毒条例 Art 27: out of the police facility by the end of its maximum stage.
-    if (x.transfer.has_value()) x.due.push_back({"TRANSFER", x.transfer->by, "戒毒条例 Art 27"});
-    auto assessed = [&](int kind, CivilDay since) {
-      return std::any_of(d.assessments.begin(), d.assessments.end(), [&](const AssessmentData& a) {
-        return a.kind == kind && a.assessed_on >= since;
-      });
-    };
-    const char* kAssessmentBasis = "强制隔离戒毒诊断评估办法 (2013)";
-    if (!assessed(v1::ASSESSMENT_KIND_INTAKE, *d.admitted_on)) {
-      x.due.push_back({"ASSESSMENT_INTAKE",
-                       lt::DeadlineAfterDays(*d.admitted_on, o.intake_assessment_days),
-                       kAssessmentBasis});
-    }
-    if (!x.paused) {
-      if (!assessed(v1::ASSESSMENT_KIND_ONE_YEAR, *d.admitted_on)) {
-        x.due.push_back({"ASSESSMENT_ONE_YEAR", x.early_from, kAssessmentBasis});
-      }
-      // A pre-expiry assessment made after the last approved extension counts.
-      CivilDay since = *d.admitted_on;
-      for (const ProposalData& p : d.proposals) {
-        if (p.kind == v1::PROPOSAL_KIND_EXTENSION && p.status == v1::PROPOSAL_STATUS_APPROVED &&
-            p.decided_on.has_value()) {
-          since = std::max(since, *p.decided_on);
-        }
-      }
-      if (!assessed(v1::ASSESSMENT_KIND_PRE_EXPIRY, since)) {
-        x.due.push_back({"ASSESSMENT_PRE_EXPIRY", x.last_day - o.pre_expiry_assessment_days,
-                         kAssessmentBasis});
-      }
-      bool early_pending_or_approved =
-          std::any_of(d.proposals.begin(), d.proposals.end(), [](const ProposalData& p) {
-            return p.kind == v1::PROPOSAL_KIND_EARLY_RELEASE &&
-                   (p.status == v1::PROPOSAL_STATUS_PENDING ||
-                    p.status == v1::PROPOSAL_STATUS_APPROVED);
-          });
-      if (!x.barred && !early_pending_or_approved && x.early_from <= x.last_day) {
-        x.due.push_back({"EARLY_RELEASE_ELIGIBLE", x.early_from, "禁毒法 Art 47", 0, false});
-      }
-      // 戒毒条例 Art 34: the deciding body is notified 3 days before release.
-      if (!d.release_notice_on.has_value()) {
-        x.due.push_back({"RELEASE_NOTICE", x.scheduled_release - kReleaseNoticeDaysBefore,
-                         "戒毒条例 Art 34"});
-      }
-      x.due.push_back({"TERM_EXPIRY", x.scheduled_release, "戒毒条例 Art 27"});
-    }
-  }
-  for (const DueData& item : x.due) {
-    if (!item.deadline) continue;
-    if (!x.next.has_value() || item.due < x.next->due) x.next = item;
-  }
-  return x;
 }
 
 ProgramStatusRecord StatusRecord(const DecisionData& d, const Derived& x) {
@@ -578,9 +236,9 @@ void ToProto(const DecisionData& d, const Derived& x, const IsolationOptions& o,
 // After a change: reload, save the programme status in the same transaction, answer.
 absl::Status Finish(Transaction& tx, const IsolationOptions& o, absl::Time now, int64_t id,
                     v1::Decision* out, Effects* effects) {
-  ASSIGN_OR_RETURN(std::optional<DecisionData> d, LoadOne(tx, "id = ?", {id}));
+  ASSIGN_OR_RETURN(std::optional<DecisionData> d, LoadDecision(tx, id));
   if (!d.has_value()) return absl::InternalError("decision vanished inside its transaction");
-  Derived x = Compute(*d, o, lt::ToCivilDay(now));
+  Derived x = Derive(*d, o, lt::ToCivilDay(now));
   ProgramStatusRecord record = StatusRecord(*d, x);
   RETURN_IF_ERROR(SaveProgramStatus(tx, now, &record));
   effects->status = record;
@@ -621,39 +279,6 @@ void AddCloseCommunityHandoffs(int64_t decision_id, const std::string& case_id,
                                absl::StrCat("qz:", decision_id, ":close-sk")});
 }
 
-absl::Status SetState(Transaction& tx, int64_t id, absl::string_view state, CivilDay since) {
-  return tx.Exec("UPDATE qz_decisions SET state = ?, state_since = ? WHERE id = ?",
-                 {std::string(state), DayText(since), id});
-}
-
-const AbsenceData* OpenAbsence(const DecisionData& d) {
-  for (const AbsenceData& a : d.absences) {
-    if (!a.ended_on.has_value()) return &a;
-  }
-  return nullptr;
-}
-
-const AssessmentData* FindAssessment(const DecisionData& d, int64_t id) {
-  for (const AssessmentData& a : d.assessments) {
-    if (a.id == id) return &a;
-  }
-  return nullptr;
-}
-
-bool HasProposal(const DecisionData& d, int kind, std::initializer_list<int> statuses) {
-  for (const ProposalData& p : d.proposals) {
-    if (p.kind != kind) continue;
-    for (int s : statuses) {
-      if (p.status == s) return true;
-    }
-  }
-  return false;
-}
-
-std::string InFacilityState(const DecisionData& d) {
-  return d.transferred_on.has_value() ? kInJudicialFacility : kInPoliceFacility;
-}
-
 // Division filters are jurisdiction-style prefixes: 2, 4 or 6 digits.
 absl::Status ValidatePrefix(const std::string& prefix, absl::string_view field) {
   if (prefix.empty()) return absl::OkStatus();
@@ -677,250 +302,18 @@ absl::StatusOr<std::string> DecodeToken(const std::string& token) {
   return raw;
 }
 
-// Iterates the decisions matching the filters, ordered by (case_id, id), after the key.
-absl::Status EachDecision(ReadTransaction& tx, bool open_only, const std::string& facility_id,
-                          const std::string& division_prefix, const std::string& after_case,
-                          int64_t after_id,
-                          const std::function<absl::StatusOr<bool>(DecisionData)>& fn) {
-  absl::Status inner;
-  RETURN_IF_ERROR(tx.QueryEach(
-      absl::StrCat("SELECT ", kDecisionColumns,
-                   " FROM qz_decisions WHERE (? = 0 OR is_open = 1) AND (? = '' OR facility_id = ?)"
-                   " AND division LIKE ? AND (case_id > ? OR (case_id = ? AND id > ?))"
-                   " ORDER BY case_id, id"),
-      {int64_t{open_only ? 1 : 0}, facility_id, facility_id, division_prefix + "%", after_case,
-       after_case, after_id},
-      [&](const Row& row) -> bool {
-        DecisionData d = DecisionFromRow(row);
-        inner = LoadChildren(tx, &d);
-        if (!inner.ok()) return false;
-        absl::StatusOr<bool> more = fn(std::move(d));
-        if (!more.ok()) {
-          inner = more.status();
-          return false;
-        }
-        return *more;
-      }));
-  return inner;
-}
-
 }  // namespace
-
-// ---- Term arithmetic -------------------------------------------------------------------
-
-CivilDay IsolationTermLastDay(CivilDay decided_on, int extension_months, int excluded_days) {
-  return lt::TermLastDay(decided_on, kTermMonths + extension_months, excluded_days);
-}
-
-CivilDay EarlyReleaseEligibleFrom(CivilDay decided_on, int excluded_days) {
-  return lt::ServedThrough(decided_on, kEarlyReleaseAfterMonths, excluded_days) + 1;
-}
-
-CivilDay TrainingEligibleFrom(CivilDay term_last_day) {
-  // TermLastDay(d, 12) never decreases as d grows; start safely before the answer.
-  CivilDay d = term_last_day - 370;
-  while (lt::TermLastDay(d, 12) <= term_last_day) ++d;
-  return d;
-}
-
-int EscapeExcludedDays(CivilDay escaped_on, CivilDay recaptured_on) {
-  return static_cast<int>(lt::DaysBetween(escaped_on, recaptured_on));
-}
-
-TransferWindow PoliceStageTransferWindow(CivilDay admitted_on, int max_months) {
-  return {lt::ServedThrough(admitted_on, kPoliceStageMinMonths) + 1,
-          lt::ServedThrough(admitted_on, max_months) + 1};
-}
-
-CivilDay FirstDayAged(CivilDay birth, int years) {
-  // TermLastDay(birth, 12 * years) is the day before the birthday (a 29 February birth
-  // has its birthday on 1 March in common years); the age counts from the day after.
-  return lt::TermLastDay(birth, 12 * years) + 2;
-}
-
-absl::Status CheckIsolationApplies(bool pregnant,
-                                   const std::optional<CivilDay>& nursing_infant_birth,
-                                   CivilDay decided_on) {
-  // 禁毒法 Art 39: 怀孕或者正在哺乳自己不满一周岁婴儿的妇女吸毒成瘾的，不适用强制隔离戒毒.
-  if (pregnant) {
-    return absl::FailedPreconditionError(
-        "compulsory isolation does not apply to a pregnant woman (禁毒法 Art 39)");
-  }
-  if (nursing_infant_birth.has_value() && decided_on < FirstDayAged(*nursing_infant_birth, 1)) {
-    return absl::FailedPreconditionError(
-        "compulsory isolation does not apply to a woman nursing her own infant under one year "
-        "(禁毒法 Art 39)");
-  }
-  return absl::OkStatus();
-}
-
-bool CommunityRehabRunningOn(const std::optional<common::v1::ProgramStatus>& sk,
-                             CivilDay decided_on) {
-  if (!sk.has_value()) return false;
-  const std::string& state = sk->state();
-  const CivilDay began(sk->began().year(), sk->began().month(), sk->began().day());
-  if (state == "AWAITING_REPORT" || state == "ACTIVE" || state == "SUSPENDED") return true;
-  // `began` is the day after the term's last day.
-  if (state == "EXPIRED_AWAITING_DISCHARGE") return decided_on < began;
-  // `began` is the day the order was closed.
-  if (state == "TERMINATED" || state == "DISCHARGED") return decided_on <= began;
-  return true;
-}
 
 absl::StatusOr<CivilDay> AsOfOrToday(const common::v1::Date& as_of, CivilDay today) {
   ASSIGN_OR_RETURN(std::optional<CivilDay> day, OptionalDateField(as_of, "as_of"));
   return day.value_or(today);
 }
 
-// ---- Configuration ---------------------------------------------------------------------
-
-absl::Status IsolationOptions::Validate() const {
-  std::set<std::string> ids;
-  for (const FacilityConfig& f : facilities) {
-    if (f.id.empty()) return absl::InvalidArgumentError("facilities: empty id");
-    if (!ids.insert(f.id).second) {
-      return absl::InvalidArgumentError(absl::StrCat("facilities: duplicate id ", f.id));
-    }
-    if (f.kind != v1::FACILITY_KIND_POLICE && f.kind != v1::FACILITY_KIND_JUDICIAL) {
-      return absl::InvalidArgumentError(absl::StrCat("facilities: ", f.id, " has no kind"));
-    }
-    if (!ValidateDivisionCode(f.division).ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("facilities: ", f.id, " has a bad division"));
-    }
-  }
-  if (police_stage_max_months < kPoliceStageDefaultMaxMonths ||
-      police_stage_max_months > kPoliceStageAbsoluteMaxMonths) {
-    return absl::InvalidArgumentError(
-        "police_stage_max_months must be 6..12 (戒毒条例 Art 27)");
-  }
-  if (intake_assessment_days < 0 || pre_expiry_assessment_days < 0) {
-    return absl::InvalidArgumentError("assessment days must not be negative");
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::vector<FacilityConfig>> ParseFacilities(absl::string_view text) {
-  std::vector<FacilityConfig> out;
-  int line_no = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_no;
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> parts = absl::StrSplit(line, absl::MaxSplits(',', 3));
-    if (parts.size() != 4) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("facilities line ", line_no, ": want id,kind,division,name"));
-    }
-    FacilityConfig f;
-    f.id = std::string(absl::StripAsciiWhitespace(parts[0]));
-    std::string kind = absl::AsciiStrToLower(absl::StripAsciiWhitespace(parts[1]));
-    if (kind == "police") {
-      f.kind = v1::FACILITY_KIND_POLICE;
-    } else if (kind == "judicial") {
-      f.kind = v1::FACILITY_KIND_JUDICIAL;
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("facilities line ", line_no, ": kind must be police or judicial"));
-    }
-    f.division = std::string(absl::StripAsciiWhitespace(parts[2]));
-    f.name = std::string(absl::StripAsciiWhitespace(parts[3]));
-    out.push_back(std::move(f));
-  }
-  return out;
-}
-
 // ---- IsolationLogic -------------------------------------------------------------------
 
 IsolationLogic::IsolationLogic(IsolationOptions options) : options_(std::move(options)) {}
 
-std::vector<Migration> IsolationLogic::Migrations() {
-  return {{"compulsory_isolation", 1,
-           "CREATE TABLE qz_decisions ("
-           "  id INTEGER PRIMARY KEY,"
-           "  case_id TEXT NOT NULL,"
-           "  decision_number TEXT NOT NULL,"
-           "  deciding_division TEXT NOT NULL,"
-           "  decided_on TEXT NOT NULL,"
-           "  served_on TEXT NOT NULL,"
-           "  ground INTEGER NOT NULL,"
-           "  warnings TEXT NOT NULL DEFAULT '',"
-           "  state TEXT NOT NULL,"
-           "  state_since TEXT NOT NULL,"
-           "  facility_id TEXT NOT NULL DEFAULT '',"
-           "  division TEXT NOT NULL,"
-           "  admitted_on TEXT,"
-           "  transferred_on TEXT,"
-           "  extension_months INTEGER NOT NULL DEFAULT 0,"
-           "  early_release_on TEXT,"
-           "  release_notice_on TEXT,"
-           "  released_on TEXT,"
-           "  release_certificate TEXT NOT NULL DEFAULT '',"
-           "  sk_ordered INTEGER NOT NULL DEFAULT 0,"
-           "  sk_term_months INTEGER NOT NULL DEFAULT 0,"
-           "  sk_decision_number TEXT NOT NULL DEFAULT '',"
-           "  converted_on TEXT,"
-           "  sd_credit_days INTEGER NOT NULL DEFAULT 0,"
-           "  is_open INTEGER NOT NULL,"
-           "  created_by TEXT NOT NULL,"
-           "  created_us INTEGER NOT NULL"
-           ");"
-           // One open decision per case.
-           "CREATE UNIQUE INDEX qz_decisions_one_open ON qz_decisions(case_id) WHERE is_open = 1;"
-           "CREATE INDEX qz_decisions_case ON qz_decisions(case_id, id);"
-           "CREATE INDEX qz_decisions_facility ON qz_decisions(facility_id, is_open);"
-           "CREATE TABLE qz_notices ("
-           "  decision_id INTEGER NOT NULL REFERENCES qz_decisions(id),"
-           "  recipient INTEGER NOT NULL,"
-           "  notified_on TEXT NOT NULL,"
-           "  not_applicable INTEGER NOT NULL,"
-           "  PRIMARY KEY (decision_id, recipient)"
-           ");"
-           "CREATE TABLE qz_absences ("
-           "  id INTEGER PRIMARY KEY,"
-           "  decision_id INTEGER NOT NULL REFERENCES qz_decisions(id),"
-           "  kind INTEGER NOT NULL,"
-           "  started_on TEXT NOT NULL,"
-           "  ended_on TEXT"
-           ");"
-           "CREATE INDEX qz_absences_decision ON qz_absences(decision_id, id);"
-           "CREATE TABLE qz_assessments ("
-           "  id INTEGER PRIMARY KEY,"
-           "  decision_id INTEGER NOT NULL REFERENCES qz_decisions(id),"
-           "  kind INTEGER NOT NULL,"
-           "  assessed_on TEXT NOT NULL,"
-           "  physiological INTEGER NOT NULL,"
-           "  recovery INTEGER NOT NULL,"
-           "  behaviour INTEGER NOT NULL,"
-           "  social INTEGER NOT NULL,"
-           "  facility_id TEXT NOT NULL"
-           ");"
-           "CREATE INDEX qz_assessments_decision ON qz_assessments(decision_id, id);"
-           "CREATE TABLE qz_proposals ("
-           "  id INTEGER PRIMARY KEY,"
-           "  decision_id INTEGER NOT NULL REFERENCES qz_decisions(id),"
-           "  kind INTEGER NOT NULL,"
-           "  proposed_on TEXT NOT NULL,"
-           "  assessment_id INTEGER NOT NULL DEFAULT 0,"
-           "  months INTEGER NOT NULL DEFAULT 0,"
-           "  release_on TEXT,"
-           "  status INTEGER NOT NULL,"
-           "  decided_on TEXT,"
-           "  decision_number TEXT NOT NULL DEFAULT '',"
-           "  refusal_reason TEXT NOT NULL DEFAULT ''"
-           ");"
-           "CREATE INDEX qz_proposals_decision ON qz_proposals(decision_id, id);"},
-          // Where community rehabilitation is executed, given at release (禁毒法 Art 48;
-          // 戒毒条例 Art 37) and passed on with the hand-off that opens it.
-          {"compulsory_isolation", 2,
-           "ALTER TABLE qz_decisions ADD COLUMN sk_division TEXT NOT NULL DEFAULT '';"
-           "ALTER TABLE qz_decisions ADD COLUMN sk_place TEXT NOT NULL DEFAULT '';"},
-          // 戒毒条例 Art 38(2): whether the person's SK order was running on the decision
-          // date, learnt from the rehabilitation service at the decision. Decisions
-          // recorded before keep 0 (their ground still bars, see Compute).
-          {"compulsory_isolation", 3,
-           "ALTER TABLE qz_decisions ADD COLUMN sk_running_at_decision INTEGER NOT NULL"
-           " DEFAULT 0;"}};
-}
+std::vector<Migration> IsolationLogic::Migrations() { return IsolationTableMigrations(); }
 
 const FacilityConfig* IsolationLogic::FindFacility(absl::string_view id) const {
   for (const FacilityConfig& f : options_.facilities) {
@@ -934,6 +327,7 @@ absl::Status IsolationLogic::Decide(Transaction& tx, const Caller& caller, absl:
                                     const registry::v1::CaseFacts& facts,
                                     const std::optional<common::v1::ProgramStatus>& community_rehab,
                                     v1::Decision* out, Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request.case_id()));
   RETURN_IF_ERROR(RequiredText(request.decision_number(), "decision_number", kMaxTextLength));
@@ -959,10 +353,8 @@ absl::Status IsolationLogic::Decide(Transaction& tx, const Caller& caller, absl:
   }
   RETURN_IF_ERROR(CheckIsolationApplies(request.pregnant(), nursing, decided_on));
 
-  ASSIGN_OR_RETURN(std::vector<Row> open,
-                   tx.Query("SELECT id FROM qz_decisions WHERE case_id = ? AND is_open = 1",
-                            {id.ToString()}));
-  if (!open.empty()) {
+  ASSIGN_OR_RETURN(bool open, HasOpenDecision(tx, id.ToString()));
+  if (open) {
     return absl::AlreadyExistsError("the case already has an open isolation decision");
   }
   std::vector<std::string> warnings;
@@ -975,15 +367,21 @@ absl::Status IsolationLogic::Decide(Transaction& tx, const Caller& caller, absl:
   // 戒毒条例 Art 38(2): the early-release bar follows from whether community
   // rehabilitation was running at the decision, kept with the decision.
   const bool sk_running = CommunityRehabRunningOn(community_rehab, decided_on);
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO qz_decisions(case_id, decision_number, deciding_division, decided_on,"
-      " served_on, ground, warnings, state, state_since, division, is_open, created_by,"
-      " created_us, sk_running_at_decision) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
-      {id.ToString(), request.decision_number(), request.deciding_division(), DayText(decided_on),
-       DayText(served_on), int64_t{request.ground()}, absl::StrJoin(warnings, ","),
-       std::string(kDecided), DayText(decided_on), request.deciding_division(), caller.subject(),
-       absl::ToUnixMicros(now), int64_t{sk_running ? 1 : 0}}));
-  int64_t decision_id = tx.LastInsertId();
+  NewDecision row;
+  row.case_id = id.ToString();
+  row.decision_number = request.decision_number();
+  row.deciding_division = request.deciding_division();
+  row.decided_on = decided_on;
+  row.served_on = served_on;
+  row.ground = request.ground();
+  row.warnings = warnings;
+  row.state = kDecided;
+  row.state_since = decided_on;
+  row.division = request.deciding_division();
+  row.sk_running_at_decision = sk_running;
+  row.created_by = caller.subject();
+  row.created_us = absl::ToUnixMicros(now);
+  ASSIGN_OR_RETURN(int64_t decision_id, InsertDecision(tx, row));
   RETURN_IF_ERROR(Finish(tx, options_, now, decision_id, out, effects));
   DecisionData d;
   d.id = decision_id;
@@ -1006,6 +404,7 @@ absl::Status IsolationLogic::Decide(Transaction& tx, const Caller& caller, absl:
 absl::Status IsolationLogic::RecordNotice(Transaction& tx, const Caller& caller, absl::Time now,
                                           const v1::RecordNoticeRequest& request,
                                           v1::Decision* out, Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   ASSIGN_OR_RETURN(DecisionData d, OpenForCaller(tx, caller, request.case_id()));
   // 禁毒法 Art 40: the deciding police notify.
@@ -1023,16 +422,14 @@ absl::Status IsolationLogic::RecordNotice(Transaction& tx, const Caller& caller,
       return absl::AlreadyExistsError("this notice is already recorded");
     }
   }
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO qz_notices(decision_id, recipient, notified_on, not_applicable)"
-      " VALUES(?, ?, ?, ?)",
-      {d.id, int64_t{request.recipient()}, DayText(on), int64_t{request.not_applicable() ? 1 : 0}}));
+  RETURN_IF_ERROR(InsertNotice(tx, d.id, {request.recipient(), on, request.not_applicable()}));
   return Finish(tx, options_, now, d.id, out, effects);
 }
 
 absl::Status IsolationLogic::Admit(Transaction& tx, const Caller& caller, absl::Time now,
                                    const v1::AdmitRequest& request, v1::Decision* out,
                                    Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   const FacilityConfig* facility = FindFacility(request.facility_id());
   if (facility == nullptr) {
@@ -1050,17 +447,14 @@ absl::Status IsolationLogic::Admit(Transaction& tx, const Caller& caller, absl::
   }
   ASSIGN_OR_RETURN(CivilDay on, EventDate(request.admitted_on(), "admitted_on", d.served_on,
                                           "served_on", today));
-  RETURN_IF_ERROR(tx.Exec(
-      "UPDATE qz_decisions SET state = ?, state_since = ?, facility_id = ?, division = ?,"
-      " admitted_on = ? WHERE id = ?",
-      {std::string(kInPoliceFacility), DayText(on), facility->id, facility->division, DayText(on),
-       d.id}));
+  RETURN_IF_ERROR(SetAdmitted(tx, d.id, kInPoliceFacility, on, facility->id, facility->division));
   return Finish(tx, options_, now, d.id, out, effects);
 }
 
 absl::Status IsolationLogic::Transfer(Transaction& tx, const Caller& caller, absl::Time now,
                                       const v1::TransferRequest& request, v1::Decision* out,
                                       Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   const FacilityConfig* facility = FindFacility(request.facility_id());
   if (facility == nullptr) {
@@ -1086,17 +480,15 @@ absl::Status IsolationLogic::Transfer(Transaction& tx, const Caller& caller, abs
                      "from ",
                      DayText(w.from)));
   }
-  RETURN_IF_ERROR(tx.Exec(
-      "UPDATE qz_decisions SET state = ?, state_since = ?, facility_id = ?, division = ?,"
-      " transferred_on = ? WHERE id = ?",
-      {std::string(kInJudicialFacility), DayText(on), facility->id, facility->division,
-       DayText(on), d.id}));
+  RETURN_IF_ERROR(
+      SetTransferred(tx, d.id, kInJudicialFacility, on, facility->id, facility->division));
   return Finish(tx, options_, now, d.id, out, effects);
 }
 
 absl::Status IsolationLogic::BeginAbsence(Transaction& tx, const Caller& caller, absl::Time now,
                                           const v1::BeginAbsenceRequest& request,
                                           v1::Decision* out, Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   if (request.kind() == v1::ABSENCE_KIND_UNSPECIFIED ||
       !v1::AbsenceKind_IsValid(request.kind())) {
@@ -1108,21 +500,20 @@ absl::Status IsolationLogic::BeginAbsence(Transaction& tx, const Caller& caller,
   }
   ASSIGN_OR_RETURN(CivilDay on, EventDate(request.started_on(), "started_on", d.state_since,
                                           "the last recorded event", today));
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO qz_absences(decision_id, kind, started_on) VALUES(?, ?, ?)",
-      {d.id, int64_t{request.kind()}, DayText(on)}));
+  RETURN_IF_ERROR(InsertAbsence(tx, d.id, request.kind(), on));
   // Escape stops the clock (戒毒条例 Art 32); medical parole (Art 31) and detention
-  // elsewhere (Art 36) do not: Compute() excludes escape days only.
+  // elsewhere (Art 36) do not: Derive() excludes escape days only.
   const char* state = request.kind() == v1::ABSENCE_KIND_ESCAPE           ? kEscaped
                       : request.kind() == v1::ABSENCE_KIND_MEDICAL_PAROLE ? kMedicalParole
                                                                           : kDetained;
-  RETURN_IF_ERROR(SetState(tx, d.id, state, on));
+  RETURN_IF_ERROR(SetDecisionState(tx, d.id, state, on));
   return Finish(tx, options_, now, d.id, out, effects);
 }
 
 absl::Status IsolationLogic::EndAbsence(Transaction& tx, const Caller& caller, absl::Time now,
                                         const v1::EndAbsenceRequest& request, v1::Decision* out,
                                         Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   if (request.kind() == v1::ABSENCE_KIND_UNSPECIFIED ||
       !v1::AbsenceKind_IsValid(request.kind())) {
@@ -1135,9 +526,8 @@ absl::Status IsolationLogic::EndAbsence(Transaction& tx, const Caller& caller, a
   }
   ASSIGN_OR_RETURN(CivilDay on, EventDate(request.ended_on(), "ended_on", d.state_since,
                                           "the absence's start", today));
-  RETURN_IF_ERROR(tx.Exec("UPDATE qz_absences SET ended_on = ? WHERE id = ?",
-                          {DayText(on), open->id}));
-  RETURN_IF_ERROR(SetState(tx, d.id, InFacilityState(d), on));
+  RETURN_IF_ERROR(SetAbsenceEnded(tx, open->id, on));
+  RETURN_IF_ERROR(SetDecisionState(tx, d.id, InFacilityState(d), on));
   return Finish(tx, options_, now, d.id, out, effects);
 }
 
@@ -1145,6 +535,7 @@ absl::Status IsolationLogic::RecordAssessment(Transaction& tx, const Caller& cal
                                               absl::Time now,
                                               const v1::RecordAssessmentRequest& request,
                                               v1::Decision* out, Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   if (request.kind() == v1::ASSESSMENT_KIND_UNSPECIFIED ||
       !v1::AssessmentKind_IsValid(request.kind())) {
@@ -1169,12 +560,15 @@ absl::Status IsolationLogic::RecordAssessment(Transaction& tx, const Caller& cal
   if (d.state == kEscaped) return absl::FailedPreconditionError("the person is escaped");
   ASSIGN_OR_RETURN(CivilDay on, EventDate(request.assessed_on(), "assessed_on", *d.admitted_on,
                                           "admitted_on", today));
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO qz_assessments(decision_id, kind, assessed_on, physiological, recovery,"
-      " behaviour, social, facility_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-      {d.id, int64_t{request.kind()}, DayText(on), int64_t{request.physiological_detox()},
-       int64_t{request.physical_mental_recovery()}, int64_t{request.behaviour()},
-       int64_t{request.social_adaptability()}, d.facility_id}));
+  AssessmentData a;
+  a.kind = request.kind();
+  a.assessed_on = on;
+  a.physiological = request.physiological_detox();
+  a.recovery = request.physical_mental_recovery();
+  a.behaviour = request.behaviour();
+  a.social = request.social_adaptability();
+  a.facility_id = d.facility_id;
+  RETURN_IF_ERROR(InsertAssessment(tx, d.id, a));
   return Finish(tx, options_, now, d.id, out, effects);
 }
 
@@ -1182,6 +576,7 @@ absl::Status IsolationLogic::ProposeEarlyRelease(Transaction& tx, const Caller& 
                                                  absl::Time now,
                                                  const v1::ProposeEarlyReleaseRequest& request,
                                                  v1::Decision* out, Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   ASSIGN_OR_RETURN(DecisionData d, OpenForCaller(tx, caller, request.case_id()));
   if (!InFacility(d.state)) {
@@ -1192,7 +587,7 @@ absl::Status IsolationLogic::ProposeEarlyRelease(Transaction& tx, const Caller& 
   ASSIGN_OR_RETURN(CivilDay release_on, DateField(request.release_on(), "release_on"));
   if (release_on < on) return absl::InvalidArgumentError("release_on is before proposed_on");
   if (request.assessment_id() <= 0) return absl::InvalidArgumentError("assessment_id is required");
-  Derived x = Compute(d, options_, on);
+  Derived x = Derive(d, options_, on);
   // 戒毒条例 Art 32 (recaptured escapee) and Art 38 (after breaching SK): never early.
   if (x.barred) return absl::FailedPreconditionError(x.bar_reason);
   // 禁毒法 Art 47: only after one year served.
@@ -1218,11 +613,13 @@ absl::Status IsolationLogic::ProposeEarlyRelease(Transaction& tx, const Caller& 
                   {v1::PROPOSAL_STATUS_PENDING, v1::PROPOSAL_STATUS_APPROVED})) {
     return absl::AlreadyExistsError("an early release proposal is already pending or approved");
   }
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO qz_proposals(decision_id, kind, proposed_on, assessment_id, release_on,"
-      " status) VALUES(?, ?, ?, ?, ?, ?)",
-      {d.id, int64_t{v1::PROPOSAL_KIND_EARLY_RELEASE}, DayText(on), request.assessment_id(),
-       DayText(release_on), int64_t{v1::PROPOSAL_STATUS_PENDING}}));
+  ProposalData p;
+  p.kind = v1::PROPOSAL_KIND_EARLY_RELEASE;
+  p.proposed_on = on;
+  p.assessment_id = request.assessment_id();
+  p.release_on = release_on;
+  p.status = v1::PROPOSAL_STATUS_PENDING;
+  RETURN_IF_ERROR(InsertProposal(tx, d.id, p));
   return Finish(tx, options_, now, d.id, out, effects);
 }
 
@@ -1230,6 +627,7 @@ absl::Status IsolationLogic::ProposeExtension(Transaction& tx, const Caller& cal
                                               absl::Time now,
                                               const v1::ProposeExtensionRequest& request,
                                               v1::Decision* out, Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   if (request.months() < 1 || request.months() > kMaxExtensionMonths) {
     return absl::InvalidArgumentError("months must be 1..12");
@@ -1241,7 +639,7 @@ absl::Status IsolationLogic::ProposeExtension(Transaction& tx, const Caller& cal
   }
   ASSIGN_OR_RETURN(CivilDay on, EventDate(request.proposed_on(), "proposed_on", *d.admitted_on,
                                           "admitted_on", today));
-  Derived x = Compute(d, options_, on);
+  Derived x = Derive(d, options_, on);
   // 禁毒法 Art 47: proposed before the term expires.
   if (on > x.last_day) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -1262,11 +660,13 @@ absl::Status IsolationLogic::ProposeExtension(Transaction& tx, const Caller& cal
   if (a->assessed_on > on) {
     return absl::FailedPreconditionError("the assessment postdates the proposal");
   }
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO qz_proposals(decision_id, kind, proposed_on, assessment_id, months, status)"
-      " VALUES(?, ?, ?, ?, ?, ?)",
-      {d.id, int64_t{v1::PROPOSAL_KIND_EXTENSION}, DayText(on), request.assessment_id(),
-       int64_t{request.months()}, int64_t{v1::PROPOSAL_STATUS_PENDING}}));
+  ProposalData p;
+  p.kind = v1::PROPOSAL_KIND_EXTENSION;
+  p.proposed_on = on;
+  p.assessment_id = request.assessment_id();
+  p.months = request.months();
+  p.status = v1::PROPOSAL_STATUS_PENDING;
+  RETURN_IF_ERROR(InsertProposal(tx, d.id, p));
   return Finish(tx, options_, now, d.id, out, effects);
 }
 
@@ -1274,6 +674,7 @@ absl::Status IsolationLogic::ProposeConversion(Transaction& tx, const Caller& ca
                                                absl::Time now,
                                                const v1::ProposeConversionRequest& request,
                                                v1::Decision* out, Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   ASSIGN_OR_RETURN(DecisionData d, OpenForCaller(tx, caller, request.case_id()));
   // 戒毒条例 Art 31: only for a person on medical parole who cannot return.
@@ -1287,26 +688,25 @@ absl::Status IsolationLogic::ProposeConversion(Transaction& tx, const Caller& ca
                   {v1::PROPOSAL_STATUS_PENDING})) {
     return absl::AlreadyExistsError("a conversion proposal is already pending");
   }
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO qz_proposals(decision_id, kind, proposed_on, status) VALUES(?, ?, ?, ?)",
-      {d.id, int64_t{v1::PROPOSAL_KIND_CONVERSION_TO_COMMUNITY_DETOX}, DayText(on),
-       int64_t{v1::PROPOSAL_STATUS_PENDING}}));
+  ProposalData p;
+  p.kind = v1::PROPOSAL_KIND_CONVERSION_TO_COMMUNITY_DETOX;
+  p.proposed_on = on;
+  p.status = v1::PROPOSAL_STATUS_PENDING;
+  RETURN_IF_ERROR(InsertProposal(tx, d.id, p));
   return Finish(tx, options_, now, d.id, out, effects);
 }
 
 absl::Status IsolationLogic::DecideProposal(Transaction& tx, const Caller& caller, absl::Time now,
                                             const v1::DecideProposalRequest& request,
                                             v1::Decision* out, Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   ASSIGN_OR_RETURN(DecisionData d, OpenForCaller(tx, caller, request.case_id()));
   // 禁毒法 Art 47; 戒毒条例 Art 31, 33: the deciding police approve.
   if (!caller.Covers(d.deciding_division)) {
     return absl::PermissionDeniedError("only the deciding police decide a proposal (禁毒法 Art 47)");
   }
-  const ProposalData* p = nullptr;
-  for (const ProposalData& candidate : d.proposals) {
-    if (candidate.id == request.proposal_id()) p = &candidate;
-  }
+  const ProposalData* p = FindProposal(d, request.proposal_id());
   if (p == nullptr) return CaseNotFound("proposal");
   if (p->status != v1::PROPOSAL_STATUS_PENDING) {
     return absl::FailedPreconditionError("the proposal was already decided");
@@ -1331,22 +731,20 @@ absl::Status IsolationLogic::DecideProposal(Transaction& tx, const Caller& calle
   }
   if (!request.approve()) {
     RETURN_IF_ERROR(RequiredText(request.refusal_reason(), "refusal_reason", kMaxReasonLength));
-    RETURN_IF_ERROR(tx.Exec(
-        "UPDATE qz_proposals SET status = ?, decided_on = ?, refusal_reason = ? WHERE id = ?",
-        {int64_t{v1::PROPOSAL_STATUS_REFUSED}, DayText(on), request.refusal_reason(), p->id}));
+    RETURN_IF_ERROR(SetProposalDecided(tx, p->id, v1::PROPOSAL_STATUS_REFUSED, on,
+                                       /*decision_number=*/"", request.refusal_reason()));
     return Finish(tx, options_, now, d.id, out, effects);
   }
   RETURN_IF_ERROR(RequiredText(request.decision_number(), "decision_number", kMaxTextLength));
   switch (p->kind) {
     case v1::PROPOSAL_KIND_EARLY_RELEASE: {
-      Derived x = Compute(d, options_, on);
+      Derived x = Derive(d, options_, on);
       if (x.barred) return absl::FailedPreconditionError(x.bar_reason);
       if (!InFacility(d.state)) {
         return absl::FailedPreconditionError("the person is no longer held in a facility");
       }
       CivilDay release_on = std::max(p->release_on.value_or(on), on);
-      RETURN_IF_ERROR(tx.Exec("UPDATE qz_decisions SET early_release_on = ? WHERE id = ?",
-                              {DayText(release_on), d.id}));
+      RETURN_IF_ERROR(SetEarlyReleaseOn(tx, d.id, release_on));
       break;
     }
     case v1::PROPOSAL_KIND_EXTENSION:
@@ -1354,9 +752,7 @@ absl::Status IsolationLogic::DecideProposal(Transaction& tx, const Caller& calle
         return absl::FailedPreconditionError(
             "extensions total at most 12 months (禁毒法 Art 47)");
       }
-      RETURN_IF_ERROR(tx.Exec(
-          "UPDATE qz_decisions SET extension_months = extension_months + ? WHERE id = ?",
-          {int64_t{p->months}, d.id}));
+      RETURN_IF_ERROR(SetExtensionMonths(tx, d.id, d.extension_months + p->months));
       break;
     case v1::PROPOSAL_KIND_CONVERSION_TO_COMMUNITY_DETOX: {
       if (d.state != kMedicalParole) {
@@ -1367,19 +763,11 @@ absl::Status IsolationLogic::DecideProposal(Transaction& tx, const Caller& calle
       }
       // 戒毒条例 Art 31: 已执行的强制隔离戒毒期限折抵社区戒毒期限. The days served are
       // the term's days from the decision date up to the conversion, less escape days.
-      Derived x = Compute(d, options_, on);
-      int credit =
-          static_cast<int>(lt::DaysBetween(d.decided_on, on)) - x.excluded_days;
+      Derived x = Derive(d, options_, on);
+      const int credit = ConversionCreditDays(d.decided_on, on, x.excluded_days);
       const AbsenceData* open = OpenAbsence(d);
-      if (open != nullptr) {
-        RETURN_IF_ERROR(tx.Exec("UPDATE qz_absences SET ended_on = ? WHERE id = ?",
-                                {DayText(on), open->id}));
-      }
-      credit = std::max(0, credit);
-      RETURN_IF_ERROR(tx.Exec(
-          "UPDATE qz_decisions SET state = ?, state_since = ?, converted_on = ?,"
-          " sd_credit_days = ?, is_open = 0 WHERE id = ?",
-          {std::string(kConvertedToSd), DayText(on), DayText(on), int64_t{credit}, d.id}));
+      if (open != nullptr) RETURN_IF_ERROR(SetAbsenceEnded(tx, open->id, on));
+      RETURN_IF_ERROR(SetConverted(tx, d.id, kConvertedToSd, on, credit));
       // The measure continues as SD from the conversion day: the registry hears that
       // SD started before it hears that isolation ended (one outbox, delivered in
       // order), both dated `on`, so its abstinence clock (戒毒条例 Art 7) never sees
@@ -1421,9 +809,8 @@ absl::Status IsolationLogic::DecideProposal(Transaction& tx, const Caller& calle
     default:
       return absl::InternalError("stored proposal of unknown kind");
   }
-  RETURN_IF_ERROR(tx.Exec(
-      "UPDATE qz_proposals SET status = ?, decided_on = ?, decision_number = ? WHERE id = ?",
-      {int64_t{v1::PROPOSAL_STATUS_APPROVED}, DayText(on), request.decision_number(), p->id}));
+  RETURN_IF_ERROR(SetProposalDecided(tx, p->id, v1::PROPOSAL_STATUS_APPROVED, on,
+                                     request.decision_number(), /*refusal_reason=*/""));
   return Finish(tx, options_, now, d.id, out, effects);
 }
 
@@ -1431,6 +818,7 @@ absl::Status IsolationLogic::RecordReleaseNotice(Transaction& tx, const Caller& 
                                                  absl::Time now,
                                                  const v1::RecordReleaseNoticeRequest& request,
                                                  v1::Decision* out, Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   ASSIGN_OR_RETURN(DecisionData d, OpenForCaller(tx, caller, request.case_id()));
   if (!d.admitted_on.has_value()) {
@@ -1441,14 +829,14 @@ absl::Status IsolationLogic::RecordReleaseNotice(Transaction& tx, const Caller& 
   }
   ASSIGN_OR_RETURN(CivilDay on, EventDate(request.notified_on(), "notified_on", *d.admitted_on,
                                           "admitted_on", today));
-  RETURN_IF_ERROR(tx.Exec("UPDATE qz_decisions SET release_notice_on = ? WHERE id = ?",
-                          {DayText(on), d.id}));
+  RETURN_IF_ERROR(SetReleaseNoticeOn(tx, d.id, on));
   return Finish(tx, options_, now, d.id, out, effects);
 }
 
 absl::Status IsolationLogic::Release(Transaction& tx, const Caller& caller, absl::Time now,
                                      const v1::ReleaseRequest& request, v1::Decision* out,
                                      Effects* effects) const {
+  *effects = Effects();
   const CivilDay today = lt::ToCivilDay(now);
   RETURN_IF_ERROR(RequiredText(request.release_certificate_number(), "release_certificate_number",
                                kMaxTextLength));
@@ -1487,24 +875,24 @@ absl::Status IsolationLogic::Release(Transaction& tx, const Caller& caller, absl
   }
   ASSIGN_OR_RETURN(CivilDay on, EventDate(request.released_on(), "released_on", d.state_since,
                                           "the last recorded event", today));
-  Derived x = Compute(d, options_, on);
+  Derived x = Derive(d, options_, on);
   if (on < x.scheduled_release) {
     return absl::FailedPreconditionError(absl::StrCat(
         "release before the term's last day (", DayText(x.scheduled_release),
         ") needs an approved early release (禁毒法 Art 47)"));
   }
   const AbsenceData* open = OpenAbsence(d);
-  if (open != nullptr) {
-    RETURN_IF_ERROR(tx.Exec("UPDATE qz_absences SET ended_on = ? WHERE id = ?",
-                            {DayText(on), open->id}));
-  }
-  RETURN_IF_ERROR(tx.Exec(
-      "UPDATE qz_decisions SET state = ?, state_since = ?, released_on = ?,"
-      " release_certificate = ?, sk_ordered = ?, sk_term_months = ?, sk_decision_number = ?,"
-      " sk_division = ?, sk_place = ?, is_open = 0 WHERE id = ?",
-      {std::string(kReleased), DayText(on), DayText(on), request.release_certificate_number(),
-       int64_t{sk.ordered() ? 1 : 0}, int64_t{sk.term_months()}, sk.decision_number(),
-       sk.division(), sk.place(), d.id}));
+  if (open != nullptr) RETURN_IF_ERROR(SetAbsenceEnded(tx, open->id, on));
+  ReleaseRecord release;
+  release.state = kReleased;
+  release.released_on = on;
+  release.certificate = request.release_certificate_number();
+  release.sk_ordered = sk.ordered();
+  release.sk_term_months = sk.term_months();
+  release.sk_decision_number = sk.decision_number();
+  release.sk_division = sk.division();
+  release.sk_place = sk.place();
+  RETURN_IF_ERROR(SetReleased(tx, d.id, release));
   if (sk.ordered()) {
     // The measure continues as SK from the release date: tell the registry before the
     // isolation ends, so its abstinence clock (戒毒条例 Art 7) never sees a moment
@@ -1548,9 +936,9 @@ absl::Status IsolationLogic::GetDecision(ReadTransaction& tx, const Caller& /*ca
                                          absl::string_view case_id, CivilDay as_of,
                                          v1::Decision* out) const {
   ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(case_id));
-  ASSIGN_OR_RETURN(std::optional<DecisionData> d, LoadOne(tx, "case_id = ?", {id.ToString()}));
+  ASSIGN_OR_RETURN(std::optional<DecisionData> d, LoadLatestDecision(tx, id.ToString()));
   if (!d.has_value()) return CaseNotFound("decision");
-  ToProto(*d, Compute(*d, options_, as_of), options_, out);
+  ToProto(*d, Derive(*d, options_, as_of), options_, out);
   return absl::OkStatus();
 }
 
@@ -1558,7 +946,7 @@ absl::Status IsolationLogic::CheckActs(ReadTransaction& tx, const Caller& caller
                                        absl::string_view case_id,
                                        absl::string_view facility_id) const {
   ASSIGN_OR_RETURN(std::optional<DecisionData> d,
-                   LoadOne(tx, "case_id = ? AND is_open = 1", {std::string(case_id)}));
+                   LoadOpenDecision(tx, case_id));
   if (!d.has_value()) return absl::OkStatus();
   const FacilityConfig* receiving = facility_id.empty() ? nullptr : FindFacility(facility_id);
   return OpenForCaller(tx, caller, case_id, receiving == nullptr ? "" : receiving->division)
@@ -1577,7 +965,7 @@ absl::Status IsolationLogic::CheckVisible(ReadTransaction& tx, const Caller& cal
   absl::string_view receiving_division;
   if (receiving != nullptr) receiving_division = receiving->division;
   ASSIGN_OR_RETURN(std::optional<DecisionData> d,
-                   LoadOne(tx, "case_id = ?", {scope.case_id}));
+                   LoadLatestDecision(tx, scope.case_id));
   if (!d.has_value()) return CheckCaseVisible(caller, scope, {receiving_division});
   return CheckCaseVisible(caller, scope, {d->division, d->deciding_division, receiving_division});
 }
@@ -1603,15 +991,21 @@ absl::Status IsolationLogic::ListDecisions(ReadTransaction& tx, const Caller& ca
   int taken = 0;
   bool more = false;
   std::string last_key;
+  DecisionFilter filter;
+  filter.open_only = request.open_only();
+  filter.facility_id = request.facility_id();
+  filter.division_prefix = request.division();
+  filter.after_case_id = after_case;
+  filter.after_id = after_id;
   RETURN_IF_ERROR(EachDecision(
-      tx, request.open_only(), request.facility_id(), request.division(), after_case, after_id,
+      tx, filter,
       [&](DecisionData d) -> absl::StatusOr<bool> {
         if (!Visible(caller, d)) return true;
         if (taken == page_size) {
           more = true;
           return false;
         }
-        ToProto(d, Compute(d, options_, as_of), options_, out->add_decisions());
+        ToProto(d, Derive(d, options_, as_of), options_, out->add_decisions());
         ++taken;
         last_key = absl::StrCat(d.case_id, "|", d.id);
         return true;
@@ -1649,11 +1043,15 @@ absl::Status IsolationLogic::ListDue(ReadTransaction& tx, const Caller& caller,
     v1::DueItem proto;
   };
   std::vector<Item> items;
+  DecisionFilter filter;
+  filter.open_only = true;
+  filter.facility_id = request.facility_id();
+  filter.division_prefix = request.division();
   RETURN_IF_ERROR(EachDecision(
-      tx, /*open_only=*/true, request.facility_id(), request.division(), "", 0,
+      tx, filter,
       [&](DecisionData d) -> absl::StatusOr<bool> {
         if (!Visible(caller, d)) return true;
-        Derived x = Compute(d, options_, as_of);
+        Derived x = Derive(d, options_, as_of);
         for (const DueData& due : x.due) {
           if (due.due > as_of + horizon) continue;
           Key key(due.due, d.case_id, due.kind, due.proposal_id);
@@ -1688,14 +1086,17 @@ absl::Status IsolationLogic::ListDue(ReadTransaction& tx, const Caller& caller,
 absl::Status IsolationLogic::RefreshProgramStatuses(
     Transaction& tx, absl::Time now, CivilDay as_of,
     std::vector<ProgramStatusRecord>* changed) const {
+  changed->clear();
   std::vector<DecisionData> open;
-  RETURN_IF_ERROR(EachDecision(tx, /*open_only=*/true, "", "", "", 0,
+  DecisionFilter filter;
+  filter.open_only = true;
+  RETURN_IF_ERROR(EachDecision(tx, filter,
                                [&](DecisionData d) -> absl::StatusOr<bool> {
                                  open.push_back(std::move(d));
                                  return true;
                                }));
   for (const DecisionData& d : open) {
-    ProgramStatusRecord want = StatusRecord(d, Compute(d, options_, as_of));
+    ProgramStatusRecord want = StatusRecord(d, Derive(d, options_, as_of));
     ASSIGN_OR_RETURN(std::optional<ProgramStatusRecord> have, LoadProgramStatus(tx, d.case_id));
     if (have.has_value() && have->state == want.state && have->division == want.division &&
         have->began == want.began && have->deadline_kind == want.deadline_kind &&

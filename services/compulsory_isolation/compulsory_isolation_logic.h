@@ -1,9 +1,11 @@
-// The rules of compulsory isolation detox (强制隔离戒毒, QZ; DESIGN.md §3), in plain
-// C++ over the service's store: decisions (禁毒法 Art 38-40), execution in police and
-// judicial facilities (戒毒条例 Art 27), the 2-year term with escape excluded and
-// extensions (Art 27, 32; 禁毒法 Art 47), diagnostic assessments, early release,
-// medical parole and conversion to community detox (Art 31, 33), release and the SK
-// decision (Art 34; 禁毒法 Art 48), what is due, and the programme status.
+// The use cases of compulsory isolation detox (强制隔离戒毒, QZ; DESIGN.md §3), one
+// transaction each: load through the tables layer (compulsory_isolation_tables.h),
+// apply the rules (compulsory_isolation_rules.h), store. Decisions (禁毒法 Art 38-40),
+// execution in police and judicial facilities (戒毒条例 Art 27), the 2-year term with
+// escape excluded and extensions (Art 27, 32; 禁毒法 Art 47), diagnostic assessments,
+// early release, medical parole and conversion to community detox (Art 31, 33),
+// release and the SK decision (Art 34; 禁毒法 Art 48), what is due, and the programme
+// status.
 //
 //   IsolationLogic logic(options);   // options validated by the caller
 //   absl::Status s = store.Write([&](Transaction& tx) {
@@ -14,9 +16,9 @@
 // Every write takes the transaction, the caller, `now` (today is its China Standard
 // Time date) and a request; it validates against the case's history, writes the
 // change and the programme status (SaveProgramStatus) in the same transaction, fills
-// the decision as it stands after the change, and lists in Effects what must happen
-// after the commit. Reads take an explicit `as_of` date. No gRPC types; protobuf
-// messages are the data.
+// the decision as it stands after the change, and sets Effects afresh to what must
+// happen after the commit (a Write may run more than once). Reads take an explicit
+// `as_of` date. No gRPC types; protobuf messages are the data.
 //
 // Error codes follow STYLE.md rule 5; a case that does not exist and one outside the
 // caller's jurisdiction both give CaseNotFound(). Roles are checked by the service
@@ -43,103 +45,10 @@
 #include "pathway/common/v1/common.pb.h"
 #include "pathway/isolation/v1/isolation.pb.h"
 #include "pathway/registry/v1/registry.pb.h"
+#include "services/compulsory_isolation/compulsory_isolation_rules.h"
 
 namespace pathway {
 namespace isolation {
-
-// ---- Term arithmetic as applied to isolation (table-tested) -------------------------
-
-// 戒毒条例 Art 27: the term is 2 years from the decision date; 禁毒法 Art 47: extended by
-// at most 12 months in total; 戒毒条例 Art 32: escape days do not count.
-inline constexpr int kTermMonths = 24;
-inline constexpr int kMaxExtensionMonths = 12;
-// 禁毒法 Art 47: early release only after one year served.
-inline constexpr int kEarlyReleaseAfterMonths = 12;
-// 戒毒条例 Art 27: 3 to 6 months in the police facility, at most 12 where provided.
-inline constexpr int kPoliceStageMinMonths = 3;
-inline constexpr int kPoliceStageDefaultMaxMonths = 6;
-inline constexpr int kPoliceStageAbsoluteMaxMonths = 12;
-// 戒毒条例 Art 31, 33: the deciding police decide a proposal within 7 days.
-inline constexpr int kProposalDecisionDays = 7;
-// 戒毒条例 Art 34: the deciding body is notified 3 days before release.
-inline constexpr int kReleaseNoticeDaysBefore = 3;
-// 禁毒法 Art 48: community rehabilitation of at most 3 years.
-inline constexpr int kMaxCommunityRehabMonths = 36;
-
-// The last day of the term.
-absl::CivilDay IsolationTermLastDay(absl::CivilDay decided_on, int extension_months,
-                                    int excluded_days);
-// The first day early release may be proposed: the day after one year served.
-absl::CivilDay EarlyReleaseEligibleFrom(absl::CivilDay decided_on, int excluded_days);
-// The first day on which less than a year of the term remains: the smallest d with
-// TermLastDay(d, 12) > term_last_day.
-absl::CivilDay TrainingEligibleFrom(absl::CivilDay term_last_day);
-// Days excluded from the term for an escape: recaptured_on - escaped_on (the days at
-// large; an escape and recapture on the same day excludes none).
-int EscapeExcludedDays(absl::CivilDay escaped_on, absl::CivilDay recaptured_on);
-
-// The transfer window of the police stage (戒毒条例 Art 27): transfer from `from` (after
-// 3 months served there) and by `by` (after max_months: from the next day overdue).
-struct TransferWindow {
-  absl::CivilDay from;
-  absl::CivilDay by;
-};
-TransferWindow PoliceStageTransferWindow(absl::CivilDay admitted_on, int max_months);
-
-// The first day a person born on `birth` counts as `years` old: the day AFTER the
-// birthday (周岁 from the day after the birthday, the courts' reading), so a person
-// is still under 16 on their 16th birthday.
-absl::CivilDay FirstDayAged(absl::CivilDay birth, int years);
-
-// 禁毒法 Art 39 (and 戒毒条例 Art 26): isolation does not apply to a pregnant woman or
-// one nursing her own infant under one year on the decision date. FAILED_PRECONDITION
-// saying why.
-absl::Status CheckIsolationApplies(bool pregnant,
-                                   const std::optional<absl::CivilDay>& nursing_infant_birth,
-                                   absl::CivilDay decided_on);
-
-// 戒毒条例 Art 38(2): isolation of a person who refused or seriously breached community
-// rehabilitation (社区康复) and used drugs again cannot be released early. The fact
-// behind the bar is whether the person's SK order was running on the decision date,
-// whatever ground the police wrote: `sk` is the case's SK programme status as the
-// rehabilitation service records it (nullopt: no SK order ever). Running means:
-//   AWAITING_REPORT, ACTIVE, SUSPENDED     the order is open (a suspension, Art 24,
-//                                          does not end it);
-//   EXPIRED_AWAITING_DISCHARGE             the term's last day (the day before `began`)
-//                                          is on or after decided_on;
-//   TERMINATED, DISCHARGED                 closed on or after decided_on (e.g. closed by
-//                                          this very decision, 禁毒法 Art 38);
-//   any other state                        open (an order not known to be closed).
-bool CommunityRehabRunningOn(const std::optional<common::v1::ProgramStatus>& sk,
-                             absl::CivilDay decided_on);
-
-// ---- Configuration -------------------------------------------------------------------
-
-struct FacilityConfig {
-  std::string id;
-  v1::FacilityKind kind = v1::FACILITY_KIND_UNSPECIFIED;
-  std::string division;  // county, 6 digits
-  std::string name;
-};
-
-struct IsolationOptions {
-  std::vector<FacilityConfig> facilities;
-  // Longest police stage: 6 by default, up to 12 where the province so provides
-  // (戒毒条例 Art 27).
-  int police_stage_max_months = kPoliceStageDefaultMaxMonths;
-  // Practice, not national law: the intake assessment within this many days of
-  // admission, and the pre-expiry assessment this many days before the term's end.
-  int intake_assessment_days = 30;
-  int pre_expiry_assessment_days = 30;
-
-  // INVALID_ARGUMENT naming the first bad field (empty or duplicate facility ids, an
-  // unspecified kind, a malformed division, months outside 6..12, negative days).
-  absl::Status Validate() const;
-};
-
-// Parses facility lines "id,kind,division,name" (kind "police" or "judicial"); blank
-// lines and lines starting with '#' are skipped. INVALID_ARGUMENT naming the line.
-absl::StatusOr<std::vector<FacilityConfig>> ParseFacilities(absl::string_view text);
 
 // The request's optional as_of date, or `today` when unset. INVALID_ARGUMENT naming
 // "as_of" for an impossible date.
@@ -236,7 +145,7 @@ class IsolationLogic {
                        const v1::ListDueRequest& request, absl::CivilDay today,
                        v1::ListDueResponse* out) const;
   // Re-saves the status of every open decision whose computed status (as of `as_of`)
-  // differs from the stored one; the re-saved records are appended to `changed`.
+  // differs from the stored one; `changed` is set to the re-saved records.
   absl::Status RefreshProgramStatuses(Transaction& tx, absl::Time now, absl::CivilDay as_of,
                                       std::vector<ProgramStatusRecord>* changed) const;
 

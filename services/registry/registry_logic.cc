@@ -7,8 +7,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/case_scope.h"
 #include "common/auth/jurisdiction.h"
@@ -18,6 +16,7 @@
 #include "common/program_status/program_status.h"
 #include "common/status/status_macros.h"
 #include "services/placement/labor_exchange_index.h"
+#include "services/registry/registry_tables.h"
 
 namespace pathway {
 namespace registry {
@@ -28,18 +27,6 @@ constexpr int kMaxPageSize = 500;
 // A page filtered by programme state stops scanning after this many rows and
 // returns a token to continue, so one call never walks a whole province.
 constexpr int kMaxScannedPerPage = 5000;
-// 戒毒条例 Art 7: three years without relapse.
-constexpr int kAbstinenceMonths = 36;
-
-std::string DayText(absl::CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-
-absl::CivilDay ParseDayText(const std::string& s) {
-  absl::CivilDay d;
-  absl::ParseCivilTime(s, &d);
-  return d;
-}
 
 absl::Status ValidateText(absl::string_view value, absl::string_view field, size_t max_len,
                           bool required) {
@@ -106,11 +93,28 @@ bool DecodePageToken(absl::string_view token, int64_t* created_us, std::string* 
   return true;
 }
 
-constexpr char kCaseColumns[] =
-    "case_id, id_cipher, name_cipher, phone_cipher, address_cipher, birth_date, sex,"
-    " household_division, residence_division, registering_division, drug_types,"
-    " route_of_use, registered_on, risk_grade, control_status, life_status,"
-    " abstinence_anchor, open_measures, version, updated_us, created_us";
+// The row of a case, personal fields left empty (the caller encrypts them).
+CaseRow ToRow(const CaseRecord& c) {
+  CaseRow row;
+  row.case_id = c.case_id;
+  row.birth_date = c.birth_date;
+  row.sex = c.sex == ResidentId::Sex::kFemale ? 2 : 1;
+  row.household_division = c.household_division;
+  row.residence_division = c.residence_division;
+  row.registering_division = c.registering_division;
+  row.drug_types = c.drug_types;
+  row.route_of_use = c.route_of_use;
+  row.registered_on = c.registered_on;
+  row.risk_grade = c.risk_grade;
+  row.control_status = c.control_status;
+  row.life_status = c.life_status;
+  row.abstinence_anchor = c.abstinence_anchor;
+  row.open_measures = c.open_measures;
+  row.version = c.version;
+  row.created_us = c.created_us;
+  row.updated_us = absl::ToUnixMicros(c.updated_at);
+  return row;
+}
 
 }  // namespace
 
@@ -124,17 +128,6 @@ absl::StatusOr<absl::CivilDay> FromProtoDate(const common::v1::Date& d, absl::st
   return day;
 }
 
-absl::Status RegistryConfig::Validate() const {
-  if (risk_grades.empty()) return absl::InvalidArgumentError("no risk grades configured");
-  for (const std::string& g : risk_grades) {
-    if (g.empty() || g.size() > 32) return absl::InvalidArgumentError("bad risk grade code");
-  }
-  if (std::find(risk_grades.begin(), risk_grades.end(), default_risk_grade) == risk_grades.end()) {
-    return absl::InvalidArgumentError("default risk grade is not one of the configured grades");
-  }
-  return absl::OkStatus();
-}
-
 RegistryLogic::RegistryLogic(const PiiCipher* cipher, RegistryConfig config,
                              std::string labor_exchange_key)
     : cipher_(cipher),
@@ -144,69 +137,14 @@ RegistryLogic::RegistryLogic(const PiiCipher* cipher, RegistryConfig config,
 std::vector<Migration> RegistryLogic::Migrations() {
   std::vector<Migration> m = ProgramStatusMigrations();  // unused by the registry; keeps
                                                          // schemas uniform for tools
-  m.push_back({"registry", 1,
-               // The durable case-id sequence per registering county and year: never
-               // Redis (DESIGN.md §2).
-               "CREATE TABLE case_sequence (division TEXT NOT NULL, year INTEGER NOT NULL,"
-               "  last_sequence INTEGER NOT NULL, PRIMARY KEY(division, year)) WITHOUT ROWID;"
-               "CREATE TABLE cases ("
-               "  case_id TEXT PRIMARY KEY,"
-               "  id_index BLOB NOT NULL UNIQUE,"  // HMAC-SHA-256 blind index
-               "  id_cipher BLOB NOT NULL, name_cipher BLOB NOT NULL,"
-               "  phone_cipher BLOB NOT NULL, address_cipher BLOB NOT NULL,"
-               "  birth_date TEXT NOT NULL, sex INTEGER NOT NULL,"
-               "  household_division TEXT NOT NULL, residence_division TEXT NOT NULL,"
-               "  registering_division TEXT NOT NULL, drug_types TEXT NOT NULL,"
-               "  route_of_use INTEGER NOT NULL, registered_on TEXT NOT NULL,"
-               "  risk_grade TEXT NOT NULL, control_status INTEGER NOT NULL,"
-               "  life_status INTEGER NOT NULL, abstinence_anchor TEXT NOT NULL,"
-               "  open_measures INTEGER NOT NULL, version INTEGER NOT NULL,"
-               "  created_us INTEGER NOT NULL, updated_us INTEGER NOT NULL);"
-               "CREATE INDEX cases_newest ON cases(created_us DESC, case_id DESC);"
-               "CREATE INDEX cases_household ON cases(household_division);"
-               "CREATE INDEX cases_residence ON cases(residence_division);"
-               "CREATE TABLE grade_history (case_id TEXT NOT NULL, seq INTEGER NOT NULL,"
-               "  grade TEXT NOT NULL, previous TEXT NOT NULL, reason TEXT NOT NULL,"
-               "  actor TEXT NOT NULL, effective_on TEXT NOT NULL, recorded_us INTEGER NOT NULL,"
-               "  PRIMARY KEY(case_id, seq)) WITHOUT ROWID;"
-               "CREATE TABLE status_history (case_id TEXT NOT NULL, recorded_us INTEGER NOT NULL,"
-               "  kind TEXT NOT NULL, value INTEGER NOT NULL, effective_on TEXT NOT NULL,"
-               "  reason TEXT NOT NULL, actor TEXT NOT NULL);"
-               "CREATE INDEX status_history_case ON status_history(case_id, recorded_us);"
-               "CREATE TABLE jurisdiction_history (case_id TEXT NOT NULL,"
-               "  recorded_us INTEGER NOT NULL, household_division TEXT NOT NULL,"
-               "  residence_division TEXT NOT NULL, effective_on TEXT NOT NULL,"
-               "  reason TEXT NOT NULL, actor TEXT NOT NULL);"
-               "CREATE INDEX jurisdiction_history_case ON jurisdiction_history(case_id, recorded_us);"
-               "CREATE TABLE case_events (case_id TEXT NOT NULL, source_event_id TEXT NOT NULL,"
-               "  kind INTEGER NOT NULL, program INTEGER NOT NULL, occurred_on TEXT NOT NULL,"
-               "  recorded_us INTEGER NOT NULL, PRIMARY KEY(case_id, source_event_id)) WITHOUT ROWID;"
-               "CREATE TABLE measures (case_id TEXT NOT NULL, program INTEGER NOT NULL,"
-               "  started_on TEXT NOT NULL, ended_on TEXT);"
-               "CREATE INDEX measures_open ON measures(case_id, program, ended_on);"});
+  for (Migration& own : RegistryTableMigrations()) m.push_back(std::move(own));
   return m;
-}
-
-std::optional<absl::CivilDay> RegistryLogic::AbstinenceMilestone(const CaseRecord& c) {
-  if (c.open_measures > 0) return std::nullopt;
-  // Counted like a period from an event (the anchor day itself is not counted).
-  return legal_time::DeadlineAfterMonths(c.abstinence_anchor, kAbstinenceMonths);
-}
-
-bool RegistryLogic::Sealed(const CaseRecord& c, absl::CivilDay today) {
-  std::optional<absl::CivilDay> m = AbstinenceMilestone(c);
-  return m.has_value() && today > *m;
 }
 
 absl::Status RegistryLogic::CheckVisible(const Caller& caller, const CaseRecord& c,
                                          absl::CivilDay today) const {
   // The one rule of every service (common/auth/case_scope.h).
-  CaseScope scope;
-  scope.case_id = c.case_id;
-  scope.household_division = c.household_division;
-  scope.residence_division = c.residence_division;
-  scope.sealed = Sealed(c, today);
-  return CheckCaseVisible(caller, scope);
+  return CheckCaseVisible(caller, ScopeOf(c, today));
 }
 
 bool RegistryLogic::KnownGrade(absl::string_view grade) const {
@@ -259,8 +197,7 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
   // 戒毒条例 Art 7: a record whose only finding is three years old or more is sealed the
   // moment it is written. Only roles with a statutory need may then see it, so anyone
   // else is told before anything is written, rather than meeting NOT_FOUND next.
-  if (today > legal_time::DeadlineAfterMonths(found_on, kAbstinenceMonths) &&
-      !MayReadSealed(caller.role())) {
+  if (SealedAtRegistration(found_on, today) && !MayReadSealed(caller.role())) {
     return absl::FailedPreconditionError(
         "found_on is more than three years ago: the record would be sealed at once "
         "(戒毒条例 Art 7) and hidden from your role; police register such records");
@@ -270,17 +207,13 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
 
   // One person, one case: the blind index finds an earlier registration.
   std::string index = cipher_->BlindIndex(id->normalized());
-  ASSIGN_OR_RETURN(std::vector<Row> existing,
-                   tx.Query("SELECT case_id, household_division, residence_division"
-                            " FROM cases WHERE id_index = ?",
-                            {Blob{index}}));
-  if (!existing.empty()) {
-    const Row& e = existing[0];
+  ASSIGN_OR_RETURN(std::optional<std::string> existing, FindCaseIdByIndex(tx, index));
+  if (existing.has_value()) {
     // The case id only to a caller who may see the case now (a sealed one included).
-    ASSIGN_OR_RETURN(std::optional<CaseRecord> scope, LoadScope(tx, e.GetString(0)));
+    ASSIGN_OR_RETURN(std::optional<CaseRecord> scope, LoadScope(tx, *existing));
     if (scope.has_value() && CheckVisible(caller, *scope, today).ok()) {
       return absl::AlreadyExistsError(
-          absl::StrCat("this person is already registered as case ", e.GetString(0)));
+          absl::StrCat("this person is already registered as case ", *existing));
     }
     return absl::AlreadyExistsError(
         "this person is already registered in another jurisdiction");
@@ -288,12 +221,8 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
 
   // The durable sequence: the registering county's counter for this year.
   const int year = static_cast<int>(today.year());
-  ASSIGN_OR_RETURN(std::vector<Row> seq,
-                   tx.Query("INSERT INTO case_sequence(division, year, last_sequence)"
-                            " VALUES(?, ?, 1) ON CONFLICT(division, year) DO UPDATE"
-                            " SET last_sequence = last_sequence + 1 RETURNING last_sequence",
-                            {registering, int64_t{year}}));
-  ASSIGN_OR_RETURN(CaseId case_id, CaseId::Mint(registering, year, seq[0].GetInt(0)));
+  ASSIGN_OR_RETURN(int64_t seq, NextCaseSequence(tx, registering, year));
+  ASSIGN_OR_RETURN(CaseId case_id, CaseId::Mint(registering, year, seq));
 
   CaseRecord c;
   c.case_id = case_id.ToString();
@@ -322,88 +251,76 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
   c.version = 1;
   c.updated_at = now;
   c.created_us = now_us;
-  RETURN_IF_ERROR(tx.Exec(
-      absl::StrCat("INSERT INTO cases(", kCaseColumns,
-                   ", id_index) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                   " ?, ?)"),
-      {c.case_id, Blob{id_cipher}, Blob{name_cipher}, Blob{phone_cipher}, Blob{address_cipher},
-       DayText(c.birth_date), int64_t{c.sex == ResidentId::Sex::kFemale ? 2 : 1},
-       c.household_division, c.residence_division, c.registering_division,
-       absl::StrJoin(c.drug_types, ","), int64_t{c.route_of_use}, DayText(c.registered_on),
-       c.risk_grade, int64_t{c.control_status}, int64_t{c.life_status},
-       DayText(c.abstinence_anchor), int64_t{0}, c.version, now_us, now_us, Blob{index}}));
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO grade_history VALUES(?, 1, ?, '', 'registered', ?, ?, ?)",
-      {c.case_id, c.risk_grade, caller.subject(), DayText(found_on), now_us}));
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO jurisdiction_history VALUES(?, ?, ?, ?, ?, 'registered', ?)",
-      {c.case_id, now_us, c.household_division, c.residence_division, DayText(found_on),
-       caller.subject()}));
+  CaseRow row = ToRow(c);
+  row.id_cipher = std::move(id_cipher);
+  row.name_cipher = std::move(name_cipher);
+  row.phone_cipher = std::move(phone_cipher);
+  row.address_cipher = std::move(address_cipher);
+  RETURN_IF_ERROR(InsertCase(tx, row, index));
+  RETURN_IF_ERROR(InsertGradeChange(
+      tx, {c.case_id, 1, c.risk_grade, "", "registered", caller.subject(), found_on, now_us}));
+  RETURN_IF_ERROR(InsertJurisdictionChange(
+      tx, {c.case_id, now_us, c.household_division, c.residence_division, found_on, "registered",
+           caller.subject()}));
   return c;
 }
 
-absl::StatusOr<CaseRecord> RegistryLogic::Decode(const Row& row) const {
+absl::StatusOr<CaseRecord> RegistryLogic::Decode(const CaseRow& row) const {
   CaseRecord c;
-  c.case_id = row.GetString(0);
-  auto dec = [&](int col, const char* field) {
-    return cipher_->Decrypt(row.GetString(col), Aad(c.case_id, field));
+  c.case_id = row.case_id;
+  auto dec = [&](const std::string& cipher, const char* field) {
+    return cipher_->Decrypt(cipher, Aad(c.case_id, field));
   };
-  ASSIGN_OR_RETURN(c.resident_id, dec(1, "resident_id"));
-  ASSIGN_OR_RETURN(c.name, dec(2, "name"));
-  ASSIGN_OR_RETURN(c.phone, dec(3, "phone"));
-  ASSIGN_OR_RETURN(c.residence_address, dec(4, "address"));
-  c.birth_date = ParseDayText(row.GetString(5));
-  c.sex = row.GetInt(6) == 2 ? ResidentId::Sex::kFemale : ResidentId::Sex::kMale;
-  c.household_division = row.GetString(7);
-  c.residence_division = row.GetString(8);
-  c.registering_division = row.GetString(9);
-  c.drug_types = absl::StrSplit(row.GetString(10), ',', absl::SkipEmpty());
-  c.route_of_use = static_cast<v1::RouteOfUse>(row.GetInt(11));
-  c.registered_on = ParseDayText(row.GetString(12));
-  c.risk_grade = row.GetString(13);
-  c.control_status = static_cast<v1::ControlStatus>(row.GetInt(14));
-  c.life_status = static_cast<v1::LifeStatus>(row.GetInt(15));
-  c.abstinence_anchor = ParseDayText(row.GetString(16));
-  c.open_measures = static_cast<int>(row.GetInt(17));
-  c.version = row.GetInt(18);
-  c.updated_at = absl::FromUnixMicros(row.GetInt(19));
-  c.created_us = row.GetInt(20);
+  ASSIGN_OR_RETURN(c.resident_id, dec(row.id_cipher, "resident_id"));
+  ASSIGN_OR_RETURN(c.name, dec(row.name_cipher, "name"));
+  ASSIGN_OR_RETURN(c.phone, dec(row.phone_cipher, "phone"));
+  ASSIGN_OR_RETURN(c.residence_address, dec(row.address_cipher, "address"));
+  c.birth_date = row.birth_date;
+  c.sex = row.sex == 2 ? ResidentId::Sex::kFemale : ResidentId::Sex::kMale;
+  c.household_division = row.household_division;
+  c.residence_division = row.residence_division;
+  c.registering_division = row.registering_division;
+  c.drug_types = row.drug_types;
+  c.route_of_use = static_cast<v1::RouteOfUse>(row.route_of_use);
+  c.registered_on = row.registered_on;
+  c.risk_grade = row.risk_grade;
+  c.control_status = static_cast<v1::ControlStatus>(row.control_status);
+  c.life_status = static_cast<v1::LifeStatus>(row.life_status);
+  c.abstinence_anchor = row.abstinence_anchor;
+  c.open_measures = static_cast<int>(row.open_measures);
+  c.version = row.version;
+  c.updated_at = absl::FromUnixMicros(row.updated_us);
+  c.created_us = row.created_us;
   return c;
 }
 
 absl::StatusOr<std::optional<CaseRecord>> RegistryLogic::Load(ReadTransaction& tx,
                                                               absl::string_view case_id) const {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query(absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE case_id = ?"),
-                            {std::string(case_id)}));
-  if (rows.empty()) return std::optional<CaseRecord>();
-  ASSIGN_OR_RETURN(CaseRecord c, Decode(rows[0]));
+  ASSIGN_OR_RETURN(std::optional<CaseRow> row, LoadCaseRow(tx, case_id));
+  if (!row.has_value()) return std::optional<CaseRecord>();
+  ASSIGN_OR_RETURN(CaseRecord c, Decode(*row));
   return std::optional<CaseRecord>(std::move(c));
 }
 
 absl::StatusOr<std::optional<CaseRecord>> RegistryLogic::LoadScope(
     ReadTransaction& tx, absl::string_view case_id) const {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query("SELECT case_id, household_division, residence_division,"
-                            " abstinence_anchor, open_measures FROM cases WHERE case_id = ?",
-                            {std::string(case_id)}));
-  if (rows.empty()) return std::optional<CaseRecord>();
+  ASSIGN_OR_RETURN(std::optional<CaseScopeRow> row, LoadCaseScopeRow(tx, case_id));
+  if (!row.has_value()) return std::optional<CaseRecord>();
   CaseRecord c;
-  c.case_id = rows[0].GetString(0);
-  c.household_division = rows[0].GetString(1);
-  c.residence_division = rows[0].GetString(2);
-  c.abstinence_anchor = ParseDayText(rows[0].GetString(3));
-  c.open_measures = static_cast<int>(rows[0].GetInt(4));
+  c.case_id = row->case_id;
+  c.household_division = row->household_division;
+  c.residence_division = row->residence_division;
+  c.abstinence_anchor = row->abstinence_anchor;
+  c.open_measures = static_cast<int>(row->open_measures);
   return std::optional<CaseRecord>(std::move(c));
 }
 
 absl::StatusOr<std::optional<CaseRecord>> RegistryLogic::FindByResidentId(
     ReadTransaction& tx, absl::string_view normalized) const {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query(absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE id_index = ?"),
-                            {Blob{cipher_->BlindIndex(normalized)}}));
-  if (rows.empty()) return std::optional<CaseRecord>();
-  ASSIGN_OR_RETURN(CaseRecord c, Decode(rows[0]));
+  ASSIGN_OR_RETURN(std::optional<CaseRow> row,
+                   FindCaseRowByIndex(tx, cipher_->BlindIndex(normalized)));
+  if (!row.has_value()) return std::optional<CaseRecord>();
+  ASSIGN_OR_RETURN(CaseRecord c, Decode(*row));
   return std::optional<CaseRecord>(std::move(c));
 }
 
@@ -431,13 +348,7 @@ absl::StatusOr<CaseRecord> RegistryLogic::LoadVisible(ReadTransaction& tx, const
 absl::Status RegistryLogic::Save(Transaction& tx, CaseRecord* c, absl::Time now) const {
   c->version += 1;
   c->updated_at = now;
-  return tx.Exec(
-      "UPDATE cases SET household_division = ?, residence_division = ?, risk_grade = ?,"
-      " control_status = ?, life_status = ?, abstinence_anchor = ?, open_measures = ?,"
-      " version = ?, updated_us = ? WHERE case_id = ?",
-      {c->household_division, c->residence_division, c->risk_grade,
-       int64_t{c->control_status}, int64_t{c->life_status}, DayText(c->abstinence_anchor),
-       int64_t{c->open_measures}, c->version, absl::ToUnixMicros(now), c->case_id});
+  return UpdateCase(tx, ToRow(*c));
 }
 
 absl::StatusOr<CaseRecord> RegistryLogic::SetRiskGrade(Transaction& tx, const Caller& caller,
@@ -453,13 +364,10 @@ absl::StatusOr<CaseRecord> RegistryLogic::SetRiskGrade(Transaction& tx, const Ca
   ASSIGN_OR_RETURN(absl::CivilDay effective,
                    EffectiveDate(r.effective_on(), "effective_on", DateUse::kTodayIfAbsent, today,
                                  c.registered_on));
-  ASSIGN_OR_RETURN(std::vector<Row> last,
-                   tx.Query("SELECT COALESCE(MAX(seq), 0) FROM grade_history WHERE case_id = ?",
-                            {c.case_id}));
-  RETURN_IF_ERROR(tx.Exec("INSERT INTO grade_history VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-                          {c.case_id, last[0].GetInt(0) + 1, r.risk_grade(), c.risk_grade,
-                           r.reason(), caller.subject(), DayText(effective),
-                           absl::ToUnixMicros(now)}));
+  ASSIGN_OR_RETURN(int64_t last, LastGradeSeq(tx, c.case_id));
+  RETURN_IF_ERROR(InsertGradeChange(tx, {c.case_id, last + 1, r.risk_grade(), c.risk_grade,
+                                         r.reason(), caller.subject(), effective,
+                                         absl::ToUnixMicros(now)}));
   c.risk_grade = r.risk_grade();
   RETURN_IF_ERROR(Save(tx, &c, now));
   return c;
@@ -467,19 +375,16 @@ absl::StatusOr<CaseRecord> RegistryLogic::SetRiskGrade(Transaction& tx, const Ca
 
 absl::StatusOr<std::vector<v1::RiskGradeChange>> RegistryLogic::GradeHistory(
     ReadTransaction& tx, absl::string_view case_id) const {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query("SELECT grade, previous, reason, actor, effective_on, recorded_us"
-                            " FROM grade_history WHERE case_id = ? ORDER BY seq",
-                            {std::string(case_id)}));
+  ASSIGN_OR_RETURN(std::vector<GradeChangeRow> rows, LoadGradeHistory(tx, case_id));
   std::vector<v1::RiskGradeChange> out;
-  for (const Row& row : rows) {
+  for (const GradeChangeRow& row : rows) {
     v1::RiskGradeChange ch;
-    ch.set_risk_grade(row.GetString(0));
-    ch.set_previous_grade(row.GetString(1));
-    ch.set_reason(row.GetString(2));
-    ch.set_actor(row.GetString(3));
-    ToProtoDate(ParseDayText(row.GetString(4)), ch.mutable_effective_on());
-    int64_t us = row.GetInt(5);
+    ch.set_risk_grade(row.grade);
+    ch.set_previous_grade(row.previous);
+    ch.set_reason(row.reason);
+    ch.set_actor(row.actor);
+    ToProtoDate(row.effective_on, ch.mutable_effective_on());
+    int64_t us = row.recorded_us;
     ch.mutable_recorded_at()->set_seconds(us / 1000000);
     ch.mutable_recorded_at()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
     out.push_back(std::move(ch));
@@ -507,10 +412,9 @@ absl::StatusOr<CaseRecord> RegistryLogic::ChangeJurisdiction(
     RETURN_IF_ERROR(ValidateDivisionField(r.new_household_division(), "new_household_division"));
     c.household_division = r.new_household_division();
   }
-  RETURN_IF_ERROR(tx.Exec("INSERT INTO jurisdiction_history VALUES(?, ?, ?, ?, ?, ?, ?)",
-                          {c.case_id, absl::ToUnixMicros(now), c.household_division,
-                           c.residence_division, DayText(effective), r.reason(),
-                           caller.subject()}));
+  RETURN_IF_ERROR(InsertJurisdictionChange(
+      tx, {c.case_id, absl::ToUnixMicros(now), c.household_division, c.residence_division,
+           effective, r.reason(), caller.subject()}));
   RETURN_IF_ERROR(Save(tx, &c, now));
   return c;
 }
@@ -537,15 +441,13 @@ absl::StatusOr<CaseRecord> RegistryLogic::SetStatus(Transaction& tx, const Calle
   const int64_t now_us = absl::ToUnixMicros(now);
   if (r.control_status() != v1::CONTROL_STATUS_UNSPECIFIED) {
     c.control_status = r.control_status();
-    RETURN_IF_ERROR(tx.Exec("INSERT INTO status_history VALUES(?, ?, 'control', ?, ?, ?, ?)",
-                            {c.case_id, now_us, int64_t{c.control_status}, DayText(effective),
-                             r.reason(), caller.subject()}));
+    RETURN_IF_ERROR(InsertStatusChange(tx, {c.case_id, now_us, "control", c.control_status,
+                                            effective, r.reason(), caller.subject()}));
   }
   if (r.life_status() != v1::LIFE_STATUS_UNSPECIFIED) {
     c.life_status = r.life_status();
-    RETURN_IF_ERROR(tx.Exec("INSERT INTO status_history VALUES(?, ?, 'life', ?, ?, ?, ?)",
-                            {c.case_id, now_us, int64_t{c.life_status}, DayText(effective),
-                             r.reason(), caller.subject()}));
+    RETURN_IF_ERROR(InsertStatusChange(tx, {c.case_id, now_us, "life", c.life_status,
+                                            effective, r.reason(), caller.subject()}));
   }
   RETURN_IF_ERROR(Save(tx, &c, now));
   return c;
@@ -585,13 +487,10 @@ absl::StatusOr<CaseRecord> RegistryLogic::ReportEvent(Transaction& tx, const Cal
   if (day < c.birth_date) return absl::InvalidArgumentError("occurred_on is before birth");
 
   // A re-sent report changes nothing.
-  ASSIGN_OR_RETURN(std::vector<Row> seen,
-                   tx.Query("SELECT 1 FROM case_events WHERE case_id = ? AND source_event_id = ?",
-                            {c.case_id, r.source_event_id()}));
-  if (!seen.empty()) return c;
-  RETURN_IF_ERROR(tx.Exec("INSERT INTO case_events VALUES(?, ?, ?, ?, ?, ?)",
-                          {c.case_id, r.source_event_id(), int64_t{r.kind()},
-                           int64_t{r.program()}, DayText(day), absl::ToUnixMicros(now)}));
+  ASSIGN_OR_RETURN(bool first,
+                   InsertCaseEventOnce(tx, {c.case_id, r.source_event_id(), r.kind(),
+                                            r.program(), day, absl::ToUnixMicros(now)}));
+  if (!first) return c;
   switch (r.kind()) {
     case v1::ReportEventRequest::KIND_POSITIVE_TEST:
     case v1::ReportEventRequest::KIND_DRUG_USE:
@@ -599,29 +498,22 @@ absl::StatusOr<CaseRecord> RegistryLogic::ReportEvent(Transaction& tx, const Cal
       c.abstinence_anchor = std::max(c.abstinence_anchor, day);
       break;
     case v1::ReportEventRequest::KIND_MEASURE_STARTED: {
-      ASSIGN_OR_RETURN(std::vector<Row> open,
-                       tx.Query("SELECT 1 FROM measures WHERE case_id = ? AND program = ?"
-                                " AND ended_on IS NULL",
-                                {c.case_id, int64_t{r.program()}}));
-      if (open.empty()) {
-        RETURN_IF_ERROR(tx.Exec("INSERT INTO measures VALUES(?, ?, ?, NULL)",
-                                {c.case_id, int64_t{r.program()}, DayText(day)}));
+      ASSIGN_OR_RETURN(std::optional<absl::CivilDay> open,
+                       OpenMeasureStart(tx, c.case_id, r.program()));
+      if (!open.has_value()) {
+        RETURN_IF_ERROR(InsertOpenMeasure(tx, c.case_id, r.program(), day));
         c.open_measures += 1;
       }
       break;
     }
     case v1::ReportEventRequest::KIND_MEASURE_ENDED: {
-      ASSIGN_OR_RETURN(std::vector<Row> open,
-                       tx.Query("SELECT started_on FROM measures WHERE case_id = ? AND program = ?"
-                                " AND ended_on IS NULL",
-                                {c.case_id, int64_t{r.program()}}));
-      if (!open.empty() && DayText(day) < open[0].GetString(0)) {
+      ASSIGN_OR_RETURN(std::optional<absl::CivilDay> open,
+                       OpenMeasureStart(tx, c.case_id, r.program()));
+      if (open.has_value() && day < *open) {
         return absl::InvalidArgumentError("occurred_on is before the measure began");
       }
-      RETURN_IF_ERROR(tx.Exec("UPDATE measures SET ended_on = ? WHERE case_id = ?"
-                              " AND program = ? AND ended_on IS NULL",
-                              {DayText(day), c.case_id, int64_t{r.program()}}));
-      if (tx.ChangedRows() > 0) c.open_measures = std::max(0, c.open_measures - 1);
+      ASSIGN_OR_RETURN(int64_t ended, EndOpenMeasures(tx, c.case_id, r.program(), day));
+      if (ended > 0) c.open_measures = std::max(0, c.open_measures - 1);
       // The end of the last measure is an anchor of the clock.
       c.abstinence_anchor = std::max(c.abstinence_anchor, day);
       break;
@@ -685,22 +577,18 @@ absl::StatusOr<RegistryLogic::ListPage> RegistryLogic::List(ReadTransaction& tx,
   bool exhausted = false;
   while (static_cast<int>(page.cases.size()) < page_size && scanned < kMaxScannedPerPage) {
     const int batch = std::min(page_size * 2, kMaxScannedPerPage - scanned);
-    ASSIGN_OR_RETURN(
-        std::vector<Row> rows,
-        tx.Query(absl::StrCat("SELECT ", kCaseColumns,
-                              " FROM cases WHERE (created_us, case_id) < (?1, ?2)"
-                              " AND (household_division LIKE ?3 || '%' OR"
-                              "      residence_division LIKE ?3 || '%')"
-                              " AND (household_division LIKE ?4 || '%' OR"
-                              "      residence_division LIKE ?4 || '%')"
-                              " AND (?5 = 0 OR control_status = ?5)"
-                              " AND (?6 = '' OR risk_grade = ?6)"
-                              " ORDER BY created_us DESC, case_id DESC LIMIT ?7"),
-                 {last_us, last_id, jur, div, int64_t{r.control_status()}, r.risk_grade(),
-                  int64_t{batch}}));
+    CaseListQuery query;
+    query.after_us = last_us;
+    query.after_case_id = last_id;
+    query.jurisdiction_prefix = jur;
+    query.division_prefix = div;
+    query.control_status = r.control_status();
+    query.risk_grade = r.risk_grade();
+    query.limit = batch;
+    ASSIGN_OR_RETURN(std::vector<CaseRow> rows, ListCaseRows(tx, query));
     scanned += static_cast<int>(rows.size());
     std::vector<CaseRecord> candidates;
-    for (const Row& row : rows) {
+    for (const CaseRow& row : rows) {
       ASSIGN_OR_RETURN(CaseRecord c, Decode(row));
       last_us = c.created_us;
       last_id = c.case_id;

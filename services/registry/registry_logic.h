@@ -2,7 +2,8 @@
 // registering a person and minting the case id, exact lookup through the blind
 // index, visibility (jurisdiction and sealing), risk grading with history,
 // jurisdiction changes (双向管控), control and life status, and the abstinence clock
-// (戒毒条例 Art 7). Plain C++ over the store; no gRPC types.
+// (戒毒条例 Art 7). Plain C++ over the store, whose statements are all in the tables
+// layer (registry_tables.h); no gRPC types.
 //
 //   RegistryLogic logic(cipher.get(), RegistryConfig{});
 //   store.Write([&](Transaction& tx) -> absl::Status {
@@ -29,43 +30,12 @@
 #include "common/ids/resident_id.h"
 #include "common/store/store.h"
 #include "pathway/registry/v1/registry.pb.h"
+#include "services/registry/registry_rules.h"
 
 namespace pathway {
 namespace registry {
 
-// Risk grading scheme (分级分类): national high / medium / low by default; a
-// province configures its own codes.
-struct RegistryConfig {
-  std::vector<std::string> risk_grades = {"high", "medium", "low"};
-  std::string default_risk_grade = "medium";
-  absl::Status Validate() const;
-};
-
-// One case as the registry holds it, personal fields decrypted.
-struct CaseRecord {
-  std::string case_id;
-  std::string resident_id;  // normalised 18 characters
-  std::string name;
-  std::string phone;
-  std::string residence_address;
-  absl::CivilDay birth_date;
-  ResidentId::Sex sex = ResidentId::Sex::kMale;
-  std::string household_division;
-  std::string residence_division;
-  std::string registering_division;
-  std::vector<std::string> drug_types;
-  v1::RouteOfUse route_of_use = v1::ROUTE_OF_USE_UNSPECIFIED;
-  absl::CivilDay registered_on;  // the finding that led to registration
-  std::string risk_grade;
-  v1::ControlStatus control_status = v1::CONTROL_STATUS_IN_CONTROL;
-  v1::LifeStatus life_status = v1::LIFE_STATUS_NORMAL;
-  // Latest of: drug-use findings, positive tests, ends of measures (Art 7).
-  absl::CivilDay abstinence_anchor;
-  int open_measures = 0;
-  int64_t version = 0;
-  absl::Time updated_at;
-  int64_t created_us = 0;  // registration time; orders ListCases
-};
+struct CaseRow;  // registry_tables.h
 
 class RegistryLogic {
  public:
@@ -76,12 +46,6 @@ class RegistryLogic {
                 std::string labor_exchange_key = "");
 
   static std::vector<Migration> Migrations();
-
-  // 戒毒条例 Art 7: three years without a detected relapse, counted from the anchor,
-  // end dynamic control. Empty while a measure is open. The milestone is the last
-  // day of the three years; the case is sealed from the day after.
-  static std::optional<absl::CivilDay> AbstinenceMilestone(const CaseRecord& c);
-  static bool Sealed(const CaseRecord& c, absl::CivilDay today);
 
   // A case the caller may see: inside its jurisdiction (household or residence
   // place: both see it, 双向管控) and, once sealed, only for roles with a statutory
@@ -146,7 +110,7 @@ class RegistryLogic {
 
  private:
   absl::Status Save(Transaction& tx, CaseRecord* c, absl::Time now) const;
-  absl::StatusOr<CaseRecord> Decode(const Row& row) const;
+  absl::StatusOr<CaseRecord> Decode(const CaseRow& row) const;
   bool KnownGrade(absl::string_view grade) const;
 
   const PiiCipher* cipher_;

@@ -285,7 +285,7 @@ grpc::ServerUnaryReactor* RegistryService::GetCaseScopes(
       out->set_found(true);
       out->set_household_division(c->household_division);
       out->set_residence_division(c->residence_division);
-      out->set_sealed(RegistryLogic::Sealed(*c, today));
+      out->set_sealed(Sealed(*c, today));
     }
     return absl::OkStatus();
   });
