@@ -842,7 +842,7 @@ absl::Status PlacementLogic::ApplyPostingRows(Transaction& tx, absl::Time now,
     ASSIGN_OR_RETURN(std::optional<ImportedPosting> found,
                      LoadImportedPosting(tx, p.source_record_id()));
     if (!found.has_value()) {
-      RETURN_IF_ERROR(InsertPosting(tx, now, p, r.content_hash).status());
+      RETURN_IF_ERROR(InsertImportedPosting(tx, now, p, r.content_hash));
       ++n.imported;
     } else if (found->content_hash == r.content_hash) {
       ++n.unchanged;

@@ -542,16 +542,28 @@ absl::StatusOr<std::vector<v1::Training>> SelectTrainings(ReadTransaction& tx,
 
 // ---------------------------------------------------------------- postings
 
+constexpr char kInsertPosting[] =
+    "INSERT INTO postings(source, source_record_id, employer, employer_name, title, division, "
+    "wage_min, wage_max, skills, openings, valid_from, valid_until, content_hash, created_at, "
+    "updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+std::vector<Value> PostingValues(absl::Time now, const v1::Posting& p,
+                                 const std::string& content_hash) {
+  return {Int(p.source()), NullableText(p.source_record_id()), p.employer_credit_code(),
+          p.employer_name(), p.title(), p.division(), Int(p.wage_min()), Int(p.wage_max()),
+          JoinTags(p.skills()), Int(p.openings()), DayText(DayOf(p.valid_from())),
+          DayText(DayOf(p.valid_until())), Blob{content_hash}, Micros(now), Micros(now)};
+}
+
 absl::StatusOr<int64_t> InsertPosting(Transaction& tx, absl::Time now, const v1::Posting& p,
                                       const std::string& content_hash) {
-  return ReturnedId(tx.Query(
-      "INSERT INTO postings(source, source_record_id, employer, employer_name, title, division, "
-      "wage_min, wage_max, skills, openings, valid_from, valid_until, content_hash, created_at, "
-      "updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-      {Int(p.source()), NullableText(p.source_record_id()), p.employer_credit_code(),
-       p.employer_name(), p.title(), p.division(), Int(p.wage_min()), Int(p.wage_max()),
-       JoinTags(p.skills()), Int(p.openings()), DayText(DayOf(p.valid_from())),
-       DayText(DayOf(p.valid_until())), Blob{content_hash}, Micros(now), Micros(now)}));
+  return ReturnedId(tx.Query(absl::StrCat(kInsertPosting, " RETURNING id"),
+                             PostingValues(now, p, content_hash)));
+}
+
+absl::Status InsertImportedPosting(Transaction& tx, absl::Time now, const v1::Posting& p,
+                                   const std::string& content_hash) {
+  return tx.Exec(kInsertPosting, PostingValues(now, p, content_hash));
 }
 
 absl::StatusOr<std::optional<v1::Posting>> LoadPosting(ReadTransaction& tx, int64_t posting_id) {

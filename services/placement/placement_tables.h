@@ -128,6 +128,9 @@ absl::StatusOr<std::vector<v1::Training>> SelectTrainings(ReadTransaction& tx,
 // returns the new id.
 absl::StatusOr<int64_t> InsertPosting(Transaction& tx, absl::Time now, const v1::Posting& posting,
                                       const std::string& content_hash);
+// As InsertPosting for a labor bureau row, whose id nobody needs (bulk imports).
+absl::Status InsertImportedPosting(Transaction& tx, absl::Time now, const v1::Posting& posting,
+                                   const std::string& content_hash);
 absl::StatusOr<std::optional<v1::Posting>> LoadPosting(ReadTransaction& tx, int64_t posting_id);
 
 // A labor bureau posting as stored, found by the bureau's record id.
