@@ -41,29 +41,6 @@ void SetTimestamp(int64_t micros, google::protobuf::Timestamp* out) {
 
 absl::CivilDay Today(absl::Time now) { return legal_time::ToCivilDay(now); }
 
-std::string JoinTags(const std::vector<std::string>& tags) { return absl::StrJoin(tags, ","); }
-
-std::vector<std::string> SplitTags(const std::string& text) {
-  if (text.empty()) return {};
-  return absl::StrSplit(text, ',');
-}
-
-void SetDate(const std::string& text, common::v1::Date* out) {
-  std::optional<absl::CivilDay> d = ParseDayText(text);
-  if (d.has_value()) ToProtoDate(*d, out);
-}
-
-Value NullableText(const std::string& s) {
-  if (s.empty()) return std::monostate();
-  return s;
-}
-
-// SQL LIKE pattern for the caller's jurisdiction ("%" for national).
-std::string ScopePattern(const Caller& caller) {
-  if (caller.jurisdiction() == kNationalJurisdiction) return "%";
-  return caller.jurisdiction() + "%";
-}
-
 bool IsEmployer(const Caller& caller) { return caller.role() == Role::kEmployer; }
 
 std::string EncodeToken(const std::string& key) { return absl::WebSafeBase64Escape(key); }
@@ -122,49 +99,16 @@ bool HasScope(const v1::Seeker& s, v1::ConsentScope scope) {
   return false;
 }
 
-// ---------------------------------------------------------------- rows
+// ---------------------------------------------------------------- loading in scope
 
-constexpr char kSeekerCols[] =
-    "case_id, division, state, eligibility, eligibility_basis, consent_on, consent_scopes, "
-    "skills, education, preferred, min_wage, registered_on, state_since, state_reason, "
-    "resume_state, updated_at";
-
-struct SeekerRow {
-  v1::Seeker seeker;
-  int resume_state = 0;
-};
-
-SeekerRow SeekerFromRow(const Row& r) {
-  SeekerRow out;
-  v1::Seeker& s = out.seeker;
-  s.set_case_id(r.GetString(0));
-  s.set_division(r.GetString(1));
-  s.set_state(static_cast<v1::SeekerState>(r.GetInt(2)));
-  s.set_eligibility(static_cast<v1::Eligibility>(r.GetInt(3)));
-  s.set_eligibility_basis(r.GetString(4));
-  SetDate(r.GetString(5), s.mutable_consent()->mutable_given_on());
-  for (const std::string& sc : SplitTags(r.GetString(6))) {
-    int v = 0;
-    if (absl::SimpleAtoi(sc, &v)) s.mutable_consent()->add_scopes(static_cast<v1::ConsentScope>(v));
-  }
-  for (std::string& t : SplitTags(r.GetString(7))) s.add_skills(std::move(t));
-  s.set_education(static_cast<v1::Education>(r.GetInt(8)));
-  for (std::string& t : SplitTags(r.GetString(9))) s.add_preferred_divisions(std::move(t));
-  s.set_min_monthly_wage(static_cast<int32_t>(r.GetInt(10)));
-  SetDate(r.GetString(11), s.mutable_registered_on());
-  SetDate(r.GetString(12), s.mutable_state_since());
-  s.set_state_reason(r.GetString(13));
-  out.resume_state = static_cast<int>(r.GetInt(14));
-  SetTimestamp(r.GetInt(15), s.mutable_updated_at());
-  return out;
+// The caller's jurisdiction as a division prefix ("" for national).
+std::string ScopePrefix(const Caller& caller) {
+  if (caller.jurisdiction() == kNationalJurisdiction) return "";
+  return caller.jurisdiction();
 }
 
-absl::StatusOr<std::optional<SeekerRow>> LoadSeeker(ReadTransaction& tx, absl::string_view case_id) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query(absl::StrCat("SELECT ", kSeekerCols, " FROM seekers WHERE case_id = ?"),
-                            {std::string(case_id)}));
-  if (rows.empty()) return std::optional<SeekerRow>();
-  return std::optional<SeekerRow>(SeekerFromRow(rows[0]));
+absl::CivilDay DayOf(const common::v1::Date& d) {
+  return absl::CivilDay(d.year(), d.month(), d.day());
 }
 
 // Who sees a record of the case (DESIGN.md §6, common/auth/case_scope.h). With the
@@ -199,78 +143,6 @@ absl::StatusOr<SeekerRow> LoadSeekerInScope(ReadTransaction& tx, const Caller& c
   return *std::move(s);
 }
 
-absl::Status StoreSeeker(Transaction& tx, absl::Time now, const SeekerRow& row) {
-  const v1::Seeker& s = row.seeker;
-  std::vector<std::string> scopes;
-  for (int sc : s.consent().scopes()) scopes.push_back(absl::StrCat(sc));
-  auto day = [](const common::v1::Date& d) {
-    return IsSet(d) ? DayText(absl::CivilDay(d.year(), d.month(), d.day())) : std::string();
-  };
-  return tx.Exec(
-      "INSERT INTO seekers(case_id, division, state, eligibility, eligibility_basis, consent_on, "
-      "consent_scopes, skills, education, preferred, min_wage, registered_on, state_since, "
-      "state_reason, resume_state, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-      "ON CONFLICT(case_id) DO UPDATE SET division = excluded.division, state = excluded.state, "
-      "eligibility = excluded.eligibility, eligibility_basis = excluded.eligibility_basis, "
-      "consent_on = excluded.consent_on, consent_scopes = excluded.consent_scopes, "
-      "skills = excluded.skills, education = excluded.education, preferred = excluded.preferred, "
-      "min_wage = excluded.min_wage, registered_on = excluded.registered_on, "
-      "state_since = excluded.state_since, state_reason = excluded.state_reason, "
-      "resume_state = excluded.resume_state, updated_at = excluded.updated_at",
-      {s.case_id(), s.division(), static_cast<int64_t>(s.state()),
-       static_cast<int64_t>(s.eligibility()), s.eligibility_basis(), day(s.consent().given_on()),
-       absl::StrJoin(scopes, ","),
-       JoinTags(std::vector<std::string>(s.skills().begin(), s.skills().end())),
-       static_cast<int64_t>(s.education()),
-       JoinTags(std::vector<std::string>(s.preferred_divisions().begin(),
-                                         s.preferred_divisions().end())),
-       static_cast<int64_t>(s.min_monthly_wage()), day(s.registered_on()), day(s.state_since()),
-       s.state_reason(), static_cast<int64_t>(row.resume_state), Micros(now)});
-}
-
-constexpr char kPlacementCols[] =
-    "id, case_id, division, employer, posting_id, mode, contract_start, contract_end, one_year, "
-    "state, ended_on, state_reason, created_at";
-
-absl::Status PlacementFromRow(ReadTransaction& tx, const Row& r, v1::PlacementRecord* p) {
-  p->set_placement_id(r.GetInt(0));
-  p->set_case_id(r.GetString(1));
-  p->set_division(r.GetString(2));
-  p->set_employer_credit_code(r.GetString(3));
-  p->set_posting_id(r.GetInt(4));
-  p->set_mode(static_cast<v1::PlacementMode>(r.GetInt(5)));
-  SetDate(r.GetString(6), p->mutable_contract_start());
-  SetDate(r.GetString(7), p->mutable_contract_end());
-  p->set_contract_one_year_or_more(r.GetInt(8) != 0);
-  p->set_state(static_cast<v1::PlacementState>(r.GetInt(9)));
-  SetDate(r.GetString(10), p->mutable_ended_on());
-  p->set_state_reason(r.GetString(11));
-  SetTimestamp(r.GetInt(12), p->mutable_created_at());
-  ASSIGN_OR_RETURN(std::vector<Row> checks,
-                   tx.Query("SELECT months, due_on, record_by, outcome, checked_on "
-                            "FROM retention_checks WHERE placement_id = ? ORDER BY months",
-                            {p->placement_id()}));
-  for (const Row& c : checks) {
-    v1::RetentionCheckpoint* cp = p->add_checkpoints();
-    cp->set_months(static_cast<int32_t>(c.GetInt(0)));
-    SetDate(c.GetString(1), cp->mutable_due_on());
-    SetDate(c.GetString(2), cp->mutable_record_by());
-    cp->set_outcome(static_cast<v1::RetentionOutcome>(c.GetInt(3)));
-    SetDate(c.GetString(4), cp->mutable_checked_on());
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::optional<v1::PlacementRecord>> LoadPlacement(ReadTransaction& tx, int64_t id) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query(absl::StrCat("SELECT ", kPlacementCols, " FROM placements WHERE id = ?"),
-                            {id}));
-  if (rows.empty()) return std::optional<v1::PlacementRecord>();
-  v1::PlacementRecord p;
-  RETURN_IF_ERROR(PlacementFromRow(tx, rows[0], &p));
-  return std::optional<v1::PlacementRecord>(std::move(p));
-}
-
 // An employer sees its own placements; anyone else as CheckSees decides for the case.
 bool PlacementVisible(const Caller& caller, const v1::PlacementRecord& p, const CaseScope* scope) {
   if (IsEmployer(caller)) return p.employer_credit_code() == caller.organization();
@@ -285,41 +157,19 @@ absl::StatusOr<v1::PlacementRecord> LoadPlacementInScope(ReadTransaction& tx, co
   return *std::move(p);
 }
 
-// The case's open (active or suspended) placement id, 0 if none.
-absl::StatusOr<int64_t> OpenPlacementId(ReadTransaction& tx, const std::string& case_id) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query("SELECT id FROM placements WHERE case_id = ? AND state IN (?, ?) "
-                            "ORDER BY id DESC LIMIT 1",
-                            {case_id, static_cast<int64_t>(v1::PLACEMENT_STATE_ACTIVE),
-                             static_cast<int64_t>(v1::PLACEMENT_STATE_SUSPENDED)}));
-  return rows.empty() ? 0 : rows[0].GetInt(0);
-}
-
 // Saves the seeker's programme status (DESIGN.md §4) in the same transaction.
 absl::Status SaveSeekerStatus(Transaction& tx, absl::Time now, const v1::Seeker& s,
                               ProgramStatusRecord* status) {
   ProgramStatusRecord r;
   r.case_id = s.case_id();
   r.division = s.division();
-  switch (s.state()) {
-    case v1::SEEKER_STATE_PLACED: r.state = "PLACED"; break;
-    case v1::SEEKER_STATE_SUSPENDED: r.state = "SUSPENDED"; break;
-    case v1::SEEKER_STATE_CLOSED: r.state = "CLOSED"; break;
-    default:
-      r.state = s.eligibility() == v1::ELIGIBILITY_TRAINING_ONLY ? "TRAINING_ONLY" : "SEEKING";
-  }
-  if (IsSet(s.state_since())) {
-    r.began = absl::CivilDay(s.state_since().year(), s.state_since().month(), s.state_since().day());
-  }
+  r.state = SeekerProgramState(s);
+  if (IsSet(s.state_since())) r.began = DayOf(s.state_since());
   if (s.state() == v1::SEEKER_STATE_PLACED) {
-    ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     tx.Query("SELECT rc.due_on FROM retention_checks rc JOIN placements p "
-                              "ON p.id = rc.placement_id WHERE p.case_id = ? AND p.state = ? "
-                              "AND rc.outcome = 0 ORDER BY rc.due_on LIMIT 1",
-                              {s.case_id(), static_cast<int64_t>(v1::PLACEMENT_STATE_ACTIVE)}));
-    if (!rows.empty()) {
+    ASSIGN_OR_RETURN(std::optional<absl::CivilDay> due, LoadNextRetentionDue(tx, s.case_id()));
+    if (due.has_value()) {
       r.deadline_kind = "RETENTION_CHECK";
-      r.deadline = ParseDayText(rows[0].GetString(0));
+      r.deadline = due;
     }
   }
   RETURN_IF_ERROR(SaveProgramStatus(tx, now, &r));
@@ -327,39 +177,14 @@ absl::Status SaveSeekerStatus(Transaction& tx, absl::Time now, const v1::Seeker&
   return absl::OkStatus();
 }
 
-constexpr char kPostingCols[] =
-    "id, source, source_record_id, employer, employer_name, title, division, wage_min, wage_max, "
-    "skills, openings, valid_from, valid_until";
-
-v1::Posting PostingFromRow(const Row& r) {
-  v1::Posting p;
-  p.set_posting_id(r.GetInt(0));
-  p.set_source(static_cast<v1::PostingSource>(r.GetInt(1)));
-  p.set_source_record_id(r.GetString(2));
-  p.set_employer_credit_code(r.GetString(3));
-  p.set_employer_name(r.GetString(4));
-  p.set_title(r.GetString(5));
-  p.set_division(r.GetString(6));
-  p.set_wage_min(static_cast<int32_t>(r.GetInt(7)));
-  p.set_wage_max(static_cast<int32_t>(r.GetInt(8)));
-  for (std::string& t : SplitTags(r.GetString(9))) p.add_skills(std::move(t));
-  p.set_openings(static_cast<int32_t>(r.GetInt(10)));
-  SetDate(r.GetString(11), p.mutable_valid_from());
-  SetDate(r.GetString(12), p.mutable_valid_until());
-  return p;
-}
-
 absl::StatusOr<v1::Posting> LoadPostingInScope(ReadTransaction& tx, const Caller& caller,
                                                int64_t id) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query(absl::StrCat("SELECT ", kPostingCols, " FROM postings WHERE id = ?"),
-                            {id}));
-  if (rows.empty()) return CaseNotFound("posting");
-  v1::Posting p = PostingFromRow(rows[0]);
-  bool visible = IsEmployer(caller) ? p.employer_credit_code() == caller.organization()
-                                    : caller.Covers(p.division());
+  ASSIGN_OR_RETURN(std::optional<v1::Posting> p, LoadPosting(tx, id));
+  if (!p.has_value()) return CaseNotFound("posting");
+  bool visible = IsEmployer(caller) ? p->employer_credit_code() == caller.organization()
+                                    : caller.Covers(p->division());
   if (!visible) return CaseNotFound("posting");
-  return p;
+  return *std::move(p);
 }
 
 // Checks the fields shared by created and imported postings; messages are "field: reason".
@@ -385,126 +210,6 @@ absl::Status ValidatePostingFields(const v1::Posting& p, std::vector<std::string
   return absl::OkStatus();
 }
 
-absl::Status InsertPosting(Transaction& tx, absl::Time now, const v1::Posting& p,
-                           const std::string& content_hash) {
-  return tx.Exec(
-      "INSERT INTO postings(source, source_record_id, employer, employer_name, title, division, "
-      "wage_min, wage_max, skills, openings, valid_from, valid_until, content_hash, created_at, "
-      "updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-      {static_cast<int64_t>(p.source()), NullableText(p.source_record_id()),
-       p.employer_credit_code(), p.employer_name(), p.title(), p.division(),
-       static_cast<int64_t>(p.wage_min()), static_cast<int64_t>(p.wage_max()),
-       JoinTags(std::vector<std::string>(p.skills().begin(), p.skills().end())),
-       static_cast<int64_t>(p.openings()),
-       DayText(absl::CivilDay(p.valid_from().year(), p.valid_from().month(), p.valid_from().day())),
-       DayText(absl::CivilDay(p.valid_until().year(), p.valid_until().month(),
-                              p.valid_until().day())),
-       Blob{content_hash}, Micros(now), Micros(now)});
-}
-
-absl::StatusOr<v1::EmployerKind> EmployerKind(ReadTransaction& tx, const std::string& code) {
-  if (code.empty()) return v1::EMPLOYER_KIND_UNSPECIFIED;
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query("SELECT kind FROM employers WHERE credit_code = ?", {code}));
-  if (rows.empty()) return v1::EMPLOYER_KIND_UNSPECIFIED;
-  return static_cast<v1::EmployerKind>(rows[0].GetInt(0));
-}
-
-v1::Employer EmployerFromRow(const Row& r) {
-  v1::Employer e;
-  e.set_credit_code(r.GetString(0));
-  e.set_name(r.GetString(1));
-  e.set_kind(static_cast<v1::EmployerKind>(r.GetInt(2)));
-  e.set_division(r.GetString(3));
-  e.set_capacity(static_cast<int32_t>(r.GetInt(4)));
-  e.set_contact_name(r.GetString(5));
-  e.set_contact_phone(r.GetString(6));
-  SetTimestamp(r.GetInt(7), e.mutable_updated_at());
-  return e;
-}
-
-constexpr char kEmployerCols[] =
-    "credit_code, name, kind, division, capacity, contact_name, contact_phone, updated_at";
-
-absl::StatusOr<std::optional<v1::Employer>> LoadEmployer(ReadTransaction& tx,
-                                                         const std::string& code) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query(absl::StrCat("SELECT ", kEmployerCols,
-                                         " FROM employers WHERE credit_code = ?"),
-                            {code}));
-  if (rows.empty()) return std::optional<v1::Employer>();
-  return std::optional<v1::Employer>(EmployerFromRow(rows[0]));
-}
-
-absl::CivilDay DayOf(const common::v1::Date& d) {
-  return absl::CivilDay(d.year(), d.month(), d.day());
-}
-
-// How a seeker change treats a date its record cannot hold.
-enum class ChangeDating {
-  // A person's entry (a caseworker closing): a date before the registration, or in the
-  // future, is bad input.
-  kRefuse,
-  // A hand-off (DESIGN.md §3, §5): the decision is a fact that happened and may have
-  // been recorded after the fact, dated before the seeker was registered (registration
-  // stamps the recording day) or before the seeker's latest change. It is applied as of
-  // the latest date the record allows, never refused (a refusal would park it for good
-  // and leave the placement open for a person in isolation). An administrator replaying
-  // one is told of a future date; the service role's future date (another service's
-  // clock a little ahead) is applied today.
-  kApplyLatest,
-  kApplyLatestUpToToday,
-};
-
-// The day a seeker change takes effect.
-absl::StatusOr<absl::CivilDay> ChangeDate(const common::v1::Date& d, absl::CivilDay today,
-                                          const v1::Seeker& s, ChangeDating dating) {
-  ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(d, "effective_on"));
-  if (day > today) {
-    if (dating != ChangeDating::kApplyLatestUpToToday) {
-      return absl::InvalidArgumentError("effective_on: in the future");
-    }
-    day = today;
-  }
-  std::optional<absl::CivilDay> earliest;
-  if (IsSet(s.registered_on())) earliest = DayOf(s.registered_on());
-  if (dating == ChangeDating::kRefuse) {
-    if (earliest.has_value() && day < *earliest) {
-      return absl::InvalidArgumentError("effective_on: before the seeker was registered");
-    }
-    return day;
-  }
-  if (IsSet(s.state_since()) && (!earliest.has_value() || DayOf(s.state_since()) > *earliest)) {
-    earliest = DayOf(s.state_since());
-  }
-  if (earliest.has_value() && day < *earliest) day = std::min(*earliest, today);
-  return day;
-}
-
-constexpr char kClaimCols[] =
-    "id, employer, division, tier, period_start, period_end, placement_ids, amount_fen, state, "
-    "note, filed_at, decided_at";
-
-v1::SubsidyClaim ClaimFromRow(const Row& r) {
-  v1::SubsidyClaim c;
-  c.set_claim_id(r.GetInt(0));
-  c.set_employer_credit_code(r.GetString(1));
-  c.set_division(r.GetString(2));
-  c.set_tier(r.GetString(3));
-  SetDate(r.GetString(4), c.mutable_period_start());
-  SetDate(r.GetString(5), c.mutable_period_end());
-  for (const std::string& id : SplitTags(r.GetString(6))) {
-    int64_t v = 0;
-    if (absl::SimpleAtoi(id, &v)) c.add_placement_ids(v);
-  }
-  c.set_amount_fen(r.GetInt(7));
-  c.set_state(static_cast<v1::ClaimState>(r.GetInt(8)));
-  c.set_decision_note(r.GetString(9));
-  SetTimestamp(r.GetInt(10), c.mutable_filed_at());
-  if (!r.IsNull(11)) SetTimestamp(r.GetInt(11), c.mutable_decided_at());
-  return c;
-}
-
 absl::StatusOr<std::pair<absl::CivilDay, absl::CivilDay>> Period(const common::v1::Date& start,
                                                                  const common::v1::Date& end) {
   ASSIGN_OR_RETURN(absl::CivilDay s, FromProtoDate(start, "period_start"));
@@ -514,76 +219,6 @@ absl::StatusOr<std::pair<absl::CivilDay, absl::CivilDay>> Period(const common::v
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------- schema
-
-std::vector<Migration> PlacementTableMigrations() {
-  return {{"placement", 1, R"sql(
-CREATE TABLE employers(
-  credit_code TEXT PRIMARY KEY, name TEXT NOT NULL, kind INTEGER NOT NULL,
-  division TEXT NOT NULL, capacity INTEGER NOT NULL, contact_name TEXT NOT NULL,
-  contact_phone TEXT NOT NULL, updated_at INTEGER NOT NULL);
-CREATE INDEX employers_division ON employers(division, credit_code);
-CREATE TABLE seekers(
-  case_id TEXT PRIMARY KEY, division TEXT NOT NULL, state INTEGER NOT NULL,
-  eligibility INTEGER NOT NULL, eligibility_basis TEXT NOT NULL, consent_on TEXT NOT NULL,
-  consent_scopes TEXT NOT NULL, skills TEXT NOT NULL, education INTEGER NOT NULL,
-  preferred TEXT NOT NULL, min_wage INTEGER NOT NULL, registered_on TEXT NOT NULL,
-  state_since TEXT NOT NULL, state_reason TEXT NOT NULL, resume_state INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL);
-CREATE INDEX seekers_division ON seekers(division, case_id);
-CREATE TABLE trainings(
-  id INTEGER PRIMARY KEY, case_id TEXT NOT NULL, course TEXT NOT NULL, provider TEXT NOT NULL,
-  start_on TEXT NOT NULL, end_on TEXT, outcome INTEGER NOT NULL, certificate TEXT NOT NULL,
-  skills TEXT NOT NULL, during_isolation INTEGER NOT NULL, recorded_at INTEGER NOT NULL);
-CREATE INDEX trainings_case ON trainings(case_id, id);
-CREATE TABLE postings(
-  id INTEGER PRIMARY KEY, source INTEGER NOT NULL, source_record_id TEXT UNIQUE,
-  employer TEXT NOT NULL, employer_name TEXT NOT NULL, title TEXT NOT NULL,
-  division TEXT NOT NULL, wage_min INTEGER NOT NULL, wage_max INTEGER NOT NULL,
-  skills TEXT NOT NULL, openings INTEGER NOT NULL, valid_from TEXT NOT NULL,
-  valid_until TEXT NOT NULL, content_hash BLOB NOT NULL, created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL);
-CREATE INDEX postings_division ON postings(division, id);
-CREATE INDEX postings_employer ON postings(employer, id);
-CREATE TABLE placements(
-  id INTEGER PRIMARY KEY, case_id TEXT NOT NULL, division TEXT NOT NULL,
-  employer TEXT NOT NULL, posting_id INTEGER NOT NULL, mode INTEGER NOT NULL,
-  contract_start TEXT NOT NULL, contract_end TEXT, one_year INTEGER NOT NULL,
-  state INTEGER NOT NULL, ended_on TEXT, state_reason TEXT NOT NULL,
-  created_at INTEGER NOT NULL);
-CREATE INDEX placements_case ON placements(case_id, id);
-CREATE INDEX placements_division ON placements(division, id);
-CREATE INDEX placements_employer ON placements(employer, id);
-CREATE TABLE retention_checks(
-  placement_id INTEGER NOT NULL REFERENCES placements(id), months INTEGER NOT NULL,
-  due_on TEXT NOT NULL, record_by TEXT NOT NULL, outcome INTEGER NOT NULL, checked_on TEXT,
-  PRIMARY KEY(placement_id, months));
-CREATE INDEX retention_checks_due ON retention_checks(outcome, due_on, placement_id);
-CREATE TABLE labor_registrations(
-  record_id TEXT PRIMARY KEY, kind INTEGER NOT NULL, id_hash BLOB NOT NULL,
-  employer TEXT NOT NULL, division TEXT NOT NULL, registered_on TEXT NOT NULL,
-  content_hash BLOB NOT NULL, imported_at INTEGER NOT NULL);
-CREATE INDEX labor_registrations_id_hash ON labor_registrations(id_hash);
-CREATE TABLE subsidy_claims(
-  id INTEGER PRIMARY KEY, employer TEXT NOT NULL, division TEXT NOT NULL, tier TEXT NOT NULL,
-  period_start TEXT NOT NULL, period_end TEXT NOT NULL, placement_ids TEXT NOT NULL,
-  amount_fen INTEGER NOT NULL, state INTEGER NOT NULL, note TEXT NOT NULL,
-  filed_at INTEGER NOT NULL, decided_at INTEGER);
-CREATE INDEX subsidy_claims_employer ON subsidy_claims(employer, id);
-CREATE TABLE subsidy_claim_placements(
-  claim_id INTEGER NOT NULL REFERENCES subsidy_claims(id), placement_id INTEGER NOT NULL,
-  tier TEXT NOT NULL, PRIMARY KEY(claim_id, placement_id));
-CREATE INDEX subsidy_claim_placements_p ON subsidy_claim_placements(placement_id, tier);
-)sql"},
-          // The labor exchange index of the seeker's ID number (registry
-          // CaseFacts.labor_exchange_index): NULL = not fetched yet, empty = the registry
-          // has none (sealed or unknown). Matches labor_registrations.id_hash.
-          {"placement", 2, R"sql(
-ALTER TABLE seekers ADD COLUMN labor_index BLOB;
-CREATE INDEX labor_registrations_match ON labor_registrations(id_hash, registered_on);
-)sql"}};
-}
 
 bool IsOutsideRole(const Caller& caller) {
   return caller.role() == Role::kLaborBureau || caller.role() == Role::kEmployer;
@@ -669,14 +304,7 @@ absl::Status PlacementLogic::UpsertEmployer(Transaction& tx, const Caller& calle
   RETURN_IF_ERROR(CheckInJurisdiction(caller, e.division(), "employer"));
   ASSIGN_OR_RETURN(std::optional<v1::Employer> existing, LoadEmployer(tx, e.credit_code()));
   if (existing.has_value() && !caller.Covers(existing->division())) return CaseNotFound("employer");
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO employers(credit_code, name, kind, division, capacity, contact_name, "
-      "contact_phone, updated_at) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(credit_code) DO UPDATE SET "
-      "name = excluded.name, kind = excluded.kind, division = excluded.division, "
-      "capacity = excluded.capacity, contact_name = excluded.contact_name, "
-      "contact_phone = excluded.contact_phone, updated_at = excluded.updated_at",
-      {e.credit_code(), e.name(), static_cast<int64_t>(e.kind()), e.division(),
-       static_cast<int64_t>(e.capacity()), e.contact_name(), e.contact_phone(), Micros(now)}));
+  RETURN_IF_ERROR(SaveEmployer(tx, now, e));
   *out = e;
   SetTimestamp(Micros(now), out->mutable_updated_at());
   return absl::OkStatus();
@@ -697,29 +325,25 @@ absl::Status PlacementLogic::ListEmployers(ReadTransaction& tx, const Caller& ca
                                            const v1::ListEmployersRequest& request,
                                            v1::ListEmployersResponse* out) const {
   ASSIGN_OR_RETURN(std::string after, DecodeToken(request.page().page_token()));
-  std::string pattern = ScopePattern(caller);
+  EmployerFilter filter;
+  filter.after_credit_code = after;
+  filter.division_prefix = ScopePrefix(caller);
   if (!request.division_prefix().empty()) {
     RETURN_IF_ERROR(ValidateDivisionPrefix(request.division_prefix(), "division_prefix"));
-    pattern = request.division_prefix() + "%";
+    filter.division_prefix = request.division_prefix();
   }
   int limit = PageSize(request.page());
-  std::string sql = absl::StrCat("SELECT ", kEmployerCols,
-                                 " FROM employers WHERE credit_code > ? AND division LIKE ? "
-                                 "AND (? = 0 OR kind = ?) AND (? = '' OR credit_code = ?) "
-                                 "ORDER BY credit_code LIMIT ?");
-  std::string only = IsEmployer(caller) ? caller.organization() : "";
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query(sql, {after, pattern, static_cast<int64_t>(request.kind()),
-                                  static_cast<int64_t>(request.kind()), only, only,
-                                  static_cast<int64_t>(limit + 1)}));
+  filter.kind = request.kind();
+  filter.credit_code = IsEmployer(caller) ? caller.organization() : "";
+  filter.limit = limit + 1;
+  ASSIGN_OR_RETURN(std::vector<v1::Employer> rows, SelectEmployers(tx, filter));
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
-    v1::Employer e = EmployerFromRow(rows[i]);
     // The requested prefix narrows; the caller's jurisdiction still bounds.
-    if (!IsEmployer(caller) && !caller.Covers(e.division())) continue;
-    *out->add_employers() = std::move(e);
+    if (!IsEmployer(caller) && !caller.Covers(rows[i].division())) continue;
+    *out->add_employers() = rows[i];
   }
   if (static_cast<int>(rows.size()) > limit) {
-    out->mutable_page()->set_next_page_token(EncodeToken(rows[limit - 1].GetString(0)));
+    out->mutable_page()->set_next_page_token(EncodeToken(rows[limit - 1].credit_code()));
   }
   return absl::OkStatus();
 }
@@ -808,10 +432,9 @@ absl::Status PlacementLogic::RegisterSeeker(Transaction& tx, const Caller& calle
   ToProtoDate(today, s.mutable_state_since());
   s.set_eligibility(eligibility.eligibility);
   s.set_eligibility_basis(eligibility.basis);
-  RETURN_IF_ERROR(StoreSeeker(tx, now, row));
+  RETURN_IF_ERROR(SaveSeeker(tx, now, row));
   if (!labor_exchange_index.empty()) {
-    RETURN_IF_ERROR(tx.Exec("UPDATE seekers SET labor_index = ? WHERE case_id = ?",
-                            {Blob{std::string(labor_exchange_index)}, s.case_id()}));
+    RETURN_IF_ERROR(SaveSeekerLaborIndex(tx, s.case_id(), labor_exchange_index));
   }
   RETURN_IF_ERROR(SaveSeekerStatus(tx, now, s, status));
   *out = s;
@@ -844,7 +467,7 @@ absl::Status PlacementLogic::UpdateSeeker(Transaction& tx, const Caller& caller,
   s.set_education(r.education());
   *s.mutable_preferred_divisions() = r.preferred_divisions();
   s.set_min_monthly_wage(r.min_monthly_wage());
-  RETURN_IF_ERROR(StoreSeeker(tx, now, row));
+  RETURN_IF_ERROR(SaveSeeker(tx, now, row));
   *out = s;
   SetTimestamp(Micros(now), out->mutable_updated_at());
   return absl::OkStatus();
@@ -863,18 +486,17 @@ absl::Status PlacementLogic::ListSeekers(ReadTransaction& tx, const Caller& call
                                          v1::ListSeekersResponse* out) const {
   ASSIGN_OR_RETURN(std::string after, DecodeToken(request.page().page_token()));
   int limit = PageSize(request.page());
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query(absl::StrCat("SELECT ", kSeekerCols,
-                            " FROM seekers WHERE case_id > ? AND division LIKE ? "
-                            "AND (? = 0 OR state = ?) ORDER BY case_id LIMIT ?"),
-               {after, ScopePattern(caller), static_cast<int64_t>(request.state()),
-                static_cast<int64_t>(request.state()), static_cast<int64_t>(limit + 1)}));
-  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
-    *out->add_seekers() = SeekerFromRow(rows[i]).seeker;
-  }
+  SeekerFilter filter;
+  filter.after_case_id = after;
+  filter.division_prefix = ScopePrefix(caller);
+  filter.state = request.state();
+  filter.limit = limit + 1;
+  ASSIGN_OR_RETURN(std::vector<SeekerRow> rows, SelectSeekers(tx, filter));
   if (static_cast<int>(rows.size()) > limit) {
-    out->mutable_page()->set_next_page_token(EncodeToken(rows[limit - 1].GetString(0)));
+    out->mutable_page()->set_next_page_token(EncodeToken(rows[limit - 1].seeker.case_id()));
+  }
+  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
+    *out->add_seekers() = std::move(rows[i].seeker);
   }
   return absl::OkStatus();
 }
@@ -890,6 +512,7 @@ absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller,
   // seeker record is closed, has nothing to change and the answer is OK, so the
   // hand-off is acknowledged instead of parked.
   const bool handoff = caller.role() == Role::kService && kind != SeekerChangeKind::kClose;
+  out->Clear();
   absl::StatusOr<SeekerRow> loaded = LoadSeekerInScope(tx, caller, case_id, scope);
   if (handoff && absl::IsNotFound(loaded.status())) return absl::OkStatus();
   ASSIGN_OR_RETURN(SeekerRow row, std::move(loaded));
@@ -916,7 +539,7 @@ absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller,
   }
   bool reason_required = kind != SeekerChangeKind::kResume;
   RETURN_IF_ERROR(ValidateText(reason, 500, reason_required, "reason"));
-  ASSIGN_OR_RETURN(int64_t open_id, OpenPlacementId(tx, s.case_id()));
+  ASSIGN_OR_RETURN(int64_t open_id, LoadOpenPlacementId(tx, s.case_id()));
   bool changed = false;
   switch (kind) {
     case SeekerChangeKind::kSuspend:
@@ -927,9 +550,8 @@ absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller,
         row.resume_state = s.state();
         s.set_state(v1::SEEKER_STATE_SUSPENDED);
         if (open_id != 0) {
-          RETURN_IF_ERROR(tx.Exec("UPDATE placements SET state = ?, state_reason = ? WHERE id = ?",
-                                  {static_cast<int64_t>(v1::PLACEMENT_STATE_SUSPENDED),
-                                   std::string(reason), open_id}));
+          RETURN_IF_ERROR(
+              SavePlacementState(tx, open_id, v1::PLACEMENT_STATE_SUSPENDED, reason));
         }
         changed = true;
       }
@@ -942,9 +564,7 @@ absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller,
         s.set_state(open_id != 0 ? v1::SEEKER_STATE_PLACED : v1::SEEKER_STATE_SEEKING);
         row.resume_state = 0;
         if (open_id != 0) {
-          RETURN_IF_ERROR(tx.Exec("UPDATE placements SET state = ?, state_reason = ? WHERE id = ?",
-                                  {static_cast<int64_t>(v1::PLACEMENT_STATE_ACTIVE),
-                                   std::string(reason), open_id}));
+          RETURN_IF_ERROR(SavePlacementState(tx, open_id, v1::PLACEMENT_STATE_ACTIVE, reason));
         }
         changed = true;
       }
@@ -953,15 +573,9 @@ absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller,
       if (s.state() != v1::SEEKER_STATE_CLOSED) {
         s.set_state(v1::SEEKER_STATE_CLOSED);
         if (open_id != 0) {
-          RETURN_IF_ERROR(tx.Exec(
-              "UPDATE placements SET state = ?, state_reason = ?, ended_on = ? WHERE id = ?",
-              {static_cast<int64_t>(v1::PLACEMENT_STATE_ENDED), std::string(reason), DayText(day),
-               open_id}));
+          RETURN_IF_ERROR(SavePlacementEnded(tx, open_id, day, std::string(reason)));
           // Checkpoints after the end lapse; one already due stays to be recorded.
-          RETURN_IF_ERROR(tx.Exec(
-              "UPDATE retention_checks SET outcome = ? WHERE placement_id = ? AND outcome = 0 "
-              "AND due_on > ?",
-              {static_cast<int64_t>(v1::RETENTION_OUTCOME_LAPSED), open_id, DayText(day)}));
+          RETURN_IF_ERROR(LapseRetentionChecksDueAfter(tx, open_id, day));
         }
         changed = true;
       }
@@ -970,7 +584,7 @@ absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller,
   if (changed) {
     ToProtoDate(day, s.mutable_state_since());
     s.set_state_reason(std::string(reason));
-    RETURN_IF_ERROR(StoreSeeker(tx, now, row));
+    RETURN_IF_ERROR(SaveSeeker(tx, now, row));
     RETURN_IF_ERROR(SaveSeekerStatus(tx, now, s, status));
     SetTimestamp(Micros(now), s.mutable_updated_at());
   }
@@ -1003,11 +617,9 @@ absl::Status PlacementLogic::RecordTraining(Transaction& tx, const Caller& calle
   if (start < DayOf(s.consent().given_on())) {
     return absl::InvalidArgumentError("start_on: before the consent was given");
   }
-  std::string end_text;
   if (IsSet(r.end_on())) {
     ASSIGN_OR_RETURN(absl::CivilDay end, FromProtoDate(r.end_on(), "end_on"));
     if (end < start) return absl::InvalidArgumentError("end_on: before start_on");
-    end_text = DayText(end);
   }
   ASSIGN_OR_RETURN(std::vector<std::string> gained,
                    NormalizeSkills(r.skills_gained(), 20, "skills_gained"));
@@ -1018,23 +630,20 @@ absl::Status PlacementLogic::RecordTraining(Transaction& tx, const Caller& calle
     return absl::FailedPreconditionError("not eligible for vocational training");
   }
   bool during_isolation = eligibility.eligibility == v1::ELIGIBILITY_TRAINING_ONLY;
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO trainings(case_id, course, provider, start_on, end_on, outcome, certificate, "
-      "skills, during_isolation, recorded_at) VALUES(?,?,?,?,?,?,?,?,?,?)",
-      {s.case_id(), r.course(), r.provider(), DayText(start), NullableText(end_text),
-       static_cast<int64_t>(r.outcome()), r.certificate(), JoinTags(gained),
-       static_cast<int64_t>(during_isolation ? 1 : 0), Micros(now)}));
-  out->set_training_id(tx.LastInsertId());
-  out->set_case_id(s.case_id());
-  out->set_course(r.course());
-  out->set_provider(r.provider());
-  *out->mutable_start_on() = r.start_on();
-  if (!end_text.empty()) *out->mutable_end_on() = r.end_on();
-  out->set_outcome(r.outcome());
-  out->set_certificate(r.certificate());
-  for (const std::string& g : gained) out->add_skills_gained(g);
-  out->set_during_isolation(during_isolation);
-  SetTimestamp(Micros(now), out->mutable_recorded_at());
+  v1::Training t;
+  t.set_case_id(s.case_id());
+  t.set_course(r.course());
+  t.set_provider(r.provider());
+  *t.mutable_start_on() = r.start_on();
+  if (IsSet(r.end_on())) *t.mutable_end_on() = r.end_on();
+  t.set_outcome(r.outcome());
+  t.set_certificate(r.certificate());
+  for (const std::string& g : gained) t.add_skills_gained(g);
+  t.set_during_isolation(during_isolation);
+  ASSIGN_OR_RETURN(int64_t training_id, InsertTraining(tx, now, t));
+  t.set_training_id(training_id);
+  SetTimestamp(Micros(now), t.mutable_recorded_at());
+  *out = std::move(t);
   // A completed course adds its skills; the eligibility seen now is kept.
   if (r.outcome() == v1::TRAINING_OUTCOME_COMPLETED) {
     for (const std::string& g : gained) {
@@ -1043,7 +652,7 @@ absl::Status PlacementLogic::RecordTraining(Transaction& tx, const Caller& calle
   }
   s.set_eligibility(eligibility.eligibility);
   s.set_eligibility_basis(eligibility.basis);
-  RETURN_IF_ERROR(StoreSeeker(tx, now, row));
+  RETURN_IF_ERROR(SaveSeeker(tx, now, row));
   return SaveSeekerStatus(tx, now, s, status);
 }
 
@@ -1051,25 +660,9 @@ absl::Status PlacementLogic::ListTrainings(ReadTransaction& tx, const Caller& ca
                                            absl::string_view case_id, const CaseScope* scope,
                                            v1::ListTrainingsResponse* out) const {
   ASSIGN_OR_RETURN(SeekerRow row, LoadSeekerInScope(tx, caller, case_id, scope));
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query("SELECT id, course, provider, start_on, end_on, outcome, certificate, "
-                            "skills, during_isolation, recorded_at FROM trainings "
-                            "WHERE case_id = ? ORDER BY id",
-                            {row.seeker.case_id()}));
-  for (const Row& r : rows) {
-    v1::Training* t = out->add_trainings();
-    t->set_training_id(r.GetInt(0));
-    t->set_case_id(row.seeker.case_id());
-    t->set_course(r.GetString(1));
-    t->set_provider(r.GetString(2));
-    SetDate(r.GetString(3), t->mutable_start_on());
-    SetDate(r.GetString(4), t->mutable_end_on());
-    t->set_outcome(static_cast<v1::TrainingOutcome>(r.GetInt(5)));
-    t->set_certificate(r.GetString(6));
-    for (std::string& g : SplitTags(r.GetString(7))) t->add_skills_gained(std::move(g));
-    t->set_during_isolation(r.GetInt(8) != 0);
-    SetTimestamp(r.GetInt(9), t->mutable_recorded_at());
-  }
+  ASSIGN_OR_RETURN(std::vector<v1::Training> trainings,
+                   SelectTrainings(tx, row.seeker.case_id()));
+  for (v1::Training& t : trainings) *out->add_trainings() = std::move(t);
   return absl::OkStatus();
 }
 
@@ -1094,8 +687,8 @@ absl::Status PlacementLogic::CreatePosting(Transaction& tx, const Caller& caller
   if (p.employer_name().empty()) p.set_employer_name(e->name());
   p.clear_skills();
   for (std::string& t : skills) p.add_skills(std::move(t));
-  RETURN_IF_ERROR(InsertPosting(tx, now, p, ContentHash(p)));
-  p.set_posting_id(tx.LastInsertId());
+  ASSIGN_OR_RETURN(int64_t posting_id, InsertPosting(tx, now, p, ContentHash(p)));
+  p.set_posting_id(posting_id);
   *out = std::move(p);
   return absl::OkStatus();
 }
@@ -1111,31 +704,25 @@ absl::Status PlacementLogic::ListPostings(ReadTransaction& tx, const Caller& cal
                                           v1::ListPostingsResponse* out) const {
   ASSIGN_OR_RETURN(int64_t after, DecodeIdToken(request.page()));
   int limit = PageSize(request.page());
-  std::string employer = request.employer_credit_code();
-  std::string pattern = ScopePattern(caller);
+  PostingFilter filter;
+  filter.after_id = after;
+  filter.employer = request.employer_credit_code();
+  filter.division_prefix = ScopePrefix(caller);
   if (IsEmployer(caller)) {
-    employer = caller.organization();
-    pattern = "%";
+    filter.employer = caller.organization();
+    filter.division_prefix = "";
   }
-  std::string open_on;
   if (IsSet(request.open_on())) {
-    ASSIGN_OR_RETURN(absl::CivilDay d, FromProtoDate(request.open_on(), "open_on"));
-    open_on = DayText(d);
+    ASSIGN_OR_RETURN(filter.open_on, FromProtoDate(request.open_on(), "open_on"));
   }
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query(absl::StrCat("SELECT ", kPostingCols,
-                            " FROM postings WHERE id > ? AND division LIKE ? "
-                            "AND (? = '' OR employer = ?) "
-                            "AND (? = '' OR (valid_from <= ? AND valid_until >= ?)) "
-                            "ORDER BY id LIMIT ?"),
-               {after, pattern, employer, employer, open_on, open_on, open_on,
-                static_cast<int64_t>(limit + 1)}));
-  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
-    *out->add_postings() = PostingFromRow(rows[i]);
-  }
+  filter.limit = limit + 1;
+  ASSIGN_OR_RETURN(std::vector<v1::Posting> rows, SelectPostings(tx, filter));
   if (static_cast<int>(rows.size()) > limit) {
-    out->mutable_page()->set_next_page_token(EncodeToken(absl::StrCat(rows[limit - 1].GetInt(0))));
+    out->mutable_page()->set_next_page_token(
+        EncodeToken(absl::StrCat(rows[limit - 1].posting_id())));
+  }
+  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
+    *out->add_postings() = std::move(rows[i]);
   }
   return absl::OkStatus();
 }
@@ -1230,95 +817,80 @@ bool PlacementLogic::ValidateRegistrationRow(const Caller& caller, const v1::Reg
 absl::Status PlacementLogic::ClassifyPostingRows(ReadTransaction& tx,
                                                  const std::vector<PostingRowToWrite>& rows,
                                                  ImportCounts* counts) const {
+  ImportCounts n;
   for (const PostingRowToWrite& r : rows) {
-    ASSIGN_OR_RETURN(std::vector<Row> found,
-                     tx.Query("SELECT content_hash FROM postings WHERE source_record_id = ?",
-                              {r.posting.source_record_id()}));
-    if (found.empty()) {
-      ++counts->imported;
-    } else if (found[0].GetString(0) == r.content_hash) {
-      ++counts->unchanged;
+    ASSIGN_OR_RETURN(std::optional<ImportedPosting> found,
+                     LoadImportedPosting(tx, r.posting.source_record_id()));
+    if (!found.has_value()) {
+      ++n.imported;
+    } else if (found->content_hash == r.content_hash) {
+      ++n.unchanged;
     } else {
-      ++counts->updated;
+      ++n.updated;
     }
   }
+  *counts = n;
   return absl::OkStatus();
 }
 
 absl::Status PlacementLogic::ApplyPostingRows(Transaction& tx, absl::Time now,
                                               const std::vector<PostingRowToWrite>& rows,
                                               ImportCounts* counts) const {
+  ImportCounts n;
   for (const PostingRowToWrite& r : rows) {
     const v1::Posting& p = r.posting;
-    ASSIGN_OR_RETURN(std::vector<Row> found,
-                     tx.Query("SELECT id, content_hash FROM postings WHERE source_record_id = ?",
-                              {p.source_record_id()}));
-    if (found.empty()) {
-      RETURN_IF_ERROR(InsertPosting(tx, now, p, r.content_hash));
-      ++counts->imported;
-    } else if (found[0].GetString(1) == r.content_hash) {
-      ++counts->unchanged;
+    ASSIGN_OR_RETURN(std::optional<ImportedPosting> found,
+                     LoadImportedPosting(tx, p.source_record_id()));
+    if (!found.has_value()) {
+      RETURN_IF_ERROR(InsertImportedPosting(tx, now, p, r.content_hash));
+      ++n.imported;
+    } else if (found->content_hash == r.content_hash) {
+      ++n.unchanged;
     } else {
-      RETURN_IF_ERROR(tx.Exec(
-          "UPDATE postings SET employer = ?, employer_name = ?, title = ?, division = ?, "
-          "wage_min = ?, wage_max = ?, skills = ?, openings = ?, valid_from = ?, "
-          "valid_until = ?, content_hash = ?, updated_at = ? WHERE id = ?",
-          {p.employer_credit_code(), p.employer_name(), p.title(), p.division(),
-           static_cast<int64_t>(p.wage_min()), static_cast<int64_t>(p.wage_max()),
-           JoinTags(std::vector<std::string>(p.skills().begin(), p.skills().end())),
-           static_cast<int64_t>(p.openings()), DayText(DayOf(p.valid_from())),
-           DayText(DayOf(p.valid_until())), Blob{r.content_hash}, Micros(now),
-           found[0].GetInt(0)}));
-      ++counts->updated;
+      RETURN_IF_ERROR(UpdateImportedPosting(tx, now, found->posting_id, p, r.content_hash));
+      ++n.updated;
     }
   }
+  *counts = n;
   return absl::OkStatus();
 }
 
 absl::Status PlacementLogic::ClassifyRegistrationRows(
     ReadTransaction& tx, const std::vector<RegistrationRowToWrite>& rows,
     ImportCounts* counts) const {
+  ImportCounts n;
   for (const RegistrationRowToWrite& r : rows) {
-    ASSIGN_OR_RETURN(std::vector<Row> found,
-                     tx.Query("SELECT content_hash FROM labor_registrations WHERE record_id = ?",
-                              {r.record_id}));
-    if (found.empty()) {
-      ++counts->imported;
-    } else if (found[0].GetString(0) == r.content_hash) {
-      ++counts->unchanged;
+    ASSIGN_OR_RETURN(std::optional<std::string> found, LoadLaborRegistrationHash(tx, r.record_id));
+    if (!found.has_value()) {
+      ++n.imported;
+    } else if (*found == r.content_hash) {
+      ++n.unchanged;
     } else {
-      ++counts->updated;
+      ++n.updated;
     }
   }
+  *counts = n;
   return absl::OkStatus();
 }
 
 absl::Status PlacementLogic::ApplyRegistrationRows(Transaction& tx, absl::Time now,
                                                    const std::vector<RegistrationRowToWrite>& rows,
                                                    ImportCounts* counts) const {
+  ImportCounts n;
   for (const RegistrationRowToWrite& r : rows) {
-    ASSIGN_OR_RETURN(std::vector<Row> found,
-                     tx.Query("SELECT content_hash FROM labor_registrations WHERE record_id = ?",
-                              {r.record_id}));
-    if (!found.empty() && found[0].GetString(0) == r.content_hash) {
-      ++counts->unchanged;
+    ASSIGN_OR_RETURN(std::optional<std::string> found, LoadLaborRegistrationHash(tx, r.record_id));
+    if (found.has_value() && *found == r.content_hash) {
+      ++n.unchanged;
       continue;
     }
-    RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO labor_registrations(record_id, kind, id_hash, employer, division, "
-        "registered_on, content_hash, imported_at) VALUES(?,?,?,?,?,?,?,?) "
-        "ON CONFLICT(record_id) DO UPDATE SET kind = excluded.kind, id_hash = excluded.id_hash, "
-        "employer = excluded.employer, division = excluded.division, "
-        "registered_on = excluded.registered_on, content_hash = excluded.content_hash, "
-        "imported_at = excluded.imported_at",
-        {r.record_id, static_cast<int64_t>(r.kind), Blob{r.id_hash}, r.employer, r.division,
-         r.registered_on, Blob{r.content_hash}, Micros(now)}));
-    if (found.empty()) {
-      ++counts->imported;
+    RETURN_IF_ERROR(SaveLaborRegistration(tx, now, r));
+    if (!found.has_value()) {
+      ++n.imported;
     } else {
-      ++counts->updated;
+      ++n.updated;
     }
   }
+  *counts = n;
   return absl::OkStatus();
 }
 
@@ -1349,17 +921,11 @@ absl::Status PlacementLogic::MatchPostings(ReadTransaction& tx, const Caller& ca
     MatchScore score;
   };
   std::vector<Candidate> candidates;
-  std::string day = DayText(as_of);
-  RETURN_IF_ERROR(tx.QueryEach(
-      absl::StrCat("SELECT p.id, p.source, p.source_record_id, p.employer, p.employer_name, "
-                   "p.title, p.division, p.wage_min, p.wage_max, p.skills, p.openings, "
-                   "p.valid_from, p.valid_until, e.kind FROM postings p LEFT JOIN employers e "
-                   "ON e.credit_code = p.employer WHERE p.division LIKE ? AND p.openings > 0 "
-                   "AND p.valid_from <= ? AND p.valid_until >= ?"),
-      {ScopePattern(caller), day, day}, [&](const Row& r) {
+  RETURN_IF_ERROR(ScanOpenPostings(
+      tx, ScopePrefix(caller), as_of, [&](const v1::Posting& posting, v1::EmployerKind kind) {
         Candidate c;
-        c.posting = PostingFromRow(r);
-        c.score = ScoreMatch(profile, c.posting, static_cast<v1::EmployerKind>(r.GetInt(13)));
+        c.posting = posting;
+        c.score = ScoreMatch(profile, c.posting, kind);
         candidates.push_back(std::move(c));
         return true;
       }));
@@ -1382,7 +948,7 @@ absl::Status PlacementLogic::MatchSeekers(ReadTransaction& tx, const Caller& cal
                                           v1::MatchSeekersResponse* out) const {
   (void)today;
   ASSIGN_OR_RETURN(v1::Posting posting, LoadPostingInScope(tx, caller, request.posting_id()));
-  ASSIGN_OR_RETURN(v1::EmployerKind kind, EmployerKind(tx, posting.employer_credit_code()));
+  ASSIGN_OR_RETURN(v1::EmployerKind kind, LoadEmployerKind(tx, posting.employer_credit_code()));
   int max = request.max_results() <= 0 ? kDefaultMatches
                                        : std::min(request.max_results(), kMaxMatches);
   struct Candidate {
@@ -1390,14 +956,11 @@ absl::Status PlacementLogic::MatchSeekers(ReadTransaction& tx, const Caller& cal
     MatchScore score;
   };
   std::vector<Candidate> candidates;
-  RETURN_IF_ERROR(tx.QueryEach(
-      absl::StrCat("SELECT ", kSeekerCols,
-                   " FROM seekers WHERE division LIKE ? AND state = ? AND eligibility = ?"),
-      {ScopePattern(caller), static_cast<int64_t>(v1::SEEKER_STATE_SEEKING),
-       static_cast<int64_t>(v1::ELIGIBILITY_PLACEMENT)},
-      [&](const Row& r) {
+  RETURN_IF_ERROR(ScanSeekers(
+      tx, ScopePrefix(caller), v1::SEEKER_STATE_SEEKING, v1::ELIGIBILITY_PLACEMENT,
+      [&](const v1::Seeker& seeker) {
         Candidate c;
-        c.seeker = SeekerFromRow(r).seeker;
+        c.seeker = seeker;
         // Employers see only seekers who agreed to be shown to employers.
         if (IsEmployer(caller) && !HasScope(c.seeker, v1::CONSENT_SCOPE_SHARE_WITH_EMPLOYERS)) {
           return true;
@@ -1477,40 +1040,34 @@ absl::Status PlacementLogic::CreatePlacement(Transaction& tx, const Caller& call
                                              : "the seeker is not seeking work");
   }
   if (r.posting_id() != 0) {
-    ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     tx.Query("SELECT employer, openings FROM postings WHERE id = ?",
-                              {r.posting_id()}));
-    if (rows.empty()) return CaseNotFound("posting");
-    if (rows[0].GetString(0) != r.employer_credit_code()) {
+    ASSIGN_OR_RETURN(std::optional<v1::Posting> posting, LoadPosting(tx, r.posting_id()));
+    if (!posting.has_value()) return CaseNotFound("posting");
+    if (posting->employer_credit_code() != r.employer_credit_code()) {
       return absl::FailedPreconditionError("the posting belongs to another employer");
     }
-    if (rows[0].GetInt(1) <= 0) return absl::FailedPreconditionError("the posting has no openings left");
-    RETURN_IF_ERROR(tx.Exec("UPDATE postings SET openings = openings - 1 WHERE id = ?",
-                            {r.posting_id()}));
+    if (posting->openings() <= 0) {
+      return absl::FailedPreconditionError("the posting has no openings left");
+    }
+    RETURN_IF_ERROR(TakePostingOpening(tx, r.posting_id()));
   }
-  bool one_year = ContractOneYearOrMore(start, end);
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO placements(case_id, division, employer, posting_id, mode, contract_start, "
-      "contract_end, one_year, state, ended_on, state_reason, created_at) "
-      "VALUES(?,?,?,?,?,?,?,?,?,NULL,'',?)",
-      {s.case_id(), s.division(), r.employer_credit_code(), r.posting_id(),
-       static_cast<int64_t>(r.mode()), DayText(start),
-       end.has_value() ? Value(DayText(*end)) : Value(std::monostate()),
-       static_cast<int64_t>(one_year ? 1 : 0), static_cast<int64_t>(v1::PLACEMENT_STATE_ACTIVE),
-       Micros(now)}));
-  int64_t id = tx.LastInsertId();
-  for (const Checkpoint& c : RetentionCheckpoints(start)) {
-    RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO retention_checks(placement_id, months, due_on, record_by, outcome, "
-        "checked_on) VALUES(?,?,?,?,0,NULL)",
-        {id, static_cast<int64_t>(c.months), DayText(c.due_on), DayText(c.record_by)}));
-  }
+  v1::PlacementRecord placement;
+  placement.set_case_id(s.case_id());
+  placement.set_division(s.division());
+  placement.set_employer_credit_code(r.employer_credit_code());
+  placement.set_posting_id(r.posting_id());
+  placement.set_mode(r.mode());
+  ToProtoDate(start, placement.mutable_contract_start());
+  if (end.has_value()) ToProtoDate(*end, placement.mutable_contract_end());
+  placement.set_contract_one_year_or_more(ContractOneYearOrMore(start, end));
+  placement.set_state(v1::PLACEMENT_STATE_ACTIVE);
+  ASSIGN_OR_RETURN(int64_t id, InsertPlacement(tx, now, placement));
+  RETURN_IF_ERROR(InsertRetentionCheckpoints(tx, id, RetentionCheckpoints(start)));
   s.set_state(v1::SEEKER_STATE_PLACED);
   ToProtoDate(std::min(start, today), s.mutable_state_since());
   s.set_state_reason("");
   s.set_eligibility(eligibility.eligibility);
   s.set_eligibility_basis(eligibility.basis);
-  RETURN_IF_ERROR(StoreSeeker(tx, now, row));
+  RETURN_IF_ERROR(SaveSeeker(tx, now, row));
   RETURN_IF_ERROR(SaveSeekerStatus(tx, now, s, status));
   ASSIGN_OR_RETURN(std::optional<v1::PlacementRecord> p, LoadPlacement(tx, id));
   if (!p.has_value()) return absl::InternalError("placement vanished");
@@ -1554,20 +1111,11 @@ absl::Status PlacementLogic::RecordRetention(Transaction& tx, const Caller& call
   if (cp->outcome() != v1::RETENTION_OUTCOME_UNSPECIFIED) {
     return absl::FailedPreconditionError("the checkpoint is already recorded");
   }
-  RETURN_IF_ERROR(tx.Exec(
-      "UPDATE retention_checks SET outcome = ?, checked_on = ? WHERE placement_id = ? AND months = ?",
-      {static_cast<int64_t>(r.outcome()), DayText(checked), p.placement_id(),
-       static_cast<int64_t>(r.months())}));
+  RETURN_IF_ERROR(SaveRetentionOutcome(tx, p.placement_id(), r.months(), r.outcome(), checked));
   if (r.outcome() == v1::RETENTION_OUTCOME_LEFT) {
-    RETURN_IF_ERROR(tx.Exec("UPDATE placements SET state = ?, ended_on = ? WHERE id = ?",
-                            {static_cast<int64_t>(v1::PLACEMENT_STATE_ENDED), DayText(checked),
-                             p.placement_id()}));
+    RETURN_IF_ERROR(SavePlacementEnded(tx, p.placement_id(), checked, std::nullopt));
     // The later checkpoints lapse; an earlier one left unrecorded stays so.
-    RETURN_IF_ERROR(tx.Exec(
-        "UPDATE retention_checks SET outcome = ? WHERE placement_id = ? AND outcome = 0 "
-        "AND months > ?",
-        {static_cast<int64_t>(v1::RETENTION_OUTCOME_LAPSED), p.placement_id(),
-         static_cast<int64_t>(r.months())}));
+    RETURN_IF_ERROR(LapseRetentionChecksAfterMonths(tx, p.placement_id(), r.months()));
   }
   ASSIGN_OR_RETURN(std::optional<SeekerRow> seeker, LoadSeeker(tx, p.case_id()));
   if (seeker.has_value()) {
@@ -1575,7 +1123,7 @@ absl::Status PlacementLogic::RecordRetention(Transaction& tx, const Caller& call
         seeker->seeker.state() == v1::SEEKER_STATE_PLACED) {
       seeker->seeker.set_state(v1::SEEKER_STATE_SEEKING);
       ToProtoDate(checked, seeker->seeker.mutable_state_since());
-      RETURN_IF_ERROR(StoreSeeker(tx, now, *seeker));
+      RETURN_IF_ERROR(SaveSeeker(tx, now, *seeker));
     }
     RETURN_IF_ERROR(SaveSeekerStatus(tx, now, seeker->seeker, status));
   }
@@ -1594,9 +1142,7 @@ absl::Status PlacementLogic::GetPlacement(ReadTransaction& tx, const Caller& cal
 
 absl::StatusOr<std::string> PlacementLogic::PlacementCaseId(ReadTransaction& tx,
                                                             int64_t placement_id) const {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query("SELECT case_id FROM placements WHERE id = ?", {placement_id}));
-  return rows.empty() ? std::string() : rows[0].GetString(0);
+  return LoadPlacementCaseId(tx, placement_id);
 }
 
 absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& caller,
@@ -1605,9 +1151,10 @@ absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& c
                                             v1::ListPlacementsResponse* out) const {
   ASSIGN_OR_RETURN(int64_t after, DecodeIdToken(request.page()));
   int limit = PageSize(request.page());
-  std::string employer = IsEmployer(caller) ? caller.organization() : "";
-  std::string pattern = IsEmployer(caller) ? "%" : ScopePattern(caller);
-  std::string case_id;
+  PlacementFilter filter;
+  filter.after_id = after;
+  filter.employer = IsEmployer(caller) ? caller.organization() : "";
+  filter.division_prefix = IsEmployer(caller) ? "" : ScopePrefix(caller);
   if (!request.case_id().empty()) {
     // Labor bureau and employer tokens never handle case ids: a filter by one would
     // tell them whether a person has a placement (禁毒法 Art 52, 70).
@@ -1616,14 +1163,14 @@ absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& c
           "case_id: labor bureau and employer tokens do not filter by case");
     }
     ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request.case_id()));
-    case_id = id.ToString();
+    filter.case_id = id.ToString();
     if (scope != nullptr) {
       // One case: none if the caller does not see it, as for a case never issued; all of
       // its placements for a caller of its household or residence place (双向管控), its
       // own county's for a caller who sees it as the executing side.
-      if (scope->case_id != case_id) return absl::OkStatus();
+      if (scope->case_id != filter.case_id) return absl::OkStatus();
       if (scope->sealed && !MayReadSealed(caller.role())) return absl::OkStatus();
-      if (CoversCase(caller, *scope)) pattern = "%";
+      if (CoversCase(caller, *scope)) filter.division_prefix = "";
     }
   }
   // For outside roles a suspended placement is an active one (PlacementState).
@@ -1633,19 +1180,16 @@ absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& c
     if (state == v1::PLACEMENT_STATE_ACTIVE) also_state = v1::PLACEMENT_STATE_SUSPENDED;
     if (state == v1::PLACEMENT_STATE_SUSPENDED) return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query(absl::StrCat("SELECT ", kPlacementCols,
-                            " FROM placements WHERE id > ? AND division LIKE ? "
-                            "AND (? = '' OR employer = ?) AND (? = '' OR case_id = ?) "
-                            "AND (? = 0 OR state = ? OR state = ?) ORDER BY id LIMIT ?"),
-               {after, pattern, employer, employer, case_id, case_id, state, state, also_state,
-                static_cast<int64_t>(limit + 1)}));
-  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
-    RETURN_IF_ERROR(PlacementFromRow(tx, rows[i], out->add_placements()));
-  }
+  filter.state = state;
+  filter.also_state = also_state;
+  filter.limit = limit + 1;
+  ASSIGN_OR_RETURN(std::vector<v1::PlacementRecord> rows, SelectPlacements(tx, filter));
   if (static_cast<int>(rows.size()) > limit) {
-    out->mutable_page()->set_next_page_token(EncodeToken(absl::StrCat(rows[limit - 1].GetInt(0))));
+    out->mutable_page()->set_next_page_token(
+        EncodeToken(absl::StrCat(rows[limit - 1].placement_id())));
+  }
+  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
+    *out->add_placements() = std::move(rows[i]);
   }
   return absl::OkStatus();
 }
@@ -1667,41 +1211,36 @@ absl::Status PlacementLogic::ListDueRetentionChecks(ReadTransaction& tx, const C
     after_due = parts[0];
   }
   int limit = PageSize(page);
-  std::string employer = IsEmployer(caller) ? caller.organization() : "";
-  std::string pattern = IsEmployer(caller) ? "%" : ScopePattern(caller);
+  DueCheckFilter filter;
+  filter.as_of = as_of;
+  filter.employer = IsEmployer(caller) ? caller.organization() : "";
+  filter.division_prefix = IsEmployer(caller) ? "" : ScopePrefix(caller);
   // A suspended placement has nothing due, except for an employer, whose view never
   // changes with a treatment fact (it sees the placement as active).
-  const int64_t also_state = IsOutsideRole(caller) ? v1::PLACEMENT_STATE_SUSPENDED
-                                                   : v1::PLACEMENT_STATE_ACTIVE;
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query("SELECT rc.placement_id, p.case_id, p.employer, rc.months, rc.due_on, "
-               "rc.record_by FROM retention_checks rc JOIN placements p ON p.id = rc.placement_id "
-               "WHERE rc.outcome = 0 AND rc.due_on <= ? AND (p.state = ? OR p.state = ?) "
-               "AND p.division LIKE ? "
-               "AND (? = '' OR p.employer = ?) "
-               "AND (rc.due_on > ? OR (rc.due_on = ? AND (rc.placement_id > ? OR "
-               "(rc.placement_id = ? AND rc.months > ?)))) "
-               "ORDER BY rc.due_on, rc.placement_id, rc.months LIMIT ?",
-               {DayText(as_of), static_cast<int64_t>(v1::PLACEMENT_STATE_ACTIVE), also_state,
-                pattern, employer, employer, after_due, after_due, after_id, after_id, after_months,
-                static_cast<int64_t>(limit + 1)}));
+  filter.state = v1::PLACEMENT_STATE_ACTIVE;
+  filter.also_state = IsOutsideRole(caller) ? v1::PLACEMENT_STATE_SUSPENDED
+                                            : v1::PLACEMENT_STATE_ACTIVE;
+  filter.after_due = after_due;
+  filter.after_placement_id = after_id;
+  filter.after_months = after_months;
+  filter.limit = limit + 1;
+  ASSIGN_OR_RETURN(std::vector<DueCheckRow> rows, SelectDueRetentionChecks(tx, filter));
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
-    const Row& r = rows[i];
+    const DueCheckRow& r = rows[i];
     v1::DueRetentionCheck* c = out->add_checks();
-    c->set_placement_id(r.GetInt(0));
-    c->set_case_id(r.GetString(1));
-    c->set_employer_credit_code(r.GetString(2));
-    c->set_months(static_cast<int32_t>(r.GetInt(3)));
-    SetDate(r.GetString(4), c->mutable_due_on());
-    SetDate(r.GetString(5), c->mutable_record_by());
-    std::optional<absl::CivilDay> record_by = ParseDayText(r.GetString(5));
-    c->set_overdue(record_by.has_value() && legal_time::IsOverdue(*record_by, as_of));
+    c->set_placement_id(r.placement_id);
+    c->set_case_id(r.case_id);
+    c->set_employer_credit_code(r.employer);
+    c->set_months(r.months);
+    if (r.due_on.has_value()) ToProtoDate(*r.due_on, c->mutable_due_on());
+    if (r.record_by.has_value()) ToProtoDate(*r.record_by, c->mutable_record_by());
+    c->set_overdue(r.record_by.has_value() && legal_time::IsOverdue(*r.record_by, as_of));
   }
   if (static_cast<int>(rows.size()) > limit) {
-    const Row& last = rows[limit - 1];
-    out->mutable_page()->set_next_page_token(EncodeToken(
-        absl::StrCat(last.GetString(4), "|", last.GetInt(0), "|", last.GetInt(3))));
+    const DueCheckRow& last = rows[limit - 1];
+    out->mutable_page()->set_next_page_token(
+        EncodeToken(absl::StrCat(last.due_on.has_value() ? DayText(*last.due_on) : "", "|",
+                                 last.placement_id, "|", last.months)));
   }
   return absl::OkStatus();
 }
@@ -1724,54 +1263,38 @@ absl::Status PlacementLogic::FileSubsidyClaim(Transaction& tx, const Caller& cal
   bool visible = e.has_value() && (IsEmployer(caller) ? e->credit_code() == caller.organization()
                                                       : caller.Covers(e->division()));
   if (!visible) return CaseNotFound("employer");
-  std::vector<int64_t> qualifying;
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query("SELECT p.id, p.contract_start, p.contract_end FROM placements p "
-               "WHERE p.employer = ? AND p.contract_start >= ? AND p.contract_start <= ? "
-               "AND NOT EXISTS (SELECT 1 FROM subsidy_claim_placements cp JOIN subsidy_claims c "
-               "ON c.id = cp.claim_id WHERE cp.placement_id = p.id AND cp.tier = ? "
-               "AND c.state != ?) ORDER BY p.id",
-               {r.employer_credit_code(), DayText(period.first), DayText(period.second), r.tier(),
-                static_cast<int64_t>(v1::CLAIM_STATE_REJECTED)}));
-  for (const Row& row : rows) {
-    std::optional<absl::CivilDay> start = ParseDayText(row.GetString(1));
-    std::optional<absl::CivilDay> end = ParseDayText(row.GetString(2));
-    if (!start.has_value()) continue;
-    if (tier->min_contract_months() > 0 && end.has_value() &&
-        *end < legal_time::TermLastDay(*start, tier->min_contract_months())) {
+  ASSIGN_OR_RETURN(std::vector<ClaimablePlacement> candidates,
+                   SelectClaimablePlacements(tx, r.employer_credit_code(), period.first,
+                                             period.second, r.tier()));
+  v1::SubsidyClaim claim;
+  for (const ClaimablePlacement& c : candidates) {
+    if (!c.contract_start.has_value()) continue;
+    if (!ContractLastsMonths(*c.contract_start, c.contract_end, tier->min_contract_months())) {
       continue;
     }
+    std::optional<v1::RetentionOutcome> retained;
     if (tier->retained_months() > 0) {
-      ASSIGN_OR_RETURN(std::vector<Row> check,
-                       tx.Query("SELECT outcome FROM retention_checks WHERE placement_id = ? "
-                                "AND months = ?",
-                                {row.GetInt(0), static_cast<int64_t>(tier->retained_months())}));
-      if (check.empty() || check[0].GetInt(0) != v1::RETENTION_OUTCOME_STILL_EMPLOYED) continue;
+      ASSIGN_OR_RETURN(retained,
+                       LoadRetentionOutcome(tx, c.placement_id, tier->retained_months()));
     }
-    qualifying.push_back(row.GetInt(0));
+    if (!QualifiesForTier(*tier, *c.contract_start, c.contract_end, retained)) continue;
+    claim.add_placement_ids(c.placement_id);
   }
-  if (qualifying.empty()) {
+  if (claim.placement_ids().empty()) {
     return absl::FailedPreconditionError("no placement qualifies for this tier in the period");
   }
-  int64_t amount = static_cast<int64_t>(qualifying.size()) * tier->amount_per_placement_fen();
-  RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO subsidy_claims(employer, division, tier, period_start, period_end, "
-      "placement_ids, amount_fen, state, note, filed_at, decided_at) "
-      "VALUES(?,?,?,?,?,?,?,?,'',?,NULL)",
-      {r.employer_credit_code(), e->division(), r.tier(), DayText(period.first),
-       DayText(period.second), absl::StrJoin(qualifying, ","), amount,
-       static_cast<int64_t>(v1::CLAIM_STATE_FILED), Micros(now)}));
-  int64_t claim_id = tx.LastInsertId();
-  for (int64_t pid : qualifying) {
-    RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO subsidy_claim_placements(claim_id, placement_id, tier) VALUES(?,?,?)",
-        {claim_id, pid, r.tier()}));
-  }
-  ASSIGN_OR_RETURN(std::vector<Row> claim,
-                   tx.Query(absl::StrCat("SELECT ", kClaimCols, " FROM subsidy_claims WHERE id = ?"),
-                            {claim_id}));
-  *out = ClaimFromRow(claim[0]);
+  claim.set_employer_credit_code(r.employer_credit_code());
+  claim.set_division(e->division());
+  claim.set_tier(r.tier());
+  ToProtoDate(period.first, claim.mutable_period_start());
+  ToProtoDate(period.second, claim.mutable_period_end());
+  claim.set_amount_fen(static_cast<int64_t>(claim.placement_ids_size()) *
+                       tier->amount_per_placement_fen());
+  claim.set_state(v1::CLAIM_STATE_FILED);
+  ASSIGN_OR_RETURN(int64_t claim_id, InsertSubsidyClaim(tx, now, claim));
+  ASSIGN_OR_RETURN(std::optional<v1::SubsidyClaim> filed, LoadSubsidyClaim(tx, claim_id));
+  if (!filed.has_value()) return absl::InternalError("claim vanished");
+  *out = *std::move(filed);
   return absl::OkStatus();
 }
 
@@ -1780,18 +1303,15 @@ absl::Status PlacementLogic::DecideSubsidyClaim(Transaction& tx, const Caller& c
                                                 const v1::DecideSubsidyClaimRequest& r,
                                                 v1::SubsidyClaim* out) const {
   RETURN_IF_ERROR(ValidateText(r.note(), 500, false, "note"));
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query(absl::StrCat("SELECT ", kClaimCols, " FROM subsidy_claims WHERE id = ?"),
-                            {r.claim_id()}));
-  if (rows.empty()) return CaseNotFound("claim");
-  v1::SubsidyClaim c = ClaimFromRow(rows[0]);
+  ASSIGN_OR_RETURN(std::optional<v1::SubsidyClaim> claim, LoadSubsidyClaim(tx, r.claim_id()));
+  if (!claim.has_value()) return CaseNotFound("claim");
+  v1::SubsidyClaim c = *std::move(claim);
   if (!caller.Covers(c.division())) return CaseNotFound("claim");
   if (c.state() != v1::CLAIM_STATE_FILED) {
     return absl::FailedPreconditionError("the claim is already decided");
   }
   v1::ClaimState state = r.approve() ? v1::CLAIM_STATE_APPROVED : v1::CLAIM_STATE_REJECTED;
-  RETURN_IF_ERROR(tx.Exec("UPDATE subsidy_claims SET state = ?, note = ?, decided_at = ? WHERE id = ?",
-                          {static_cast<int64_t>(state), r.note(), Micros(now), r.claim_id()}));
+  RETURN_IF_ERROR(SaveClaimDecision(tx, now, r.claim_id(), state, r.note()));
   c.set_state(state);
   c.set_decision_note(r.note());
   SetTimestamp(Micros(now), c.mutable_decided_at());
@@ -1804,21 +1324,18 @@ absl::Status PlacementLogic::ListSubsidyClaims(ReadTransaction& tx, const Caller
                                                v1::ListSubsidyClaimsResponse* out) const {
   ASSIGN_OR_RETURN(int64_t after, DecodeIdToken(request.page()));
   int limit = PageSize(request.page());
-  std::string employer = IsEmployer(caller) ? caller.organization() : "";
-  std::string pattern = IsEmployer(caller) ? "%" : ScopePattern(caller);
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query(absl::StrCat("SELECT ", kClaimCols,
-                            " FROM subsidy_claims WHERE id > ? AND division LIKE ? "
-                            "AND (? = '' OR employer = ?) AND (? = 0 OR state = ?) "
-                            "ORDER BY id LIMIT ?"),
-               {after, pattern, employer, employer, static_cast<int64_t>(request.state()),
-                static_cast<int64_t>(request.state()), static_cast<int64_t>(limit + 1)}));
-  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
-    *out->add_claims() = ClaimFromRow(rows[i]);
-  }
+  ClaimFilter filter;
+  filter.after_id = after;
+  filter.employer = IsEmployer(caller) ? caller.organization() : "";
+  filter.division_prefix = IsEmployer(caller) ? "" : ScopePrefix(caller);
+  filter.state = request.state();
+  filter.limit = limit + 1;
+  ASSIGN_OR_RETURN(std::vector<v1::SubsidyClaim> rows, SelectSubsidyClaims(tx, filter));
   if (static_cast<int>(rows.size()) > limit) {
-    out->mutable_page()->set_next_page_token(EncodeToken(absl::StrCat(rows[limit - 1].GetInt(0))));
+    out->mutable_page()->set_next_page_token(EncodeToken(absl::StrCat(rows[limit - 1].claim_id())));
+  }
+  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
+    *out->add_claims() = std::move(rows[i]);
   }
   return absl::OkStatus();
 }
@@ -1828,12 +1345,7 @@ absl::Status PlacementLogic::ListSubsidyClaims(ReadTransaction& tx, const Caller
 absl::Status PlacementLogic::SeekersMissingLaborIndex(ReadTransaction& tx, const Caller& caller,
                                                       int limit,
                                                       std::vector<std::string>* case_ids) const {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query("SELECT case_id FROM seekers WHERE labor_index IS NULL "
-                            "AND division LIKE ? AND EXISTS (SELECT 1 FROM placements p "
-                            "WHERE p.case_id = seekers.case_id) ORDER BY case_id LIMIT ?",
-                            {ScopePattern(caller), static_cast<int64_t>(limit)}));
-  for (const Row& r : rows) case_ids->push_back(r.GetString(0));
+  ASSIGN_OR_RETURN(*case_ids, SelectSeekersMissingLaborIndex(tx, ScopePrefix(caller), limit));
   return absl::OkStatus();
 }
 
@@ -1841,8 +1353,7 @@ absl::Status PlacementLogic::StoreLaborIndices(
     Transaction& tx, const std::vector<std::pair<std::string, std::string>>& indices) const {
   for (const auto& [case_id, index] : indices) {
     // Empty: the registry has none; kept so the backfill does not ask again.
-    RETURN_IF_ERROR(tx.Exec("UPDATE seekers SET labor_index = ? WHERE case_id = ?",
-                            {Blob{index}, case_id}));
+    RETURN_IF_ERROR(SaveSeekerLaborIndex(tx, case_id, index));
   }
   return absl::OkStatus();
 }
@@ -1869,54 +1380,34 @@ absl::Status PlacementLogic::ReconcileRetention(ReadTransaction& tx, const Calle
   constexpr int kBatch = 200;
   int64_t cursor = from_id;
   while (true) {
-    ASSIGN_OR_RETURN(
-        std::vector<Row> rows,
-        tx.Query(absl::StrCat("SELECT ", kPlacementCols,
-                              ", (SELECT labor_index FROM seekers s WHERE s.case_id = "
-                              "placements.case_id), (SELECT consent_scopes FROM seekers s "
-                              "WHERE s.case_id = placements.case_id) FROM placements "
-                              "WHERE id >= ? AND division LIKE ? AND contract_start <= ? "
-                              "ORDER BY id LIMIT ?"),
-                 {cursor, ScopePattern(caller), DayText(as_of), static_cast<int64_t>(kBatch)}));
-    for (const Row& r : rows) {
-      const int64_t id = r.GetInt(0);
+    ASSIGN_OR_RETURN(std::vector<ReconcileRow> rows,
+                     SelectPlacementsToReconcile(tx, ScopePrefix(caller), as_of, cursor, kBatch));
+    for (ReconcileRow& r : rows) {
+      const int64_t id = r.placement.placement_id();
       cursor = id + 1;
-      if (bureau) {
-        bool shared = false;
-        for (const std::string& sc : SplitTags(r.GetString(14))) {
-          shared |= sc == absl::StrCat(static_cast<int>(v1::CONSENT_SCOPE_SHARE_WITH_LABOR_BUREAU));
-        }
-        if (!shared) continue;
+      if (bureau && std::find(r.consent_scopes.begin(), r.consent_scopes.end(),
+                              v1::CONSENT_SCOPE_SHARE_WITH_LABOR_BUREAU) ==
+                        r.consent_scopes.end()) {
+        continue;
       }
       // A placement is counted on the page that finishes it (a page may end inside one).
       const int64_t first = id == from_id ? skip : 0;
-      const std::string& index = r.GetString(13);
+      const std::string& index = r.labor_index;
       if (index.empty()) {
         out->set_placements_examined(out->placements_examined() + 1);
         out->set_placements_without_index(out->placements_without_index() + 1);
         continue;
       }
-      v1::PlacementRecord p;
-      RETURN_IF_ERROR(PlacementFromRow(tx, r, &p));
+      v1::PlacementRecord& p = r.placement;
+      RETURN_IF_ERROR(LoadRetentionCheckpoints(tx, &p));
       // Not even the absence of a row may tell the bureau of a suspension: it is
       // reconciled as the active placement the bureau sees (PlacementState). The rows
       // keep the case id for the read audit; the service clears it from the reply.
       if (bureau && p.state() == v1::PLACEMENT_STATE_SUSPENDED) {
         p.set_state(v1::PLACEMENT_STATE_ACTIVE);
       }
-      ASSIGN_OR_RETURN(std::vector<Row> regs,
-                       tx.Query("SELECT record_id, kind, employer, division, registered_on "
-                                "FROM labor_registrations WHERE id_hash = ? AND registered_on <= ? "
-                                "ORDER BY registered_on, record_id",
-                                {Blob{index}, DayText(as_of)}));
-      std::vector<BureauRecord> records;
-      for (const Row& g : regs) {
-        std::optional<absl::CivilDay> day = ParseDayText(g.GetString(4));
-        if (!day.has_value()) continue;
-        records.push_back(BureauRecord{g.GetString(0),
-                                       static_cast<v1::RegistrationKind>(g.GetInt(1)),
-                                       g.GetString(2), g.GetString(3), *day});
-      }
+      ASSIGN_OR_RETURN(std::vector<BureauRecord> records,
+                       SelectLaborRegistrations(tx, index, as_of));
       std::vector<v1::RetentionDiscrepancy> found = ReconcilePlacement(p, records, as_of);
       for (int64_t i = first; i < static_cast<int64_t>(found.size()); ++i) {
         if (out->discrepancies_size() == limit) {
@@ -1940,15 +1431,9 @@ absl::Status PlacementLogic::ExportOutcomes(ReadTransaction& tx, const Caller& c
                                             v1::ExportOutcomesChunk* out,
                                             int64_t* last_id) const {
   ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query(absl::StrCat("SELECT ", kPlacementCols,
-                            " FROM placements WHERE id > ? AND division LIKE ? "
-                            "AND contract_start >= ? AND contract_start <= ? ORDER BY id LIMIT ?"),
-               {after_id, ScopePattern(caller), DayText(start), DayText(end),
-                static_cast<int64_t>(limit)}));
-  for (const Row& r : rows) {
-    v1::PlacementRecord p;
-    RETURN_IF_ERROR(PlacementFromRow(tx, r, &p));
+      std::vector<v1::PlacementRecord> rows,
+      SelectPlacementsStarting(tx, ScopePrefix(caller), start, end, after_id, limit));
+  for (const v1::PlacementRecord& p : rows) {
     v1::PlacementOutcome* o = out->add_outcomes();
     o->set_placement_id(p.placement_id());
     o->set_division(p.division());
@@ -1971,7 +1456,7 @@ absl::Status PlacementLogic::GetOutcomeMetrics(ReadTransaction& tx, const Caller
                                                v1::OutcomeMetrics* out) const {
   (void)today;
   ASSIGN_OR_RETURN(auto period, Period(r.period_start(), r.period_end()));
-  std::string pattern = ScopePattern(caller);
+  std::string prefix = ScopePrefix(caller);
   if (!r.division_prefix().empty()) {
     RETURN_IF_ERROR(ValidateDivisionPrefix(r.division_prefix(), "division_prefix"));
     std::string padded = r.division_prefix() + std::string(6 - r.division_prefix().size(), '0');
@@ -1980,60 +1465,37 @@ absl::Status PlacementLogic::GetOutcomeMetrics(ReadTransaction& tx, const Caller
         (r.division_prefix().size() < caller.jurisdiction().size() || !caller.Covers(padded))) {
       return absl::InvalidArgumentError("division_prefix: outside the caller's jurisdiction");
     }
-    pattern = r.division_prefix() + "%";
+    prefix = r.division_prefix();
   }
-  std::string s = DayText(period.first), e = DayText(period.second);
-  ASSIGN_OR_RETURN(
-      std::vector<Row> seekers,
-      tx.Query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM placements p "
-               "WHERE p.case_id = s.case_id AND p.contract_start <= ?) THEN 1 ELSE 0 END), 0) "
-               "FROM seekers s WHERE s.division LIKE ? AND s.registered_on >= ? "
-               "AND s.registered_on <= ?",
-               {e, pattern, s, e}));
-  out->set_seekers_registered(seekers[0].GetInt(0));
-  out->set_seekers_placed(seekers[0].GetInt(1));
+  const absl::CivilDay from = period.first, to = period.second;
+  ASSIGN_OR_RETURN(SeekerCounts seekers, CountSeekersRegistered(tx, prefix, from, to));
+  out->set_seekers_registered(seekers.registered);
+  out->set_seekers_placed(seekers.placed);
   out->set_placement_rate(out->seekers_registered() == 0
                               ? 0.0
                               : static_cast<double>(out->seekers_placed()) /
                                     static_cast<double>(out->seekers_registered()));
-  ASSIGN_OR_RETURN(std::vector<Row> placements,
-                   tx.Query("SELECT COUNT(*), COALESCE(SUM(one_year), 0) FROM placements "
-                            "WHERE division LIKE ? AND contract_start >= ? AND contract_start <= ?",
-                            {pattern, s, e}));
-  out->set_placements(placements[0].GetInt(0));
-  out->set_contracts_one_year_or_more(placements[0].GetInt(1));
+  ASSIGN_OR_RETURN(PlacementCounts placements, CountPlacementsStarting(tx, prefix, from, to));
+  out->set_placements(placements.placements);
+  out->set_contracts_one_year_or_more(placements.one_year_or_more);
   out->set_share_contracts_one_year_or_more(
       out->placements() == 0 ? 0.0
                              : static_cast<double>(out->contracts_one_year_or_more()) /
                                    static_cast<double>(out->placements()));
   for (int months : {6, 12}) {
-    ASSIGN_OR_RETURN(
-        std::vector<Row> rows,
-        tx.Query("SELECT rc.outcome, COUNT(*) FROM retention_checks rc JOIN placements p "
-                 "ON p.id = rc.placement_id WHERE p.division LIKE ? AND p.contract_start >= ? "
-                 "AND p.contract_start <= ? AND rc.months = ? GROUP BY rc.outcome",
-                 {pattern, s, e, static_cast<int64_t>(months)}));
+    ASSIGN_OR_RETURN(auto outcomes, CountRetentionOutcomes(tx, prefix, from, to, months));
     int64_t kept = 0, left = 0, unknown = 0;
-    for (const Row& row : rows) {
-      switch (row.GetInt(0)) {
-        case v1::RETENTION_OUTCOME_STILL_EMPLOYED: kept = row.GetInt(1); break;
-        case v1::RETENTION_OUTCOME_LEFT: left = row.GetInt(1); break;
-        case v1::RETENTION_OUTCOME_UNKNOWN: unknown = row.GetInt(1); break;
+    for (const auto& [outcome, count] : outcomes) {
+      switch (outcome) {
+        case v1::RETENTION_OUTCOME_STILL_EMPLOYED: kept = count; break;
+        case v1::RETENTION_OUTCOME_LEFT: left = count; break;
+        case v1::RETENTION_OUTCOME_UNKNOWN: unknown = count; break;
         default: break;
       }
     }
     // A placement that ended before the checkpoint (left earlier) counts as not retained.
-    ASSIGN_OR_RETURN(
-        std::vector<Row> lapsed,
-        tx.Query("SELECT COUNT(*) FROM retention_checks rc JOIN placements p "
-                 "ON p.id = rc.placement_id WHERE p.division LIKE ? AND p.contract_start >= ? "
-                 "AND p.contract_start <= ? AND rc.months = ? AND rc.outcome = ? "
-                 "AND EXISTS (SELECT 1 FROM retention_checks x WHERE x.placement_id = p.id "
-                 "AND x.outcome = ?)",
-                 {pattern, s, e, static_cast<int64_t>(months),
-                  static_cast<int64_t>(v1::RETENTION_OUTCOME_LAPSED),
-                  static_cast<int64_t>(v1::RETENTION_OUTCOME_LEFT)}));
-    left += lapsed[0].GetInt(0);
+    ASSIGN_OR_RETURN(int64_t lapsed, CountLapsedAfterLeaving(tx, prefix, from, to, months));
+    left += lapsed;
     double rate = kept + left == 0 ? 0.0 : static_cast<double>(kept) / static_cast<double>(kept + left);
     if (months == 6) {
       out->set_retained_6m(kept);

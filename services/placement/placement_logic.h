@@ -1,8 +1,9 @@
-// The Sunshine placement (阳光工程) domain logic over the service's own tables: employers,
+// The Sunshine placement (阳光工程) use cases over the service's own tables: employers,
 // seekers, training, postings, matching, placements and retention, subsidy claims, the
-// labor bureau's bulk rows and the outcome metrics. Plain C++ over the store's
-// transactions, with an explicit `now` / `as_of` and the caller (for scoping): no gRPC
-// types and no clock, so every rule runs in table tests on a real SQLite file.
+// labor bureau's bulk rows and the outcome metrics. Each function is one transaction's
+// work: load through the tables layer (placement_tables.h, the only SQL), apply the
+// rules (placement_rules.h, labor_reconcile.h) and the caller's scope, store. Explicit
+// `now` / `as_of` and the caller: no gRPC types and no clock.
 //
 //   PlacementLogic logic({/* subsidy tiers from configuration */}, id_hash_key);
 //   absl::Status s = store.Write([&](Transaction& tx) {
@@ -52,6 +53,7 @@
 #include "google/protobuf/message.h"
 #include "pathway/placement/v1/placement.pb.h"
 #include "services/placement/placement_rules.h"
+#include "services/placement/placement_tables.h"
 
 namespace pathway {
 namespace placement {
@@ -74,9 +76,6 @@ inline constexpr int kLaborIndexBackfillPerCall = 500;
 inline constexpr int kDefaultExportRows = 500;
 inline constexpr int kMaxExportRows = 1000;
 
-// The service's own tables (component "placement").
-std::vector<Migration> PlacementTableMigrations();
-
 // True for the roles that never see treatment history: labor bureau and employer.
 bool IsOutsideRole(const Caller& caller);
 
@@ -93,15 +92,8 @@ struct PostingRowToWrite {
   v1::Posting posting;    // source LABOR_BUREAU, source_record_id set
   std::string content_hash;
 };
-struct RegistrationRowToWrite {
-  std::string record_id;
-  int kind = 0;
-  std::string id_hash;    // HMAC-SHA-256 of the ID number; never the number
-  std::string employer;
-  std::string division;
-  std::string registered_on;
-  std::string content_hash;
-};
+// A validated registration row is written as it is stored: RegistrationRowToWrite
+// (placement_tables.h).
 struct ImportCounts {
   int64_t imported = 0;
   int64_t updated = 0;
@@ -181,14 +173,15 @@ class PlacementLogic {
                                absl::CivilDay today, RegistrationRowToWrite* out,
                                v1::RowError* error) const;
   // Writes validated rows in the caller's transaction: new, updated or unchanged by
-  // record_id (a re-sent row with the same content changes nothing).
+  // record_id (a re-sent row with the same content changes nothing). *counts is set to
+  // this batch's counts (not added to), so the store may run the write again.
   absl::Status ApplyPostingRows(Transaction& tx, absl::Time now,
                                 const std::vector<PostingRowToWrite>& rows,
                                 ImportCounts* counts) const;
   absl::Status ApplyRegistrationRows(Transaction& tx, absl::Time now,
                                      const std::vector<RegistrationRowToWrite>& rows,
                                      ImportCounts* counts) const;
-  // What ApplyPostingRows would do, without writing (validate_only).
+  // What ApplyPostingRows would do, without writing (validate_only); sets *counts.
   absl::Status ClassifyPostingRows(ReadTransaction& tx, const std::vector<PostingRowToWrite>& rows,
                                    ImportCounts* counts) const;
   absl::Status ClassifyRegistrationRows(ReadTransaction& tx,

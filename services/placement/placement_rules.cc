@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "common/ids/division_code.h"
 #include "common/legal_time/legal_time.h"
+#include "common/status/status_macros.h"
 
 namespace pathway {
 namespace placement {
@@ -245,6 +246,61 @@ absl::Status ValidateRecordId(absl::string_view id) {
     }
   }
   return absl::OkStatus();
+}
+
+bool ContractLastsMonths(absl::CivilDay start, std::optional<absl::CivilDay> end,
+                         int min_months) {
+  if (min_months <= 0 || !end.has_value()) return true;
+  return !(*end < legal_time::TermLastDay(start, min_months));
+}
+
+absl::StatusOr<absl::CivilDay> ChangeDate(const common::v1::Date& d, absl::CivilDay today,
+                                          const v1::Seeker& s, ChangeDating dating) {
+  auto day_of = [](const common::v1::Date& x) {
+    return absl::CivilDay(x.year(), x.month(), x.day());
+  };
+  ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(d, "effective_on"));
+  if (day > today) {
+    if (dating != ChangeDating::kApplyLatestUpToToday) {
+      return absl::InvalidArgumentError("effective_on: in the future");
+    }
+    day = today;
+  }
+  std::optional<absl::CivilDay> earliest;
+  if (IsSet(s.registered_on())) earliest = day_of(s.registered_on());
+  if (dating == ChangeDating::kRefuse) {
+    if (earliest.has_value() && day < *earliest) {
+      return absl::InvalidArgumentError("effective_on: before the seeker was registered");
+    }
+    return day;
+  }
+  if (IsSet(s.state_since()) && (!earliest.has_value() || day_of(s.state_since()) > *earliest)) {
+    earliest = day_of(s.state_since());
+  }
+  if (earliest.has_value() && day < *earliest) day = std::min(*earliest, today);
+  return day;
+}
+
+std::string SeekerProgramState(const v1::Seeker& s) {
+  switch (s.state()) {
+    case v1::SEEKER_STATE_PLACED: return "PLACED";
+    case v1::SEEKER_STATE_SUSPENDED: return "SUSPENDED";
+    case v1::SEEKER_STATE_CLOSED: return "CLOSED";
+    default:
+      return s.eligibility() == v1::ELIGIBILITY_TRAINING_ONLY ? "TRAINING_ONLY" : "SEEKING";
+  }
+}
+
+bool QualifiesForTier(const v1::SubsidyTier& tier, absl::CivilDay contract_start,
+                      std::optional<absl::CivilDay> contract_end,
+                      std::optional<v1::RetentionOutcome> retained) {
+  if (!ContractLastsMonths(contract_start, contract_end, tier.min_contract_months())) {
+    return false;
+  }
+  if (tier.retained_months() > 0) {
+    return retained.has_value() && *retained == v1::RETENTION_OUTCOME_STILL_EMPLOYED;
+  }
+  return true;
 }
 
 absl::StatusOr<std::vector<v1::SubsidyTier>> ParseSubsidyTiers(absl::string_view text) {

@@ -85,6 +85,38 @@ bool IsRetentionMonths(int months);
 // 1 Mar 2026 to 28 Feb 2027 is a year).
 bool ContractOneYearOrMore(absl::CivilDay start, std::optional<absl::CivilDay> end);
 
+// A contract of at least `min_months` (0: any): open-ended, or ending on or after the
+// last day of a term of that many months from its start.
+bool ContractLastsMonths(absl::CivilDay start, std::optional<absl::CivilDay> end, int min_months);
+
+// ---- Seeker changes (suspension, resumption, closing) ----
+
+// How a seeker change treats a date its record cannot hold.
+enum class ChangeDating {
+  // A person's entry (a caseworker closing): a date before the registration, or in the
+  // future, is bad input.
+  kRefuse,
+  // A hand-off (DESIGN.md §3, §5): the decision is a fact that happened and may have
+  // been recorded after the fact, dated before the seeker was registered (registration
+  // stamps the recording day) or before the seeker's latest change. It is applied as of
+  // the latest date the record allows, never refused (a refusal would park it for good
+  // and leave the placement open for a person in isolation). An administrator replaying
+  // one is told of a future date; the service role's future date (another service's
+  // clock a little ahead) is applied today.
+  kApplyLatest,
+  kApplyLatestUpToToday,
+};
+
+// The day a change requested for `effective_on` takes effect on seeker `s`, as `dating`
+// says; INVALID_ARGUMENT ("effective_on: ...") for a date it refuses.
+absl::StatusOr<absl::CivilDay> ChangeDate(const common::v1::Date& effective_on,
+                                          absl::CivilDay today, const v1::Seeker& s,
+                                          ChangeDating dating);
+
+// The programme status a seeker publishes (DESIGN.md §4): PLACED, SUSPENDED or CLOSED
+// by state; otherwise TRAINING_ONLY for a person in isolation, SEEKING for anyone else.
+std::string SeekerProgramState(const v1::Seeker& s);
+
 // ---- Matching ----
 
 struct MatchProfile {
@@ -132,6 +164,14 @@ absl::Status ValidateText(absl::string_view text, int max_len, bool required,
 absl::Status ValidateRecordId(absl::string_view id);
 
 // ---- Subsidy tiers (configuration; no amounts compiled in) ----
+
+// Whether a placement counts for `tier`: its contract lasts the tier's
+// min_contract_months (ContractLastsMonths), and when the tier asks for retention, the
+// checkpoint of retained_months was recorded STILL_EMPLOYED (`retained`: that
+// checkpoint's outcome, nullopt when there is none).
+bool QualifiesForTier(const v1::SubsidyTier& tier, absl::CivilDay contract_start,
+                      std::optional<absl::CivilDay> contract_end,
+                      std::optional<v1::RetentionOutcome> retained);
 
 // Parses tier lines "code|description|min_contract_months|retained_months|amount_fen";
 // blank lines and lines starting with '#' are skipped. INVALID_ARGUMENT naming the line.

@@ -1,9 +1,11 @@
 // Table tests for the placement rules: the GB 32100 credit-code check character,
 // eligibility per programme state (the status view), retention checkpoint dates
 // (民法典 Art 202 month ends, leap years), contracts of a year or more, matching scores
-// with their reasons, and the subsidy tier configuration.
+// with their reasons, the subsidy tier configuration and what qualifies for a tier, and
+// the dating and programme status of seeker changes.
 #include "services/placement/placement_rules.h"
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -295,6 +297,76 @@ TEST(SubsidyTierTest, ParsesConfigurationAndRejectsBadLines) {
   EXPECT_FALSE(ParseSubsidyTiers("A|x|12|5|100\n").ok());   // 5 is no checkpoint
   EXPECT_FALSE(ParseSubsidyTiers("A|x|12|6\n").ok());
   EXPECT_FALSE(ParseSubsidyTiers("A|x|12|6|1\nA|y|1|1|1\n").ok());  // duplicate code
+}
+
+TEST(SubsidyTierTest, QualifyingPlacementsLastTheTermAndWereRetained) {
+  v1::SubsidyTier tier;
+  tier.set_min_contract_months(12);
+  tier.set_retained_months(6);
+  const CivilDay start(2026, 3, 1);
+  const std::optional<v1::RetentionOutcome> kept = v1::RETENTION_OUTCOME_STILL_EMPLOYED;
+  // A year counts its first day: 1 Mar 2026 to 28 Feb 2027 is a year; open-ended counts.
+  EXPECT_TRUE(QualifiesForTier(tier, start, CivilDay(2027, 2, 28), kept));
+  EXPECT_TRUE(QualifiesForTier(tier, start, std::nullopt, kept));
+  EXPECT_FALSE(QualifiesForTier(tier, start, CivilDay(2027, 2, 27), kept));
+  // Retention is asked for: none recorded, or not employed, does not qualify.
+  EXPECT_FALSE(QualifiesForTier(tier, start, std::nullopt, std::nullopt));
+  EXPECT_FALSE(QualifiesForTier(tier, start, std::nullopt, v1::RETENTION_OUTCOME_LEFT));
+  EXPECT_FALSE(QualifiesForTier(tier, start, std::nullopt, v1::RETENTION_OUTCOME_UNKNOWN));
+  // A tier without terms takes any placement.
+  v1::SubsidyTier any;
+  EXPECT_TRUE(QualifiesForTier(any, start, CivilDay(2026, 3, 2), std::nullopt));
+  EXPECT_TRUE(ContractLastsMonths(start, CivilDay(2026, 3, 31), 1));
+  EXPECT_FALSE(ContractLastsMonths(start, CivilDay(2026, 3, 30), 1));
+}
+
+// ---------------------------------------------------------------- seeker changes
+
+common::v1::Date Date(int y, int m, int d) {
+  common::v1::Date out;
+  out.set_year(y);
+  out.set_month(m);
+  out.set_day(d);
+  return out;
+}
+
+TEST(SeekerChangeTest, ChangeDatesByWhoAsks) {
+  v1::Seeker s;
+  *s.mutable_registered_on() = Date(2026, 3, 10);
+  *s.mutable_state_since() = Date(2026, 4, 1);
+  const CivilDay today(2026, 5, 1);
+  // A caseworker's entry: before registration or in the future is refused.
+  EXPECT_EQ(*ChangeDate(Date(2026, 3, 20), today, s, ChangeDating::kRefuse), CivilDay(2026, 3, 20));
+  EXPECT_EQ(ChangeDate(Date(2026, 3, 9), today, s, ChangeDating::kRefuse).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ChangeDate(Date(2026, 5, 2), today, s, ChangeDating::kRefuse).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // A hand-off dated before the latest change applies as of that change.
+  EXPECT_EQ(*ChangeDate(Date(2026, 3, 1), today, s, ChangeDating::kApplyLatest),
+            CivilDay(2026, 4, 1));
+  EXPECT_EQ(*ChangeDate(Date(2026, 4, 20), today, s, ChangeDating::kApplyLatest),
+            CivilDay(2026, 4, 20));
+  // Only the service role's future date is applied today.
+  EXPECT_EQ(ChangeDate(Date(2026, 5, 3), today, s, ChangeDating::kApplyLatest).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*ChangeDate(Date(2026, 5, 3), today, s, ChangeDating::kApplyLatestUpToToday), today);
+  EXPECT_EQ(ChangeDate(common::v1::Date(), today, s, ChangeDating::kApplyLatest).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SeekerChangeTest, ProgramStateFollowsStateAndEligibility) {
+  v1::Seeker s;
+  s.set_state(v1::SEEKER_STATE_SEEKING);
+  s.set_eligibility(v1::ELIGIBILITY_PLACEMENT);
+  EXPECT_EQ(SeekerProgramState(s), "SEEKING");
+  s.set_eligibility(v1::ELIGIBILITY_TRAINING_ONLY);
+  EXPECT_EQ(SeekerProgramState(s), "TRAINING_ONLY");
+  s.set_state(v1::SEEKER_STATE_PLACED);
+  EXPECT_EQ(SeekerProgramState(s), "PLACED");
+  s.set_state(v1::SEEKER_STATE_SUSPENDED);
+  EXPECT_EQ(SeekerProgramState(s), "SUSPENDED");
+  s.set_state(v1::SEEKER_STATE_CLOSED);
+  EXPECT_EQ(SeekerProgramState(s), "CLOSED");
 }
 
 }  // namespace

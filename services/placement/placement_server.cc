@@ -7,6 +7,7 @@
 #include "common/status/status_macros.h"
 #include "services/placement/labor_exchange_index.h"
 #include "services/placement/placement_logic.h"
+#include "services/placement/placement_tables.h"
 
 namespace pathway {
 namespace placement {

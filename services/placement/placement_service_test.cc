@@ -44,6 +44,7 @@
 #include "services/placement/credit_code.h"
 #include "services/placement/labor_exchange_index.h"
 #include "services/placement/placement_server.h"
+#include "services/placement/placement_tables.h"
 #include "tests/testing/fixtures.h"
 
 namespace pathway {
@@ -258,16 +259,45 @@ class PlacementServiceTest : public ::testing::Test {
     return out;
   }
 
-  int64_t Count(const std::string& sql) {
-    int64_t n = -1;
+  // Reads the service's tables through their typed functions (placement_tables.h).
+  template <typename T, typename Fn>
+  T ReadTables(Fn fn) {
+    T out{};
     absl::Status s = server_->runtime().store().Read([&](ReadTransaction& tx) -> absl::Status {
-      auto rows = tx.Query(sql);
-      if (!rows.ok()) return rows.status();
-      n = (*rows)[0].GetInt(0);
+      absl::StatusOr<T> got = fn(tx);
+      if (!got.ok()) return got.status();
+      out = *std::move(got);
       return absl::OkStatus();
     });
     EXPECT_TRUE(s.ok()) << s;
-    return n;
+    return out;
+  }
+
+  PlacementTableSizes TableSizes() {
+    return ReadTables<PlacementTableSizes>([](ReadTransaction& tx) { return CountTableRows(tx); });
+  }
+
+  std::optional<v1::Posting> StoredPosting(int64_t id) {
+    return ReadTables<std::optional<v1::Posting>>(
+        [&](ReadTransaction& tx) { return LoadPosting(tx, id); });
+  }
+
+  std::optional<ImportedPosting> StoredImport(const std::string& record_id) {
+    return ReadTables<std::optional<ImportedPosting>>(
+        [&](ReadTransaction& tx) { return LoadImportedPosting(tx, record_id); });
+  }
+
+  // Audit rows matching `filter` (all pages) for which `keep` holds.
+  int64_t CountAudit(AuditFilter filter, const std::function<bool(const AuditEntry&)>& keep) {
+    int64_t n = 0;
+    filter.limit = 1000;
+    while (true) {
+      absl::StatusOr<std::vector<AuditRow>> rows = ListAudit(server_->runtime().store(), filter);
+      EXPECT_TRUE(rows.ok()) << rows.status();
+      if (!rows.ok() || rows->empty()) return n;
+      for (const AuditRow& r : *rows) n += keep(r.entry) ? 1 : 0;
+      filter.after_seq = rows->back().seq;
+    }
   }
 
   // A seeker placed with the Sunshine enterprise through a posting; returns the placement.
@@ -408,16 +438,16 @@ TEST_F(PlacementServiceTest, DoneWhenSeekerTrainedMatchedPlacedAndRetentionComes
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_TRUE(stub_->CreatePlacement(Ctx(Caseworker(), "place-42").get(), pr, &again).ok());
   EXPECT_EQ(again.placement_id(), placement.placement_id());
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM placements"), 1);
+  EXPECT_EQ(TableSizes().placements, 1);
   EXPECT_TRUE(placement.contract_one_year_or_more());
   EXPECT_EQ(placement.state(), v1::PLACEMENT_STATE_ACTIVE);
   ASSERT_EQ(placement.checkpoints_size(), 4);
   EXPECT_EQ(placement.checkpoints(0).due_on().month(), 4);
   EXPECT_EQ(placement.checkpoints(0).due_on().day(), 10);
   EXPECT_EQ(placement.checkpoints(3).due_on().year(), 2027);
-  EXPECT_EQ(Count("SELECT openings FROM postings WHERE id = " +
-                  std::to_string(welder.posting_id())),
-            1);
+  std::optional<v1::Posting> stored = StoredPosting(welder.posting_id());
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->openings(), 1);
 
   common::v1::ProgramStatus st = ProgramStatusOf(case_id);
   EXPECT_EQ(st.state(), "PLACED");
@@ -1029,10 +1059,11 @@ TEST_F(PlacementServiceTest, ImportsHundredThousandPostingsReportingExactlyTheBa
     EXPECT_FALSE(result.errors(i).reason().empty());
     ++i;
   }
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM postings"), kRows - static_cast<int64_t>(bad.size()));
+  EXPECT_EQ(TableSizes().postings, kRows - static_cast<int64_t>(bad.size()));
   // Committed in large transactions: one audit row per batch of 5,000, not per row.
-  int64_t batches = Count(
-      "SELECT COUNT(*) FROM audit_log WHERE action = '/pathway.placement.v1.Placement/ImportPostings'");
+  int64_t batches = CountAudit({}, [](const AuditEntry& e) {
+    return e.action == "/pathway.placement.v1.Placement/ImportPostings";
+  });
   EXPECT_GE(batches, kRows / kImportCommitRows);
   EXPECT_LE(batches, kRows / kImportCommitRows + 2);
 
@@ -1043,7 +1074,7 @@ TEST_F(PlacementServiceTest, ImportsHundredThousandPostingsReportingExactlyTheBa
   EXPECT_EQ(again.rows_updated(), 0);
   EXPECT_EQ(again.rows_unchanged(), kRows - static_cast<int64_t>(bad.size()));
   EXPECT_EQ(again.rows_rejected(), static_cast<int64_t>(bad.size()));
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM postings"), kRows - static_cast<int64_t>(bad.size()));
+  EXPECT_EQ(TableSizes().postings, kRows - static_cast<int64_t>(bad.size()));
 
   // Validate-only reports what would change and writes nothing.
   v1::ImportResult dry;
@@ -1057,8 +1088,13 @@ TEST_F(PlacementServiceTest, ImportsHundredThousandPostingsReportingExactlyTheBa
   EXPECT_TRUE(dry.validate_only());
   EXPECT_EQ(dry.rows_updated(), 1);
   EXPECT_EQ(dry.rows_imported(), 1);
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM postings WHERE source_record_id = 'LB-NEW-1'"), 0);
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM postings WHERE openings = 99"), 0);
+  EXPECT_FALSE(StoredImport("LB-NEW-1").has_value());
+  std::optional<ImportedPosting> tenth = StoredImport(make(10).record_id());
+  ASSERT_TRUE(tenth.has_value());
+  std::optional<v1::Posting> unchanged = StoredPosting(tenth->posting_id);
+  ASSERT_TRUE(unchanged.has_value());
+  EXPECT_EQ(unchanged->openings(), make(10).openings());
+  EXPECT_EQ(TableSizes().postings, kRows - static_cast<int64_t>(bad.size()));
 }
 
 TEST_F(PlacementServiceTest, ImportRefusesOversizedChunksAndOtherRoles) {
@@ -1078,7 +1114,7 @@ TEST_F(PlacementServiceTest, ImportRefusesOversizedChunksAndOtherRoles) {
     writer->WritesDone();
     EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
   }
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM postings"), 0);
+  EXPECT_EQ(TableSizes().postings, 0);
 }
 
 TEST_F(PlacementServiceTest, RegistrationsKeepOnlyAKeyedHashOfTheIdNumber) {
@@ -1117,8 +1153,13 @@ TEST_F(PlacementServiceTest, RegistrationsKeepOnlyAKeyedHashOfTheIdNumber) {
     EXPECT_EQ(result.errors(0).field(), "resident_id_number");
     EXPECT_FALSE(absl::StrContains(result.DebugString(), wrong.substr(6, 8)));
   }
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM labor_registrations"), 2);
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM labor_registrations WHERE length(id_hash) = 32"), 2);
+  EXPECT_EQ(TableSizes().labor_registrations, 2);
+  for (const char* record_id : {"EMP-1", "UNEMP-1"}) {
+    auto stored = ReadTables<std::optional<RegistrationRowToWrite>>(
+        [&](ReadTransaction& tx) { return LoadLaborRegistration(tx, record_id); });
+    ASSERT_TRUE(stored.has_value()) << record_id;
+    EXPECT_EQ(stored->id_hash.size(), 32u) << record_id;
+  }
   // The number is nowhere in the database file.
   server_->Shutdown();
   std::ifstream db(dir_.path() + "/placement.db", std::ios::binary);
@@ -1153,9 +1194,9 @@ TEST_F(PlacementServiceTest, ReconcileMatchesThroughTheRegistryIndexAndKeepsTrea
   req.mutable_consent()->add_scopes(v1::CONSENT_SCOPE_SHARE_WITH_LABOR_BUREAU);
   v1::Seeker seeker;
   ASSERT_TRUE(stub_->RegisterSeeker(Ctx(Caseworker()).get(), req, &seeker).ok());
-  EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM seekers WHERE labor_index = X'",
-                               absl::BytesToHexString(index), "'")),
-            1);
+  EXPECT_EQ(ReadTables<std::optional<std::string>>(
+                [&](ReadTransaction& tx) { return LoadSeekerLaborIndex(tx, case_id); }),
+            std::optional<std::string>(index));
   EXPECT_FALSE(absl::StrContains(seeker.DebugString(), index));
   // A second seeker, registered while the registry had no index for it.
   const std::string later = Case("520102", 121);
@@ -1249,9 +1290,12 @@ TEST_F(PlacementServiceTest, ReconcileMatchesThroughTheRegistryIndexAndKeepsTrea
   EXPECT_EQ(caseworker.seekers_backfilled(), 0);
   // Every read of the case is audited.
   ASSERT_TRUE(server_->runtime().read_audit().Flush().ok());
-  EXPECT_GE(Count(absl::StrCat("SELECT COUNT(*) FROM audit_log WHERE action = "
-                               "'/pathway.placement.v1.Placement/ReconcileRetention' "
-                               "AND case_id = '", case_id, "'")),
+  AuditFilter of_case;
+  of_case.case_id = case_id;
+  EXPECT_GE(CountAudit(of_case,
+                       [](const AuditEntry& e) {
+                         return e.action == "/pathway.placement.v1.Placement/ReconcileRetention";
+                       }),
             3);
 
   // Roles, dates and page tokens.
@@ -1830,9 +1874,10 @@ TEST_F(PlacementServiceTest, CaseKeyedRpcsFollowTheRegistrysScopeAndOnlyTheExecu
   }
   // Each refused write is still audited, with the case it named.
   ASSERT_TRUE(server_->runtime().read_audit().Flush().ok());
-  EXPECT_GE(Count(absl::StrCat("SELECT COUNT(*) FROM audit_log WHERE subject = 'cw-km' AND "
-                               "case_id = '", case_id, "' AND outcome != 'OK'")),
-            4);
+  AuditFilter refused;
+  refused.case_id = case_id;
+  refused.subject = "cw-km";
+  EXPECT_GE(CountAudit(refused, [](const AuditEntry& e) { return e.outcome != "OK"; }), 4);
 
   // The household place (双向管控) sees the case, its seeker and placement; it does not
   // act: the township that follows the seeker executes.
