@@ -1,4 +1,4 @@
-#include "common/supervision/supervision.h"
+#include "services/supervision/supervision.h"
 
 #include <algorithm>
 #include <tuple>

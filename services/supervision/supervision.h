@@ -29,8 +29,8 @@
 // SupervisionEngine is immutable after construction and thread-safe; the transaction
 // passed in is the caller's. The policy's calendar (if any) is not owned and must
 // outlive the engine.
-#ifndef PATHWAY_COMMON_SUPERVISION_SUPERVISION_H_
-#define PATHWAY_COMMON_SUPERVISION_SUPERVISION_H_
+#ifndef PATHWAY_SERVICES_SUPERVISION_SUPERVISION_H_
+#define PATHWAY_SERVICES_SUPERVISION_SUPERVISION_H_
 
 #include <cstdint>
 #include <memory>
@@ -459,4 +459,4 @@ absl::string_view TerminationReasonName(TerminationReason r);
 
 }  // namespace pathway::supervision
 
-#endif  // PATHWAY_COMMON_SUPERVISION_SUPERVISION_H_
+#endif  // PATHWAY_SERVICES_SUPERVISION_SUPERVISION_H_
