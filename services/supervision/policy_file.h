@@ -25,7 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "services/supervision/supervision.h"
+#include "services/supervision/supervision_rules.h"
 
 namespace pathway::supervision {
 
