@@ -12,8 +12,9 @@
 // The Check* functions are the law's answer to a proposed change of a loaded order:
 // OK, or INVALID_ARGUMENT (a field that contradicts the history, named),
 // FAILED_PRECONDITION (a transition the law forbids; the message names the article),
-// NOT_FOUND (the test, absence or alert named does not exist). Dates are civil days
-// in China Standard Time (legal_time::ToCivilDay); `today` is the day of `now`.
+// NOT_FOUND (the test, absence or alert named does not exist), ALREADY_EXISTS (an
+// agreement already signed at the place). Dates are civil days in China Standard
+// Time (legal_time::ToCivilDay); `today` is the day of `now`.
 //
 // Everything here is a value or a pure function: thread-safe.
 #ifndef PATHWAY_SERVICES_SUPERVISION_SUPERVISION_RULES_H_
