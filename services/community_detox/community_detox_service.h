@@ -1,5 +1,5 @@
 // The community detox (社区戒毒, SD) gRPC service: the shared supervision adapter
-// (common/supervision/supervision_service.h) instantiated over pathway.detox.v1, with
+// (services/supervision/supervision_service.h) instantiated over pathway.detox.v1, with
 // the SD policy (fixed 3-year term, police open the order, a no-show is deemed refusal;
 // 戒毒条例 Art 14).
 //
@@ -14,7 +14,7 @@
 #ifndef PATHWAY_SERVICES_COMMUNITY_DETOX_COMMUNITY_DETOX_SERVICE_H_
 #define PATHWAY_SERVICES_COMMUNITY_DETOX_COMMUNITY_DETOX_SERVICE_H_
 
-#include "common/supervision/supervision_service.h"
+#include "services/supervision/supervision_service.h"
 #include "pathway/detox/v1/detox.grpc.pb.h"
 
 namespace pathway {

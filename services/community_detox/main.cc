@@ -10,7 +10,7 @@
 #include "common/log/log.h"
 #include "common/server/server_flags.h"
 #include "common/server/signals.h"
-#include "common/supervision/policy_file.h"
+#include "services/supervision/policy_file.h"
 #include "services/community_detox/community_detox_server.h"
 
 ABSL_FLAG(std::string, policy_file, "",

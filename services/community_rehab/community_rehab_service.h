@@ -1,5 +1,5 @@
 // The community rehabilitation (社区康复, SK) gRPC service: the shared supervision
-// adapter (common/supervision/supervision_service.h) instantiated over
+// adapter (services/supervision/supervision_service.h) instantiated over
 // pathway.rehab.v1, with the SK policy: police order it on release from isolation for a
 // term set per case of at most 3 years (禁毒法 Art 48); the community detox rules apply
 // (戒毒条例 Art 37-40); a missed report window is overdue, not deemed refusal.
@@ -14,7 +14,7 @@
 #ifndef PATHWAY_SERVICES_COMMUNITY_REHAB_COMMUNITY_REHAB_SERVICE_H_
 #define PATHWAY_SERVICES_COMMUNITY_REHAB_COMMUNITY_REHAB_SERVICE_H_
 
-#include "common/supervision/supervision_service.h"
+#include "services/supervision/supervision_service.h"
 #include "pathway/rehab/v1/rehab.grpc.pb.h"
 
 namespace pathway {

@@ -17,7 +17,7 @@
 #include "common/ids/case_id.h"
 #include "common/program_status/program_status.h"
 #include "common/store/sqlite_store.h"
-#include "common/supervision/supervision.h"
+#include "services/supervision/supervision.h"
 
 namespace pathway::supervision {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/supervision/supervision_service.h"
+#include "services/supervision/supervision_service.h"
 
 #include "pathway/registry/v1/registry.pb.h"
 

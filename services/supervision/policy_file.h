@@ -17,15 +17,15 @@
 // server at start instead of misleading a caseworker later.
 //
 // Plain functions; thread-safe.
-#ifndef PATHWAY_COMMON_SUPERVISION_POLICY_FILE_H_
-#define PATHWAY_COMMON_SUPERVISION_POLICY_FILE_H_
+#ifndef PATHWAY_SERVICES_SUPERVISION_POLICY_FILE_H_
+#define PATHWAY_SERVICES_SUPERVISION_POLICY_FILE_H_
 
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/supervision/supervision.h"
+#include "services/supervision/supervision_rules.h"
 
 namespace pathway::supervision {
 
@@ -43,4 +43,4 @@ absl::StatusOr<ProgramPolicy> PolicyFromSetting(const std::string& flag_value,
 
 }  // namespace pathway::supervision
 
-#endif  // PATHWAY_COMMON_SUPERVISION_POLICY_FILE_H_
+#endif  // PATHWAY_SERVICES_SUPERVISION_POLICY_FILE_H_

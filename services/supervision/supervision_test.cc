@@ -1,6 +1,6 @@
 // Table tests of the supervision rules (戒毒条例 Art 14-24, 37-40; 禁毒法 Art 38, 48) on a
 // real SQLite file, with explicit dates.
-#include "common/supervision/supervision.h"
+#include "services/supervision/supervision.h"
 
 #include <map>
 #include <memory>

@@ -26,8 +26,8 @@
 // direct call with the registry client's deadline (a read).
 //
 // Thread-safe. `runtime` and `handoffs` are not owned and must outlive the service.
-#ifndef PATHWAY_COMMON_SUPERVISION_SUPERVISION_SERVICE_H_
-#define PATHWAY_COMMON_SUPERVISION_SUPERVISION_SERVICE_H_
+#ifndef PATHWAY_SERVICES_SUPERVISION_SUPERVISION_SERVICE_H_
+#define PATHWAY_SERVICES_SUPERVISION_SUPERVISION_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -52,7 +52,7 @@
 #include "common/server/service_runtime.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
-#include "common/supervision/supervision.h"
+#include "services/supervision/supervision.h"
 
 namespace pathway::supervision {
 
@@ -753,4 +753,4 @@ class SupervisionService : public Api::Service::CallbackService {
 
 }  // namespace pathway::supervision
 
-#endif  // PATHWAY_COMMON_SUPERVISION_SUPERVISION_SERVICE_H_
+#endif  // PATHWAY_SERVICES_SUPERVISION_SUPERVISION_SERVICE_H_

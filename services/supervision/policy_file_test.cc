@@ -1,4 +1,4 @@
-#include "common/supervision/policy_file.h"
+#include "services/supervision/policy_file.h"
 
 #include <gtest/gtest.h>
 
