@@ -61,8 +61,10 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
   store_options.password_file = options.database_password_file;
   // One connection per handler thread that may wait on the store, bounded.
   store_options.pool_size = std::clamp(options.handler_threads / 4, 4, 32);
+  // The store keeps the real clock: Write deadlines come from gRPC, in wall time,
+  // whatever clock the service's rules run on.
   ASSIGN_OR_RETURN(rt->engine_store_, OpenStore(options.database, std::move(migrations),
-                                                rt->clock_, store_options));
+                                                /*clock=*/nullptr, store_options));
 
   if (overrides.cache != nullptr) {
     rt->cache_ = std::move(overrides.cache);
