@@ -261,6 +261,11 @@ std::string TestingPostgres::Conninfo(const std::string& database, const std::st
                       " user=", user.empty() ? kSuperuser : user);
 }
 
+std::string TestingPostgres::Uri(const std::string& database) const {
+  return absl::StrCat("postgresql:///", database, "?host=", dir_, "&port=", kPort,
+                      "&user=", kSuperuser);
+}
+
 absl::Status TestingPostgres::RunSql(const std::string& sql, const std::string& database) {
   const std::string conninfo = absl::StrCat(Conninfo(database), " connect_timeout=10");
   PGconn* conn = PQconnectdb(conninfo.c_str());

@@ -77,6 +77,10 @@ class TestingPostgres {
   absl::StatusOr<std::string> CreateDatabase(const std::string& name,
                                              const std::string& owner = "");
 
+  // A postgresql:// URI for `database` as the superuser, through the socket
+  // (what a service under test is given as its --database).
+  std::string Uri(const std::string& database) const;
+
   // Creates a login role that must authenticate with `password`.
   absl::Status CreatePasswordRole(const std::string& role, const std::string& password);
 

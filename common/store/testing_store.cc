@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <utility>
 
@@ -42,6 +43,24 @@ std::string TestDatabaseEngine() {
   const char* engine = std::getenv("PATHWAY_TEST_DATABASE");
   if (engine != nullptr && std::string(engine) == "postgres") return "postgres";
   return "sqlite";
+}
+
+absl::StatusOr<std::string> TestDatabaseUri(const std::string& label) {
+  if (TestDatabaseEngine() != "postgres") return std::string();
+  ASSIGN_OR_RETURN(test::TestingPostgres * server, test::TestingPostgres::Shared());
+  static std::atomic<int> next{0};
+  const std::string name = absl::StrCat("s_", label, "_", getpid(), "_", next++);
+  RETURN_IF_ERROR(server->CreateDatabase(name).status());
+  return server->Uri(name);
+}
+
+std::string TestDatabaseUriOrDie(const std::string& label) {
+  absl::StatusOr<std::string> uri = TestDatabaseUri(label);
+  if (!uri.ok()) {
+    std::fprintf(stderr, "test database: %s\n", uri.status().ToString().c_str());
+    std::abort();
+  }
+  return *uri;
 }
 
 absl::StatusOr<std::unique_ptr<Store>> OpenTestStore(std::vector<Migration> migrations,

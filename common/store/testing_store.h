@@ -28,6 +28,17 @@ namespace pathway {
 // "postgres" when PATHWAY_TEST_DATABASE asks for it, else "sqlite".
 std::string TestDatabaseEngine();
 
+// The --database setting (ServerOptions::database) for a service under test on
+// the engine the run asks for: "" (its SQLite file in its data directory), or a
+// postgresql:// URI of a fresh database of the shared test server, which
+// binaries started by the test reach through its unix socket. `label` (letters,
+// digits, '_') only makes the database name readable in the server's log.
+absl::StatusOr<std::string> TestDatabaseUri(const std::string& label = "svc");
+
+// TestDatabaseUri for fixtures: prints the error and aborts the test binary if
+// the test server cannot be had.
+std::string TestDatabaseUriOrDie(const std::string& label = "svc");
+
 absl::StatusOr<std::unique_ptr<Store>> OpenTestStore(std::vector<Migration> migrations,
                                                      const Clock* clock = nullptr);
 
