@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
+#include "common/client/peer_channel.h"
 #include "common/log/log.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
@@ -205,7 +206,7 @@ absl::Status GrpcDeliverer::Deliver(const OutboxMessage& m, absl::Time deadline)
   {
     absl::MutexLock lock(&mu_);
     std::shared_ptr<grpc::Channel>& c = channels_[m.target];
-    if (c == nullptr) c = grpc::CreateChannel(target->second, grpc::InsecureChannelCredentials());
+    if (c == nullptr) c = PeerChannel(target->second);
     channel = c;
   }
   grpc::GenericStub stub(channel);

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/cache/redis_status_cache.h"
+#include "common/client/peer_channel.h"
 #include "common/idempotency/idempotency.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
@@ -108,7 +109,7 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
     // Channels connect lazily: a registry that is down costs nothing until used.
     rt->registry_ = std::make_unique<GrpcRegistryClient>(
         registry::v1::Registry::NewStub(
-            grpc::CreateChannel(options.registry_address, grpc::InsecureChannelCredentials())),
+            PeerChannel(options.registry_address)),
         rt->service_tokens_.get(), options.peer_timeout);
   }
   rt->read_audit_ = std::make_unique<AuditBuffer>(rt->store_.get(), AuditBuffer::Options());

@@ -4,6 +4,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/client/peer_channel.h"
 #include "common/program_status/program_status.h"
 #include "common/status/status_macros.h"
 
@@ -30,8 +31,7 @@ absl::StatusOr<std::unique_ptr<CompulsoryIsolationServer>> CompulsoryIsolationSe
     // The channel connects lazily: a rehabilitation service that is down costs
     // nothing until a decision asks it.
     s->rehab_ = std::make_unique<GrpcRehabStatusClient>(
-        rehab::v1::CommunityRehab::NewStub(grpc::CreateChannel(
-            options.server.rehab_address, grpc::InsecureChannelCredentials())),
+        rehab::v1::CommunityRehab::NewStub(PeerChannel(options.server.rehab_address)),
         &s->runtime_->service_tokens(), options.server.peer_timeout);
   }
   s->handoffs_ = HandoffRunner::Create(s->runtime_.get(), options.handoffs);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/auth/token.h"
+#include "common/client/peer_channel.h"
 #include "common/status/status_macros.h"
 #include "services/placement/labor_exchange_index.h"
 
@@ -14,7 +15,7 @@ namespace {
 
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
   // Channels connect lazily; a peer that is down costs nothing until asked.
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  return PeerChannel(address);
 }
 
 }  // namespace
