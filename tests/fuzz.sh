@@ -22,7 +22,8 @@ if [ ! -f "$build_dir/build.ninja" ]; then
 fi
 cmake --build "$build_dir" -j "$jobs" --target fuzz_targets
 
-for target in case_id resident_id csv token registry_request isolation_request supervision_engine; do
+for target in case_id resident_id csv token registry_request isolation_request supervision_engine \
+    placement_request; do
   # New inputs go to a scratch folder; the committed seeds stay as they are.
   scratch="$(mktemp -d)"
   echo "fuzz: $target for ${seconds}s"
