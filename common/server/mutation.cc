@@ -82,6 +82,14 @@ absl::Status RunMutation(
     if (result.ok() && result->replayed) {
       response->Clear();
       if (!reread) {
+        if (m.replay_check) {
+          absl::Status allowed = rt.store().Read(m.replay_check);
+          if (!allowed.ok()) {
+            rt.read_audit().Record(
+                Entry(rt, m, "", std::string(absl::StatusCodeToString(allowed.code()))));
+            return allowed;
+          }
+        }
         if (!response->ParseFromString(result->stored)) {
           return absl::InternalError("stored idempotent result is unreadable");
         }

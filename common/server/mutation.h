@@ -71,6 +71,12 @@ struct Mutation {
   std::function<absl::Status(ReadTransaction&, absl::string_view case_id,
                              google::protobuf::Message* response)>
       reread = nullptr;
+  // Runs before a kept response is replayed (reread unset): the caller's scope as it
+  // stands now, e.g. that the case is still visible to it and not sealed since. An
+  // error is the answer instead of the kept response (NOT_FOUND for a case the
+  // caller may no longer see). Unset: the key's binding to the caller's authority
+  // is the only check.
+  std::function<absl::Status(ReadTransaction&)> replay_check = nullptr;
 };
 
 // Runs `fn` in a store write with the audit row (and idempotent result) beside it.

@@ -299,3 +299,43 @@ TEST_F(MutationTest, PassedDeadlineDoesNotRun) {
 
 }  // namespace
 }  // namespace pathway
+
+namespace pathway {
+namespace {
+
+// A kept response is replayed only while the replay check (the caller's scope now)
+// allows it; a refused replay answers the check's error and changes nothing.
+TEST_F(MutationTest, ReplayAnswersOnlyWhileTheReplayCheckAllows) {
+  common::v1::GetProgramStatusRequest request;
+  request.set_case_id("a");
+  bool visible = true;
+  int runs = 0;
+  auto add = [&](common::v1::ProgramStatus* response) {
+    Mutation m{&caller_, "/test.Notes/Add", std::string("replay-1"), &request,
+               absl::InfiniteFuture()};
+    m.replay_check = [&](ReadTransaction&) -> absl::Status {
+      return visible ? absl::OkStatus() : absl::NotFoundError("case not found");
+    };
+    return RunMutation(*runtime_, m, response,
+                       [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
+                         ++runs;
+                         *audit_case_id = kCaseId;
+                         RETURN_IF_ERROR(tx.Exec("INSERT INTO notes VALUES(?, ?)", {kCaseId, "a"}));
+                         response->set_version(7);
+                         return absl::OkStatus();
+                       });
+  };
+  common::v1::ProgramStatus first, again, refused;
+  ASSERT_TRUE(add(&first).ok());
+  ASSERT_TRUE(add(&again).ok());
+  EXPECT_EQ(again.version(), 7);
+  visible = false;  // e.g. the case was sealed since
+  absl::Status s = add(&refused);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(refused.version(), 0) << "nothing of the kept answer leaks";
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(Notes(), 1);
+}
+
+}  // namespace
+}  // namespace pathway

@@ -641,8 +641,16 @@ class SupervisionService : public Api::Service::CallbackService {
           ASSIGN_OR_RETURN(WriteFn fn, prepare(id, scope.has_value() ? &*scope : nullptr));
           const absl::Time now = runtime_->clock().Now();
           std::optional<WriteResult> result;
+          Mutation mutation{&caller, Method(name), key, req, DeadlineOf(*ctx)};
+          if (scope.has_value()) {
+            // A repeat answers only while the case is still the caller's to see
+            // (sealed or moved away since: answered as never issued).
+            mutation.replay_check = [&](ReadTransaction& tx) {
+              return engine_.CheckVisible(tx, caller, *scope);
+            };
+          }
           absl::Status done = RunMutation(
-              *runtime_, {&caller, Method(name), key, req, DeadlineOf(*ctx)}, resp,
+              *runtime_, mutation, resp,
               [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
                 *audit_case_id = id.ToString();
                 result.reset();
