@@ -96,8 +96,16 @@ absl::Status CompulsoryIsolationService::MutateNow(
   const std::string facility_id = StringField(*request, "facility_id");
   Effects effects;
   const absl::Time now = runtime_->clock().Now();
+  Mutation mutation{&caller, Method(method), key, request, DeadlineOf(*ctx)};
+  if (scope.has_value() && out_of_area_basis.empty()) {
+    // A repeat answers only while the case is still the caller's to see (sealed or
+    // moved away since: answered as never issued).
+    mutation.replay_check = [&](ReadTransaction& tx) {
+      return logic_->CheckVisible(tx, caller, *scope, facility_id);
+    };
+  }
   absl::Status status = RunMutation(
-      *runtime_, {&caller, Method(method), key, request, DeadlineOf(*ctx)}, response,
+      *runtime_, mutation, response,
       [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
         effects = Effects();
         if (scope.has_value()) {
