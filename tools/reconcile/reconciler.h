@@ -1,4 +1,4 @@
-// The nightly reconciler (DESIGN.md §4; issue 7): Redis is a cache, never the record,
+// The nightly reconciler (DESIGN.md §4): Redis is a cache, never the record,
 // so every night each programme service's statuses are streamed
 // (pathway.common.v1.Operations/ListProgramStatuses) and compared with the cache in
 // pipelined batches; what differs is repaired with versioned writes that never roll

@@ -2,7 +2,7 @@
 # Durable write: community_detox RecordTest (a negative urine test on an open SD
 # order: fsync'd group commit, audit row, idempotency record, status published to
 # Redis) at concurrency 1, 8, 32, 64, against the health-check floor of the same
-# server. Each call has a fresh idempotency-key. Target (issue 8): >= 0.4x the
+# server. Each call has a fresh idempotency-key. Target: >= 0.4x the
 # floor's calls/s at concurrency 64.
 #
 #   tools/bench/scenarios/durable_write.sh          # BENCH_CASES=10000 by default

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Labor bureau import: placement ImportPostings of BENCH_ROWS (default 1,000,000)
 # postings generated on the fly and streamed in 1,000-row chunks over one stream.
-# Target (issue 8): >= 50,000 rows/s. Also prints the placement service's peak
+# Target: >= 50,000 rows/s. Also prints the placement service's peak
 # memory after the import.
 #
 #   tools/bench/scenarios/import.sh

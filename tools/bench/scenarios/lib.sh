@@ -15,6 +15,9 @@
 #   BENCH_DURATION_S    measured seconds per phase            (default 5)
 #   BENCH_ROUNDS        floor/scenario alternations            (default 2)
 #   BENCH_LOG_LEVEL     the services' log level                (default info, as deployed)
+#   BENCH_DATABASE      sqlite (default) or postgres: a PostgreSQL 15 of its own
+#                       (deploy/local/postgres.sh, default settings, durable commits)
+#                       on the seventh port, in <data dir>-pg, one database per service
 set -euo pipefail
 
 bench_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -44,7 +47,7 @@ bench_stop() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   pids=()
-  if [ -n "$owned_data_dir" ]; then rm -rf "$owned_data_dir"; fi
+  if [ -n "$owned_data_dir" ]; then rm -rf "$owned_data_dir" "$owned_data_dir-pg"; fi
 }
 
 # Starts redis and the five services; sets data_dir, key_file, addr_<service>.
@@ -75,16 +78,26 @@ bench_start() {
   addr_compulsory_isolation="127.0.0.1:${ports[2]}"
   addr_community_rehab="127.0.0.1:${ports[3]}"
   addr_placement="127.0.0.1:${ports[4]}"
+  local db_args=()
+  if [ "${BENCH_DATABASE:-sqlite}" = postgres ]; then
+    source "$bench_root/deploy/local/postgres.sh"
+    pg_up "$data_dir-pg" "$((port_base + 6))" "$data_dir/dev-postgres.pass" \
+      "$data_dir/logs/postgres.log" "${services[@]}"
+    pids+=("$pg_pid")
+    db_args=(--database_password_file "$data_dir/dev-postgres.pass")
+  fi
   local peers=(--registry_addr "$addr_registry" --detox_addr "$addr_community_detox"
     --isolation_addr "$addr_compulsory_isolation" --rehab_addr "$addr_community_rehab"
     --placement_addr "$addr_placement")
   for i in "${!services[@]}"; do
     local s="${services[$i]}" extra=()
     [ "$s" = registry ] && extra=(--pii_key_file "$pii_key_file")
+    [ "${BENCH_DATABASE:-sqlite}" = postgres ] &&
+      extra+=(--database "postgresql://pathway@127.0.0.1:$((port_base + 6))/$s")
     "$build_dir/services/$s/${s}_server" \
       --host 127.0.0.1 --port "${ports[$i]}" --data_dir "$data_dir" \
       --redis_port "$redis_port" --token_key_file "$key_file" \
-      --log_level "${BENCH_LOG_LEVEL:-info}" "${peers[@]}" "${extra[@]}" \
+      --log_level "${BENCH_LOG_LEVEL:-info}" "${peers[@]}" "${db_args[@]}" "${extra[@]}" \
       >> "$data_dir/logs/$s.log" 2>&1 &
     pids+=($!)
     service_pids+=($!)
@@ -96,7 +109,7 @@ bench_start() {
       exit 1
     fi
   done
-  echo "# pathway up: services on 127.0.0.1:${ports[0]}-${ports[4]}, redis :$redis_port, data $data_dir"
+  echo "# pathway up: services on 127.0.0.1:${ports[0]}-${ports[4]}, redis :$redis_port, data $data_dir, database ${BENCH_DATABASE:-sqlite}"
 }
 
 # Seeds $1 cases unless $data_dir/cases.tsv already lists that many.

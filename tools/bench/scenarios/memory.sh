@@ -2,7 +2,7 @@
 # Peak memory (VmHWM from /proc/<pid>/status) of each service at BENCH_CASES cases
 # (default 1,000,000), after seeding and a round of every workload (status reads,
 # batch reads, durable writes, a reconcile after FLUSHALL, an import of 100,000
-# postings). Target (issue 8): each service under 150 MB resident.
+# postings). Target: each service under 150 MB resident.
 #
 #   BENCH_DATA_DIR=/var/tmp/pathway-1m tools/bench/scenarios/memory.sh
 # (Seeding a million cases through the RPCs takes a while: keep the data dir and

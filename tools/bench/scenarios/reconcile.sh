@@ -4,7 +4,7 @@
 #   1. in sync      (every status compared, nothing to write)
 #   2. after FLUSHALL (every status missing: all written, batched)
 #   3. in sync again
-# Target (issue 8): >= 100,000 cases/s. With BENCH_INPROC=1 it also runs
+# Target: >= 100,000 cases/s. With BENCH_INPROC=1 it also runs
 # tools/reconcile/reconcile_benchmark (in-process servers seeded directly, no RPC
 # seeding) at the same size, or at BENCH_INPROC_CASES.
 #

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Status read: registry GetCaseStatus of cases with a programme (status cache hits)
 # at concurrency 1, 8, 32, 64, against the health-check floor of the same server.
-# Target (issue 8): >= 0.8x the floor's calls/s and p99 <= 2x the floor's p99.
+# Target: >= 0.8x the floor's calls/s and p99 <= 2x the floor's p99.
 #
 #   tools/bench/scenarios/status_read.sh            # BENCH_CASES=10000 by default
 # Builds if needed, starts its own Pathway on loopback, seeds, measures, stops.
