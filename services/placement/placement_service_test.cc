@@ -36,7 +36,8 @@
 #include "common/ids/resident_id.h"
 #include "common/outbox/outbox.h"
 #include "common/registry_client/registry_client.h"
-#include "common/store/sqlite_store.h"
+#include "common/store/open_store.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
@@ -46,6 +47,7 @@
 #include "services/placement/placement_server.h"
 #include "services/placement/placement_tables.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/service_database.h"
 
 namespace pathway {
 namespace placement {
@@ -109,6 +111,7 @@ class PlacementServiceTest : public ::testing::Test {
     o.server.service_name = "placement";
     o.server.port = 0;
     o.server.data_dir = dir_.path();
+    o.server.database = database_;
     o.server.token_key_file = dir_.path() + "/key";
     std::ofstream(o.server.token_key_file) << kKey;
     auto tiers = ParseSubsidyTiers("BASE_1Y|contract of a year or more, kept 6 months|12|6|150000\n");
@@ -314,6 +317,7 @@ class PlacementServiceTest : public ::testing::Test {
   }
 
   ScopedTempDir dir_;
+  const std::string database_ = TestDatabaseUriOrDie("placement");
   std::unique_ptr<FakeClock> clock_;
   InMemoryStatusCache* cache_ = nullptr;       // owned by the runtime
   FakeRegistryClient* registry_ = nullptr;     // owned by the runtime
@@ -1160,8 +1164,17 @@ TEST_F(PlacementServiceTest, RegistrationsKeepOnlyAKeyedHashOfTheIdNumber) {
     ASSERT_TRUE(stored.has_value()) << record_id;
     EXPECT_EQ(stored->id_hash.size(), 32u) << record_id;
   }
-  // The number is nowhere in the database file.
+  // The number is in no value of any table, on either engine.
+  absl::StatusOr<DatabaseLocation> location = ParseDatabase(database_, "unused.db");
+  ASSERT_TRUE(location.ok()) << location.status();
+  absl::StatusOr<std::string> values =
+      test::AllStoredValues(server_->runtime().store(), location->engine);
+  ASSERT_TRUE(values.ok()) << values.status();
+  EXPECT_TRUE(absl::StrContains(*values, "UNEMP-1")) << "the scan reads the tables";
+  EXPECT_FALSE(absl::StrContains(*values, id));
+  // Nor, on SQLite, anywhere in the database file or its WAL.
   server_->Shutdown();
+  if (location->engine != DatabaseLocation::Engine::kSqlite) return;
   std::ifstream db(dir_.path() + "/placement.db", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
   std::ifstream wal(dir_.path() + "/placement.db-wal", std::ios::binary);
@@ -1677,12 +1690,9 @@ TEST_F(PlacementServiceTest, AHandoffDatedBeforeRegistrationIsAppliedNeverParked
   clock_->Set(At(CivilDay(2026, 4, 20)));
   ASSERT_EQ(Due(Caseworker()).checks_size(), 1);
 
-  // The sender's side, as the isolation service runs it: an outbox in its own SQLite
-  // file, the real dispatcher and gRPC deliverer, a service token.
-  SqliteStoreOptions so;
-  so.path = dir_.path() + "/sender.db";
-  so.migrations = OutboxMigrations();
-  auto sender = SqliteStore::Open(so);
+  // The sender's side, as the isolation service runs it: an outbox in its own
+  // database, the real dispatcher and gRPC deliverer, a service token.
+  auto sender = OpenTestStore(OutboxMigrations());
   ASSERT_TRUE(sender.ok()) << sender.status();
   auto signer = TokenSigner::Create(kKey);
   ASSERT_TRUE(signer.ok());

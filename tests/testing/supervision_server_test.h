@@ -26,6 +26,7 @@
 #include "common/outbox/testing_deliverer.h"
 #include "common/registry_client/registry_client.h"
 #include "common/server/service_runtime.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fixtures.h"
@@ -57,6 +58,7 @@ class SupervisionServerTest : public ::testing::Test {
     o.server.service_name = service_name;
     o.server.port = 0;
     o.server.data_dir = dir_.path();
+    o.server.database = TestDatabaseUriOrDie(service_name);
     o.server.token_key_file = dir_.path() + "/key";
     std::ofstream(o.server.token_key_file) << key;
     RuntimeOverrides overrides;
