@@ -1,5 +1,5 @@
 // The community detox service over real gRPC (in process, loopback TCP) with a real
-// SQLite file and an in-memory status cache: GetProgramStatus with seeded records,
+// store and an in-memory status cache: GetProgramStatus with seeded records,
 // jurisdiction hiding, auditing and the access log.
 #include "services/community_detox/community_detox_service.h"
 

@@ -1,5 +1,5 @@
 // The compulsory isolation service over real gRPC (in process, loopback TCP, port 0)
-// with a real SQLite file, a FakeClock, a FakeRegistryClient and an in-memory status
+// with a real store, a FakeClock, a FakeRegistryClient and an in-memory status
 // cache: the "Done when" walk from decision to release, the pregnant-woman
 // guard, roles, jurisdiction hiding, idempotent replay and auditing.
 #include "services/compulsory_isolation/compulsory_isolation_service.h"

@@ -1,5 +1,5 @@
 // The Sunshine placement service over real gRPC (in process, loopback TCP, port 0) with a
-// real SQLite file, a FakeClock, a FakeRegistryClient and an in-memory status cache:
+// real store, a FakeClock, a FakeRegistryClient and an in-memory status cache:
 //   - the "Done when": a seeker registered with consent, trained, matched and
 //     placed with a Sunshine enterprise; retention checkpoints come due on the fake clock;
 //   - eligibility from the status view (never from the caller), suspend / resume / close;

@@ -1,6 +1,7 @@
-// A test base for the SD and SK services over real gRPC (loopback TCP, a real
-// SQLite file): a fake clock, a fake registry that knows the cases the test names,
-// an in-memory status cache, and an outbox the test dispatches by hand.
+// A test base for the SD and SK services over real gRPC (loopback TCP, a real store:
+// SQLite, or PostgreSQL when the test run asks for it): a fake clock, a fake registry
+// that knows the cases the test names, an in-memory status cache, and an outbox the
+// test dispatches by hand.
 //
 //   class DetoxScenarioTest
 //       : public test::SupervisionServerTest<CommunityDetoxServer, v1::CommunityDetox> {
