@@ -1101,6 +1101,50 @@ TEST_F(PlacementServiceTest, ImportsHundredThousandPostingsReportingExactlyTheBa
   EXPECT_EQ(TableSizes().postings, kRows - static_cast<int64_t>(bad.size()));
 }
 
+// A record id met again in one batch sees what the earlier row left: the same
+// content is unchanged, other content replaces it (whether the row was new or stored).
+TEST_F(PlacementServiceTest, ARecordRepeatedInOneBatchReadsAsRowByRow) {
+  auto import = [&](const std::vector<v1::PostingRow>& rows, v1::ImportResult* result) {
+    auto ctx = Ctx(Bureau());
+    auto writer = stub_->ImportPostings(ctx.get(), result);
+    v1::ImportPostingsChunk chunk;
+    for (const v1::PostingRow& r : rows) *chunk.add_rows() = r;
+    EXPECT_TRUE(writer->Write(chunk));
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  v1::PostingRow stored = Row(1, sunshine_);
+  v1::ImportResult first;
+  ASSERT_TRUE(import({stored}, &first).ok());
+  ASSERT_EQ(first.rows_imported(), 1);
+
+  v1::PostingRow fresh = Row(2, sunshine_);
+  v1::PostingRow fresh_changed = fresh;
+  fresh_changed.set_openings(7);
+  v1::PostingRow stored_changed = stored;
+  stored_changed.set_openings(8);
+  v1::ImportResult result;
+  ASSERT_TRUE(import({fresh, fresh_changed, fresh_changed, stored_changed, stored_changed,
+                      Row(3, sunshine_)},
+                     &result)
+                  .ok());
+  EXPECT_EQ(result.rows_imported(), 2);
+  EXPECT_EQ(result.rows_updated(), 2);
+  EXPECT_EQ(result.rows_unchanged(), 2);
+  EXPECT_EQ(TableSizes().postings, 3);
+  for (const auto& [record_id, openings] :
+       {std::pair<std::string, int>{fresh.record_id(), 7}, {stored.record_id(), 8}}) {
+    std::optional<ImportedPosting> found = StoredImport(record_id);
+    ASSERT_TRUE(found.has_value()) << record_id;
+    std::optional<v1::Posting> posting = StoredPosting(found->posting_id);
+    ASSERT_TRUE(posting.has_value()) << record_id;
+    EXPECT_EQ(posting->openings(), openings) << record_id;
+  }
+  // Inserted in the order of the batch.
+  EXPECT_LT(StoredImport(fresh.record_id())->posting_id,
+            StoredImport(Row(3, sunshine_).record_id())->posting_id);
+}
+
 TEST_F(PlacementServiceTest, ImportRefusesOversizedChunksAndOtherRoles) {
   v1::ImportResult result;
   {
