@@ -1,5 +1,5 @@
 // The receiving end of the isolation hand-off on community detox, over real gRPC (in
-// process, port 0, a real SQLite file) with a fake clock, a fake registry and an
+// process, port 0, a real store) with a fake clock, a fake registry and an
 // in-memory cache: CloseForIsolation closes the open SD order as handed over
 // (禁毒法 Art 38) effective the decision date, answers OK and changes nothing when there
 // is no open order, replays the first answer for a repeated key, reports "measure

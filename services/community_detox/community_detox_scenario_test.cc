@@ -1,5 +1,5 @@
 // The "Done when" for community detox, over real gRPC (in process, loopback
-// TCP, a real SQLite file) with a fake clock, a fake registry and an in-memory status
+// TCP, a real store) with a fake clock, a fake registry and an in-memory status
 // cache: an SD order opened, reported, agreement signed, tests, a leave, three refused
 // tests raising the serious-violation alert in ListDue, reported to police; the
 // status view shows each state.

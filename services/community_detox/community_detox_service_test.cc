@@ -1,5 +1,5 @@
 // The community detox service over real gRPC (in process, loopback TCP) with a real
-// SQLite file and an in-memory status cache: GetProgramStatus with seeded records,
+// store and an in-memory status cache: GetProgramStatus with seeded records,
 // jurisdiction hiding, auditing and the access log.
 #include "services/community_detox/community_detox_service.h"
 
@@ -18,6 +18,7 @@
 #include "common/cache/in_memory_status_cache.h"
 #include "common/log/log.h"
 #include "common/program_status/program_status.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "common/registry_client/registry_client.h"
 #include "gtest/gtest.h"
@@ -42,6 +43,7 @@ class CommunityDetoxServiceTest : public ::testing::Test {
     o.server.service_name = "community_detox";
     o.server.port = 0;
     o.server.data_dir = dir_.path();
+    o.server.database = TestDatabaseUriOrDie("community_detox");
     o.server.token_key_file = dir_.path() + "/key";
     std::ofstream(o.server.token_key_file) << kKey;
     RuntimeOverrides overrides;

@@ -1,5 +1,5 @@
 // The receiving ends of the isolation hand-offs on community rehabilitation, over real
-// gRPC (in process, port 0, a real SQLite file) with a fake clock, a fake registry and
+// gRPC (in process, port 0, a real store) with a fake clock, a fake registry and
 // an in-memory cache: OpenFromRelease opens the SK order decided at release (禁毒法
 // Art 48; report window from the release date; term as decided), replays the first
 // answer for a repeated key, accepts an identical order already recorded by hand, and

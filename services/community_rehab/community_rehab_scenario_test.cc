@@ -1,5 +1,5 @@
 // The "Done when" for community rehabilitation, over real gRPC (in process,
-// loopback TCP, a real SQLite file) with a fake clock, a fake registry and an
+// loopback TCP, a real store) with a fake clock, a fake registry and an
 // in-memory status cache: an SK order walked from opening to discharge, the status view
 // showing each state, and the registry told of the measure and a positive test.
 #include <grpcpp/grpcpp.h>

@@ -13,7 +13,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/case_id.h"
-#include "common/store/sqlite_store.h"
+#include "common/store/open_store.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "pathway/detox/v1/detox.pb.h"
@@ -211,11 +212,9 @@ TEST(OptionsTest, ValidatesFacilitiesAndPoliceStage) {
 class IsolationLogicTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions so;
-    so.path = dir_.File("qz.db");
-    so.migrations = ProgramStatusMigrations();
-    for (Migration& m : IsolationLogic::Migrations()) so.migrations.push_back(std::move(m));
-    auto store = SqliteStore::Open(so);
+    std::vector<Migration> migrations = ProgramStatusMigrations();
+    for (Migration& m : IsolationLogic::Migrations()) migrations.push_back(std::move(m));
+    auto store = OpenTestStore(std::move(migrations));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     IsolationOptions o;
@@ -414,7 +413,7 @@ class IsolationLogicTest : public ::testing::Test {
   }
 
   ScopedTempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<IsolationLogic> logic_;
   Caller police_, staff_, outsider_;
   Effects effects_;
@@ -728,14 +727,15 @@ TEST_F(IsolationLogicTest, CommunityRehabRunningAtTheDecisionBarsEarlyRelease) {
 // The fact is a new column: a database written before it opens with the column added,
 // and its decisions keep the bar their ground gave them.
 TEST_F(IsolationLogicTest, SkFactMigratesAnExistingDatabase) {
-  SqliteStoreOptions so;
-  so.path = dir_.File("qz-before.db");
-  so.migrations = ProgramStatusMigrations();
+  const std::string database = TestDatabaseUriOrDie("qz_before");
+  OpenStoreOptions so;
+  so.default_sqlite_path = dir_.File("qz-before.db");
+  std::vector<Migration> migrations = ProgramStatusMigrations();
   for (const Migration& m : IsolationLogic::Migrations()) {
-    if (m.version <= 2) so.migrations.push_back(m);
+    if (m.version <= 2) migrations.push_back(m);
   }
   {
-    auto before = SqliteStore::Open(so);
+    auto before = OpenStore(database, std::move(migrations), nullptr, so);
     ASSERT_TRUE(before.ok()) << before.status();
     absl::Status s = (*before)->Write([&](Transaction& tx) -> absl::Status {
       for (auto [seq, ground] : {std::pair<int, int>{40, v1::GROUND_COMMUNITY_REHAB_BREACH},
@@ -752,9 +752,9 @@ TEST_F(IsolationLogicTest, SkFactMigratesAnExistingDatabase) {
     });
     ASSERT_TRUE(s.ok()) << s;
   }
-  so.migrations = ProgramStatusMigrations();
-  for (Migration& m : IsolationLogic::Migrations()) so.migrations.push_back(std::move(m));
-  auto after = SqliteStore::Open(so);
+  migrations = ProgramStatusMigrations();
+  for (Migration& m : IsolationLogic::Migrations()) migrations.push_back(std::move(m));
+  auto after = OpenStore(database, std::move(migrations), nullptr, so);
   ASSERT_TRUE(after.ok()) << after.status();
   for (const auto& row : {std::pair<int, bool>{40, true}, std::pair<int, bool>{41, false}}) {
     // Named copies: a lambda may not capture a structured binding before C++20.

@@ -1,5 +1,5 @@
 // The compulsory isolation service over real gRPC (in process, loopback TCP, port 0)
-// with a real SQLite file, a FakeClock, a FakeRegistryClient and an in-memory status
+// with a real store, a FakeClock, a FakeRegistryClient and an in-memory status
 // cache: the "Done when" walk from decision to release, the pregnant-woman
 // guard, roles, jurisdiction hiding, idempotent replay and auditing.
 #include "services/compulsory_isolation/compulsory_isolation_service.h"
@@ -21,6 +21,7 @@
 #include "common/outbox/testing_deliverer.h"
 #include "common/program_status/program_status.h"
 #include "common/registry_client/registry_client.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "pathway/detox/v1/detox.pb.h"
@@ -53,6 +54,7 @@ class CompulsoryIsolationServiceTest : public ::testing::Test {
     o.server.service_name = "compulsory_isolation";
     o.server.port = 0;
     o.server.data_dir = dir_.path();
+    o.server.database = TestDatabaseUriOrDie("compulsory_isolation");
     o.server.token_key_file = dir_.path() + "/key";
     std::ofstream(o.server.token_key_file) << kKey;
     o.isolation.facilities = {

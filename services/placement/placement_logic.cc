@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -818,12 +819,15 @@ absl::Status PlacementLogic::ClassifyPostingRows(ReadTransaction& tx,
                                                  const std::vector<PostingRowToWrite>& rows,
                                                  ImportCounts* counts) const {
   ImportCounts n;
+  std::vector<std::string> ids;
+  ids.reserve(rows.size());
+  for (const PostingRowToWrite& r : rows) ids.push_back(r.posting.source_record_id());
+  ASSIGN_OR_RETURN(auto stored, LoadImportedPostings(tx, ids));
   for (const PostingRowToWrite& r : rows) {
-    ASSIGN_OR_RETURN(std::optional<ImportedPosting> found,
-                     LoadImportedPosting(tx, r.posting.source_record_id()));
-    if (!found.has_value()) {
+    auto found = stored.find(r.posting.source_record_id());
+    if (found == stored.end()) {
       ++n.imported;
-    } else if (found->content_hash == r.content_hash) {
+    } else if (found->second.content_hash == r.content_hash) {
       ++n.unchanged;
     } else {
       ++n.updated;
@@ -836,21 +840,44 @@ absl::Status PlacementLogic::ClassifyPostingRows(ReadTransaction& tx,
 absl::Status PlacementLogic::ApplyPostingRows(Transaction& tx, absl::Time now,
                                               const std::vector<PostingRowToWrite>& rows,
                                               ImportCounts* counts) const {
+  // Row by row as the batch reads, in few statements: what is stored is looked up
+  // at once, new rows are inserted together at the end, in order. A record id met
+  // again in the batch sees what the earlier row left: unchanged if the same, else
+  // its content replaced (before insertion, if the earlier row was new).
   ImportCounts n;
+  std::vector<std::string> ids;
+  ids.reserve(rows.size());
+  for (const PostingRowToWrite& r : rows) ids.push_back(r.posting.source_record_id());
+  ASSIGN_OR_RETURN(auto stored, LoadImportedPostings(tx, ids));
+  std::vector<ImportedPostingToInsert> fresh;
+  std::map<std::string, size_t> fresh_index;  // record id -> position in `fresh`
   for (const PostingRowToWrite& r : rows) {
     const v1::Posting& p = r.posting;
-    ASSIGN_OR_RETURN(std::optional<ImportedPosting> found,
-                     LoadImportedPosting(tx, p.source_record_id()));
-    if (!found.has_value()) {
-      RETURN_IF_ERROR(InsertImportedPosting(tx, now, p, r.content_hash));
-      ++n.imported;
-    } else if (found->content_hash == r.content_hash) {
-      ++n.unchanged;
+    auto found = stored.find(p.source_record_id());
+    auto pending = fresh_index.find(p.source_record_id());
+    if (found != stored.end()) {
+      if (found->second.content_hash == r.content_hash) {
+        ++n.unchanged;
+      } else {
+        RETURN_IF_ERROR(
+            UpdateImportedPosting(tx, now, found->second.posting_id, p, r.content_hash));
+        found->second.content_hash = r.content_hash;
+        ++n.updated;
+      }
+    } else if (pending != fresh_index.end()) {
+      if (*fresh[pending->second].content_hash == r.content_hash) {
+        ++n.unchanged;
+      } else {
+        fresh[pending->second] = {&p, &r.content_hash};
+        ++n.updated;
+      }
     } else {
-      RETURN_IF_ERROR(UpdateImportedPosting(tx, now, found->posting_id, p, r.content_hash));
-      ++n.updated;
+      fresh_index.emplace(p.source_record_id(), fresh.size());
+      fresh.push_back({&p, &r.content_hash});
+      ++n.imported;
     }
   }
+  RETURN_IF_ERROR(InsertImportedPostings(tx, now, fresh));
   *counts = n;
   return absl::OkStatus();
 }

@@ -1,5 +1,5 @@
 // The Sunshine placement service over real gRPC (in process, loopback TCP, port 0) with a
-// real SQLite file, a FakeClock, a FakeRegistryClient and an in-memory status cache:
+// real store, a FakeClock, a FakeRegistryClient and an in-memory status cache:
 //   - the "Done when": a seeker registered with consent, trained, matched and
 //     placed with a Sunshine enterprise; retention checkpoints come due on the fake clock;
 //   - eligibility from the status view (never from the caller), suspend / resume / close;
@@ -36,7 +36,8 @@
 #include "common/ids/resident_id.h"
 #include "common/outbox/outbox.h"
 #include "common/registry_client/registry_client.h"
-#include "common/store/sqlite_store.h"
+#include "common/store/open_store.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
@@ -46,6 +47,7 @@
 #include "services/placement/placement_server.h"
 #include "services/placement/placement_tables.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/service_database.h"
 
 namespace pathway {
 namespace placement {
@@ -109,6 +111,7 @@ class PlacementServiceTest : public ::testing::Test {
     o.server.service_name = "placement";
     o.server.port = 0;
     o.server.data_dir = dir_.path();
+    o.server.database = database_;
     o.server.token_key_file = dir_.path() + "/key";
     std::ofstream(o.server.token_key_file) << kKey;
     auto tiers = ParseSubsidyTiers("BASE_1Y|contract of a year or more, kept 6 months|12|6|150000\n");
@@ -314,6 +317,7 @@ class PlacementServiceTest : public ::testing::Test {
   }
 
   ScopedTempDir dir_;
+  const std::string database_ = TestDatabaseUriOrDie("placement");
   std::unique_ptr<FakeClock> clock_;
   InMemoryStatusCache* cache_ = nullptr;       // owned by the runtime
   FakeRegistryClient* registry_ = nullptr;     // owned by the runtime
@@ -1097,6 +1101,50 @@ TEST_F(PlacementServiceTest, ImportsHundredThousandPostingsReportingExactlyTheBa
   EXPECT_EQ(TableSizes().postings, kRows - static_cast<int64_t>(bad.size()));
 }
 
+// A record id met again in one batch sees what the earlier row left: the same
+// content is unchanged, other content replaces it (whether the row was new or stored).
+TEST_F(PlacementServiceTest, ARecordRepeatedInOneBatchReadsAsRowByRow) {
+  auto import = [&](const std::vector<v1::PostingRow>& rows, v1::ImportResult* result) {
+    auto ctx = Ctx(Bureau());
+    auto writer = stub_->ImportPostings(ctx.get(), result);
+    v1::ImportPostingsChunk chunk;
+    for (const v1::PostingRow& r : rows) *chunk.add_rows() = r;
+    EXPECT_TRUE(writer->Write(chunk));
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  v1::PostingRow stored = Row(1, sunshine_);
+  v1::ImportResult first;
+  ASSERT_TRUE(import({stored}, &first).ok());
+  ASSERT_EQ(first.rows_imported(), 1);
+
+  v1::PostingRow fresh = Row(2, sunshine_);
+  v1::PostingRow fresh_changed = fresh;
+  fresh_changed.set_openings(7);
+  v1::PostingRow stored_changed = stored;
+  stored_changed.set_openings(8);
+  v1::ImportResult result;
+  ASSERT_TRUE(import({fresh, fresh_changed, fresh_changed, stored_changed, stored_changed,
+                      Row(3, sunshine_)},
+                     &result)
+                  .ok());
+  EXPECT_EQ(result.rows_imported(), 2);
+  EXPECT_EQ(result.rows_updated(), 2);
+  EXPECT_EQ(result.rows_unchanged(), 2);
+  EXPECT_EQ(TableSizes().postings, 3);
+  for (const auto& [record_id, openings] :
+       {std::pair<std::string, int>{fresh.record_id(), 7}, {stored.record_id(), 8}}) {
+    std::optional<ImportedPosting> found = StoredImport(record_id);
+    ASSERT_TRUE(found.has_value()) << record_id;
+    std::optional<v1::Posting> posting = StoredPosting(found->posting_id);
+    ASSERT_TRUE(posting.has_value()) << record_id;
+    EXPECT_EQ(posting->openings(), openings) << record_id;
+  }
+  // Inserted in the order of the batch.
+  EXPECT_LT(StoredImport(fresh.record_id())->posting_id,
+            StoredImport(Row(3, sunshine_).record_id())->posting_id);
+}
+
 TEST_F(PlacementServiceTest, ImportRefusesOversizedChunksAndOtherRoles) {
   v1::ImportResult result;
   {
@@ -1160,8 +1208,17 @@ TEST_F(PlacementServiceTest, RegistrationsKeepOnlyAKeyedHashOfTheIdNumber) {
     ASSERT_TRUE(stored.has_value()) << record_id;
     EXPECT_EQ(stored->id_hash.size(), 32u) << record_id;
   }
-  // The number is nowhere in the database file.
+  // The number is in no value of any table, on either engine.
+  absl::StatusOr<DatabaseLocation> location = ParseDatabase(database_, "unused.db");
+  ASSERT_TRUE(location.ok()) << location.status();
+  absl::StatusOr<std::string> values =
+      test::AllStoredValues(server_->runtime().store(), location->engine);
+  ASSERT_TRUE(values.ok()) << values.status();
+  EXPECT_TRUE(absl::StrContains(*values, "UNEMP-1")) << "the scan reads the tables";
+  EXPECT_FALSE(absl::StrContains(*values, id));
+  // Nor, on SQLite, anywhere in the database file or its WAL.
   server_->Shutdown();
+  if (location->engine != DatabaseLocation::Engine::kSqlite) return;
   std::ifstream db(dir_.path() + "/placement.db", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
   std::ifstream wal(dir_.path() + "/placement.db-wal", std::ios::binary);
@@ -1677,12 +1734,9 @@ TEST_F(PlacementServiceTest, AHandoffDatedBeforeRegistrationIsAppliedNeverParked
   clock_->Set(At(CivilDay(2026, 4, 20)));
   ASSERT_EQ(Due(Caseworker()).checks_size(), 1);
 
-  // The sender's side, as the isolation service runs it: an outbox in its own SQLite
-  // file, the real dispatcher and gRPC deliverer, a service token.
-  SqliteStoreOptions so;
-  so.path = dir_.path() + "/sender.db";
-  so.migrations = OutboxMigrations();
-  auto sender = SqliteStore::Open(so);
+  // The sender's side, as the isolation service runs it: an outbox in its own
+  // database, the real dispatcher and gRPC deliverer, a service token.
+  auto sender = OpenTestStore(OutboxMigrations());
   ASSERT_TRUE(sender.ok()) << sender.status();
   auto signer = TokenSigner::Create(kKey);
   ASSERT_TRUE(signer.ok());

@@ -1,6 +1,10 @@
 #include "services/placement/placement_tables.h"
 
+#include <algorithm>
+#include <map>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -561,11 +565,6 @@ absl::StatusOr<int64_t> InsertPosting(Transaction& tx, absl::Time now, const v1:
                              PostingValues(now, p, content_hash)));
 }
 
-absl::Status InsertImportedPosting(Transaction& tx, absl::Time now, const v1::Posting& p,
-                                   const std::string& content_hash) {
-  return tx.Exec(kInsertPosting, PostingValues(now, p, content_hash));
-}
-
 absl::StatusOr<std::optional<v1::Posting>> LoadPosting(ReadTransaction& tx, int64_t posting_id) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
                    tx.Query(absl::StrCat("SELECT ", kPostingCols, " FROM postings WHERE id = ?"),
@@ -581,6 +580,50 @@ absl::StatusOr<std::optional<ImportedPosting>> LoadImportedPosting(
                             {std::string(source_record_id)}));
   if (rows.empty()) return std::optional<ImportedPosting>();
   return std::optional<ImportedPosting>(ImportedPosting{rows[0].GetInt(0), rows[0].GetString(1)});
+}
+
+absl::StatusOr<std::map<std::string, ImportedPosting>> LoadImportedPostings(
+    ReadTransaction& tx, const std::vector<std::string>& source_record_ids) {
+  constexpr size_t kIdsPerStatement = 500;
+  std::map<std::string, ImportedPosting> out;
+  for (size_t begin = 0; begin < source_record_ids.size(); begin += kIdsPerStatement) {
+    const size_t end = std::min(source_record_ids.size(), begin + kIdsPerStatement);
+    std::vector<Value> params(source_record_ids.begin() + begin, source_record_ids.begin() + end);
+    std::string marks;
+    for (size_t i = begin; i < end; ++i) absl::StrAppend(&marks, i == begin ? "?" : ", ?");
+    ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        tx.Query(absl::StrCat("SELECT source_record_id, id, content_hash FROM postings "
+                              "WHERE source_record_id IN (", marks, ")"),
+                 params));
+    for (const Row& r : rows) {
+      out[r.GetString(0)] = ImportedPosting{r.GetInt(1), r.GetString(2)};
+    }
+  }
+  return out;
+}
+
+absl::Status InsertImportedPostings(Transaction& tx, absl::Time now,
+                                    const std::vector<ImportedPostingToInsert>& postings) {
+  constexpr size_t kRowsPerStatement = 200;  // 15 parameters a row
+  constexpr char kOneRow[] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  for (size_t begin = 0; begin < postings.size(); begin += kRowsPerStatement) {
+    const size_t end = std::min(postings.size(), begin + kRowsPerStatement);
+    std::string sql =
+        "INSERT INTO postings(source, source_record_id, employer, employer_name, title, "
+        "division, wage_min, wage_max, skills, openings, valid_from, valid_until, content_hash, "
+        "created_at, updated_at) VALUES";
+    std::vector<Value> params;
+    params.reserve((end - begin) * 15);
+    for (size_t i = begin; i < end; ++i) {
+      absl::StrAppend(&sql, i == begin ? "" : ",", kOneRow);
+      for (Value& v : PostingValues(now, *postings[i].posting, *postings[i].content_hash)) {
+        params.push_back(std::move(v));
+      }
+    }
+    RETURN_IF_ERROR(tx.Exec(sql, params));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status UpdateImportedPosting(Transaction& tx, absl::Time now, int64_t posting_id,

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -128,9 +129,6 @@ absl::StatusOr<std::vector<v1::Training>> SelectTrainings(ReadTransaction& tx,
 // returns the new id.
 absl::StatusOr<int64_t> InsertPosting(Transaction& tx, absl::Time now, const v1::Posting& posting,
                                       const std::string& content_hash);
-// As InsertPosting for a labor bureau row, whose id nobody needs (bulk imports).
-absl::Status InsertImportedPosting(Transaction& tx, absl::Time now, const v1::Posting& posting,
-                                   const std::string& content_hash);
 absl::StatusOr<std::optional<v1::Posting>> LoadPosting(ReadTransaction& tx, int64_t posting_id);
 
 // A labor bureau posting as stored, found by the bureau's record id.
@@ -140,6 +138,19 @@ struct ImportedPosting {
 };
 absl::StatusOr<std::optional<ImportedPosting>> LoadImportedPosting(
     ReadTransaction& tx, absl::string_view source_record_id);
+// The imported postings whose record ids are among `source_record_ids`, keyed by
+// record id; a few statements for any number of ids.
+absl::StatusOr<std::map<std::string, ImportedPosting>> LoadImportedPostings(
+    ReadTransaction& tx, const std::vector<std::string>& source_record_ids);
+// One imported posting to insert with its content hash; both not owned.
+struct ImportedPostingToInsert {
+  const v1::Posting* posting = nullptr;
+  const std::string* content_hash = nullptr;
+};
+// As InsertPosting for labor bureau rows, whose ids nobody needs (bulk imports):
+// inserted in order, many to a statement.
+absl::Status InsertImportedPostings(Transaction& tx, absl::Time now,
+                                    const std::vector<ImportedPostingToInsert>& postings);
 // Replaces the content of posting `posting_id` (not its source or record id).
 absl::Status UpdateImportedPosting(Transaction& tx, absl::Time now, int64_t posting_id,
                                    const v1::Posting& posting, const std::string& content_hash);

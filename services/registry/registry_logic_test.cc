@@ -12,11 +12,13 @@
 #include "common/legal_time/legal_time.h"
 #include "common/program_status/program_status.h"
 #include "common/status/status_macros.h"
-#include "common/store/sqlite_store.h"
+#include "common/store/open_store.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/placement/labor_exchange_index.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/service_database.h"
 
 namespace pathway {
 namespace registry {
@@ -40,14 +42,19 @@ Caller MakeCaller(Role role, const std::string& jurisdiction, const std::string&
 class RegistryLogicTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions o;
-    o.path = dir_.path() + "/registry.db";
-    o.migrations = RegistryLogic::Migrations();
-    auto store = SqliteStore::Open(o);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
+    ASSERT_NO_FATAL_FAILURE(OpenRegistryStore());
     cipher_ = *PiiCipher::Create(kKey);
     logic_ = std::make_unique<RegistryLogic>(cipher_.get(), RegistryConfig{});
+  }
+
+  // Opens (again) the one database of the test, on the engine the run asks for.
+  void OpenRegistryStore() {
+    store_.reset();
+    OpenStoreOptions o;
+    o.default_sqlite_path = dir_.path() + "/registry.db";
+    auto store = OpenStore(database_, RegistryLogic::Migrations(), nullptr, o);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
   }
 
   v1::RegisterPersonRequest Person(const std::string& county, int seq, int birth_year = 1990) {
@@ -119,7 +126,8 @@ class RegistryLogicTest : public ::testing::Test {
   }
 
   ScopedTempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
+  const std::string database_ = TestDatabaseUriOrDie("registry");
+  std::unique_ptr<Store> store_;
   std::unique_ptr<PiiCipher> cipher_;
   std::unique_ptr<RegistryLogic> logic_;
   const Caller caseworker_ = MakeCaller(Role::kCaseworker, "520102");
@@ -148,11 +156,7 @@ TEST_F(RegistryLogicTest, MintsDurableSequentialCaseIdsWithValidCheckCharacters)
   EXPECT_EQ(next_year->case_id.substr(0, 19), "520102-2027-0000001");
 
   // The sequence survives a restart (it lives in the database, never Redis).
-  store_.reset();
-  SqliteStoreOptions o;
-  o.path = dir_.path() + "/registry.db";
-  o.migrations = RegistryLogic::Migrations();
-  store_ = *SqliteStore::Open(o);
+  ASSERT_NO_FATAL_FAILURE(OpenRegistryStore());
   auto c = Register(caseworker_, Person("520102", 19));
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(CaseId::Parse(c->case_id)->sequence(), 3);
@@ -231,14 +235,24 @@ TEST_F(RegistryLogicTest, RejectsBadInputWithoutEchoingPersonalData) {
 
 TEST_F(RegistryLogicTest, PersonalFieldsAreNeverStoredInTheClear) {
   v1::RegisterPersonRequest p = Person("520102", 27);
-  ASSERT_TRUE(Register(caseworker_, p).ok());
-  store_.reset();  // checkpoint the WAL into the file on close
-  std::string bytes;
-  for (const char* suffix : {"/registry.db", "/registry.db-wal"}) {
-    std::ifstream in(dir_.path() + suffix, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    bytes += ss.str();
+  auto c = Register(caseworker_, p);
+  ASSERT_TRUE(c.ok()) << c.status();
+  // Every value of every table, on either engine.
+  absl::StatusOr<DatabaseLocation> location = ParseDatabase(database_, "unused.db");
+  ASSERT_TRUE(location.ok()) << location.status();
+  absl::StatusOr<std::string> values = test::AllStoredValues(*store_, location->engine);
+  ASSERT_TRUE(values.ok()) << values.status();
+  EXPECT_NE(values->find(c->case_id), std::string::npos) << "the scan reads the tables";
+  std::string bytes = *values;
+  if (location->engine == DatabaseLocation::Engine::kSqlite) {
+    // And on SQLite every byte of the file and its WAL, deleted rows included.
+    store_.reset();  // checkpoint the WAL into the file on close
+    for (const char* suffix : {"/registry.db", "/registry.db-wal"}) {
+      std::ifstream in(dir_.path() + suffix, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      bytes += ss.str();
+    }
   }
   ASSERT_FALSE(bytes.empty());
   EXPECT_EQ(bytes.find(p.resident_id_number()), std::string::npos);

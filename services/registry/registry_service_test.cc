@@ -1,5 +1,5 @@
-// The registry over real gRPC (loopback TCP) with a real redis-server and real SQLite
-// files: registration, duplicates, jurisdiction, masking per role, idempotent
+// The registry over real gRPC (loopback TCP) with a real redis-server and real
+// databases (SQLite files, or PostgreSQL when the test run asks for it): registration, duplicates, jurisdiction, masking per role, idempotent
 // retries, and the status view from the cache, from the owning services with Redis
 // stopped, and with a service down too.
 #include "services/registry/registry_service.h"
@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,11 +20,14 @@
 #include "common/ids/resident_id.h"
 #include "common/program_status/program_status.h"
 #include "common/program_status/program_status_rpc.h"
+#include "common/store/open_store.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/registry/registry_server.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/service_database.h"
 
 namespace pathway {
 namespace registry {
@@ -105,6 +109,7 @@ class RegistryServiceTest : public ::testing::Test {
     ServerOptions o;
     o.service_name = name;
     o.data_dir = dir_.path();
+    o.database = Database(name);
     o.token_key_file = dir_.path() + "/token.key";
     o.redis.port = redis_->port();
     o.cache_probe_interval = absl::Milliseconds(100);
@@ -178,6 +183,14 @@ class RegistryServiceTest : public ::testing::Test {
     return stub_->GetCaseStatus(Ctx(token).get(), req, out);
   }
 
+  // The database setting of service `name`: one database per service, the same
+  // one again whenever the service is started.
+  std::string Database(const std::string& name) {
+    auto it = databases_.find(name);
+    if (it == databases_.end()) it = databases_.emplace(name, TestDatabaseUriOrDie(name)).first;
+    return it->second;
+  }
+
   // What a programme service does after a commit: the durable record, then the cache.
   void SeedDetox(const std::string& case_id, const std::string& state) {
     ProgramStatusRecord r;
@@ -194,6 +207,7 @@ class RegistryServiceTest : public ::testing::Test {
   }
 
   ScopedTempDir dir_;
+  std::map<std::string, std::string> databases_;  // service name -> its database setting
   std::unique_ptr<test::RedisServer> redis_;
   std::vector<std::unique_ptr<ServiceRuntime>> runtimes_;  // detox, isolation, rehab, placement
   ServiceRuntime* programmes_rt_ = nullptr;                 // the detox one
@@ -334,10 +348,22 @@ TEST_F(RegistryServiceTest, IdempotentReplaysKeepNoPersonalDataAndAnswerAsTheCal
   EXPECT_EQ(stub_->FindCaseByIdNumber(Ctx(police).get(), find, &found).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
-  // Nothing personal in any file of the data directory, while running and after.
+  // Nothing personal in any file of the data directory, nor in any value of any
+  // table of any service's database, while running and after.
   auto expect_nothing_personal = [&](const std::string& when) {
-    const std::string bytes = AllBytesUnder(dir_.path());
+    std::string bytes = AllBytesUnder(dir_.path());
     ASSERT_FALSE(bytes.empty());
+    for (const char* name : {"registry", "detox", "isolation", "rehab", "placement"}) {
+      absl::StatusOr<test::ServiceDatabase> db =
+          test::OpenServiceDatabase(Database(name), absl::StrCat(dir_.path(), "/", name, ".db"));
+      ASSERT_TRUE(db.ok()) << name << ": " << db.status();
+      absl::StatusOr<std::string> values = test::AllStoredValues(*db->store, db->location.engine);
+      ASSERT_TRUE(values.ok()) << name << ": " << values.status();
+      if (std::string(name) == "registry") {
+        EXPECT_NE(values->find(cases[0].case_id()), std::string::npos) << "the scan reads the tables";
+      }
+      bytes += *values;
+    }
     for (const v1::RegisterPersonRequest& person : people) {
       for (const std::string& value : {person.resident_id_number(), person.name(), person.phone(),
                                        person.residence_address()}) {

@@ -1,5 +1,5 @@
 // The supervision rules on orders built by hand: no store, no clock, explicit dates.
-// (supervision_test.cc runs the same law through the engine and a real SQLite file.)
+// (supervision_test.cc runs the same law through the engine and a real store.)
 #include "services/supervision/supervision_rules.h"
 
 #include <memory>

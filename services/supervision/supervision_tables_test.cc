@@ -1,4 +1,5 @@
-// The supervision tables on a real SQLite file: rows go in and come back as typed
+// The supervision tables on a real store (SQLite, or PostgreSQL when the test run
+// asks for it): rows go in and come back as typed
 // values, and the statements that may meet an existing row say so without failing
 // the transaction.
 #include "services/supervision/supervision_tables.h"
@@ -9,8 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/store/sqlite_store.h"
-#include "common/store/testing_temp_dir.h"
+#include "common/store/testing_store.h"
 #include "common/status/status_macros.h"
 #include "gtest/gtest.h"
 
@@ -22,10 +22,7 @@ using absl::CivilDay;
 class TablesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions o;
-    o.path = absl::StrCat(dir_.path(), "/sv.db");
-    o.migrations = SupervisionMigrations();
-    auto store = SqliteStore::Open(o);
+    auto store = OpenTestStore(SupervisionMigrations());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -53,8 +50,7 @@ class TablesTest : public ::testing::Test {
     return p;
   }
 
-  ScopedTempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
 };
 
 TEST_F(TablesTest, ASecondOpenOrderIsRefusedWithoutFailingTheTransaction) {

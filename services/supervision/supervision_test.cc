@@ -1,5 +1,5 @@
 // Table tests of the supervision rules (戒毒条例 Art 14-24, 37-40; 禁毒法 Art 38, 48) on a
-// real SQLite file, with explicit dates.
+// real store (SQLite, or PostgreSQL when the test run asks for it), with explicit dates.
 #include "services/supervision/supervision.h"
 
 #include <map>
@@ -11,8 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids/case_id.h"
-#include "common/store/sqlite_store.h"
-#include "common/store/testing_temp_dir.h"
+#include "common/store/testing_store.h"
 #include "gtest/gtest.h"
 
 namespace pathway::supervision {
@@ -49,11 +48,9 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE(ValidatePolicy(policy).ok());
     engine_ = std::make_unique<SupervisionEngine>(std::move(policy));
     store_.reset();
-    SqliteStoreOptions o;
-    o.path = absl::StrCat(dir_.path(), "/sv", ++opened_, ".db");
-    o.migrations = ProgramStatusMigrations();
-    for (Migration& m : SupervisionMigrations()) o.migrations.push_back(m);
-    auto store = SqliteStore::Open(o);
+    std::vector<Migration> migrations = ProgramStatusMigrations();
+    for (Migration& m : SupervisionMigrations()) migrations.push_back(m);
+    auto store = OpenTestStore(std::move(migrations));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -125,10 +122,8 @@ class EngineTest : public ::testing::Test {
     return out;
   }
 
-  ScopedTempDir dir_;
-  int opened_ = 0;
   std::unique_ptr<SupervisionEngine> engine_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   Caller police_ = MakeCaller(Role::kPolice, "5201", "police-1");
   Caller cw_ = MakeCaller(Role::kCaseworker, "520102", "cw-1");
 };

@@ -1,9 +1,10 @@
 // The audit trail over the real registry binary (DESIGN.md §6: every read is
 // audited; the trail shows tampering). The binary runs as a child process on a
-// loopback port with real SQLite files (no Redis: the registry serves without it).
+// loopback port with a real database (a SQLite file, or PostgreSQL when the test run
+// asks for it; no Redis: the registry serves without it).
 //
 // - Reads: 100 GetCase calls from 8 threads, every one answered; SIGKILL at once;
-//   the database file then holds an audit row for each of the 100.
+//   the database then holds an audit row for each of the 100.
 // - After the kill the binary restarts on the same data, verifies the chain and
 //   reports "pathway.audit" SERVING.
 // - Rows deleted and the rest re-hashed with the unkeyed algorithm while the
@@ -13,7 +14,6 @@
 #include <grpcpp/grpcpp.h>
 #include <openssl/evp.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -31,11 +31,14 @@
 #include "absl/time/time.h"
 #include "common/auth/token.h"
 #include "common/ids/resident_id.h"
+#include "common/status/status_macros.h"
+#include "common/store/testing_store.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "pathway/registry/v1/registry.grpc.pb.h"
 #include "tests/system/child_process.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/service_database.h"
 
 namespace pathway {
 namespace {
@@ -54,30 +57,6 @@ bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = ab
   return condition();
 }
 
-// Runs SQL on the database file directly; returns the first column of the first row.
-int64_t Sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  int64_t out = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
-    if (sqlite3_step(stmt) == SQLITE_ROW) out = sqlite3_column_int64(stmt, 0);
-  } else {
-    ADD_FAILURE() << sqlite3_errmsg(db);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
-}
-
-void Exec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-  sqlite3_free(err);
-  sqlite3_close(db);
-}
 
 class AuditCrashTest : public ::testing::Test {
  protected:
@@ -91,6 +70,7 @@ class AuditCrashTest : public ::testing::Test {
     auto port = test::PickUnusedLoopbackPort();
     ASSERT_TRUE(port.ok()) << port.status();
     port_ = *port;
+    database_ = TestDatabaseUriOrDie("registry");
     auto no_redis = test::PickUnusedLoopbackPort();
     ASSERT_TRUE(no_redis.ok());
     redis_port_ = *no_redis;
@@ -107,11 +87,32 @@ class AuditCrashTest : public ::testing::Test {
     EXPECT_EQ(std::system(cmd.c_str()), 0);
   }
 
-  std::string db() const { return dir_ + "/registry.db"; }
+  // The registry's database, opened from outside the binary.
+  test::ServiceDatabase OpenDatabase() {
+    absl::StatusOr<test::ServiceDatabase> db =
+        test::OpenServiceDatabase(database_, dir_ + "/registry.db");
+    EXPECT_TRUE(db.ok()) << db.status();
+    return db.ok() ? *std::move(db) : test::ServiceDatabase{};
+  }
+
+  // Runs a query on the database directly; returns the first column of the first row.
+  int64_t Sql(const std::string& sql, const std::vector<Value>& params = {}) {
+    test::ServiceDatabase db = OpenDatabase();
+    if (db.store == nullptr) return -1;
+    int64_t out = -1;
+    absl::Status s = db.store->Read([&](ReadTransaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query(sql, params));
+      if (!rows.empty()) out = rows[0].GetInt(0);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  }
 
   void Start() {
     std::vector<std::string> argv = {
         PATHWAY_REGISTRY_BIN, absl::StrCat("--port=", port_), "--data_dir=" + dir_,
+        "--database=" + database_,
         absl::StrCat("--redis_port=", redis_port_), "--redis_timeout_ms=50",
         "--token_key_file=" + dir_ + "/token.key", "--pii_key_file=" + dir_ + "/pii.key",
         "--drain_timeout_s=1"};
@@ -173,6 +174,7 @@ class AuditCrashTest : public ::testing::Test {
   }
 
   std::string dir_;
+  std::string database_;  // the registry's --database, the same for every start
   int port_ = 0;
   int redis_port_ = 0;
   std::unique_ptr<test::ChildProcess> process_;
@@ -201,9 +203,9 @@ TEST_F(AuditCrashTest, EveryAcknowledgedReadIsAuditedBeforeAKill) {
   ASSERT_EQ(answered.load(), kReads);
   ASSERT_NO_FATAL_FAILURE(Kill());
 
-  EXPECT_EQ(Sql(db(), "SELECT COUNT(*) FROM audit_log WHERE action = "
-                      "'/pathway.registry.v1.Registry/GetCase' AND outcome = 'OK' AND case_id = '" +
-                          case_id + "'"),
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM audit_log WHERE action = "
+                "'/pathway.registry.v1.Registry/GetCase' AND outcome = 'OK' AND case_id = ?",
+                {case_id}),
             kReads);
 
   // The chain written across the kill verifies on the next start.
@@ -222,55 +224,52 @@ TEST_F(AuditCrashTest, RowsDeletedAndReHashedWithoutTheKeyAreReportedAtStart) {
   }
   ASSERT_TRUE(WaitFor([&] { return AuditHealth() == grpc::health::v1::HealthCheckResponse::SERVING; }));
   ASSERT_NO_FATAL_FAILURE(Kill());
-  const int64_t rows = Sql(db(), "SELECT COUNT(*) FROM audit_log");
+  const int64_t rows = Sql("SELECT COUNT(*) FROM audit_log");
   ASSERT_GE(rows, 21);
   // As someone with the database but not the key: remove rows 5 to 9, renumber the
   // rest and recompute every hash from there with the published unkeyed algorithm.
-  Exec(db(), "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
-             "DELETE FROM audit_log WHERE seq BETWEEN 5 AND 9;"
-             "UPDATE audit_log SET seq = seq - 5 WHERE seq > 9;");
-  sqlite3* h = nullptr;
-  ASSERT_EQ(sqlite3_open(db().c_str(), &h), SQLITE_OK);
-  sqlite3_stmt* read = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT seq, at_us, subject, role, action, case_id, outcome, hash "
-                                  "FROM audit_log ORDER BY seq", -1, &read, nullptr), SQLITE_OK);
-  struct R { int64_t seq, at; std::string f[5]; std::string hash; };
-  std::vector<R> all;
-  while (sqlite3_step(read) == SQLITE_ROW) {
-    R r;
-    r.seq = sqlite3_column_int64(read, 0);
-    r.at = sqlite3_column_int64(read, 1);
-    for (int i = 0; i < 5; ++i) r.f[i] = reinterpret_cast<const char*>(sqlite3_column_text(read, 2 + i));
-    r.hash.assign(static_cast<const char*>(sqlite3_column_blob(read, 7)), 32);
-    all.push_back(std::move(r));
+  {
+    test::ServiceDatabase db = OpenDatabase();
+    ASSERT_NE(db.store, nullptr);
+    // Dropping a trigger is the one statement the engines spell differently.
+    const std::string on_table =
+        db.location.engine == DatabaseLocation::Engine::kPostgres ? " ON audit_log" : "";
+    absl::Status s = db.store->Write([&](Transaction& tx) -> absl::Status {
+      RETURN_IF_ERROR(tx.Exec("DROP TRIGGER audit_log_no_update" + on_table));
+      RETURN_IF_ERROR(tx.Exec("DROP TRIGGER audit_log_no_delete" + on_table));
+      RETURN_IF_ERROR(tx.Exec("DELETE FROM audit_log WHERE seq BETWEEN 5 AND 9"));
+      RETURN_IF_ERROR(tx.Exec("UPDATE audit_log SET seq = seq - 5 WHERE seq > 9"));
+      ASSIGN_OR_RETURN(std::vector<Row> all,
+                       tx.Query("SELECT seq, at_us, subject, role, action, case_id, outcome, hash "
+                                "FROM audit_log ORDER BY seq"));
+      if (all.size() < 5) return absl::InternalError("too few audit rows");
+      std::string prev = all[3].GetString(7);  // seq 4, untouched
+      for (size_t i = 4; i < all.size(); ++i) {
+        std::string data = prev + "pathway.audit.v1";
+        for (uint64_t v : {static_cast<uint64_t>(all[i].GetInt(0)),
+                           static_cast<uint64_t>(all[i].GetInt(1))}) {
+          for (int b = 56; b >= 0; b -= 8) data.push_back(static_cast<char>((v >> b) & 0xff));
+        }
+        for (int col = 2; col <= 6; ++col) {
+          const std::string& f = all[i].GetString(col);
+          const uint32_t n = static_cast<uint32_t>(f.size());
+          for (int b = 24; b >= 0; b -= 8) data.push_back(static_cast<char>((n >> b) & 0xff));
+          data += f;
+        }
+        unsigned char md[32];
+        unsigned int len = 0;
+        if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) {
+          return absl::InternalError("EVP_Digest");
+        }
+        std::string hash(reinterpret_cast<const char*>(md), 32);
+        RETURN_IF_ERROR(tx.Exec("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?",
+                                {Blob{prev}, Blob{hash}, all[i].GetInt(0)}));
+        prev = hash;
+      }
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
   }
-  sqlite3_finalize(read);
-  std::string prev = all[3].hash;  // seq 4, untouched
-  for (size_t i = 4; i < all.size(); ++i) {
-    std::string data = prev + "pathway.audit.v1";
-    for (uint64_t v : {static_cast<uint64_t>(all[i].seq), static_cast<uint64_t>(all[i].at)}) {
-      for (int s = 56; s >= 0; s -= 8) data.push_back(static_cast<char>((v >> s) & 0xff));
-    }
-    for (const std::string& f : all[i].f) {
-      const uint32_t n = static_cast<uint32_t>(f.size());
-      for (int s = 24; s >= 0; s -= 8) data.push_back(static_cast<char>((n >> s) & 0xff));
-      data += f;
-    }
-    unsigned char md[32];
-    unsigned int len = 0;
-    ASSERT_EQ(EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr), 1);
-    std::string hash(reinterpret_cast<const char*>(md), 32);
-    sqlite3_stmt* w = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(h, "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", -1,
-                                 &w, nullptr), SQLITE_OK);
-    sqlite3_bind_blob(w, 1, prev.data(), 32, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(w, 2, hash.data(), 32, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(w, 3, all[i].seq);
-    ASSERT_EQ(sqlite3_step(w), SQLITE_DONE);
-    sqlite3_finalize(w);
-    prev = hash;
-  }
-  sqlite3_close(h);
 
   ASSERT_NO_FATAL_FAILURE(Start());
   // It serves (reads are still audited, into the same chain) but says the trail is broken.

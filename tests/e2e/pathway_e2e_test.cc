@@ -1,5 +1,5 @@
 // One synthetic person's whole pathway over the real binaries, real Redis and real
-// files. The binaries run on the real clock, so every event carries an effective
+// databases (SQLite files, or PostgreSQL when the test run asks for it). The binaries run on the real clock, so every event carries an effective
 // date in the past (DESIGN.md §3: caseworkers record after the fact), far enough
 // back that the three-year abstinence milestone has passed by today:
 //
@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
 #include "common/ids/resident_id.h"
+#include "common/store/testing_store.h"
 #include "gtest/gtest.h"
 #include "pathway/detox/v1/detox.grpc.pb.h"
 #include "pathway/isolation/v1/isolation.grpc.pb.h"
@@ -83,12 +84,15 @@ class PathwayE2eTest : public ::testing::Test {
     dir_ = tmpl;
     std::ofstream(dir_ + "/token.key") << kKey;
     std::ofstream(dir_ + "/pii.key") << "e2e-test-pii-key-0123456789abcdefghijklmnop";
+    const char* names[] = {"registry", "community_detox", "compulsory_isolation",
+                           "community_rehab", "placement"};
     const char* binaries[] = {PATHWAY_REGISTRY_BIN, PATHWAY_DETOX_BIN, PATHWAY_ISOLATION_BIN,
                               PATHWAY_REHAB_BIN, PATHWAY_PLACEMENT_BIN};
     for (int i = 0; i < 5; ++i) ports_.push_back(*test::PickUnusedLoopbackPort());
     for (int i = 0; i < 5; ++i) {
       std::vector<std::string> argv = {
           binaries[i], absl::StrCat("--port=", ports_[i]), "--data_dir=" + dir_,
+          "--database=" + TestDatabaseUriOrDie(names[i]),
           absl::StrCat("--redis_port=", redis_->port()), "--token_key_file=" + dir_ + "/token.key",
           "--drain_timeout_s=2", "--registry_addr=" + Addr(0), "--detox_addr=" + Addr(1),
           "--isolation_addr=" + Addr(2), "--rehab_addr=" + Addr(3), "--placement_addr=" + Addr(4)};

@@ -1,6 +1,7 @@
 // Exactly once across crashes (DESIGN.md §5; issue 7). The real registry, community
 // detox, compulsory isolation and community rehabilitation binaries run as child
-// processes on fixed loopback ports with real SQLite files and a real redis-server.
+// processes on fixed loopback ports with real databases (SQLite files, or PostgreSQL
+// when the test run asks for it) and a real redis-server.
 // Synthetic persons are registered and ordered into community detox; isolation is
 // decided for them (and two are released, one into community rehabilitation) while
 // the sending and the receiving binaries are killed at the exact windows of a hand-off
@@ -12,7 +13,6 @@
 // pending or parked row. Every wait is a poll of an RPC (or the process) with a deadline.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -31,6 +31,8 @@
 #include "absl/time/time.h"
 #include "common/auth/token.h"
 #include "common/ids/resident_id.h"
+#include "common/status/status_macros.h"
+#include "common/store/testing_store.h"
 #include "gtest/gtest.h"
 #include "pathway/common/v1/operations.grpc.pb.h"
 #include "pathway/detox/v1/detox.grpc.pb.h"
@@ -39,6 +41,7 @@
 #include "pathway/rehab/v1/rehab.grpc.pb.h"
 #include "tests/system/child_process.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/service_database.h"
 
 namespace pathway {
 namespace {
@@ -71,11 +74,13 @@ bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = ab
   return condition();
 }
 
-// One server binary on a fixed port, restartable on the same data directory.
+// One server binary on a fixed port, restartable on the same data directory and
+// database.
 struct Server {
   std::string name;
   std::string binary;
   int port = 0;
+  std::string database;  // its --database: "" for <data_dir>/<name>.db
   std::unique_ptr<test::ChildProcess> process;
 };
 
@@ -109,6 +114,7 @@ class HandoffCrashTest : public ::testing::Test {
     for (int i = 0; i < 5; ++i) {
       servers_[i].name = names[i];
       servers_[i].binary = binaries[i];
+      servers_[i].database = TestDatabaseUriOrDie(names[i]);
     }
     for (Server& s : servers_) {
       auto port = test::PickUnusedLoopbackPort();
@@ -153,6 +159,7 @@ class HandoffCrashTest : public ::testing::Test {
   void StartServer(Server& s, const std::string& crash = "") {
     std::vector<std::string> argv = {
         s.binary, absl::StrCat("--port=", s.port), "--data_dir=" + dir_,
+        "--database=" + s.database,
         absl::StrCat("--redis_port=", redis_->port()), "--token_key_file=" + dir_ + "/token.key",
         "--drain_timeout_s=2", "--registry_addr=" + Address(registry()),
         "--detox_addr=" + Address(detox()), "--isolation_addr=" + Address(isolation()),
@@ -294,19 +301,25 @@ class HandoffCrashTest : public ::testing::Test {
            summary.parked() == 0;
   }
 
-  // SQLite count over a stopped service's file: `sql` with one text parameter.
+  // A count over a stopped service's database: `sql` with one text parameter.
   int64_t Count(const std::string& service, const std::string& sql, const std::string& arg) {
-    sqlite3* db = nullptr;
-    const std::string path = dir_ + "/" + service + ".db";
-    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db);
-    sqlite3_bind_text(stmt, 1, arg.c_str(), -1, SQLITE_TRANSIENT);
+    const Server* server = nullptr;
+    for (const Server& s : servers_) {
+      if (s.name == service) server = &s;
+    }
+    EXPECT_NE(server, nullptr) << service;
+    if (server == nullptr) return -1;
+    absl::StatusOr<test::ServiceDatabase> db =
+        test::OpenServiceDatabase(server->database, dir_ + "/" + service + ".db");
+    EXPECT_TRUE(db.ok()) << service << ": " << db.status();
+    if (!db.ok()) return -1;
     int64_t n = -1;
-    if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
+    absl::Status s = db->store->Read([&](ReadTransaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query(sql, {arg}));
+      if (!rows.empty()) n = rows[0].GetInt(0);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << service << ": " << s;
     return n;
   }
 
@@ -429,22 +442,22 @@ TEST_F(HandoffCrashTest, KillingEitherSideLosesAndDuplicatesNothing) {
   ASSERT_TRUE(isolation_->ListDecisions(Ctx(Role::kPolice, "520102").get(), list, &decisions).ok());
   EXPECT_EQ(decisions.decisions_size(), static_cast<int>(people.size()));
 
-  // Stop everything and read the files: each hand-off applied once, each event counted
-  // once.
+  // Stop everything and read the databases: each hand-off applied once, each event
+  // counted once.
   for (Server& s : servers_) s.process->Signal(SIGTERM);
   for (Server& s : servers_) {
     int status = s.process->Wait(absl::Seconds(30));
     EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << s.name;
   }
   const std::string applied =
-      "SELECT COUNT(*) FROM audit_log WHERE case_id = ?1 AND outcome = 'OK' AND action = ";
+      "SELECT COUNT(*) FROM audit_log WHERE case_id = ? AND outcome = 'OK' AND action = ";
   for (const Person& p : people) {
     SCOPED_TRACE(p.qz_number);
     EXPECT_EQ(Count("community_detox",
                     applied + "'/pathway.detox.v1.CommunityDetox/CloseForIsolation'", p.case_id),
               1);
     EXPECT_EQ(
-        Count("community_detox", "SELECT COUNT(*) FROM sv_orders WHERE case_id = ?1", p.case_id),
+        Count("community_detox", "SELECT COUNT(*) FROM sv_orders WHERE case_id = ?", p.case_id),
         1);
     EXPECT_EQ(Count("community_rehab",
                     applied + "'/pathway.rehab.v1.CommunityRehab/CloseForIsolation'", p.case_id),
@@ -452,20 +465,20 @@ TEST_F(HandoffCrashTest, KillingEitherSideLosesAndDuplicatesNothing) {
     EXPECT_EQ(Count("community_rehab",
                     applied + "'/pathway.rehab.v1.CommunityRehab/OpenFromRelease'", p.case_id),
               p.sk_ordered ? 1 : 0);
-    EXPECT_EQ(Count("compulsory_isolation", "SELECT COUNT(*) FROM qz_decisions WHERE case_id = ?1",
+    EXPECT_EQ(Count("compulsory_isolation", "SELECT COUNT(*) FROM qz_decisions WHERE case_id = ?",
                     p.case_id),
               1);
     // SD started and ended, QZ started; QZ ended on release; SK started when ordered,
     // reported twice (by isolation at release, by rehab on opening) and opened once.
     const int64_t events = 3 + (p.released ? 1 : 0) + (p.sk_ordered ? 2 : 0);
-    EXPECT_EQ(Count("registry", "SELECT COUNT(*) FROM case_events WHERE case_id = ?1", p.case_id),
+    EXPECT_EQ(Count("registry", "SELECT COUNT(*) FROM case_events WHERE case_id = ?", p.case_id),
               events);
     EXPECT_EQ(Count("registry",
-                    "SELECT COUNT(*) FROM measures WHERE case_id = ?1 AND program = 3", p.case_id),
+                    "SELECT COUNT(*) FROM measures WHERE case_id = ? AND program = 3", p.case_id),
               p.sk_ordered ? 1 : 0);
   }
   for (const char* service : {"compulsory_isolation", "community_detox", "community_rehab"}) {
-    EXPECT_EQ(Count(service, "SELECT COUNT(*) FROM outbox WHERE state <> ?1", "delivered"), 0)
+    EXPECT_EQ(Count(service, "SELECT COUNT(*) FROM outbox WHERE state <> ?", "delivered"), 0)
         << service;
   }
 }

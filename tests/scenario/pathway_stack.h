@@ -1,6 +1,7 @@
 // The five services (registry, community detox, compulsory isolation, community
 // rehabilitation, Sunshine placement) in one process over real gRPC, with a real redis-server, real
-// SQLite files and one fake clock, for tests that follow cases across them.
+// databases (SQLite files, or PostgreSQL when the test run asks for it) and one fake clock, for
+// tests that follow cases across them.
 #ifndef PATHWAY_TESTS_SCENARIO_PATHWAY_STACK_H_
 #define PATHWAY_TESTS_SCENARIO_PATHWAY_STACK_H_
 
@@ -16,6 +17,7 @@
 #include "common/auth/token.h"
 #include "common/clock/clock.h"
 #include "common/ids/resident_id.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/community_detox/community_detox_server.h"
@@ -99,6 +101,7 @@ class PathwayStackTest : public ::testing::Test {
     o.service_name = name;
     o.port = ports_[index];
     o.data_dir = dir_.path();
+    o.database = TestDatabaseUriOrDie(name);
     o.token_key_file = dir_.path() + "/token.key";
     o.redis.port = redis_->port();
     o.drain_timeout = absl::Seconds(1);

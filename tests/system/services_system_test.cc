@@ -1,7 +1,8 @@
 // Starts the five real server binaries over TCP with a real redis-server and checks
 // what every deployment relies on: health and reflection on every port, the auth
 // guard in front of a real RPC, a degraded-but-serving state while Redis is down,
-// recovery when it returns, and a clean exit on SIGTERM.
+// recovery when it returns, and a clean exit on SIGTERM. Each binary keeps its record
+// in its own database: a SQLite file, or PostgreSQL when the test run asks for it.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 #include "common/ids/case_id.h"
 #include "common/ids/resident_id.h"
 #include "common/clock/clock.h"
+#include "common/store/testing_store.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -90,6 +92,7 @@ class ServicesSystemTest : public ::testing::Test {
       const ServiceSpec& spec = specs[i];
       std::vector<std::string> argv = {
           spec.binary, absl::StrCat("--port=", ports[i]), "--data_dir=" + *dir_,
+          "--database=" + TestDatabaseUriOrDie(spec.name),
           absl::StrCat("--redis_port=", redis_->port()), "--token_key_file=" + key_file,
           "--drain_timeout_s=5", "--registry_addr=" + addr(0), "--detox_addr=" + addr(1),
           "--isolation_addr=" + addr(2), "--rehab_addr=" + addr(3),
@@ -192,6 +195,7 @@ TEST(PolicyFileAtStart, BadPolicyStopsTheServerAndNamesTheLine) {
   std::ofstream(dir + "/bad.policy") << "# regional\nsuspension_pauses_clock = sometimes\n";
   for (const char* binary : {PATHWAY_DETOX_BIN, PATHWAY_REHAB_BIN}) {
     auto p = test::ChildProcess::Start({binary, "--port=0", "--data_dir=" + dir,
+                                        "--database=" + TestDatabaseUriOrDie("policy"),
                                         "--token_key_file=" + dir + "/token.key",
                                         "--policy_file=" + dir + "/bad.policy"});
     ASSERT_TRUE(p.ok()) << p.status();
@@ -204,6 +208,7 @@ TEST(PolicyFileAtStart, BadPolicyStopsTheServerAndNamesTheLine) {
     EXPECT_FALSE(absl::StrContains((*p)->Output(), "event=server_started"));
   }
   auto ok = test::ChildProcess::Start({PATHWAY_DETOX_BIN, "--port=0", "--data_dir=" + dir,
+                                       "--database=" + TestDatabaseUriOrDie("policy"),
                                        "--token_key_file=" + dir + "/token.key",
                                        "--policy_file=" PATHWAY_SHIPPED_POLICY});
   ASSERT_TRUE(ok.ok()) << ok.status();

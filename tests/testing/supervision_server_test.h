@@ -1,6 +1,7 @@
-// A test base for the SD and SK services over real gRPC (loopback TCP, a real
-// SQLite file): a fake clock, a fake registry that knows the cases the test names,
-// an in-memory status cache, and an outbox the test dispatches by hand.
+// A test base for the SD and SK services over real gRPC (loopback TCP, a real store:
+// SQLite, or PostgreSQL when the test run asks for it): a fake clock, a fake registry
+// that knows the cases the test names, an in-memory status cache, and an outbox the
+// test dispatches by hand.
 //
 //   class DetoxScenarioTest
 //       : public test::SupervisionServerTest<CommunityDetoxServer, v1::CommunityDetox> {
@@ -26,6 +27,7 @@
 #include "common/outbox/testing_deliverer.h"
 #include "common/registry_client/registry_client.h"
 #include "common/server/service_runtime.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fixtures.h"
@@ -57,6 +59,7 @@ class SupervisionServerTest : public ::testing::Test {
     o.server.service_name = service_name;
     o.server.port = 0;
     o.server.data_dir = dir_.path();
+    o.server.database = TestDatabaseUriOrDie(service_name);
     o.server.token_key_file = dir_.path() + "/key";
     std::ofstream(o.server.token_key_file) << key;
     RuntimeOverrides overrides;
