@@ -1,4 +1,4 @@
-// Exactly once across crashes (DESIGN.md §5; issue 7). The real registry, community
+// Exactly once across crashes (DESIGN.md §5). The real registry, community
 // detox, compulsory isolation and community rehabilitation binaries run as child
 // processes on fixed loopback ports with real databases (SQLite files, or PostgreSQL
 // when the test run asks for it) and a real redis-server.
