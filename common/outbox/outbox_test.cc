@@ -11,7 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
 #include "common/status/status_macros.h"
-#include "common/store/sqlite_store.h"
+#include "common/store/open_store.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 
@@ -34,14 +35,27 @@ class FakeDeliverer final : public Deliverer {
 
 class OutboxTest : public ::testing::Test {
  protected:
-  void SetUp() override { Reopen(); }
+  void SetUp() override {
+    database_ = TestDatabaseUriOrDie("outbox");
+    Reopen();
+  }
+  static std::vector<Migration> Migrations() {
+    std::vector<Migration> m = OutboxMigrations();
+    m.push_back({"decisions", 1, "CREATE TABLE decisions (id TEXT PRIMARY KEY)"});
+    return m;
+  }
+  // Opens the sender's database (again): its SQLite file, or its PostgreSQL database.
+  std::unique_ptr<Store> OpenSender() {
+    OpenStoreOptions where;
+    where.default_sqlite_path = dir_.path() + "/sender.db";
+    auto store = OpenStore(database_, Migrations(), nullptr, where);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
   void Reopen() {
     store_.reset();
-    SqliteStoreOptions o;
-    o.path = dir_.path() + "/sender.db";
-    o.migrations = OutboxMigrations();
-    o.migrations.push_back({"decisions", 1, "CREATE TABLE decisions (id TEXT PRIMARY KEY)"});
-    store_ = *SqliteStore::Open(o);
+    store_ = OpenSender();
+    ASSERT_NE(store_, nullptr);
   }
 
   // A decision and its hand-off in one transaction; `fail` rolls both back.
@@ -58,8 +72,9 @@ class OutboxTest : public ::testing::Test {
   }
 
   ScopedTempDir dir_;
+  std::string database_;  // "" (SQLite in dir_) or a PostgreSQL URI
   FakeClock clock_{absl::FromUnixSeconds(1795000000)};
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   FakeDeliverer deliverer_;
   OutboxDispatcher::Options options_;
 };
@@ -172,22 +187,18 @@ TEST_F(OutboxTest, AParkedRowIsReplayedAndThenDelivered) {
 TEST_F(OutboxTest, AnOutboxFileFromBeforeTheMessageColumnIsMigrated) {
   // An outbox written by the first schema, with a parked row.
   store_.reset();
-  const std::string path = dir_.path() + "/old.db";
+  const std::string database = TestDatabaseUriOrDie("outbox_old");
+  OpenStoreOptions where;
+  where.default_sqlite_path = dir_.path() + "/old.db";
   {
-    SqliteStoreOptions o;
-    o.path = path;
-    o.migrations = {OutboxMigrations()[0]};
-    auto old = SqliteStore::Open(o);
+    auto old = OpenStore(database, {OutboxMigrations()[0]}, nullptr, where);
     ASSERT_TRUE(old.ok()) << old.status();
     ASSERT_TRUE((*old)->Write([&](Transaction& tx) -> absl::Status {
       RETURN_IF_ERROR(EnqueueHandoff(tx, {"placement", "/m", "p", "k-old"}, clock_.Now()));
       return tx.Exec("UPDATE outbox SET state = 'parked', last_error = 'INVALID_ARGUMENT'");
     }).ok());
   }
-  SqliteStoreOptions o;
-  o.path = path;
-  o.migrations = OutboxMigrations();
-  auto reopened = SqliteStore::Open(o);
+  auto reopened = OpenStore(database, OutboxMigrations(), nullptr, where);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   auto stuck = ListStuckHandoffs(**reopened, clock_.Now(), 10);
   ASSERT_TRUE(stuck.ok()) << stuck.status();
