@@ -23,26 +23,6 @@ namespace {
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 constexpr char kMethod[] = "/pathway.sk.v1.Sk/Admit";
 
-// A store that counts its successful Writes.
-class CountingStore final : public Store {
- public:
-  explicit CountingStore(std::unique_ptr<Store> base) : base_(std::move(base)) {}
-  absl::Status Write(const std::function<absl::Status(Transaction&)>& fn,
-                     absl::Time deadline = absl::InfiniteFuture()) override {
-    absl::Status s = base_->Write(fn, deadline);
-    if (s.ok()) ++commits_;
-    return s;
-  }
-  absl::Status Read(const std::function<absl::Status(ReadTransaction&)>& fn) override {
-    return base_->Read(fn);
-  }
-  int64_t commits() const { return commits_.load(); }
-
- private:
-  std::unique_ptr<Store> base_;
-  std::atomic<int64_t> commits_{0};
-};
-
 class IdempotencyTest : public ::testing::Test {
  protected:
   void SetUp() override {
