@@ -152,10 +152,12 @@ class KeyedAuditStore final : public Store {
 // `store` must be a KeyedAuditStore (FAILED_PRECONDITION otherwise).
 absl::Status StartKeyedAuditChain(Store& store, absl::Time now);
 
-// The newest row's seq and hash (0 and 32 zero bytes when there is none).
+// The newest row's seq, hash and chain version (0, 32 zero bytes and 0 when there
+// is none).
 struct AuditHead {
   int64_t seq = 0;
   std::string hash;
+  int chain = 0;
 };
 absl::StatusOr<AuditHead> ReadAuditHead(Store& store);
 

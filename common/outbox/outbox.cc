@@ -123,6 +123,20 @@ absl::StatusOr<bool> EnqueueHandoffOnce(Transaction& tx, const OutboxMessage& m,
   return tx.ChangedRows() > 0;
 }
 
+absl::StatusOr<bool> HasOutbox(Store& store) {
+  bool has_outbox = false;
+  // schema_migrations is the store's own bookkeeping (every implementation keeps it):
+  // asking it tells "no outbox" apart from a real error without parsing SQL errors.
+  RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     tx.Query("SELECT COUNT(*) FROM schema_migrations WHERE component = ?",
+                              {std::string("outbox")}));
+    has_outbox = !rows.empty() && rows[0].GetInt(0) > 0;
+    return absl::OkStatus();
+  }));
+  return has_outbox;
+}
+
 absl::StatusOr<OutboxSummary> SummarizeOutbox(Store& store) {
   OutboxSummary s;
   RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {

@@ -108,6 +108,9 @@ absl::StatusOr<std::vector<int64_t>> ReplayParkedHandoffs(Transaction& tx,
                                                           const ParkedSelection& which,
                                                           absl::Time now);
 
+// True when the store holds the outbox table (a service that sends hand-offs).
+absl::StatusOr<bool> HasOutbox(Store& store);
+
 struct OutboxSummary {
   int64_t pending = 0;
   int64_t parked = 0;
@@ -155,7 +158,7 @@ class OutboxDispatcher {
     // How long a claimed row is reserved for this dispatcher while it sends it;
     // at least call_timeout + 1 s is used. After a crash mid-send, the row waits
     // this long before another dispatcher (or this one restarted) sends it.
-    absl::Duration claim_lease = absl::Seconds(10);
+    absl::Duration claim_lease = absl::Seconds(7);
     // TEST-ONLY (tests/handoff): called after a delivery was acknowledged and before
     // it is marked delivered, so a test can crash the sender in exactly that window.
     // Unset in production.
