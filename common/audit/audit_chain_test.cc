@@ -1,5 +1,7 @@
-// The keyed audit chain, its anchors and its verification, over real SQLite files,
-// changed afterwards as someone with the database file but without the key would.
+// The keyed audit chain, its anchors and its verification, over a real database
+// (the SQLite file, or PostgreSQL with PATHWAY_TEST_DATABASE=postgres), changed
+// afterwards as someone with the database but without the key would.
+#include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -15,7 +17,8 @@
 #include "common/audit/audit_anchor.h"
 #include "common/audit/audit_log.h"
 #include "common/status/status_macros.h"
-#include "common/store/sqlite_store.h"
+#include "common/store/open_store.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 
@@ -50,23 +53,26 @@ std::string UnkeyedHash(const std::string& prev, int64_t seq, int64_t at_us,
 
 class AuditChainTest : public ::testing::Test {
  protected:
-  void SetUp() override { Open(); }
+  void SetUp() override {
+    database_ = TestDatabaseUriOrDie("audit_chain");
+    Open();
+  }
 
+  // Opens the test's database (again): the SQLite file, or the PostgreSQL database.
   void Open() {
-    SqliteStoreOptions options;
-    options.path = db();
-    options.migrations = AuditMigrations();
-    auto store = SqliteStore::Open(options);
+    OpenStoreOptions where;
+    where.default_sqlite_path = db();
+    auto store = OpenStore(database_, AuditMigrations(), nullptr, where);
     ASSERT_TRUE(store.ok()) << store.status();
-    sqlite_ = *std::move(store);
-    auto keyed = KeyedAuditStore::Create(sqlite_.get(), kKey);
+    base_ = *std::move(store);
+    auto keyed = KeyedAuditStore::Create(base_.get(), kKey);
     ASSERT_TRUE(keyed.ok());
     keyed_ = *std::move(keyed);
   }
 
   void Close() {
     keyed_.reset();
-    sqlite_.reset();
+    base_.reset();
   }
 
   std::string db() const { return dir_.File("svc.db"); }
@@ -99,67 +105,63 @@ class AuditChainTest : public ::testing::Test {
     return VerifyAuditChain(*keyed_, key, anchors, report);
   }
 
-  // SQL on the closed file, as someone with the file would run it.
-  void RawSql(const std::string& sql) {
+  // SQL run behind the store's back, as someone with the database but without the
+  // key would: `sqlite_sql` on the closed SQLite file, or `postgres_sql` through
+  // libpq on the PostgreSQL database.
+  void RawSql(const std::string& sqlite_sql, const std::string& postgres_sql) {
     Close();
-    sqlite3* h = nullptr;
-    ASSERT_EQ(sqlite3_open(db().c_str(), &h), SQLITE_OK);
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(h);
+    if (TestDatabaseEngine() == "postgres") {
+      PGconn* conn = PQconnectdb(database_.c_str());
+      ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+      PGresult* r = PQexec(conn, postgres_sql.c_str());
+      EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+      PQclear(r);
+      PQfinish(conn);
+    } else {
+      sqlite3* h = nullptr;
+      ASSERT_EQ(sqlite3_open(db().c_str(), &h), SQLITE_OK);
+      char* err = nullptr;
+      EXPECT_EQ(sqlite3_exec(h, sqlite_sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+          << (err ? err : "");
+      sqlite3_free(err);
+      sqlite3_close(h);
+    }
     Open();
   }
 
   // Recomputes every hash from `from_seq` on with the unkeyed algorithm, setting
   // each row's chain to `chain`.
   void ReHashUnkeyed(int64_t from_seq, int chain) {
-    Close();
-    sqlite3* h = nullptr;
-    ASSERT_EQ(sqlite3_open(db().c_str(), &h), SQLITE_OK);
-    sqlite3_exec(h, "DROP TRIGGER IF EXISTS audit_log_no_update", nullptr, nullptr, nullptr);
-    sqlite3_stmt* read = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(h,
-                                 "SELECT seq, at_us, subject, role, action, case_id, outcome, hash "
-                                 "FROM audit_log ORDER BY seq",
-                                 -1, &read, nullptr),
-              SQLITE_OK);
-    std::string prev(32, '\0');
-    std::vector<std::vector<std::string>> fields;
-    std::vector<std::pair<int64_t, int64_t>> keys;
-    std::vector<std::string> hashes;
-    while (sqlite3_step(read) == SQLITE_ROW) {
-      keys.emplace_back(sqlite3_column_int64(read, 0), sqlite3_column_int64(read, 1));
-      std::vector<std::string> f;
-      for (int i = 2; i < 7; ++i) f.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(read, i)));
-      fields.push_back(f);
-      hashes.emplace_back(static_cast<const char*>(sqlite3_column_blob(read, 7)), 32);
-    }
-    sqlite3_finalize(read);
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (keys[i].first < from_seq) {
-        prev = hashes[i];
-        continue;
+    ASSERT_NO_FATAL_FAILURE(RawSql("DROP TRIGGER IF EXISTS audit_log_no_update",
+                                   "DROP TRIGGER IF EXISTS audit_log_no_update ON audit_log"));
+    // Without the key: the plain store, as anyone with the database has it.
+    absl::Status s = base_->Write([&](Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(std::vector<Row> rows,
+                       tx.Query("SELECT seq, at_us, subject, role, action, case_id, outcome, hash"
+                                " FROM audit_log ORDER BY seq"));
+      std::string prev(32, '\0');
+      for (const Row& row : rows) {
+        const int64_t seq = row.GetInt(0);
+        if (seq < from_seq) {
+          prev = row.GetString(7);
+          continue;
+        }
+        std::vector<std::string> fields;
+        for (int i = 2; i < 7; ++i) fields.push_back(row.GetString(i));
+        std::string hash = UnkeyedHash(prev, seq, row.GetInt(1), fields);
+        RETURN_IF_ERROR(
+            tx.Exec("UPDATE audit_log SET prev_hash = ?, hash = ?, chain = ? WHERE seq = ?",
+                    {Blob{prev}, Blob{hash}, int64_t{chain}, seq}));
+        prev = std::move(hash);
       }
-      std::string hash = UnkeyedHash(prev, keys[i].first, keys[i].second, fields[i]);
-      sqlite3_stmt* w = nullptr;
-      ASSERT_EQ(sqlite3_prepare_v2(h, "UPDATE audit_log SET prev_hash = ?, hash = ?, chain = ? WHERE seq = ?",
-                                   -1, &w, nullptr),
-                SQLITE_OK);
-      sqlite3_bind_blob(w, 1, prev.data(), 32, SQLITE_TRANSIENT);
-      sqlite3_bind_blob(w, 2, hash.data(), 32, SQLITE_TRANSIENT);
-      sqlite3_bind_int(w, 3, chain);
-      sqlite3_bind_int64(w, 4, keys[i].first);
-      ASSERT_EQ(sqlite3_step(w), SQLITE_DONE);
-      sqlite3_finalize(w);
-      prev = hash;
-    }
-    sqlite3_close(h);
-    Open();
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
   }
 
   ScopedTempDir dir_;
-  std::unique_ptr<SqliteStore> sqlite_;
+  std::string database_;  // "" (SQLite in dir_) or a PostgreSQL URI
+  std::unique_ptr<Store> base_;
   std::unique_ptr<KeyedAuditStore> keyed_;
 };
 
@@ -180,7 +182,7 @@ TEST_F(AuditChainTest, KeyedRowsVerifyOnlyWithTheirKey) {
 }
 
 TEST_F(AuditChainTest, ShortKeyIsRefused) {
-  EXPECT_EQ(KeyedAuditStore::Create(sqlite_.get(), "short").status().code(),
+  EXPECT_EQ(KeyedAuditStore::Create(base_.get(), "short").status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(AuditAnchorFile::Open(anchor_path(), "short").status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -192,7 +194,11 @@ TEST_F(AuditChainTest, DeletedRowsReHashedWithoutTheKeyAreFoundWhereTheyWere) {
   // an unkeyed chain over the result would verify.
   RawSql("DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_no_update;"
          "DELETE FROM audit_log WHERE seq BETWEEN 11 AND 15;"
-         "UPDATE audit_log SET seq = seq - 5 WHERE seq > 15;");
+         "UPDATE audit_log SET seq = seq - 5 WHERE seq > 15;",
+         "DROP TRIGGER audit_log_no_delete ON audit_log;"
+         " DROP TRIGGER audit_log_no_update ON audit_log;"
+         " DELETE FROM audit_log WHERE seq BETWEEN 11 AND 15;"
+         " UPDATE audit_log SET seq = seq - 5 WHERE seq > 15;");
   ASSERT_NO_FATAL_FAILURE(ReHashUnkeyed(11, kAuditChainKeyed));
   AuditVerifyReport report;
   absl::Status s = Verify(&report);
@@ -222,7 +228,9 @@ TEST_F(AuditChainTest, WholeChainRewrittenUnkeyedIsCaughtByTheAnchor) {
 TEST_F(AuditChainTest, ChangedOutcomeIsCaught) {
   Append(*keyed_, 0, 10);
   RawSql("DROP TRIGGER audit_log_no_update;"
-         "UPDATE audit_log SET outcome = 'PERMISSION_DENIED' WHERE seq = 6;");
+         "UPDATE audit_log SET outcome = 'PERMISSION_DENIED' WHERE seq = 6;",
+         "DROP TRIGGER audit_log_no_update ON audit_log;"
+         " UPDATE audit_log SET outcome = 'PERMISSION_DENIED' WHERE seq = 6;");
   AuditVerifyReport report;
   absl::Status s = Verify(&report);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
@@ -234,7 +242,8 @@ TEST_F(AuditChainTest, TruncatedTailIsCaughtByTheAnchor) {
   Append(*keyed_, 0, 25);
   ASSERT_NO_FATAL_FAILURE(Anchor());
   ASSERT_TRUE(Verify(nullptr).ok());
-  RawSql("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq > 21;");
+  RawSql("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq > 21;",
+         "DROP TRIGGER audit_log_no_delete ON audit_log; DELETE FROM audit_log WHERE seq > 21;");
   AuditVerifyReport report;
   absl::Status s = Verify(&report);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
@@ -243,7 +252,8 @@ TEST_F(AuditChainTest, TruncatedTailIsCaughtByTheAnchor) {
   EXPECT_EQ(s.message(),
             "audit chain broken at seq 22: entry missing: the chain ends at seq 21 but was "
             "anchored at seq 25");
-  // The same, offline from the file.
+  // The same, offline from the file (SQLite's alone).
+  if (TestDatabaseEngine() != "sqlite") return;
   auto anchors = ReadAuditAnchors(anchor_path(), kKey);
   ASSERT_TRUE(anchors.ok());
   Close();
@@ -255,7 +265,7 @@ TEST_F(AuditChainTest, TruncatedTailIsCaughtByTheAnchor) {
 }
 
 TEST_F(AuditChainTest, OlderRowsKeepTheirHashAndAMarkerStartsTheKeyedChain) {
-  Append(*sqlite_, 0, 5);  // written before the keyed chain: chain 1
+  Append(*base_, 0, 5);  // written before the keyed chain: chain 1
   ASSERT_TRUE(StartKeyedAuditChain(*keyed_, kT0).ok());
   ASSERT_TRUE(StartKeyedAuditChain(*keyed_, kT0).ok());  // once only
   Append(*keyed_, 5, 9);
@@ -271,7 +281,7 @@ TEST_F(AuditChainTest, OlderRowsKeepTheirHashAndAMarkerStartsTheKeyedChain) {
   EXPECT_EQ(report.keyed_from_seq, 6);
   EXPECT_EQ(report.rows_checked, 10);
   // Starting the keyed chain needs the key.
-  EXPECT_EQ(StartKeyedAuditChain(*sqlite_, kT0).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StartKeyedAuditChain(*base_, kT0).code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(AuditChainTest, AnchorFileRefusesForgedLinesAndIgnoresATornLastLine) {

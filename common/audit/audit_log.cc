@@ -234,10 +234,11 @@ absl::StatusOr<AuditHead> ReadAuditHead(Store& store) {
   head.hash.assign(kHashSize, '\0');
   absl::Status s = store.Read([&](ReadTransaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     tx.Query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+                     tx.Query("SELECT seq, hash, chain FROM audit_log ORDER BY seq DESC LIMIT 1"));
     if (!rows.empty()) {
       head.seq = rows[0].GetInt(0);
       head.hash = rows[0].GetString(1);
+      head.chain = static_cast<int>(rows[0].GetInt(2));
     }
     return absl::OkStatus();
   });
@@ -291,6 +292,7 @@ bool AuditChainVerifier::Add(const AuditRow& r) {
   prev_hash_ = r.hash;
   report_.head.seq = r.seq;
   report_.head.hash = r.hash;
+  report_.head.chain = r.chain;
   ++report_.rows_checked;
   return true;
 }

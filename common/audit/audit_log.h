@@ -44,10 +44,12 @@
 // rows shows against the anchors (audit_anchor.h): the head (seq, hash) written
 // from time to time to a keyed, append-only file outside the database.
 //
-// AppendAudit relies on the store serialising writers (SqliteStore's single
-// writer thread does). A PostgreSQL store would need a lock on the chain head
-// (e.g. SELECT ... FOR UPDATE on a one-row table), and its own migrations
-// (the triggers here are SQLite's dialect).
+// AppendAudits reads the chain head inside the write's transaction and relies on
+// the store to make concurrent writers look one at a time: SqliteStore has one
+// writer thread; PgStore runs each Write SERIALIZABLE, so two replicas that read
+// the same head cannot both append after it (the loser's insert of the taken
+// seq is a serialization failure, not a unique violation, because the head was
+// read first) and PgStore runs the loser again on a fresh snapshot.
 //
 // Thread safety: the free functions are thread-safe as their Store is.
 // AuditBuffer, KeyedAuditStore are thread-safe; an AuditChainVerifier is used
@@ -150,10 +152,12 @@ class KeyedAuditStore final : public Store {
 // `store` must be a KeyedAuditStore (FAILED_PRECONDITION otherwise).
 absl::Status StartKeyedAuditChain(Store& store, absl::Time now);
 
-// The newest row's seq and hash (0 and 32 zero bytes when there is none).
+// The newest row's seq, hash and chain version (0, 32 zero bytes and 0 when there
+// is none).
 struct AuditHead {
   int64_t seq = 0;
   std::string hash;
+  int chain = 0;
 };
 absl::StatusOr<AuditHead> ReadAuditHead(Store& store);
 

@@ -1,15 +1,20 @@
 #include "common/audit/audit_log.h"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status/status_macros.h"
-#include "common/store/sqlite_store.h"
+#include "common/store/open_store.h"
+#include "common/store/pg_store.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 
@@ -25,16 +30,20 @@ AuditEntry Entry(int i, const std::string& case_id = "c1", const std::string& su
 
 class AuditTest : public ::testing::Test {
  protected:
-  void SetUp() override { store_ = Open(); }
+  void SetUp() override {
+    database_ = TestDatabaseUriOrDie("audit");
+    store_ = Open();
+  }
 
-  std::unique_ptr<SqliteStore> Open(bool with_audit = true) {
-    SqliteStoreOptions options;
-    options.path = path();
-    if (with_audit) options.migrations = AuditMigrations();
-    options.migrations.push_back({"test", 1, "CREATE TABLE t(id INTEGER PRIMARY KEY)"});
-    auto store = SqliteStore::Open(options);
+  // Opens the test's database (again): the SQLite file, or the PostgreSQL database.
+  std::unique_ptr<CountingStore> Open() {
+    std::vector<Migration> migrations = AuditMigrations();
+    migrations.push_back({"test", 1, "CREATE TABLE t(id BIGINT PRIMARY KEY)"});
+    OpenStoreOptions where;
+    where.default_sqlite_path = path();
+    auto store = OpenStore(database_, std::move(migrations), nullptr, where);
     EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? std::move(store).value() : nullptr;
+    return store.ok() ? std::make_unique<CountingStore>(*std::move(store)) : nullptr;
   }
 
   std::string path() const { return dir_.File("svc.db"); }
@@ -60,20 +69,33 @@ class AuditTest : public ::testing::Test {
     return n;
   }
 
-  // Runs SQL on the closed database file directly, as an attacker with file access would.
-  void RawSql(const std::string& sql) {
+  // Runs SQL on the database directly, bypassing the store, as an attacker with
+  // access to the database file or server would: `sqlite_sql` on the closed
+  // SQLite file, or `postgres_sql` through libpq on the PostgreSQL database.
+  void RawSql(const std::string& sqlite_sql, const std::string& postgres_sql) {
     store_.reset();
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
+    if (TestDatabaseEngine() == "postgres") {
+      PGconn* conn = PQconnectdb(database_.c_str());
+      ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+      PGresult* r = PQexec(conn, postgres_sql.c_str());
+      EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+      PQclear(r);
+      PQfinish(conn);
+    } else {
+      sqlite3* db = nullptr;
+      ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+      char* err = nullptr;
+      EXPECT_EQ(sqlite3_exec(db, sqlite_sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+          << (err ? err : "");
+      sqlite3_free(err);
+      sqlite3_close(db);
+    }
     store_ = Open();
   }
 
   ScopedTempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::string database_;  // "" (SQLite in dir_) or a PostgreSQL URI
+  std::unique_ptr<CountingStore> store_;
 };
 
 TEST_F(AuditTest, AppendsInTheSameTransactionAsTheWrite) {
@@ -131,7 +153,9 @@ TEST_F(AuditTest, ChainVerifies) {
 
 TEST_F(AuditTest, TamperedRowIsDetectedWithItsSeq) {
   Append(0, 6);
-  RawSql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET outcome = 'OK_EDITED' WHERE seq = 3;");
+  RawSql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET outcome = 'OK_EDITED' WHERE seq = 3;",
+         "DROP TRIGGER audit_log_no_update ON audit_log;"
+         " UPDATE audit_log SET outcome = 'OK_EDITED' WHERE seq = 3;");
   int64_t checked = -1;
   absl::Status s = VerifyAuditChain(*store_, &checked);
   EXPECT_EQ(s, absl::DataLossError("audit chain broken at seq 3"));
@@ -142,13 +166,16 @@ TEST_F(AuditTest, RecomputedHashIsStillDetectedByTheNextRow) {
   Append(0, 6);
   // Change a row and give it a matching-looking hash: the next row's
   // prev_hash no longer matches.
-  RawSql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET hash = zeroblob(32) WHERE seq = 4;");
+  RawSql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET hash = zeroblob(32) WHERE seq = 4;",
+         "DROP TRIGGER audit_log_no_update ON audit_log;"
+         " UPDATE audit_log SET hash = decode(repeat('00', 32), 'hex') WHERE seq = 4;");
   EXPECT_EQ(VerifyAuditChain(*store_, nullptr), absl::DataLossError("audit chain broken at seq 4"));
 }
 
 TEST_F(AuditTest, DeletedRowIsDetected) {
   Append(0, 6);
-  RawSql("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 2;");
+  RawSql("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 2;",
+         "DROP TRIGGER audit_log_no_delete ON audit_log; DELETE FROM audit_log WHERE seq = 2;");
   int64_t checked = -1;
   // The missing entry itself is named.
   EXPECT_EQ(VerifyAuditChain(*store_, &checked), absl::DataLossError("audit chain broken at seq 2"));
@@ -214,7 +241,7 @@ TEST(AuditOutcomeTest, NamesStatusCodes) {
 }
 
 TEST_F(AuditTest, BufferGroupsRecordsIntoFewCommits) {
-  const int64_t writes_before = store_->stats().writes;
+  const int64_t writes_before = store_->writes();
   constexpr int kEntries = 5000;
   {
     AuditBufferOptions options;
@@ -231,7 +258,7 @@ TEST_F(AuditTest, BufferGroupsRecordsIntoFewCommits) {
     EXPECT_LE(stats.store_writes, 10);
     EXPECT_GE(stats.store_writes, 5);
   }
-  EXPECT_LE(store_->stats().writes - writes_before, 10);
+  EXPECT_LE(store_->writes() - writes_before, 10);
   int64_t checked = 0;
   EXPECT_TRUE(VerifyAuditChain(*store_, &checked).ok());
   EXPECT_EQ(checked, kEntries);
@@ -273,16 +300,73 @@ TEST_F(AuditTest, FlushOfNothingReturnsAtOnce) {
 
 TEST_F(AuditTest, BufferReportsStoreFailureAndDropsOnlyAtShutdown) {
   store_.reset();
-  ScopedTempDir other;
-  SqliteStoreOptions options;
-  options.path = other.File("no_audit.db");  // no audit_log table
-  auto store = SqliteStore::Open(options);
-  ASSERT_TRUE(store.ok());
+  auto store = OpenTestStore({});  // no audit_log table
+  ASSERT_TRUE(store.ok()) << store.status();
   {
     AuditBuffer buffer(store->get());
     buffer.Record(Entry(0));
     EXPECT_EQ(buffer.Flush().code(), absl::StatusCode::kInternal);
   }  // the destructor gives up after a few attempts instead of hanging
+}
+
+// Replicas of a service share one PostgreSQL database and append to one audit
+// chain at once: every append must land (a lost race is retried by the store,
+// never reported), and the chain stays one chain with no seq twice.
+TEST(AuditReplicasTest, TwoStoresOnOneDatabaseKeepOneChain) {
+  if (TestDatabaseEngine() != "postgres") {
+    GTEST_SKIP() << "one SQLite file has one writer process";
+  }
+  const std::string uri = TestDatabaseUriOrDie("audit_replicas");
+  const std::string key = "audit-replicas-test-key-0123456789abcdefghij";
+  std::vector<std::unique_ptr<PgStore>> engines;
+  std::vector<std::unique_ptr<KeyedAuditStore>> replicas;
+  for (int i = 0; i < 2; ++i) {
+    PgStoreOptions options;
+    options.conninfo = uri;
+    options.migrations = AuditMigrations();
+    auto engine = PgStore::Open(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    auto keyed = KeyedAuditStore::Create(engine->get(), key);
+    ASSERT_TRUE(keyed.ok()) << keyed.status();
+    engines.push_back(*std::move(engine));
+    replicas.push_back(*std::move(keyed));
+  }
+  constexpr int kThreadsPerReplica = 4;
+  constexpr int kWritesPerThread = 25;
+  std::atomic<int64_t> appended{0};
+  std::vector<absl::Status> failures;
+  absl::Mutex mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2 * kThreadsPerReplica; ++t) {
+    threads.emplace_back([&, t] {
+      KeyedAuditStore& store = *replicas[t % 2];
+      for (int w = 0; w < kWritesPerThread; ++w) {
+        // One entry, or a group of three as an AuditBuffer writes them.
+        std::vector<AuditEntry> entries;
+        for (int e = 0; e < (w % 2 == 0 ? 1 : 3); ++e) {
+          entries.push_back(Entry(t * 1000 + w * 10 + e, absl::StrCat("case-", t)));
+        }
+        absl::Status s =
+            store.Write([&](Transaction& tx) { return AppendAudits(tx, entries); });
+        if (s.ok()) {
+          appended += static_cast<int64_t>(entries.size());
+        } else {
+          absl::MutexLock lock(&mu);
+          failures.push_back(s);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const absl::Status& s : failures) ADD_FAILURE() << s;
+  AuditVerifyReport report;
+  absl::Status verified = VerifyAuditChain(*replicas[0], key, {}, &report);
+  EXPECT_TRUE(verified.ok()) << verified;
+  EXPECT_EQ(report.rows_checked, appended.load());
+  EXPECT_EQ(report.head.seq, appended.load()) << "no seq skipped or taken twice";
+  EXPECT_EQ(report.keyed_from_seq, 1);
+  // The races were real: at least one append ran again on a fresh snapshot.
+  EXPECT_GT(engines[0]->stats().retries + engines[1]->stats().retries, 0);
 }
 
 }  // namespace

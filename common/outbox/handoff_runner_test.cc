@@ -1,7 +1,6 @@
 #include "common/outbox/handoff_runner.h"
 
-#include "common/store/sqlite_store.h"
-#include "common/store/testing_temp_dir.h"
+#include "common/store/testing_store.h"
 #include "gtest/gtest.h"
 
 namespace pathway {
@@ -45,11 +44,7 @@ TEST(HandoffTargetsTest, NamesEveryPeerAtItsConfiguredAddress) {
 }
 
 TEST(EnqueueRegistryEventTest, KeyedBySourceEventIdAndEnqueuedOnce) {
-  ScopedTempDir dir;
-  SqliteStoreOptions o;
-  o.path = dir.path() + "/sender.db";
-  o.migrations = OutboxMigrations();
-  auto store = SqliteStore::Open(o);
+  auto store = OpenTestStore(OutboxMigrations());
   ASSERT_TRUE(store.ok()) << store.status();
   registry::v1::ReportEventRequest e;
   e.set_case_id("520102-2026-0000001-X");

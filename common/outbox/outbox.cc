@@ -101,7 +101,11 @@ std::vector<Migration> OutboxMigrations() {
           // The receiver's error message beside its code, so a parked hand-off says why
           // (an existing outbox gains the column; old rows keep an empty message).
           {"outbox", 2,
-           "ALTER TABLE outbox ADD COLUMN last_error_message TEXT NOT NULL DEFAULT '';"}};
+           "ALTER TABLE outbox ADD COLUMN last_error_message TEXT NOT NULL DEFAULT '';"},
+          // Until when a dispatcher has claimed the row to send it (microseconds; 0:
+          // unclaimed), so dispatchers of several replicas never send one row twice.
+          {"outbox", 3,
+           "ALTER TABLE outbox ADD COLUMN claimed_until_us BIGINT NOT NULL DEFAULT 0;"}};
 }
 
 absl::Status EnqueueHandoff(Transaction& tx, const OutboxMessage& m, absl::Time now) {
@@ -118,6 +122,20 @@ absl::StatusOr<bool> EnqueueHandoffOnce(Transaction& tx, const OutboxMessage& m,
   RETURN_IF_ERROR(tx.Exec(absl::StrCat(kInsertHandoff, " ON CONFLICT(idempotency_key) DO NOTHING"),
                           {m.target, m.method, Blob{m.payload}, m.idempotency_key, us, us}));
   return tx.ChangedRows() > 0;
+}
+
+absl::StatusOr<bool> HasOutbox(Store& store) {
+  bool has_outbox = false;
+  // schema_migrations is the store's own bookkeeping (every implementation keeps it):
+  // asking it tells "no outbox" apart from a real error without parsing SQL errors.
+  RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     tx.Query("SELECT COUNT(*) FROM schema_migrations WHERE component = ?",
+                              {std::string("outbox")}));
+    has_outbox = !rows.empty() && rows[0].GetInt(0) > 0;
+    return absl::OkStatus();
+  }));
+  return has_outbox;
 }
 
 absl::StatusOr<OutboxSummary> SummarizeOutbox(Store& store) {
@@ -254,6 +272,30 @@ void OutboxDispatcher::Notify() {
   notified_ = true;
 }
 
+absl::Duration OutboxDispatcher::ClaimLease() const {
+  return std::max(options_.claim_lease, options_.call_timeout + absl::Seconds(1));
+}
+
+absl::StatusOr<bool> OutboxDispatcher::Claim(int64_t id) {
+  const int64_t now_us = absl::ToUnixMicros(clock_->Now());
+  const int64_t until_us = now_us + absl::ToInt64Microseconds(ClaimLease());
+  bool claimed = false;
+  absl::Status s = store_->Write([&](Transaction& tx) -> absl::Status {
+    // Only the oldest pending row of its target may be sent (order), and only if
+    // no other dispatcher holds it.
+    RETURN_IF_ERROR(tx.Exec(
+        "UPDATE outbox SET claimed_until_us = ? WHERE id = ? AND state = 'pending'"
+        " AND next_attempt_us <= ? AND claimed_until_us <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending'"
+        " AND p.target = outbox.target AND p.id < outbox.id)",
+        {until_us, id, now_us, now_us}));
+    claimed = tx.ChangedRows() == 1;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return claimed;
+}
+
 absl::Duration OutboxDispatcher::BackoffAfter(int attempts) const {
   absl::Duration d = options_.initial_backoff;
   for (int i = 1; i < attempts && d < options_.max_backoff; ++i) d *= 2;
@@ -270,11 +312,13 @@ absl::StatusOr<int> OutboxDispatcher::RunOnce() {
         std::vector<Row> rows,
         tx.Query(absl::StrCat("SELECT ", kColumns,
                               " FROM outbox o WHERE state = 'pending' AND next_attempt_us <= ?"
+                              " AND claimed_until_us <= ?"
                               " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE"
                               " p.state = 'pending' AND p.target = o.target AND p.id < o.id"
                               " AND p.next_attempt_us > ?)"
                               " ORDER BY id LIMIT ?"),
-                 {absl::ToUnixMicros(now), absl::ToUnixMicros(now), int64_t{options_.batch}}));
+                 {absl::ToUnixMicros(now), absl::ToUnixMicros(now), absl::ToUnixMicros(now),
+                  int64_t{options_.batch}}));
     for (const Row& r : rows) due.push_back(Decode(r));
     return absl::OkStatus();
   }));
@@ -282,6 +326,13 @@ absl::StatusOr<int> OutboxDispatcher::RunOnce() {
   std::set<std::string> held_back;  // targets with a row that failed in this run
   for (const OutboxRow& row : due) {
     if (held_back.count(row.message.target) > 0) continue;
+    // Another dispatcher (a replica on the same database) may have sent or be
+    // sending this row or an earlier one to its target: then leave the target.
+    ASSIGN_OR_RETURN(bool claimed, Claim(row.id));
+    if (!claimed) {
+      held_back.insert(row.message.target);
+      continue;
+    }
     absl::Status s = deliverer_->Deliver(row.message, absl::Now() + options_.call_timeout);
     const int64_t now_us = absl::ToUnixMicros(clock_->Now());
     absl::Status marked;
@@ -290,7 +341,8 @@ absl::StatusOr<int> OutboxDispatcher::RunOnce() {
       if (options_.after_ack) options_.after_ack();  // test-only crash window
       marked = store_->Write([&](Transaction& tx) {
         return tx.Exec("UPDATE outbox SET state = 'delivered', attempts = attempts + 1,"
-                       " delivered_us = ?, last_error = '', last_error_message = '' WHERE id = ?",
+                       " delivered_us = ?, last_error = '', last_error_message = '',"
+                       " claimed_until_us = 0 WHERE id = ?",
                        {now_us, row.id});
       });
     } else if (Retryable(s.code())) {
@@ -299,7 +351,7 @@ absl::StatusOr<int> OutboxDispatcher::RunOnce() {
       marked = store_->Write([&](Transaction& tx) {
         return tx.Exec(
             "UPDATE outbox SET attempts = ?, next_attempt_us = ?, last_error = ?,"
-            " last_error_message = ? WHERE id = ?",
+            " last_error_message = ?, claimed_until_us = 0 WHERE id = ?",
             {int64_t{attempts}, now_us + absl::ToInt64Microseconds(BackoffAfter(attempts)),
              std::string(absl::StatusCodeToString(s.code())), KeptMessage(s), row.id});
       });
@@ -309,7 +361,7 @@ absl::StatusOr<int> OutboxDispatcher::RunOnce() {
     } else {
       marked = store_->Write([&](Transaction& tx) {
         return tx.Exec("UPDATE outbox SET state = 'parked', attempts = attempts + 1,"
-                       " last_error = ?, last_error_message = ? WHERE id = ?",
+                       " last_error = ?, last_error_message = ?, claimed_until_us = 0 WHERE id = ?",
                        {std::string(absl::StatusCodeToString(s.code())), KeptMessage(s),
                         row.id});
       });
@@ -317,8 +369,8 @@ absl::StatusOr<int> OutboxDispatcher::RunOnce() {
                                     {"method", row.message.method},
                                     {"code", absl::StatusCodeToString(s.code())}});
     }
-    // If marking fails the row is attempted again later; the receiver's
-    // idempotency makes the repeat harmless.
+    // If marking fails the row is attempted again once its claim lapses; the
+    // receiver's idempotency makes the repeat harmless.
     if (!marked.ok()) return marked;
   }
   return delivered;

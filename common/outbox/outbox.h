@@ -23,6 +23,15 @@
 // start reaches the registry before its end). A row waiting out its backoff holds
 // back the later rows to the same target; a parked row does not.
 //
+// Replicas: each replica of a service runs its own dispatcher on the one shared
+// database. A dispatcher claims a row (claimed_until_us, a lease of
+// Options::claim_lease on its clock) in a short write before sending it, and only
+// the oldest pending row of its target can be claimed; so two dispatchers never
+// send one row at once, nor a target's rows out of order. Marking the outcome
+// clears the claim. A dispatcher that dies while sending leaves the row claimed
+// until the lease lapses; then any dispatcher sends it again (the receiver applies
+// the key once).
+//
 // Thread-safe. Nothing passed in is owned; all must outlive the dispatcher.
 #ifndef PATHWAY_COMMON_OUTBOX_OUTBOX_H_
 #define PATHWAY_COMMON_OUTBOX_OUTBOX_H_
@@ -99,6 +108,9 @@ absl::StatusOr<std::vector<int64_t>> ReplayParkedHandoffs(Transaction& tx,
                                                           const ParkedSelection& which,
                                                           absl::Time now);
 
+// True when the store holds the outbox table (a service that sends hand-offs).
+absl::StatusOr<bool> HasOutbox(Store& store);
+
 struct OutboxSummary {
   int64_t pending = 0;
   int64_t parked = 0;
@@ -143,6 +155,10 @@ class OutboxDispatcher {
     absl::Duration initial_backoff = absl::Milliseconds(500);
     absl::Duration max_backoff = absl::Minutes(5);
     int batch = 100;
+    // How long a claimed row is reserved for this dispatcher while it sends it;
+    // at least call_timeout + 1 s is used. After a crash mid-send, the row waits
+    // this long before another dispatcher (or this one restarted) sends it.
+    absl::Duration claim_lease = absl::Seconds(7);
     // TEST-ONLY (tests/handoff): called after a delivery was acknowledged and before
     // it is marked delivered, so a test can crash the sender in exactly that window.
     // Unset in production.
@@ -164,9 +180,15 @@ class OutboxDispatcher {
 
   // Exponential backoff before attempt `attempts + 1`, capped, without jitter.
   absl::Duration BackoffAfter(int attempts) const;
+  // The claim lease in use (Options::claim_lease, at least call_timeout + 1 s).
+  absl::Duration ClaimLease() const;
 
  private:
   void Loop();
+  // Claims row `id` for sending now: true if this dispatcher got it; false if it
+  // is not pending and due, is claimed by another dispatcher, or an earlier row
+  // to its target is still pending.
+  absl::StatusOr<bool> Claim(int64_t id);
 
   Store* store_;
   Deliverer* deliverer_;

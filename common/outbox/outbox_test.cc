@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,7 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
 #include "common/status/status_macros.h"
-#include "common/store/sqlite_store.h"
+#include "common/store/open_store.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 
@@ -34,14 +36,27 @@ class FakeDeliverer final : public Deliverer {
 
 class OutboxTest : public ::testing::Test {
  protected:
-  void SetUp() override { Reopen(); }
+  void SetUp() override {
+    database_ = TestDatabaseUriOrDie("outbox");
+    Reopen();
+  }
+  static std::vector<Migration> Migrations() {
+    std::vector<Migration> m = OutboxMigrations();
+    m.push_back({"decisions", 1, "CREATE TABLE decisions (id TEXT PRIMARY KEY)"});
+    return m;
+  }
+  // Opens the sender's database (again): its SQLite file, or its PostgreSQL database.
+  std::unique_ptr<Store> OpenSender() {
+    OpenStoreOptions where;
+    where.default_sqlite_path = dir_.path() + "/sender.db";
+    auto store = OpenStore(database_, Migrations(), nullptr, where);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
   void Reopen() {
     store_.reset();
-    SqliteStoreOptions o;
-    o.path = dir_.path() + "/sender.db";
-    o.migrations = OutboxMigrations();
-    o.migrations.push_back({"decisions", 1, "CREATE TABLE decisions (id TEXT PRIMARY KEY)"});
-    store_ = *SqliteStore::Open(o);
+    store_ = OpenSender();
+    ASSERT_NE(store_, nullptr);
   }
 
   // A decision and its hand-off in one transaction; `fail` rolls both back.
@@ -58,8 +73,9 @@ class OutboxTest : public ::testing::Test {
   }
 
   ScopedTempDir dir_;
+  std::string database_;  // "" (SQLite in dir_) or a PostgreSQL URI
   FakeClock clock_{absl::FromUnixSeconds(1795000000)};
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   FakeDeliverer deliverer_;
   OutboxDispatcher::Options options_;
 };
@@ -172,22 +188,18 @@ TEST_F(OutboxTest, AParkedRowIsReplayedAndThenDelivered) {
 TEST_F(OutboxTest, AnOutboxFileFromBeforeTheMessageColumnIsMigrated) {
   // An outbox written by the first schema, with a parked row.
   store_.reset();
-  const std::string path = dir_.path() + "/old.db";
+  const std::string database = TestDatabaseUriOrDie("outbox_old");
+  OpenStoreOptions where;
+  where.default_sqlite_path = dir_.path() + "/old.db";
   {
-    SqliteStoreOptions o;
-    o.path = path;
-    o.migrations = {OutboxMigrations()[0]};
-    auto old = SqliteStore::Open(o);
+    auto old = OpenStore(database, {OutboxMigrations()[0]}, nullptr, where);
     ASSERT_TRUE(old.ok()) << old.status();
     ASSERT_TRUE((*old)->Write([&](Transaction& tx) -> absl::Status {
       RETURN_IF_ERROR(EnqueueHandoff(tx, {"placement", "/m", "p", "k-old"}, clock_.Now()));
       return tx.Exec("UPDATE outbox SET state = 'parked', last_error = 'INVALID_ARGUMENT'");
     }).ok());
   }
-  SqliteStoreOptions o;
-  o.path = path;
-  o.migrations = OutboxMigrations();
-  auto reopened = SqliteStore::Open(o);
+  auto reopened = OpenStore(database, OutboxMigrations(), nullptr, where);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   auto stuck = ListStuckHandoffs(**reopened, clock_.Now(), 10);
   ASSERT_TRUE(stuck.ok()) << stuck.status();
@@ -249,6 +261,94 @@ TEST_F(OutboxTest, AfterAckHookRunsBetweenAcknowledgementAndMarking) {
   EXPECT_EQ(*d.RunOnce(), 1);
   EXPECT_EQ(delivered_when_hooked, 0) << "a crash here leaves the row pending: it is re-sent";
   EXPECT_EQ(SummarizeOutbox(*store_)->delivered, 1);
+}
+
+// Sends each message to the deliverer it wraps; during its first send it runs
+// `other` once, as a dispatcher of another replica running at that moment.
+class InterleavingDeliverer final : public Deliverer {
+ public:
+  absl::Status Deliver(const OutboxMessage& m, absl::Time deadline) override {
+    delivered.push_back(m);
+    if (other != nullptr && !ran) {
+      ran = true;
+      other_result = other();
+    }
+    return inner.Deliver(m, deadline);
+  }
+  FakeDeliverer inner;
+  std::function<absl::StatusOr<int>()> other;
+  absl::StatusOr<int> other_result = absl::UnknownError("not run");
+  bool ran = false;
+  std::vector<OutboxMessage> delivered;
+};
+
+std::vector<std::string> Keys(const std::vector<OutboxMessage>& messages) {
+  std::vector<std::string> keys;
+  for (const OutboxMessage& m : messages) keys.push_back(m.idempotency_key);
+  return keys;
+}
+
+// Replicas share one database and each runs a dispatcher (on PostgreSQL, through
+// stores of their own; one SQLite file has one writer process, so there the two
+// dispatchers share the store). While one sends a row, the other neither sends
+// that row nor a later row to the same target; it sends another target's row,
+// which the first then leaves alone.
+TEST_F(OutboxTest, TwoDispatchersNeverSendOneRowTwiceAndKeepEachTargetsOrder) {
+  ASSERT_TRUE(store_->Write([&](Transaction& tx) -> absl::Status {
+                RETURN_IF_ERROR(EnqueueHandoff(tx, {"registry", "/r", "start", "k-start"},
+                                               clock_.Now()));
+                RETURN_IF_ERROR(EnqueueHandoff(tx, {"registry", "/r", "end", "k-end"},
+                                               clock_.Now()));
+                return EnqueueHandoff(tx, {"community_detox", "/d", "close", "k-close"},
+                                      clock_.Now());
+              }).ok());
+  std::unique_ptr<Store> second;
+  if (TestDatabaseEngine() == "postgres") {
+    second = OpenSender();
+    ASSERT_NE(second, nullptr);
+  }
+  FakeDeliverer other_deliverer;
+  OutboxDispatcher other(second != nullptr ? second.get() : store_.get(), &other_deliverer,
+                         &clock_, options_);
+  InterleavingDeliverer deliverer;
+  deliverer.other = [&] { return other.RunOnce(); };
+  OutboxDispatcher d(store_.get(), &deliverer, &clock_, options_);
+  absl::StatusOr<int> sent = d.RunOnce();
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  ASSERT_TRUE(deliverer.other_result.ok()) << deliverer.other_result.status();
+  EXPECT_EQ(Keys(deliverer.delivered), (std::vector<std::string>{"k-start", "k-end"}));
+  EXPECT_EQ(Keys(other_deliverer.delivered), std::vector<std::string>{"k-close"})
+      << "the row being sent and the row behind it are left to the first dispatcher";
+  EXPECT_EQ(*sent, 2);
+  EXPECT_EQ(*deliverer.other_result, 1);
+  EXPECT_EQ(SummarizeOutbox(*store_)->delivered, 3);
+  EXPECT_EQ(*other.RunOnce(), 0);
+  EXPECT_EQ(*d.RunOnce(), 0);
+}
+
+// A dispatcher that dies (or hangs) while sending leaves its claim; once the lease
+// lapses, another dispatcher sends the row (the receiver applies its key once).
+TEST_F(OutboxTest, AClaimLapsesAfterItsLeaseSoAStuckDispatchersRowIsSentAgain) {
+  ASSERT_TRUE(Decide("d1").ok());
+  FakeDeliverer other_deliverer;
+  OutboxDispatcher other(store_.get(), &other_deliverer, &clock_, options_);
+  absl::StatusOr<int> while_claimed = absl::UnknownError("not run");
+  absl::StatusOr<int> after_lease = absl::UnknownError("not run");
+  OutboxDispatcher::Options stuck = options_;
+  // Between the acknowledgement and the marking: the row is still claimed.
+  stuck.after_ack = [&] {
+    while_claimed = other.RunOnce();
+    clock_.Advance(other.ClaimLease());
+    after_lease = other.RunOnce();
+  };
+  OutboxDispatcher d(store_.get(), &deliverer_, &clock_, stuck);
+  ASSERT_TRUE(d.RunOnce().ok());
+  ASSERT_TRUE(while_claimed.ok()) << while_claimed.status();
+  EXPECT_EQ(*while_claimed, 0) << "claimed by the first dispatcher";
+  ASSERT_TRUE(after_lease.ok()) << after_lease.status();
+  EXPECT_EQ(*after_lease, 1) << "the lease lapsed";
+  EXPECT_EQ(Keys(other_deliverer.delivered), std::vector<std::string>{"qz-d1-close-sd"});
+  EXPECT_GE(d.ClaimLease(), options_.call_timeout + absl::Seconds(1));
 }
 
 TEST_F(OutboxTest, BackgroundThreadDeliversWhenNotified) {

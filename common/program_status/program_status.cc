@@ -131,6 +131,50 @@ absl::StatusOr<std::vector<ProgramStatusRecord>> LoadUnpublishedProgramStatuses(
   return out;
 }
 
+namespace {
+
+// The WHERE clause and parameters shared by the page read and the count.
+std::string PageWhere(absl::string_view after_case_id, absl::string_view division_prefix,
+                      std::vector<Value>* params) {
+  std::string where = " WHERE case_id > ?";
+  params->push_back(std::string(after_case_id));
+  if (!division_prefix.empty()) {
+    // substr is common to SQLite and PostgreSQL (store.h dialect rule).
+    where += " AND substr(division, 1, ?) = ?";
+    params->push_back(static_cast<int64_t>(division_prefix.size()));
+    params->push_back(std::string(division_prefix));
+  }
+  return where;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ProgramStatusRecord>> LoadProgramStatusPage(
+    ReadTransaction& tx, absl::string_view after_case_id, absl::string_view division_prefix,
+    int limit) {
+  if (limit < 1) return absl::InvalidArgumentError("program status: limit must be >= 1");
+  std::vector<Value> params;
+  const std::string sql = absl::StrCat(
+      kSelectColumns, PageWhere(after_case_id, division_prefix, &params), " ORDER BY case_id LIMIT ?");
+  params.push_back(static_cast<int64_t>(limit));
+  std::vector<ProgramStatusRecord> out;
+  RETURN_IF_ERROR(tx.QueryEach(sql, params, [&](const Row& row) {
+    out.push_back(FromRow(row));
+    return true;
+  }));
+  return out;
+}
+
+absl::StatusOr<int64_t> CountProgramStatusesAfter(ReadTransaction& tx,
+                                                 absl::string_view after_case_id,
+                                                 absl::string_view division_prefix) {
+  std::vector<Value> params;
+  const std::string sql = absl::StrCat("SELECT COUNT(*) FROM program_status",
+                                       PageWhere(after_case_id, division_prefix, &params));
+  ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query(sql, params));
+  return rows.empty() ? 0 : rows[0].GetInt(0);
+}
+
 absl::Status MarkProgramStatusesPublished(Transaction& tx,
                                           const std::vector<PublishedVersion>& published) {
   for (const PublishedVersion& p : published) {

@@ -60,6 +60,17 @@ absl::StatusOr<std::optional<ProgramStatusRecord>> LoadProgramStatus(ReadTransac
 absl::StatusOr<std::vector<ProgramStatusRecord>> LoadUnpublishedProgramStatuses(
     ReadTransaction& tx, absl::string_view after_case_id, int limit);
 
+// Up to `limit` (>= 1) stored statuses with case_id > `after_case_id` (empty: from
+// the start) whose division starts with `division_prefix` (empty: any), in case id
+// order: a page of what the service owns, for the reconciler.
+absl::StatusOr<std::vector<ProgramStatusRecord>> LoadProgramStatusPage(
+    ReadTransaction& tx, absl::string_view after_case_id, absl::string_view division_prefix,
+    int limit);
+// How many statuses LoadProgramStatusPage would return without a limit.
+absl::StatusOr<int64_t> CountProgramStatusesAfter(ReadTransaction& tx,
+                                                 absl::string_view after_case_id,
+                                                 absl::string_view division_prefix);
+
 // Records that `version` of each case reached the cache. A case whose
 // published_version is already >= version is left as it is, so a newer
 // version saved meanwhile stays unpublished until it is sent too.

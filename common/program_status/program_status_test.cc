@@ -4,8 +4,7 @@
 
 #include "common/cache/in_memory_status_cache.h"
 #include "common/status/status_macros.h"
-#include "common/store/sqlite_store.h"
-#include "common/store/testing_temp_dir.h"
+#include "common/store/testing_store.h"
 #include "gtest/gtest.h"
 
 namespace pathway {
@@ -16,10 +15,7 @@ constexpr char kCaseId[] = "520102-2026-0000042-2";
 class ProgramStatusTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions o;
-    o.path = dir_.path() + "/status.db";
-    o.migrations = ProgramStatusMigrations();
-    auto store = SqliteStore::Open(o);
+    auto store = OpenTestStore(ProgramStatusMigrations());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -50,8 +46,7 @@ class ProgramStatusTest : public ::testing::Test {
     return out;
   }
 
-  ScopedTempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
 };
 
 TEST_F(ProgramStatusTest, VersionGrowsWithEverySaveAndRoundTrips) {

@@ -8,8 +8,7 @@
 #include "common/cache/in_memory_status_cache.h"
 #include "common/cache/redis_status_cache.h"
 #include "common/program_status/program_status.h"
-#include "common/store/sqlite_store.h"
-#include "common/store/testing_temp_dir.h"
+#include "common/store/testing_store.h"
 #include "gtest/gtest.h"
 #include "tests/testing/redis_server.h"
 
@@ -23,10 +22,7 @@ std::string CaseIdOf(int n) { return absl::StrFormat("520102-2026-%07d-2", n); }
 class StatusRepublisherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions o;
-    o.path = dir_.path() + "/status.db";
-    o.migrations = ProgramStatusMigrations();
-    auto store = SqliteStore::Open(o);
+    auto store = OpenTestStore(ProgramStatusMigrations());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -62,8 +58,7 @@ class StatusRepublisherTest : public ::testing::Test {
     return entries->at(kDetox).version;
   }
 
-  ScopedTempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
 };
 
 TEST_F(StatusRepublisherTest, SavedStatusesArePendingUntilAPassLandsThem) {

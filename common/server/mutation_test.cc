@@ -11,6 +11,7 @@
 #include "common/clock/clock.h"
 #include "common/idempotency/idempotency.h"
 #include "common/status/status_macros.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "pathway/common/v1/common.pb.h"
@@ -26,6 +27,7 @@ class MutationTest : public ::testing::Test {
     ServerOptions o;
     o.service_name = "mutation_test";
     o.data_dir = dir_.path();
+    o.database = TestDatabaseUriOrDie("mutation");
     o.token_key_file = dir_.path() + "/key";
     std::ofstream(o.token_key_file) << "0123456789abcdef0123456789abcdef-test-key";
     RuntimeOverrides overrides;

@@ -30,27 +30,6 @@ constexpr int kMaxCaseIdLength = 128;
 constexpr int kDefaultMaxStuck = 100;
 constexpr int kMaxMaxStuck = 1000;
 
-// Dates are stored as "YYYY-MM-DD" (program_status.cc). False for anything else.
-bool ParseStoredDate(const Row& row, int col, common::v1::Date* out) {
-  if (row.IsNull(col)) return false;
-  const std::string& s = row.GetString(col);
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  int v[3] = {0, 0, 0};
-  const int starts[3] = {0, 5, 8};
-  const int lengths[3] = {4, 2, 2};
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < lengths[i]; ++j) {
-      char c = s[starts[i] + j];
-      if (!absl::ascii_isdigit(c)) return false;
-      v[i] = v[i] * 10 + (c - '0');
-    }
-  }
-  out->set_year(v[0]);
-  out->set_month(v[1]);
-  out->set_day(v[2]);
-  return true;
-}
-
 void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   int64_t us = absl::ToUnixMicros(t);
   int64_t seconds = us / 1000000;
@@ -61,19 +40,6 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   }
   out->set_seconds(seconds);
   out->set_nanos(static_cast<int32_t>(micros * 1000));
-}
-
-// The WHERE clause and parameters shared by the page read and the count.
-std::string Where(const StatusPageQuery& q, std::vector<Value>* params) {
-  std::string where = " WHERE case_id > ?";
-  params->push_back(q.after_case_id);
-  if (!q.division_prefix.empty()) {
-    // substr is common to SQLite and PostgreSQL (store.h dialect rule).
-    where += " AND substr(division, 1, ?) = ?";
-    params->push_back(static_cast<int64_t>(q.division_prefix.size()));
-    params->push_back(q.division_prefix);
-  }
-  return where;
 }
 
 bool IsResumePoint(absl::string_view s) {
@@ -204,52 +170,30 @@ std::optional<std::string> EffectiveDivisionPrefix(absl::string_view jurisdictio
 
 absl::Status ReadProgramStatusPage(ReadTransaction& tx, Programme programme,
                                    const StatusPageQuery& q, ProgramStatusPage* page) {
-  std::vector<Value> params;
-  std::string sql = absl::StrCat(
-      "SELECT case_id, division, state, version, began, deadline_kind, deadline, updated_us"
-      " FROM program_status",
-      Where(q, &params), " ORDER BY case_id LIMIT ?");
-  params.push_back(static_cast<int64_t>(q.limit));
+  ASSIGN_OR_RETURN(std::vector<ProgramStatusRecord> records,
+                   LoadProgramStatusPage(tx, q.after_case_id, q.division_prefix, q.limit));
   const common::v1::Program program = ToProtoProgram(programme);
-  page->mutable_statuses()->Reserve(page->statuses_size() + q.limit);
-  return tx.QueryEach(sql, params, [&](const Row& row) {
+  page->mutable_statuses()->Reserve(page->statuses_size() + static_cast<int>(records.size()));
+  for (const ProgramStatusRecord& r : records) {
     OwnedProgramStatus* owned = page->add_statuses();
-    owned->set_division(row.GetString(1));
+    owned->set_division(r.division);
     common::v1::ProgramStatus* s = owned->mutable_status();
-    s->set_case_id(row.GetString(0));
+    s->set_case_id(r.case_id);
     s->set_program(program);
-    s->set_state(row.GetString(2));
-    s->set_version(row.GetInt(3));
-    common::v1::Date day;
-    if (ParseStoredDate(row, 4, &day)) *s->mutable_began() = day;
-    if (!row.GetString(5).empty() && ParseStoredDate(row, 6, &day)) {
-      s->mutable_next_deadline()->set_kind(row.GetString(5));
-      *s->mutable_next_deadline()->mutable_due() = day;
+    s->set_state(r.state);
+    s->set_version(r.version);
+    if (r.began.has_value()) ToProtoDate(*r.began, s->mutable_began());
+    if (!r.deadline_kind.empty() && r.deadline.has_value()) {
+      s->mutable_next_deadline()->set_kind(r.deadline_kind);
+      ToProtoDate(*r.deadline, s->mutable_next_deadline()->mutable_due());
     }
-    SetTimestamp(absl::FromUnixMicros(row.GetInt(7)), s->mutable_updated_at());
-    return true;
-  });
+    SetTimestamp(r.updated_at, s->mutable_updated_at());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> CountProgramStatuses(ReadTransaction& tx, const StatusPageQuery& q) {
-  std::vector<Value> params;
-  std::string sql = absl::StrCat("SELECT COUNT(*) FROM program_status", Where(q, &params));
-  ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query(sql, params));
-  return rows.empty() ? 0 : rows[0].GetInt(0);
-}
-
-absl::StatusOr<bool> HasOutbox(Store& store) {
-  bool has_outbox = false;
-  // schema_migrations is the store's own bookkeeping (every implementation keeps it):
-  // asking it tells "no outbox" apart from a real error without parsing SQL errors.
-  RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     tx.Query("SELECT COUNT(*) FROM schema_migrations WHERE component = ?",
-                              {std::string("outbox")}));
-    has_outbox = !rows.empty() && rows[0].GetInt(0) > 0;
-    return absl::OkStatus();
-  }));
-  return has_outbox;
+  return CountProgramStatusesAfter(tx, q.after_case_id, q.division_prefix);
 }
 
 absl::StatusOr<common::v1::OutboxSummary> ReadOutboxSummary(Store& store, absl::Time now,

@@ -63,9 +63,6 @@ absl::Status ReadProgramStatusPage(ReadTransaction& tx, Programme programme,
 // How many statuses ReadProgramStatusPage would return with an unlimited page.
 absl::StatusOr<int64_t> CountProgramStatuses(ReadTransaction& tx, const StatusPageQuery& q);
 
-// True when the store holds the outbox table (a service that sends hand-offs).
-absl::StatusOr<bool> HasOutbox(Store& store);
-
 // The GetOutboxSummary answer for the service's store at `now`. A store without the
 // outbox table answers has_outbox = false and zeros. `max_stuck` >= 1.
 absl::StatusOr<common::v1::OutboxSummary> ReadOutboxSummary(Store& store, absl::Time now,

@@ -1,10 +1,11 @@
 // pathway.common.v1.Operations over real gRPC (in process, loopback TCP) with real
-// SQLite stores: status paging and resume, division filtering, roles, and the outbox
+// stores (SQLite, or PostgreSQL with PATHWAY_TEST_DATABASE=postgres): status paging and resume, division filtering, roles, and the outbox
 // summary with and without an outbox table.
 #include "common/server/operations_service.h"
 
 #include <grpcpp/grpcpp.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "common/ids/case_id.h"
 #include "common/outbox/outbox.h"
 #include "common/server/testing_programme_server.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 
@@ -38,6 +40,7 @@ class OperationsServiceTest : public ::testing::Test {
     o.clock = clock;
     o.service_name = name;
     o.data_dir = dir_.path();
+    o.database = DatabaseOf(name);
     o.token_key = kKey;
     o.with_outbox = with_outbox;
     auto server = TestProgrammeServer::Start(o);
@@ -104,7 +107,15 @@ class OperationsServiceTest : public ::testing::Test {
     return ids;
   }
 
+  // Each service's database on the engine the run asks for, one per name.
+  std::string DatabaseOf(const std::string& service) {
+    auto it = databases_.find(service);
+    if (it == databases_.end()) it = databases_.emplace(service, TestDatabaseUriOrDie(service)).first;
+    return it->second;
+  }
+
   ScopedTempDir dir_;
+  std::map<std::string, std::string> databases_;
 };
 
 TEST_F(OperationsServiceTest, StreamsEveryStatusInCaseIdOrderInPages) {
@@ -450,6 +461,7 @@ TEST_F(OperationsServiceTest, APortAlreadyTakenIsAnErrorNotACrash) {
   TestProgrammeServer::Options o;
   o.service_name = "community_rehab";
   o.data_dir = dir_.path();
+  o.database = DatabaseOf("community_rehab");
   o.token_key = kKey;
   o.port = std::stoi(first->address().substr(first->address().rfind(':') + 1));
   auto second = TestProgrammeServer::Start(o);

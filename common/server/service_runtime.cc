@@ -84,14 +84,7 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
   {
     // A lost anchor file is noticed only if keyed rows were there before this start.
     ASSIGN_OR_RETURN(AuditHead head, ReadAuditHead(*rt->store_));
-    bool keyed_before = false;
-    absl::Status s = rt->store_->Read([&](ReadTransaction& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(std::vector<Row> rows,
-                       tx.Query("SELECT chain FROM audit_log WHERE seq = ?", {head.seq}));
-      keyed_before = !rows.empty() && rows[0].GetInt(0) == kAuditChainKeyed;
-      return absl::OkStatus();
-    });
-    RETURN_IF_ERROR(s);
+    const bool keyed_before = head.chain == kAuditChainKeyed;
     const std::string anchor_path = options.AuditAnchorPath();
     rt->audit_anchor_file_lost_ = keyed_before && ::access(anchor_path.c_str(), F_OK) != 0;
     RETURN_IF_ERROR(StartKeyedAuditChain(*rt->store_, rt->clock_->Now()));

@@ -16,6 +16,7 @@ absl::StatusOr<std::unique_ptr<TestProgrammeServer>> TestProgrammeServer::Start(
   so.service_name = options.service_name;
   so.port = options.port;
   so.data_dir = options.data_dir;
+  so.database = options.database;
   so.token_key_file = absl::StrCat(options.data_dir, "/", options.service_name, ".key");
   so.drain_timeout = absl::ZeroDuration();
   {

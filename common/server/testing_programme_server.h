@@ -1,11 +1,12 @@
 // Test fixture: a minimal Pathway server over real gRPC (loopback, port 0) with a
-// real SQLite store holding the program_status table (and, optionally, the outbox),
+// real store holding the program_status table (and, optionally, the outbox),
 // an in-memory status cache and no service of its own: GrpcServer still registers
 // pathway.common.v1.Operations, which is what reconciler and operations tests call.
 //
 //   TestProgrammeServer::Options o;
 //   o.service_name = "community_detox";   // decides the Programme (operations_service.h)
 //   o.data_dir = dir.path();
+//   o.database = TestDatabaseUriOrDie("detox");  // keep it to restart on the same data
 //   o.token_key = kKey;
 //   ASSIGN_OR_RETURN(auto server, TestProgrammeServer::Start(o));
 //   RETURN_IF_ERROR(server->Seed(records, absl::Now()));   // one transaction
@@ -34,7 +35,10 @@ class TestProgrammeServer {
  public:
   struct Options {
     std::string service_name;  // e.g. "community_detox", or "registry" (no programme)
-    std::string data_dir;      // must exist; holds <service_name>.db and the key file
+    std::string data_dir;      // must exist; holds the key files (and <service_name>.db)
+    // ServerOptions::database: "" for SQLite in data_dir, or a postgresql:// URI
+    // (common/store/testing_store.h: TestDatabaseUriOrDie).
+    std::string database;
     std::string token_key;     // at least 32 bytes
     bool with_outbox = false;  // also migrate the outbox table
     int port = 0;              // 0 = any free port

@@ -194,6 +194,48 @@ TEST(PgStoreTest, SerializationConflictIsRetriedTransparently) {
   EXPECT_EQ(*n, 101);  // the other write is not lost
 }
 
+// The audit chain's pattern: read the head, insert head + 1. When another
+// replica inserted that key after this transaction's snapshot, PostgreSQL's
+// serialisable isolation reports a serialization failure (not the unique
+// violation), because the key was read first; the store runs the function
+// again, which then chains after the other row. Never ALREADY_EXISTS.
+TEST(PgStoreTest, AKeyTakenConcurrentlyAfterItWasReadIsRetriedNotAlreadyExists) {
+  PgStoreOptions options;
+  options.conninfo = NewDatabase(Shared());
+  options.migrations = {{"pgtest", 1, "CREATE TABLE chain(seq BIGINT PRIMARY KEY)", ""}};
+  std::unique_ptr<PgStore> store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  std::unique_ptr<PgStore> replica = OpenOrDie(options);
+  ASSERT_NE(replica, nullptr);
+  auto append = [](Transaction& tx) -> absl::StatusOr<int64_t> {
+    ASSIGN_OR_RETURN(std::vector<Row> head,
+                     tx.Query("SELECT seq FROM chain ORDER BY seq DESC LIMIT 1"));
+    const int64_t next = head.empty() ? 1 : head[0].GetInt(0) + 1;
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO chain(seq) VALUES(?)", {next}));
+    return next;
+  };
+  ASSERT_TRUE(store->Write([&](Transaction& tx) { return append(tx).status(); }).ok());
+  int runs = 0;
+  int64_t written = 0;
+  absl::Status s = store->Write([&](Transaction& tx) -> absl::Status {
+    ++runs;
+    ASSIGN_OR_RETURN(std::vector<Row> head,
+                     tx.Query("SELECT seq FROM chain ORDER BY seq DESC LIMIT 1"));
+    const int64_t next = head.at(0).GetInt(0) + 1;
+    if (runs == 1) {
+      // The other replica appends the same next seq and commits first.
+      absl::Status o = replica->Write([&](Transaction& tx2) { return append(tx2).status(); });
+      EXPECT_TRUE(o.ok()) << o;
+    }
+    written = next;
+    return tx.Exec("INSERT INTO chain(seq) VALUES(?)", {next});
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(store->stats().retries, 1);
+  EXPECT_EQ(written, 3) << "the retry chained after the other replica's row";
+}
+
 TEST(PgStoreTest, StatementStillRunningAtTheDeadlineIsAbandoned) {
   PgStoreOptions options;
   options.conninfo = NewDatabase(Shared());

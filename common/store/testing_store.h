@@ -15,8 +15,12 @@
 #ifndef PATHWAY_COMMON_STORE_TESTING_STORE_H_
 #define PATHWAY_COMMON_STORE_TESTING_STORE_H_
 
+#include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -41,6 +45,32 @@ std::string TestDatabaseUriOrDie(const std::string& label = "svc");
 
 absl::StatusOr<std::unique_ptr<Store>> OpenTestStore(std::vector<Migration> migrations,
                                                      const Clock* clock = nullptr);
+
+// A Store that counts the Writes made through it, whatever the engine below
+// (for tests that check how writes are grouped). Owns `base`; thread-safe.
+class CountingStore final : public Store {
+ public:
+  explicit CountingStore(std::unique_ptr<Store> base) : base_(std::move(base)) {}
+
+  absl::Status Write(const std::function<absl::Status(Transaction&)>& fn,
+                     absl::Time deadline = absl::InfiniteFuture()) override {
+    ++writes_;
+    absl::Status s = base_->Write(fn, deadline);
+    if (s.ok()) ++commits_;
+    return s;
+  }
+  absl::Status Read(const std::function<absl::Status(ReadTransaction&)>& fn) override {
+    return base_->Read(fn);
+  }
+
+  int64_t writes() const { return writes_.load(); }   // Write calls
+  int64_t commits() const { return commits_.load(); }  // Writes that returned OK
+
+ private:
+  std::unique_ptr<Store> base_;
+  std::atomic<int64_t> writes_{0};
+  std::atomic<int64_t> commits_{0};
+};
 
 }  // namespace pathway
 

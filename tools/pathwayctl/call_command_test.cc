@@ -10,6 +10,7 @@
 #include "common/auth/token.h"
 #include "common/cache/in_memory_status_cache.h"
 #include "common/ids/resident_id.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/registry/registry_server.h"
@@ -36,6 +37,7 @@ class CallCommandTest : public ::testing::Test {
     registry::RegistryServer::Options o;
     o.server.service_name = "registry";
     o.server.data_dir = dir_.path();
+    o.server.database = TestDatabaseUriOrDie("registry");
     o.server.token_key_file = dir_.path() + "/token.key";
     o.pii_key_file = dir_.path() + "/pii.key";
     RuntimeOverrides overrides;

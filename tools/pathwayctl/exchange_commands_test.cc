@@ -27,6 +27,7 @@
 #include "common/ids/resident_id.h"
 #include "common/program_status/program_status.h"
 #include "common/registry_client/registry_client.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/placement/credit_code.h"
@@ -68,6 +69,7 @@ class ExchangeCommandsTest : public ::testing::Test {
     o.server.service_name = "placement";
     o.server.port = 0;
     o.server.data_dir = dir_.path();
+    o.server.database = TestDatabaseUriOrDie("placement");
     o.server.token_key_file = dir_.path() + "/key";
     WriteFile(o.server.token_key_file, kKey);
     RuntimeOverrides overrides;

@@ -14,6 +14,7 @@
 #include "common/clock/clock.h"
 #include "common/outbox/outbox.h"
 #include "common/server/testing_programme_server.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "tools/pathwayctl/pathwayctl.h"
@@ -36,6 +37,7 @@ class OutboxCommandTest : public ::testing::Test {
     TestProgrammeServer::Options o;
     o.service_name = "compulsory_isolation";
     o.data_dir = dir_.path();
+    o.database = TestDatabaseUriOrDie("compulsory_isolation");
     o.token_key = kKey;
     o.with_outbox = true;
     o.clock = &clock_;

@@ -20,6 +20,7 @@
 #include "common/outbox/outbox.h"
 #include "common/program_status/program_status.h"
 #include "common/server/testing_programme_server.h"
+#include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "tests/testing/redis_server.h"
@@ -72,6 +73,7 @@ class ReconcilerTest : public ::testing::Test {
       TestProgrammeServer::Options o;
       o.service_name = f.service;
       o.data_dir = dir_.path();
+      o.database = TestDatabaseUriOrDie(f.service);
       o.token_key = kKey;
       o.with_outbox = f.programme == Programme::kCompulsoryIsolation;
       auto server = TestProgrammeServer::Start(o);
