@@ -20,6 +20,7 @@
 #include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
+#include "pathway/common/v1/operations.grpc.pb.h"
 #include "services/community_detox/community_detox_server.h"
 #include "services/community_rehab/community_rehab_server.h"
 #include "services/compulsory_isolation/compulsory_isolation_server.h"
@@ -143,7 +144,27 @@ class PathwayStackTest : public ::testing::Test {
     return ctx;
   }
 
-  void Today(int y, int m, int d) { clock_.Set(ChinaNoon(y, m, d)); }
+  // Moves the shared fake clock, once every hand-off already sent has landed: a
+  // hand-off in flight across the jump would carry a service token minted before
+  // it, refused as expired after it, and its retry would wait on a clock that no
+  // longer moves.
+  void Today(int y, int m, int d) {
+    EXPECT_TRUE(Eventually([&] { return NothingPending(); }))
+        << "a hand-off did not land before the clock moved";
+    clock_.Set(ChinaNoon(y, m, d));
+  }
+
+  // True when no service holds a pending hand-off in its outbox.
+  bool NothingPending() {
+    for (int i = 0; i < 5; ++i) {
+      auto ops = common::v1::Operations::NewStub(Channel(i));
+      common::v1::GetOutboxSummaryRequest req;
+      common::v1::OutboxSummary summary;
+      grpc::Status s = ops->GetOutboxSummary(Ctx(Role::kAdmin, "*").get(), req, &summary);
+      if (!s.ok() || summary.pending() > 0) return false;
+    }
+    return true;
+  }
 
   // Hand-offs travel through an outbox and arrive a moment after the call that
   // caused them: wait for their effect, polling with a deadline.
