@@ -385,6 +385,23 @@ TEST_F(PathwayE2eTest, OnePersonsWholePathway) {
   EXPECT_EQ(registry_->GetCase(Ctx(cw).get(), get, &sealed).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
+  // Every status this case has reached the cache first: a status still waiting to
+  // be published would be sent again by its service after the flush below, and the
+  // reconciler would find nothing missing.
+  registry::v1::GetCaseStatusRequest before_flush;
+  before_flush.set_case_id(case_id_);
+  ASSERT_TRUE(Eventually([&] {
+    registry::v1::CaseStatus cached;
+    if (!registry_->GetCaseStatus(Ctx(police).get(), before_flush, &cached).ok() ||
+        cached.programs_size() != 4) {
+      return false;
+    }
+    for (const auto& v : cached.programs()) {
+      if (v.freshness() != common::v1::FRESHNESS_CACHE) return false;
+    }
+    return true;
+  }));
+
   // Redis loses everything; the reconciler restores every entry and says so.
   std::string flush = absl::StrCat("redis-cli -p ", redis_->port(), " FLUSHALL > /dev/null");
   ASSERT_EQ(std::system(flush.c_str()), 0);
