@@ -16,6 +16,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <set>
 #include <sstream>
 #include <system_error>
 #include <utility>
@@ -26,6 +28,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/cache/scoped_sigpipe_block.h"
 
@@ -106,27 +109,53 @@ void KillAndReap(pid_t pid) {
 
 }  // namespace
 
-absl::StatusOr<int> PickUnusedLoopbackPort() {
+namespace {
+
+// The first port the kernel hands out as an ephemeral (client) port.
+int FirstEphemeralPort() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  if (!(in >> low) || low < 2048) low = 32768;
+  return low;
+}
+
+// True if nothing listens on or holds 127.0.0.1:port now.
+bool LoopbackPortFree(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ErrnoStatus("socket");
+  if (fd < 0) return false;
   sockaddr_in addr;
   std::memset(&addr, 0, sizeof(addr));
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    absl::Status s = ErrnoStatus("bind");
-    close(fd);
-    return s;
-  }
-  socklen_t len = sizeof(addr);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    absl::Status s = ErrnoStatus("getsockname");
-    close(fd);
-    return s;
-  }
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   close(fd);
-  return static_cast<int>(ntohs(addr.sin_port));
+  return free;
+}
+
+}  // namespace
+
+// A port the caller binds later (a child process), so it is picked below the
+// kernel's ephemeral range: a port from that range could be taken in between as
+// the source port of any outgoing connection (another test's gRPC client, say).
+// Random, so concurrent test binaries rarely try the same one; never the same
+// twice in one process.
+absl::StatusOr<int> PickUnusedLoopbackPort() {
+  static absl::Mutex mu(absl::kConstInit);
+  static std::set<int>* given = new std::set<int>();
+  const int low = 10000;
+  const int high = FirstEphemeralPort() - 1;
+  if (high <= low) return absl::InternalError("no port range below the ephemeral ports");
+  static std::mt19937 rng(static_cast<uint32_t>(getpid()) ^
+                          static_cast<uint32_t>(absl::ToUnixNanos(absl::Now())));
+  absl::MutexLock lock(&mu);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = std::uniform_int_distribution<int>(low, high)(rng);
+    if (given->count(port) > 0 || !LoopbackPortFree(port)) continue;
+    given->insert(port);
+    return port;
+  }
+  return absl::UnavailableError("no free loopback port below the ephemeral range");
 }
 
 absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start() {

@@ -127,9 +127,11 @@ class BlackHoleListener {
   const int port_;
 };
 
-// Picks a loopback TCP port that was free a moment ago (bind to port 0, read
-// it back, close). Another process may take it before you do: retry on
-// conflict. Exposed for tests that need a port where nothing listens.
+// Picks a loopback TCP port that was free a moment ago, below the kernel's
+// ephemeral range (so no outgoing connection takes it as its source port before
+// a child process binds it), and never the same one twice in a process. Another
+// test may still take it first: rare, not impossible. Exposed for tests that
+// start binaries on known ports or need a port where nothing listens.
 absl::StatusOr<int> PickUnusedLoopbackPort();
 
 }  // namespace test
