@@ -2,10 +2,12 @@
 
 namespace pathway {
 
-std::shared_ptr<grpc::Channel> PeerChannel(const std::string& target) {
+std::shared_ptr<grpc::Channel> PeerChannel(const std::string& target,
+                                           const ChannelSecurity& security) {
   grpc::ChannelArguments args;
   args.SetLoadBalancingPolicyName("round_robin");
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  security.Apply(&args);
+  return grpc::CreateCustomChannel(target, security.credentials, args);
 }
 
 }  // namespace pathway

@@ -1,7 +1,8 @@
 // The channel a Pathway service uses to call another (a peer), from the address
 // it was configured with (--registry_addr and the like).
 //
-//   auto stub = registry::v1::Registry::NewStub(PeerChannel(options.registry_address));
+//   auto stub = registry::v1::Registry::NewStub(
+//       PeerChannel(options.registry_address, runtime.peer_security()));
 //
 // The address is any gRPC target: "127.0.0.1:50051", a list of replicas
 // "ipv4:127.0.0.1:50051,127.0.0.1:50151", or a name that resolves to every
@@ -18,9 +19,14 @@
 #include <memory>
 #include <string>
 
+#include "common/tls/tls.h"
+
 namespace pathway {
 
-std::shared_ptr<grpc::Channel> PeerChannel(const std::string& target);
+// `security`: the calling service's TLS (its certificate as the client's, the CA
+// that verifies the peer), or plaintext where the deployment asked for it.
+std::shared_ptr<grpc::Channel> PeerChannel(const std::string& target,
+                                           const ChannelSecurity& security);
 
 }  // namespace pathway
 

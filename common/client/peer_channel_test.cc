@@ -62,7 +62,7 @@ TEST(PeerChannelTest, SpreadsOverEveryReplicaAndSurvivesOneGoing) {
   ASSERT_NE(a->port, 0);
   ASSERT_NE(b->port, 0);
   auto channel =
-      PeerChannel(absl::StrCat("ipv4:127.0.0.1:", a->port, ",127.0.0.1:", b->port));
+      PeerChannel(absl::StrCat("ipv4:127.0.0.1:", a->port, ",127.0.0.1:", b->port), PlaintextChannelSecurity());
   ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
                                         std::chrono::seconds(5)));
   auto stub = Health::NewStub(channel);
@@ -90,7 +90,7 @@ TEST(PeerChannelTest, SpreadsOverEveryReplicaAndSurvivesOneGoing) {
 
 TEST(PeerChannelTest, APlainAddressIsOneReplica) {
   std::unique_ptr<Replica> a = StartReplica();
-  auto stub = Health::NewStub(PeerChannel(absl::StrCat("127.0.0.1:", a->port)));
+  auto stub = Health::NewStub(PeerChannel(absl::StrCat("127.0.0.1:", a->port), PlaintextChannelSecurity()));
   EXPECT_TRUE(Check(*stub).ok());
   EXPECT_EQ(a->health.calls.load(), 1);
   a->server->Shutdown(std::chrono::system_clock::now());

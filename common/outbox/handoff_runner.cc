@@ -55,7 +55,8 @@ std::unique_ptr<HandoffRunner> HandoffRunner::Create(ServiceRuntime* runtime, Op
   Deliverer* deliverer = options.deliverer;
   if (deliverer == nullptr) {
     r->deliverer_ = std::make_unique<GrpcDeliverer>(HandoffTargets(runtime->options()),
-                                                    &runtime->service_tokens());
+                                                    &runtime->service_tokens(),
+                                                    runtime->peer_security());
     deliverer = r->deliverer_.get();
   }
   if (r->crash_.point == CrashPoint::kAfterAck) {

@@ -210,8 +210,8 @@ absl::StatusOr<std::vector<OutboxRow>> ListStuckHandoffs(Store& store, absl::Tim
 }
 
 GrpcDeliverer::GrpcDeliverer(std::map<std::string, std::string> targets,
-                             const ServiceTokenSource* tokens)
-    : targets_(std::move(targets)), tokens_(tokens) {}
+                             const ServiceTokenSource* tokens, ChannelSecurity security)
+    : targets_(std::move(targets)), tokens_(tokens), security_(std::move(security)) {}
 
 GrpcDeliverer::~GrpcDeliverer() = default;
 
@@ -224,7 +224,7 @@ absl::Status GrpcDeliverer::Deliver(const OutboxMessage& m, absl::Time deadline)
   {
     absl::MutexLock lock(&mu_);
     std::shared_ptr<grpc::Channel>& c = channels_[m.target];
-    if (c == nullptr) c = PeerChannel(target->second);
+    if (c == nullptr) c = PeerChannel(target->second, security_);
     channel = c;
   }
   grpc::GenericStub stub(channel);

@@ -51,6 +51,7 @@
 #include "common/auth/service_token.h"
 #include "common/clock/clock.h"
 #include "common/store/store.h"
+#include "common/tls/tls.h"
 
 namespace grpc {
 class Channel;
@@ -134,8 +135,10 @@ class Deliverer {
 // token and the idempotency-key header.
 class GrpcDeliverer final : public Deliverer {
  public:
-  // `targets` maps a target name to host:port. `tokens` is not owned.
-  GrpcDeliverer(std::map<std::string, std::string> targets, const ServiceTokenSource* tokens);
+  // `targets` maps a target name to host:port. `tokens` is not owned. `security`:
+  // the sending service's TLS towards its peers (ServiceRuntime::peer_security).
+  GrpcDeliverer(std::map<std::string, std::string> targets, const ServiceTokenSource* tokens,
+                ChannelSecurity security);
   ~GrpcDeliverer() override;
 
   absl::Status Deliver(const OutboxMessage& message, absl::Time deadline) override;
@@ -143,6 +146,7 @@ class GrpcDeliverer final : public Deliverer {
  private:
   std::map<std::string, std::string> targets_;
   const ServiceTokenSource* tokens_;
+  const ChannelSecurity security_;
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
 };

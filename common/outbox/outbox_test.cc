@@ -428,7 +428,8 @@ TEST(GrpcDelivererTest, SendsPayloadKeyAndServiceTokenAndMapsStatus) {
   FakeClock clock(absl::Now());
   auto signer = TokenSigner::Create("outbox-test-key-0123456789abcdefghijklmn");
   ServiceTokenSource tokens(signer->get(), &clock, "svc-compulsory_isolation");
-  GrpcDeliverer deliverer({{"community_detox", absl::StrCat("127.0.0.1:", port)}}, &tokens);
+  GrpcDeliverer deliverer({{"community_detox", absl::StrCat("127.0.0.1:", port)}}, &tokens,
+                          PlaintextChannelSecurity());
   absl::Status s = deliverer.Deliver(
       {"community_detox", "/pathway.detox.v1.CommunityDetox/Close", "payload-bytes", "k-1"},
       absl::Now() + absl::Seconds(10));

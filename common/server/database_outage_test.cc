@@ -35,6 +35,7 @@ class DatabaseOutageTest : public ::testing::Test {
     o.data_dir = dir_.path();
     o.database = pg_->Uri("outage");
     o.token_key_file = dir_.path() + "/key";
+    o.tls.plaintext = true;  // a test server on loopback
     std::ofstream(o.token_key_file) << "0123456789abcdef0123456789abcdef-test-key";
     RuntimeOverrides overrides;
     overrides.cache = std::make_unique<InMemoryStatusCache>();

@@ -11,6 +11,7 @@
 #include "common/log/log.h"
 #include "common/server/access_log.h"
 #include "common/server/audit_interceptor.h"
+#include "common/status/status_macros.h"
 
 namespace pathway {
 
@@ -27,9 +28,10 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   MakeServerCredentials(options.tls));
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.ListenAddress(), grpc::InsecureServerCredentials(),
-                           &gs->port_);
+  builder.AddListeningPort(options.ListenAddress(), credentials, &gs->port_);
   // gRPC sets SO_REUSEPORT by default: a second instance on the same port would
   // silently share the traffic (and its own stale database). Refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -29,6 +29,7 @@ class MutationTest : public ::testing::Test {
     o.data_dir = dir_.path();
     o.database = TestDatabaseUriOrDie("mutation");
     o.token_key_file = dir_.path() + "/key";
+    o.tls.plaintext = true;  // a test server on loopback
     std::ofstream(o.token_key_file) << "0123456789abcdef0123456789abcdef-test-key";
     RuntimeOverrides overrides;
     overrides.clock = &clock_;

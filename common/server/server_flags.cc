@@ -58,6 +58,21 @@ ABSL_FLAG(int, max_concurrent_streams, -1,
           "[PATHWAY_MAX_CONCURRENT_STREAMS, default 256]");
 ABSL_FLAG(int, memory_quota_mb, -1,
           "Memory gRPC may use for connections and calls [PATHWAY_MEMORY_QUOTA_MB, default 128]");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain of this service, presented on its port and to its peers "
+          "[PATHWAY_TLS_CERT_FILE]");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of that certificate [PATHWAY_TLS_KEY_FILE]");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM CA certificates that verify peers, and clients with --tls_require_client_cert "
+          "[PATHWAY_TLS_CA_FILE]");
+ABSL_FLAG(bool, tls_require_client_cert, false,
+          "Mutual TLS: refuse clients without a certificate from --tls_ca_file "
+          "[PATHWAY_TLS_REQUIRE_CLIENT_CERT=1]");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "Name checked in peers' certificates instead of the host of their address "
+          "[PATHWAY_TLS_SERVER_NAME]");
+ABSL_FLAG(bool, plaintext, false,
+          "No TLS on the port or to peers: development on one host only [PATHWAY_PLAINTEXT=1]");
 ABSL_FLAG(std::string, log_level, "", "debug, info, warning or error [PATHWAY_LOG_LEVEL, default info]");
 
 namespace pathway {
@@ -79,6 +94,19 @@ absl::StatusOr<int> IntSetting(int flag, const char* flag_name, const char* env,
     return absl::InvalidArgumentError(
         absl::StrCat("environment variable ", env, " (for --", flag_name,
                      ") is not a non-negative integer"));
+  }
+  return parsed;
+}
+
+// A boolean flag, or its environment variable set to 1/true/yes when the flag is off.
+absl::StatusOr<bool> BoolSetting(bool flag, const char* flag_name, const char* env) {
+  if (flag) return true;
+  const char* v = std::getenv(env);
+  if (v == nullptr || *v == '\0') return false;
+  bool parsed;
+  if (!absl::SimpleAtob(v, &parsed)) {
+    return absl::InvalidArgumentError(absl::StrCat("environment variable ", env, " (for --",
+                                                   flag_name, ") is not a boolean"));
   }
   return parsed;
 }
@@ -181,6 +209,18 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
                           "PATHWAY_MEMORY_QUOTA_MB", o.memory_quota_mb);
   if (!quota.ok()) return quota.status();
   o.memory_quota_mb = *quota;
+  o.tls.cert_file = StringSetting(absl::GetFlag(FLAGS_tls_cert_file), "PATHWAY_TLS_CERT_FILE", "");
+  o.tls.key_file = StringSetting(absl::GetFlag(FLAGS_tls_key_file), "PATHWAY_TLS_KEY_FILE", "");
+  o.tls.ca_file = StringSetting(absl::GetFlag(FLAGS_tls_ca_file), "PATHWAY_TLS_CA_FILE", "");
+  o.tls.server_name =
+      StringSetting(absl::GetFlag(FLAGS_tls_server_name), "PATHWAY_TLS_SERVER_NAME", "");
+  auto mutual = BoolSetting(absl::GetFlag(FLAGS_tls_require_client_cert),
+                            "tls_require_client_cert", "PATHWAY_TLS_REQUIRE_CLIENT_CERT");
+  if (!mutual.ok()) return mutual.status();
+  o.tls.require_client_cert = *mutual;
+  auto plaintext = BoolSetting(absl::GetFlag(FLAGS_plaintext), "plaintext", "PATHWAY_PLAINTEXT");
+  if (!plaintext.ok()) return plaintext.status();
+  o.tls.plaintext = *plaintext;
   std::string level = StringSetting(absl::GetFlag(FLAGS_log_level), "PATHWAY_LOG_LEVEL", "info");
   if (!log::ParseLevel(level, &o.log_level)) {
     return absl::InvalidArgumentError(absl::StrCat("unknown log level \"", level, "\""));

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "common/cache/redis_status_cache.h"
 #include "common/log/log.h"
+#include "common/tls/tls.h"
 
 namespace pathway {
 
@@ -39,6 +40,10 @@ struct ServerOptions {
   std::string database;
   // PostgreSQL password file (libpq's format, mode 0600); empty: libpq's default.
   std::string database_password_file;
+  // Transport security of the port and of calls to peers (common/tls/tls.h): the
+  // service's certificate serves both, the CA file verifies peers (and clients,
+  // with require_client_cert). Plaintext only when set explicitly.
+  TlsOptions tls;
   // The status cache. Redis may be down at start: the service serves regardless.
   RedisCacheOptions redis;
   // How often Redis reachability is probed for the health service. When a probe

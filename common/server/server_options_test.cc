@@ -16,6 +16,7 @@ ServerOptions Valid() {
   o.port = 50051;
   o.data_dir = "/tmp/x";
   o.token_key_file = "/tmp/x/key";
+  o.tls.plaintext = true;
   return o;
 }
 
@@ -24,6 +25,12 @@ TEST(ServerOptionsTest, ValidatesEachField) {
   ServerOptions o = Valid();
   o.port = 70000;
   EXPECT_EQ(o.Validate().code(), absl::StatusCode::kInvalidArgument);
+  o = Valid();
+  o.tls.plaintext = false;  // and no certificate: refused
+  EXPECT_NE(o.Validate().message().find("--plaintext"), absl::string_view::npos);
+  o.tls.cert_file = "/tmp/x/registry.pem";
+  o.tls.key_file = "/tmp/x/registry.key";
+  EXPECT_TRUE(o.Validate().ok());
   o = Valid();
   o.token_key_file.clear();
   EXPECT_NE(o.Validate().message().find("token_key_file"), absl::string_view::npos);
@@ -60,7 +67,8 @@ class ServerFlagsTest : public ::testing::Test {
  protected:
   void TearDown() override {
     for (const char* v : {"PATHWAY_PORT", "PATHWAY_DATA_DIR", "PATHWAY_TOKEN_KEY_FILE",
-                          "PATHWAY_REDIS_PORT", "PATHWAY_LOG_LEVEL"}) {
+                          "PATHWAY_REDIS_PORT", "PATHWAY_LOG_LEVEL", "PATHWAY_PLAINTEXT",
+                          "PATHWAY_TLS_CERT_FILE", "PATHWAY_TLS_KEY_FILE"}) {
       unsetenv(v);
     }
   }
@@ -76,6 +84,7 @@ class ServerFlagsTest : public ::testing::Test {
 
 TEST_F(ServerFlagsTest, DefaultsThenEnvironmentThenFlags) {
   setenv("PATHWAY_TOKEN_KEY_FILE", "/env/key", 1);
+  setenv("PATHWAY_PLAINTEXT", "1", 1);
   auto o = Parse({});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->port, 50051);
@@ -105,7 +114,35 @@ TEST_F(ServerFlagsTest, DefaultsThenEnvironmentThenFlags) {
   EXPECT_EQ(o->memory_quota_mb, 64);
 }
 
+TEST_F(ServerFlagsTest, TlsOrPlaintextMustBeChosen) {
+  setenv("PATHWAY_TOKEN_KEY_FILE", "/env/key", 1);
+  auto o = Parse({});
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(o.status().message().find("--plaintext"), absl::string_view::npos) << o.status();
+  o = Parse({"--plaintext"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->tls.plaintext);
+  // Flags keep their values between parses in one process: switch plaintext off.
+  o = Parse({"--noplaintext", "--tls_cert_file=/etc/pathway/registry.pem",
+             "--tls_key_file=/etc/pathway/registry.key",
+             "--tls_ca_file=/etc/pathway/ca.pem", "--tls_require_client_cert"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_FALSE(o->tls.plaintext);
+  EXPECT_TRUE(o->tls.require_client_cert);
+  EXPECT_EQ(o->tls.ca_file, "/etc/pathway/ca.pem");
+  // Plaintext and a certificate at once is a mistake, not a choice.
+  o = Parse({"--plaintext", "--tls_cert_file=/a.pem", "--tls_key_file=/a.key"});
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+  o = Parse({"--noplaintext", "--notls_require_client_cert", "--tls_cert_file=", "--tls_key_file=",
+             "--tls_ca_file="});
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+  setenv("PATHWAY_TLS_CERT_FILE", "/env/registry.pem", 1);
+  o = Parse({});
+  EXPECT_NE(o.status().message().find("key"), absl::string_view::npos) << o.status();
+}
+
 TEST_F(ServerFlagsTest, RejectsBadEnvironmentAndMissingKey) {
+  setenv("PATHWAY_PLAINTEXT", "1", 1);
   auto o = Parse({});
   EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument) << "no token key file";
   setenv("PATHWAY_TOKEN_KEY_FILE", "/env/key", 1);

@@ -96,13 +96,14 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
   ASSIGN_OR_RETURN(rt->signer_, TokenSigner::Create(std::move(key)));
   rt->service_tokens_ = std::make_unique<ServiceTokenSource>(
       rt->signer_.get(), rt->clock_, absl::StrCat("svc-", options.service_name));
+  ASSIGN_OR_RETURN(rt->peer_security_, MakeChannelSecurity(options.tls));
   if (overrides.registry != nullptr) {
     rt->registry_ = std::move(overrides.registry);
   } else {
     // Channels connect lazily: a registry that is down costs nothing until used.
     rt->registry_ = std::make_unique<GrpcRegistryClient>(
         registry::v1::Registry::NewStub(
-            PeerChannel(options.registry_address)),
+            PeerChannel(options.registry_address, rt->peer_security_)),
         rt->service_tokens_.get(), options.peer_timeout);
   }
   rt->read_audit_ = std::make_unique<AuditBuffer>(rt->store_.get(), AuditBuffer::Options());

@@ -72,6 +72,9 @@ class ServiceRuntime {
   // Verifies the whole audit chain with the key against the anchor file: OK, or
   // DATA_LOSS naming the first broken or missing seq (`report` may be null).
   absl::Status VerifyAudit(AuditVerifyReport* report);
+  // How this service reaches its peers: its TLS certificate as the client's, the
+  // CA that verifies them (options.tls), or plaintext where asked for.
+  const ChannelSecurity& peer_security() const { return peer_security_; }
   // Tokens this service presents to the others (role service).
   const ServiceTokenSource& service_tokens() const { return *service_tokens_; }
   // The case registry, reached at options.registry_address with options.peer_timeout.
@@ -105,6 +108,7 @@ class ServiceRuntime {
   std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<TokenSigner> signer_;
   std::unique_ptr<ServiceTokenSource> service_tokens_;
+  ChannelSecurity peer_security_;
   std::unique_ptr<RegistryClient> registry_;
   std::unique_ptr<AuditBuffer> read_audit_;
   std::unique_ptr<HandlerPool> handlers_;  // uses all of the above: stopped first

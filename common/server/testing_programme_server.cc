@@ -18,6 +18,7 @@ absl::StatusOr<std::unique_ptr<TestProgrammeServer>> TestProgrammeServer::Start(
   so.data_dir = options.data_dir;
   so.database = options.database;
   so.token_key_file = absl::StrCat(options.data_dir, "/", options.service_name, ".key");
+  so.tls.plaintext = true;  // a test server on loopback
   so.drain_timeout = absl::ZeroDuration();
   {
     std::ofstream key(so.token_key_file);

@@ -1,6 +1,7 @@
 #include "common/tls/tls.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -127,6 +128,20 @@ absl::StatusOr<ChannelSecurity> MakeChannelSecurity(const TlsOptions& tls) {
   security.server_name = tls.server_name;
   Wipe(&options.pem_private_key);
   return security;
+}
+
+TlsOptions ClientTlsFromEnvironment() {
+  auto get = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v == nullptr ? std::string() : std::string(v);
+  };
+  TlsOptions tls;
+  tls.ca_file = get("PATHWAY_TLS_CA_FILE");
+  tls.cert_file = get("PATHWAY_TLS_CERT_FILE");
+  tls.key_file = get("PATHWAY_TLS_KEY_FILE");
+  tls.server_name = get("PATHWAY_TLS_SERVER_NAME");
+  tls.plaintext = tls.ca_file.empty() && tls.cert_file.empty() && tls.key_file.empty();
+  return tls;
 }
 
 ChannelSecurity PlaintextChannelSecurity() {

@@ -80,8 +80,20 @@ struct ChannelSecurity {
 // For a client or a service calling peers; errors as MakeServerCredentials.
 absl::StatusOr<ChannelSecurity> MakeChannelSecurity(const TlsOptions& tls);
 
+// What a command-line client (pathwayctl, the reconciler, the load generator) uses,
+// from the environment the servers read too: PATHWAY_TLS_CA_FILE,
+// PATHWAY_TLS_CERT_FILE and PATHWAY_TLS_KEY_FILE (mutual TLS), and
+// PATHWAY_TLS_SERVER_NAME. TLS when a CA or certificate file is named; plaintext
+// otherwise, which a server that speaks TLS refuses at the handshake.
+TlsOptions ClientTlsFromEnvironment();
+
 // Plaintext, for tests and development tools that talk to a plaintext server.
 ChannelSecurity PlaintextChannelSecurity();
+inline TlsOptions PlaintextTls() {
+  TlsOptions tls;
+  tls.plaintext = true;
+  return tls;
+}
 
 // A channel to `target` with `security` (no load-balancing policy; peers use
 // PeerChannel).

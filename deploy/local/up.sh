@@ -6,6 +6,15 @@
 #   deploy/local/up.sh                                  # SQLite, one of each
 #   deploy/local/up.sh --database postgres              # a local PostgreSQL 15 too
 #   deploy/local/up.sh --database postgres --replicas 2 # two of every service
+#   deploy/local/up.sh --tls                            # mutual TLS on every port
+#
+# Without --tls the ports speak plaintext on loopback (development only; the
+# servers are started with --plaintext). With --tls a development CA and a
+# certificate per service and one for clients are made once in <data dir>/dev-tls
+# (deploy/local/dev-tls.sh); every service presents its certificate on its port and
+# to its peers and refuses clients without one from that CA. pathwayctl and the
+# reconciler then need PATHWAY_TLS_CA_FILE, PATHWAY_TLS_CERT_FILE and
+# PATHWAY_TLS_KEY_FILE, which up.sh prints.
 #
 # With --database postgres a PostgreSQL server is made (initdb, once) in
 # PATHWAY_PG_DIR and started on 127.0.0.1:PATHWAY_PG_PORT; every service gets a
@@ -23,12 +32,14 @@
 set -euo pipefail
 database=sqlite
 replicas=1
+tls=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --database) database="${2:-}"; shift 2 ;;
     --database=*) database="${1#*=}"; shift ;;
     --replicas) replicas="${2:-}"; shift 2 ;;
     --replicas=*) replicas="${1#*=}"; shift ;;
+    --tls) tls=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "up.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -110,6 +121,24 @@ if [ "$database" = postgres ]; then
   db_args=(--database_password_file "$pg_pass_file")
 fi
 
+# Transport security: plaintext on loopback, or mutual TLS with development certificates.
+tls_dir="$data_dir/dev-tls"
+client_tls_env=()
+if [ "$tls" = 1 ]; then
+  bash "$root/deploy/local/dev-tls.sh" "$tls_dir" "${services[@]}" client
+  client_tls_env=("PATHWAY_TLS_CA_FILE=$tls_dir/ca.pem" "PATHWAY_TLS_CERT_FILE=$tls_dir/client.pem"
+    "PATHWAY_TLS_KEY_FILE=$tls_dir/client.key")
+  export PATHWAY_TLS_CA_FILE="$tls_dir/ca.pem" PATHWAY_TLS_CERT_FILE="$tls_dir/client.pem"
+  export PATHWAY_TLS_KEY_FILE="$tls_dir/client.key"
+fi
+tls_args() {
+  if [ "$tls" = 1 ]; then
+    echo "--tls_cert_file=$tls_dir/$1.pem --tls_key_file=$tls_dir/$1.key --tls_ca_file=$tls_dir/ca.pem --tls_require_client_cert"
+  else
+    echo "--plaintext"
+  fi
+}
+
 # Peers of a service: itself in every replica (round robin between them).
 peer() {
   local port="$1"
@@ -138,7 +167,7 @@ for r in $(seq 1 "$replicas"); do
     log="$data_dir/logs/$s.log"; [ "$r" -gt 1 ] && log="$data_dir/logs/$s.replica$r.log"
     "$build_dir/services/$s/${s}_server" \
       --port "$port" --data_dir "$dir" --redis_port "$redis_port" \
-      --token_key_file "$key_file" --audit_key_file "$audit_key_file" \
+      --token_key_file "$key_file" --audit_key_file "$audit_key_file" $(tls_args "$s") \
       "${peer_args[@]}" "${db_args[@]}" "${extra[@]}" >> "$log" 2>&1 &
     pids+=($!)
     addrs+=("127.0.0.1:$port")
@@ -167,6 +196,11 @@ echo
 echo "Development token (admin, national, 12 h):"
 echo "  $token"
 echo "Others: PATHWAY_TOKEN_KEY_FILE=$key_file $ctl token --role caseworker --jurisdiction 520102"
+if [ "$tls" = 1 ]; then
+  echo
+  echo "Every port speaks mutual TLS. Clients (pathwayctl, the reconciler) need:"
+  echo "  export ${client_tls_env[*]}"
+fi
 echo
 echo "Ctrl-C stops everything."
 

@@ -45,6 +45,7 @@ class CommunityDetoxServiceTest : public ::testing::Test {
     o.server.data_dir = dir_.path();
     o.server.database = TestDatabaseUriOrDie("community_detox");
     o.server.token_key_file = dir_.path() + "/key";
+    o.server.tls.plaintext = true;  // a test server on loopback
     std::ofstream(o.server.token_key_file) << kKey;
     RuntimeOverrides overrides;
     overrides.cache = std::make_unique<InMemoryStatusCache>();

@@ -31,7 +31,8 @@ absl::StatusOr<std::unique_ptr<CompulsoryIsolationServer>> CompulsoryIsolationSe
     // The channel connects lazily: a rehabilitation service that is down costs
     // nothing until a decision asks it.
     s->rehab_ = std::make_unique<GrpcRehabStatusClient>(
-        rehab::v1::CommunityRehab::NewStub(PeerChannel(options.server.rehab_address)),
+        rehab::v1::CommunityRehab::NewStub(PeerChannel(options.server.rehab_address,
+                                                                 s->runtime_->peer_security())),
         &s->runtime_->service_tokens(), options.server.peer_timeout);
   }
   s->handoffs_ = HandoffRunner::Create(s->runtime_.get(), options.handoffs);

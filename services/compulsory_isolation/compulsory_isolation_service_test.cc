@@ -56,6 +56,7 @@ class CompulsoryIsolationServiceTest : public ::testing::Test {
     o.server.data_dir = dir_.path();
     o.server.database = TestDatabaseUriOrDie("compulsory_isolation");
     o.server.token_key_file = dir_.path() + "/key";
+    o.server.tls.plaintext = true;  // a test server on loopback
     std::ofstream(o.server.token_key_file) << kKey;
     o.isolation.facilities = {
         {"gy-police", v1::FACILITY_KIND_POLICE, "520102", "Guiyang police facility"},

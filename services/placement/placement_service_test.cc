@@ -113,6 +113,7 @@ class PlacementServiceTest : public ::testing::Test {
     o.server.data_dir = dir_.path();
     o.server.database = database_;
     o.server.token_key_file = dir_.path() + "/key";
+    o.server.tls.plaintext = true;  // a test server on loopback
     std::ofstream(o.server.token_key_file) << kKey;
     auto tiers = ParseSubsidyTiers("BASE_1Y|contract of a year or more, kept 6 months|12|6|150000\n");
     ASSERT_TRUE(tiers.ok());
@@ -1741,7 +1742,8 @@ TEST_F(PlacementServiceTest, AHandoffDatedBeforeRegistrationIsAppliedNeverParked
   auto signer = TokenSigner::Create(kKey);
   ASSERT_TRUE(signer.ok());
   ServiceTokenSource tokens(signer->get(), clock_.get(), "svc-compulsory_isolation");
-  GrpcDeliverer deliverer({{"placement", absl::StrCat("127.0.0.1:", server_->port())}}, &tokens);
+  GrpcDeliverer deliverer({{"placement", absl::StrCat("127.0.0.1:", server_->port())}}, &tokens,
+                          PlaintextChannelSecurity());
   OutboxDispatcher dispatcher(sender->get(), &deliverer, clock_.get(), {});
   auto enqueue = [&](const char* method, const google::protobuf::Message& request,
                      const std::string& key) {

@@ -11,15 +11,6 @@
 
 namespace pathway {
 namespace registry {
-namespace {
-
-std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
-  // Channels connect lazily; a peer that is down costs nothing until asked.
-  return PeerChannel(address);
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     const Options& options, RuntimeOverrides overrides,
     std::unique_ptr<ProgramStatusSource> source) {
@@ -42,6 +33,10 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     s->source_ = std::move(source);
   } else {
     const ServerOptions& o = options.server;
+    // Channels connect lazily; a peer that is down costs nothing until asked.
+    auto Channel = [&s](const std::string& address) {
+      return PeerChannel(address, s->runtime_->peer_security());
+    };
     GrpcProgramStatusSource::Stubs stubs{
         detox::v1::CommunityDetox::NewStub(Channel(o.detox_address)),
         isolation::v1::CompulsoryIsolation::NewStub(Channel(o.isolation_address)),

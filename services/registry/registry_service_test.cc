@@ -111,6 +111,7 @@ class RegistryServiceTest : public ::testing::Test {
     o.data_dir = dir_.path();
     o.database = Database(name);
     o.token_key_file = dir_.path() + "/token.key";
+    o.tls.plaintext = true;  // a test server on loopback
     o.redis.port = redis_->port();
     o.cache_probe_interval = absl::Milliseconds(100);
     o.peer_timeout = absl::Seconds(2);

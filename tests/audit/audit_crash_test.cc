@@ -114,7 +114,7 @@ class AuditCrashTest : public ::testing::Test {
         PATHWAY_REGISTRY_BIN, absl::StrCat("--port=", port_), "--data_dir=" + dir_,
         "--database=" + database_,
         absl::StrCat("--redis_port=", redis_port_), "--redis_timeout_ms=50",
-        "--token_key_file=" + dir_ + "/token.key", "--pii_key_file=" + dir_ + "/pii.key",
+        "--token_key_file=" + dir_ + "/token.key", "--plaintext", "--pii_key_file=" + dir_ + "/pii.key",
         "--drain_timeout_s=1"};
     process_.reset();
     auto p = test::ChildProcess::Start(argv, {"PATHWAY_AUDIT_KEY_FILE=" + dir_ + "/audit.key"});

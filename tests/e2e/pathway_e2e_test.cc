@@ -10,6 +10,11 @@
 //
 // At each step the registry's status view is checked. Then Redis is flushed and the
 // reconciler restores every entry and reports what it repaired.
+//
+// Every port speaks mutual TLS, as in a deployment: each service presents its own
+// certificate on its port and to its peers, and refuses a client without a
+// certificate from the deployment's CA (made by deploy/local/dev-tls.sh); the test's
+// own client, the reconciler and every hand-off between services go over it.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -27,6 +32,7 @@
 #include "common/auth/token.h"
 #include "common/ids/resident_id.h"
 #include "common/store/testing_store.h"
+#include "common/tls/tls.h"
 #include "gtest/gtest.h"
 #include "pathway/detox/v1/detox.grpc.pb.h"
 #include "pathway/isolation/v1/isolation.grpc.pb.h"
@@ -35,6 +41,7 @@
 #include "pathway/rehab/v1/rehab.grpc.pb.h"
 #include "services/placement/credit_code.h"
 #include "tests/system/child_process.h"
+#include "tests/testing/dev_pki.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/redis_server.h"
 
@@ -89,6 +96,11 @@ class PathwayE2eTest : public ::testing::Test {
     const char* binaries[] = {PATHWAY_REGISTRY_BIN, PATHWAY_DETOX_BIN, PATHWAY_ISOLATION_BIN,
                               PATHWAY_REHAB_BIN, PATHWAY_PLACEMENT_BIN};
     for (int i = 0; i < 5; ++i) ports_.push_back(*test::PickUnusedLoopbackPort());
+    std::vector<std::string> certificates(names, names + 5);
+    certificates.push_back("client");
+    auto pki = test::MakeDevPki(dir_ + "/tls", certificates);
+    ASSERT_TRUE(pki.ok()) << pki.status();
+    pki_ = *pki;
     for (int i = 0; i < 5; ++i) {
       std::vector<std::string> argv = {
           binaries[i], absl::StrCat("--port=", ports_[i]), "--data_dir=" + dir_,
@@ -97,6 +109,11 @@ class PathwayE2eTest : public ::testing::Test {
           "--drain_timeout_s=2", "--registry_addr=" + Addr(0), "--detox_addr=" + Addr(1),
           "--isolation_addr=" + Addr(2), "--rehab_addr=" + Addr(3), "--placement_addr=" + Addr(4)};
       if (i == 0) argv.push_back("--pii_key_file=" + dir_ + "/pii.key");
+      for (const std::string& tls :
+           {"--tls_cert_file=" + pki_.Cert(names[i]), "--tls_key_file=" + pki_.Key(names[i]),
+            "--tls_ca_file=" + pki_.CaFile(), std::string("--tls_require_client_cert")}) {
+        argv.push_back(tls);
+      }
       auto p = test::ChildProcess::Start(argv);
       ASSERT_TRUE(p.ok()) << p.status();
       processes_.push_back(*std::move(p));
@@ -105,7 +122,27 @@ class PathwayE2eTest : public ::testing::Test {
       ASSERT_TRUE(p->WaitForOutput("event=server_started", absl::Seconds(60)).has_value())
           << p->Output();
     }
-    auto ch = [&](int i) { return grpc::CreateChannel(Addr(i), grpc::InsecureChannelCredentials()); };
+    TlsOptions client;
+    client.ca_file = pki_.CaFile();
+    client.cert_file = pki_.Cert("client");
+    client.key_file = pki_.Key("client");
+    auto security = MakeChannelSecurity(client);
+    ASSERT_TRUE(security.ok()) << security.status();
+    // Without a client certificate, or in plaintext, no server even answers.
+    TlsOptions no_cert = client;
+    no_cert.cert_file.clear();
+    no_cert.key_file.clear();
+    for (const ChannelSecurity& refused : {*MakeChannelSecurity(no_cert), PlaintextChannelSecurity()}) {
+      for (int i = 0; i < 5; ++i) {
+        auto stub = registry::v1::Registry::NewStub(SecureChannel(Addr(i), refused));
+        registry::v1::GetCaseRequest req;
+        req.set_case_id("520102-2026-0000001-9");
+        registry::v1::Case c;
+        EXPECT_EQ(stub->GetCase(Ctx(Token(Role::kAdmin, "*")).get(), req, &c).error_code(),
+                  grpc::StatusCode::UNAVAILABLE);
+      }
+    }
+    auto ch = [&](int i) { return SecureChannel(Addr(i), *security); };
     registry_ = registry::v1::Registry::NewStub(ch(0));
     detox_ = detox::v1::CommunityDetox::NewStub(ch(1));
     isolation_ = isolation::v1::CompulsoryIsolation::NewStub(ch(2));
@@ -148,6 +185,7 @@ class PathwayE2eTest : public ::testing::Test {
 
   std::unique_ptr<test::RedisServer> redis_;
   std::string dir_;
+  test::DevPki pki_;
   std::vector<int> ports_;
   std::vector<std::unique_ptr<test::ChildProcess>> processes_;
   std::unique_ptr<registry::v1::Registry::Stub> registry_;
@@ -409,7 +447,9 @@ TEST_F(PathwayE2eTest, OnePersonsWholePathway) {
       {PATHWAY_RECONCILE_BIN, "--token_key_file=" + dir_ + "/token.key",
        absl::StrCat("--redis_port=", redis_->port()), "--report_dir=" + dir_,
        "--detox_addr=" + Addr(1), "--isolation_addr=" + Addr(2), "--rehab_addr=" + Addr(3),
-       "--placement_addr=" + Addr(4)});
+       "--placement_addr=" + Addr(4)},
+      {"PATHWAY_TLS_CA_FILE=" + pki_.CaFile(), "PATHWAY_TLS_CERT_FILE=" + pki_.Cert("client"),
+       "PATHWAY_TLS_KEY_FILE=" + pki_.Key("client")});
   ASSERT_TRUE(reconcile.ok());
   int status = (*reconcile)->Wait(absl::Seconds(120));
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << (*reconcile)->Output();

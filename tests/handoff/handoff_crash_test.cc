@@ -160,7 +160,7 @@ class HandoffCrashTest : public ::testing::Test {
     std::vector<std::string> argv = {
         s.binary, absl::StrCat("--port=", s.port), "--data_dir=" + dir_,
         "--database=" + s.database,
-        absl::StrCat("--redis_port=", redis_->port()), "--token_key_file=" + dir_ + "/token.key",
+        absl::StrCat("--redis_port=", redis_->port()), "--token_key_file=" + dir_ + "/token.key", "--plaintext",
         "--drain_timeout_s=2", "--registry_addr=" + Address(registry()),
         "--detox_addr=" + Address(detox()), "--isolation_addr=" + Address(isolation()),
         "--rehab_addr=" + Address(rehab()), "--placement_addr=" + Address(placement())};

@@ -195,7 +195,7 @@ class ReplicasCrashTest : public ::testing::Test {
     std::vector<std::string> argv = {
         s.binary, absl::StrCat("--port=", replica.port), "--data_dir=" + replica.data_dir,
         "--database=" + s.database, absl::StrCat("--redis_port=", redis_->port()),
-        "--token_key_file=" + dir_ + "/token.key", "--audit_key_file=" + dir_ + "/audit.key",
+        "--token_key_file=" + dir_ + "/token.key", "--plaintext", "--audit_key_file=" + dir_ + "/audit.key",
         "--drain_timeout_s=2", "--registry_addr=" + PeerAddress(registry()),
         "--detox_addr=" + PeerAddress(services_[1]),
         "--isolation_addr=" + PeerAddress(services_[2]),

@@ -104,6 +104,7 @@ class PathwayStackTest : public ::testing::Test {
     o.data_dir = dir_.path();
     o.database = TestDatabaseUriOrDie(name);
     o.token_key_file = dir_.path() + "/token.key";
+    o.tls.plaintext = true;  // a test server on loopback
     o.redis.port = redis_->port();
     o.drain_timeout = absl::Seconds(1);
     o.registry_address = absl::StrCat("127.0.0.1:", ports_[0]);

@@ -93,7 +93,7 @@ class ServicesSystemTest : public ::testing::Test {
       std::vector<std::string> argv = {
           spec.binary, absl::StrCat("--port=", ports[i]), "--data_dir=" + *dir_,
           "--database=" + TestDatabaseUriOrDie(spec.name),
-          absl::StrCat("--redis_port=", redis_->port()), "--token_key_file=" + key_file,
+          absl::StrCat("--redis_port=", redis_->port()), "--token_key_file=" + key_file, "--plaintext",
           "--drain_timeout_s=5", "--registry_addr=" + addr(0), "--detox_addr=" + addr(1),
           "--isolation_addr=" + addr(2), "--rehab_addr=" + addr(3),
           "--placement_addr=" + addr(4)};
@@ -196,7 +196,7 @@ TEST(PolicyFileAtStart, BadPolicyStopsTheServerAndNamesTheLine) {
   for (const char* binary : {PATHWAY_DETOX_BIN, PATHWAY_REHAB_BIN}) {
     auto p = test::ChildProcess::Start({binary, "--port=0", "--data_dir=" + dir,
                                         "--database=" + TestDatabaseUriOrDie("policy"),
-                                        "--token_key_file=" + dir + "/token.key",
+                                        "--token_key_file=" + dir + "/token.key", "--plaintext",
                                         "--policy_file=" + dir + "/bad.policy"});
     ASSERT_TRUE(p.ok()) << p.status();
     // The message arrives through the pipe, which may be read after the exit is seen.
@@ -209,7 +209,7 @@ TEST(PolicyFileAtStart, BadPolicyStopsTheServerAndNamesTheLine) {
   }
   auto ok = test::ChildProcess::Start({PATHWAY_DETOX_BIN, "--port=0", "--data_dir=" + dir,
                                        "--database=" + TestDatabaseUriOrDie("policy"),
-                                       "--token_key_file=" + dir + "/token.key",
+                                       "--token_key_file=" + dir + "/token.key", "--plaintext",
                                        "--policy_file=" PATHWAY_SHIPPED_POLICY});
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_TRUE((*ok)->WaitForOutput("event=server_started", absl::Seconds(30)).has_value())

@@ -61,6 +61,7 @@ class SupervisionServerTest : public ::testing::Test {
     o.server.data_dir = dir_.path();
     o.server.database = TestDatabaseUriOrDie(service_name);
     o.server.token_key_file = dir_.path() + "/key";
+    o.server.tls.plaintext = true;  // a test server on loopback
     std::ofstream(o.server.token_key_file) << key;
     RuntimeOverrides overrides;
     overrides.clock = &clock_;

@@ -17,6 +17,7 @@
 #include "google/protobuf/util/json_util.h"
 // Linked whole so every Pathway descriptor is in the generated pool.
 #include "pathway/common/v1/operations.pb.h"
+#include "tools/pathwayctl/command_common.h"
 #include "pathway/detox/v1/detox.pb.h"
 #include "pathway/isolation/v1/isolation.pb.h"
 #include "pathway/placement/v1/placement.pb.h"
@@ -93,7 +94,7 @@ int RunMethodsCommand(std::ostream& out) {
 }
 
 int RunCallCommand(absl::Span<const std::string> args, absl::string_view token_from_env,
-                   std::istream& in, std::ostream& out, std::ostream& err) {
+                   const TlsOptions& tls, std::istream& in, std::ostream& out, std::ostream& err) {
   ForceLink();
   std::string addr, token(token_from_env), key, method_name, json = "{}";
   absl::Duration timeout = absl::Seconds(30);
@@ -163,7 +164,8 @@ int RunCallCommand(absl::Span<const std::string> args, absl::string_view token_f
     return 2;
   }
 
-  auto channel = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
+  std::shared_ptr<grpc::Channel> channel = OpenChannel(addr, tls, err);
+  if (channel == nullptr) return 2;
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));

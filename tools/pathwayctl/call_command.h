@@ -18,12 +18,13 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "common/tls/tls.h"
 
 namespace pathway {
 namespace pathwayctl {
 
 int RunCallCommand(absl::Span<const std::string> args, absl::string_view token_from_env,
-                   std::istream& in, std::ostream& out, std::ostream& err);
+                   const TlsOptions& tls, std::istream& in, std::ostream& out, std::ostream& err);
 int RunMethodsCommand(std::ostream& out);
 absl::string_view CallUsage();
 

@@ -39,6 +39,7 @@ class CallCommandTest : public ::testing::Test {
     o.server.data_dir = dir_.path();
     o.server.database = TestDatabaseUriOrDie("registry");
     o.server.token_key_file = dir_.path() + "/token.key";
+    o.server.tls.plaintext = true;  // a test server on loopback
     o.pii_key_file = dir_.path() + "/pii.key";
     RuntimeOverrides overrides;
     overrides.cache = std::make_unique<InMemoryStatusCache>();
@@ -61,7 +62,7 @@ class CallCommandTest : public ::testing::Test {
     out_.str("");
     err_.str("");
     std::istringstream in(stdin_text);
-    return RunCallCommand(args, token_, in, out_, err_);
+    return RunCallCommand(args, token_, PlaintextTls(), in, out_, err_);
   }
 
   ScopedTempDir dir_;

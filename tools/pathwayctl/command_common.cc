@@ -100,10 +100,17 @@ std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token,
   return ctx;
 }
 
-std::shared_ptr<grpc::Channel> OpenChannel(const std::string& addr) {
+std::shared_ptr<grpc::Channel> OpenChannel(const std::string& addr, const TlsOptions& tls,
+                                           std::ostream& err) {
+  absl::StatusOr<ChannelSecurity> security = MakeChannelSecurity(tls);
+  if (!security.ok()) {
+    err << "pathwayctl: " << security.status().message() << "\n";
+    return nullptr;
+  }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
+  security->Apply(&args);
+  return grpc::CreateCustomChannel(addr, security->credentials, args);
 }
 
 std::string EnumWord(const std::string& full_name, absl::string_view prefix) {

@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "common/clock/clock.h"
+#include "common/tls/tls.h"
 #include "pathway/common/v1/common.pb.h"
 
 namespace pathway {
@@ -63,8 +64,11 @@ std::string StatusText(const grpc::Status& status);
 std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token,
                                                  absl::Duration timeout);
 
-// An insecure channel to `addr` that accepts messages up to 64 MiB.
-std::shared_ptr<grpc::Channel> OpenChannel(const std::string& addr);
+// A channel to `addr` with `tls` (Environment::tls) that accepts messages up to
+// 64 MiB; nullptr, with the reason on
+// `err`, if a TLS file cannot be read.
+std::shared_ptr<grpc::Channel> OpenChannel(const std::string& addr, const TlsOptions& tls,
+                                           std::ostream& err);
 
 // An enum value's name without its prefix ("PLACEMENT_MODE_CONCENTRATED" with prefix
 // "PLACEMENT_MODE_" -> "CONCENTRATED"); "" for the *_UNSPECIFIED value.

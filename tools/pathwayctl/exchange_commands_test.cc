@@ -71,6 +71,7 @@ class ExchangeCommandsTest : public ::testing::Test {
     o.server.data_dir = dir_.path();
     o.server.database = TestDatabaseUriOrDie("placement");
     o.server.token_key_file = dir_.path() + "/key";
+    o.server.tls.plaintext = true;  // a test server on loopback
     WriteFile(o.server.token_key_file, kKey);
     RuntimeOverrides overrides;
     overrides.clock = clock_.get();

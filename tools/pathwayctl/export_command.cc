@@ -125,7 +125,9 @@ int RunExportCommand(absl::Span<const std::string> args, const Environment& env,
   *request.mutable_period_start() = *from;
   *request.mutable_period_end() = *to;
   request.set_rows_per_message(rows_per_message);
-  auto stub = v1::Placement::NewStub(OpenChannel(flags.Get("--addr")));
+  std::shared_ptr<grpc::Channel> channel = OpenChannel(flags.Get("--addr"), env.tls, err);
+  if (channel == nullptr) return 2;
+  auto stub = v1::Placement::NewStub(channel);
   std::unique_ptr<grpc::ClientContext> ctx =
       CallContext(flags.Get("--token", env.token), timeout);
   std::unique_ptr<grpc::ClientReader<v1::ExportOutcomesChunk>> reader =

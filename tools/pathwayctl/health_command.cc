@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tools/pathwayctl/command_common.h"
 
 namespace pathway {
 namespace pathwayctl {
@@ -65,7 +66,8 @@ HealthCheckResponse::ServingStatus WatchUntilServing(Health::Stub& stub, const s
 
 absl::string_view HealthUsage() { return kUsage; }
 
-int RunHealthCommand(absl::Span<const std::string> args, std::ostream& out, std::ostream& err) {
+int RunHealthCommand(absl::Span<const std::string> args, const TlsOptions& tls, std::ostream& out,
+                     std::ostream& err) {
   std::string addr, service;
   absl::Duration wait = absl::ZeroDuration(), timeout = absl::Seconds(5);
   for (size_t i = 0; i < args.size(); ++i) {
@@ -99,7 +101,9 @@ int RunHealthCommand(absl::Span<const std::string> args, std::ostream& out, std:
     err << "pathwayctl health: --addr is required\n" << kUsage;
     return 2;
   }
-  auto stub = Health::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+  std::shared_ptr<grpc::Channel> channel = OpenChannel(addr, tls, err);
+  if (channel == nullptr) return 2;
+  auto stub = Health::NewStub(channel);
   HealthCheckResponse::ServingStatus status = HealthCheckResponse::UNKNOWN;
   std::string error;
   if (wait > absl::ZeroDuration()) {

@@ -15,11 +15,14 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "common/tls/tls.h"
 
 namespace pathway {
 namespace pathwayctl {
 
-int RunHealthCommand(absl::Span<const std::string> args, std::ostream& out, std::ostream& err);
+// `tls`: how to reach the server (Environment::tls).
+int RunHealthCommand(absl::Span<const std::string> args, const TlsOptions& tls, std::ostream& out,
+                     std::ostream& err);
 absl::string_view HealthUsage();
 
 }  // namespace pathwayctl

@@ -36,7 +36,7 @@ class HealthCommandTest : public ::testing::Test {
   int Run(std::vector<std::string> args) {
     out_.str("");
     err_.str("");
-    return RunHealthCommand(args, out_, err_);
+    return RunHealthCommand(args, PlaintextTls(), out_, err_);
   }
 
   grpc::CallbackGenericService generic_;

@@ -506,7 +506,8 @@ int RunImportCommand(absl::Span<const std::string> args, const Environment& env,
     err << kUsage;
     return 2;
   }
-  auto channel = OpenChannel(f.addr);
+  auto channel = OpenChannel(f.addr, env.tls, err);
+  if (channel == nullptr) return 2;
   auto stub = v1::Placement::NewStub(channel);
   const std::string& what = flags.positional[0];
   if (what == "postings") {

@@ -124,7 +124,9 @@ int RunLaborReconcileCommand(absl::Span<const std::string> args, const Environme
     err << "pathwayctl labor-reconcile: " << error << "\n";
     return 2;
   }
-  auto stub = v1::Placement::NewStub(OpenChannel(flags.Get("--addr")));
+  std::shared_ptr<grpc::Channel> channel = OpenChannel(flags.Get("--addr"), env.tls, err);
+  if (channel == nullptr) return 2;
+  auto stub = v1::Placement::NewStub(channel);
   const std::string token = flags.Get("--token", env.token);
   Progress progress(err, env.stderr_is_terminal, clock, "discrepancies");
   WriteCsvRow(sink.stream(), DiscrepancyCsvHeader());

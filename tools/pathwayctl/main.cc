@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/clock/clock.h"
+#include "common/tls/tls.h"
 #include "tools/pathwayctl/pathwayctl.h"
 
 int main(int argc, char** argv) {
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
     env.token_key_file = key_file;
   }
   if (const char* token = std::getenv("PATHWAY_TOKEN")) env.token = token;
+  env.tls = pathway::ClientTlsFromEnvironment();
   env.stderr_is_terminal = isatty(STDERR_FILENO) != 0;
   pathway::RealClock clock;
   return pathway::pathwayctl::Run(args, env, clock, std::cout, std::cerr);

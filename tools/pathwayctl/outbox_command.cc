@@ -52,7 +52,7 @@ std::string OneLine(std::string text) {
 }
 
 int List(const ParsedFlags& flags, const std::string& token, absl::Duration timeout,
-         std::ostream& out, std::ostream& err) {
+         const Environment& env, std::ostream& out, std::ostream& err) {
   common::v1::GetOutboxSummaryRequest req;
   if (flags.values.count("--older-than") > 0) {
     absl::Duration d;
@@ -70,7 +70,9 @@ int List(const ParsedFlags& flags, const std::string& token, absl::Duration time
     }
     req.set_max_stuck(max);
   }
-  auto stub = common::v1::Operations::NewStub(OpenChannel(flags.Get("--addr")));
+  std::shared_ptr<grpc::Channel> channel = OpenChannel(flags.Get("--addr"), env.tls, err);
+  if (channel == nullptr) return 2;
+  auto stub = common::v1::Operations::NewStub(channel);
   common::v1::OutboxSummary summary;
   grpc::Status s = stub->GetOutboxSummary(CallContext(token, timeout).get(), req, &summary);
   if (!s.ok()) {
@@ -95,7 +97,7 @@ int List(const ParsedFlags& flags, const std::string& token, absl::Duration time
 }
 
 int Replay(const ParsedFlags& flags, const std::string& token, absl::Duration timeout,
-           std::ostream& out, std::ostream& err) {
+           const Environment& env, std::ostream& out, std::ostream& err) {
   common::v1::ReplayParkedHandoffsRequest req;
   req.set_all(flags.Has("--all"));
   req.set_target(flags.Get("--target"));
@@ -113,7 +115,9 @@ int Replay(const ParsedFlags& flags, const std::string& token, absl::Duration ti
     err << "pathwayctl outbox: replay needs either --ids or --all\n" << kUsage;
     return 2;
   }
-  auto stub = common::v1::Operations::NewStub(OpenChannel(flags.Get("--addr")));
+  std::shared_ptr<grpc::Channel> channel = OpenChannel(flags.Get("--addr"), env.tls, err);
+  if (channel == nullptr) return 2;
+  auto stub = common::v1::Operations::NewStub(channel);
   std::unique_ptr<grpc::ClientContext> ctx = CallContext(token, timeout);
   if (!flags.Get("--idempotency-key").empty()) {
     ctx->AddMetadata("idempotency-key", flags.Get("--idempotency-key"));
@@ -161,8 +165,8 @@ int RunOutboxCommand(absl::Span<const std::string> args, const Environment& env,
   }
   const std::string token = flags.Get("--token", env.token);
   const std::string& verb = flags.positional[0];
-  if (verb == "list") return List(flags, token, timeout, out, err);
-  if (verb == "replay") return Replay(flags, token, timeout, out, err);
+  if (verb == "list") return List(flags, token, timeout, env, out, err);
+  if (verb == "replay") return Replay(flags, token, timeout, env, out, err);
   err << "pathwayctl outbox: unknown action \"" << verb << "\"\n" << kUsage;
   return 2;
 }

@@ -44,8 +44,8 @@ int Run(absl::Span<const std::string> args, const Environment& env, const Clock&
   if (command == "token") {
     return RunTokenCommand(rest, env.token_key_file, clock, out, err);
   }
-  if (command == "health") return RunHealthCommand(rest, out, err);
-  if (command == "call") return RunCallCommand(rest, env.token, std::cin, out, err);
+  if (command == "health") return RunHealthCommand(rest, env.tls, out, err);
+  if (command == "call") return RunCallCommand(rest, env.token, env.tls, std::cin, out, err);
   if (command == "methods") return RunMethodsCommand(out);
   if (command == "import") return RunImportCommand(rest, env, clock, out, err);
   if (command == "export") return RunExportCommand(rest, env, clock, out, err);

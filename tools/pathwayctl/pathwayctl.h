@@ -22,6 +22,7 @@
 
 #include "absl/types/span.h"
 #include "common/clock/clock.h"
+#include "common/tls/tls.h"
 
 namespace pathway {
 namespace pathwayctl {
@@ -31,6 +32,8 @@ inline constexpr char kTokenKeyFileEnv[] = "PATHWAY_TOKEN_KEY_FILE";
 // What pathwayctl takes from the process environment (empty when unset).
 struct Environment {
   std::string token_key_file;  // $PATHWAY_TOKEN_KEY_FILE
+  // How commands reach a server: ClientTlsFromEnvironment() (PATHWAY_TLS_*).
+  TlsOptions tls = PlaintextTls();
   std::string token;           // $PATHWAY_TOKEN
   // Standard error is a terminal: bulk commands show a progress line there.
   bool stderr_is_terminal = false;

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/log/log.h"
+#include "common/tls/tls.h"
 #include "tools/reconcile/reconciler.h"
 #include "tools/reconcile/run_command.h"
 
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
                                   o.services[3].address);
   o.token_key_file = Setting(absl::GetFlag(FLAGS_token_key_file), "PATHWAY_TOKEN_KEY_FILE", "");
   if (o.token_key_file.empty()) return Usage("--token_key_file is required");
+  o.tls = pathway::ClientTlsFromEnvironment();
   o.report_dir = Setting(absl::GetFlag(FLAGS_report_dir), "PATHWAY_RECONCILE_REPORT_DIR", ".");
   o.checkpoint_path =
       Setting(absl::GetFlag(FLAGS_checkpoint), "PATHWAY_RECONCILE_CHECKPOINT", "");

@@ -251,10 +251,12 @@ absl::Status ReconcileOptions::Validate() const {
 
 class Reconciler::Impl {
  public:
-  Impl(const ReconcileOptions& options, StatusCache* cache, std::unique_ptr<TokenSigner> signer)
+  Impl(const ReconcileOptions& options, StatusCache* cache, std::unique_ptr<TokenSigner> signer,
+       ChannelSecurity security)
       : options_(options),
         cache_(cache),
         signer_(std::move(signer)),
+        security_(std::move(security)),
         clock_(options.clock != nullptr ? options.clock : &real_clock_),
         progress_(options.progress, options.log_every_pages) {}
 
@@ -280,6 +282,7 @@ class Reconciler::Impl {
   ReconcileOptions options_;
   StatusCache* cache_;  // not owned
   std::unique_ptr<TokenSigner> signer_;
+  const ChannelSecurity security_;
   RealClock real_clock_;
   const Clock* clock_;
   Progress progress_;
@@ -509,7 +512,7 @@ void Reconciler::Impl::ReconcileService(const ServiceTarget& target, ServiceRepo
   const bool ownership_only = rep->outcome() == kComplete;
   const std::string resume_after = rep->last_case_id();
   auto stub = common::v1::Operations::NewStub(
-      grpc::CreateChannel(target.address, grpc::InsecureChannelCredentials()));
+      SecureChannel(target.address, security_));
   stream_started_[p] = clock_->Now();
 
   std::string position;  // last case id received
@@ -833,8 +836,9 @@ absl::StatusOr<std::unique_ptr<Reconciler>> Reconciler::Create(const ReconcileOp
   if (cache == nullptr) return absl::InvalidArgumentError("a status cache is required");
   ASSIGN_OR_RETURN(std::string key, LoadKeyFile(options.token_key_file));
   ASSIGN_OR_RETURN(std::unique_ptr<TokenSigner> signer, TokenSigner::Create(std::move(key)));
-  return std::unique_ptr<Reconciler>(
-      new Reconciler(std::make_unique<Impl>(options, cache, std::move(signer))));
+  ASSIGN_OR_RETURN(ChannelSecurity security, MakeChannelSecurity(options.tls));
+  return std::unique_ptr<Reconciler>(new Reconciler(
+      std::make_unique<Impl>(options, cache, std::move(signer), std::move(security))));
 }
 
 Reconciler::Reconciler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

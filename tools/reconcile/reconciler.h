@@ -46,6 +46,7 @@
 #include "common/auth/token.h"
 #include "common/cache/status_cache.h"
 #include "common/clock/clock.h"
+#include "common/tls/tls.h"
 #include "tools/reconcile/progress.h"
 #include "tools/reconcile/reconcile_report.pb.h"
 
@@ -83,6 +84,8 @@ struct ReconcileOptions {
   // The deployment's token signing key; the reconciler mints its own batch token
   // (role batch, national jurisdiction).
   std::string token_key_file;
+  // How the services are reached (common/tls/tls.h); main reads PATHWAY_TLS_*.
+  TlsOptions tls = PlaintextTls();
   // Where the JSON report is written (reconcile-<start time>.json); empty: none.
   std::string report_dir;
   // Compute and report only: nothing is written to Redis.

@@ -96,7 +96,7 @@ bench_start() {
       extra+=(--database "postgresql://pathway@127.0.0.1:$((port_base + 6))/$s")
     "$build_dir/services/$s/${s}_server" \
       --host 127.0.0.1 --port "${ports[$i]}" --data_dir "$data_dir" \
-      --redis_port "$redis_port" --token_key_file "$key_file" \
+      --redis_port "$redis_port" --token_key_file "$key_file" --plaintext \
       --log_level "${BENCH_LOG_LEVEL:-info}" "${peers[@]}" "${db_args[@]}" "${extra[@]}" \
       >> "$data_dir/logs/$s.log" 2>&1 &
     pids+=($!)
