@@ -104,49 +104,45 @@ AuditRow ToAuditRow(const Row& row) {
   return r;
 }
 
+// Version 1, for both engines (EngineMigration). seq is given by AppendAudits (the
+// chain head plus one), never generated.
+constexpr char kAuditLogV1[] =
+    "CREATE TABLE audit_log("
+    "  seq {BIGINT_KEY},"
+    "  at_us BIGINT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  case_id TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL,"
+    "  prev_hash {BLOB} NOT NULL,"
+    "  hash {BLOB} NOT NULL);"
+    "CREATE INDEX audit_log_by_case ON audit_log(case_id, seq);"
+    "CREATE INDEX audit_log_by_subject ON audit_log(subject, seq);";
+
+// Append-only, after kAuditLogV1: SQLite raises from a trigger body; PostgreSQL's
+// triggers call a function.
+constexpr char kSqliteAppendOnly[] =
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+    "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+    "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;";
+constexpr char kPostgresqlAppendOnly[] =
+    "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+    "  $$BEGIN RAISE EXCEPTION 'audit_log is append-only'; END$$;"
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+    "  FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();"
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+    "  FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();";
 
 }  // namespace
 
 std::vector<Migration> AuditMigrations() {
+  Migration v1 = EngineMigration("audit", 1, kAuditLogV1);
+  v1.sql += kSqliteAppendOnly;
+  v1.postgresql_sql += kPostgresqlAppendOnly;
   return {
-      // seq is given by AppendAudits (the chain head plus one), never generated.
-      // Append-only: SQLite raises from a trigger body; PostgreSQL's triggers call a
-      // function.
-      {"audit", 1,
-       "CREATE TABLE audit_log("
-       "  seq INTEGER PRIMARY KEY,"
-       "  at_us BIGINT NOT NULL,"
-       "  subject TEXT NOT NULL,"
-       "  role TEXT NOT NULL,"
-       "  action TEXT NOT NULL,"
-       "  case_id TEXT NOT NULL,"
-       "  outcome TEXT NOT NULL,"
-       "  prev_hash BLOB NOT NULL,"
-       "  hash BLOB NOT NULL);"
-       "CREATE INDEX audit_log_by_case ON audit_log(case_id, seq);"
-       "CREATE INDEX audit_log_by_subject ON audit_log(subject, seq);"
-       "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
-       "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
-       "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
-       "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
-       "CREATE TABLE audit_log("
-       "  seq BIGINT PRIMARY KEY,"
-       "  at_us BIGINT NOT NULL,"
-       "  subject TEXT NOT NULL,"
-       "  role TEXT NOT NULL,"
-       "  action TEXT NOT NULL,"
-       "  case_id TEXT NOT NULL,"
-       "  outcome TEXT NOT NULL,"
-       "  prev_hash BYTEA NOT NULL,"
-       "  hash BYTEA NOT NULL);"
-       "CREATE INDEX audit_log_by_case ON audit_log(case_id, seq);"
-       "CREATE INDEX audit_log_by_subject ON audit_log(subject, seq);"
-       "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS"
-       "  $$BEGIN RAISE EXCEPTION 'audit_log is append-only'; END$$;"
-       "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
-       "  FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();"
-       "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
-       "  FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();"},
+      std::move(v1),
       // Rows from before the keyed chain keep chain 1 (unkeyed SHA-256).
       {"audit", 2, "ALTER TABLE audit_log ADD COLUMN chain BIGINT NOT NULL DEFAULT 1"},
   };

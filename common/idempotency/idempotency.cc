@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
@@ -32,55 +31,51 @@ absl::Status DeleteExpired(Transaction& tx, int64_t now_us, int64_t limit) {
       {now_us, limit});
 }
 
-// Version 1 for either engine: only the type of the byte columns differs.
-std::string KeysV1(absl::string_view bytes) {
-  return absl::StrCat(
-      "CREATE TABLE idempotency_keys("
-      "  subject TEXT NOT NULL,"
-      "  key TEXT NOT NULL,"
-      "  method TEXT NOT NULL,"
-      "  request_hash ", bytes, " NOT NULL,"
-      "  response ", bytes, " NOT NULL,"
-      "  created_us BIGINT NOT NULL,"
-      "  PRIMARY KEY(subject, key));"
-      "CREATE INDEX idempotency_keys_by_created ON idempotency_keys(created_us);");
-}
+// Version 1, for both engines (EngineMigration).
+constexpr char kKeysV1[] =
+    "CREATE TABLE idempotency_keys("
+    "  subject TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  request_hash {BLOB} NOT NULL,"
+    "  response {BLOB} NOT NULL,"
+    "  created_us BIGINT NOT NULL,"
+    "  PRIMARY KEY(subject, key));"
+    "CREATE INDEX idempotency_keys_by_created ON idempotency_keys(created_us);";
 
-// Version 2 for either engine: the byte columns' type, and SQLite zeroes the pages
-// that held the old responses (secure_delete); PostgreSQL's VACUUM reclaims them.
-std::string KeysV2(absl::string_view bytes, absl::string_view before) {
-  return absl::StrCat(
-      before,
-      "CREATE TABLE idempotency_keys_v2("
-      "  subject TEXT NOT NULL,"
-      "  key TEXT NOT NULL,"
-      "  method TEXT NOT NULL,"
-      "  request_hash ", bytes, " NOT NULL,"
-      "  stored ", bytes, ","  // NULL: a version-1 key whose response is no longer kept
-      "  created_us BIGINT NOT NULL,"
-      "  expires_us BIGINT NOT NULL,"
-      "  PRIMARY KEY(subject, key));"
-      "INSERT INTO idempotency_keys_v2(subject, key, method, request_hash, stored, created_us,"
-      "  expires_us)"
-      "  SELECT subject, key, method, request_hash, NULL, created_us, created_us + 2592000000000"
-      "  FROM idempotency_keys;"
-      "DROP TABLE idempotency_keys;"
-      "ALTER TABLE idempotency_keys_v2 RENAME TO idempotency_keys;"
-      "CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys(expires_us);");
-}
+// Version 2, for both engines (EngineMigration). SQLite also zeroes the pages that
+// held the old responses (kSqliteSecureDelete, first); PostgreSQL's VACUUM
+// reclaims them.
+constexpr char kKeysV2[] =
+    "CREATE TABLE idempotency_keys_v2("
+    "  subject TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  request_hash {BLOB} NOT NULL,"
+    "  stored {BLOB},"  // NULL: a version-1 key whose response is no longer kept
+    "  created_us BIGINT NOT NULL,"
+    "  expires_us BIGINT NOT NULL,"
+    "  PRIMARY KEY(subject, key));"
+    "INSERT INTO idempotency_keys_v2(subject, key, method, request_hash, stored, created_us,"
+    "  expires_us)"
+    "  SELECT subject, key, method, request_hash, NULL, created_us, created_us + 2592000000000"
+    "  FROM idempotency_keys;"
+    "DROP TABLE idempotency_keys;"
+    "ALTER TABLE idempotency_keys_v2 RENAME TO idempotency_keys;"
+    "CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys(expires_us);";
+constexpr char kSqliteSecureDelete[] = "PRAGMA secure_delete = ON;";
 
 }  // namespace
 
 std::vector<Migration> IdempotencyMigrations() {
-  return {
-      {"idempotency", 1, KeysV1("BLOB"), KeysV1("BYTEA")},
-      // Version 1 kept whole responses, personal data included, in plaintext. Their
-      // keys stay (a repeat is still not applied twice) but the responses go, and the
-      // pages that held them are zeroed (secure_delete) rather than left in the file.
-      // Each key now expires; a kept one 30 days after it was created (the longest
-      // lifetime: the role that made it is unknown, and it may be a hand-off's).
-      {"idempotency", 2, KeysV2("BLOB", "PRAGMA secure_delete = ON;"), KeysV2("BYTEA", "")},
-  };
+  // Version 1 kept whole responses, personal data included, in plaintext. Their
+  // keys stay (a repeat is still not applied twice) but the responses go, and the
+  // pages that held them are zeroed (secure_delete) rather than left in the file.
+  // Each key now expires; a kept one 30 days after it was created (the longest
+  // lifetime: the role that made it is unknown, and it may be a hand-off's).
+  Migration v2 = EngineMigration("idempotency", 2, kKeysV2);
+  v2.sql.insert(0, kSqliteSecureDelete);
+  return {EngineMigration("idempotency", 1, kKeysV1), std::move(v2)};
 }
 
 std::string HashRequest(absl::string_view serialized_request) {

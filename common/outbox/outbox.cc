@@ -67,20 +67,18 @@ std::string KeptMessage(const absl::Status& s) {
   return m;
 }
 
-// Version 1 for either engine: the key column (SQLite's AUTOINCREMENT never reuses an
-// id; PostgreSQL's identity never does) and the payload's byte type differ.
-std::string OutboxV1(absl::string_view key, absl::string_view bytes) {
-  return absl::StrCat(
-      "CREATE TABLE outbox ("
-      "  id ", key, ","
-      "  target TEXT NOT NULL, method TEXT NOT NULL, payload ", bytes, " NOT NULL,"
-      "  idempotency_key TEXT NOT NULL UNIQUE,"
-      "  state TEXT NOT NULL DEFAULT 'pending',"
-      "  attempts BIGINT NOT NULL DEFAULT 0,"
-      "  created_us BIGINT NOT NULL, next_attempt_us BIGINT NOT NULL,"
-      "  last_error TEXT NOT NULL DEFAULT '', delivered_us BIGINT);"
-      "CREATE INDEX outbox_due ON outbox(state, next_attempt_us, id);");
-}
+// Version 1, for both engines (EngineMigration): an id is never handed out twice,
+// even after the newest row was deleted.
+constexpr char kOutboxV1[] =
+    "CREATE TABLE outbox ("
+    "  id {AUTO_ID_NEVER_REUSED},"
+    "  target TEXT NOT NULL, method TEXT NOT NULL, payload {BLOB} NOT NULL,"
+    "  idempotency_key TEXT NOT NULL UNIQUE,"
+    "  state TEXT NOT NULL DEFAULT 'pending',"
+    "  attempts BIGINT NOT NULL DEFAULT 0,"
+    "  created_us BIGINT NOT NULL, next_attempt_us BIGINT NOT NULL,"
+    "  last_error TEXT NOT NULL DEFAULT '', delivered_us BIGINT);"
+    "CREATE INDEX outbox_due ON outbox(state, next_attempt_us, id);";
 
 constexpr char kInsertHandoff[] =
     "INSERT INTO outbox(target, method, payload, idempotency_key, created_us,"
@@ -96,8 +94,7 @@ absl::Status ValidateHandoff(const OutboxMessage& m) {
 }  // namespace
 
 std::vector<Migration> OutboxMigrations() {
-  return {{"outbox", 1, OutboxV1("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"),
-           OutboxV1("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "BYTEA")},
+  return {EngineMigration("outbox", 1, kOutboxV1),
           // The receiver's error message beside its code, so a parked hand-off says why
           // (an existing outbox gains the column; old rows keep an empty message).
           {"outbox", 2,

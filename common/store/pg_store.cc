@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <set>
 #include <utility>
 
@@ -22,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/log/log.h"
+#include "common/store/schema_migrations.h"
 #include "common/status/status_macros.h"
 
 namespace pathway {
@@ -823,83 +823,30 @@ PgStore::Stats PgStore::stats() const {
 
 absl::Status PgStore::ApplyMigrations(const std::vector<Migration>& migrations,
                                       absl::Duration timeout) {
-  // Validate, and order: components by first appearance, versions ascending.
-  std::vector<std::string> components;
-  std::map<std::string, std::vector<const Migration*>> by_component;
-  for (const Migration& m : migrations) {
-    if (m.component.empty() || m.version < 1) {
-      return absl::InvalidArgumentError("migration needs a component and a version >= 1");
-    }
-    auto& list = by_component[m.component];
-    if (list.empty()) components.push_back(m.component);
-    for (const Migration* other : list) {
-      if (other->version == m.version) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("duplicate migration ", m.component, " v", m.version));
-      }
-    }
-    list.push_back(&m);
-  }
-  for (auto& [component, list] : by_component) {
-    std::sort(list.begin(), list.end(),
-              [](const Migration* a, const Migration* b) { return a->version < b->version; });
-  }
-
+  ASSIGN_OR_RETURN(MigrationPlan plan, PlanMigrations(migrations));
   const absl::Time real_deadline = absl::Now() + timeout;
   // READ COMMITTED: after waiting for the lock, each statement sees what a
   // replica that migrated first committed.
   ASSIGN_OR_RETURN(Connection* c,
                    AcquireAndBegin("BEGIN ISOLATION LEVEL READ COMMITTED", real_deadline));
   Tx tx(c, real_deadline);
-  absl::Status status = [&]() -> absl::Status {
-    RETURN_IF_ERROR(
-        c->Simple(absl::StrCat("SELECT pg_advisory_xact_lock(", kMigrationLockKey, ")"),
-                  real_deadline)
-            .status());
-    RETURN_IF_ERROR(c->Simple("CREATE TABLE IF NOT EXISTS schema_migrations("
-                              "component TEXT NOT NULL, version BIGINT NOT NULL, "
-                              "applied_at_us BIGINT NOT NULL, PRIMARY KEY(component, version))",
-                              real_deadline)
-                        .status());
-    ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     tx.Query("SELECT component, version FROM schema_migrations", {}));
-    std::set<std::pair<std::string, int64_t>> applied;
-    std::map<std::string, int64_t> db_max;
-    for (const Row& row : rows) {
-      applied.emplace(row.GetString(0), row.GetInt(1));
-      int64_t& max = db_max[row.GetString(0)];
-      max = std::max(max, row.GetInt(1));
-    }
-    for (const auto& [component, version] : db_max) {
-      auto it = by_component.find(component);
-      const int64_t known = it == by_component.end() ? 0 : it->second.back()->version;
-      if (version > known) {
-        log::Error("store_schema_newer",
-                   {{"component", component}, {"db_version", version}, {"binary_version", known}});
-        return absl::FailedPreconditionError("database schema is newer than this binary");
-      }
-    }
-    const int64_t now_us = absl::ToUnixMicros(clock_->Now());
-    for (const std::string& component : components) {
-      for (const Migration* m : by_component[component]) {
-        if (applied.count({m->component, m->version}) > 0) continue;
-        absl::Status s =
-            c->Simple(m->postgresql_sql.empty() ? m->sql : m->postgresql_sql, real_deadline)
-                .status();
-        if (!s.ok()) {
-          log::Error("store_migration_failed", {{"component", m->component}, {"version", m->version}});
-          if (absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s)) return s;
-          return absl::InternalError(
-              absl::StrCat("migration ", m->component, " v", m->version, " failed"));
-        }
-        RETURN_IF_ERROR(tx.Exec(
-            "INSERT INTO schema_migrations(component, version, applied_at_us) VALUES(?, ?, ?)",
-            {m->component, static_cast<int64_t>(m->version), now_us}));
-        log::Info("store_migration_applied", {{"component", m->component}, {"version", m->version}});
-      }
-    }
-    return absl::OkStatus();
-  }();
+  MigrationEngine engine;
+  engine.create_table_sql =
+      "CREATE TABLE IF NOT EXISTS schema_migrations("
+      "component TEXT NOT NULL, version BIGINT NOT NULL, "
+      "applied_at_us BIGINT NOT NULL, PRIMARY KEY(component, version))";
+  engine.step_sql = [](const Migration& m) -> const std::string& {
+    return m.postgresql_sql.empty() ? m.sql : m.postgresql_sql;
+  };
+  engine.exec_script = [c, real_deadline](const std::string& sql) {
+    return c->Simple(sql, real_deadline).status();
+  };
+  engine.keep_transient_step_failures = true;
+  absl::Status status =
+      c->Simple(absl::StrCat("SELECT pg_advisory_xact_lock(", kMigrationLockKey, ")"),
+                real_deadline)
+          .status();
+  if (status.ok()) status = ApplyMigrationPlan(plan, engine, *clock_, tx);
   if (status.ok()) {
     absl::StatusOr<ResultPtr> r = c->Simple("COMMIT", real_deadline);
     if (!r.ok()) {

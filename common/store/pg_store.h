@@ -79,10 +79,10 @@
 // converts and hands out one row at a time. LastInsertId is SQLite's alone:
 // here it always returns -1 (use INSERT ... RETURNING).
 //
-// Migrations: as SqliteStore (schema_migrations(component, version,
-// applied_at_us), every pending step in one transaction, each component's
-// versions ascending, FAILED_PRECONDITION for a schema newer than the
-// binary), using Migration::postgresql_sql where it is non-empty. Replicas
+// Migrations: as SqliteStore (common/store/schema_migrations.h:
+// schema_migrations(component, version, applied_at_us), every pending step in
+// one transaction, each component's versions ascending, FAILED_PRECONDITION
+// for a schema newer than the binary), using Migration::postgresql_sql where it is non-empty. Replicas
 // starting together serialise on pg_advisory_xact_lock, so each step is
 // applied exactly once; that transaction is READ COMMITTED so it sees what a
 // replica before it committed.

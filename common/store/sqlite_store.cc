@@ -2,16 +2,14 @@
 
 #include <sqlite3.h>
 
-#include <algorithm>
 #include <cstring>
-#include <map>
-#include <set>
 #include <type_traits>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
+#include "common/store/schema_migrations.h"
 #include "common/status/status_macros.h"
 
 namespace pathway {
@@ -408,74 +406,18 @@ SqliteStore::~SqliteStore() {
 }
 
 absl::Status SqliteStore::ApplyMigrations(const std::vector<Migration>& migrations) {
-  // Validate, and order: components by first appearance, versions ascending.
-  std::vector<std::string> components;
-  std::map<std::string, std::vector<const Migration*>> by_component;
-  for (const Migration& m : migrations) {
-    if (m.component.empty() || m.version < 1) {
-      return absl::InvalidArgumentError("migration needs a component and a version >= 1");
-    }
-    auto& list = by_component[m.component];
-    if (list.empty()) components.push_back(m.component);
-    for (const Migration* other : list) {
-      if (other->version == m.version) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("duplicate migration ", m.component, " v", m.version));
-      }
-    }
-    list.push_back(&m);
-  }
-  for (auto& [component, list] : by_component) {
-    std::sort(list.begin(), list.end(),
-              [](const Migration* a, const Migration* b) { return a->version < b->version; });
-  }
-
+  ASSIGN_OR_RETURN(MigrationPlan plan, PlanMigrations(migrations));
   Connection& conn = *writer_conn_;
+  MigrationEngine engine;
+  engine.create_table_sql =
+      "CREATE TABLE IF NOT EXISTS schema_migrations("
+      "component TEXT NOT NULL, version INTEGER NOT NULL, applied_at_us INTEGER NOT NULL, "
+      "PRIMARY KEY(component, version))";
+  engine.step_sql = [](const Migration& m) -> const std::string& { return m.sql; };
+  engine.exec_script = [&conn](const std::string& sql) { return conn.ExecScript(sql); };
   RETURN_IF_ERROR(conn.ExecInternal("BEGIN IMMEDIATE"));
-  int applied_count = 0;
-  absl::Status status = [&]() -> absl::Status {
-    RETURN_IF_ERROR(conn.ExecScript(
-        "CREATE TABLE IF NOT EXISTS schema_migrations("
-        "component TEXT NOT NULL, version INTEGER NOT NULL, applied_at_us INTEGER NOT NULL, "
-        "PRIMARY KEY(component, version))"));
-    SqliteTransaction<Connection> tx(&conn);
-    ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     tx.Query("SELECT component, version FROM schema_migrations", {}));
-    std::set<std::pair<std::string, int64_t>> applied;
-    std::map<std::string, int64_t> db_max;
-    for (const Row& row : rows) {
-      applied.emplace(row.GetString(0), row.GetInt(1));
-      int64_t& max = db_max[row.GetString(0)];
-      max = std::max(max, row.GetInt(1));
-    }
-    for (const auto& [component, version] : db_max) {
-      auto it = by_component.find(component);
-      const int64_t known = it == by_component.end() ? 0 : it->second.back()->version;
-      if (version > known) {
-        log::Error("store_schema_newer",
-                   {{"component", component}, {"db_version", version}, {"binary_version", known}});
-        return absl::FailedPreconditionError("database schema is newer than this binary");
-      }
-    }
-    const int64_t now_us = absl::ToUnixMicros(clock_->Now());
-    for (const std::string& component : components) {
-      for (const Migration* m : by_component[component]) {
-        if (applied.count({m->component, m->version}) > 0) continue;
-        absl::Status s = conn.ExecScript(m->sql);
-        if (!s.ok()) {
-          log::Error("store_migration_failed", {{"component", m->component}, {"version", m->version}});
-          return absl::InternalError(
-              absl::StrCat("migration ", m->component, " v", m->version, " failed"));
-        }
-        RETURN_IF_ERROR(tx.Exec(
-            "INSERT INTO schema_migrations(component, version, applied_at_us) VALUES(?, ?, ?)",
-            {m->component, static_cast<int64_t>(m->version), now_us}));
-        log::Info("store_migration_applied", {{"component", m->component}, {"version", m->version}});
-        ++applied_count;
-      }
-    }
-    return absl::OkStatus();
-  }();
+  SqliteTransaction<Connection> tx(&conn);
+  absl::Status status = ApplyMigrationPlan(plan, engine, *clock_, tx);
   if (!status.ok()) {
     if (conn.InTransaction()) conn.ExecInternal("ROLLBACK").IgnoreError();
     return status;

@@ -14,9 +14,10 @@
 // connections serve Reads beside it. Prepared statements are cached per
 // connection, keyed by SQL text.
 //
-// Migrations: Open applies, in one transaction, every (component, version) not
-// yet recorded in schema_migrations, each component's versions ascending and
-// components in the order they first appear in `migrations`. If the database
+// Migrations (common/store/schema_migrations.h, shared with PgStore): Open
+// applies, in one transaction, every (component, version) not yet recorded in
+// schema_migrations, each component's versions ascending and components in
+// the order they first appear in `migrations`. If the database
 // holds a version of a component newer than the newest given for it (a
 // component not given at all counts as version 0), Open fails with
 // FAILED_PRECONDITION ("database schema is newer than this binary"): an old

@@ -2,6 +2,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
+
+#include "absl/strings/str_replace.h"
 
 namespace pathway {
 
@@ -13,6 +16,29 @@ const std::string& EmptyString() {
 }
 
 }  // namespace
+
+Migration EngineMigration(std::string component, int version, absl::string_view ddl) {
+  // The tokens of store.h, with their SQLite and PostgreSQL spellings.
+  static constexpr struct {
+    const char* token;
+    const char* sqlite;
+    const char* postgresql;
+  } kTokens[] = {
+      {"{BLOB}", "BLOB", "BYTEA"},
+      {"{AUTO_ID}", "INTEGER PRIMARY KEY", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"},
+      {"{AUTO_ID_NEVER_REUSED}", "INTEGER PRIMARY KEY AUTOINCREMENT",
+       "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"},
+      {"{BIGINT_KEY}", "INTEGER PRIMARY KEY", "BIGINT PRIMARY KEY"},
+  };
+  std::vector<std::pair<absl::string_view, absl::string_view>> sqlite;
+  std::vector<std::pair<absl::string_view, absl::string_view>> postgresql;
+  for (const auto& t : kTokens) {
+    sqlite.emplace_back(t.token, t.sqlite);
+    postgresql.emplace_back(t.token, t.postgresql);
+  }
+  return Migration(std::move(component), version, absl::StrReplaceAll(ddl, sqlite),
+                   absl::StrReplaceAll(ddl, postgresql));
+}
 
 const Value& Row::Get(int col) const {
   if (col < 0 || col >= size()) {

@@ -45,7 +45,8 @@
 //   - No rowid, no WITHOUT ROWID, no AUTOINCREMENT in statements. Migrations may
 //     carry engine-specific DDL in Migration::postgresql_sql where it must
 //     differ (an identity column, BYTEA for BLOB); otherwise `sql` is used for
-//     both engines and must itself be portable.
+//     both engines and must itself be portable. DDL that differs only in such
+//     tokens is written once, through EngineMigration (below).
 //   - Transaction control (BEGIN, COMMIT, SAVEPOINT, ...), ATTACH, PRAGMA,
 //     FOR UPDATE and engine-specific locking are the store's business and are
 //     not written inside a function. Foreign keys are checked immediately; do
@@ -170,6 +171,31 @@ struct Migration {
   // is portable and used for both engines.
   std::string postgresql_sql;
 };
+
+// A migration step whose DDL is written once for both engines, with a token
+// wherever the engines spell it differently:
+//
+//   token                   SQLite                             PostgreSQL
+//   {BLOB}                  BLOB                               BYTEA
+//   {AUTO_ID}               INTEGER PRIMARY KEY                BIGINT GENERATED ALWAYS
+//                                                              AS IDENTITY PRIMARY KEY
+//   {AUTO_ID_NEVER_REUSED}  INTEGER PRIMARY KEY AUTOINCREMENT  (as {AUTO_ID})
+//   {BIGINT_KEY}            INTEGER PRIMARY KEY                BIGINT PRIMARY KEY
+//
+// {AUTO_ID} is a generated BIGINT key (on SQLite the rowid, which may hand out
+// the id of a deleted newest row again; {AUTO_ID_NEVER_REUSED} never does, nor
+// does an identity). {BIGINT_KEY} is a key the code assigns itself.
+//
+//   std::vector<Migration> CaseMigrations() {
+//     return {EngineMigration("registry", 1,
+//                             "CREATE TABLE notes(id {AUTO_ID}, case_id TEXT NOT NULL,"
+//                             "  body {BLOB} NOT NULL);")};
+//   }
+//
+// Both `sql` and `postgresql_sql` are set, so DDL that genuinely differs (an
+// SQLite trigger body against a PL/pgSQL function) can be added to the one
+// engine's text afterwards. Text outside the tokens is used as written.
+Migration EngineMigration(std::string component, int version, absl::string_view ddl);
 
 class Store {
  public:

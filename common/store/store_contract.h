@@ -12,7 +12,7 @@
 //   INSTANTIATE_TYPED_TEST_SUITE_P(My, StoreContractTest, ::testing::Types<MyEnv>);
 //
 // Every statement here follows store.h's portable SQL rules; only the
-// migration DDL differs between engines (Migration::postgresql_sql).
+// migration DDL differs between engines (through EngineMigration's tokens).
 //
 // Ownership: each test owns its environment and store. The suite calls the
 // store from several threads in the concurrency tests.
@@ -42,15 +42,11 @@ namespace pathway {
 namespace store_contract_internal {
 
 inline Migration ItemsV1() {
-  return {"contract", 1,
-          "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, n BIGINT, "
-          "d DOUBLE PRECISION, b BLOB);"
-          "CREATE TABLE counters(name TEXT PRIMARY KEY, n BIGINT NOT NULL);"
-          "INSERT INTO counters(name, n) VALUES('c', 0)",
-          "CREATE TABLE items(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-          "name TEXT NOT NULL UNIQUE, n BIGINT, d DOUBLE PRECISION, b BYTEA);"
-          "CREATE TABLE counters(name TEXT PRIMARY KEY, n BIGINT NOT NULL);"
-          "INSERT INTO counters(name, n) VALUES('c', 0)"};
+  return EngineMigration("contract", 1,
+                         "CREATE TABLE items(id {AUTO_ID}, name TEXT NOT NULL UNIQUE, n BIGINT, "
+                         "d DOUBLE PRECISION, b {BLOB});"
+                         "CREATE TABLE counters(name TEXT PRIMARY KEY, n BIGINT NOT NULL);"
+                         "INSERT INTO counters(name, n) VALUES('c', 0)");
 }
 
 inline Migration ItemsV2() {

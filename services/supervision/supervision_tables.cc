@@ -28,83 +28,81 @@ std::optional<CivilDay> OptDayAt(const Row& row, int col) {
 }
 Value Flag(bool b) { return static_cast<int64_t>(b ? 1 : 0); }
 
-// Version 1 of the schema; `id` is the DDL of a generated key column, which is the one
-// thing the two engines spell differently.
-std::string SchemaV1(absl::string_view id) {
-  return absl::StrCat(
-      "CREATE TABLE sv_orders ("
-      "  order_id ", id, ","
-      "  case_id TEXT NOT NULL,"
-      "  division TEXT NOT NULL,"  // the current executing county
-      "  state TEXT NOT NULL,"
-      "  state_since TEXT NOT NULL,"
-      "  decision_number TEXT NOT NULL,"
-      "  decision_date TEXT NOT NULL,"
-      "  received_on TEXT NOT NULL,"
-      "  term_months BIGINT NOT NULL,"
-      "  term_start TEXT,"
-      "  closed BIGINT NOT NULL DEFAULT 0,"
-      "  close_reason TEXT NOT NULL DEFAULT '',"
-      "  closed_on TEXT,"
-      "  closing_document TEXT NOT NULL DEFAULT '',"
-      "  opened_by TEXT NOT NULL,"
-      "  created_us BIGINT NOT NULL);"
-      // One open order per case per service.
-      "CREATE UNIQUE INDEX sv_orders_one_open ON sv_orders(case_id) WHERE closed = 0;"
-      "CREATE INDEX sv_orders_case ON sv_orders(case_id, order_id);"
-      "CREATE INDEX sv_orders_division ON sv_orders(closed, division, order_id);"
-      "CREATE TABLE sv_places ("
-      "  order_id BIGINT NOT NULL REFERENCES sv_orders(order_id),"
-      "  seq BIGINT NOT NULL,"
-      "  division TEXT NOT NULL,"
-      "  place TEXT NOT NULL,"
-      "  assigned_on TEXT NOT NULL,"
-      "  report_deadline TEXT NOT NULL,"
-      "  reported_on TEXT,"
-      "  agreement_on TEXT,"
-      "  agreement_number TEXT NOT NULL DEFAULT '',"
-      "  PRIMARY KEY(order_id, seq));"
-      "CREATE TABLE sv_tests ("
-      "  test_id ", id, ","
-      "  order_id BIGINT NOT NULL REFERENCES sv_orders(order_id),"
-      "  tested_on TEXT NOT NULL,"
-      "  specimen BIGINT NOT NULL,"
-      "  result BIGINT NOT NULL,"
-      "  unannounced BIGINT NOT NULL,"
-      "  reviewed_on TEXT,"
-      "  evaded BIGINT NOT NULL DEFAULT 0,"
-      "  recorded_by TEXT NOT NULL);"
-      "CREATE INDEX sv_tests_order ON sv_tests(order_id, tested_on);"
-      "CREATE TABLE sv_leaves ("
-      "  leave_id ", id, ","
-      "  order_id BIGINT NOT NULL REFERENCES sv_orders(order_id),"
-      "  reported_on TEXT NOT NULL,"
-      "  start_on TEXT NOT NULL,"
-      "  end_on TEXT NOT NULL,"
-      "  destination TEXT NOT NULL);"
-      "CREATE INDEX sv_leaves_order ON sv_leaves(order_id, start_on);"
-      "CREATE TABLE sv_absences ("
-      "  absence_id ", id, ","
-      "  order_id BIGINT NOT NULL REFERENCES sv_orders(order_id),"
-      "  left_on TEXT NOT NULL,"
-      "  returned_on TEXT);"
-      "CREATE INDEX sv_absences_order ON sv_absences(order_id, left_on);"
-      "CREATE TABLE sv_suspensions ("
-      "  suspension_id ", id, ","
-      "  order_id BIGINT NOT NULL REFERENCES sv_orders(order_id),"
-      "  reason BIGINT NOT NULL,"
-      "  start_on TEXT NOT NULL,"
-      "  resumed_on TEXT,"
-      "  pauses_clock BIGINT NOT NULL);"
-      "CREATE INDEX sv_suspensions_order ON sv_suspensions(order_id, start_on);"
-      // Alerts reported to police (Art 21): acknowledges a due item by its key.
-      "CREATE TABLE sv_police_reports ("
-      "  order_id BIGINT NOT NULL REFERENCES sv_orders(order_id),"
-      "  alert_key TEXT NOT NULL,"
-      "  reported_on TEXT NOT NULL,"
-      "  reported_by TEXT NOT NULL,"
-      "  PRIMARY KEY(order_id, alert_key));");
-}
+// Version 1 of the schema, for both engines (EngineMigration): the generated key
+// columns are the one thing the two engines spell differently.
+constexpr char kSchemaV1[] =
+    "CREATE TABLE sv_orders ("
+    "  order_id {AUTO_ID},"
+    "  case_id TEXT NOT NULL,"
+    "  division TEXT NOT NULL,"  // the current executing county
+    "  state TEXT NOT NULL,"
+    "  state_since TEXT NOT NULL,"
+    "  decision_number TEXT NOT NULL,"
+    "  decision_date TEXT NOT NULL,"
+    "  received_on TEXT NOT NULL,"
+    "  term_months BIGINT NOT NULL,"
+    "  term_start TEXT,"
+    "  closed BIGINT NOT NULL DEFAULT 0,"
+    "  close_reason TEXT NOT NULL DEFAULT '',"
+    "  closed_on TEXT,"
+    "  closing_document TEXT NOT NULL DEFAULT '',"
+    "  opened_by TEXT NOT NULL,"
+    "  created_us BIGINT NOT NULL);"
+    // One open order per case per service.
+    "CREATE UNIQUE INDEX sv_orders_one_open ON sv_orders(case_id) WHERE closed = 0;"
+    "CREATE INDEX sv_orders_case ON sv_orders(case_id, order_id);"
+    "CREATE INDEX sv_orders_division ON sv_orders(closed, division, order_id);"
+    "CREATE TABLE sv_places ("
+    "  order_id BIGINT NOT NULL REFERENCES sv_orders(order_id),"
+    "  seq BIGINT NOT NULL,"
+    "  division TEXT NOT NULL,"
+    "  place TEXT NOT NULL,"
+    "  assigned_on TEXT NOT NULL,"
+    "  report_deadline TEXT NOT NULL,"
+    "  reported_on TEXT,"
+    "  agreement_on TEXT,"
+    "  agreement_number TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY(order_id, seq));"
+    "CREATE TABLE sv_tests ("
+    "  test_id {AUTO_ID},"
+    "  order_id BIGINT NOT NULL REFERENCES sv_orders(order_id),"
+    "  tested_on TEXT NOT NULL,"
+    "  specimen BIGINT NOT NULL,"
+    "  result BIGINT NOT NULL,"
+    "  unannounced BIGINT NOT NULL,"
+    "  reviewed_on TEXT,"
+    "  evaded BIGINT NOT NULL DEFAULT 0,"
+    "  recorded_by TEXT NOT NULL);"
+    "CREATE INDEX sv_tests_order ON sv_tests(order_id, tested_on);"
+    "CREATE TABLE sv_leaves ("
+    "  leave_id {AUTO_ID},"
+    "  order_id BIGINT NOT NULL REFERENCES sv_orders(order_id),"
+    "  reported_on TEXT NOT NULL,"
+    "  start_on TEXT NOT NULL,"
+    "  end_on TEXT NOT NULL,"
+    "  destination TEXT NOT NULL);"
+    "CREATE INDEX sv_leaves_order ON sv_leaves(order_id, start_on);"
+    "CREATE TABLE sv_absences ("
+    "  absence_id {AUTO_ID},"
+    "  order_id BIGINT NOT NULL REFERENCES sv_orders(order_id),"
+    "  left_on TEXT NOT NULL,"
+    "  returned_on TEXT);"
+    "CREATE INDEX sv_absences_order ON sv_absences(order_id, left_on);"
+    "CREATE TABLE sv_suspensions ("
+    "  suspension_id {AUTO_ID},"
+    "  order_id BIGINT NOT NULL REFERENCES sv_orders(order_id),"
+    "  reason BIGINT NOT NULL,"
+    "  start_on TEXT NOT NULL,"
+    "  resumed_on TEXT,"
+    "  pauses_clock BIGINT NOT NULL);"
+    "CREATE INDEX sv_suspensions_order ON sv_suspensions(order_id, start_on);"
+    // Alerts reported to police (Art 21): acknowledges a due item by its key.
+    "CREATE TABLE sv_police_reports ("
+    "  order_id BIGINT NOT NULL REFERENCES sv_orders(order_id),"
+    "  alert_key TEXT NOT NULL,"
+    "  reported_on TEXT NOT NULL,"
+    "  reported_by TEXT NOT NULL,"
+    "  PRIMARY KEY(order_id, alert_key));";
 
 constexpr char kOrderColumns[] =
     "order_id, case_id, state, state_since, decision_number, decision_date, received_on, "
@@ -209,11 +207,7 @@ std::optional<OrderRef> FirstRef(const std::vector<Row>& rows) {
 }  // namespace
 
 std::vector<Migration> SupervisionMigrations() {
-  Migration v1;
-  v1.component = "supervision";
-  v1.version = 1;
-  v1.sql = SchemaV1("INTEGER PRIMARY KEY");  // SQLite: an alias of the rowid
-  v1.postgresql_sql = SchemaV1("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
+  Migration v1 = EngineMigration("supervision", 1, kSchemaV1);
   // 戒毒条例 Art 31: isolation days credited against an SD term on conversion.
   Migration v2;
   v2.component = "supervision";

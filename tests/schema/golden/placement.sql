@@ -1,0 +1,50 @@
+-- placement v1 sqlite
+CREATE TABLE employers( credit_code TEXT PRIMARY KEY, name TEXT NOT NULL, kind BIGINT NOT NULL, division TEXT NOT NULL, capacity BIGINT NOT NULL, contact_name TEXT NOT NULL, contact_phone TEXT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE INDEX employers_division ON employers(division, credit_code);
+CREATE TABLE seekers( case_id TEXT PRIMARY KEY, division TEXT NOT NULL, state BIGINT NOT NULL, eligibility BIGINT NOT NULL, eligibility_basis TEXT NOT NULL, consent_on TEXT NOT NULL, consent_scopes TEXT NOT NULL, skills TEXT NOT NULL, education BIGINT NOT NULL, preferred TEXT NOT NULL, min_wage BIGINT NOT NULL, registered_on TEXT NOT NULL, state_since TEXT NOT NULL, state_reason TEXT NOT NULL, resume_state BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE INDEX seekers_division ON seekers(division, case_id);
+CREATE TABLE trainings( id INTEGER PRIMARY KEY, case_id TEXT NOT NULL, course TEXT NOT NULL, provider TEXT NOT NULL, start_on TEXT NOT NULL, end_on TEXT, outcome BIGINT NOT NULL, certificate TEXT NOT NULL, skills TEXT NOT NULL, during_isolation BIGINT NOT NULL, recorded_at BIGINT NOT NULL);
+CREATE INDEX trainings_case ON trainings(case_id, id);
+CREATE TABLE postings( id INTEGER PRIMARY KEY, source BIGINT NOT NULL, source_record_id TEXT UNIQUE, employer TEXT NOT NULL, employer_name TEXT NOT NULL, title TEXT NOT NULL, division TEXT NOT NULL, wage_min BIGINT NOT NULL, wage_max BIGINT NOT NULL, skills TEXT NOT NULL, openings BIGINT NOT NULL, valid_from TEXT NOT NULL, valid_until TEXT NOT NULL, content_hash BLOB NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE INDEX postings_division ON postings(division, id);
+CREATE INDEX postings_employer ON postings(employer, id);
+CREATE TABLE placements( id INTEGER PRIMARY KEY, case_id TEXT NOT NULL, division TEXT NOT NULL, employer TEXT NOT NULL, posting_id BIGINT NOT NULL, mode BIGINT NOT NULL, contract_start TEXT NOT NULL, contract_end TEXT, one_year BIGINT NOT NULL, state BIGINT NOT NULL, ended_on TEXT, state_reason TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE INDEX placements_case ON placements(case_id, id);
+CREATE INDEX placements_division ON placements(division, id);
+CREATE INDEX placements_employer ON placements(employer, id);
+CREATE TABLE retention_checks( placement_id BIGINT NOT NULL REFERENCES placements(id), months BIGINT NOT NULL, due_on TEXT NOT NULL, record_by TEXT NOT NULL, outcome BIGINT NOT NULL, checked_on TEXT, PRIMARY KEY(placement_id, months));
+CREATE INDEX retention_checks_due ON retention_checks(outcome, due_on, placement_id);
+CREATE TABLE labor_registrations( record_id TEXT PRIMARY KEY, kind BIGINT NOT NULL, id_hash BLOB NOT NULL, employer TEXT NOT NULL, division TEXT NOT NULL, registered_on TEXT NOT NULL, content_hash BLOB NOT NULL, imported_at BIGINT NOT NULL);
+CREATE INDEX labor_registrations_id_hash ON labor_registrations(id_hash);
+CREATE TABLE subsidy_claims( id INTEGER PRIMARY KEY, employer TEXT NOT NULL, division TEXT NOT NULL, tier TEXT NOT NULL, period_start TEXT NOT NULL, period_end TEXT NOT NULL, placement_ids TEXT NOT NULL, amount_fen BIGINT NOT NULL, state BIGINT NOT NULL, note TEXT NOT NULL, filed_at BIGINT NOT NULL, decided_at BIGINT);
+CREATE INDEX subsidy_claims_employer ON subsidy_claims(employer, id);
+CREATE TABLE subsidy_claim_placements( claim_id BIGINT NOT NULL REFERENCES subsidy_claims(id), placement_id BIGINT NOT NULL, tier TEXT NOT NULL, PRIMARY KEY(claim_id, placement_id));
+CREATE INDEX subsidy_claim_placements_p ON subsidy_claim_placements(placement_id, tier);
+-- placement v1 postgresql
+CREATE TABLE employers( credit_code TEXT PRIMARY KEY, name TEXT NOT NULL, kind BIGINT NOT NULL, division TEXT NOT NULL, capacity BIGINT NOT NULL, contact_name TEXT NOT NULL, contact_phone TEXT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE INDEX employers_division ON employers(division, credit_code);
+CREATE TABLE seekers( case_id TEXT PRIMARY KEY, division TEXT NOT NULL, state BIGINT NOT NULL, eligibility BIGINT NOT NULL, eligibility_basis TEXT NOT NULL, consent_on TEXT NOT NULL, consent_scopes TEXT NOT NULL, skills TEXT NOT NULL, education BIGINT NOT NULL, preferred TEXT NOT NULL, min_wage BIGINT NOT NULL, registered_on TEXT NOT NULL, state_since TEXT NOT NULL, state_reason TEXT NOT NULL, resume_state BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE INDEX seekers_division ON seekers(division, case_id);
+CREATE TABLE trainings( id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, case_id TEXT NOT NULL, course TEXT NOT NULL, provider TEXT NOT NULL, start_on TEXT NOT NULL, end_on TEXT, outcome BIGINT NOT NULL, certificate TEXT NOT NULL, skills TEXT NOT NULL, during_isolation BIGINT NOT NULL, recorded_at BIGINT NOT NULL);
+CREATE INDEX trainings_case ON trainings(case_id, id);
+CREATE TABLE postings( id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, source BIGINT NOT NULL, source_record_id TEXT UNIQUE, employer TEXT NOT NULL, employer_name TEXT NOT NULL, title TEXT NOT NULL, division TEXT NOT NULL, wage_min BIGINT NOT NULL, wage_max BIGINT NOT NULL, skills TEXT NOT NULL, openings BIGINT NOT NULL, valid_from TEXT NOT NULL, valid_until TEXT NOT NULL, content_hash BYTEA NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE INDEX postings_division ON postings(division, id);
+CREATE INDEX postings_employer ON postings(employer, id);
+CREATE TABLE placements( id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, case_id TEXT NOT NULL, division TEXT NOT NULL, employer TEXT NOT NULL, posting_id BIGINT NOT NULL, mode BIGINT NOT NULL, contract_start TEXT NOT NULL, contract_end TEXT, one_year BIGINT NOT NULL, state BIGINT NOT NULL, ended_on TEXT, state_reason TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE INDEX placements_case ON placements(case_id, id);
+CREATE INDEX placements_division ON placements(division, id);
+CREATE INDEX placements_employer ON placements(employer, id);
+CREATE TABLE retention_checks( placement_id BIGINT NOT NULL REFERENCES placements(id), months BIGINT NOT NULL, due_on TEXT NOT NULL, record_by TEXT NOT NULL, outcome BIGINT NOT NULL, checked_on TEXT, PRIMARY KEY(placement_id, months));
+CREATE INDEX retention_checks_due ON retention_checks(outcome, due_on, placement_id);
+CREATE TABLE labor_registrations( record_id TEXT PRIMARY KEY, kind BIGINT NOT NULL, id_hash BYTEA NOT NULL, employer TEXT NOT NULL, division TEXT NOT NULL, registered_on TEXT NOT NULL, content_hash BYTEA NOT NULL, imported_at BIGINT NOT NULL);
+CREATE INDEX labor_registrations_id_hash ON labor_registrations(id_hash);
+CREATE TABLE subsidy_claims( id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, employer TEXT NOT NULL, division TEXT NOT NULL, tier TEXT NOT NULL, period_start TEXT NOT NULL, period_end TEXT NOT NULL, placement_ids TEXT NOT NULL, amount_fen BIGINT NOT NULL, state BIGINT NOT NULL, note TEXT NOT NULL, filed_at BIGINT NOT NULL, decided_at BIGINT);
+CREATE INDEX subsidy_claims_employer ON subsidy_claims(employer, id);
+CREATE TABLE subsidy_claim_placements( claim_id BIGINT NOT NULL REFERENCES subsidy_claims(id), placement_id BIGINT NOT NULL, tier TEXT NOT NULL, PRIMARY KEY(claim_id, placement_id));
+CREATE INDEX subsidy_claim_placements_p ON subsidy_claim_placements(placement_id, tier);
+-- placement v2 sqlite
+ALTER TABLE seekers ADD COLUMN labor_index BLOB;
+CREATE INDEX labor_registrations_match ON labor_registrations(id_hash, registered_on);
+-- placement v2 postgresql
+ALTER TABLE seekers ADD COLUMN labor_index BYTEA;
+CREATE INDEX labor_registrations_match ON labor_registrations(id_hash, registered_on);

@@ -1,0 +1,28 @@
+-- registry v1 sqlite
+CREATE TABLE case_sequence (division TEXT NOT NULL, year BIGINT NOT NULL, last_sequence BIGINT NOT NULL, PRIMARY KEY(division, year));
+CREATE TABLE cases ( case_id TEXT PRIMARY KEY, id_index BLOB NOT NULL UNIQUE, id_cipher BLOB NOT NULL, name_cipher BLOB NOT NULL, phone_cipher BLOB NOT NULL, address_cipher BLOB NOT NULL, birth_date TEXT NOT NULL, sex BIGINT NOT NULL, household_division TEXT NOT NULL, residence_division TEXT NOT NULL, registering_division TEXT NOT NULL, drug_types TEXT NOT NULL, route_of_use BIGINT NOT NULL, registered_on TEXT NOT NULL, risk_grade TEXT NOT NULL, control_status BIGINT NOT NULL, life_status BIGINT NOT NULL, abstinence_anchor TEXT NOT NULL, open_measures BIGINT NOT NULL, version BIGINT NOT NULL, created_us BIGINT NOT NULL, updated_us BIGINT NOT NULL);
+CREATE INDEX cases_newest ON cases(created_us DESC, case_id DESC);
+CREATE INDEX cases_household ON cases(household_division);
+CREATE INDEX cases_residence ON cases(residence_division);
+CREATE TABLE grade_history (case_id TEXT NOT NULL, seq BIGINT NOT NULL, grade TEXT NOT NULL, previous TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL, effective_on TEXT NOT NULL, recorded_us BIGINT NOT NULL, PRIMARY KEY(case_id, seq));
+CREATE TABLE status_history (case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL, kind TEXT NOT NULL, value BIGINT NOT NULL, effective_on TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL);
+CREATE INDEX status_history_case ON status_history(case_id, recorded_us);
+CREATE TABLE jurisdiction_history (case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL, household_division TEXT NOT NULL, residence_division TEXT NOT NULL, effective_on TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL);
+CREATE INDEX jurisdiction_history_case ON jurisdiction_history(case_id, recorded_us);
+CREATE TABLE case_events (case_id TEXT NOT NULL, source_event_id TEXT NOT NULL, kind BIGINT NOT NULL, program BIGINT NOT NULL, occurred_on TEXT NOT NULL, recorded_us BIGINT NOT NULL, PRIMARY KEY(case_id, source_event_id));
+CREATE TABLE measures (case_id TEXT NOT NULL, program BIGINT NOT NULL, started_on TEXT NOT NULL, ended_on TEXT);
+CREATE INDEX measures_open ON measures(case_id, program, ended_on);
+-- registry v1 postgresql
+CREATE TABLE case_sequence (division TEXT NOT NULL, year BIGINT NOT NULL, last_sequence BIGINT NOT NULL, PRIMARY KEY(division, year));
+CREATE TABLE cases ( case_id TEXT PRIMARY KEY, id_index BYTEA NOT NULL UNIQUE, id_cipher BYTEA NOT NULL, name_cipher BYTEA NOT NULL, phone_cipher BYTEA NOT NULL, address_cipher BYTEA NOT NULL, birth_date TEXT NOT NULL, sex BIGINT NOT NULL, household_division TEXT NOT NULL, residence_division TEXT NOT NULL, registering_division TEXT NOT NULL, drug_types TEXT NOT NULL, route_of_use BIGINT NOT NULL, registered_on TEXT NOT NULL, risk_grade TEXT NOT NULL, control_status BIGINT NOT NULL, life_status BIGINT NOT NULL, abstinence_anchor TEXT NOT NULL, open_measures BIGINT NOT NULL, version BIGINT NOT NULL, created_us BIGINT NOT NULL, updated_us BIGINT NOT NULL);
+CREATE INDEX cases_newest ON cases(created_us DESC, case_id DESC);
+CREATE INDEX cases_household ON cases(household_division);
+CREATE INDEX cases_residence ON cases(residence_division);
+CREATE TABLE grade_history (case_id TEXT NOT NULL, seq BIGINT NOT NULL, grade TEXT NOT NULL, previous TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL, effective_on TEXT NOT NULL, recorded_us BIGINT NOT NULL, PRIMARY KEY(case_id, seq));
+CREATE TABLE status_history (case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL, kind TEXT NOT NULL, value BIGINT NOT NULL, effective_on TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL);
+CREATE INDEX status_history_case ON status_history(case_id, recorded_us);
+CREATE TABLE jurisdiction_history (case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL, household_division TEXT NOT NULL, residence_division TEXT NOT NULL, effective_on TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL);
+CREATE INDEX jurisdiction_history_case ON jurisdiction_history(case_id, recorded_us);
+CREATE TABLE case_events (case_id TEXT NOT NULL, source_event_id TEXT NOT NULL, kind BIGINT NOT NULL, program BIGINT NOT NULL, occurred_on TEXT NOT NULL, recorded_us BIGINT NOT NULL, PRIMARY KEY(case_id, source_event_id));
+CREATE TABLE measures (case_id TEXT NOT NULL, program BIGINT NOT NULL, started_on TEXT NOT NULL, ended_on TEXT);
+CREATE INDEX measures_open ON measures(case_id, program, ended_on);
