@@ -95,7 +95,6 @@ void PublishProgramStatus(StatusCache& cache, Programme programme,
 common::v1::Program ToProtoProgram(Programme programme);
 void ToProto(const ProgramStatusRecord& record, Programme programme,
              common::v1::ProgramStatus* out);
-void ToProtoDate(absl::CivilDay day, common::v1::Date* out);
 
 }  // namespace pathway
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/audit/audit_log.h"
 #include "common/auth/role.h"
+#include "common/codec/proto_date.h"
 #include "common/log/log.h"
 #include "common/outbox/outbox.h"
 #include "common/server/handler_pool.h"

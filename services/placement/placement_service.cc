@@ -31,8 +31,8 @@ constexpr std::initializer_list<Role> kCaseRoles = {Role::kCaseworker, Role::kAd
 
 // Validates an optional as_of date, defaulting to `today`.
 absl::StatusOr<absl::CivilDay> AsOf(const common::v1::Date& d, absl::CivilDay today) {
-  if (!IsSet(d)) return today;
-  return FromProtoDate(d, "as_of");
+  ASSIGN_OR_RETURN(std::optional<absl::CivilDay> day, OptionalDate(d, "as_of"));
+  return day.value_or(today);
 }
 
 // Shared by the two client-streaming imports: validate each row, commit good rows in
@@ -177,8 +177,8 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportOutcomesCh
       return;
     }
     caller_ = *std::move(caller);
-    absl::StatusOr<absl::CivilDay> start = FromProtoDate(request->period_start(), "period_start");
-    absl::StatusOr<absl::CivilDay> end = FromProtoDate(request->period_end(), "period_end");
+    absl::StatusOr<absl::CivilDay> start = RequiredDate(request->period_start(), "period_start");
+    absl::StatusOr<absl::CivilDay> end = RequiredDate(request->period_end(), "period_end");
     absl::Status s = !start.ok() ? start.status() : end.status();
     if (s.ok() && *end < *start) s = absl::InvalidArgumentError("period_end: before period_start");
     if (s.ok() && (request->rows_per_message() < 0)) {
@@ -613,7 +613,7 @@ grpc::ServerUnaryReactor* PlacementService::RecordTraining(grpc::CallbackServerC
                                   SeenForWrite(ctx, caller, "RecordTraining", *request, response,
                                                id.ToString()));
                  ASSIGN_OR_RETURN(absl::CivilDay start,
-                                  FromProtoDate(request->start_on(), "start_on"));
+                                  RequiredDate(request->start_on(), "start_on"));
                  // The remaining-term rule is judged on the training's start date.
                  ASSIGN_OR_RETURN(EligibilityDecision eligibility,
                                   Eligibility(id.ToString(), std::min(start, Today())));

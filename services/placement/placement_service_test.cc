@@ -32,6 +32,7 @@
 #include "common/audit/audit_log.h"
 #include "common/auth/token.h"
 #include "common/cache/in_memory_status_cache.h"
+#include "common/codec/proto_date.h"
 #include "common/ids/case_id.h"
 #include "common/ids/resident_id.h"
 #include "common/outbox/outbox.h"

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
+#include "common/codec/proto_date.h"
 #include "common/ids/case_id.h"
 #include "common/ids/resident_id.h"
 #include "common/program_status/program_status.h"
@@ -144,9 +145,7 @@ class RegistryServiceTest : public ::testing::Test {
     r.add_drug_types("heroin");
     r.set_route_of_use(v1::ROUTE_OF_USE_INJECTION);
     absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
-    r.mutable_found_on()->set_year(static_cast<int>(today.year()));
-    r.mutable_found_on()->set_month(today.month());
-    r.mutable_found_on()->set_day(today.day());
+    ToProtoDate(today, r.mutable_found_on());
     return r;
   }
 

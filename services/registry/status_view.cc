@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
+#include "common/codec/proto_date.h"
 #include "common/log/log.h"
 #include "common/program_status/program_status.h"
 #include "common/status/grpc_status.h"
@@ -55,8 +56,6 @@ void Ask(Stub* stub, const ServiceTokenSource* tokens, absl::Duration timeout,
                                     delete call;
                                   });
 }
-
-absl::CivilDay DayOf(const common::v1::Date& d) { return absl::CivilDay(d.year(), d.month(), d.day()); }
 
 }  // namespace
 

@@ -274,7 +274,7 @@ class RecordTestScenario final : public Scenario {
     }
     call->req.set_case_id(ids_[(n * 7919ULL) % ids_.size()]);
     // Within the last 4 weeks: after every seeded report date, never in the future.
-    SetDate(today_ - static_cast<int>(n % 28), call->req.mutable_tested_on());
+    ToProtoDate(today_ - static_cast<int>(n % 28), call->req.mutable_tested_on());
     call->req.set_specimen(detox::v1::SPECIMEN_URINE);
     call->req.set_result(detox::v1::TEST_RESULT_NEGATIVE);
     const absl::Time start = absl::Now();
@@ -455,8 +455,8 @@ int RunImport(const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
       r->add_skills(kSkills[k]);
       r->add_skills(kSkills[(k + 3) % 8]);
       r->set_openings(1 + static_cast<int32_t>(sent % 30));
-      SetDate(today - static_cast<int>(sent % 30), r->mutable_valid_from());
-      SetDate(today + 90, r->mutable_valid_until());
+      ToProtoDate(today - static_cast<int>(sent % 30), r->mutable_valid_from());
+      ToProtoDate(today + 90, r->mutable_valid_until());
     }
     if (!writer->Write(chunk)) broken = true;
   }

@@ -14,9 +14,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/codec/date_text.h"
 #include "common/legal_time/legal_time.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
@@ -44,10 +44,6 @@ constexpr char kComplete[] = "complete";
 constexpr char kFailed[] = "failed";
 constexpr char kInterrupted[] = "interrupted";
 constexpr char kSkipped[] = "skipped";
-
-std::string DayText(absl::CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
 
 std::string TimeText(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
@@ -336,9 +332,9 @@ absl::StatusOr<Report> Reconciler::Impl::LoadOrStart() {
         return absl::InvalidArgumentError(absl::StrCat(
             "checkpoint: it lists other services; delete ", options_.checkpoint_path));
       }
-      if (!absl::ParseCivilTime(r.as_of(), &as_of_)) {
-        return absl::FailedPreconditionError("checkpoint: bad as_of");
-      }
+      std::optional<absl::CivilDay> as_of = ParseDayText(r.as_of());
+      if (!as_of.has_value()) return absl::FailedPreconditionError("checkpoint: bad as_of");
+      as_of_ = *as_of;
       r.set_runs(r.runs() + 1);
       r.clear_extensions();
       log::Info("reconcile_resume", {{"checkpoint", options_.checkpoint_path},
