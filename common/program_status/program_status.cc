@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/codec/date_text.h"
 #include "common/codec/proto_date.h"
+#include "common/codec/proto_programme.h"
 #include "common/ids/division_code.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
@@ -201,16 +202,6 @@ void PublishProgramStatus(StatusCache& cache, Programme programme,
     log::Warning("status_publish_failed", {{"program", ProgrammeField(programme)},
                                            {"error", put.status().ToString()}});
   }
-}
-
-common::v1::Program ToProtoProgram(Programme programme) {
-  switch (programme) {
-    case Programme::kCommunityDetox: return common::v1::PROGRAM_COMMUNITY_DETOX;
-    case Programme::kCompulsoryIsolation: return common::v1::PROGRAM_COMPULSORY_ISOLATION;
-    case Programme::kCommunityRehab: return common::v1::PROGRAM_COMMUNITY_REHAB;
-    case Programme::kPlacement: return common::v1::PROGRAM_PLACEMENT;
-  }
-  return common::v1::PROGRAM_UNSPECIFIED;
 }
 
 void ToProto(const ProgramStatusRecord& r, Programme programme, common::v1::ProgramStatus* out) {

@@ -476,8 +476,6 @@ TEST(EffectiveDivisionPrefixTest, NarrowsOrRefuses) {
   EXPECT_EQ(EffectiveDivisionPrefix("52", "520102"), "520102");
   EXPECT_EQ(EffectiveDivisionPrefix("520102", "52"), "520102");
   EXPECT_EQ(EffectiveDivisionPrefix("52", "53"), std::nullopt);
-  EXPECT_EQ(ProgrammeOfService("placement"), Programme::kPlacement);
-  EXPECT_EQ(ProgrammeOfService("registry"), std::nullopt);
 }
 
 }  // namespace

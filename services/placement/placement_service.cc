@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/audit/audit_log.h"
+#include "common/codec/proto_programme.h"
 #include "common/ids/case_id.h"
 #include "common/legal_time/legal_time.h"
 #include "common/log/log.h"
@@ -381,18 +382,12 @@ absl::StatusOr<EligibilityDecision> PlacementService::Eligibility(absl::string_v
   CaseStatusEntries from_registry;
   for (const registry::v1::ProgramStatusView& v : view->programs()) {
     if (v.freshness() == common::v1::FRESHNESS_UNAVAILABLE) continue;
-    Programme p;
-    switch (v.status().program()) {
-      case common::v1::PROGRAM_COMMUNITY_DETOX: p = Programme::kCommunityDetox; break;
-      case common::v1::PROGRAM_COMPULSORY_ISOLATION: p = Programme::kCompulsoryIsolation; break;
-      case common::v1::PROGRAM_COMMUNITY_REHAB: p = Programme::kCommunityRehab; break;
-      case common::v1::PROGRAM_PLACEMENT: p = Programme::kPlacement; break;
-      default: continue;
-    }
+    const std::optional<Programme> p = FromProtoProgram(v.status().program());
+    if (!p.has_value()) continue;
     ProgrammeStatus e;
     e.state = v.status().state();
     e.version = v.status().version();
-    from_registry[p] = std::move(e);
+    from_registry[*p] = std::move(e);
   }
   return DecideEligibility(from_registry, as_of);
 }

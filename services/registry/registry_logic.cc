@@ -11,6 +11,7 @@
 #include "common/auth/case_scope.h"
 #include "common/auth/jurisdiction.h"
 #include "common/codec/proto_date.h"
+#include "common/codec/proto_programme.h"
 #include "common/ids/case_id.h"
 #include "common/ids/division_code.h"
 #include "common/legal_time/legal_time.h"
@@ -544,15 +545,9 @@ absl::StatusOr<RegistryLogic::ListPage> RegistryLogic::List(ReadTransaction& tx,
   const bool by_program = r.program() != common::v1::PROGRAM_UNSPECIFIED;
   Programme programme = Programme::kCommunityDetox;
   if (by_program) {
-    switch (r.program()) {
-      case common::v1::PROGRAM_COMMUNITY_DETOX: programme = Programme::kCommunityDetox; break;
-      case common::v1::PROGRAM_COMPULSORY_ISOLATION:
-        programme = Programme::kCompulsoryIsolation;
-        break;
-      case common::v1::PROGRAM_COMMUNITY_REHAB: programme = Programme::kCommunityRehab; break;
-      case common::v1::PROGRAM_PLACEMENT: programme = Programme::kPlacement; break;
-      default: return absl::InvalidArgumentError("program is not a known value");
-    }
+    const std::optional<Programme> known = FromProtoProgram(r.program());
+    if (!known.has_value()) return absl::InvalidArgumentError("program is not a known value");
+    programme = *known;
     if (cache == nullptr) return absl::UnavailableError("programme status is unavailable");
   }
 

@@ -7,6 +7,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/codec/proto_date.h"
+#include "common/codec/proto_programme.h"
 #include "common/log/log.h"
 #include "common/program_status/program_status.h"
 #include "common/status/grpc_status.h"

@@ -43,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/codec/proto_date.h"
+#include "common/codec/proto_programme.h"
 #include "common/ids/case_id.h"
 #include "common/log/log.h"
 #include "common/outbox/handoff_runner.h"

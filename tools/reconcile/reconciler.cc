@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/codec/date_text.h"
+#include "common/codec/programme.h"
 #include "common/legal_time/legal_time.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
@@ -205,10 +206,15 @@ void Increment(DriftCounts* d, DriftKind kind) {
 }  // namespace
 
 std::vector<ServiceTarget> DefaultServiceTargets() {
-  return {{"community_detox", Programme::kCommunityDetox, "127.0.0.1:50052"},
-          {"compulsory_isolation", Programme::kCompulsoryIsolation, "127.0.0.1:50053"},
-          {"community_rehab", Programme::kCommunityRehab, "127.0.0.1:50054"},
-          {"placement", Programme::kPlacement, "127.0.0.1:50055"}};
+  std::vector<ServiceTarget> targets;
+  for (const auto& [programme, address] :
+       {std::pair{Programme::kCommunityDetox, "127.0.0.1:50052"},
+        std::pair{Programme::kCompulsoryIsolation, "127.0.0.1:50053"},
+        std::pair{Programme::kCommunityRehab, "127.0.0.1:50054"},
+        std::pair{Programme::kPlacement, "127.0.0.1:50055"}}) {
+    targets.push_back({std::string(ProgrammeService(programme)), programme, address});
+  }
+  return targets;
 }
 
 absl::Status ReconcileOptions::Validate() const {
