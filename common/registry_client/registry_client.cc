@@ -3,6 +3,7 @@
 #include <chrono>
 #include <utility>
 
+#include "common/client/peer_error.h"
 #include "common/ids/case_id.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
@@ -19,14 +20,10 @@ void Prepare(grpc::ClientContext* ctx, const ServiceTokenSource* tokens, absl::D
 // The registry's own answer passes through; transport trouble becomes UNAVAILABLE
 // so callers can tell "no such case" from "ask again later".
 absl::Status FromCall(const grpc::Status& s) {
-  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
-      s.error_code() == grpc::StatusCode::CANCELLED) {
-    return absl::UnavailableError("case registry did not answer in time");
-  }
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    return absl::UnavailableError("case registry unavailable");
-  }
-  return FromGrpcStatus(s);
+  if (!PeerDidNotAnswer(s.error_code())) return FromGrpcStatus(s);
+  return absl::UnavailableError(s.error_code() == grpc::StatusCode::UNAVAILABLE
+                                    ? "case registry unavailable"
+                                    : "case registry did not answer in time");
 }
 
 }  // namespace

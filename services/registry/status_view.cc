@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
+#include "common/client/peer_error.h"
 #include "common/codec/proto_date.h"
 #include "common/codec/proto_programme.h"
 #include "common/log/log.h"
@@ -27,10 +28,9 @@ struct Call {
 absl::Status FromPeer(const grpc::Status& s) {
   switch (s.error_code()) {
     case grpc::StatusCode::NOT_FOUND: return absl::NotFoundError("no record");
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::CANCELLED: return absl::UnavailableError("service did not answer");
-    default: return FromGrpcStatus(s);
+    default:
+      if (PeerDidNotAnswer(s.error_code())) return absl::UnavailableError("service did not answer");
+      return FromGrpcStatus(s);
   }
 }
 

@@ -37,6 +37,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/client/peer_error.h"
 #include "common/ids/resident_id.h"
 #include "pathway/detox/v1/detox.grpc.pb.h"
 #include "pathway/isolation/v1/isolation.grpc.pb.h"
@@ -103,11 +104,7 @@ grpc::Status Send(const std::string& token, const std::string& key,
     ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
     ctx.AddMetadata("idempotency-key", key);
     s = rpc(&ctx);
-    if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
-        s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED &&
-        s.error_code() != grpc::StatusCode::ABORTED) {
-      return s;
-    }
+    if (!IsTransientPeerError(s.error_code())) return s;
   }
   return s;
 }

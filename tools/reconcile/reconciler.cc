@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/client/peer_error.h"
 #include "common/codec/date_text.h"
 #include "common/codec/programme.h"
 #include "common/legal_time/legal_time.h"
@@ -77,20 +78,6 @@ void ParallelFor(int n, int threads, const std::function<void(int)>& fn) {
 int WriteChunk(int n, int threads) {
   const int even = (n + threads - 1) / std::max(1, threads);
   return std::clamp(even, std::min(n, 100), StatusCache::kMaxWriteManyEntries);
-}
-
-bool Retryable(const grpc::Status& s) {
-  switch (s.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-    case grpc::StatusCode::ABORTED:
-    case grpc::StatusCode::CANCELLED:
-    case grpc::StatusCode::INTERNAL:
-      return true;
-    default:
-      return false;
-  }
 }
 
 std::string GrpcErrorText(const grpc::Status& s) {
@@ -574,7 +561,7 @@ void Reconciler::Impl::ReconcileService(const ServiceTarget& target, ServiceRepo
       break;
     }
     if (progressed) failures_in_row = 0;
-    if (++failures_in_row > options_.stream_retries || !Retryable(final_status)) {
+    if (++failures_in_row > options_.stream_retries || !IsTransientPeerError(final_status.error_code())) {
       // Counters and last_case_id stay as they are: a rerun continues from there.
       if (!ownership_only) rep->set_outcome(kFailed);
       rep->set_error(GrpcErrorText(final_status));
