@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
+#include "common/client/bearer_context.h"
 #include "common/client/peer_channel.h"
 #include "common/client/peer_error.h"
 #include "common/log/log.h"
@@ -222,8 +223,7 @@ absl::Status GrpcDeliverer::Deliver(const OutboxMessage& m, absl::Time deadline)
   }
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(deadline));
-  ctx.AddMetadata("authorization", "Bearer " + tokens_->Token());
+  PrepareBearerContext(&ctx, tokens_->Token(), deadline);
   ctx.AddMetadata("idempotency-key", m.idempotency_key);
   grpc::Slice slice(m.payload);
   grpc::ByteBuffer request(&slice, 1);

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
+#include "common/client/bearer_context.h"
 #include "common/codec/proto_date.h"
 #include "common/ids/case_id.h"
 #include "common/ids/resident_id.h"
@@ -131,8 +132,7 @@ class RegistryServiceTest : public ::testing::Test {
 
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, const std::string& key = "") {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    ctx->AddMetadata("authorization", "Bearer " + token);
+    PrepareBearerContext(ctx.get(), token, absl::Seconds(20));
     if (!key.empty()) ctx->AddMetadata("idempotency-key", key);
     return ctx;
   }

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
+#include "common/client/bearer_context.h"
 #include "common/client/peer_error.h"
 #include "common/codec/proto_date.h"
 #include "common/codec/proto_programme.h"
@@ -44,9 +44,7 @@ void Ask(Stub* stub, const ServiceTokenSource* tokens, absl::Duration timeout,
   auto* call = new Call();
   call->done = std::move(done);
   call->request.set_case_id(case_id);
-  call->ctx.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)));
-  call->ctx.AddMetadata("authorization", "Bearer " + tokens->Token());
+  PrepareBearerContext(&call->ctx, tokens->Token(), timeout);
   stub->async()->GetProgramStatus(&call->ctx, &call->request, &call->response,
                                   [call](grpc::Status s) {
                                     if (s.ok()) {

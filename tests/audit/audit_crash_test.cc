@@ -30,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/auth/token.h"
+#include "common/client/bearer_context.h"
 #include "common/codec/proto_date.h"
 #include "common/ids/resident_id.h"
 #include "common/status/status_macros.h"
@@ -142,7 +143,7 @@ class AuditCrashTest : public ::testing::Test {
     c.issued_at = absl::Now() - absl::Minutes(1);
     c.expires_at = absl::Now() + absl::Hours(1);
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization", "Bearer " + *(*TokenSigner::Create(kKey))->Sign(c));
+    SetBearerToken(ctx.get(), *(*TokenSigner::Create(kKey))->Sign(c));
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
     return ctx;
   }

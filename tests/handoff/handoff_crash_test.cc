@@ -30,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/auth/token.h"
+#include "common/client/bearer_context.h"
 #include "common/codec/proto_date.h"
 #include "common/ids/resident_id.h"
 #include "common/status/status_macros.h"
@@ -190,7 +191,7 @@ class HandoffCrashTest : public ::testing::Test {
     c.issued_at = absl::Now() - absl::Minutes(1);
     c.expires_at = absl::Now() + absl::Hours(1);
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization", "Bearer " + *(*TokenSigner::Create(kKey))->Sign(c));
+    SetBearerToken(ctx.get(), *(*TokenSigner::Create(kKey))->Sign(c));
     if (!key.empty()) ctx->AddMetadata("idempotency-key", key);
     // A restarted server is waited for rather than failed fast.
     ctx->set_wait_for_ready(true);

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "common/client/bearer_context.h"
 #include "common/codec/proto_date.h"
 #include "tests/scenario/pathway_stack.h"
 
@@ -462,9 +463,8 @@ TEST_F(IsolationRulesScenarioTest, ConversionOpensTheCommunityDetoxOrderWithTheC
        {absl::StrCat("qz:", d.decision_id(), ":open-sd"), std::string("another-key")}) {
     SCOPED_TRACE(key);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    ctx.AddMetadata("authorization",
-                    "Bearer " + Token(Role::kService, "*", "svc-compulsory_isolation"));
+    PrepareBearerContext(&ctx, Token(Role::kService, "*", "svc-compulsory_isolation"),
+                         absl::Seconds(20));
     ctx.AddMetadata("idempotency-key", key);
     detox::v1::Order again;
     s = detox_stub_->OpenFromConversion(&ctx, repeat, &again);

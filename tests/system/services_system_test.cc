@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
+#include "common/client/bearer_context.h"
 #include "common/codec/proto_date.h"
 #include "common/cache/redis_status_cache.h"
 #include "common/ids/case_id.h"
@@ -258,8 +259,7 @@ TEST_F(ServicesSystemTest, EveryRpcNeedsAValidTokenAndAnAllowedRole) {
   auto stub = detox::v1::CommunityDetox::NewStub((*services_)[1].channel);
   auto call = [&](const std::string& token, const std::string& case_id) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    PrepareBearerContext(&ctx, token, absl::Seconds(5));
     common::v1::GetProgramStatusRequest req;
     req.set_case_id(case_id);
     common::v1::ProgramStatus resp;
@@ -282,8 +282,7 @@ TEST_F(ServicesSystemTest, RegistryRegistersAndAssemblesTheStatusView) {
   auto registry = registry::v1::Registry::NewStub((*services_)[0].channel);
   std::string token = Token(Role::kCaseworker, "520102");
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  ctx.AddMetadata("authorization", "Bearer " + token);
+  PrepareBearerContext(&ctx, token, absl::Seconds(10));
   registry::v1::RegisterPersonRequest req;
   req.set_resident_id_number(
       GenerateSyntheticResidentId("520102", absl::CivilDay(1993, 11, 2), 77));
@@ -298,8 +297,7 @@ TEST_F(ServicesSystemTest, RegistryRegistersAndAssemblesTheStatusView) {
   EXPECT_TRUE(CaseId::Parse(c.case_id()).ok());
 
   grpc::ClientContext sctx;
-  sctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  sctx.AddMetadata("authorization", "Bearer " + token);
+  PrepareBearerContext(&sctx, token, absl::Seconds(10));
   registry::v1::GetCaseStatusRequest sreq;
   sreq.set_case_id(c.case_id());
   registry::v1::CaseStatus st;
@@ -342,8 +340,7 @@ TEST_F(ServicesSystemTest, StatusesChangedWhileRedisWasFrozenReachItSoonAfter) {
   const std::string police = Token(Role::kPolice, "520102");
   const std::string caseworker = Token(Role::kCaseworker, "520102");
   auto context = [](grpc::ClientContext* ctx, const std::string& token) {
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    ctx->AddMetadata("authorization", "Bearer " + token);
+    PrepareBearerContext(ctx, token, absl::Seconds(10));
   };
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
 

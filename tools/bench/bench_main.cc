@@ -41,6 +41,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/client/bearer_context.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "pathway/detox/v1/detox.grpc.pb.h"
 #include "pathway/placement/v1/placement.grpc.pb.h"
@@ -192,7 +193,7 @@ class StatusScenario final : public Scenario {
   }
   void Prepare(grpc::ClientContext* ctx) const {
     SetDeadline(ctx);
-    ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+    SetBearerToken(ctx, token_);
   }
 
   std::string token_;
@@ -264,7 +265,7 @@ class RecordTestScenario final : public Scenario {
   void Issue(int slot, uint64_t, ClosedLoop::DoneFn done) override {
     auto call = std::make_shared<Call<detox::v1::RecordTestRequest, detox::v1::Order>>();
     SetDeadline(&call->ctx);
-    call->ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+    SetBearerToken(&call->ctx, token_);
     // A fresh key per call (a counter over the whole process: slots and their
     // sequence numbers restart in every phase): each call is a new durable
     // write; a client retry with the same key would replay the first answer.
@@ -432,7 +433,7 @@ int RunImport(const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
   static const char* const kSkills[] = {"welding", "cooking", "cleaning", "logistics",
                                         "delivery", "sewing", "construction", "tea"};
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", *token));
+  SetBearerToken(&ctx, *token);
   placement::v1::ImportResult result;
   const absl::Time start = absl::Now();
   std::unique_ptr<grpc::ClientWriter<placement::v1::ImportPostingsChunk>> writer =

@@ -37,6 +37,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/client/bearer_context.h"
 #include "common/client/peer_error.h"
 #include "common/ids/resident_id.h"
 #include "pathway/detox/v1/detox.grpc.pb.h"
@@ -100,8 +101,7 @@ grpc::Status Send(const std::string& token, const std::string& key,
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     if (attempt > 0) absl::SleepFor(absl::Milliseconds(100) * attempt);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    PrepareBearerContext(&ctx, token, absl::Seconds(30));
     ctx.AddMetadata("idempotency-key", key);
     s = rpc(&ctx);
     if (!IsTransientPeerError(s.error_code())) return s;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "common/client/bearer_context.h"
 #include "common/codec/date_text.h"
 #include "common/codec/proto_date.h"
 
@@ -82,8 +83,7 @@ std::string StatusText(const grpc::Status& status) {
 std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token,
                                                  absl::Duration timeout) {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  PrepareBearerContext(ctx.get(), token, timeout);
   return ctx;
 }
 

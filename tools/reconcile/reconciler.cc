@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/client/bearer_context.h"
 #include "common/client/peer_error.h"
 #include "common/codec/date_text.h"
 #include "common/codec/programme.h"
@@ -92,8 +93,7 @@ class PageStream {
  public:
   PageStream(common::v1::Operations::Stub* stub, const std::string& token,
              const std::string& after, int page_size, absl::Duration stream_timeout) {
-    ctx_.set_deadline(absl::ToChronoTime(absl::Now() + stream_timeout));
-    ctx_.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    PrepareBearerContext(&ctx_, token, stream_timeout);
     request_.set_after_case_id(after);
     request_.set_page_size(page_size);
     thread_ = std::thread([this, stub] { Loop(stub); });
@@ -472,8 +472,7 @@ absl::Status Reconciler::Impl::ProcessStatuses(
 void Reconciler::Impl::FetchOutbox(const ServiceTarget& target,
                                    common::v1::Operations::Stub* stub, ServiceReport* rep) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
-  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", MintToken()));
+  PrepareBearerContext(&ctx, MintToken(), options_.call_timeout);
   common::v1::GetOutboxSummaryRequest req;
   req.mutable_pending_older_than()->set_seconds(absl::ToInt64Seconds(options_.stuck_after));
   OutboxReport* out = rep->mutable_outbox();
