@@ -355,7 +355,8 @@ absl::Status PlacementLogic::ValidateRegisterSeeker(const Caller& /*caller*/,
   if (!ValidateDivisionCode(r.division()).ok()) {
     return absl::InvalidArgumentError("division: must be a 6-digit county code");
   }
-  ASSIGN_OR_RETURN(absl::CivilDay consent_on, RequiredDate(r.consent().given_on(), "consent.given_on"));
+  ASSIGN_OR_RETURN(absl::CivilDay consent_on,
+                   RequiredDate(r.consent().given_on(), "consent.given_on"));
   if (consent_on > today) return absl::InvalidArgumentError("consent.given_on: in the future");
   bool placement_scope = false;
   for (int sc : r.consent().scopes()) {

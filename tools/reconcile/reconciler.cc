@@ -560,7 +560,8 @@ void Reconciler::Impl::ReconcileService(const ServiceTarget& target, ServiceRepo
       break;
     }
     if (progressed) failures_in_row = 0;
-    if (++failures_in_row > options_.stream_retries || !IsTransientPeerError(final_status.error_code())) {
+    if (++failures_in_row > options_.stream_retries ||
+        !IsTransientPeerError(final_status.error_code())) {
       // Counters and last_case_id stay as they are: a rerun continues from there.
       if (!ownership_only) rep->set_outcome(kFailed);
       rep->set_error(GrpcErrorText(final_status));
