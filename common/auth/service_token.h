@@ -3,7 +3,7 @@
 // before they expire.
 //
 //   ServiceTokenSource tokens(signer.get(), &clock, "svc-community_detox");
-//   ctx.AddMetadata("authorization", "Bearer " + tokens.Token());
+//   SetBearerToken(&ctx, tokens.Token());  // common/client/bearer_context.h
 //
 // Thread-safe. `signer` and `clock` are not owned and must outlive the source.
 #ifndef PATHWAY_COMMON_AUTH_SERVICE_TOKEN_H_

@@ -87,30 +87,6 @@ bool DecodeVersion(absl::string_view text, int64_t* version) {
 
 }  // namespace
 
-absl::string_view ProgrammeField(Programme p) {
-  switch (p) {
-    case Programme::kCommunityDetox:
-      return "detox";
-    case Programme::kCompulsoryIsolation:
-      return "isolation";
-    case Programme::kCommunityRehab:
-      return "rehab";
-    case Programme::kPlacement:
-      return "placement";
-  }
-  return "unknown";
-}
-
-bool ParseProgrammeField(absl::string_view field, Programme* p) {
-  for (Programme candidate : kAllProgrammes) {
-    if (ProgrammeField(candidate) == field) {
-      *p = candidate;
-      return true;
-    }
-  }
-  return false;
-}
-
 bool operator==(const ProgrammeStatus& a, const ProgrammeStatus& b) {
   return a.state == b.state && a.version == b.version && a.began == b.began &&
          a.next_deadline_kind == b.next_deadline_kind &&

@@ -49,26 +49,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/codec/programme.h"
 
 namespace pathway {
-
-// The programmes that publish status; the hash field names are "detox",
-// "isolation", "rehab" and "placement".
-enum class Programme {
-  kCommunityDetox,
-  kCompulsoryIsolation,
-  kCommunityRehab,
-  kPlacement,
-};
-
-inline constexpr Programme kAllProgrammes[] = {
-    Programme::kCommunityDetox, Programme::kCompulsoryIsolation,
-    Programme::kCommunityRehab, Programme::kPlacement};
-
-// The hash field name of `p`.
-absl::string_view ProgrammeField(Programme p);
-// The inverse of ProgrammeField; false (and *p untouched) for an unknown name.
-bool ParseProgrammeField(absl::string_view field, Programme* p);
 
 // One programme's status for one case, as cached.
 struct ProgrammeStatus {

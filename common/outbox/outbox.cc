@@ -12,7 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
+#include "common/client/bearer_context.h"
 #include "common/client/peer_channel.h"
+#include "common/client/peer_error.h"
 #include "common/log/log.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
@@ -21,21 +23,13 @@ namespace pathway {
 namespace {
 
 // Failures a later attempt may get past; anything else is the receiver refusing
-// the hand-off for good, which a retry would only repeat.
+// the hand-off for good, which a retry would only repeat. A hand-off waits longer
+// than a call does: besides a transient peer error, an UNKNOWN (a receiver that
+// failed without saying why) and an UNAUTHENTICATED (e.g. a key being rotated) are
+// tried again, with backoff, until the receiver is set right.
 bool Retryable(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kResourceExhausted:
-    case absl::StatusCode::kCancelled:
-    case absl::StatusCode::kUnknown:
-    case absl::StatusCode::kInternal:
-    case absl::StatusCode::kUnauthenticated:  // e.g. a key being rotated
-      return true;
-    default:
-      return false;
-  }
+  return IsTransientPeerError(code) || code == absl::StatusCode::kUnknown ||
+         code == absl::StatusCode::kUnauthenticated;
 }
 
 OutboxRow Decode(const Row& r) {
@@ -226,8 +220,7 @@ absl::Status GrpcDeliverer::Deliver(const OutboxMessage& m, absl::Time deadline)
   }
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(deadline));
-  ctx.AddMetadata("authorization", "Bearer " + tokens_->Token());
+  PrepareBearerContext(&ctx, tokens_->Token(), deadline);
   ctx.AddMetadata("idempotency-key", m.idempotency_key);
   grpc::Slice slice(m.payload);
   grpc::ByteBuffer request(&slice, 1);

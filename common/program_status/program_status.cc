@@ -3,7 +3,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "common/codec/date_text.h"
+#include "common/codec/proto_date.h"
+#include "common/codec/proto_programme.h"
 #include "common/ids/division_code.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
@@ -11,21 +13,14 @@
 namespace pathway {
 namespace {
 
-std::string DayText(const std::optional<absl::CivilDay>& d) {
-  if (!d.has_value()) return "";
-  return absl::StrFormat("%04d-%02d-%02d", d->year(), d->month(), d->day());
-}
-
 Value DayValue(const std::optional<absl::CivilDay>& d) {
   if (!d.has_value()) return std::monostate{};
-  return DayText(d);
+  return DayText(*d);
 }
 
 std::optional<absl::CivilDay> ParseDay(const Row& row, int col) {
   if (row.IsNull(col)) return std::nullopt;
-  absl::CivilDay day;
-  if (!absl::ParseCivilTime(row.GetString(col), &day)) return std::nullopt;
-  return day;
+  return ParseDayText(row.GetString(col));
 }
 
 bool IsStateCode(absl::string_view s, bool allow_empty) {
@@ -207,22 +202,6 @@ void PublishProgramStatus(StatusCache& cache, Programme programme,
     log::Warning("status_publish_failed", {{"program", ProgrammeField(programme)},
                                            {"error", put.status().ToString()}});
   }
-}
-
-common::v1::Program ToProtoProgram(Programme programme) {
-  switch (programme) {
-    case Programme::kCommunityDetox: return common::v1::PROGRAM_COMMUNITY_DETOX;
-    case Programme::kCompulsoryIsolation: return common::v1::PROGRAM_COMPULSORY_ISOLATION;
-    case Programme::kCommunityRehab: return common::v1::PROGRAM_COMMUNITY_REHAB;
-    case Programme::kPlacement: return common::v1::PROGRAM_PLACEMENT;
-  }
-  return common::v1::PROGRAM_UNSPECIFIED;
-}
-
-void ToProtoDate(absl::CivilDay day, common::v1::Date* out) {
-  out->set_year(static_cast<int32_t>(day.year()));
-  out->set_month(day.month());
-  out->set_day(day.day());
 }
 
 void ToProto(const ProgramStatusRecord& r, Programme programme, common::v1::ProgramStatus* out) {

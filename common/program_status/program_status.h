@@ -22,6 +22,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/cache/status_cache.h"
+#include "common/codec/programme.h"
 #include "common/store/store.h"
 #include "pathway/common/v1/common.pb.h"
 
@@ -92,10 +93,8 @@ ProgrammeStatus ToCacheStatus(const ProgramStatusRecord& record);
 void PublishProgramStatus(StatusCache& cache, Programme programme,
                           const ProgramStatusRecord& record);
 
-common::v1::Program ToProtoProgram(Programme programme);
 void ToProto(const ProgramStatusRecord& record, Programme programme,
              common::v1::ProgramStatus* out);
-void ToProtoDate(absl::CivilDay day, common::v1::Date* out);
 
 }  // namespace pathway
 

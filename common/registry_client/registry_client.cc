@@ -1,8 +1,9 @@
 #include "common/registry_client/registry_client.h"
 
-#include <chrono>
 #include <utility>
 
+#include "common/client/bearer_context.h"
+#include "common/client/peer_error.h"
 #include "common/ids/case_id.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
@@ -10,23 +11,13 @@
 namespace pathway {
 namespace {
 
-void Prepare(grpc::ClientContext* ctx, const ServiceTokenSource* tokens, absl::Duration timeout) {
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)));
-  ctx->AddMetadata("authorization", "Bearer " + tokens->Token());
-}
-
 // The registry's own answer passes through; transport trouble becomes UNAVAILABLE
 // so callers can tell "no such case" from "ask again later".
 absl::Status FromCall(const grpc::Status& s) {
-  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
-      s.error_code() == grpc::StatusCode::CANCELLED) {
-    return absl::UnavailableError("case registry did not answer in time");
-  }
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    return absl::UnavailableError("case registry unavailable");
-  }
-  return FromGrpcStatus(s);
+  if (!PeerDidNotAnswer(s.error_code())) return FromGrpcStatus(s);
+  return absl::UnavailableError(s.error_code() == grpc::StatusCode::UNAVAILABLE
+                                    ? "case registry unavailable"
+                                    : "case registry did not answer in time");
 }
 
 }  // namespace
@@ -46,7 +37,7 @@ GrpcRegistryClient::GrpcRegistryClient(
 absl::StatusOr<registry::v1::CaseFacts> GrpcRegistryClient::GetCaseFacts(
     absl::string_view case_id) {
   grpc::ClientContext ctx;
-  Prepare(&ctx, tokens_, timeout_);
+  PrepareBearerContext(&ctx, tokens_->Token(), timeout_);
   registry::v1::GetCaseFactsRequest req;
   req.set_case_id(std::string(case_id));
   registry::v1::CaseFacts facts;
@@ -58,7 +49,7 @@ absl::StatusOr<registry::v1::CaseFacts> GrpcRegistryClient::GetCaseFacts(
 absl::StatusOr<std::vector<std::optional<CaseScope>>> GrpcRegistryClient::GetCaseScopes(
     const std::vector<std::string>& case_ids) {
   grpc::ClientContext ctx;
-  Prepare(&ctx, tokens_, timeout_);
+  PrepareBearerContext(&ctx, tokens_->Token(), timeout_);
   registry::v1::GetCaseScopesRequest req;
   for (const std::string& id : case_ids) req.add_case_ids(id);
   registry::v1::GetCaseScopesResponse resp;
@@ -86,7 +77,7 @@ absl::StatusOr<std::vector<std::optional<CaseScope>>> GrpcRegistryClient::GetCas
 absl::StatusOr<registry::v1::ReportEventResponse> GrpcRegistryClient::ReportEvent(
     const registry::v1::ReportEventRequest& event) {
   grpc::ClientContext ctx;
-  Prepare(&ctx, tokens_, timeout_);
+  PrepareBearerContext(&ctx, tokens_->Token(), timeout_);
   registry::v1::ReportEventResponse resp;
   grpc::Status s = stub_->ReportEvent(&ctx, event, &resp);
   if (!s.ok()) return FromCall(s);
@@ -96,7 +87,7 @@ absl::StatusOr<registry::v1::ReportEventResponse> GrpcRegistryClient::ReportEven
 absl::StatusOr<registry::v1::CaseStatus> GrpcRegistryClient::GetCaseStatus(
     absl::string_view case_id) {
   grpc::ClientContext ctx;
-  Prepare(&ctx, tokens_, timeout_);
+  PrepareBearerContext(&ctx, tokens_->Token(), timeout_);
   registry::v1::GetCaseStatusRequest req;
   req.set_case_id(std::string(case_id));
   registry::v1::CaseStatus status;

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
+#include "common/client/bearer_context.h"
 #include "common/ids/case_id.h"
 #include "common/outbox/outbox.h"
 #include "common/server/testing_programme_server.h"
@@ -91,8 +92,7 @@ class OperationsServiceTest : public ::testing::Test {
                     const ListProgramStatusesRequest& request,
                     std::vector<ProgramStatusPage>* pages) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    PrepareBearerContext(&ctx, token, absl::Seconds(20));
     auto reader = stub->ListProgramStatuses(&ctx, request);
     ProgramStatusPage page;
     while (reader->Read(&page)) pages->push_back(page);
@@ -246,7 +246,7 @@ TEST_F(OperationsServiceTest, RolesAndBadInputGetTheRightCodes) {
   EXPECT_TRUE(pages.empty());
 
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer " + Token(Role::kCaseworker, "52"));
+  SetBearerToken(&ctx, Token(Role::kCaseworker, "52"));
   common::v1::OutboxSummary summary;
   EXPECT_EQ(stub->GetOutboxSummary(&ctx, {}, &summary).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
@@ -269,7 +269,7 @@ TEST_F(OperationsServiceTest, ACancelledStreamEndsTheReactorCleanly) {
   auto stub = Stub(*server);
   {
     grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + Token(Role::kBatch, "*"));
+    SetBearerToken(&ctx, Token(Role::kBatch, "*"));
     ListProgramStatusesRequest req;
     req.set_page_size(10);
     auto reader = stub->ListProgramStatuses(&ctx, req);
@@ -313,7 +313,7 @@ TEST_F(OperationsServiceTest, OutboxSummaryCountsAndListsStuckHandoffsWithoutPay
                   .ok());
   auto stub = Stub(*server);
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer " + Token(Role::kBatch, "*"));
+  SetBearerToken(&ctx, Token(Role::kBatch, "*"));
   common::v1::GetOutboxSummaryRequest req;
   req.mutable_pending_older_than()->set_seconds(3600);
   common::v1::OutboxSummary summary;
@@ -337,7 +337,7 @@ TEST_F(OperationsServiceTest, OutboxSummaryCountsAndListsStuckHandoffsWithoutPay
 
   // max_stuck truncates the list, never the counts.
   grpc::ClientContext ctx2;
-  ctx2.AddMetadata("authorization", "Bearer " + Token(Role::kAuditor, "*"));
+  SetBearerToken(&ctx2, Token(Role::kAuditor, "*"));
   req.set_max_stuck(1);
   ASSERT_TRUE(stub->GetOutboxSummary(&ctx2, req, &summary).ok());
   EXPECT_EQ(summary.stuck_size(), 1);
@@ -372,7 +372,7 @@ TEST_F(OperationsServiceTest, AParkedHandoffShowsItsMessageAndIsReplayedThenDeli
   common::v1::OutboxSummary summary;
   {
     grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + Token(Role::kAdmin, "*"));
+    SetBearerToken(&ctx, Token(Role::kAdmin, "*"));
     ASSERT_TRUE(stub->GetOutboxSummary(&ctx, {}, &summary).ok());
   }
   ASSERT_EQ(summary.parked(), 1);
@@ -386,7 +386,7 @@ TEST_F(OperationsServiceTest, AParkedHandoffShowsItsMessageAndIsReplayedThenDeli
   auto replay = [&](Role role, const common::v1::ReplayParkedHandoffsRequest& req,
                     common::v1::ReplayParkedHandoffsResponse* out) {
     grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + Token(role, "*"));
+    SetBearerToken(&ctx, Token(role, "*"));
     return stub->ReplayParkedHandoffs(&ctx, req, out);
   };
   common::v1::ReplayParkedHandoffsRequest req;
@@ -406,7 +406,7 @@ TEST_F(OperationsServiceTest, AParkedHandoffShowsItsMessageAndIsReplayedThenDeli
   EXPECT_EQ(*dispatcher.RunOnce(), 1);
   {
     grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + Token(Role::kBatch, "*"));
+    SetBearerToken(&ctx, Token(Role::kBatch, "*"));
     ASSERT_TRUE(stub->GetOutboxSummary(&ctx, {}, &summary).ok());
   }
   EXPECT_EQ(summary.parked(), 0);
@@ -434,7 +434,7 @@ TEST_F(OperationsServiceTest, AParkedHandoffShowsItsMessageAndIsReplayedThenDeli
   ASSERT_NE(registry, nullptr);
   auto registry_stub = Stub(*registry);
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer " + Token(Role::kAdmin, "*"));
+  SetBearerToken(&ctx, Token(Role::kAdmin, "*"));
   req.set_all(true);
   EXPECT_EQ(registry_stub->ReplayParkedHandoffs(&ctx, req, &out).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
@@ -445,7 +445,7 @@ TEST_F(OperationsServiceTest, OutboxSummaryOfAServiceWithoutAnOutboxIsZero) {
   ASSERT_NE(server, nullptr);
   auto stub = Stub(*server);
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer " + Token(Role::kAdmin, "*"));
+  SetBearerToken(&ctx, Token(Role::kAdmin, "*"));
   common::v1::OutboxSummary summary;
   grpc::Status s = stub->GetOutboxSummary(&ctx, {}, &summary);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -476,8 +476,6 @@ TEST(EffectiveDivisionPrefixTest, NarrowsOrRefuses) {
   EXPECT_EQ(EffectiveDivisionPrefix("52", "520102"), "520102");
   EXPECT_EQ(EffectiveDivisionPrefix("520102", "52"), "520102");
   EXPECT_EQ(EffectiveDivisionPrefix("52", "53"), std::nullopt);
-  EXPECT_EQ(ProgrammeOfService("placement"), Programme::kPlacement);
-  EXPECT_EQ(ProgrammeOfService("registry"), std::nullopt);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/cache/redis_status_cache.h"
 #include "common/client/peer_channel.h"
+#include "common/codec/programme.h"
 #include "common/idempotency/idempotency.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
@@ -117,14 +118,6 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
     rt->republisher_->Start();  // rows left unpublished by an earlier run go out now
   }
   return rt;
-}
-
-std::optional<Programme> ProgrammeOfService(absl::string_view service_name) {
-  if (service_name == "community_detox") return Programme::kCommunityDetox;
-  if (service_name == "compulsory_isolation") return Programme::kCompulsoryIsolation;
-  if (service_name == "community_rehab") return Programme::kCommunityRehab;
-  if (service_name == "placement") return Programme::kPlacement;
-  return std::nullopt;
 }
 
 ServiceRuntime::~ServiceRuntime() {

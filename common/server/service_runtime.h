@@ -30,11 +30,6 @@
 
 namespace pathway {
 
-// The programme a service owns, from its ServerOptions::service_name:
-// "community_detox", "compulsory_isolation", "community_rehab", "placement".
-// nullopt for every other name (the registry owns no programme).
-std::optional<Programme> ProgrammeOfService(absl::string_view service_name);
-
 // Replacements for tests: an injected clock (not owned; must outlive the runtime)
 // and a cache (for example InMemoryStatusCache). Unset members use the real thing.
 struct RuntimeOverrides {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/client/bearer_context.h"
 #include "common/clock/clock.h"
 #include "common/ids/case_id.h"
 #include "common/registry_client/registry_client.h"
@@ -46,7 +47,7 @@ class DetoxHandoffTest
     *open.mutable_received_on() = D(2026, 1, 10);
     v1::Order order;
     grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + Token(Role::kPolice, "5201"));
+    SetBearerToken(&ctx, Token(Role::kPolice, "5201"));
     ASSERT_TRUE(stub_->OpenOrder(&ctx, open, &order).ok());
     ASSERT_EQ(Dispatch(), 1);  // measure started
   }
@@ -63,8 +64,8 @@ class DetoxHandoffTest
     req.set_decision_number("筑公强戒决字[2026]051号");
     *req.mutable_decided_on() = decided_on;
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    ctx.AddMetadata("authorization", "Bearer " + Token(role, role == Role::kService ? "*" : "52"));
+    PrepareBearerContext(&ctx, Token(role, role == Role::kService ? "*" : "52"),
+                         absl::Seconds(10));
     if (!key.empty()) ctx.AddMetadata("idempotency-key", key);
     return stub_->CloseForIsolation(&ctx, req, out);
   }
@@ -73,7 +74,7 @@ class DetoxHandoffTest
     v1::GetOrderRequest req;
     req.set_case_id(case_id);
     grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + Token(Role::kPolice, "5201"));
+    SetBearerToken(&ctx, Token(Role::kPolice, "5201"));
     v1::Order order;
     grpc::Status s = stub_->GetOrder(&ctx, req, &order);
     if (status != nullptr) *status = s;

@@ -41,7 +41,7 @@ grpc::ServerUnaryReactor* CommunityDetoxService::OpenFromConversion(
           // the 15-day report window counts from it (Art 14). The same day ends the
           // isolation, so no day falls outside every measure.
           ASSIGN_OR_RETURN(absl::CivilDay converted_on,
-                           supervision::RequiredDate(req->converted_on(), "converted_on"));
+                           RequiredDate(req->converted_on(), "converted_on"));
           in.decision_date = converted_on;
           in.received_on = converted_on;
           in.credited_days = req->credited_days();

@@ -16,6 +16,7 @@
 #include "common/audit/audit_log.h"
 #include "common/auth/token.h"
 #include "common/cache/in_memory_status_cache.h"
+#include "common/client/bearer_context.h"
 #include "common/log/log.h"
 #include "common/program_status/program_status.h"
 #include "common/store/testing_store.h"
@@ -106,8 +107,7 @@ class CommunityDetoxServiceTest : public ::testing::Test {
   grpc::Status Get(const std::string& token, const std::string& case_id,
                    common::v1::ProgramStatus* out) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    ctx.AddMetadata("authorization", "Bearer " + token);
+    PrepareBearerContext(&ctx, token, absl::Seconds(10));
     common::v1::GetProgramStatusRequest req;
     req.set_case_id(case_id);
     return stub_->GetProgramStatus(&ctx, req, out);

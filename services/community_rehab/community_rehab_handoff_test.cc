@@ -7,13 +7,13 @@
 // admin roles only.
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
+#include "common/client/bearer_context.h"
 #include "common/clock/clock.h"
 #include "common/ids/case_id.h"
 #include "common/registry_client/registry_client.h"
@@ -60,8 +60,8 @@ class RehabHandoffTest
   grpc::Status Open(Role role, const v1::OpenFromReleaseRequest& req, const std::string& key,
                     v1::Order* out) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    ctx.AddMetadata("authorization", "Bearer " + Token(role, role == Role::kService ? "*" : "52"));
+    PrepareBearerContext(&ctx, Token(role, role == Role::kService ? "*" : "52"),
+                         absl::Seconds(10));
     if (!key.empty()) ctx.AddMetadata("idempotency-key", key);
     return stub_->OpenFromRelease(&ctx, req, out);
   }
@@ -103,7 +103,7 @@ TEST_F(RehabHandoffTest, ReleaseOpensTheOrderWithTheWindowFromRelease) {
   *close.mutable_decided_on() = D(2027, 8, 30);
   v1::CloseForIsolationResponse closed;
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer " + Token(Role::kService, "*"));
+  SetBearerToken(&ctx, Token(Role::kService, "*"));
   ctx.AddMetadata("idempotency-key", "qz:9:close-sk");
   ASSERT_TRUE(stub_->CloseForIsolation(&ctx, close, &closed).ok());
   EXPECT_TRUE(closed.closed());
@@ -137,7 +137,7 @@ TEST_F(RehabHandoffTest, AnOrderRecordedByHandIsAcceptedOnlyIfItIsTheSameDecisio
   manual.set_term_months(36);
   v1::Order by_hand;
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer " + Token(Role::kPolice, "520103"));
+  SetBearerToken(&ctx, Token(Role::kPolice, "520103"));
   ASSERT_TRUE(stub_->OpenOrder(&ctx, manual, &by_hand).ok());
 
   v1::Order order;
@@ -193,8 +193,7 @@ TEST_F(RehabHandoffTest, AHungRegistryHoldsOnlyTheCallsThatNeedIt) {
   absl::BlockingCounter answered(kStuck);
   for (int i = 0; i < kStuck; ++i) {
     auto p = std::make_unique<Pending>();
-    p->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    p->ctx.AddMetadata("authorization", "Bearer " + Token(Role::kService, "*"));
+    PrepareBearerContext(&p->ctx, Token(Role::kService, "*"), absl::Seconds(60));
     p->ctx.AddMetadata("idempotency-key", absl::StrCat("held-", i));
     p->req = OpenReq(case_);
     stub_->async()->OpenFromRelease(&p->ctx, &p->req, &p->resp,

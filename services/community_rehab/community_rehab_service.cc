@@ -37,7 +37,7 @@ grpc::ServerUnaryReactor* CommunityRehabService::OpenFromRelease(
           // 禁毒法 Art 48; 戒毒条例 Art 38: the SK decision is made and received at
           // release, and the 15-day report window counts from it.
           ASSIGN_OR_RETURN(absl::CivilDay released_on,
-                           supervision::RequiredDate(req->released_on(), "released_on"));
+                           RequiredDate(req->released_on(), "released_on"));
           in.decision_date = released_on;
           in.received_on = released_on;
           in.term_months = req->term_months();

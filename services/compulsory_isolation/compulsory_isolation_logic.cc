@@ -8,8 +8,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/codec/date_text.h"
+#include "common/codec/proto_date.h"
 #include "common/ids/case_id.h"
 #include "common/ids/division_code.h"
 #include "common/legal_time/legal_time.h"
@@ -43,44 +44,16 @@ constexpr int kMaxReasonLength = 500;
 
 // ---- Dates ----------------------------------------------------------------------------
 
-std::string DayText(CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-
-bool DateSet(const common::v1::Date& d) { return d.year() != 0 || d.month() != 0 || d.day() != 0; }
-
-absl::StatusOr<CivilDay> DateField(const common::v1::Date& d, absl::string_view field) {
-  if (!DateSet(d)) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-  CivilDay day(d.year(), d.month(), d.day());
-  if (d.year() < 1900 || d.year() > 9999 || day.year() != d.year() || day.month() != d.month() ||
-      day.day() != d.day()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid date"));
-  }
-  return day;
-}
-
-absl::StatusOr<std::optional<CivilDay>> OptionalDateField(const common::v1::Date& d,
-                                                          absl::string_view field) {
-  if (!DateSet(d)) return std::optional<CivilDay>();
-  ASSIGN_OR_RETURN(CivilDay day, DateField(d, field));
-  return std::optional<CivilDay>(day);
-}
-
 // A recorded event's date: required, valid, not before `floor` and not after today.
 absl::StatusOr<CivilDay> EventDate(const common::v1::Date& d, absl::string_view field,
                                    CivilDay floor, absl::string_view floor_what, CivilDay today) {
-  ASSIGN_OR_RETURN(CivilDay day, DateField(d, field));
+  ASSIGN_OR_RETURN(CivilDay day, RequiredDate(d, field));
   if (day > today) return absl::InvalidArgumentError(absl::StrCat(field, " is in the future"));
   if (day < floor) {
     return absl::InvalidArgumentError(absl::StrCat(field, " is before ", floor_what, " (",
                                                    DayText(floor), ")"));
   }
   return day;
-}
-
-void SetDate(CivilDay d, common::v1::Date* out) { ToProtoDate(d, out); }
-void SetDate(const std::optional<CivilDay>& d, common::v1::Date* out) {
-  if (d.has_value()) ToProtoDate(*d, out);
 }
 
 absl::Status RequiredText(const std::string& text, absl::string_view field, size_t max) {
@@ -148,51 +121,51 @@ void ToProto(const DecisionData& d, const Derived& x, const IsolationOptions& o,
   out->set_decision_id(d.id);
   out->set_decision_number(d.decision_number);
   out->set_deciding_division(d.deciding_division);
-  SetDate(d.decided_on, out->mutable_decided_on());
-  SetDate(d.served_on, out->mutable_served_on());
+  ToProtoDate(d.decided_on, out->mutable_decided_on());
+  ToProtoDate(d.served_on, out->mutable_served_on());
   out->set_ground(static_cast<v1::Ground>(d.ground));
   for (const std::string& w : d.warnings) out->add_warnings(w);
   out->set_state(StateEnum(d.state));
-  SetDate(d.state_since, out->mutable_state_since());
+  ToProtoDate(d.state_since, out->mutable_state_since());
   out->set_facility_id(d.facility_id);
   for (const FacilityConfig& f : o.facilities) {
     if (f.id == d.facility_id) out->set_facility_kind(f.kind);
   }
   out->set_division(d.division);
-  SetDate(d.admitted_on, out->mutable_admitted_on());
-  SetDate(d.transferred_on, out->mutable_transferred_on());
+  ToProtoDate(d.admitted_on, out->mutable_admitted_on());
+  ToProtoDate(d.transferred_on, out->mutable_transferred_on());
   if (x.transfer.has_value()) {
-    SetDate(x.transfer->from, out->mutable_transfer_from());
-    SetDate(x.transfer->by, out->mutable_transfer_by());
+    ToProtoDate(x.transfer->from, out->mutable_transfer_from());
+    ToProtoDate(x.transfer->by, out->mutable_transfer_by());
   }
-  SetDate(x.last_day, out->mutable_term_last_day());
+  ToProtoDate(x.last_day, out->mutable_term_last_day());
   out->set_extension_months(d.extension_months);
   out->set_excluded_days(x.excluded_days);
   out->set_term_paused(x.paused);
-  SetDate(x.early_from, out->mutable_early_release_eligible_from());
+  ToProtoDate(x.early_from, out->mutable_early_release_eligible_from());
   out->set_early_release_barred(x.barred);
   out->set_early_release_bar_reason(x.bar_reason);
-  SetDate(x.scheduled_release, out->mutable_scheduled_release_on());
+  ToProtoDate(x.scheduled_release, out->mutable_scheduled_release_on());
   out->set_training_eligible(x.training_eligible);
-  SetDate(x.training_from, out->mutable_training_eligible_from());
+  ToProtoDate(x.training_from, out->mutable_training_eligible_from());
   for (const NoticeData& n : d.notices) {
     v1::Notice* p = out->add_notices();
     p->set_recipient(static_cast<v1::NoticeRecipient>(n.recipient));
-    SetDate(n.notified_on, p->mutable_notified_on());
+    ToProtoDate(n.notified_on, p->mutable_notified_on());
     p->set_not_applicable(n.not_applicable);
   }
   for (const AbsenceData& a : d.absences) {
     v1::Absence* p = out->add_absences();
     p->set_id(a.id);
     p->set_kind(static_cast<v1::AbsenceKind>(a.kind));
-    SetDate(a.started_on, p->mutable_started_on());
-    SetDate(a.ended_on, p->mutable_ended_on());
+    ToProtoDate(a.started_on, p->mutable_started_on());
+    ToProtoDate(a.ended_on, p->mutable_ended_on());
   }
   for (const AssessmentData& a : d.assessments) {
     v1::Assessment* p = out->add_assessments();
     p->set_id(a.id);
     p->set_kind(static_cast<v1::AssessmentKind>(a.kind));
-    SetDate(a.assessed_on, p->mutable_assessed_on());
+    ToProtoDate(a.assessed_on, p->mutable_assessed_on());
     p->set_physiological_detox(static_cast<v1::Grade>(a.physiological));
     p->set_physical_mental_recovery(static_cast<v1::Grade>(a.recovery));
     p->set_behaviour(static_cast<v1::Grade>(a.behaviour));
@@ -203,19 +176,19 @@ void ToProto(const DecisionData& d, const Derived& x, const IsolationOptions& o,
     v1::Proposal* p = out->add_proposals();
     p->set_id(pr.id);
     p->set_kind(static_cast<v1::ProposalKind>(pr.kind));
-    SetDate(pr.proposed_on, p->mutable_proposed_on());
+    ToProtoDate(pr.proposed_on, p->mutable_proposed_on());
     p->set_assessment_id(pr.assessment_id);
     p->set_extension_months(pr.months);
-    SetDate(pr.release_on, p->mutable_release_on());
+    ToProtoDate(pr.release_on, p->mutable_release_on());
     p->set_status(static_cast<v1::ProposalStatus>(pr.status));
-    SetDate(lt::DeadlineAfterDays(pr.proposed_on, kProposalDecisionDays),
+    ToProtoDate(lt::DeadlineAfterDays(pr.proposed_on, kProposalDecisionDays),
             p->mutable_decision_due());
-    SetDate(pr.decided_on, p->mutable_decided_on());
+    ToProtoDate(pr.decided_on, p->mutable_decided_on());
     p->set_decision_number(pr.decision_number);
     p->set_refusal_reason(pr.refusal_reason);
   }
-  SetDate(d.release_notice_on, out->mutable_release_notice_on());
-  SetDate(d.released_on, out->mutable_released_on());
+  ToProtoDate(d.release_notice_on, out->mutable_release_notice_on());
+  ToProtoDate(d.released_on, out->mutable_released_on());
   out->set_release_certificate_number(d.release_certificate);
   if (d.released_on.has_value()) {
     out->mutable_community_rehab()->set_ordered(d.sk_ordered);
@@ -224,12 +197,12 @@ void ToProto(const DecisionData& d, const Derived& x, const IsolationOptions& o,
     out->mutable_community_rehab()->set_division(d.sk_division);
     out->mutable_community_rehab()->set_place(d.sk_place);
   }
-  SetDate(d.converted_on, out->mutable_converted_on());
+  ToProtoDate(d.converted_on, out->mutable_converted_on());
   out->set_community_detox_credit_days(d.sd_credit_days);
   out->set_community_rehab_running_at_decision(d.sk_running_at_decision);
   if (x.next.has_value()) {
     out->mutable_next_deadline()->set_kind(x.next->kind);
-    SetDate(x.next->due, out->mutable_next_deadline()->mutable_due());
+    ToProtoDate(x.next->due, out->mutable_next_deadline()->mutable_due());
   }
 }
 
@@ -305,7 +278,7 @@ absl::StatusOr<std::string> DecodeToken(const std::string& token) {
 }  // namespace
 
 absl::StatusOr<CivilDay> AsOfOrToday(const common::v1::Date& as_of, CivilDay today) {
-  ASSIGN_OR_RETURN(std::optional<CivilDay> day, OptionalDateField(as_of, "as_of"));
+  ASSIGN_OR_RETURN(std::optional<CivilDay> day, OptionalDate(as_of, "as_of"));
   return day.value_or(today);
 }
 
@@ -341,12 +314,12 @@ absl::Status IsolationLogic::Decide(Transaction& tx, const Caller& caller, absl:
   if (request.ground() == v1::GROUND_UNSPECIFIED || !v1::Ground_IsValid(request.ground())) {
     return absl::InvalidArgumentError("ground is required");
   }
-  ASSIGN_OR_RETURN(CivilDay decided_on, DateField(request.decided_on(), "decided_on"));
+  ASSIGN_OR_RETURN(CivilDay decided_on, RequiredDate(request.decided_on(), "decided_on"));
   if (decided_on > today) return absl::InvalidArgumentError("decided_on is in the future");
   ASSIGN_OR_RETURN(CivilDay served_on,
                    EventDate(request.served_on(), "served_on", decided_on, "decided_on", today));
   ASSIGN_OR_RETURN(std::optional<CivilDay> nursing,
-                   OptionalDateField(request.nursing_infant_birth_date(),
+                   OptionalDate(request.nursing_infant_birth_date(),
                                      "nursing_infant_birth_date"));
   if (nursing.has_value() && *nursing > decided_on) {
     return absl::InvalidArgumentError("nursing_infant_birth_date is after decided_on");
@@ -360,8 +333,8 @@ absl::Status IsolationLogic::Decide(Transaction& tx, const Caller& caller, absl:
   std::vector<std::string> warnings;
   // 禁毒法 Art 39: for a minor under 16 isolation is discretionary (可以不适用): accepted,
   // with the warning recorded.
-  if (facts.has_birth_date() && DateSet(facts.birth_date())) {
-    absl::StatusOr<CivilDay> birth = DateField(facts.birth_date(), "birth_date");
+  if (facts.has_birth_date() && IsDateSet(facts.birth_date())) {
+    absl::StatusOr<CivilDay> birth = RequiredDate(facts.birth_date(), "birth_date");
     if (birth.ok() && decided_on < FirstDayAged(*birth, 16)) warnings.push_back(kMinorWarning);
   }
   // 戒毒条例 Art 38(2): the early-release bar follows from whether community
@@ -584,7 +557,7 @@ absl::Status IsolationLogic::ProposeEarlyRelease(Transaction& tx, const Caller& 
   }
   ASSIGN_OR_RETURN(CivilDay on, EventDate(request.proposed_on(), "proposed_on", *d.admitted_on,
                                           "admitted_on", today));
-  ASSIGN_OR_RETURN(CivilDay release_on, DateField(request.release_on(), "release_on"));
+  ASSIGN_OR_RETURN(CivilDay release_on, RequiredDate(request.release_on(), "release_on"));
   if (release_on < on) return absl::InvalidArgumentError("release_on is before proposed_on");
   if (request.assessment_id() <= 0) return absl::InvalidArgumentError("assessment_id is required");
   Derived x = Derive(d, options_, on);
@@ -975,7 +948,7 @@ absl::Status IsolationLogic::ListDecisions(ReadTransaction& tx, const Caller& ca
                                            CivilDay today,
                                            v1::ListDecisionsResponse* out) const {
   RETURN_IF_ERROR(ValidatePrefix(request.division(), "division"));
-  ASSIGN_OR_RETURN(std::optional<CivilDay> as_of_opt, OptionalDateField(request.as_of(), "as_of"));
+  ASSIGN_OR_RETURN(std::optional<CivilDay> as_of_opt, OptionalDate(request.as_of(), "as_of"));
   CivilDay as_of = as_of_opt.value_or(today);
   const int page_size = PageSize(request.page().page_size(), 50, 500);
   std::string after_case;
@@ -1018,7 +991,7 @@ absl::Status IsolationLogic::ListDue(ReadTransaction& tx, const Caller& caller,
                                      const v1::ListDueRequest& request, CivilDay today,
                                      v1::ListDueResponse* out) const {
   RETURN_IF_ERROR(ValidatePrefix(request.division(), "division"));
-  ASSIGN_OR_RETURN(std::optional<CivilDay> as_of_opt, OptionalDateField(request.as_of(), "as_of"));
+  ASSIGN_OR_RETURN(std::optional<CivilDay> as_of_opt, OptionalDate(request.as_of(), "as_of"));
   CivilDay as_of = as_of_opt.value_or(today);
   if (request.horizon_days() < 0 || request.horizon_days() > 366) {
     return absl::InvalidArgumentError("horizon_days must be 0..366");
@@ -1030,13 +1003,12 @@ absl::Status IsolationLogic::ListDue(ReadTransaction& tx, const Caller& caller,
   if (!request.page().page_token().empty()) {
     ASSIGN_OR_RETURN(std::string raw, DecodeToken(request.page().page_token()));
     std::vector<std::string> parts = absl::StrSplit(raw, '|');
-    CivilDay day;
+    std::optional<CivilDay> day = parts.size() == 4 ? ParseDayText(parts[0]) : std::nullopt;
     int64_t pid = 0;
-    if (parts.size() != 4 || !absl::ParseCivilTime(parts[0], &day) ||
-        !absl::SimpleAtoi(parts[3], &pid)) {
+    if (!day.has_value() || !absl::SimpleAtoi(parts[3], &pid)) {
       return absl::InvalidArgumentError("page_token is malformed");
     }
-    after = Key(day, parts[1], parts[2], pid);
+    after = Key(*day, parts[1], parts[2], pid);
   }
   struct Item {
     Key key;
@@ -1060,7 +1032,7 @@ absl::Status IsolationLogic::ListDue(ReadTransaction& tx, const Caller& caller,
           item.proto.set_case_id(d.case_id);
           item.proto.set_decision_id(d.id);
           item.proto.set_kind(due.kind);
-          SetDate(due.due, item.proto.mutable_due());
+          ToProtoDate(due.due, item.proto.mutable_due());
           item.proto.set_overdue(due.deadline && lt::IsOverdue(due.due, as_of));
           item.proto.set_legal_basis(due.basis);
           item.proto.set_facility_id(d.facility_id);

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/codec/proto_date.h"
 #include "common/ids/case_id.h"
 #include "common/store/open_store.h"
 #include "common/store/testing_store.h"
@@ -32,14 +33,6 @@ absl::Time At(CivilDay day) {
   return absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 12, 0, 0),
                          absl::FixedTimeZone(8 * 3600));
 }
-
-void SetDay(CivilDay d, common::v1::Date* out) {
-  out->set_year(static_cast<int32_t>(d.year()));
-  out->set_month(d.month());
-  out->set_day(d.day());
-}
-
-CivilDay FromProto(const common::v1::Date& d) { return CivilDay(d.year(), d.month(), d.day()); }
 
 // ---- Term arithmetic ---------------------------------------------------------------------
 
@@ -127,7 +120,7 @@ TEST(GuardsTest, CommunityRehabRunningOnTheDecisionDate) {
     common::v1::ProgramStatus s;
     s.set_program(common::v1::PROGRAM_COMMUNITY_REHAB);
     s.set_state(state);
-    SetDay(began, s.mutable_began());
+    ToProtoDate(began, s.mutable_began());
     return std::optional<common::v1::ProgramStatus>(s);
   };
   const CivilDay decided = D(2026, 6, 10);
@@ -241,7 +234,7 @@ class IsolationLogicTest : public ::testing::Test {
     registry::v1::CaseFacts f;
     f.set_case_id(case_id);
     f.set_household_division("520102");
-    SetDay(birth, f.mutable_birth_date());
+    ToProtoDate(birth, f.mutable_birth_date());
     return f;
   }
 
@@ -261,8 +254,8 @@ class IsolationLogicTest : public ::testing::Test {
     r.set_case_id(case_id);
     r.set_decision_number("筑公强戒决字[2026]001号");
     r.set_deciding_division("520102");
-    SetDay(decided, r.mutable_decided_on());
-    SetDay(decided, r.mutable_served_on());
+    ToProtoDate(decided, r.mutable_decided_on());
+    ToProtoDate(decided, r.mutable_served_on());
     r.set_ground(ground);
     r.set_pregnant(pregnant);
     if (facts.case_id().empty()) facts = Facts(case_id);
@@ -275,7 +268,7 @@ class IsolationLogicTest : public ::testing::Test {
     v1::AdmitRequest r;
     r.set_case_id(case_id);
     r.set_facility_id(facility);
-    SetDay(on, r.mutable_admitted_on());
+    ToProtoDate(on, r.mutable_admitted_on());
     return Write(on, [&](Transaction& tx, absl::Time now, v1::Decision* d, Effects* e) {
       return logic_->Admit(tx, staff_, now, r, d, e);
     });
@@ -286,7 +279,7 @@ class IsolationLogicTest : public ::testing::Test {
     v1::TransferRequest r;
     r.set_case_id(case_id);
     r.set_facility_id(facility);
-    SetDay(on, r.mutable_transferred_on());
+    ToProtoDate(on, r.mutable_transferred_on());
     return Write(on, [&](Transaction& tx, absl::Time now, v1::Decision* d, Effects* e) {
       return logic_->Transfer(tx, staff_, now, r, d, e);
     });
@@ -299,13 +292,13 @@ class IsolationLogicTest : public ::testing::Test {
         v1::BeginAbsenceRequest r;
         r.set_case_id(case_id);
         r.set_kind(kind);
-        SetDay(on, r.mutable_started_on());
+        ToProtoDate(on, r.mutable_started_on());
         return logic_->BeginAbsence(tx, staff_, now, r, d, e);
       }
       v1::EndAbsenceRequest r;
       r.set_case_id(case_id);
       r.set_kind(kind);
-      SetDay(on, r.mutable_ended_on());
+      ToProtoDate(on, r.mutable_ended_on());
       return logic_->EndAbsence(tx, staff_, now, r, d, e);
     }, out);
   }
@@ -316,7 +309,7 @@ class IsolationLogicTest : public ::testing::Test {
     v1::RecordAssessmentRequest r;
     r.set_case_id(case_id);
     r.set_kind(kind);
-    SetDay(on, r.mutable_assessed_on());
+    ToProtoDate(on, r.mutable_assessed_on());
     r.set_physiological_detox(v1::GRADE_PASS);
     r.set_physical_mental_recovery(v1::GRADE_PASS);
     r.set_behaviour(pass ? v1::GRADE_PASS : v1::GRADE_FAIL);
@@ -333,8 +326,8 @@ class IsolationLogicTest : public ::testing::Test {
                             v1::Decision* out = nullptr) {
     v1::ProposeEarlyReleaseRequest r;
     r.set_case_id(case_id);
-    SetDay(on, r.mutable_proposed_on());
-    SetDay(on + 10, r.mutable_release_on());
+    ToProtoDate(on, r.mutable_proposed_on());
+    ToProtoDate(on + 10, r.mutable_release_on());
     r.set_assessment_id(assessment);
     return Write(on, [&](Transaction& tx, absl::Time now, v1::Decision* d, Effects* e) {
       return logic_->ProposeEarlyRelease(tx, staff_, now, r, d, e);
@@ -345,7 +338,7 @@ class IsolationLogicTest : public ::testing::Test {
                                 int months, v1::Decision* out = nullptr) {
     v1::ProposeExtensionRequest r;
     r.set_case_id(case_id);
-    SetDay(on, r.mutable_proposed_on());
+    ToProtoDate(on, r.mutable_proposed_on());
     r.set_assessment_id(assessment);
     r.set_months(months);
     return Write(on, [&](Transaction& tx, absl::Time now, v1::Decision* d, Effects* e) {
@@ -359,7 +352,7 @@ class IsolationLogicTest : public ::testing::Test {
     r.set_case_id(case_id);
     r.set_proposal_id(proposal);
     r.set_approve(approve);
-    SetDay(on, r.mutable_decided_on());
+    ToProtoDate(on, r.mutable_decided_on());
     if (approve) {
       r.set_decision_number("筑公决字[2027]009号");
     } else {
@@ -373,7 +366,7 @@ class IsolationLogicTest : public ::testing::Test {
   absl::Status Release(const std::string& case_id, CivilDay on, v1::Decision* out = nullptr) {
     v1::ReleaseRequest r;
     r.set_case_id(case_id);
-    SetDay(on, r.mutable_released_on());
+    ToProtoDate(on, r.mutable_released_on());
     r.set_release_certificate_number("解戒证[2028]17号");
     r.mutable_community_rehab()->set_ordered(true);
     r.mutable_community_rehab()->set_term_months(36);
@@ -394,7 +387,7 @@ class IsolationLogicTest : public ::testing::Test {
 
   std::vector<v1::DueItem> Due(CivilDay as_of, int horizon = 0, const Caller* caller = nullptr) {
     v1::ListDueRequest r;
-    SetDay(as_of, r.mutable_as_of());
+    ToProtoDate(as_of, r.mutable_as_of());
     r.set_horizon_days(horizon);
     v1::ListDueResponse resp;
     absl::Status s = store_->Read([&](ReadTransaction& tx) {
@@ -455,8 +448,8 @@ TEST_F(IsolationLogicTest, DecisionGuardsAndOneOpenDecisionPerCase) {
   v1::Decision d;
   ASSERT_TRUE(Decide(id, D(2026, 3, 15), &d).ok());
   EXPECT_EQ(d.state(), v1::STATE_DECIDED);
-  EXPECT_EQ(FromProto(d.term_last_day()), CivilDay(2028, 3, 14));
-  EXPECT_EQ(FromProto(d.early_release_eligible_from()), CivilDay(2027, 3, 15));
+  EXPECT_EQ(DayOf(d.term_last_day()), CivilDay(2028, 3, 14));
+  EXPECT_EQ(DayOf(d.early_release_eligible_from()), CivilDay(2027, 3, 15));
   ASSERT_EQ(effects_.events.size(), 1u);
   EXPECT_EQ(effects_.events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
   // 禁毒法 Art 38: hand-offs closing an open SD or SK order, keyed by the decision;
@@ -487,8 +480,8 @@ TEST_F(IsolationLogicTest, DecisionGuardsAndOneOpenDecisionPerCase) {
   r.set_decision_number("n");
   r.set_deciding_division("520102");
   r.set_ground(v1::GROUND_VOLUNTARY);
-  SetDay(D(2026, 3, 16), r.mutable_decided_on());
-  SetDay(D(2026, 3, 16), r.mutable_served_on());
+  ToProtoDate(D(2026, 3, 16), r.mutable_decided_on());
+  ToProtoDate(D(2026, 3, 16), r.mutable_served_on());
   auto decide = [&](const Caller& c) {
     return Write(D(2026, 3, 15), [&](Transaction& tx, absl::Time now, v1::Decision* out, Effects* e) {
       return logic_->Decide(tx, c, now, r, Facts(Case(6)), std::nullopt, out, e);
@@ -497,10 +490,10 @@ TEST_F(IsolationLogicTest, DecisionGuardsAndOneOpenDecisionPerCase) {
   absl::Status future = decide(police_);
   EXPECT_EQ(future.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(future.message(), "decided_on")) << future;
-  SetDay(D(2026, 3, 10), r.mutable_decided_on());
-  SetDay(D(2026, 3, 9), r.mutable_served_on());
+  ToProtoDate(D(2026, 3, 10), r.mutable_decided_on());
+  ToProtoDate(D(2026, 3, 9), r.mutable_served_on());
   EXPECT_EQ(decide(police_).code(), absl::StatusCode::kInvalidArgument);
-  SetDay(D(2026, 3, 10), r.mutable_served_on());
+  ToProtoDate(D(2026, 3, 10), r.mutable_served_on());
   EXPECT_EQ(decide(outsider_).code(), absl::StatusCode::kPermissionDenied);
   r.set_ground(v1::GROUND_UNSPECIFIED);
   EXPECT_EQ(decide(police_).code(), absl::StatusCode::kInvalidArgument);
@@ -513,7 +506,7 @@ TEST_F(IsolationLogicTest, NoticesAreDueWithin24HoursOfServiceAndClearWhenRecord
   for (const char* kind : {"NOTICE_FAMILY", "NOTICE_EMPLOYER", "NOTICE_HOUSEHOLD_POLICE_STATION"}) {
     const v1::DueItem* item = FindDue(due, kind);
     ASSERT_NE(item, nullptr) << kind;
-    EXPECT_EQ(FromProto(item->due()), CivilDay(2026, 3, 16));
+    EXPECT_EQ(DayOf(item->due()), CivilDay(2026, 3, 16));
     EXPECT_FALSE(item->overdue());
     EXPECT_EQ(item->legal_basis(), "禁毒法 Art 40");
   }
@@ -522,7 +515,7 @@ TEST_F(IsolationLogicTest, NoticesAreDueWithin24HoursOfServiceAndClearWhenRecord
   v1::RecordNoticeRequest n;
   n.set_case_id(id);
   n.set_recipient(v1::NOTICE_RECIPIENT_FAMILY);
-  SetDay(D(2026, 3, 15), n.mutable_notified_on());
+  ToProtoDate(D(2026, 3, 15), n.mutable_notified_on());
   auto record = [&](const Caller& c) {
     return Write(D(2026, 3, 16), [&](Transaction& tx, absl::Time now, v1::Decision* d, Effects* e) {
       return logic_->RecordNotice(tx, c, now, n, d, e);
@@ -558,7 +551,7 @@ TEST_F(IsolationLogicTest, TransferWindowOfThePoliceStage) {
   EXPECT_EQ(FindDue(Due(D(2026, 8, 1)), "TRANSFER"), nullptr);
   const std::vector<v1::DueItem> soon = Due(D(2026, 9, 1));
   ASSERT_NE(FindDue(soon, "TRANSFER"), nullptr);
-  EXPECT_EQ(FromProto(FindDue(soon, "TRANSFER")->due()), CivilDay(2026, 9, 20));
+  EXPECT_EQ(DayOf(FindDue(soon, "TRANSFER")->due()), CivilDay(2026, 9, 20));
   EXPECT_FALSE(FindDue(soon, "TRANSFER")->overdue());
   EXPECT_TRUE(FindDue(Due(D(2026, 9, 21)), "TRANSFER")->overdue());
 
@@ -583,7 +576,7 @@ TEST_F(IsolationLogicTest, ConfiguredTwelveMonthPoliceStage) {
   ASSERT_TRUE(Decide(id, D(2026, 3, 15)).ok());
   ASSERT_TRUE(Admit(id, D(2026, 3, 20)).ok());
   v1::Decision d = Get(id, D(2026, 4, 1));
-  EXPECT_EQ(FromProto(d.transfer_by()), CivilDay(2027, 3, 20));
+  EXPECT_EQ(DayOf(d.transfer_by()), CivilDay(2027, 3, 20));
   EXPECT_EQ(FindDue(Due(D(2026, 9, 21)), "TRANSFER"), nullptr);
 }
 
@@ -600,7 +593,7 @@ TEST_F(IsolationLogicTest, EarlyReleaseOnTheExactDayAfterOneYear) {
   v1::Decision d;
   ASSERT_TRUE(ProposeEarly(id, D(2027, 3, 15), a, &d).ok());
   ASSERT_EQ(d.proposals_size(), 1);
-  EXPECT_EQ(FromProto(d.proposals(0).decision_due()), CivilDay(2027, 3, 22));
+  EXPECT_EQ(DayOf(d.proposals(0).decision_due()), CivilDay(2027, 3, 22));
   EXPECT_EQ(ProposeEarly(id, D(2027, 3, 15), a).code(), absl::StatusCode::kAlreadyExists);
 
   // Pending past 7 days: an overdue item for the police (戒毒条例 Art 33).
@@ -616,7 +609,7 @@ TEST_F(IsolationLogicTest, EarlyReleaseOnTheExactDayAfterOneYear) {
   // Release before the term's end needs the approval.
   EXPECT_EQ(Release(id, D(2027, 3, 25)).code(), absl::StatusCode::kFailedPrecondition);
   ASSERT_TRUE(DecideProposal(id, d.proposals(0).id(), D(2027, 3, 20), true, &d).ok());
-  EXPECT_EQ(FromProto(d.scheduled_release_on()), CivilDay(2027, 3, 25));
+  EXPECT_EQ(DayOf(d.scheduled_release_on()), CivilDay(2027, 3, 25));
   EXPECT_EQ(DecideProposal(id, d.proposals(0).id(), D(2027, 3, 20), true).code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(Release(id, D(2027, 3, 24)).code(), absl::StatusCode::kFailedPrecondition);
@@ -668,7 +661,7 @@ TEST_F(IsolationLogicTest, CommunityRehabPlaceIsCheckedAndNotOrderedHandsNothing
     SCOPED_TRACE(c.name);
     v1::ReleaseRequest r;
     r.set_case_id(Case(9));
-    SetDay(CivilDay(2026, 4, 1), r.mutable_released_on());
+    ToProtoDate(CivilDay(2026, 4, 1), r.mutable_released_on());
     r.set_release_certificate_number("解戒证[2028]18号");
     r.mutable_community_rehab()->set_ordered(c.ordered);
     if (c.ordered) {
@@ -691,15 +684,15 @@ TEST_F(IsolationLogicTest, CommunityRehabRunningAtTheDecisionBarsEarlyRelease) {
   common::v1::ProgramStatus sk;
   sk.set_program(common::v1::PROGRAM_COMMUNITY_REHAB);
   sk.set_state("ACTIVE");
-  SetDay(D(2026, 1, 20), sk.mutable_began());
+  ToProtoDate(D(2026, 1, 20), sk.mutable_began());
   for (bool running : {true, false}) {
     SCOPED_TRACE(running);
     v1::DecideRequest r;
     r.set_case_id(Case(running ? 30 : 31));
     r.set_decision_number("筑公强戒决字[2026]030号");
     r.set_deciding_division("520102");
-    SetDay(D(2026, 3, 15), r.mutable_decided_on());
-    SetDay(D(2026, 3, 15), r.mutable_served_on());
+    ToProtoDate(D(2026, 3, 15), r.mutable_decided_on());
+    ToProtoDate(D(2026, 3, 15), r.mutable_served_on());
     r.set_ground(v1::GROUND_DRUG_USE_DURING_COMMUNITY_MEASURE);
     v1::Decision d;
     ASSERT_TRUE(Write(D(2026, 3, 15),
@@ -795,8 +788,8 @@ TEST_F(IsolationLogicTest, RecapturedEscapeeLosesEarlyReleaseAndEscapeDaysDoNotC
   ASSERT_TRUE(Absence(id, v1::ABSENCE_KIND_ESCAPE, D(2026, 6, 11), false, &d).ok());
   EXPECT_EQ(d.state(), v1::STATE_IN_POLICE_FACILITY);
   EXPECT_EQ(d.excluded_days(), 10);
-  EXPECT_EQ(FromProto(d.term_last_day()), CivilDay(2028, 3, 24));
-  EXPECT_EQ(FromProto(d.early_release_eligible_from()), CivilDay(2027, 3, 25));
+  EXPECT_EQ(DayOf(d.term_last_day()), CivilDay(2028, 3, 24));
+  EXPECT_EQ(DayOf(d.early_release_eligible_from()), CivilDay(2027, 3, 25));
   EXPECT_TRUE(d.early_release_barred());
 
   int64_t a = Assess(id, D(2027, 4, 1), v1::ASSESSMENT_KIND_ONE_YEAR);
@@ -830,7 +823,7 @@ TEST_F(IsolationLogicTest, ExtensionsAreCappedAtOneYearAndProposedBeforeExpiry) 
   EXPECT_EQ(ProposeExtension(id, D(2028, 1, 10), a, 1).code(), absl::StatusCode::kAlreadyExists);
   ASSERT_TRUE(DecideProposal(id, d.proposals(0).id(), D(2028, 1, 15), true, &d).ok());
   EXPECT_EQ(d.extension_months(), 8);
-  EXPECT_EQ(FromProto(d.term_last_day()), CivilDay(2028, 11, 14));
+  EXPECT_EQ(DayOf(d.term_last_day()), CivilDay(2028, 11, 14));
 
   absl::Status over = ProposeExtension(id, D(2028, 2, 1), a, 5);
   EXPECT_EQ(over.code(), absl::StatusCode::kFailedPrecondition);
@@ -839,10 +832,10 @@ TEST_F(IsolationLogicTest, ExtensionsAreCappedAtOneYearAndProposedBeforeExpiry) 
   // A refusal leaves the term alone; a new proposal may follow.
   ASSERT_TRUE(DecideProposal(id, d.proposals(1).id(), D(2028, 2, 3), false, &d).ok());
   EXPECT_EQ(d.proposals(1).status(), v1::PROPOSAL_STATUS_REFUSED);
-  EXPECT_EQ(FromProto(d.term_last_day()), CivilDay(2028, 11, 14));
+  EXPECT_EQ(DayOf(d.term_last_day()), CivilDay(2028, 11, 14));
   ASSERT_TRUE(ProposeExtension(id, D(2028, 2, 4), a, 4, &d).ok());
   ASSERT_TRUE(DecideProposal(id, d.proposals(2).id(), D(2028, 2, 5), true, &d).ok());
-  EXPECT_EQ(FromProto(d.term_last_day()), CivilDay(2029, 3, 14));  // 3 years in all
+  EXPECT_EQ(DayOf(d.term_last_day()), CivilDay(2029, 3, 14));  // 3 years in all
   EXPECT_EQ(ProposeExtension(id, D(2028, 3, 1), a, 1).code(), absl::StatusCode::kFailedPrecondition);
 
   // After the (extended) term expired, no extension can be proposed.
@@ -873,7 +866,7 @@ TEST_F(IsolationLogicTest, MedicalParoleKeepsTheClockAndConvertsToCommunityDetox
 
   v1::ProposeConversionRequest p;
   p.set_case_id(id);
-  SetDay(D(2026, 7, 1), p.mutable_proposed_on());
+  ToProtoDate(D(2026, 7, 1), p.mutable_proposed_on());
   auto propose = [&](v1::Decision* out) {
     return Write(D(2026, 7, 1), [&](Transaction& tx, absl::Time now, v1::Decision* o, Effects* e) {
       return logic_->ProposeConversion(tx, staff_, now, p, o, e);
@@ -882,20 +875,20 @@ TEST_F(IsolationLogicTest, MedicalParoleKeepsTheClockAndConvertsToCommunityDetox
   EXPECT_EQ(propose(&d).code(), absl::StatusCode::kFailedPrecondition) << "not on parole";
   ASSERT_TRUE(Absence(id, v1::ABSENCE_KIND_MEDICAL_PAROLE, D(2026, 6, 1), true, &d).ok());
   EXPECT_EQ(d.state(), v1::STATE_MEDICAL_PAROLE);
-  EXPECT_EQ(FromProto(d.term_last_day()), CivilDay(2028, 3, 14)) << "the clock keeps running";
+  EXPECT_EQ(DayOf(d.term_last_day()), CivilDay(2028, 3, 14)) << "the clock keeps running";
   ASSERT_TRUE(propose(&d).ok());
   ASSERT_TRUE(DecideProposal(id, d.proposals(0).id(), D(2026, 7, 5), true, &d).ok());
   EXPECT_EQ(d.state(), v1::STATE_CONVERTED_TO_SD);
-  EXPECT_EQ(FromProto(d.converted_on()), CivilDay(2026, 7, 5));
+  EXPECT_EQ(DayOf(d.converted_on()), CivilDay(2026, 7, 5));
   EXPECT_EQ(d.community_detox_credit_days(), 112);  // 15 Mar .. 4 Jul 2026
   // The registry hears SD start before QZ end, both on the conversion day.
   ASSERT_EQ(effects_.events.size(), 2u);
   EXPECT_EQ(effects_.events[0].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_STARTED);
   EXPECT_EQ(effects_.events[0].program(), common::v1::PROGRAM_COMMUNITY_DETOX);
-  EXPECT_EQ(FromProto(effects_.events[0].occurred_on()), CivilDay(2026, 7, 5));
+  EXPECT_EQ(DayOf(effects_.events[0].occurred_on()), CivilDay(2026, 7, 5));
   EXPECT_EQ(effects_.events[1].kind(), registry::v1::ReportEventRequest::KIND_MEASURE_ENDED);
   EXPECT_EQ(effects_.events[1].program(), common::v1::PROGRAM_COMPULSORY_ISOLATION);
-  EXPECT_EQ(FromProto(effects_.events[1].occurred_on()), CivilDay(2026, 7, 5));
+  EXPECT_EQ(DayOf(effects_.events[1].occurred_on()), CivilDay(2026, 7, 5));
   // 戒毒条例 Art 31: the SD order opens with the credit, received on the conversion day.
   ASSERT_EQ(effects_.handoffs.size(), 2u);
   EXPECT_EQ(effects_.handoffs[0].target, "community_detox");
@@ -905,7 +898,7 @@ TEST_F(IsolationLogicTest, MedicalParoleKeepsTheClockAndConvertsToCommunityDetox
   ASSERT_TRUE(open_sd.ParseFromString(effects_.handoffs[0].payload));
   EXPECT_EQ(open_sd.case_id(), id);
   EXPECT_EQ(open_sd.credited_days(), 112);
-  EXPECT_EQ(FromProto(open_sd.converted_on()), CivilDay(2026, 7, 5));
+  EXPECT_EQ(DayOf(open_sd.converted_on()), CivilDay(2026, 7, 5));
   EXPECT_EQ(open_sd.isolation_decision_id(), d.decision_id());
   EXPECT_EQ(effects_.handoffs[1].method, "/pathway.placement.v1.Placement/ResumeSeeker");
   EXPECT_EQ(effects_.status->state, "CONVERTED_TO_SD");
@@ -964,7 +957,7 @@ TEST_F(IsolationLogicTest, DueItemsSortedAndPaged) {
     ASSERT_TRUE(Decide(Case(i), CivilDay(2026, 3, 10 + i - 20)).ok());
   }
   v1::ListDueRequest r;
-  SetDay(D(2026, 3, 20), r.mutable_as_of());
+  ToProtoDate(D(2026, 3, 20), r.mutable_as_of());
   r.mutable_page()->set_page_size(4);
   std::vector<v1::DueItem> all;
   for (int page = 0; page < 10; ++page) {
@@ -978,7 +971,7 @@ TEST_F(IsolationLogicTest, DueItemsSortedAndPaged) {
   }
   ASSERT_EQ(all.size(), 15u);  // 5 cases x 3 notices
   for (size_t i = 1; i < all.size(); ++i) {
-    EXPECT_LE(FromProto(all[i - 1].due()), FromProto(all[i].due()));
+    EXPECT_LE(DayOf(all[i - 1].due()), DayOf(all[i].due()));
   }
   r.mutable_page()->set_page_token("!!");
   v1::ListDueResponse resp;
@@ -994,7 +987,7 @@ TEST_F(IsolationLogicTest, TrainingEligibilityInTheStatusAndRefresh) {
   ASSERT_TRUE(Admit(id, D(2026, 3, 15)).ok());
   EXPECT_FALSE(Get(id, D(2027, 3, 15)).training_eligible());
   EXPECT_TRUE(Get(id, D(2027, 3, 16)).training_eligible());
-  EXPECT_EQ(FromProto(Get(id, D(2026, 4, 1)).training_eligible_from()), CivilDay(2027, 3, 16));
+  EXPECT_EQ(DayOf(Get(id, D(2026, 4, 1)).training_eligible_from()), CivilDay(2027, 3, 16));
 
   std::vector<ProgramStatusRecord> changed;
   ASSERT_TRUE(store_->Write([&](Transaction& tx) {

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/codec/proto_date.h"
 #include "common/ids/division_code.h"
 #include "common/legal_time/legal_time.h"
 
@@ -68,7 +69,7 @@ bool CommunityRehabRunningOn(const std::optional<common::v1::ProgramStatus>& sk,
                              CivilDay decided_on) {
   if (!sk.has_value()) return false;
   const std::string& state = sk->state();
-  const CivilDay began(sk->began().year(), sk->began().month(), sk->began().day());
+  const CivilDay began = DayOf(sk->began());
   if (state == "AWAITING_REPORT" || state == "ACTIVE" || state == "SUSPENDED") return true;
   // `began` is the day after the term's last day.
   if (state == "EXPIRED_AWAITING_DISCHARGE") return decided_on < began;

@@ -16,6 +16,7 @@
 #include "common/audit/audit_log.h"
 #include "common/auth/token.h"
 #include "common/cache/in_memory_status_cache.h"
+#include "common/client/bearer_context.h"
 #include "common/clock/clock.h"
 #include "common/ids/case_id.h"
 #include "common/outbox/testing_deliverer.h"
@@ -113,8 +114,7 @@ class CompulsoryIsolationServiceTest : public ::testing::Test {
     c.expires_at = clock_.Now() + absl::Hours(1);
     std::string token = *(*TokenSigner::Create(kKey))->Sign(c);
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    ctx->AddMetadata("authorization", "Bearer " + token);
+    PrepareBearerContext(ctx.get(), token, absl::Seconds(10));
     if (!idempotency_key.empty()) ctx->AddMetadata("idempotency-key", idempotency_key);
     return ctx;
   }

@@ -3,9 +3,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/codec/date_text.h"
 #include "common/status/status_macros.h"
 
 namespace pathway {
@@ -14,10 +14,6 @@ namespace {
 
 using absl::CivilDay;
 
-std::string DayText(CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-
 Value DayValue(const std::optional<CivilDay>& d) {
   if (!d.has_value()) return std::monostate();
   return DayText(*d);
@@ -25,9 +21,7 @@ Value DayValue(const std::optional<CivilDay>& d) {
 
 std::optional<CivilDay> OptDay(const Row& row, int col) {
   if (row.IsNull(col)) return std::nullopt;
-  CivilDay day;
-  if (!absl::ParseCivilTime(row.GetString(col), &day)) return std::nullopt;
-  return day;
+  return ParseDayText(row.GetString(col));
 }
 
 CivilDay Day(const Row& row, int col) { return OptDay(row, col).value_or(CivilDay()); }

@@ -1,8 +1,8 @@
 #include "services/compulsory_isolation/rehab_status_client.h"
 
-#include <chrono>
 #include <utility>
 
+#include "common/client/bearer_context.h"
 #include "common/log/log.h"
 
 namespace pathway {
@@ -16,9 +16,7 @@ GrpcRehabStatusClient::GrpcRehabStatusClient(
 absl::StatusOr<std::optional<common::v1::ProgramStatus>> GrpcRehabStatusClient::GetStatus(
     absl::string_view case_id) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout_)));
-  ctx.AddMetadata("authorization", "Bearer " + tokens_->Token());
+  PrepareBearerContext(&ctx, tokens_->Token(), timeout_);
   common::v1::GetProgramStatusRequest req;
   req.set_case_id(std::string(case_id));
   common::v1::ProgramStatus status;

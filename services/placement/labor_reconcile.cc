@@ -5,16 +5,13 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "common/codec/proto_date.h"
 #include "common/program_status/program_status.h"
 #include "services/placement/placement_rules.h"
 
 namespace pathway {
 namespace placement {
 namespace {
-
-absl::CivilDay Day(const common::v1::Date& d) {
-  return absl::CivilDay(d.year(), d.month(), d.day());
-}
 
 bool Before(const BureauRecord& a, const BureauRecord& b) {
   return std::tie(a.registered_on, a.record_id) < std::tie(b.registered_on, b.record_id);
@@ -29,9 +26,9 @@ class Reconciler {
       if (r.registered_on <= as_of) regs_.push_back(r);
     }
     std::sort(regs_.begin(), regs_.end(), Before);
-    start_ = Day(p.contract_start());
-    ended_ = p.state() == v1::PLACEMENT_STATE_ENDED && IsSet(p.ended_on()) &&
-             Day(p.ended_on()) <= as_of;
+    start_ = DayOf(p.contract_start());
+    ended_ = p.state() == v1::PLACEMENT_STATE_ENDED && IsDateSet(p.ended_on()) &&
+             DayOf(p.ended_on()) <= as_of;
     suspended_ = p.state() == v1::PLACEMENT_STATE_SUSPENDED;
   }
 
@@ -97,12 +94,12 @@ class Reconciler {
   }
 
   void Checkpoint(const v1::RetentionCheckpoint& cp) {
-    if (!IsSet(cp.due_on())) return;
-    const absl::CivilDay due = Day(cp.due_on());
+    if (!IsDateSet(cp.due_on())) return;
+    const absl::CivilDay due = DayOf(cp.due_on());
     if (due > as_of_) return;  // not yet due on as_of
     v1::RetentionOutcome outcome = cp.outcome();
     std::optional<absl::CivilDay> checked;
-    if (IsSet(cp.checked_on())) checked = Day(cp.checked_on());
+    if (IsDateSet(cp.checked_on())) checked = DayOf(cp.checked_on());
     // Recorded after as_of: as of that day it was not recorded yet.
     if (checked.has_value() && *checked > as_of_) {
       outcome = v1::RETENTION_OUTCOME_UNSPECIFIED;
@@ -171,7 +168,7 @@ class Reconciler {
         // A suspended placement's checkpoints do not come due; an ended one's after its
         // end never will.
         if (suspended_) return;
-        if (ended_ && due > Day(p_.ended_on())) return;
+        if (ended_ && due > DayOf(p_.ended_on())) return;
         [[fallthrough]];
       case v1::RETENTION_OUTCOME_UNKNOWN: {
         const BureauRecord* latest = LatestOnOrBefore(due);
@@ -190,7 +187,7 @@ class Reconciler {
 
   void EmployedElsewhere() {
     if (employer_.empty()) return;
-    const absl::CivilDay end = ended_ ? Day(p_.ended_on()) : as_of_;
+    const absl::CivilDay end = ended_ ? DayOf(p_.ended_on()) : as_of_;
     for (const BureauRecord& r : regs_) {
       if (r.kind != v1::REGISTRATION_KIND_EMPLOYMENT || r.employer.empty() ||
           r.employer == employer_ || r.registered_on < start_ || r.registered_on > end) {
@@ -218,8 +215,8 @@ class Reconciler {
 std::vector<v1::RetentionDiscrepancy> ReconcilePlacement(
     const v1::PlacementRecord& placement, const std::vector<BureauRecord>& registrations,
     absl::CivilDay as_of) {
-  if (!IsSet(placement.contract_start())) return {};
-  if (Day(placement.contract_start()) > as_of) return {};
+  if (!IsDateSet(placement.contract_start())) return {};
+  if (DayOf(placement.contract_start()) > as_of) return {};
   std::vector<v1::RetentionDiscrepancy> rows = Reconciler(placement, registrations, as_of).Run();
   // Checkpoints in months order, placement-level rows (months 0) last; stable within.
   std::stable_sort(rows.begin(), rows.end(),

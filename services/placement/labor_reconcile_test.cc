@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/codec/proto_date.h"
 #include "common/program_status/program_status.h"
 #include "gtest/gtest.h"
 #include "services/placement/credit_code.h"

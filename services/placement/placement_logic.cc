@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/jurisdiction.h"
+#include "common/codec/proto_date.h"
 #include "common/ids/case_id.h"
 #include "common/ids/division_code.h"
 #include "common/ids/resident_id.h"
@@ -108,10 +109,6 @@ std::string ScopePrefix(const Caller& caller) {
   return caller.jurisdiction();
 }
 
-absl::CivilDay DayOf(const common::v1::Date& d) {
-  return absl::CivilDay(d.year(), d.month(), d.day());
-}
-
 // Who sees a record of the case (DESIGN.md §6, common/auth/case_scope.h). With the
 // registry's scope: a caller covering the household or residence place (双向管控) or
 // `division` (the seeker's county, which executes), and a sealed case only for a role
@@ -165,7 +162,7 @@ absl::Status SaveSeekerStatus(Transaction& tx, absl::Time now, const v1::Seeker&
   r.case_id = s.case_id();
   r.division = s.division();
   r.state = SeekerProgramState(s);
-  if (IsSet(s.state_since())) r.began = DayOf(s.state_since());
+  if (IsDateSet(s.state_since())) r.began = DayOf(s.state_since());
   if (s.state() == v1::SEEKER_STATE_PLACED) {
     ASSIGN_OR_RETURN(std::optional<absl::CivilDay> due, LoadNextRetentionDue(tx, s.case_id()));
     if (due.has_value()) {
@@ -205,16 +202,16 @@ absl::Status ValidatePostingFields(const v1::Posting& p, std::vector<std::string
   if (p.openings() < 1 || p.openings() > 100000) {
     return absl::InvalidArgumentError("openings: 1..100000");
   }
-  ASSIGN_OR_RETURN(absl::CivilDay from, FromProtoDate(p.valid_from(), "valid_from"));
-  ASSIGN_OR_RETURN(absl::CivilDay until, FromProtoDate(p.valid_until(), "valid_until"));
+  ASSIGN_OR_RETURN(absl::CivilDay from, RequiredDate(p.valid_from(), "valid_from"));
+  ASSIGN_OR_RETURN(absl::CivilDay until, RequiredDate(p.valid_until(), "valid_until"));
   if (until < from) return absl::InvalidArgumentError("valid_until: before valid_from");
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::pair<absl::CivilDay, absl::CivilDay>> Period(const common::v1::Date& start,
                                                                  const common::v1::Date& end) {
-  ASSIGN_OR_RETURN(absl::CivilDay s, FromProtoDate(start, "period_start"));
-  ASSIGN_OR_RETURN(absl::CivilDay e, FromProtoDate(end, "period_end"));
+  ASSIGN_OR_RETURN(absl::CivilDay s, RequiredDate(start, "period_start"));
+  ASSIGN_OR_RETURN(absl::CivilDay e, RequiredDate(end, "period_end"));
   if (e < s) return absl::InvalidArgumentError("period_end: before period_start");
   return std::make_pair(s, e);
 }
@@ -358,7 +355,8 @@ absl::Status PlacementLogic::ValidateRegisterSeeker(const Caller& /*caller*/,
   if (!ValidateDivisionCode(r.division()).ok()) {
     return absl::InvalidArgumentError("division: must be a 6-digit county code");
   }
-  ASSIGN_OR_RETURN(absl::CivilDay consent_on, FromProtoDate(r.consent().given_on(), "consent.given_on"));
+  ASSIGN_OR_RETURN(absl::CivilDay consent_on,
+                   RequiredDate(r.consent().given_on(), "consent.given_on"));
   if (consent_on > today) return absl::InvalidArgumentError("consent.given_on: in the future");
   bool placement_scope = false;
   for (int sc : r.consent().scopes()) {
@@ -530,7 +528,7 @@ absl::Status PlacementLogic::ChangeSeeker(Transaction& tx, const Caller& caller,
     dating = ChangeDating::kApplyLatest;  // an administrator suspending or resuming
   }
   ASSIGN_OR_RETURN(absl::CivilDay day, ChangeDate(effective_on, Today(now), s, dating));
-  if (IsSet(effective_on) && day != DayOf(effective_on)) {
+  if (IsDateSet(effective_on) && day != DayOf(effective_on)) {
     log::Info("seeker_change_dated_later",
               {{"kind", kind == SeekerChangeKind::kSuspend  ? "suspend"
                         : kind == SeekerChangeKind::kResume ? "resume"
@@ -613,13 +611,13 @@ absl::Status PlacementLogic::RecordTraining(Transaction& tx, const Caller& calle
   if (r.outcome() == v1::TRAINING_OUTCOME_UNSPECIFIED || !v1::TrainingOutcome_IsValid(r.outcome())) {
     return absl::InvalidArgumentError("outcome: required");
   }
-  ASSIGN_OR_RETURN(absl::CivilDay start, FromProtoDate(r.start_on(), "start_on"));
+  ASSIGN_OR_RETURN(absl::CivilDay start, RequiredDate(r.start_on(), "start_on"));
   if (start > Today(now)) return absl::InvalidArgumentError("start_on: in the future");
   if (start < DayOf(s.consent().given_on())) {
     return absl::InvalidArgumentError("start_on: before the consent was given");
   }
-  if (IsSet(r.end_on())) {
-    ASSIGN_OR_RETURN(absl::CivilDay end, FromProtoDate(r.end_on(), "end_on"));
+  if (IsDateSet(r.end_on())) {
+    ASSIGN_OR_RETURN(absl::CivilDay end, RequiredDate(r.end_on(), "end_on"));
     if (end < start) return absl::InvalidArgumentError("end_on: before start_on");
   }
   ASSIGN_OR_RETURN(std::vector<std::string> gained,
@@ -636,7 +634,7 @@ absl::Status PlacementLogic::RecordTraining(Transaction& tx, const Caller& calle
   t.set_course(r.course());
   t.set_provider(r.provider());
   *t.mutable_start_on() = r.start_on();
-  if (IsSet(r.end_on())) *t.mutable_end_on() = r.end_on();
+  if (IsDateSet(r.end_on())) *t.mutable_end_on() = r.end_on();
   t.set_outcome(r.outcome());
   t.set_certificate(r.certificate());
   for (const std::string& g : gained) t.add_skills_gained(g);
@@ -713,8 +711,8 @@ absl::Status PlacementLogic::ListPostings(ReadTransaction& tx, const Caller& cal
     filter.employer = caller.organization();
     filter.division_prefix = "";
   }
-  if (IsSet(request.open_on())) {
-    ASSIGN_OR_RETURN(filter.open_on, FromProtoDate(request.open_on(), "open_on"));
+  if (IsDateSet(request.open_on())) {
+    ASSIGN_OR_RETURN(filter.open_on, RequiredDate(request.open_on(), "open_on"));
   }
   filter.limit = limit + 1;
   ASSIGN_OR_RETURN(std::vector<v1::Posting> rows, SelectPostings(tx, filter));
@@ -797,7 +795,7 @@ bool PlacementLogic::ValidateRegistrationRow(const Caller& caller, const v1::Reg
   if (s.ok() && !caller.Covers(row.division())) {
     s = absl::InvalidArgumentError("division: outside the caller's jurisdiction");
   }
-  absl::StatusOr<absl::CivilDay> registered = FromProtoDate(row.registered_on(), "registered_on");
+  absl::StatusOr<absl::CivilDay> registered = RequiredDate(row.registered_on(), "registered_on");
   if (s.ok() && !registered.ok()) s = registered.status();
   if (s.ok() && *registered > today) s = absl::InvalidArgumentError("registered_on: in the future");
   if (!s.ok()) {
@@ -1038,7 +1036,7 @@ absl::Status PlacementLogic::CreatePlacement(Transaction& tx, const Caller& call
   if (r.mode() == v1::PLACEMENT_MODE_UNSPECIFIED || !v1::PlacementMode_IsValid(r.mode())) {
     return absl::InvalidArgumentError("mode: required");
   }
-  ASSIGN_OR_RETURN(absl::CivilDay start, FromProtoDate(r.contract_start(), "contract_start"));
+  ASSIGN_OR_RETURN(absl::CivilDay start, RequiredDate(r.contract_start(), "contract_start"));
   if (start > legal_time::DeadlineAfterMonths(today, 12)) {
     return absl::InvalidArgumentError("contract_start: more than a year ahead");
   }
@@ -1046,8 +1044,8 @@ absl::Status PlacementLogic::CreatePlacement(Transaction& tx, const Caller& call
     return absl::InvalidArgumentError("contract_start: before the consent was given");
   }
   std::optional<absl::CivilDay> end;
-  if (IsSet(r.contract_end())) {
-    ASSIGN_OR_RETURN(end, FromProtoDate(r.contract_end(), "contract_end"));
+  if (IsDateSet(r.contract_end())) {
+    ASSIGN_OR_RETURN(end, RequiredDate(r.contract_end(), "contract_end"));
     if (!(*end > start)) return absl::InvalidArgumentError("contract_end: not after contract_start");
   }
   bool self_employed = r.mode() == v1::PLACEMENT_MODE_SELF_EMPLOYMENT;
@@ -1119,7 +1117,7 @@ absl::Status PlacementLogic::RecordRetention(Transaction& tx, const Caller& call
       r.outcome() != v1::RETENTION_OUTCOME_LEFT && r.outcome() != v1::RETENTION_OUTCOME_UNKNOWN) {
     return absl::InvalidArgumentError("outcome: STILL_EMPLOYED, LEFT or UNKNOWN");
   }
-  ASSIGN_OR_RETURN(absl::CivilDay checked, FromProtoDate(r.checked_on(), "checked_on"));
+  ASSIGN_OR_RETURN(absl::CivilDay checked, RequiredDate(r.checked_on(), "checked_on"));
   absl::CivilDay today = Today(now);
   if (checked > today) return absl::InvalidArgumentError("checked_on: in the future");
   const v1::RetentionCheckpoint* cp = nullptr;

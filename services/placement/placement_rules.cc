@@ -3,7 +3,6 @@
 #include "absl/strings/match.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -198,34 +197,6 @@ absl::Status ValidateDivisionPrefix(absl::string_view prefix, absl::string_view 
   return absl::OkStatus();
 }
 
-bool IsSet(const common::v1::Date& date) {
-  return date.year() != 0 || date.month() != 0 || date.day() != 0;
-}
-
-absl::StatusOr<absl::CivilDay> FromProtoDate(const common::v1::Date& date,
-                                             absl::string_view field) {
-  if (!IsSet(date)) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
-  absl::CivilDay day(date.year(), date.month(), date.day());
-  if (date.year() < 1900 || date.year() > 9999 || day.year() != date.year() ||
-      day.month() != date.month() || day.day() != date.day()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": not a valid date"));
-  }
-  return day;
-}
-
-std::string DayText(absl::CivilDay day) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d", static_cast<int>(day.year()), day.month(),
-                day.day());
-  return buf;
-}
-
-std::optional<absl::CivilDay> ParseDayText(absl::string_view text) {
-  absl::CivilDay day;
-  if (text.empty() || !absl::ParseCivilTime(text, &day)) return std::nullopt;
-  return day;
-}
-
 absl::Status ValidateText(absl::string_view text, int max_len, bool required,
                           absl::string_view field) {
   if (required && text.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
@@ -256,10 +227,7 @@ bool ContractLastsMonths(absl::CivilDay start, std::optional<absl::CivilDay> end
 
 absl::StatusOr<absl::CivilDay> ChangeDate(const common::v1::Date& d, absl::CivilDay today,
                                           const v1::Seeker& s, ChangeDating dating) {
-  auto day_of = [](const common::v1::Date& x) {
-    return absl::CivilDay(x.year(), x.month(), x.day());
-  };
-  ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(d, "effective_on"));
+  ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(d, "effective_on"));
   if (day > today) {
     if (dating != ChangeDating::kApplyLatestUpToToday) {
       return absl::InvalidArgumentError("effective_on: in the future");
@@ -267,15 +235,15 @@ absl::StatusOr<absl::CivilDay> ChangeDate(const common::v1::Date& d, absl::Civil
     day = today;
   }
   std::optional<absl::CivilDay> earliest;
-  if (IsSet(s.registered_on())) earliest = day_of(s.registered_on());
+  if (IsDateSet(s.registered_on())) earliest = DayOf(s.registered_on());
   if (dating == ChangeDating::kRefuse) {
     if (earliest.has_value() && day < *earliest) {
       return absl::InvalidArgumentError("effective_on: before the seeker was registered");
     }
     return day;
   }
-  if (IsSet(s.state_since()) && (!earliest.has_value() || day_of(s.state_since()) > *earliest)) {
-    earliest = day_of(s.state_since());
+  if (IsDateSet(s.state_since()) && (!earliest.has_value() || DayOf(s.state_since()) > *earliest)) {
+    earliest = DayOf(s.state_since());
   }
   if (earliest.has_value() && day < *earliest) day = std::min(*earliest, today);
   return day;

@@ -21,6 +21,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "common/cache/status_cache.h"
+#include "common/codec/date_text.h"
+#include "common/codec/proto_date.h"
 #include "pathway/common/v1/common.pb.h"
 #include "pathway/placement/v1/placement.pb.h"
 
@@ -148,15 +150,6 @@ absl::StatusOr<std::vector<std::string>> NormalizeSkills(
     absl::string_view field);
 // OK for a 2-, 4- or 6-digit division prefix.
 absl::Status ValidateDivisionPrefix(absl::string_view prefix, absl::string_view field);
-// A proto date as a civil day; INVALID_ARGUMENT naming `field` for an unset or
-// impossible date (years 1900..9999).
-absl::StatusOr<absl::CivilDay> FromProtoDate(const common::v1::Date& date,
-                                             absl::string_view field);
-bool IsSet(const common::v1::Date& date);
-// "YYYY-MM-DD", the form dates take in the database (sorts as dates do).
-std::string DayText(absl::CivilDay day);
-// Parses DayText; nullopt for an empty or malformed text.
-std::optional<absl::CivilDay> ParseDayText(absl::string_view text);
 // OK if `text` has 1..max_len bytes (or 0 when !required).
 absl::Status ValidateText(absl::string_view text, int max_len, bool required,
                           absl::string_view field);

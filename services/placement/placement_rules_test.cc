@@ -251,7 +251,7 @@ TEST(MatchTest, ScoresAndExplains) {
 
 // ---------------------------------------------------------------- fields and tiers
 
-TEST(FieldsTest, SkillsDatesAndPrefixes) {
+TEST(FieldsTest, SkillsPrefixesAndRecordIds) {
   google::protobuf::RepeatedPtrField<std::string> skills;
   *skills.Add() = " Welding ";
   *skills.Add() = "welding";
@@ -261,17 +261,6 @@ TEST(FieldsTest, SkillsDatesAndPrefixes) {
   EXPECT_EQ(absl::StrJoin(*n, ","), "welding,cooking");
   *skills.Add() = "";
   EXPECT_FALSE(NormalizeSkills(skills, 5, "skills").ok());
-
-  common::v1::Date d;
-  d.set_year(2026);
-  d.set_month(2);
-  d.set_day(29);
-  EXPECT_EQ(FromProtoDate(d, "x").status().code(), absl::StatusCode::kInvalidArgument);
-  d.set_year(2028);
-  EXPECT_EQ(*FromProtoDate(d, "x"), CivilDay(2028, 2, 29));
-  EXPECT_EQ(DayText(CivilDay(2028, 2, 29)), "2028-02-29");
-  EXPECT_EQ(*ParseDayText("2028-02-29"), CivilDay(2028, 2, 29));
-  EXPECT_FALSE(ParseDayText("").has_value());
 
   EXPECT_TRUE(ValidateDivisionPrefix("52", "p").ok());
   EXPECT_TRUE(ValidateDivisionPrefix("520102", "p").ok());

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/audit/audit_log.h"
+#include "common/codec/proto_programme.h"
 #include "common/ids/case_id.h"
 #include "common/legal_time/legal_time.h"
 #include "common/log/log.h"
@@ -31,8 +32,8 @@ constexpr std::initializer_list<Role> kCaseRoles = {Role::kCaseworker, Role::kAd
 
 // Validates an optional as_of date, defaulting to `today`.
 absl::StatusOr<absl::CivilDay> AsOf(const common::v1::Date& d, absl::CivilDay today) {
-  if (!IsSet(d)) return today;
-  return FromProtoDate(d, "as_of");
+  ASSIGN_OR_RETURN(std::optional<absl::CivilDay> day, OptionalDate(d, "as_of"));
+  return day.value_or(today);
 }
 
 // Shared by the two client-streaming imports: validate each row, commit good rows in
@@ -177,8 +178,8 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportOutcomesCh
       return;
     }
     caller_ = *std::move(caller);
-    absl::StatusOr<absl::CivilDay> start = FromProtoDate(request->period_start(), "period_start");
-    absl::StatusOr<absl::CivilDay> end = FromProtoDate(request->period_end(), "period_end");
+    absl::StatusOr<absl::CivilDay> start = RequiredDate(request->period_start(), "period_start");
+    absl::StatusOr<absl::CivilDay> end = RequiredDate(request->period_end(), "period_end");
     absl::Status s = !start.ok() ? start.status() : end.status();
     if (s.ok() && *end < *start) s = absl::InvalidArgumentError("period_end: before period_start");
     if (s.ok() && (request->rows_per_message() < 0)) {
@@ -381,18 +382,12 @@ absl::StatusOr<EligibilityDecision> PlacementService::Eligibility(absl::string_v
   CaseStatusEntries from_registry;
   for (const registry::v1::ProgramStatusView& v : view->programs()) {
     if (v.freshness() == common::v1::FRESHNESS_UNAVAILABLE) continue;
-    Programme p;
-    switch (v.status().program()) {
-      case common::v1::PROGRAM_COMMUNITY_DETOX: p = Programme::kCommunityDetox; break;
-      case common::v1::PROGRAM_COMPULSORY_ISOLATION: p = Programme::kCompulsoryIsolation; break;
-      case common::v1::PROGRAM_COMMUNITY_REHAB: p = Programme::kCommunityRehab; break;
-      case common::v1::PROGRAM_PLACEMENT: p = Programme::kPlacement; break;
-      default: continue;
-    }
+    const std::optional<Programme> p = FromProtoProgram(v.status().program());
+    if (!p.has_value()) continue;
     ProgrammeStatus e;
     e.state = v.status().state();
     e.version = v.status().version();
-    from_registry[p] = std::move(e);
+    from_registry[*p] = std::move(e);
   }
   return DecideEligibility(from_registry, as_of);
 }
@@ -613,7 +608,7 @@ grpc::ServerUnaryReactor* PlacementService::RecordTraining(grpc::CallbackServerC
                                   SeenForWrite(ctx, caller, "RecordTraining", *request, response,
                                                id.ToString()));
                  ASSIGN_OR_RETURN(absl::CivilDay start,
-                                  FromProtoDate(request->start_on(), "start_on"));
+                                  RequiredDate(request->start_on(), "start_on"));
                  // The remaining-term rule is judged on the training's start date.
                  ASSIGN_OR_RETURN(EligibilityDecision eligibility,
                                   Eligibility(id.ToString(), std::min(start, Today())));

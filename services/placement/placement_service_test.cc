@@ -14,7 +14,6 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -32,6 +31,8 @@
 #include "common/audit/audit_log.h"
 #include "common/auth/token.h"
 #include "common/cache/in_memory_status_cache.h"
+#include "common/client/bearer_context.h"
+#include "common/codec/proto_date.h"
 #include "common/ids/case_id.h"
 #include "common/ids/resident_id.h"
 #include "common/outbox/outbox.h"
@@ -160,8 +161,7 @@ class PlacementServiceTest : public ::testing::Test {
 
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, const std::string& key = "") {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    ctx->AddMetadata("authorization", "Bearer " + token);
+    PrepareBearerContext(ctx.get(), token, absl::Seconds(60));
     if (!key.empty()) ctx->AddMetadata("idempotency-key", key);
     return ctx;
   }
@@ -1393,8 +1393,7 @@ grpc::Status CallUnary(grpc::GenericStub& stub, const std::string& token,
                        const std::string& method, const google::protobuf::Message& request,
                        google::protobuf::Message* response) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  ctx.AddMetadata("authorization", "Bearer " + token);
+  PrepareBearerContext(&ctx, token, absl::Seconds(30));
   grpc::Slice slice(request.SerializeAsString());
   grpc::ByteBuffer in(&slice, 1);
   grpc::ByteBuffer out;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/codec/proto_date.h"
 #include "common/program_status/program_status.h"
 #include "common/status/status_macros.h"
 
@@ -42,16 +43,12 @@ void SetDate(const std::string& text, common::v1::Date* out) {
   if (d.has_value()) ToProtoDate(*d, out);
 }
 
-absl::CivilDay DayOf(const common::v1::Date& d) {
-  return absl::CivilDay(d.year(), d.month(), d.day());
-}
-
 // DayText of a set date; "" for an unset one.
-std::string DateText(const common::v1::Date& d) { return IsSet(d) ? DayText(DayOf(d)) : ""; }
+std::string DateText(const common::v1::Date& d) { return IsDateSet(d) ? DayText(DayOf(d)) : ""; }
 
 // A set date's DayText, or NULL.
 Value NullableDate(const common::v1::Date& d) {
-  if (!IsSet(d)) return std::monostate();
+  if (!IsDateSet(d)) return std::monostate();
   return DayText(DayOf(d));
 }
 

@@ -10,6 +10,8 @@
 #include "absl/strings/str_split.h"
 #include "common/auth/case_scope.h"
 #include "common/auth/jurisdiction.h"
+#include "common/codec/proto_date.h"
+#include "common/codec/proto_programme.h"
 #include "common/ids/case_id.h"
 #include "common/ids/division_code.h"
 #include "common/legal_time/legal_time.h"
@@ -61,8 +63,6 @@ std::string Aad(absl::string_view case_id, absl::string_view field) {
   return absl::StrCat(case_id, "/", field);
 }
 
-bool IsZeroDate(const common::v1::Date& d) { return d.year() == 0 && d.month() == 0 && d.day() == 0; }
-
 enum class DateUse { kRequired, kTodayIfAbsent };
 
 // Dates a caseworker records may lie in the past but not after today, nor before
@@ -71,8 +71,8 @@ enum class DateUse { kRequired, kTodayIfAbsent };
 absl::StatusOr<absl::CivilDay> EffectiveDate(const common::v1::Date& d, absl::string_view field,
                                              DateUse use, absl::CivilDay today,
                                              absl::CivilDay earliest) {
-  if (use == DateUse::kTodayIfAbsent && IsZeroDate(d)) return today;
-  ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(d, field));
+  if (use == DateUse::kTodayIfAbsent && !IsDateSet(d)) return today;
+  ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(d, field));
   if (day > today) return absl::InvalidArgumentError(absl::StrCat(field, " is in the future"));
   if (day < earliest) {
     return absl::InvalidArgumentError(absl::StrCat(field, " is before the case was registered"));
@@ -117,16 +117,6 @@ CaseRow ToRow(const CaseRecord& c) {
 }
 
 }  // namespace
-
-absl::StatusOr<absl::CivilDay> FromProtoDate(const common::v1::Date& d, absl::string_view field) {
-  if (IsZeroDate(d)) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-  absl::CivilDay day(d.year(), d.month(), d.day());
-  if (d.year() < 1900 || d.year() > 9999 || day.year() != d.year() || day.month() != d.month() ||
-      day.day() != d.day()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid date"));
-  }
-  return day;
-}
 
 RegistryLogic::RegistryLogic(const PiiCipher* cipher, RegistryConfig config,
                              std::string labor_exchange_key)
@@ -191,7 +181,7 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
   if (!v1::RouteOfUse_IsValid(r.route_of_use())) {
     return absl::InvalidArgumentError("route_of_use is not a known value");
   }
-  ASSIGN_OR_RETURN(absl::CivilDay found_on, FromProtoDate(r.found_on(), "found_on"));
+  ASSIGN_OR_RETURN(absl::CivilDay found_on, RequiredDate(r.found_on(), "found_on"));
   if (found_on > today) return absl::InvalidArgumentError("found_on is in the future");
   if (found_on < id->birth_date()) return absl::InvalidArgumentError("found_on is before birth");
   // 戒毒条例 Art 7: a record whose only finding is three years old or more is sealed the
@@ -482,7 +472,7 @@ absl::StatusOr<CaseRecord> RegistryLogic::ReportEvent(Transaction& tx, const Cal
         "a measure's start and end are reported by the service that records the measure; "
         "police report findings (positive tests, drug use)");
   }
-  ASSIGN_OR_RETURN(absl::CivilDay day, FromProtoDate(r.occurred_on(), "occurred_on"));
+  ASSIGN_OR_RETURN(absl::CivilDay day, RequiredDate(r.occurred_on(), "occurred_on"));
   if (day > today) return absl::InvalidArgumentError("occurred_on is in the future");
   if (day < c.birth_date) return absl::InvalidArgumentError("occurred_on is before birth");
 
@@ -555,15 +545,9 @@ absl::StatusOr<RegistryLogic::ListPage> RegistryLogic::List(ReadTransaction& tx,
   const bool by_program = r.program() != common::v1::PROGRAM_UNSPECIFIED;
   Programme programme = Programme::kCommunityDetox;
   if (by_program) {
-    switch (r.program()) {
-      case common::v1::PROGRAM_COMMUNITY_DETOX: programme = Programme::kCommunityDetox; break;
-      case common::v1::PROGRAM_COMPULSORY_ISOLATION:
-        programme = Programme::kCompulsoryIsolation;
-        break;
-      case common::v1::PROGRAM_COMMUNITY_REHAB: programme = Programme::kCommunityRehab; break;
-      case common::v1::PROGRAM_PLACEMENT: programme = Programme::kPlacement; break;
-      default: return absl::InvalidArgumentError("program is not a known value");
-    }
+    const std::optional<Programme> known = FromProtoProgram(r.program());
+    if (!known.has_value()) return absl::InvalidArgumentError("program is not a known value");
+    programme = *known;
     if (cache == nullptr) return absl::UnavailableError("programme status is unavailable");
   }
 

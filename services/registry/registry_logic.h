@@ -118,11 +118,6 @@ class RegistryLogic {
   std::string labor_exchange_key_;
 };
 
-// Date conversions shared by the registry's adapters. A required date: absent or all
-// zero is INVALID_ARGUMENT "<field> is required"; partial or impossible is
-// INVALID_ARGUMENT "<field> is not a valid date".
-absl::StatusOr<absl::CivilDay> FromProtoDate(const common::v1::Date& d, absl::string_view field);
-
 }  // namespace registry
 }  // namespace pathway
 

@@ -16,6 +16,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
+#include "common/client/bearer_context.h"
+#include "common/codec/proto_date.h"
 #include "common/ids/case_id.h"
 #include "common/ids/resident_id.h"
 #include "common/program_status/program_status.h"
@@ -131,8 +133,7 @@ class RegistryServiceTest : public ::testing::Test {
 
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, const std::string& key = "") {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    ctx->AddMetadata("authorization", "Bearer " + token);
+    PrepareBearerContext(ctx.get(), token, absl::Seconds(20));
     if (!key.empty()) ctx->AddMetadata("idempotency-key", key);
     return ctx;
   }
@@ -145,9 +146,7 @@ class RegistryServiceTest : public ::testing::Test {
     r.add_drug_types("heroin");
     r.set_route_of_use(v1::ROUTE_OF_USE_INJECTION);
     absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
-    r.mutable_found_on()->set_year(static_cast<int>(today.year()));
-    r.mutable_found_on()->set_month(today.month());
-    r.mutable_found_on()->set_day(today.day());
+    ToProtoDate(today, r.mutable_found_on());
     return r;
   }
 

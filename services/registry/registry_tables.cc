@@ -3,23 +3,18 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/codec/date_text.h"
 #include "common/status/status_macros.h"
 
 namespace pathway {
 namespace registry {
 namespace {
 
-std::string DayText(absl::CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-
-absl::CivilDay ParseDayText(const std::string& s) {
-  absl::CivilDay d;
-  absl::ParseCivilTime(s, &d);
-  return d;
+// A day this layer stored (DayText); 1970-01-01 if the text is not one.
+absl::CivilDay StoredDay(const std::string& s) {
+  return ParseDayText(s).value_or(absl::CivilDay());
 }
 
 // Migration 1, for both engines (EngineMigration).
@@ -77,18 +72,18 @@ CaseRow CaseFromRow(const Row& row) {
   c.name_cipher = row.GetString(2);
   c.phone_cipher = row.GetString(3);
   c.address_cipher = row.GetString(4);
-  c.birth_date = ParseDayText(row.GetString(5));
+  c.birth_date = StoredDay(row.GetString(5));
   c.sex = row.GetInt(6);
   c.household_division = row.GetString(7);
   c.residence_division = row.GetString(8);
   c.registering_division = row.GetString(9);
   c.drug_types = absl::StrSplit(row.GetString(10), ',', absl::SkipEmpty());
   c.route_of_use = row.GetInt(11);
-  c.registered_on = ParseDayText(row.GetString(12));
+  c.registered_on = StoredDay(row.GetString(12));
   c.risk_grade = row.GetString(13);
   c.control_status = row.GetInt(14);
   c.life_status = row.GetInt(15);
-  c.abstinence_anchor = ParseDayText(row.GetString(16));
+  c.abstinence_anchor = StoredDay(row.GetString(16));
   c.open_measures = row.GetInt(17);
   c.version = row.GetInt(18);
   c.updated_us = row.GetInt(19);
@@ -165,7 +160,7 @@ absl::StatusOr<std::optional<CaseScopeRow>> LoadCaseScopeRow(ReadTransaction& tx
   c.case_id = rows[0].GetString(0);
   c.household_division = rows[0].GetString(1);
   c.residence_division = rows[0].GetString(2);
-  c.abstinence_anchor = ParseDayText(rows[0].GetString(3));
+  c.abstinence_anchor = StoredDay(rows[0].GetString(3));
   c.open_measures = rows[0].GetInt(4);
   return std::optional<CaseScopeRow>(std::move(c));
 }
@@ -230,7 +225,7 @@ absl::StatusOr<std::vector<GradeChangeRow>> LoadGradeHistory(ReadTransaction& tx
     r.previous = row.GetString(3);
     r.reason = row.GetString(4);
     r.actor = row.GetString(5);
-    r.effective_on = ParseDayText(row.GetString(6));
+    r.effective_on = StoredDay(row.GetString(6));
     r.recorded_us = row.GetInt(7);
     out.push_back(std::move(r));
   }
@@ -270,7 +265,7 @@ absl::StatusOr<std::optional<absl::CivilDay>> OpenMeasureStart(ReadTransaction& 
                             " AND ended_on IS NULL",
                             {std::string(case_id), program}));
   if (rows.empty()) return std::optional<absl::CivilDay>();
-  return std::optional<absl::CivilDay>(ParseDayText(rows[0].GetString(0)));
+  return std::optional<absl::CivilDay>(StoredDay(rows[0].GetString(0)));
 }
 
 absl::Status InsertOpenMeasure(Transaction& tx, absl::string_view case_id, int64_t program,

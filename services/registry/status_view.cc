@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
+#include "common/client/bearer_context.h"
+#include "common/client/peer_error.h"
+#include "common/codec/proto_date.h"
+#include "common/codec/proto_programme.h"
 #include "common/log/log.h"
 #include "common/program_status/program_status.h"
 #include "common/status/grpc_status.h"
@@ -25,10 +28,9 @@ struct Call {
 absl::Status FromPeer(const grpc::Status& s) {
   switch (s.error_code()) {
     case grpc::StatusCode::NOT_FOUND: return absl::NotFoundError("no record");
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::CANCELLED: return absl::UnavailableError("service did not answer");
-    default: return FromGrpcStatus(s);
+    default:
+      if (PeerDidNotAnswer(s.error_code())) return absl::UnavailableError("service did not answer");
+      return FromGrpcStatus(s);
   }
 }
 
@@ -42,9 +44,7 @@ void Ask(Stub* stub, const ServiceTokenSource* tokens, absl::Duration timeout,
   auto* call = new Call();
   call->done = std::move(done);
   call->request.set_case_id(case_id);
-  call->ctx.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)));
-  call->ctx.AddMetadata("authorization", "Bearer " + tokens->Token());
+  PrepareBearerContext(&call->ctx, tokens->Token(), timeout);
   stub->async()->GetProgramStatus(&call->ctx, &call->request, &call->response,
                                   [call](grpc::Status s) {
                                     if (s.ok()) {
@@ -55,8 +55,6 @@ void Ask(Stub* stub, const ServiceTokenSource* tokens, absl::Duration timeout,
                                     delete call;
                                   });
 }
-
-absl::CivilDay DayOf(const common::v1::Date& d) { return absl::CivilDay(d.year(), d.month(), d.day()); }
 
 }  // namespace
 

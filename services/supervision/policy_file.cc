@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "common/codec/date_text.h"
 #include "common/legal_time/legal_time.h"
 #include "common/status/status_macros.h"
 
@@ -37,11 +38,9 @@ absl::StatusOr<int> ParseDays(absl::string_view v, int line) {
 }
 
 absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view v, int line) {
-  absl::CivilDay day;
-  if (v.size() != 10 || !absl::ParseCivilTime(v, &day)) {
-    return LineError(line, "expected a date as YYYY-MM-DD");
-  }
-  return day;
+  std::optional<absl::CivilDay> day = ParseDayText(v);
+  if (!day.has_value()) return LineError(line, "expected a date as YYYY-MM-DD");
+  return *day;
 }
 
 absl::StatusOr<std::vector<TestPhase>> ParsePhases(absl::string_view v, int line) {

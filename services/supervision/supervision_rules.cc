@@ -151,10 +151,6 @@ absl::string_view TerminationReasonName(TerminationReason r) {
 // ---------------------------------------------------------------------------------
 // Days, windows and the test schedule.
 
-std::string DayText(CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-
 absl::Status CheckText(absl::string_view value, absl::string_view field, bool required) {
   if (required && value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
   if (value.size() > kMaxTextField) {

@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/codec/date_text.h"
 #include "common/legal_time/legal_time.h"
 #include "common/program_status/program_status.h"
 
@@ -285,9 +286,6 @@ inline constexpr int kLeaveReportDays = 3;
 inline constexpr int kDischargeNoticeDays = 7;
 // The longest free-text field (numbers of documents, places, destinations).
 inline constexpr size_t kMaxTextField = 128;
-
-// "YYYY-MM-DD": the form of a day in due-item keys, page tokens and stored rows.
-std::string DayText(absl::CivilDay day);
 
 // INVALID_ARGUMENT naming `field` when `value` is longer than kMaxTextField, or empty
 // and `required`.

@@ -4,31 +4,6 @@
 
 namespace pathway::supervision {
 
-absl::StatusOr<std::optional<absl::CivilDay>> FromProtoDate(const common::v1::Date& date,
-                                                            absl::string_view field,
-                                                            bool required) {
-  if (date.year() == 0 && date.month() == 0 && date.day() == 0) {
-    if (required) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-    return std::nullopt;
-  }
-  const absl::CivilDay day(date.year(), date.month(), date.day());
-  if (date.year() < 1900 || date.year() > 9999 || day.year() != date.year() ||
-      day.month() != date.month() || day.day() != date.day()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid date"));
-  }
-  return day;
-}
-
-absl::StatusOr<absl::CivilDay> RequiredDate(const common::v1::Date& date,
-                                            absl::string_view field) {
-  ASSIGN_OR_RETURN(std::optional<absl::CivilDay> day, FromProtoDate(date, field, true));
-  return *day;
-}
-
-void SetDate(const std::optional<absl::CivilDay>& day, common::v1::Date* out) {
-  if (day.has_value()) ToProtoDate(*day, out);
-}
-
 void DueItemToAlert(const DueItem& item, Programme programme, common::v1::Alert* out) {
   out->set_case_id(item.case_id);
   out->set_program(ToProtoProgram(programme));

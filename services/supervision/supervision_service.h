@@ -42,6 +42,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "common/codec/proto_date.h"
+#include "common/codec/proto_programme.h"
 #include "common/ids/case_id.h"
 #include "common/log/log.h"
 #include "common/outbox/handoff_runner.h"
@@ -58,13 +60,6 @@ namespace pathway::supervision {
 
 // ---- conversions shared by both packages ----
 
-// A required (or optional) proto date: INVALID_ARGUMENT naming `field` when missing
-// (required) or not a real calendar date.
-absl::StatusOr<std::optional<absl::CivilDay>> FromProtoDate(const common::v1::Date& date,
-                                                            absl::string_view field,
-                                                            bool required);
-absl::StatusOr<absl::CivilDay> RequiredDate(const common::v1::Date& date, absl::string_view field);
-void SetDate(const std::optional<absl::CivilDay>& day, common::v1::Date* out);
 void DueItemToAlert(const DueItem& item, Programme programme, common::v1::Alert* out);
 // The registry's ReportEvent request for an engine event.
 registry::v1::ReportEventRequest RegistryEventRequest(const RegistryEvent& event,
@@ -97,69 +92,69 @@ void OrderToProto(const Order& o, Programme programme, OrderProto* out) {
   out->set_order_id(o.order_id);
   out->set_case_id(o.case_id);
   out->set_state(o.state);
-  SetDate(o.state_since, out->mutable_state_since());
+  ToProtoDate(o.state_since, out->mutable_state_since());
   out->set_division(o.current_place().division);
   out->set_decision_number(o.decision_number);
-  SetDate(o.decision_date, out->mutable_decision_date());
-  SetDate(o.received_on, out->mutable_received_on());
+  ToProtoDate(o.decision_date, out->mutable_decision_date());
+  ToProtoDate(o.received_on, out->mutable_received_on());
   out->set_term_months(o.term_months);
   if constexpr (HasCreditedDays<OrderProto>::value) out->set_credited_days(o.credited_days);
-  if (o.term_start) SetDate(o.term_start, out->mutable_term_start());
-  if (o.term_last_day) SetDate(o.term_last_day, out->mutable_term_last_day());
+  if (o.term_start) ToProtoDate(o.term_start, out->mutable_term_start());
+  if (o.term_last_day) ToProtoDate(o.term_last_day, out->mutable_term_last_day());
   out->set_excluded_days(o.excluded_days);
   out->set_close_reason(o.close_reason);
-  if (o.closed_on) SetDate(o.closed_on, out->mutable_closed_on());
+  if (o.closed_on) ToProtoDate(o.closed_on, out->mutable_closed_on());
   out->set_closing_document(o.closing_document);
   for (const Place& p : o.places) {
     auto* pp = out->add_places();
     pp->set_seq(p.seq);
     pp->set_division(p.division);
     pp->set_place(p.place);
-    SetDate(p.assigned_on, pp->mutable_assigned_on());
-    SetDate(p.report_deadline, pp->mutable_report_deadline());
-    if (p.reported_on) SetDate(p.reported_on, pp->mutable_reported_on());
-    if (p.agreement_on) SetDate(p.agreement_on, pp->mutable_agreement_on());
+    ToProtoDate(p.assigned_on, pp->mutable_assigned_on());
+    ToProtoDate(p.report_deadline, pp->mutable_report_deadline());
+    if (p.reported_on) ToProtoDate(p.reported_on, pp->mutable_reported_on());
+    if (p.agreement_on) ToProtoDate(p.agreement_on, pp->mutable_agreement_on());
     pp->set_agreement_number(p.agreement_number);
   }
   for (const DrugTest& t : o.tests) {
     auto* tp = out->add_tests();
     tp->set_test_id(t.test_id);
-    SetDate(t.tested_on, tp->mutable_tested_on());
+    ToProtoDate(t.tested_on, tp->mutable_tested_on());
     using SpecimenE = std::decay_t<decltype(tp->specimen())>;
     using ResultE = std::decay_t<decltype(tp->result())>;
     tp->set_specimen(static_cast<SpecimenE>(static_cast<int>(t.specimen) + 1));
     tp->set_result(static_cast<ResultE>(static_cast<int>(t.result) + 1));
     tp->set_unannounced(t.unannounced);
-    if (t.reviewed_on) SetDate(t.reviewed_on, tp->mutable_reviewed_on());
+    if (t.reviewed_on) ToProtoDate(t.reviewed_on, tp->mutable_reviewed_on());
     tp->set_evaded(t.evaded);
   }
   for (const Leave& l : o.leaves) {
     auto* lp = out->add_leaves();
     lp->set_leave_id(l.leave_id);
-    SetDate(l.reported_on, lp->mutable_reported_on());
-    SetDate(l.start, lp->mutable_start());
-    SetDate(l.end, lp->mutable_end());
+    ToProtoDate(l.reported_on, lp->mutable_reported_on());
+    ToProtoDate(l.start, lp->mutable_start());
+    ToProtoDate(l.end, lp->mutable_end());
     lp->set_destination(l.destination);
   }
   for (const Absence& a : o.absences) {
     auto* ap = out->add_absences();
     ap->set_absence_id(a.absence_id);
-    SetDate(a.left_on, ap->mutable_left_on());
-    if (a.returned_on) SetDate(a.returned_on, ap->mutable_returned_on());
+    ToProtoDate(a.left_on, ap->mutable_left_on());
+    if (a.returned_on) ToProtoDate(a.returned_on, ap->mutable_returned_on());
   }
   for (const Suspension& s : o.suspensions) {
     auto* sp = out->add_suspensions();
     sp->set_suspension_id(s.suspension_id);
     using ReasonE = std::decay_t<decltype(sp->reason())>;
     sp->set_reason(static_cast<ReasonE>(static_cast<int>(s.reason) + 1));
-    SetDate(s.start, sp->mutable_start());
-    if (s.resumed_on) SetDate(s.resumed_on, sp->mutable_resumed_on());
+    ToProtoDate(s.start, sp->mutable_start());
+    if (s.resumed_on) ToProtoDate(s.resumed_on, sp->mutable_resumed_on());
     sp->set_pauses_clock(s.pauses_clock);
   }
   for (const PoliceReport& r : o.police_reports) {
     auto* rp = out->add_police_reports();
     rp->set_alert_key(r.alert_key);
-    SetDate(r.reported_on, rp->mutable_reported_on());
+    ToProtoDate(r.reported_on, rp->mutable_reported_on());
   }
   out->set_evaded_or_refused_tests(o.evaded_or_refused_tests);
   out->set_unauthorised_departures(o.unauthorised_departures);
@@ -317,7 +312,7 @@ class SupervisionService : public Api::Service::CallbackService {
                      -> absl::StatusOr<WriteResult> {
                    ASSIGN_OR_RETURN(absl::CivilDay left, RequiredDate(req->left_on(), "left_on"));
                    ASSIGN_OR_RETURN(std::optional<absl::CivilDay> back,
-                                    FromProtoDate(req->returned_on(), "returned_on", false));
+                                    OptionalDate(req->returned_on(), "returned_on"));
                    return engine_.RecordAbsence(tx, caller, req->case_id(), left, back, now);
                  });
   }
@@ -432,7 +427,7 @@ class SupervisionService : public Api::Service::CallbackService {
             if (!closed.has_value()) return absl::OkStatus();  // no open order: nothing to do
             resp->set_closed(true);
             resp->set_order_id(closed->order.order_id);
-            SetDate(closed->order.closed_on, resp->mutable_closed_on());
+            ToProtoDate(closed->order.closed_on, resp->mutable_closed_on());
             return EnqueueRegistryEvents(tx, programme(), closed->events, now);
           });
       RETURN_IF_ERROR(done);
@@ -580,7 +575,7 @@ class SupervisionService : public Api::Service::CallbackService {
   }
 
   absl::StatusOr<absl::CivilDay> AsOf(const common::v1::Date& date) const {
-    ASSIGN_OR_RETURN(std::optional<absl::CivilDay> day, FromProtoDate(date, "as_of", false));
+    ASSIGN_OR_RETURN(std::optional<absl::CivilDay> day, OptionalDate(date, "as_of"));
     return day.value_or(legal_time::ToCivilDay(runtime_->clock().Now()));
   }
 

@@ -18,9 +18,7 @@ Value DayValue(const std::optional<CivilDay>& d) {
   return DayText(*d);
 }
 CivilDay DayAt(const Row& row, int col) {
-  CivilDay day;
-  if (!absl::ParseCivilTime(row.GetString(col), &day)) return CivilDay();
-  return day;
+  return ParseDayText(row.GetString(col)).value_or(CivilDay());
 }
 std::optional<CivilDay> OptDayAt(const Row& row, int col) {
   if (row.IsNull(col)) return std::nullopt;

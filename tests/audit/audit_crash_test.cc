@@ -30,6 +30,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/auth/token.h"
+#include "common/client/bearer_context.h"
+#include "common/codec/proto_date.h"
 #include "common/ids/resident_id.h"
 #include "common/status/status_macros.h"
 #include "common/store/testing_store.h"
@@ -141,7 +143,7 @@ class AuditCrashTest : public ::testing::Test {
     c.issued_at = absl::Now() - absl::Minutes(1);
     c.expires_at = absl::Now() + absl::Hours(1);
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization", "Bearer " + *(*TokenSigner::Create(kKey))->Sign(c));
+    SetBearerToken(ctx.get(), *(*TokenSigner::Create(kKey))->Sign(c));
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
     return ctx;
   }
@@ -164,9 +166,7 @@ class AuditCrashTest : public ::testing::Test {
     r.set_household_division("520102");
     r.add_drug_types("methamphetamine");
     const absl::CivilDay found = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) - 30;
-    r.mutable_found_on()->set_year(static_cast<int32_t>(found.year()));
-    r.mutable_found_on()->set_month(found.month());
-    r.mutable_found_on()->set_day(found.day());
+    ToProtoDate(found, r.mutable_found_on());
     registry::v1::Case c;
     grpc::Status s = registry_->RegisterPerson(Ctx().get(), r, &c);
     EXPECT_TRUE(s.ok()) << s.error_message();

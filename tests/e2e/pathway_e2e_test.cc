@@ -30,6 +30,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
+#include "common/client/bearer_context.h"
 #include "common/ids/resident_id.h"
 #include "common/store/testing_store.h"
 #include "common/tls/tls.h"
@@ -65,8 +66,7 @@ std::string Token(Role role, const std::string& jurisdiction, const std::string&
 
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  ctx->AddMetadata("authorization", "Bearer " + token);
+  PrepareBearerContext(ctx.get(), token, absl::Seconds(20));
   return ctx;
 }
 

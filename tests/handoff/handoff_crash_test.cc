@@ -30,6 +30,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/auth/token.h"
+#include "common/client/bearer_context.h"
+#include "common/codec/proto_date.h"
 #include "common/ids/resident_id.h"
 #include "common/status/status_macros.h"
 #include "common/store/testing_store.h"
@@ -50,18 +52,6 @@ constexpr char kKey[] = "handoff-crash-test-key-0123456789abcdefghijklmn";
 constexpr char kPiiKey[] = "handoff-crash-test-pii-0123456789abcdefghijklm";
 
 absl::CivilDay Today() { return absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)); }
-
-common::v1::Date ToDate(absl::CivilDay d) {
-  common::v1::Date out;
-  out.set_year(static_cast<int32_t>(d.year()));
-  out.set_month(d.month());
-  out.set_day(d.day());
-  return out;
-}
-
-bool SameDay(const common::v1::Date& a, absl::CivilDay b) {
-  return a.year() == b.year() && a.month() == b.month() && a.day() == b.day();
-}
 
 // Polls `condition` until it holds or `timeout` passes: a health-style wait on an
 // outcome, never a fixed sleep.
@@ -201,7 +191,7 @@ class HandoffCrashTest : public ::testing::Test {
     c.issued_at = absl::Now() - absl::Minutes(1);
     c.expires_at = absl::Now() + absl::Hours(1);
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization", "Bearer " + *(*TokenSigner::Create(kKey))->Sign(c));
+    SetBearerToken(ctx.get(), *(*TokenSigner::Create(kKey))->Sign(c));
     if (!key.empty()) ctx->AddMetadata("idempotency-key", key);
     // A restarted server is waited for rather than failed fast.
     ctx->set_wait_for_ready(true);
@@ -218,7 +208,7 @@ class HandoffCrashTest : public ::testing::Test {
     r.set_name("交接测试");
     r.set_household_division("520102");
     r.add_drug_types("methamphetamine");
-    *r.mutable_found_on() = ToDate(sd_received - 10);
+    *r.mutable_found_on() = ToProtoDate(sd_received - 10);
     registry::v1::Case c;
     grpc::Status s = registry_->RegisterPerson(Ctx(Role::kPolice, "520102").get(), r, &c);
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -231,8 +221,8 @@ class HandoffCrashTest : public ::testing::Test {
     open.set_division("520102");
     open.set_place("520102001");
     open.set_decision_number(p.sd_number);
-    *open.mutable_decision_date() = ToDate(sd_received - 2);
-    *open.mutable_received_on() = ToDate(sd_received);
+    *open.mutable_decision_date() = ToProtoDate(sd_received - 2);
+    *open.mutable_received_on() = ToProtoDate(sd_received);
     detox::v1::Order order;
     s = detox_->OpenOrder(Ctx(Role::kPolice, "520102").get(), open, &order);
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -245,8 +235,8 @@ class HandoffCrashTest : public ::testing::Test {
     r.set_case_id(p.case_id);
     r.set_decision_number(p.qz_number);
     r.set_deciding_division("520102");
-    *r.mutable_decided_on() = ToDate(decided_on);
-    *r.mutable_served_on() = ToDate(decided_on);
+    *r.mutable_decided_on() = ToProtoDate(decided_on);
+    *r.mutable_served_on() = ToProtoDate(decided_on);
     r.set_ground(isolation::v1::GROUND_SERIOUS_VIOLATION);
     isolation::v1::Decision d;
     return isolation_->Decide(Ctx(Role::kPolice, "520102", p.decide_key).get(), r, &d);
@@ -266,14 +256,14 @@ class HandoffCrashTest : public ::testing::Test {
     isolation::v1::AdmitRequest admit;
     admit.set_case_id(p.case_id);
     admit.set_facility_id("gy-police-1");  // the binary's built-in development facility
-    *admit.mutable_admitted_on() = ToDate(p.decided_on);
+    *admit.mutable_admitted_on() = ToProtoDate(p.decided_on);
     isolation::v1::Decision d;
     grpc::Status s = isolation_->Admit(
         Ctx(Role::kFacilityStaff, "520102", "admit-" + p.qz_number).get(), admit, &d);
     ASSERT_TRUE(s.ok()) << s.error_message();
     isolation::v1::ReleaseRequest release;
     release.set_case_id(p.case_id);
-    *release.mutable_released_on() = ToDate(Today());
+    *release.mutable_released_on() = ToProtoDate(Today());
     release.set_release_certificate_number("HO-REL-" + p.qz_number);
     release.mutable_community_rehab()->set_ordered(sk_ordered);
     if (sk_ordered) {
@@ -407,7 +397,7 @@ TEST_F(HandoffCrashTest, KillingEitherSideLosesAndDuplicatesNothing) {
     ASSERT_TRUE(detox_->GetOrder(Ctx(Role::kPolice, "520102").get(), get, &sd).ok());
     EXPECT_EQ(sd.state(), "TERMINATED");
     EXPECT_EQ(sd.close_reason(), "ISOLATION");
-    EXPECT_TRUE(SameDay(sd.closed_on(), p.decided_on));
+    EXPECT_EQ(DayOf(sd.closed_on()), p.decided_on);
     EXPECT_EQ(sd.closing_document(), p.qz_number);
     // The registry's abstinence clock: open while a measure is (QZ, or SK after
     // release); from the last end once all ended.
@@ -429,7 +419,7 @@ TEST_F(HandoffCrashTest, KillingEitherSideLosesAndDuplicatesNothing) {
     if (p.sk_ordered) {
       ASSERT_TRUE(sk_status.ok()) << sk_status.error_message();
       EXPECT_EQ(sk.state(), "AWAITING_REPORT");
-      EXPECT_TRUE(SameDay(sk.received_on(), today));
+      EXPECT_EQ(DayOf(sk.received_on()), today);
       EXPECT_EQ(sk.term_months(), 12);
     } else {
       EXPECT_EQ(sk_status.error_code(), grpc::StatusCode::NOT_FOUND);

@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 
+#include "common/client/bearer_context.h"
+#include "common/codec/proto_date.h"
 #include "tests/scenario/pathway_stack.h"
 
 namespace pathway {
@@ -267,7 +269,7 @@ TEST_F(PathwayScenarioTest, DetoxWindowAgreementAndDischargeFollowTheLaw) {
   // The term runs three years from the report: its last day is still served.
   ASSERT_TRUE(order.has_term_last_day());
   const common::v1::Date last = order.term_last_day();
-  const absl::CivilDay last_day(last.year(), last.month(), last.day());
+  const absl::CivilDay last_day = DayOf(last);
   Today(last.year(), last.month(), last.day());
   detox::v1::RecordDischargeRequest discharge;
   discharge.set_case_id(case_id_);
@@ -277,8 +279,7 @@ TEST_F(PathwayScenarioTest, DetoxWindowAgreementAndDischargeFollowTheLaw) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
   const absl::CivilDay after = last_day + 1;
   Today(static_cast<int>(after.year()), after.month(), after.day());
-  *discharge.mutable_notice_date() =
-      D(static_cast<int>(after.year()), after.month(), after.day());
+  *discharge.mutable_notice_date() = ToProtoDate(after);
   s = detox_stub_->RecordDischarge(Ctx(Role::kPolice).get(), discharge, &order);
   EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(order.state(), "DISCHARGED");
@@ -307,7 +308,7 @@ TEST_F(PathwayScenarioTest, PregnantWomanCannotBeIsolated) {
 class IsolationRulesScenarioTest : public test::PathwayStackTest {
  protected:
   static bool SameDay(const common::v1::Date& d, int y, int m, int day) {
-    return d.year() == y && d.month() == m && d.day() == day;
+    return DayOf(d) == absl::CivilDay(y, m, day);
   }
 
   isolation::v1::Decision DecideIsolation(int y, int m, int d, isolation::v1::Ground ground,
@@ -462,9 +463,8 @@ TEST_F(IsolationRulesScenarioTest, ConversionOpensTheCommunityDetoxOrderWithTheC
        {absl::StrCat("qz:", d.decision_id(), ":open-sd"), std::string("another-key")}) {
     SCOPED_TRACE(key);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    ctx.AddMetadata("authorization",
-                    "Bearer " + Token(Role::kService, "*", "svc-compulsory_isolation"));
+    PrepareBearerContext(&ctx, Token(Role::kService, "*", "svc-compulsory_isolation"),
+                         absl::Seconds(20));
     ctx.AddMetadata("idempotency-key", key);
     detox::v1::Order again;
     s = detox_stub_->OpenFromConversion(&ctx, repeat, &again);
@@ -490,8 +490,7 @@ TEST_F(IsolationRulesScenarioTest, ConversionOpensTheCommunityDetoxOrderWithTheC
   ASSERT_TRUE(s.ok()) << s.error_message();
   const absl::CivilDay last = absl::CivilDay(2029, 7, 9) - 112;
   EXPECT_TRUE(SameDay(order.term_start(), 2026, 7, 10));
-  EXPECT_TRUE(SameDay(order.term_last_day(), static_cast<int>(last.year()), last.month(),
-                      last.day()))
+  EXPECT_EQ(DayOf(order.term_last_day()), last)
       << order.term_last_day().ShortDebugString();
   EXPECT_EQ(ViewState(common::v1::PROGRAM_COMMUNITY_DETOX), "ACTIVE");
 }

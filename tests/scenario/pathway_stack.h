@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
+#include "common/client/bearer_context.h"
 #include "common/clock/clock.h"
 #include "common/ids/resident_id.h"
 #include "common/store/testing_store.h"
@@ -139,9 +140,9 @@ class PathwayStackTest : public ::testing::Test {
 
   std::unique_ptr<grpc::ClientContext> Ctx(Role role, const std::string& jurisdiction = "520102") {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    ctx->AddMetadata("authorization",
-                     "Bearer " + Token(role, jurisdiction, absl::StrCat("user-", RoleName(role))));
+    PrepareBearerContext(ctx.get(),
+                         Token(role, jurisdiction, absl::StrCat("user-", RoleName(role))),
+                         absl::Seconds(20));
     return ctx;
   }
 

@@ -19,6 +19,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/token.h"
+#include "common/client/bearer_context.h"
+#include "common/codec/proto_date.h"
 #include "common/cache/redis_status_cache.h"
 #include "common/ids/case_id.h"
 #include "common/ids/resident_id.h"
@@ -257,8 +259,7 @@ TEST_F(ServicesSystemTest, EveryRpcNeedsAValidTokenAndAnAllowedRole) {
   auto stub = detox::v1::CommunityDetox::NewStub((*services_)[1].channel);
   auto call = [&](const std::string& token, const std::string& case_id) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    PrepareBearerContext(&ctx, token, absl::Seconds(5));
     common::v1::GetProgramStatusRequest req;
     req.set_case_id(case_id);
     common::v1::ProgramStatus resp;
@@ -281,8 +282,7 @@ TEST_F(ServicesSystemTest, RegistryRegistersAndAssemblesTheStatusView) {
   auto registry = registry::v1::Registry::NewStub((*services_)[0].channel);
   std::string token = Token(Role::kCaseworker, "520102");
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  ctx.AddMetadata("authorization", "Bearer " + token);
+  PrepareBearerContext(&ctx, token, absl::Seconds(10));
   registry::v1::RegisterPersonRequest req;
   req.set_resident_id_number(
       GenerateSyntheticResidentId("520102", absl::CivilDay(1993, 11, 2), 77));
@@ -290,17 +290,14 @@ TEST_F(ServicesSystemTest, RegistryRegistersAndAssemblesTheStatusView) {
   req.set_household_division("520102");
   req.add_drug_types("methamphetamine");
   absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
-  req.mutable_found_on()->set_year(static_cast<int>(today.year()));
-  req.mutable_found_on()->set_month(today.month());
-  req.mutable_found_on()->set_day(today.day());
+  ToProtoDate(today, req.mutable_found_on());
   registry::v1::Case c;
   grpc::Status s = registry->RegisterPerson(&ctx, req, &c);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(CaseId::Parse(c.case_id()).ok());
 
   grpc::ClientContext sctx;
-  sctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  sctx.AddMetadata("authorization", "Bearer " + token);
+  PrepareBearerContext(&sctx, token, absl::Seconds(10));
   registry::v1::GetCaseStatusRequest sreq;
   sreq.set_case_id(c.case_id());
   registry::v1::CaseStatus st;
@@ -331,12 +328,6 @@ TEST_F(ServicesSystemTest, RedisDownLeavesServicesServingAndTheyRecover) {
   }
 }
 
-void SetDay(absl::CivilDay d, common::v1::Date* out) {
-  out->set_year(static_cast<int>(d.year()));
-  out->set_month(d.month());
-  out->set_day(d.day());
-}
-
 // Redis frozen (SIGSTOP) while cases change: every status write after those commits
 // fails. Once Redis is resumed, every changed case must be right in the cache within
 // 5 seconds, read from Redis itself, with no reconciler running.
@@ -349,8 +340,7 @@ TEST_F(ServicesSystemTest, StatusesChangedWhileRedisWasFrozenReachItSoonAfter) {
   const std::string police = Token(Role::kPolice, "520102");
   const std::string caseworker = Token(Role::kCaseworker, "520102");
   auto context = [](grpc::ClientContext* ctx, const std::string& token) {
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    ctx->AddMetadata("authorization", "Bearer " + token);
+    PrepareBearerContext(ctx, token, absl::Seconds(10));
   };
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
 
@@ -364,7 +354,7 @@ TEST_F(ServicesSystemTest, StatusesChangedWhileRedisWasFrozenReachItSoonAfter) {
     reg.set_household_division("520102");
     reg.set_registering_division("520102");
     reg.add_drug_types("methamphetamine");
-    SetDay(today - 40, reg.mutable_found_on());
+    ToProtoDate(today - 40, reg.mutable_found_on());
     grpc::ClientContext ctx;
     context(&ctx, police);
     registry::v1::Case c;
@@ -377,8 +367,8 @@ TEST_F(ServicesSystemTest, StatusesChangedWhileRedisWasFrozenReachItSoonAfter) {
     open.set_division("520102");
     open.set_place("520102-街道1");
     open.set_decision_number(absl::StrCat("SD-SYS-", i));
-    SetDay(today - 38, open.mutable_decision_date());
-    SetDay(today - 37, open.mutable_received_on());
+    ToProtoDate(today - 38, open.mutable_decision_date());
+    ToProtoDate(today - 37, open.mutable_received_on());
     open.set_term_months(36);
     grpc::ClientContext octx;
     context(&octx, police);
@@ -402,7 +392,7 @@ TEST_F(ServicesSystemTest, StatusesChangedWhileRedisWasFrozenReachItSoonAfter) {
   for (const std::string& id : ids) {
     detox::v1::RecordReportRequest report;
     report.set_case_id(id);
-    SetDay(today - 36, report.mutable_reported_on());
+    ToProtoDate(today - 36, report.mutable_reported_on());
     grpc::ClientContext ctx;
     context(&ctx, caseworker);
     detox::v1::Order order;

@@ -14,7 +14,6 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -23,6 +22,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/cache/in_memory_status_cache.h"
+#include "common/client/bearer_context.h"
 #include "common/clock/clock.h"
 #include "common/outbox/testing_deliverer.h"
 #include "common/registry_client/registry_client.h"
@@ -102,8 +102,7 @@ class SupervisionServerTest : public ::testing::Test {
                     const std::string& token, const Req& req, Resp* resp,
                     const std::string& idempotency_key = "") {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    ctx.AddMetadata("authorization", "Bearer " + token);
+    PrepareBearerContext(&ctx, token, absl::Seconds(10));
     if (!idempotency_key.empty()) ctx.AddMetadata("idempotency-key", idempotency_key);
     return (stub_.get()->*method)(&ctx, req, resp);
   }

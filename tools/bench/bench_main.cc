@@ -41,6 +41,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/client/bearer_context.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "pathway/detox/v1/detox.grpc.pb.h"
 #include "pathway/placement/v1/placement.grpc.pb.h"
@@ -192,7 +193,7 @@ class StatusScenario final : public Scenario {
   }
   void Prepare(grpc::ClientContext* ctx) const {
     SetDeadline(ctx);
-    ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+    SetBearerToken(ctx, token_);
   }
 
   std::string token_;
@@ -264,7 +265,7 @@ class RecordTestScenario final : public Scenario {
   void Issue(int slot, uint64_t, ClosedLoop::DoneFn done) override {
     auto call = std::make_shared<Call<detox::v1::RecordTestRequest, detox::v1::Order>>();
     SetDeadline(&call->ctx);
-    call->ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+    SetBearerToken(&call->ctx, token_);
     // A fresh key per call (a counter over the whole process: slots and their
     // sequence numbers restart in every phase): each call is a new durable
     // write; a client retry with the same key would replay the first answer.
@@ -274,7 +275,7 @@ class RecordTestScenario final : public Scenario {
     }
     call->req.set_case_id(ids_[(n * 7919ULL) % ids_.size()]);
     // Within the last 4 weeks: after every seeded report date, never in the future.
-    SetDate(today_ - static_cast<int>(n % 28), call->req.mutable_tested_on());
+    ToProtoDate(today_ - static_cast<int>(n % 28), call->req.mutable_tested_on());
     call->req.set_specimen(detox::v1::SPECIMEN_URINE);
     call->req.set_result(detox::v1::TEST_RESULT_NEGATIVE);
     const absl::Time start = absl::Now();
@@ -432,7 +433,7 @@ int RunImport(const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
   static const char* const kSkills[] = {"welding", "cooking", "cleaning", "logistics",
                                         "delivery", "sewing", "construction", "tea"};
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", *token));
+  SetBearerToken(&ctx, *token);
   placement::v1::ImportResult result;
   const absl::Time start = absl::Now();
   std::unique_ptr<grpc::ClientWriter<placement::v1::ImportPostingsChunk>> writer =
@@ -455,8 +456,8 @@ int RunImport(const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
       r->add_skills(kSkills[k]);
       r->add_skills(kSkills[(k + 3) % 8]);
       r->set_openings(1 + static_cast<int32_t>(sent % 30));
-      SetDate(today - static_cast<int>(sent % 30), r->mutable_valid_from());
-      SetDate(today + 90, r->mutable_valid_until());
+      ToProtoDate(today - static_cast<int>(sent % 30), r->mutable_valid_from());
+      ToProtoDate(today + 90, r->mutable_valid_until());
     }
     if (!writer->Write(chunk)) broken = true;
   }

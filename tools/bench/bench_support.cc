@@ -109,11 +109,5 @@ const std::vector<std::string>& SyntheticDivisions() {
 
 absl::CivilDay Today() { return legal_time::ToCivilDay(absl::Now()); }
 
-void SetDate(absl::CivilDay day, common::v1::Date* out) {
-  out->set_year(static_cast<int32_t>(day.year()));
-  out->set_month(day.month());
-  out->set_day(day.day());
-}
-
 }  // namespace bench
 }  // namespace pathway

@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "common/auth/role.h"
+#include "common/codec/proto_date.h"
 #include "pathway/common/v1/common.pb.h"
 
 namespace pathway {
@@ -68,7 +69,6 @@ const std::vector<std::string>& SyntheticDivisions();
 
 // Today in China Standard Time.
 absl::CivilDay Today();
-void SetDate(absl::CivilDay day, common::v1::Date* out);
 
 }  // namespace bench
 }  // namespace pathway

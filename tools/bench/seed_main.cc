@@ -37,6 +37,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/client/bearer_context.h"
+#include "common/client/peer_error.h"
 #include "common/ids/resident_id.h"
 #include "pathway/detox/v1/detox.grpc.pb.h"
 #include "pathway/isolation/v1/isolation.grpc.pb.h"
@@ -99,15 +101,10 @@ grpc::Status Send(const std::string& token, const std::string& key,
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     if (attempt > 0) absl::SleepFor(absl::Milliseconds(100) * attempt);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    PrepareBearerContext(&ctx, token, absl::Seconds(30));
     ctx.AddMetadata("idempotency-key", key);
     s = rpc(&ctx);
-    if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
-        s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED &&
-        s.error_code() != grpc::StatusCode::ABORTED) {
-      return s;
-    }
+    if (!IsTransientPeerError(s.error_code())) return s;
   }
   return s;
 }
@@ -144,7 +141,7 @@ class Seeder {
     reg.set_registering_division(line.division);
     reg.add_drug_types(n % 3 == 0 ? "heroin" : "methamphetamine");
     reg.set_route_of_use(registry::v1::ROUTE_OF_USE_SMOKING);
-    SetDate(found, reg.mutable_found_on());
+    ToProtoDate(found, reg.mutable_found_on());
     registry::v1::Case registered;
     grpc::Status s = Send(tokens_.police, key("register"), [&](grpc::ClientContext* ctx) {
       return st.registry->RegisterPerson(ctx, reg, &registered);
@@ -166,8 +163,8 @@ class Seeder {
         open.set_division(line.division);
         open.set_place(absl::StrCat(line.division, "-街道", n % 12));
         open.set_decision_number(absl::StrCat("SD-", n));
-        SetDate(decided, open.mutable_decision_date());
-        SetDate(received, open.mutable_received_on());
+        ToProtoDate(decided, open.mutable_decision_date());
+        ToProtoDate(received, open.mutable_received_on());
         open.set_term_months(36);
         detox::v1::Order order;
         s = Send(tokens_.police, key("sd-open"), [&](grpc::ClientContext* ctx) {
@@ -176,7 +173,7 @@ class Seeder {
         if (!s.ok()) return fail("detox OpenOrder", s);
         detox::v1::RecordReportRequest report;
         report.set_case_id(line.case_id);
-        SetDate(reported, report.mutable_reported_on());
+        ToProtoDate(reported, report.mutable_reported_on());
         s = Send(tokens_.caseworker, key("sd-report"), [&](grpc::ClientContext* ctx) {
           return st.detox->RecordReport(ctx, report, &order);
         });
@@ -184,7 +181,7 @@ class Seeder {
         if (n % 5 != 0) {
           detox::v1::SignAgreementRequest agree;
           agree.set_case_id(line.case_id);
-          SetDate(reported + 1, agree.mutable_signed_on());
+          ToProtoDate(reported + 1, agree.mutable_signed_on());
           s = Send(tokens_.caseworker, key("sd-agree"), [&](grpc::ClientContext* ctx) {
             return st.detox->SignAgreement(ctx, agree, &order);
           });
@@ -194,7 +191,7 @@ class Seeder {
         placement::v1::RegisterSeekerRequest seek;
         seek.set_case_id(line.case_id);
         seek.set_division(line.division);
-        SetDate(today_ - 20, seek.mutable_consent()->mutable_given_on());
+        ToProtoDate(today_ - 20, seek.mutable_consent()->mutable_given_on());
         seek.mutable_consent()->add_scopes(placement::v1::CONSENT_SCOPE_PLACEMENT);
         seek.add_skills(n % 2 == 0 ? "welding" : "cooking");
         seek.add_preferred_divisions(line.division.substr(0, 4));
@@ -209,8 +206,8 @@ class Seeder {
         place.set_case_id(line.case_id);
         place.set_employer_credit_code(employer_code_);
         place.set_mode(placement::v1::PLACEMENT_MODE_CONCENTRATED);
-        SetDate(today_ - 10, place.mutable_contract_start());
-        SetDate(today_ - 10 + 365, place.mutable_contract_end());
+        ToProtoDate(today_ - 10, place.mutable_contract_start());
+        ToProtoDate(today_ - 10 + 365, place.mutable_contract_end());
         placement::v1::PlacementRecord placed;
         s = Send(tokens_.caseworker, key("placed"), [&](grpc::ClientContext* ctx) {
           return st.placement->CreatePlacement(ctx, place, &placed);
@@ -224,8 +221,8 @@ class Seeder {
         open.set_division(line.division);
         open.set_place(absl::StrCat(line.division, "-街道", n % 12));
         open.set_decision_number(absl::StrCat("SK-", n));
-        SetDate(decided, open.mutable_decision_date());
-        SetDate(received, open.mutable_received_on());
+        ToProtoDate(decided, open.mutable_decision_date());
+        ToProtoDate(received, open.mutable_received_on());
         open.set_term_months(36);
         rehab::v1::Order order;
         s = Send(tokens_.police, key("sk-open"), [&](grpc::ClientContext* ctx) {
@@ -234,7 +231,7 @@ class Seeder {
         if (!s.ok()) return fail("rehab OpenOrder", s);
         rehab::v1::RecordReportRequest report;
         report.set_case_id(line.case_id);
-        SetDate(reported, report.mutable_reported_on());
+        ToProtoDate(reported, report.mutable_reported_on());
         s = Send(tokens_.caseworker, key("sk-report"), [&](grpc::ClientContext* ctx) {
           return st.rehab->RecordReport(ctx, report, &order);
         });
@@ -246,8 +243,8 @@ class Seeder {
         decide.set_case_id(line.case_id);
         decide.set_decision_number(absl::StrCat("QZ-", n));
         decide.set_deciding_division(line.division);
-        SetDate(decided, decide.mutable_decided_on());
-        SetDate(decided, decide.mutable_served_on());
+        ToProtoDate(decided, decide.mutable_decided_on());
+        ToProtoDate(decided, decide.mutable_served_on());
         decide.set_ground(isolation::v1::GROUND_SEVERE_ADDICTION);
         isolation::v1::Decision decision;
         s = Send(tokens_.police, key("qz-decide"), [&](grpc::ClientContext* ctx) {

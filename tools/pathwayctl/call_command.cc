@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/client/bearer_context.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
@@ -168,8 +169,7 @@ int RunCallCommand(absl::Span<const std::string> args, absl::string_view token_f
   if (channel == nullptr) return 2;
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+  PrepareBearerContext(&ctx, token, timeout);
   if (!key.empty()) ctx.AddMetadata("idempotency-key", key);
   std::string path = absl::StrCat("/", method->service()->full_name(), "/", method->name());
   grpc::Slice slice(request->SerializeAsString());

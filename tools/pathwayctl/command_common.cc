@@ -6,10 +6,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "common/client/bearer_context.h"
+#include "common/codec/date_text.h"
+#include "common/codec/proto_date.h"
 
 namespace pathway {
 namespace pathwayctl {
@@ -57,27 +59,13 @@ ParsedFlags ParseFlags(absl::Span<const std::string> args,
 }
 
 std::optional<common::v1::Date> ParseCsvDate(absl::string_view text) {
-  std::vector<absl::string_view> parts = absl::StrSplit(text, '-');
-  if (parts.size() != 3 || parts[0].size() != 4 || parts[1].size() != 2 || parts[2].size() != 2) {
-    return std::nullopt;
-  }
-  int y = 0, m = 0, d = 0;
-  if (!absl::SimpleAtoi(parts[0], &y) || !absl::SimpleAtoi(parts[1], &m) ||
-      !absl::SimpleAtoi(parts[2], &d)) {
-    return std::nullopt;
-  }
-  absl::CivilDay day(y, m, d);
-  if (day.year() != y || day.month() != m || day.day() != d || y < 1900) return std::nullopt;
-  common::v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
+  std::optional<absl::CivilDay> day = ParseDayText(text);
+  if (!day.has_value() || day->year() < kMinProtoDateYear) return std::nullopt;
+  return ToProtoDate(*day);
 }
 
 std::string FormatCsvDate(const common::v1::Date& date) {
-  if (date.year() == 0 && date.month() == 0 && date.day() == 0) return "";
-  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(), date.day());
+  return IsDateSet(date) ? DayText(DayOf(date)) : "";
 }
 
 std::string StatusText(const grpc::Status& status) {
@@ -95,8 +83,7 @@ std::string StatusText(const grpc::Status& status) {
 std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token,
                                                  absl::Duration timeout) {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  PrepareBearerContext(ctx.get(), token, timeout);
   return ctx;
 }
 

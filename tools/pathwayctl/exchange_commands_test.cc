@@ -22,6 +22,7 @@
 #include "absl/time/civil_time.h"
 #include "common/auth/token.h"
 #include "common/cache/in_memory_status_cache.h"
+#include "common/client/bearer_context.h"
 #include "common/clock/clock.h"
 #include "common/ids/case_id.h"
 #include "common/ids/resident_id.h"
@@ -117,8 +118,7 @@ class ExchangeCommandsTest : public ::testing::Test {
 
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    ctx->AddMetadata("authorization", "Bearer " + token);
+    PrepareBearerContext(ctx.get(), token, absl::Seconds(30));
     return ctx;
   }
 

@@ -2,13 +2,15 @@
 
 #include <cstdint>
 
+#include "common/codec/proto_date.h"
+
 namespace pathway {
 namespace reconcile {
 namespace {
 
 std::optional<absl::CivilDay> Day(const common::v1::Date& d) {
-  if (d.year() == 0) return std::nullopt;
-  return absl::CivilDay(d.year(), d.month(), d.day());
+  if (!IsDateSet(d)) return std::nullopt;
+  return DayOf(d);
 }
 
 }  // namespace

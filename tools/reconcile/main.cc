@@ -23,6 +23,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "common/codec/date_text.h"
 #include "common/log/log.h"
 #include "common/tls/tls.h"
 #include "tools/reconcile/reconciler.h"
@@ -125,9 +126,8 @@ int main(int argc, char** argv) {
       Setting(absl::GetFlag(FLAGS_checkpoint), "PATHWAY_RECONCILE_CHECKPOINT", "");
   o.dry_run = absl::GetFlag(FLAGS_dry_run);
   if (const std::string as_of = absl::GetFlag(FLAGS_as_of); !as_of.empty()) {
-    absl::CivilDay day;
-    if (!absl::ParseCivilTime(as_of, &day)) return Usage("--as_of must be YYYY-MM-DD");
-    o.as_of = day;
+    o.as_of = pathway::ParseDayText(as_of);
+    if (!o.as_of.has_value()) return Usage("--as_of must be YYYY-MM-DD");
   }
   o.page_size = absl::GetFlag(FLAGS_page_size);
   o.write_concurrency = absl::GetFlag(FLAGS_write_concurrency);

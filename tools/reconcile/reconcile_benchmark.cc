@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/cache/redis_status_cache.h"
+#include "common/codec/programme.h"
 #include "common/ids/case_id.h"
 #include "common/log/log.h"
 #include "common/server/testing_programme_server.h"
@@ -56,13 +57,12 @@ int Main() {
   ReconcileOptions o;
   o.services.clear();
   std::vector<std::unique_ptr<TestProgrammeServer>> servers;
-  const char* kNames[] = {"community_detox", "compulsory_isolation", "community_rehab",
-                          "placement"};
   const absl::Time seeded_at = absl::Now() - absl::Hours(1);
   absl::Time t0 = absl::Now();
   for (int s = 0; s < 4; ++s) {
+    const Programme programme = kAllProgrammes[s];
     TestProgrammeServer::Options so;
-    so.service_name = kNames[s];
+    so.service_name = std::string(ProgrammeService(programme));
     so.data_dir = dir.path();
     so.token_key = kKey;
     auto server = TestProgrammeServer::Start(so);
@@ -87,7 +87,7 @@ int Main() {
       std::fprintf(stderr, "seed: %s\n", seeded.ToString().c_str());
       return 1;
     }
-    o.services.push_back({kNames[s], static_cast<Programme>(s), (*server)->address()});
+    o.services.push_back({so.service_name, programme, (*server)->address()});
     servers.push_back(*std::move(server));
   }
   std::printf("seeded %d statuses in %.1f s\n", total, absl::ToDoubleSeconds(absl::Now() - t0));

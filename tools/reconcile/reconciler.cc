@@ -14,9 +14,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/client/bearer_context.h"
+#include "common/client/peer_error.h"
+#include "common/codec/date_text.h"
+#include "common/codec/programme.h"
 #include "common/legal_time/legal_time.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
@@ -44,10 +47,6 @@ constexpr char kComplete[] = "complete";
 constexpr char kFailed[] = "failed";
 constexpr char kInterrupted[] = "interrupted";
 constexpr char kSkipped[] = "skipped";
-
-std::string DayText(absl::CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
 
 std::string TimeText(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
@@ -82,20 +81,6 @@ int WriteChunk(int n, int threads) {
   return std::clamp(even, std::min(n, 100), StatusCache::kMaxWriteManyEntries);
 }
 
-bool Retryable(const grpc::Status& s) {
-  switch (s.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-    case grpc::StatusCode::ABORTED:
-    case grpc::StatusCode::CANCELLED:
-    case grpc::StatusCode::INTERNAL:
-      return true;
-    default:
-      return false;
-  }
-}
-
 std::string GrpcErrorText(const grpc::Status& s) {
   return absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())),
                       ": ", s.error_message());
@@ -108,8 +93,7 @@ class PageStream {
  public:
   PageStream(common::v1::Operations::Stub* stub, const std::string& token,
              const std::string& after, int page_size, absl::Duration stream_timeout) {
-    ctx_.set_deadline(absl::ToChronoTime(absl::Now() + stream_timeout));
-    ctx_.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    PrepareBearerContext(&ctx_, token, stream_timeout);
     request_.set_after_case_id(after);
     request_.set_page_size(page_size);
     thread_ = std::thread([this, stub] { Loop(stub); });
@@ -209,10 +193,15 @@ void Increment(DriftCounts* d, DriftKind kind) {
 }  // namespace
 
 std::vector<ServiceTarget> DefaultServiceTargets() {
-  return {{"community_detox", Programme::kCommunityDetox, "127.0.0.1:50052"},
-          {"compulsory_isolation", Programme::kCompulsoryIsolation, "127.0.0.1:50053"},
-          {"community_rehab", Programme::kCommunityRehab, "127.0.0.1:50054"},
-          {"placement", Programme::kPlacement, "127.0.0.1:50055"}};
+  std::vector<ServiceTarget> targets;
+  for (const auto& [programme, address] :
+       {std::pair{Programme::kCommunityDetox, "127.0.0.1:50052"},
+        std::pair{Programme::kCompulsoryIsolation, "127.0.0.1:50053"},
+        std::pair{Programme::kCommunityRehab, "127.0.0.1:50054"},
+        std::pair{Programme::kPlacement, "127.0.0.1:50055"}}) {
+    targets.push_back({std::string(ProgrammeService(programme)), programme, address});
+  }
+  return targets;
 }
 
 absl::Status ReconcileOptions::Validate() const {
@@ -339,9 +328,9 @@ absl::StatusOr<Report> Reconciler::Impl::LoadOrStart() {
         return absl::InvalidArgumentError(absl::StrCat(
             "checkpoint: it lists other services; delete ", options_.checkpoint_path));
       }
-      if (!absl::ParseCivilTime(r.as_of(), &as_of_)) {
-        return absl::FailedPreconditionError("checkpoint: bad as_of");
-      }
+      std::optional<absl::CivilDay> as_of = ParseDayText(r.as_of());
+      if (!as_of.has_value()) return absl::FailedPreconditionError("checkpoint: bad as_of");
+      as_of_ = *as_of;
       r.set_runs(r.runs() + 1);
       r.clear_extensions();
       log::Info("reconcile_resume", {{"checkpoint", options_.checkpoint_path},
@@ -486,8 +475,7 @@ absl::Status Reconciler::Impl::ProcessStatuses(
 void Reconciler::Impl::FetchOutbox(const ServiceTarget& target,
                                    common::v1::Operations::Stub* stub, ServiceReport* rep) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
-  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", MintToken()));
+  PrepareBearerContext(&ctx, MintToken(), options_.call_timeout);
   common::v1::GetOutboxSummaryRequest req;
   req.mutable_pending_older_than()->set_seconds(absl::ToInt64Seconds(options_.stuck_after));
   OutboxReport* out = rep->mutable_outbox();
@@ -575,7 +563,8 @@ void Reconciler::Impl::ReconcileService(const ServiceTarget& target, ServiceRepo
       break;
     }
     if (progressed) failures_in_row = 0;
-    if (++failures_in_row > options_.stream_retries || !Retryable(final_status)) {
+    if (++failures_in_row > options_.stream_retries ||
+        !IsTransientPeerError(final_status.error_code())) {
       // Counters and last_case_id stay as they are: a rerun continues from there.
       if (!ownership_only) rep->set_outcome(kFailed);
       rep->set_error(GrpcErrorText(final_status));
