@@ -41,6 +41,9 @@
 #include "absl/time/time.h"
 #include "common/audit/audit_log.h"
 #include "common/auth/token.h"
+#include "common/client/bearer_context.h"
+#include "common/client/peer_error.h"
+#include "common/codec/proto_date.h"
 #include "common/ids/resident_id.h"
 #include "common/status/status_macros.h"
 #include "common/store/testing_store.h"
@@ -73,13 +76,7 @@ constexpr int kTotalWrites = kTestWriters * kTestsPerWriter + kDecidedCases + kN
 
 absl::CivilDay Today() { return absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)); }
 
-common::v1::Date ToDate(absl::CivilDay d) {
-  common::v1::Date out;
-  out.set_year(static_cast<int32_t>(d.year()));
-  out.set_month(d.month());
-  out.set_day(d.day());
-  return out;
-}
+common::v1::Date ToDate(absl::CivilDay d) { return ToProtoDate(d); }
 
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(60)) {
   const absl::Time deadline = absl::Now() + timeout;
@@ -92,18 +89,7 @@ bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = ab
 
 // What a client may retry with the same idempotency key: the replica it asked died,
 // was not up yet, ran out of time, or was busy.
-bool Retryable(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::ABORTED:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-    case grpc::StatusCode::CANCELLED:
-      return true;
-    default:
-      return false;
-  }
-}
+bool Retryable(grpc::StatusCode code) { return IsTransientPeerError(code); }
 
 // One replica of one service binary.
 struct Replica {
@@ -230,9 +216,8 @@ class ReplicasCrashTest : public ::testing::Test {
     c.issued_at = absl::Now() - absl::Minutes(1);
     c.expires_at = absl::Now() + absl::Hours(1);
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization", "Bearer " + *(*TokenSigner::Create(kKey))->Sign(c));
+    PrepareBearerContext(ctx.get(), *(*TokenSigner::Create(kKey))->Sign(c), absl::Seconds(10));
     if (!key.empty()) ctx->AddMetadata("idempotency-key", key);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     return ctx;
   }
 
