@@ -55,7 +55,7 @@ absl::StatusOr<absl::string_view> BearerToken(absl::string_view header) {
 
 }  // namespace
 
-Authorizer::Authorizer(const TokenVerifier* verifier) : verifier_(verifier) {}
+Authorizer::Authorizer(const BearerVerifier* verifier) : verifier_(verifier) {}
 
 absl::StatusOr<Caller> Authorizer::AuthenticateHeader(absl::string_view authorization) const {
   ASSIGN_OR_RETURN(absl::string_view token, BearerToken(authorization));

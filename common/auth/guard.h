@@ -11,7 +11,7 @@
 // The token comes from the "authorization" metadata as "Bearer <token>" (the
 // scheme is case-insensitive; exactly one such header). Errors, all safe to
 // return to the client:
-//   UNAUTHENTICATED   no or malformed header, or a token TokenVerifier rejects
+//   UNAUTHENTICATED   no or malformed header, or a token the verifier rejects
 //   PERMISSION_DENIED a valid token whose role is not in `allowed`
 // An empty `allowed` list denies every role.
 //
@@ -35,7 +35,7 @@ namespace pathway {
 class Authorizer {
  public:
   // `verifier`: not owned; must outlive this.
-  explicit Authorizer(const TokenVerifier* verifier);
+  explicit Authorizer(const BearerVerifier* verifier);
 
   // The caller of the RPC in `ctx` if it presents a valid token whose role is
   // in `allowed`.
@@ -52,7 +52,7 @@ class Authorizer {
   absl::StatusOr<Caller> AuthenticateHeader(absl::string_view authorization) const;
 
  private:
-  const TokenVerifier* verifier_;  // not owned
+  const BearerVerifier* verifier_;  // not owned
 };
 
 }  // namespace pathway

@@ -121,7 +121,7 @@ struct JwksVerifierOptions {
 // INVALID_ARGUMENT naming the first problem with `options`.
 absl::Status ValidateJwksVerifierOptions(const JwksVerifierOptions& options);
 
-class JwksVerifier {
+class JwksVerifier final : public BearerVerifier {
  public:
   // Reads the key set once. `clock`: not owned; must outlive the verifier.
   // INVALID_ARGUMENT for bad options or a null clock; NOT_FOUND if the file
@@ -133,11 +133,11 @@ class JwksVerifier {
 
   JwksVerifier(const JwksVerifier&) = delete;
   JwksVerifier& operator=(const JwksVerifier&) = delete;
-  ~JwksVerifier();
+  ~JwksVerifier() override;
 
   // The token's claims, or UNAUTHENTICATED (see the header comment). May
   // re-read the key file first.
-  absl::StatusOr<Claims> Verify(absl::string_view token) const;
+  absl::StatusOr<Claims> Verify(absl::string_view token) const override;
 
   // How many usable keys the current key set holds (for tests and health).
   size_t KeyCount() const;

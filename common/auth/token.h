@@ -83,8 +83,19 @@ class TokenSigner {
   std::string key_;
 };
 
-// Checks tokens and returns their claims.
-class TokenVerifier {
+// Anything that turns a bearer token into the caller's claims: the shared-key
+// TokenVerifier below, the identity provider's JwksVerifier (jwks_verifier.h), or
+// both together (ProviderTokenVerifier, provider_verifier.h). Implementations are
+// thread-safe; a refusal is UNAUTHENTICATED with a short message.
+class BearerVerifier {
+ public:
+  virtual ~BearerVerifier() = default;
+  virtual absl::StatusOr<Claims> Verify(absl::string_view token) const = 0;
+};
+
+// Checks HS256 tokens signed with the deployment's shared key and returns their
+// claims.
+class TokenVerifier final : public BearerVerifier {
  public:
   // `clock`: not owned; must outlive the verifier. `leeway` is the allowed
   // clock skew for exp and iat, between zero and 10 minutes. INVALID_ARGUMENT
@@ -94,7 +105,7 @@ class TokenVerifier {
 
   TokenVerifier(const TokenVerifier&) = delete;
   TokenVerifier& operator=(const TokenVerifier&) = delete;
-  ~TokenVerifier();
+  ~TokenVerifier() override;
 
   // The token's claims, or UNAUTHENTICATED with a short generic message:
   // "token expired" (exp + leeway has passed), "token not yet valid"
@@ -108,7 +119,7 @@ class TokenVerifier {
   // kMaxRememberedTokens): an app sends the same token with every call, and
   // decoding its JSON cost more than the rest of a cached status read. The
   // times are checked against the clock on every call, remembered or not.
-  absl::StatusOr<Claims> Verify(absl::string_view token) const;
+  absl::StatusOr<Claims> Verify(absl::string_view token) const override;
 
   // How many verified tokens are remembered now (for tests).
   size_t RememberedTokensForTesting() const;

@@ -38,7 +38,7 @@ const char* CodeName(grpc::StatusCode code) {
 
 class AccessLogInterceptor final : public grpc::experimental::Interceptor {
  public:
-  AccessLogInterceptor(grpc::experimental::ServerRpcInfo* info, const TokenVerifier* verifier)
+  AccessLogInterceptor(grpc::experimental::ServerRpcInfo* info, const BearerVerifier* verifier)
       : method_(info->method() != nullptr ? info->method() : "?"),
         verifier_(verifier),
         start_(absl::Now()),
@@ -78,7 +78,7 @@ class AccessLogInterceptor final : public grpc::experimental::Interceptor {
   }
 
   std::string method_;
-  const TokenVerifier* verifier_;
+  const BearerVerifier* verifier_;
   absl::Time start_;
   bool probe_;
   std::string caller_ = "-";
@@ -87,20 +87,20 @@ class AccessLogInterceptor final : public grpc::experimental::Interceptor {
 class AccessLogInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit AccessLogInterceptorFactory(const TokenVerifier* verifier) : verifier_(verifier) {}
+  explicit AccessLogInterceptorFactory(const BearerVerifier* verifier) : verifier_(verifier) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     return new AccessLogInterceptor(info, verifier_);
   }
 
  private:
-  const TokenVerifier* verifier_;
+  const BearerVerifier* verifier_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-NewAccessLogInterceptorFactory(const TokenVerifier* verifier) {
+NewAccessLogInterceptorFactory(const BearerVerifier* verifier) {
   return std::make_unique<AccessLogInterceptorFactory>(verifier);
 }
 

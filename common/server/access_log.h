@@ -18,7 +18,7 @@ namespace pathway {
 
 // `verifier` is not owned and must outlive every server built with the factory.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-NewAccessLogInterceptorFactory(const TokenVerifier* verifier);
+NewAccessLogInterceptorFactory(const BearerVerifier* verifier);
 
 }  // namespace pathway
 

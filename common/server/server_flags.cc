@@ -73,6 +73,24 @@ ABSL_FLAG(std::string, tls_server_name, "",
           "[PATHWAY_TLS_SERVER_NAME]");
 ABSL_FLAG(bool, plaintext, false,
           "No TLS on the port or to peers: development on one host only [PATHWAY_PLAINTEXT=1]");
+ABSL_FLAG(std::string, jwks_file, "",
+          "The identity provider's public keys (JWKS), re-read when it changes; set: people's "
+          "tokens are the provider's ES256/RS256 JWTs [PATHWAY_JWKS_FILE]");
+ABSL_FLAG(std::string, token_issuer, "", "Expected iss of provider tokens [PATHWAY_TOKEN_ISSUER]");
+ABSL_FLAG(std::string, token_audience, "",
+          "Expected aud of provider tokens [PATHWAY_TOKEN_AUDIENCE, default pathway]");
+ABSL_FLAG(std::string, token_subject_claim, "",
+          "Claim holding the user id [PATHWAY_TOKEN_SUBJECT_CLAIM, default sub]");
+ABSL_FLAG(std::string, token_role_claim, "",
+          "Claim holding the Pathway role [PATHWAY_TOKEN_ROLE_CLAIM, default pathway_role]");
+ABSL_FLAG(std::string, token_jurisdiction_claim, "",
+          "Claim holding the jurisdiction [PATHWAY_TOKEN_JURISDICTION_CLAIM, default pathway_jur]");
+ABSL_FLAG(std::string, token_organization_claim, "",
+          "Claim holding an employer's credit code [PATHWAY_TOKEN_ORGANIZATION_CLAIM, default "
+          "pathway_org]");
+ABSL_FLAG(int, token_max_lifetime_s, -1,
+          "Longest accepted exp - iat of a provider token [PATHWAY_TOKEN_MAX_LIFETIME_S, "
+          "default 43200]");
 ABSL_FLAG(std::string, log_level, "", "debug, info, warning or error [PATHWAY_LOG_LEVEL, default info]");
 
 namespace pathway {
@@ -221,6 +239,26 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
   auto plaintext = BoolSetting(absl::GetFlag(FLAGS_plaintext), "plaintext", "PATHWAY_PLAINTEXT");
   if (!plaintext.ok()) return plaintext.status();
   o.tls.plaintext = *plaintext;
+  JwksVerifierOptions& idp = o.identity_provider;
+  idp.jwks_file = StringSetting(absl::GetFlag(FLAGS_jwks_file), "PATHWAY_JWKS_FILE", "");
+  idp.issuer = StringSetting(absl::GetFlag(FLAGS_token_issuer), "PATHWAY_TOKEN_ISSUER", "");
+  idp.audience =
+      StringSetting(absl::GetFlag(FLAGS_token_audience), "PATHWAY_TOKEN_AUDIENCE", "pathway");
+  JwtClaimNames& names = idp.claim_names;
+  names.subject_claim = StringSetting(absl::GetFlag(FLAGS_token_subject_claim),
+                                      "PATHWAY_TOKEN_SUBJECT_CLAIM", names.subject_claim);
+  names.role_claim = StringSetting(absl::GetFlag(FLAGS_token_role_claim),
+                                   "PATHWAY_TOKEN_ROLE_CLAIM", names.role_claim);
+  names.jurisdiction_claim = StringSetting(absl::GetFlag(FLAGS_token_jurisdiction_claim),
+                                           "PATHWAY_TOKEN_JURISDICTION_CLAIM",
+                                           names.jurisdiction_claim);
+  names.organization_claim = StringSetting(absl::GetFlag(FLAGS_token_organization_claim),
+                                           "PATHWAY_TOKEN_ORGANIZATION_CLAIM",
+                                           names.organization_claim);
+  auto lifetime = IntSetting(absl::GetFlag(FLAGS_token_max_lifetime_s), "token_max_lifetime_s",
+                             "PATHWAY_TOKEN_MAX_LIFETIME_S", 12 * 3600);
+  if (!lifetime.ok()) return lifetime.status();
+  idp.max_lifetime = absl::Seconds(*lifetime);
   std::string level = StringSetting(absl::GetFlag(FLAGS_log_level), "PATHWAY_LOG_LEVEL", "info");
   if (!log::ParseLevel(level, &o.log_level)) {
     return absl::InvalidArgumentError(absl::StrCat("unknown log level \"", level, "\""));

@@ -12,6 +12,9 @@ absl::Status ServerOptions::Validate() const {
   }
   if (data_dir.empty()) return absl::InvalidArgumentError("data_dir is empty");
   if (absl::Status s = ValidateServerTls(tls); !s.ok()) return s;
+  if (!identity_provider.jwks_file.empty()) {
+    if (absl::Status s = ValidateJwksVerifierOptions(identity_provider); !s.ok()) return s;
+  }
   if (token_key_file.empty()) return absl::InvalidArgumentError("token_key_file is empty");
   if (redis.port <= 0 || redis.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("redis port ", redis.port, " is out of range"));

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/auth/jwks_verifier.h"
 #include "common/cache/redis_status_cache.h"
 #include "common/log/log.h"
 #include "common/tls/tls.h"
@@ -54,6 +55,11 @@ struct ServerOptions {
   absl::Duration status_republish_interval = absl::Seconds(1);
   // File holding the token signing key (at least 32 bytes). Never compiled in.
   std::string token_key_file;
+  // The province's identity provider. Empty jwks_file: every token is an HS256
+  // token signed with the token key (development). Set: people's tokens are the
+  // provider's ES256/RS256 JWTs checked against its JWKS, and HS256 tokens are
+  // accepted only from services (common/auth/provider_verifier.h).
+  JwksVerifierOptions identity_provider;
   // File holding the audit chain key (at least 32 bytes; audit_log.h). Never in
   // the database. Empty: a key derived from the token key (a warning is logged);
   // a deployment gives each service its own.

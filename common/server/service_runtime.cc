@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/provider_verifier.h"
 #include "common/cache/redis_status_cache.h"
 #include "common/client/peer_channel.h"
 #include "common/codec/programme.h"
@@ -92,7 +93,15 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
     ASSIGN_OR_RETURN(rt->audit_anchors_, AuditAnchorFile::Open(anchor_path, rt->audit_key_));
     RETURN_IF_ERROR(rt->AnchorAudit());
   }
-  ASSIGN_OR_RETURN(rt->verifier_, TokenVerifier::Create(key, rt->clock_));
+  ASSIGN_OR_RETURN(std::unique_ptr<TokenVerifier> shared_key, TokenVerifier::Create(key, rt->clock_));
+  if (options.identity_provider.jwks_file.empty()) {
+    rt->verifier_ = std::move(shared_key);
+  } else {
+    ASSIGN_OR_RETURN(std::unique_ptr<JwksVerifier> provider,
+                     JwksVerifier::Create(options.identity_provider, rt->clock_));
+    rt->verifier_ =
+        std::make_unique<ProviderTokenVerifier>(std::move(provider), std::move(shared_key));
+  }
   rt->authorizer_ = std::make_unique<Authorizer>(rt->verifier_.get());
   ASSIGN_OR_RETURN(rt->signer_, TokenSigner::Create(std::move(key)));
   rt->service_tokens_ = std::make_unique<ServiceTokenSource>(

@@ -57,7 +57,9 @@ class ServiceRuntime {
   // Every Write through it appends keyed audit rows (KeyedAuditStore).
   Store& store() { return *store_; }
   StatusCache& cache() { return *cache_; }
-  const TokenVerifier& verifier() const { return *verifier_; }
+  // Shared-key tokens (development), or the identity provider's tokens for people
+  // and shared-key tokens for services only (options.identity_provider).
+  const BearerVerifier& verifier() const { return *verifier_; }
   const Authorizer& authorizer() const { return *authorizer_; }
   // Audits reads; the server holds each answer until the entries recorded before
   // it are durable (audit_interceptor.h).
@@ -99,7 +101,7 @@ class ServiceRuntime {
   // The anchor file was gone at start although keyed rows existed.
   bool audit_anchor_file_lost_ = false;
   std::unique_ptr<StatusCache> cache_;
-  std::unique_ptr<TokenVerifier> verifier_;
+  std::unique_ptr<BearerVerifier> verifier_;
   std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<TokenSigner> signer_;
   std::unique_ptr<ServiceTokenSource> service_tokens_;

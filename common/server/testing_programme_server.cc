@@ -20,6 +20,7 @@ absl::StatusOr<std::unique_ptr<TestProgrammeServer>> TestProgrammeServer::Start(
   so.token_key_file = absl::StrCat(options.data_dir, "/", options.service_name, ".key");
   so.tls.plaintext = true;  // a test server on loopback
   so.drain_timeout = absl::ZeroDuration();
+  so.identity_provider = options.identity_provider;
   {
     std::ofstream key(so.token_key_file);
     key << options.token_key;

@@ -43,6 +43,8 @@ class TestProgrammeServer {
     bool with_outbox = false;  // also migrate the outbox table
     int port = 0;              // 0 = any free port
     const Clock* clock = nullptr;  // not owned; nullptr = the real clock
+    // ServerOptions::identity_provider: empty jwks_file for shared-key tokens only.
+    JwksVerifierOptions identity_provider;
   };
 
   static absl::StatusOr<std::unique_ptr<TestProgrammeServer>> Start(const Options& options);
