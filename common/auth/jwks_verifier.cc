@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/rhonabwy_ptr.h"
 #include "common/auth/role.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
@@ -49,21 +50,6 @@ constexpr unsigned int kMinRsaBits = 2048;
 // Never fetch anything a key or token points at.
 constexpr int kNoRemote = R_FLAG_IGNORE_REMOTE;
 
-struct JsonUnref {
-  void operator()(json_t* j) const { json_decref(j); }
-};
-using JsonPtr = std::unique_ptr<json_t, JsonUnref>;
-struct JwkFree {
-  void operator()(jwk_t* k) const { r_jwk_free(k); }
-};
-using JwkPtr = std::unique_ptr<jwk_t, JwkFree>;
-struct JwsFree {
-  void operator()(jws_t* j) const { r_jws_free(j); }
-};
-using JwsPtr = std::unique_ptr<jws_t, JwsFree>;
-struct FreeChars {
-  void operator()(char* p) const { free(p); }  // jansson's default allocator
-};
 
 absl::Status Refuse(absl::string_view what) { return absl::UnauthenticatedError(what); }
 

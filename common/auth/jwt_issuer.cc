@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/rhonabwy_ptr.h"
 #include "common/auth/role.h"
 #include "common/status/status_macros.h"
 
@@ -22,21 +23,6 @@ constexpr size_t kMaxPemBytes = 64 * 1024;
 constexpr unsigned int kMinRsaBits = 2048;
 constexpr int kNoRemote = R_FLAG_IGNORE_REMOTE;
 
-struct JsonUnref {
-  void operator()(json_t* j) const { json_decref(j); }
-};
-using JsonPtr = std::unique_ptr<json_t, JsonUnref>;
-struct JwkFree {
-  void operator()(jwk_t* k) const { r_jwk_free(k); }
-};
-using JwkPtr = std::unique_ptr<jwk_t, JwkFree>;
-struct JwsFree {
-  void operator()(jws_t* j) const { r_jws_free(j); }
-};
-using JwsPtr = std::unique_ptr<jws_t, JwsFree>;
-struct FreeChars {
-  void operator()(char* p) const { free(p); }  // jansson's default allocator
-};
 struct RFree {
   void operator()(char* p) const { r_free(p); }
 };
