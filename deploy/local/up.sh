@@ -91,6 +91,18 @@ fi
 redis_port="${PATHWAY_REDIS_PORT:-6380}"
 ctl="$build_dir/tools/pathwayctl/pathwayctl"
 
+# People's tokens come from an identity provider, as in a deployment; here a
+# development ES256 key pair stands in for it (made once: the private key in
+# dev-jwt-key.pem, the published key set in dev-jwks.json). The shared key above
+# signs only the services' own calls to each other.
+jwt_key_file="$data_dir/dev-jwt-key.pem"
+jwks_file="$data_dir/dev-jwks.json"
+if [ ! -s "$jwt_key_file" ]; then
+  "$ctl" token --role admin --jurisdiction '*' --jwt-key "$jwt_key_file" \
+    --new-jwks "$jwks_file" > /dev/null
+fi
+idp_args=(--jwks_file "$jwks_file" --token_issuer pathway-dev --token_audience pathway)
+
 pids=()
 stop_all() {
   trap - INT TERM EXIT
@@ -168,7 +180,7 @@ for r in $(seq 1 "$replicas"); do
     "$build_dir/services/$s/${s}_server" \
       --port "$port" --data_dir "$dir" --redis_port "$redis_port" \
       --token_key_file "$key_file" --audit_key_file "$audit_key_file" $(tls_args "$s") \
-      "${peer_args[@]}" "${db_args[@]}" "${extra[@]}" >> "$log" 2>&1 &
+      "${idp_args[@]}" "${peer_args[@]}" "${db_args[@]}" "${extra[@]}" >> "$log" 2>&1 &
     pids+=($!)
     addrs+=("127.0.0.1:$port")
     names+=("$s")
@@ -182,7 +194,7 @@ for i in "${!addrs[@]}"; do
   fi
 done
 
-token="$(PATHWAY_TOKEN_KEY_FILE="$key_file" "$ctl" token --role admin --jurisdiction '*' --ttl 12h)"
+token="$("$ctl" token --jwt-key "$jwt_key_file" --role admin --jurisdiction '*' --ttl 12h)"
 echo
 echo "Pathway is up (data in $data_dir, logs in $data_dir/logs)"
 for i in "${!addrs[@]}"; do
@@ -195,7 +207,7 @@ fi
 echo
 echo "Development token (admin, national, 12 h):"
 echo "  $token"
-echo "Others: PATHWAY_TOKEN_KEY_FILE=$key_file $ctl token --role caseworker --jurisdiction 520102"
+echo "Others: $ctl token --jwt-key $jwt_key_file --role caseworker --jurisdiction 520102"
 if [ "$tls" = 1 ]; then
   echo
   echo "Every port speaks mutual TLS. Clients (pathwayctl, the reconciler) need:"

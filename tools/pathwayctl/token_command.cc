@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/auth/jurisdiction.h"
+#include "common/auth/jwt_issuer.h"
 #include "common/status/status_macros.h"
 
 namespace pathway {
@@ -17,6 +18,8 @@ namespace {
 constexpr absl::string_view kUsage =
     "usage: pathwayctl token --role ROLE --jurisdiction CODE [--subject S]\n"
     "                        [--org CODE] [--ttl 8h] [--key-file FILE]\n"
+    "                        [--jwt-key FILE [--new-jwks FILE] [--kid K] [--issuer I]\n"
+    "                         [--audience A]]\n"
     "\n"
     "Prints a signed bearer token on stdout.\n"
     "\n"
@@ -27,10 +30,21 @@ constexpr absl::string_view kUsage =
     "  --subject       user id, 1-64 of [A-Za-z0-9._@-] (default dev-<role>)\n"
     "  --org           unified social credit code; employer only, and required\n"
     "  --ttl           lifetime, e.g. 30m or 8h (default 8h, at most 168h)\n"
-    "  --key-file      HMAC key file (default: $PATHWAY_TOKEN_KEY_FILE)\n";
+    "  --key-file      HMAC key file (default: $PATHWAY_TOKEN_KEY_FILE): a\n"
+    "                  development token, or a service's\n"
+    "  --jwt-key       PEM private key standing in for the identity provider: the\n"
+    "                  token is an ES256 (EC key) or RS256 (RSA key) JWT, accepted\n"
+    "                  by services started with --jwks_file\n"
+    "  --new-jwks      make a fresh ES256 key pair first: the private key in\n"
+    "                  --jwt-key (never overwritten) and the public key added to\n"
+    "                  this JWKS file, under --kid\n"
+    "  --kid           key id in the token's header (default dev-1)\n"
+    "  --issuer        iss claim (default pathway-dev; services' --token_issuer)\n"
+    "  --audience      aud claim (default pathway; services' --token_audience)\n";
 
-constexpr absl::string_view kFlags[] = {"role", "jurisdiction", "subject",
-                                        "org",  "ttl",          "key-file"};
+constexpr absl::string_view kFlags[] = {"role",    "jurisdiction", "subject", "org",
+                                        "ttl",     "key-file",     "jwt-key", "new-jwks",
+                                        "kid",     "issuer",       "audience"};
 
 bool IsKnownFlag(absl::string_view name) {
   for (absl::string_view flag : kFlags) {
@@ -110,6 +124,18 @@ absl::StatusOr<TokenRequest> ParseTokenArgs(absl::Span<const std::string> args,
     }
   }
 
+  for (auto [name, field] : {std::pair<const char*, std::string*>{"jwt-key", &request.jwt_key_file},
+                             {"new-jwks", &request.new_jwks_file},
+                             {"kid", &request.kid},
+                             {"issuer", &request.issuer},
+                             {"audience", &request.audience}}) {
+    if (auto it = flags.find(name); it != flags.end()) *field = it->second;
+  }
+  if (!request.jwt_key_file.empty()) {
+    if (flags.count("key-file") > 0) return Usage("--key-file and --jwt-key exclude each other");
+    return request;
+  }
+  if (!request.new_jwks_file.empty()) return Usage("--new-jwks needs --jwt-key");
   auto key_it = flags.find("key-file");
   request.key_file = key_it != flags.end() ? key_it->second : std::string(key_file_from_env);
   if (request.key_file.empty()) {
@@ -132,6 +158,19 @@ absl::StatusOr<Claims> TokenClaims(const TokenRequest& request, absl::Time now) 
 
 absl::StatusOr<std::string> MintToken(const TokenRequest& request, const Clock& clock) {
   ASSIGN_OR_RETURN(Claims claims, TokenClaims(request, clock.Now()));
+  if (!request.jwt_key_file.empty()) {
+    if (!request.new_jwks_file.empty()) {
+      RETURN_IF_ERROR(WriteDevelopmentKeyPair(request.jwt_key_file, request.new_jwks_file,
+                                              request.kid, JwtAlgorithm::kEs256));
+    }
+    JwtIssuerOptions o;
+    o.private_key_file = request.jwt_key_file;
+    o.kid = request.kid;
+    o.issuer = request.issuer;
+    o.audience = request.audience;
+    ASSIGN_OR_RETURN(std::unique_ptr<JwtIssuer> issuer, JwtIssuer::Create(o));
+    return issuer->Issue(claims);
+  }
   ASSIGN_OR_RETURN(std::string key, LoadKeyFile(request.key_file));
   ASSIGN_OR_RETURN(std::unique_ptr<TokenSigner> signer, TokenSigner::Create(std::move(key)));
   return signer->Sign(claims);

@@ -44,6 +44,14 @@ struct TokenRequest {
   std::string organization;  // --org
   absl::Duration ttl = kDefaultTokenTtl;
   std::string key_file;  // --key-file, else PATHWAY_TOKEN_KEY_FILE
+  // --jwt-key: a PEM private key standing in for the identity provider; the token
+  // is then an ES256/RS256 JWT with --kid, --issuer and --audience, which services
+  // started with --jwks_file accept. With --new-jwks, the key pair is made first.
+  std::string jwt_key_file;
+  std::string new_jwks_file;
+  std::string kid = "dev-1";
+  std::string issuer = "pathway-dev";
+  std::string audience = "pathway";
   bool help = false;     // --help / -h: print usage and do nothing else
 };
 

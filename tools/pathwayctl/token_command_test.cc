@@ -1,5 +1,7 @@
 #include "tools/pathwayctl/token_command.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -11,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
+#include "common/auth/jwks_verifier.h"
 #include "common/auth/token.h"
 #include "common/clock/clock.h"
 #include "gtest/gtest.h"
@@ -220,6 +223,45 @@ TEST_F(TokenCommandTest, ParseAndMintAsALibrary) {
   ASSERT_TRUE(claims.ok()) << claims.status();
   EXPECT_EQ(claims->role, Role::kBatch);
   EXPECT_EQ(claims->expires_at, kNow + absl::Minutes(90));
+}
+
+// ---- provider-style tokens ------------------------------------------------------
+
+TEST_F(TokenCommandTest, MintsAProviderTokenTheJwksVerifierAccepts) {
+  char tmpl[] = "/tmp/pathwayctl-jwt-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  const std::string key = dir + "/jwt-key.pem";
+  const std::string jwks = dir + "/jwks.json";
+  Result r = RunToken({"--role", "caseworker", "--jurisdiction", "520102", "--jwt-key", key,
+                       "--new-jwks", jwks, "--kid", "dev-7", "--issuer", "pathway-test"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  JwksVerifierOptions o;
+  o.jwks_file = jwks;
+  o.issuer = "pathway-test";
+  o.audience = "pathway";
+  auto verifier = JwksVerifier::Create(o, &clock_);
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  std::string token = r.out;
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  absl::StatusOr<Claims> claims = (*verifier)->Verify(token);
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->role, Role::kCaseworker);
+  EXPECT_EQ(claims->jurisdiction, "520102");
+  // The shared-key verifier refuses it: it is not an HS256 token.
+  EXPECT_FALSE(Verify(r.out).ok());
+  // The key pair exists now: a second token uses it as is; making it again is refused.
+  EXPECT_EQ(RunToken({"--role", "police", "--jurisdiction", "52", "--jwt-key", key, "--kid",
+                      "dev-7", "--issuer", "pathway-test"})
+                .code,
+            0);
+  EXPECT_EQ(RunToken({"--role", "police", "--jurisdiction", "52", "--jwt-key", key,
+                      "--new-jwks", jwks, "--kid", "dev-7"})
+                .code,
+            1);
+  EXPECT_EQ(RunToken({"--role", "police", "--jurisdiction", "52", "--new-jwks", jwks}).code, 2);
+  std::string cmd = "rm -rf '" + dir + "'";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
 }
 
 // ---- dispatch -------------------------------------------------------------------
