@@ -2,13 +2,14 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <iterator>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/audit/audit_tables.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
 
@@ -23,9 +24,6 @@ constexpr int kDefaultListLimit = 100;
 constexpr absl::Duration kInitialBackoff = absl::Milliseconds(50);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 constexpr int kStopAttempts = 3;
-
-constexpr char kColumns[] =
-    "seq, at_us, subject, role, action, case_id, outcome, prev_hash, hash, chain";
 
 void PutU64(std::string* out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
@@ -89,64 +87,7 @@ class KeyedTransaction final : public Transaction, public AuditKeySource {
   absl::string_view key_;
 };
 
-AuditRow ToAuditRow(const Row& row) {
-  AuditRow r;
-  r.seq = row.GetInt(0);
-  r.entry.at = absl::FromUnixMicros(row.GetInt(1));
-  r.entry.subject = row.GetString(2);
-  r.entry.role = row.GetString(3);
-  r.entry.action = row.GetString(4);
-  r.entry.case_id = row.GetString(5);
-  r.entry.outcome = row.GetString(6);
-  r.prev_hash = row.GetString(7);
-  r.hash = row.GetString(8);
-  r.chain = static_cast<int>(row.GetInt(9));
-  return r;
-}
-
-// Version 1, for both engines (EngineMigration). seq is given by AppendAudits (the
-// chain head plus one), never generated.
-constexpr char kAuditLogV1[] =
-    "CREATE TABLE audit_log("
-    "  seq {BIGINT_KEY},"
-    "  at_us BIGINT NOT NULL,"
-    "  subject TEXT NOT NULL,"
-    "  role TEXT NOT NULL,"
-    "  action TEXT NOT NULL,"
-    "  case_id TEXT NOT NULL,"
-    "  outcome TEXT NOT NULL,"
-    "  prev_hash {BLOB} NOT NULL,"
-    "  hash {BLOB} NOT NULL);"
-    "CREATE INDEX audit_log_by_case ON audit_log(case_id, seq);"
-    "CREATE INDEX audit_log_by_subject ON audit_log(subject, seq);";
-
-// Append-only, after kAuditLogV1: SQLite raises from a trigger body; PostgreSQL's
-// triggers call a function.
-constexpr char kSqliteAppendOnly[] =
-    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
-    "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
-    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
-    "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;";
-constexpr char kPostgresqlAppendOnly[] =
-    "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS"
-    "  $$BEGIN RAISE EXCEPTION 'audit_log is append-only'; END$$;"
-    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
-    "  FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();"
-    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
-    "  FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();";
-
 }  // namespace
-
-std::vector<Migration> AuditMigrations() {
-  Migration v1 = EngineMigration("audit", 1, kAuditLogV1);
-  v1.sql += kSqliteAppendOnly;
-  v1.postgresql_sql += kPostgresqlAppendOnly;
-  return {
-      std::move(v1),
-      // Rows from before the keyed chain keep chain 1 (unkeyed SHA-256).
-      {"audit", 2, "ALTER TABLE audit_log ADD COLUMN chain BIGINT NOT NULL DEFAULT 1"},
-  };
-}
 
 std::string AuditOutcome(const absl::Status& status) {
   return absl::StatusCodeToString(status.code());
@@ -162,24 +103,21 @@ absl::Status AppendAudits(Transaction& tx, absl::Span<const AuditEntry> entries)
   const absl::string_view key = key_source != nullptr ? key_source->audit_key() : "";
   const int chain = key.empty() ? kAuditChainUnkeyed : kAuditChainKeyed;
   // The chain head is read once; the rows of one call chain on in memory.
-  ASSIGN_OR_RETURN(std::vector<Row> head,
-                   tx.Query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
-  int64_t seq = 0;
-  std::string prev_hash(kHashSize, '\0');
-  if (!head.empty()) {
-    seq = head[0].GetInt(0);
-    prev_hash = head[0].GetString(1);
+  ASSIGN_OR_RETURN(std::optional<audit_tables::AuditLink> link, audit_tables::ReadAuditLink(tx));
+  AuditRow row;
+  row.hash.assign(kHashSize, '\0');
+  if (link.has_value()) {
+    row.seq = link->seq;
+    row.hash = std::move(link->hash);
   }
+  row.chain = chain;
   for (const AuditEntry& e : entries) {
-    ++seq;
-    const int64_t at_us = absl::ToUnixMicros(e.at);
-    ASSIGN_OR_RETURN(std::string hash, ChainHash(key, prev_hash, seq, at_us, e));
-    RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO audit_log(seq, at_us, subject, role, action, case_id, outcome, prev_hash,"
-        " hash, chain) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {seq, at_us, e.subject, e.role, e.action, e.case_id, e.outcome, Blob{prev_hash},
-         Blob{hash}, static_cast<int64_t>(chain)}));
-    prev_hash = std::move(hash);
+    ++row.seq;
+    row.entry = e;
+    row.prev_hash = std::move(row.hash);
+    ASSIGN_OR_RETURN(row.hash, ChainHash(key, row.prev_hash, row.seq,
+                                         absl::ToUnixMicros(e.at), e));
+    RETURN_IF_ERROR(audit_tables::InsertAuditRow(tx, row));
   }
   return absl::OkStatus();
 }
@@ -215,9 +153,8 @@ absl::Status StartKeyedAuditChain(Store& store, absl::Time now) {
   }
   bool started = false;
   absl::Status s = store.Write([&](Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<Row> head,
-                     tx.Query("SELECT chain FROM audit_log ORDER BY seq DESC LIMIT 1"));
-    if (head.empty() || head[0].GetInt(0) != kAuditChainUnkeyed) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::optional<int> newest, audit_tables::ReadNewestAuditChain(tx));
+    if (!newest.has_value() || *newest != kAuditChainUnkeyed) return absl::OkStatus();
     started = true;
     return AppendAudit(tx, AuditEntry{now, "pathway", "service", kAuditKeyedChainStart, "", "OK"});
   });
@@ -229,13 +166,8 @@ absl::StatusOr<AuditHead> ReadAuditHead(Store& store) {
   AuditHead head;
   head.hash.assign(kHashSize, '\0');
   absl::Status s = store.Read([&](ReadTransaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     tx.Query("SELECT seq, hash, chain FROM audit_log ORDER BY seq DESC LIMIT 1"));
-    if (!rows.empty()) {
-      head.seq = rows[0].GetInt(0);
-      head.hash = rows[0].GetString(1);
-      head.chain = static_cast<int>(rows[0].GetInt(2));
-    }
+    ASSIGN_OR_RETURN(std::optional<AuditHead> newest, audit_tables::ReadAuditHead(tx));
+    if (newest.has_value()) head = std::move(*newest);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -313,16 +245,13 @@ namespace {
 absl::Status FeedFromStore(Store& store, AuditChainVerifier& verifier) {
   int64_t last_seq = 0;
   bool stop = false;
-  const std::string sql =
-      absl::StrCat("SELECT ", kColumns, " FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?");
   for (;;) {
     int64_t in_chunk = 0;
     // Chunks keep each read short; the rows are append-only, so the chain
     // carries over from one chunk to the next.
     RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) {
-      return tx.QueryEach(sql, {last_seq, kVerifyChunk}, [&](const Row& row) {
+      return audit_tables::ScanAuditRows(tx, last_seq, kVerifyChunk, [&](const AuditRow& r) {
         ++in_chunk;
-        AuditRow r = ToAuditRow(row);
         last_seq = r.seq;
         if (!verifier.Add(r)) {
           stop = true;
@@ -356,46 +285,9 @@ absl::Status VerifyAuditChain(Store& store, int64_t* rows_checked) {
 
 absl::Status VerifyAuditDatabaseFile(const std::string& path, absl::string_view key,
                                      std::vector<AuditAnchor> anchors, AuditVerifyReport* report) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  }
-  // Databases from before the keyed chain have no chain column: all chain 1.
-  std::string sql = absl::StrCat("SELECT ", kColumns, " FROM audit_log ORDER BY seq");
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    sql = "SELECT seq, at_us, subject, role, action, case_id, outcome, prev_hash, hash, 1"
-          " FROM audit_log ORDER BY seq";
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      sqlite3_close(db);
-      return absl::FailedPreconditionError(absl::StrCat(path, " has no audit_log table"));
-    }
-  }
   AuditChainVerifier verifier{std::string(key), std::move(anchors)};
-  auto text = [stmt](int col) {
-    const void* p = sqlite3_column_blob(stmt, col);
-    return std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt, col)));
-  };
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    AuditRow r;
-    r.seq = sqlite3_column_int64(stmt, 0);
-    r.entry.at = absl::FromUnixMicros(sqlite3_column_int64(stmt, 1));
-    r.entry.subject = text(2);
-    r.entry.role = text(3);
-    r.entry.action = text(4);
-    r.entry.case_id = text(5);
-    r.entry.outcome = text(6);
-    r.prev_hash = text(7);
-    r.hash = text(8);
-    r.chain = sqlite3_column_int(stmt, 9);
-    if (!verifier.Add(r)) break;
-  }
-  const bool read_error = rc != SQLITE_ROW && rc != SQLITE_DONE;
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  if (read_error) return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  RETURN_IF_ERROR(audit_tables::ScanAuditDatabaseFile(
+      path, [&verifier](const AuditRow& r) { return verifier.Add(r); }));
   return verifier.Finish(report);
 }
 
@@ -403,24 +295,13 @@ absl::StatusOr<std::vector<AuditRow>> ListAudit(Store& store, const AuditFilter&
   if (filter.limit < 0) return absl::InvalidArgumentError("limit must not be negative");
   if (filter.after_seq < 0) return absl::InvalidArgumentError("after_seq must not be negative");
   const int64_t limit = filter.limit == 0 ? kDefaultListLimit : std::min(filter.limit, kMaxListLimit);
-  std::string sql = absl::StrCat("SELECT ", kColumns, " FROM audit_log WHERE seq > ?");
-  std::vector<Value> params = {filter.after_seq};
-  if (!filter.case_id.empty()) {
-    sql += " AND case_id = ?";
-    params.push_back(filter.case_id);
-  }
-  if (!filter.subject.empty()) {
-    sql += " AND subject = ?";
-    params.push_back(filter.subject);
-  }
-  sql += " ORDER BY seq LIMIT ?";
-  params.push_back(limit);
   std::vector<AuditRow> out;
   RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) {
-    return tx.QueryEach(sql, params, [&out](const Row& row) {
-      out.push_back(ToAuditRow(row));
-      return true;
-    });
+    return audit_tables::ScanMatchingAuditRows(tx, filter.after_seq, filter.case_id,
+                                               filter.subject, limit, [&out](const AuditRow& r) {
+                                                 out.push_back(r);
+                                                 return true;
+                                               });
   }));
   return out;
 }

@@ -6,9 +6,9 @@
 // either both are kept or neither:
 //
 //   absl::Status s = store.Write([&](Transaction& tx) -> absl::Status {
-//     RETURN_IF_ERROR(tx.Exec("UPDATE cases SET stage = ? WHERE id = ?", {...}));
+//     RETURN_IF_ERROR(registry::UpdateCase(tx, row));  // the service's tables layer
 //     return AppendAudit(tx, {clock.Now(), caller.subject, caller.role,
-//                             "/pathway.registry.v1.Registry/AdvanceStage", case_id, "OK"});
+//                             "/pathway.registry.v1.Registry/SetRiskGrade", case_id, "OK"});
 //   });
 //
 // A read is audited through an AuditBuffer, which groups the entries of
@@ -37,7 +37,8 @@
 // appends a marker row (action kAuditKeyedChainStart) after them and every later
 // row is chain 2. A chain-1 row after a chain-2 row is a break (a downgrade).
 // AppendAudit writes chain 2 when its transaction carries the key (every Write
-// through a KeyedAuditStore does), chain 1 otherwise.
+// through a KeyedAuditStore does), chain 1 otherwise. The table and its statements
+// are in audit_tables.h; this file holds no SQL.
 //
 // UPDATE and DELETE on audit_log are refused by triggers. The chain shows any
 // change to or removal of a row before the last keyed one; removal of the newest

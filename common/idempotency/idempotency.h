@@ -22,7 +22,7 @@
 //   ASSIGN_OR_RETURN(IdempotentResult r,
 //                    RunIdempotent(store, clock, k, [&](Transaction& tx)
 //                                      -> absl::StatusOr<std::string> {
-//                      RETURN_IF_ERROR(tx.Exec("INSERT INTO admissions ...", {...}));
+//                      RETURN_IF_ERROR(InsertAdmission(tx, admission));  // tables layer
 //                      RETURN_IF_ERROR(AppendAudit(tx, entry));
 //                      return admission_id;   // what a repeat needs, nothing personal
 //                    }));

@@ -16,6 +16,7 @@
 #include "common/client/peer_channel.h"
 #include "common/client/peer_error.h"
 #include "common/log/log.h"
+#include "common/outbox/outbox_tables.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 
@@ -32,26 +33,6 @@ bool Retryable(absl::StatusCode code) {
          code == absl::StatusCode::kUnauthenticated;
 }
 
-OutboxRow Decode(const Row& r) {
-  OutboxRow o;
-  o.id = r.GetInt(0);
-  o.message.target = r.GetString(1);
-  o.message.method = r.GetString(2);
-  o.message.payload = r.GetString(3);
-  o.message.idempotency_key = r.GetString(4);
-  o.state = r.GetString(5);
-  o.attempts = static_cast<int>(r.GetInt(6));
-  o.created_at = absl::FromUnixMicros(r.GetInt(7));
-  o.next_attempt_at = absl::FromUnixMicros(r.GetInt(8));
-  o.last_error = r.GetString(9);
-  o.last_error_message = r.GetString(10);
-  return o;
-}
-
-constexpr char kColumns[] =
-    "id, target, method, payload, idempotency_key, state, attempts, created_us,"
-    " next_attempt_us, last_error, last_error_message";
-
 // The receiver's message as kept on the row: what an operator needs to see why a
 // hand-off did not get through. Receivers answer in words about the request, never
 // personal data (STYLE.md rule 5); the length is bounded all the same.
@@ -60,23 +41,6 @@ std::string KeptMessage(const absl::Status& s) {
   if (m.size() > kMaxOutboxErrorMessage) m.resize(kMaxOutboxErrorMessage);
   return m;
 }
-
-// Version 1, for both engines (EngineMigration): an id is never handed out twice,
-// even after the newest row was deleted.
-constexpr char kOutboxV1[] =
-    "CREATE TABLE outbox ("
-    "  id {AUTO_ID_NEVER_REUSED},"
-    "  target TEXT NOT NULL, method TEXT NOT NULL, payload {BLOB} NOT NULL,"
-    "  idempotency_key TEXT NOT NULL UNIQUE,"
-    "  state TEXT NOT NULL DEFAULT 'pending',"
-    "  attempts BIGINT NOT NULL DEFAULT 0,"
-    "  created_us BIGINT NOT NULL, next_attempt_us BIGINT NOT NULL,"
-    "  last_error TEXT NOT NULL DEFAULT '', delivered_us BIGINT);"
-    "CREATE INDEX outbox_due ON outbox(state, next_attempt_us, id);";
-
-constexpr char kInsertHandoff[] =
-    "INSERT INTO outbox(target, method, payload, idempotency_key, created_us,"
-    " next_attempt_us) VALUES(?, ?, ?, ?, ?, ?)";
 
 absl::Status ValidateHandoff(const OutboxMessage& m) {
   if (m.target.empty() || m.method.empty() || m.idempotency_key.empty()) {
@@ -87,32 +51,15 @@ absl::Status ValidateHandoff(const OutboxMessage& m) {
 
 }  // namespace
 
-std::vector<Migration> OutboxMigrations() {
-  return {EngineMigration("outbox", 1, kOutboxV1),
-          // The receiver's error message beside its code, so a parked hand-off says why
-          // (an existing outbox gains the column; old rows keep an empty message).
-          {"outbox", 2,
-           "ALTER TABLE outbox ADD COLUMN last_error_message TEXT NOT NULL DEFAULT '';"},
-          // Until when a dispatcher has claimed the row to send it (microseconds; 0:
-          // unclaimed), so dispatchers of several replicas never send one row twice.
-          {"outbox", 3,
-           "ALTER TABLE outbox ADD COLUMN claimed_until_us BIGINT NOT NULL DEFAULT 0;"}};
-}
-
 absl::Status EnqueueHandoff(Transaction& tx, const OutboxMessage& m, absl::Time now) {
   RETURN_IF_ERROR(ValidateHandoff(m));
-  const int64_t us = absl::ToUnixMicros(now);
-  return tx.Exec(kInsertHandoff,
-                 {m.target, m.method, Blob{m.payload}, m.idempotency_key, us, us});
+  return outbox_tables::InsertHandoff(tx, m, absl::ToUnixMicros(now));
 }
 
 absl::StatusOr<bool> EnqueueHandoffOnce(Transaction& tx, const OutboxMessage& m,
                                         absl::Time now) {
   RETURN_IF_ERROR(ValidateHandoff(m));
-  const int64_t us = absl::ToUnixMicros(now);
-  RETURN_IF_ERROR(tx.Exec(absl::StrCat(kInsertHandoff, " ON CONFLICT(idempotency_key) DO NOTHING"),
-                          {m.target, m.method, Blob{m.payload}, m.idempotency_key, us, us}));
-  return tx.ChangedRows() > 0;
+  return outbox_tables::InsertHandoffOnce(tx, m, absl::ToUnixMicros(now));
 }
 
 absl::StatusOr<bool> HasOutbox(Store& store) {
@@ -120,10 +67,7 @@ absl::StatusOr<bool> HasOutbox(Store& store) {
   // schema_migrations is the store's own bookkeeping (every implementation keeps it):
   // asking it tells "no outbox" apart from a real error without parsing SQL errors.
   RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     tx.Query("SELECT COUNT(*) FROM schema_migrations WHERE component = ?",
-                              {std::string("outbox")}));
-    has_outbox = !rows.empty() && rows[0].GetInt(0) > 0;
+    ASSIGN_OR_RETURN(has_outbox, outbox_tables::HasOutboxMigrations(tx));
     return absl::OkStatus();
   }));
   return has_outbox;
@@ -132,19 +76,7 @@ absl::StatusOr<bool> HasOutbox(Store& store) {
 absl::StatusOr<OutboxSummary> SummarizeOutbox(Store& store) {
   OutboxSummary s;
   RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     tx.Query("SELECT state, COUNT(*), MIN(created_us) FROM outbox GROUP BY state"));
-    for (const Row& r : rows) {
-      const std::string& state = r.GetString(0);
-      if (state == "pending") {
-        s.pending = r.GetInt(1);
-        s.oldest_pending = absl::FromUnixMicros(r.GetInt(2));
-      } else if (state == "parked") {
-        s.parked = r.GetInt(1);
-      } else if (state == "delivered") {
-        s.delivered = r.GetInt(1);
-      }
-    }
+    ASSIGN_OR_RETURN(s, outbox_tables::ReadOutboxSummary(tx));
     return absl::OkStatus();
   }));
   return s;
@@ -156,30 +88,23 @@ absl::StatusOr<std::vector<int64_t>> ReplayParkedHandoffs(Transaction& tx,
   if (!which.all && which.ids.empty()) {
     return absl::InvalidArgumentError("name the parked hand-offs to replay, or all of them");
   }
-  std::vector<Row> rows;
+  std::vector<int64_t> parked;
   if (which.all) {
-    ASSIGN_OR_RETURN(rows, tx.Query("SELECT id FROM outbox WHERE state = 'parked'"
-                                    " AND (CAST(? AS TEXT) = '' OR target = ?) ORDER BY id",
-                                    {which.target, which.target}));
+    ASSIGN_OR_RETURN(parked, outbox_tables::ListParkedIds(tx, which.target));
   } else {
     std::vector<int64_t> ids = which.ids;
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     for (int64_t id : ids) {
-      ASSIGN_OR_RETURN(std::vector<Row> one,
-                       tx.Query("SELECT id FROM outbox WHERE id = ? AND state = 'parked'"
-                                " AND (CAST(? AS TEXT) = '' OR target = ?)",
-                                {id, which.target, which.target}));
-      for (Row& r : one) rows.push_back(std::move(r));
+      ASSIGN_OR_RETURN(bool is_parked, outbox_tables::IsParked(tx, id, which.target));
+      if (is_parked) parked.push_back(id);
     }
   }
   std::vector<int64_t> replayed;
-  for (const Row& r : rows) {
+  for (int64_t id : parked) {
     // Due at once, with a fresh backoff; the last error stays until the next attempt.
-    RETURN_IF_ERROR(tx.Exec(
-        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_us = ? WHERE id = ?",
-        {absl::ToUnixMicros(now), r.GetInt(0)}));
-    replayed.push_back(r.GetInt(0));
+    RETURN_IF_ERROR(outbox_tables::RequeueHandoff(tx, id, absl::ToUnixMicros(now)));
+    replayed.push_back(id);
   }
   return replayed;
 }
@@ -188,13 +113,8 @@ absl::StatusOr<std::vector<OutboxRow>> ListStuckHandoffs(Store& store, absl::Tim
                                                          int limit) {
   std::vector<OutboxRow> out;
   RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<Row> rows,
-                     tx.Query(absl::StrCat("SELECT ", kColumns,
-                                           " FROM outbox WHERE state = 'parked' OR"
-                                           " (state = 'pending' AND created_us < ?)"
-                                           " ORDER BY id LIMIT ?"),
-                              {absl::ToUnixMicros(created_before), int64_t{limit}}));
-    for (const Row& r : rows) out.push_back(Decode(r));
+    ASSIGN_OR_RETURN(out, outbox_tables::ListStuckHandoffRows(
+                              tx, absl::ToUnixMicros(created_before), int64_t{limit}));
     return absl::OkStatus();
   }));
   return out;
@@ -273,13 +193,7 @@ absl::StatusOr<bool> OutboxDispatcher::Claim(int64_t id) {
   absl::Status s = store_->Write([&](Transaction& tx) -> absl::Status {
     // Only the oldest pending row of its target may be sent (order), and only if
     // no other dispatcher holds it.
-    RETURN_IF_ERROR(tx.Exec(
-        "UPDATE outbox SET claimed_until_us = ? WHERE id = ? AND state = 'pending'"
-        " AND next_attempt_us <= ? AND claimed_until_us <= ?"
-        " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending'"
-        " AND p.target = outbox.target AND p.id < outbox.id)",
-        {until_us, id, now_us, now_us}));
-    claimed = tx.ChangedRows() == 1;
+    ASSIGN_OR_RETURN(claimed, outbox_tables::ClaimHandoff(tx, id, now_us, until_us));
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -298,18 +212,8 @@ absl::StatusOr<int> OutboxDispatcher::RunOnce() {
   RETURN_IF_ERROR(store_->Read([&](ReadTransaction& tx) -> absl::Status {
     // Due rows with no earlier pending row to the same target still waiting out its
     // backoff: each target's rows go in the order they were enqueued.
-    ASSIGN_OR_RETURN(
-        std::vector<Row> rows,
-        tx.Query(absl::StrCat("SELECT ", kColumns,
-                              " FROM outbox o WHERE state = 'pending' AND next_attempt_us <= ?"
-                              " AND claimed_until_us <= ?"
-                              " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE"
-                              " p.state = 'pending' AND p.target = o.target AND p.id < o.id"
-                              " AND p.next_attempt_us > ?)"
-                              " ORDER BY id LIMIT ?"),
-                 {absl::ToUnixMicros(now), absl::ToUnixMicros(now), absl::ToUnixMicros(now),
-                  int64_t{options_.batch}}));
-    for (const Row& r : rows) due.push_back(Decode(r));
+    ASSIGN_OR_RETURN(due, outbox_tables::ListDueHandoffs(tx, absl::ToUnixMicros(now),
+                                                         int64_t{options_.batch}));
     return absl::OkStatus();
   }));
   int delivered = 0;
@@ -330,30 +234,23 @@ absl::StatusOr<int> OutboxDispatcher::RunOnce() {
       ++delivered;
       if (options_.after_ack) options_.after_ack();  // test-only crash window
       marked = store_->Write([&](Transaction& tx) {
-        return tx.Exec("UPDATE outbox SET state = 'delivered', attempts = attempts + 1,"
-                       " delivered_us = ?, last_error = '', last_error_message = '',"
-                       " claimed_until_us = 0 WHERE id = ?",
-                       {now_us, row.id});
+        return outbox_tables::MarkHandoffDelivered(tx, row.id, now_us);
       });
     } else if (Retryable(s.code())) {
       held_back.insert(row.message.target);
       const int attempts = row.attempts + 1;
       marked = store_->Write([&](Transaction& tx) {
-        return tx.Exec(
-            "UPDATE outbox SET attempts = ?, next_attempt_us = ?, last_error = ?,"
-            " last_error_message = ?, claimed_until_us = 0 WHERE id = ?",
-            {int64_t{attempts}, now_us + absl::ToInt64Microseconds(BackoffAfter(attempts)),
-             std::string(absl::StatusCodeToString(s.code())), KeptMessage(s), row.id});
+        return outbox_tables::MarkHandoffRetry(
+            tx, row.id, attempts, now_us + absl::ToInt64Microseconds(BackoffAfter(attempts)),
+            absl::StatusCodeToString(s.code()), KeptMessage(s));
       });
       log::Warning("handoff_retry", {{"target", row.message.target},
                                      {"attempts", attempts},
                                      {"code", absl::StatusCodeToString(s.code())}});
     } else {
       marked = store_->Write([&](Transaction& tx) {
-        return tx.Exec("UPDATE outbox SET state = 'parked', attempts = attempts + 1,"
-                       " last_error = ?, last_error_message = ?, claimed_until_us = 0 WHERE id = ?",
-                       {std::string(absl::StatusCodeToString(s.code())), KeptMessage(s),
-                        row.id});
+        return outbox_tables::MarkHandoffParked(tx, row.id, absl::StatusCodeToString(s.code()),
+                                                KeptMessage(s));
       });
       log::Error("handoff_parked", {{"target", row.message.target},
                                     {"method", row.message.method},

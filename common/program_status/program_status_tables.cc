@@ -1,0 +1,161 @@
+#include "common/program_status/program_status_tables.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/codec/date_text.h"
+#include "common/status/status_macros.h"
+
+namespace pathway {
+namespace {
+
+Value DayValue(const std::optional<absl::CivilDay>& d) {
+  if (!d.has_value()) return std::monostate{};
+  return DayText(*d);
+}
+
+std::optional<absl::CivilDay> ParseDay(const Row& row, int col) {
+  if (row.IsNull(col)) return std::nullopt;
+  return ParseDayText(row.GetString(col));
+}
+
+constexpr char kSelectColumns[] =
+    "SELECT case_id, division, state, version, began, deadline_kind, deadline, updated_us"
+    " FROM program_status";
+
+ProgramStatusRecord FromRow(const Row& row) {
+  ProgramStatusRecord r;
+  r.case_id = row.GetString(0);
+  r.division = row.GetString(1);
+  r.state = row.GetString(2);
+  r.version = row.GetInt(3);
+  r.began = ParseDay(row, 4);
+  r.deadline_kind = row.GetString(5);
+  r.deadline = ParseDay(row, 6);
+  r.updated_at = absl::FromUnixMicros(row.GetInt(7));
+  return r;
+}
+
+absl::StatusOr<std::vector<ProgramStatusRecord>> QueryRecords(ReadTransaction& tx,
+                                                              const std::string& sql,
+                                                              const std::vector<Value>& params) {
+  std::vector<ProgramStatusRecord> out;
+  RETURN_IF_ERROR(tx.QueryEach(sql, params, [&](const Row& row) {
+    out.push_back(FromRow(row));
+    return true;
+  }));
+  return out;
+}
+
+// The WHERE clause and parameters shared by the page read and the count.
+std::string PageWhere(absl::string_view after_case_id, absl::string_view division_prefix,
+                      std::vector<Value>* params) {
+  std::string where = " WHERE case_id > ?";
+  params->push_back(std::string(after_case_id));
+  if (!division_prefix.empty()) {
+    // substr is common to SQLite and PostgreSQL (store.h dialect rule).
+    where += " AND substr(division, 1, ?) = ?";
+    params->push_back(static_cast<int64_t>(division_prefix.size()));
+    params->push_back(std::string(division_prefix));
+  }
+  return where;
+}
+
+}  // namespace
+
+std::vector<Migration> ProgramStatusMigrations() {
+  return {{"program_status", 1,
+           "CREATE TABLE program_status ("
+           "  case_id TEXT PRIMARY KEY,"
+           "  division TEXT NOT NULL,"
+           "  state TEXT NOT NULL,"
+           "  version BIGINT NOT NULL,"
+           "  began TEXT,"
+           "  deadline_kind TEXT NOT NULL DEFAULT '',"
+           "  deadline TEXT,"
+           "  updated_us BIGINT NOT NULL"
+           ");"
+           "CREATE INDEX program_status_division ON program_status(division, case_id);"},
+          // Which version of each row reached the cache. Rows already there when this
+          // step runs count as published (the reconciler had been keeping them).
+          {"program_status", 2,
+           "ALTER TABLE program_status ADD COLUMN published_version BIGINT NOT NULL"
+           " DEFAULT 0;"
+           "UPDATE program_status SET published_version = version;"
+           "CREATE INDEX program_status_unpublished ON program_status(case_id)"
+           " WHERE version > published_version;"}};
+}
+
+namespace program_status_tables {
+
+absl::StatusOr<std::optional<int64_t>> ReadStatusVersion(ReadTransaction& tx,
+                                                         absl::string_view case_id) {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT version FROM program_status WHERE case_id = ?",
+                            {std::string(case_id)}));
+  if (rows.empty()) return std::optional<int64_t>();
+  return std::optional<int64_t>(rows[0].GetInt(0));
+}
+
+absl::Status UpsertStatus(Transaction& tx, const ProgramStatusRecord& r) {
+  return tx.Exec(
+      "INSERT INTO program_status(case_id, division, state, version, began, deadline_kind,"
+      " deadline, updated_us) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"
+      " ON CONFLICT(case_id) DO UPDATE SET division = excluded.division,"
+      " state = excluded.state, version = excluded.version, began = excluded.began,"
+      " deadline_kind = excluded.deadline_kind, deadline = excluded.deadline,"
+      " updated_us = excluded.updated_us",
+      {r.case_id, r.division, r.state, r.version, DayValue(r.began), r.deadline_kind,
+       DayValue(r.deadline), absl::ToUnixMicros(r.updated_at)});
+}
+
+absl::StatusOr<std::optional<ProgramStatusRecord>> FindStatus(ReadTransaction& tx,
+                                                              absl::string_view case_id) {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat(kSelectColumns, " WHERE case_id = ?"),
+                            {std::string(case_id)}));
+  if (rows.empty()) return std::optional<ProgramStatusRecord>();
+  return std::optional<ProgramStatusRecord>(FromRow(rows[0]));
+}
+
+absl::StatusOr<std::vector<ProgramStatusRecord>> ListUnpublishedStatuses(
+    ReadTransaction& tx, absl::string_view after_case_id, int64_t limit) {
+  // The condition matches the partial index program_status_unpublished exactly,
+  // so only unpublished rows are visited.
+  return QueryRecords(tx,
+                      absl::StrCat(kSelectColumns,
+                                   " WHERE version > published_version AND case_id > ?"
+                                   " ORDER BY case_id LIMIT ?"),
+                      {std::string(after_case_id), limit});
+}
+
+absl::StatusOr<std::vector<ProgramStatusRecord>> ListStatusPage(
+    ReadTransaction& tx, absl::string_view after_case_id, absl::string_view division_prefix,
+    int64_t limit) {
+  std::vector<Value> params;
+  const std::string sql = absl::StrCat(kSelectColumns,
+                                       PageWhere(after_case_id, division_prefix, &params),
+                                       " ORDER BY case_id LIMIT ?");
+  params.push_back(limit);
+  return QueryRecords(tx, sql, params);
+}
+
+absl::StatusOr<int64_t> CountStatuses(ReadTransaction& tx, absl::string_view after_case_id,
+                                      absl::string_view division_prefix) {
+  std::vector<Value> params;
+  const std::string sql = absl::StrCat("SELECT COUNT(*) FROM program_status",
+                                       PageWhere(after_case_id, division_prefix, &params));
+  ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query(sql, params));
+  return rows.empty() ? 0 : rows[0].GetInt(0);
+}
+
+absl::Status MarkStatusPublished(Transaction& tx, absl::string_view case_id, int64_t version) {
+  return tx.Exec(
+      "UPDATE program_status SET published_version = ?"
+      " WHERE case_id = ? AND published_version < ?",
+      {version, std::string(case_id), version});
+}
+
+}  // namespace program_status_tables
+}  // namespace pathway
