@@ -143,11 +143,13 @@ if [ "$tls" = 1 ]; then
   export PATHWAY_TLS_CA_FILE="$tls_dir/ca.pem" PATHWAY_TLS_CERT_FILE="$tls_dir/client.pem"
   export PATHWAY_TLS_KEY_FILE="$tls_dir/client.key"
 fi
-tls_args() {
+# The TLS flags of service $1, into the array tls_args (paths may hold spaces).
+set_tls_args() {
   if [ "$tls" = 1 ]; then
-    echo "--tls_cert_file=$tls_dir/$1.pem --tls_key_file=$tls_dir/$1.key --tls_ca_file=$tls_dir/ca.pem --tls_require_client_cert"
+    tls_args=(--tls_cert_file "$tls_dir/$1.pem" --tls_key_file "$tls_dir/$1.key"
+      --tls_ca_file "$tls_dir/ca.pem" --tls_require_client_cert)
   else
-    echo "--plaintext"
+    tls_args=(--plaintext)
   fi
 }
 
@@ -177,9 +179,10 @@ for r in $(seq 1 "$replicas"); do
     [ "$database" = postgres ] &&
       extra+=(--database "postgresql://pathway@127.0.0.1:$pg_port/$s")
     log="$data_dir/logs/$s.log"; [ "$r" -gt 1 ] && log="$data_dir/logs/$s.replica$r.log"
+    set_tls_args "$s"
     "$build_dir/services/$s/${s}_server" \
       --port "$port" --data_dir "$dir" --redis_port "$redis_port" \
-      --token_key_file "$key_file" --audit_key_file "$audit_key_file" $(tls_args "$s") \
+      --token_key_file "$key_file" --audit_key_file "$audit_key_file" "${tls_args[@]}" \
       "${idp_args[@]}" "${peer_args[@]}" "${db_args[@]}" "${extra[@]}" >> "$log" 2>&1 &
     pids+=($!)
     addrs+=("127.0.0.1:$port")
