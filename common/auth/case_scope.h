@@ -17,6 +17,11 @@
 // Who acts: only the executing side records execution; a caller who sees the case but
 // does not cover the executing division is refused with PERMISSION_DENIED.
 //
+// Townships: a case is assigned to a township (9-digit code) and optionally to one
+// caseworker there. A township-level caller (jurisdiction.h) sees exactly the cases
+// of its township and the cases assigned to it by name inside its county, and acts
+// for them where its county executes; county and wider callers are unaffected.
+//
 // Plain functions over plain values; thread-safe.
 #ifndef PATHWAY_COMMON_AUTH_CASE_SCOPE_H_
 #define PATHWAY_COMMON_AUTH_CASE_SCOPE_H_
@@ -37,6 +42,10 @@ struct CaseScope {
   std::string household_division;
   std::string residence_division;
   bool sealed = false;  // as of the registry's today
+  // The township the case is assigned to (9 digits) and the caseworker's user id;
+  // empty when not assigned.
+  std::string township;
+  std::string assigned_caseworker;
 };
 
 // Roles that keep a statutory need to read a sealed case (戒毒条例 Art 7): police
@@ -44,8 +53,14 @@ struct CaseScope {
 // calling each other, which act only on another service's behalf.
 bool MayReadSealed(Role role);
 
-// True if the caller covers the household or the residence place (双向管控).
+// True if the caller covers the household or the residence place (双向管控), or,
+// for a township-level caller, the case is its township's or assigned to it.
 bool CoversCase(const Caller& caller, const CaseScope& scope);
+
+// True if `caller` is the caseworker the case is assigned to and holds a scope in
+// the same county as the case's township: an assignment names a user id, and a
+// token of another county with the same user id must not see the case through it.
+bool IsAssignedCaseworker(const Caller& caller, const CaseScope& scope);
 
 // OK if the caller sees the case: covers its household or residence place or one of
 // `executing_divisions` (empty strings are ignored), and, when the case is sealed, holds
@@ -59,6 +74,13 @@ absl::Status CheckCaseVisible(const Caller& caller, const CaseScope& scope,
 // it only after CheckCaseVisible, so that it never tells an outsider the case exists.
 absl::Status CheckExecutes(const Caller& caller, absl::string_view executing_division,
                            absl::string_view who);
+
+// As CheckExecutes, and a township-level caller also acts where `executing_division`
+// is its own county and the case is its township's or assigned to it (CoversCase).
+// Plain CheckExecutes refuses every township caller, so call sites that know the
+// scope use this one.
+absl::Status CheckExecutesCase(const Caller& caller, const CaseScope& scope,
+                               absl::string_view executing_division, absl::string_view who);
 
 }  // namespace pathway
 

@@ -62,5 +62,63 @@ TEST(CaseScopeTest, WhoSeesIsNotWhoActs) {
   EXPECT_TRUE(CheckExecutes(Make(Role::kCaseworker, "520102"), "520102", "x").ok());
 }
 
+
+CaseScope TownshipScope(const std::string& township, const std::string& caseworker = "") {
+  CaseScope s = Scope();
+  s.township = township;
+  s.assigned_caseworker = caseworker;
+  return s;
+}
+
+Caller MakeUser(Role role, const std::string& jurisdiction, const std::string& subject) {
+  Caller c = Make(role, jurisdiction);
+  c.claims.subject = subject;
+  return c;
+}
+
+TEST(CaseScopeTest, ATownshipSeesOnlyItsOwnTownshipsCases) {
+  Caller township = Make(Role::kCaseworker, "520102003");
+  EXPECT_TRUE(CheckCaseVisible(township, TownshipScope("520102003")).ok());
+  // Another township of the same county, an unassigned case, and the executing
+  // county named as a county code: none is this township's.
+  EXPECT_EQ(CheckCaseVisible(township, TownshipScope("520102004")), CaseNotFound());
+  EXPECT_EQ(CheckCaseVisible(township, Scope()), CaseNotFound());
+  EXPECT_EQ(CheckCaseVisible(township, Scope(), {"520102"}), CaseNotFound());
+  // The county sees every township's cases.
+  EXPECT_TRUE(CheckCaseVisible(Make(Role::kCaseworker, "520102"), TownshipScope("520102004")).ok());
+  // Sealing still applies.
+  CaseScope sealed = TownshipScope("520102003");
+  sealed.sealed = true;
+  EXPECT_EQ(CheckCaseVisible(township, sealed), CaseNotFound());
+}
+
+TEST(CaseScopeTest, TheAssignedCaseworkerSeesTheCaseInsideTheCountyOnly) {
+  CaseScope assigned = TownshipScope("520102004", "cw-17");
+  // Assigned by name while working from a neighbouring township of the county.
+  EXPECT_TRUE(CheckCaseVisible(MakeUser(Role::kCaseworker, "520102003", "cw-17"), assigned).ok());
+  EXPECT_TRUE(IsAssignedCaseworker(MakeUser(Role::kCaseworker, "520102003", "cw-17"), assigned));
+  // Same user id elsewhere, another user in the township's neighbour, another role.
+  EXPECT_EQ(CheckCaseVisible(MakeUser(Role::kCaseworker, "520103001", "cw-17"), assigned),
+            CaseNotFound());
+  EXPECT_EQ(CheckCaseVisible(MakeUser(Role::kCaseworker, "520102003", "cw-18"), assigned),
+            CaseNotFound());
+  EXPECT_EQ(CheckCaseVisible(MakeUser(Role::kPolice, "520102003", "cw-17"), assigned),
+            CaseNotFound());
+}
+
+TEST(CaseScopeTest, ATownshipActsOnlyForItsCasesInItsCounty) {
+  Caller township = Make(Role::kCaseworker, "520102003");
+  EXPECT_TRUE(CheckExecutesCase(township, TownshipScope("520102003"), "520102", "the county").ok());
+  EXPECT_EQ(CheckExecutesCase(township, TownshipScope("520102004"), "520102", "the county").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckExecutesCase(township, TownshipScope("520102003"), "330106", "the county").code(),
+            absl::StatusCode::kPermissionDenied);
+  // Without the scope a township caller never acts.
+  EXPECT_EQ(CheckExecutes(township, "520102", "the county").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(
+      CheckExecutesCase(Make(Role::kCaseworker, "520102"), Scope(), "520102", "the county").ok());
+}
+
 }  // namespace
 }  // namespace pathway

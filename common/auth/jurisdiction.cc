@@ -19,6 +19,8 @@ bool IsDivisionPrefix(absl::string_view s) {
   return (s.size() == 2 || s.size() == 4 || s.size() == 6) && AllDigits(s);
 }
 
+bool IsNineDigits(absl::string_view s) { return s.size() == 9 && AllDigits(s); }
+
 }  // namespace
 
 bool RoleMayBeNational(Role role) {
@@ -36,23 +38,36 @@ bool RoleMayBeNational(Role role) {
   return false;
 }
 
+bool RoleMayBeTownship(Role role) { return role == Role::kCaseworker || role == Role::kPolice; }
+
 absl::Status ValidateJurisdiction(absl::string_view jurisdiction, Role role) {
   if (jurisdiction == kNationalJurisdiction) {
     if (RoleMayBeNational(role)) return absl::OkStatus();
     return absl::InvalidArgumentError(
         absl::StrCat("role ", RoleName(role), " may not hold national scope"));
   }
+  if (IsNineDigits(jurisdiction)) {
+    if (RoleMayBeTownship(role)) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("role ", RoleName(role), " may not hold a township's scope"));
+  }
   if (!IsDivisionPrefix(jurisdiction)) {
     return absl::InvalidArgumentError(
-        "jurisdiction must be 2, 4 or 6 digits of a division code, or \"*\"");
+        "jurisdiction must be 2, 4, 6 or 9 digits of a division code, or \"*\"");
   }
   return absl::OkStatus();
 }
 
+bool IsTownshipCode(absl::string_view code) { return IsNineDigits(code); }
+
+bool IsTownshipJurisdiction(absl::string_view jurisdiction) { return IsNineDigits(jurisdiction); }
+
 bool JurisdictionCovers(absl::string_view jurisdiction, absl::string_view division_code) {
-  if (division_code.size() != 6 || !AllDigits(division_code)) return false;
+  if ((division_code.size() != 6 && division_code.size() != 9) || !AllDigits(division_code)) {
+    return false;
+  }
   if (jurisdiction == kNationalJurisdiction) return true;
-  if (!IsDivisionPrefix(jurisdiction)) return false;
+  if (!IsDivisionPrefix(jurisdiction) && !IsNineDigits(jurisdiction)) return false;
   return absl::StartsWith(division_code, jurisdiction);
 }
 

@@ -14,11 +14,27 @@ TEST(ValidateJurisdictionTest, AcceptsProvinceCityCounty) {
 }
 
 TEST(ValidateJurisdictionTest, RejectsMalformed) {
-  for (absl::string_view bad : {"", "5", "520", "52010", "5201021", "52010212", "5a", "52 1", "**",
+  for (absl::string_view bad : {"", "5", "520", "52010", "5201021", "52010212", "5201020031", "5a", "52 1", "**",
                                 "* ", "52*", "-52", "+520", "５２", "52\n"}) {
     absl::Status status = ValidateJurisdiction(bad, Role::kAdmin);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
   }
+}
+
+TEST(ValidateJurisdictionTest, TownshipScopeOnlyForCaseworkersAndPolice) {
+  EXPECT_TRUE(ValidateJurisdiction("520102003", Role::kCaseworker).ok());
+  EXPECT_TRUE(ValidateJurisdiction("520102003", Role::kPolice).ok());
+  for (Role role : {Role::kFacilityStaff, Role::kLaborBureau, Role::kEmployer, Role::kAdmin,
+                    Role::kAuditor, Role::kBatch, Role::kService}) {
+    EXPECT_EQ(ValidateJurisdiction("520102003", role).code(), absl::StatusCode::kInvalidArgument)
+        << RoleName(role);
+  }
+  EXPECT_EQ(ValidateJurisdiction("52010200a", Role::kCaseworker).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(IsTownshipJurisdiction("520102003"));
+  EXPECT_FALSE(IsTownshipJurisdiction("520102"));
+  EXPECT_TRUE(IsTownshipCode("520102003"));
+  EXPECT_FALSE(IsTownshipCode("52010200"));
 }
 
 TEST(ValidateJurisdictionTest, NationalScopeOnlyForCentralRoles) {
@@ -52,6 +68,16 @@ TEST(JurisdictionCoversTest, Table) {
       {"5201", "521001", false},
       {"520102", "520102", true},
       {"520102", "520103", false},
+      // Townships: a county covers its townships; a township covers itself and no
+      // county code, so county-level checks fail closed for township callers.
+      {"520102", "520102003", true},
+      {"5201", "520102003", true},
+      {"*", "520102003", true},
+      {"520102003", "520102003", true},
+      {"520102003", "520102004", false},
+      {"520102003", "520102", false},
+      {"520103", "520102003", false},
+      {"520102003", "5201020031", false},
       // Malformed division codes are covered by nothing, not even "*".
       {"*", "", false},
       {"*", "52010", false},

@@ -69,6 +69,8 @@ absl::StatusOr<std::vector<std::optional<CaseScope>>> GrpcRegistryClient::GetCas
     scope.household_division = r.household_division();
     scope.residence_division = r.residence_division();
     scope.sealed = r.sealed();
+    scope.township = r.township();
+    scope.assigned_caseworker = r.assigned_caseworker();
     out.emplace_back(std::move(scope));
   }
   return out;

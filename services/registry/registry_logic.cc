@@ -113,7 +113,36 @@ CaseRow ToRow(const CaseRecord& c) {
   row.version = c.version;
   row.created_us = c.created_us;
   row.updated_us = absl::ToUnixMicros(c.updated_at);
+  row.township = c.township;
+  row.assigned_caseworker = c.assigned_caseworker;
   return row;
+}
+
+// A township code for the case: 9 digits inside its household or residence county,
+// so the township's caseworkers work a case of their own county (双向管控 places
+// only; a third county is reached by ChangeJurisdiction first).
+absl::Status ValidateTownshipOf(absl::string_view township, absl::string_view household,
+                                absl::string_view residence) {
+  if (!IsTownshipCode(township) || !ValidateDivisionCode(township.substr(0, 6)).ok()) {
+    return absl::InvalidArgumentError("township must be a 9-digit township code");
+  }
+  absl::string_view county = township.substr(0, 6);
+  if (county != household && county != residence) {
+    return absl::InvalidArgumentError(
+        "township must lie in the case's household or residence county");
+  }
+  return absl::OkStatus();
+}
+
+// A caseworker's user id as an assignment names it: the token subject, printable.
+absl::Status ValidateCaseworkerId(absl::string_view id) {
+  if (id.size() > 128) return absl::InvalidArgumentError("caseworker is longer than 128 bytes");
+  for (unsigned char ch : id) {
+    if (ch <= 0x20 || ch == 0x7f) {
+      return absl::InvalidArgumentError("caseworker contains spaces or control characters");
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -155,21 +184,39 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
   std::string residence =
       r.residence_division().empty() ? r.household_division() : r.residence_division();
   RETURN_IF_ERROR(ValidateDivisionField(residence, "residence_division"));
+  // A township caller registers for its county and into its own township only.
+  const bool township_caller = IsTownshipJurisdiction(caller.jurisdiction());
+  const std::string caller_county =
+      township_caller ? caller.jurisdiction().substr(0, 6) : caller.jurisdiction();
   std::string registering = r.registering_division();
   if (registering.empty()) {
-    if (caller.jurisdiction().size() != 6) {
+    if (caller_county.size() != 6) {
       return absl::InvalidArgumentError(
           "registering_division is required unless the caller's jurisdiction is a county");
     }
-    registering = caller.jurisdiction();
+    registering = caller_county;
   }
   RETURN_IF_ERROR(ValidateDivisionField(registering, "registering_division"));
-  if (!caller.Covers(registering)) {
-    return absl::PermissionDeniedError("registering_division lies outside your jurisdiction");
+  std::string township = r.township();
+  if (township.empty() && township_caller) township = caller.jurisdiction();
+  if (!township.empty()) {
+    RETURN_IF_ERROR(ValidateTownshipOf(township, r.household_division(), residence));
   }
-  if (!caller.Covers(r.household_division()) && !caller.Covers(residence)) {
-    return absl::PermissionDeniedError(
-        "the case would lie outside your jurisdiction: household or residence must be in it");
+  if (township_caller) {
+    if (registering != caller_county) {
+      return absl::PermissionDeniedError("registering_division lies outside your jurisdiction");
+    }
+    if (township != caller.jurisdiction()) {
+      return absl::PermissionDeniedError("township lies outside your jurisdiction");
+    }
+  } else {
+    if (!caller.Covers(registering)) {
+      return absl::PermissionDeniedError("registering_division lies outside your jurisdiction");
+    }
+    if (!caller.Covers(r.household_division()) && !caller.Covers(residence)) {
+      return absl::PermissionDeniedError(
+          "the case would lie outside your jurisdiction: household or residence must be in it");
+    }
   }
   if (r.drug_types().empty() || r.drug_types_size() > 16) {
     return absl::InvalidArgumentError("drug_types needs 1 to 16 entries");
@@ -230,6 +277,7 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
   c.registered_on = found_on;
   c.risk_grade = grade;
   c.abstinence_anchor = found_on;  // the finding that led here starts the clock
+  c.township = township;
   auto enc = [&](const std::string& v, const char* field) {
     return cipher_->Encrypt(v, Aad(c.case_id, field));
   };
@@ -252,6 +300,11 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
   RETURN_IF_ERROR(InsertJurisdictionChange(
       tx, {c.case_id, now_us, c.household_division, c.residence_division, found_on, "registered",
            caller.subject()}));
+  if (!c.township.empty()) {
+    RETURN_IF_ERROR(InsertAssignment(tx, {c.case_id, now_us, c.township, "", "", "", "registered",
+                                          caller.subject(),
+                                          std::string(RoleName(caller.role()))}));
+  }
   return c;
 }
 
@@ -281,6 +334,8 @@ absl::StatusOr<CaseRecord> RegistryLogic::Decode(const CaseRow& row) const {
   c.version = row.version;
   c.updated_at = absl::FromUnixMicros(row.updated_us);
   c.created_us = row.created_us;
+  c.township = row.township;
+  c.assigned_caseworker = row.assigned_caseworker;
   return c;
 }
 
@@ -302,6 +357,8 @@ absl::StatusOr<std::optional<CaseRecord>> RegistryLogic::LoadScope(
   c.residence_division = row->residence_division;
   c.abstinence_anchor = row->abstinence_anchor;
   c.open_measures = static_cast<int>(row->open_measures);
+  c.township = row->township;
+  c.assigned_caseworker = row->assigned_caseworker;
   return std::optional<CaseRecord>(std::move(c));
 }
 
@@ -405,8 +462,63 @@ absl::StatusOr<CaseRecord> RegistryLogic::ChangeJurisdiction(
   RETURN_IF_ERROR(InsertJurisdictionChange(
       tx, {c.case_id, absl::ToUnixMicros(now), c.household_division, c.residence_division,
            effective, r.reason(), caller.subject()}));
+  // A township outside both new places no longer works the case: the assignment
+  // ends, recorded like any other, and the county reassigns it.
+  if (!c.township.empty() &&
+      !ValidateTownshipOf(c.township, c.household_division, c.residence_division).ok()) {
+    RETURN_IF_ERROR(InsertAssignment(
+        tx, {c.case_id, absl::ToUnixMicros(now), "", "", c.township, c.assigned_caseworker,
+             "jurisdiction changed", caller.subject(), std::string(RoleName(caller.role()))}));
+    c.township.clear();
+    c.assigned_caseworker.clear();
+  }
   RETURN_IF_ERROR(Save(tx, &c, now));
   return c;
+}
+
+absl::StatusOr<CaseRecord> RegistryLogic::Assign(Transaction& tx, const Caller& caller,
+                                                 const v1::AssignCaseRequest& r,
+                                                 absl::Time now) const {
+  const absl::CivilDay today = legal_time::ToCivilDay(now);
+  ASSIGN_OR_RETURN(CaseRecord c, LoadVisible(tx, caller, r.case_id(), today));
+  RETURN_IF_ERROR(ValidateTownshipOf(r.township(), c.household_division, c.residence_division));
+  RETURN_IF_ERROR(ValidateCaseworkerId(r.caseworker()));
+  RETURN_IF_ERROR(ValidateText(r.reason(), "reason", 500 * 4, true));
+  // Seeing the case is not enough: the caller must cover the township it hands the
+  // case to, so a township reassigns within itself and a county within its townships.
+  if (!caller.Covers(r.township())) {
+    return absl::PermissionDeniedError("township lies outside your jurisdiction");
+  }
+  if (c.township == r.township() && c.assigned_caseworker == r.caseworker()) return c;
+  RETURN_IF_ERROR(InsertAssignment(
+      tx, {c.case_id, absl::ToUnixMicros(now), r.township(), r.caseworker(), c.township,
+           c.assigned_caseworker, r.reason(), caller.subject(),
+           std::string(RoleName(caller.role()))}));
+  c.township = r.township();
+  c.assigned_caseworker = r.caseworker();
+  RETURN_IF_ERROR(Save(tx, &c, now));
+  return c;
+}
+
+absl::StatusOr<std::vector<v1::CaseAssignment>> RegistryLogic::Assignments(
+    ReadTransaction& tx, absl::string_view case_id) const {
+  ASSIGN_OR_RETURN(std::vector<AssignmentRow> rows, LoadAssignments(tx, case_id));
+  std::vector<v1::CaseAssignment> out;
+  out.reserve(rows.size());
+  for (const AssignmentRow& row : rows) {
+    v1::CaseAssignment a;
+    a.set_township(row.township);
+    a.set_caseworker(row.caseworker);
+    a.set_previous_township(row.previous_township);
+    a.set_previous_caseworker(row.previous_caseworker);
+    a.set_reason(row.reason);
+    a.set_actor(row.actor);
+    a.set_actor_role(row.actor_role);
+    a.mutable_recorded_at()->set_seconds(row.recorded_us / 1000000);
+    a.mutable_recorded_at()->set_nanos(static_cast<int32_t>(row.recorded_us % 1000000) * 1000);
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 absl::StatusOr<CaseRecord> RegistryLogic::SetStatus(Transaction& tx, const Caller& caller,
@@ -539,6 +651,9 @@ absl::StatusOr<RegistryLogic::ListPage> RegistryLogic::List(ReadTransaction& tx,
   if (!r.risk_grade().empty() && !KnownGrade(r.risk_grade())) {
     return absl::InvalidArgumentError("risk_grade is not in the configured scheme");
   }
+  if (!r.township().empty() && !IsTownshipCode(r.township())) {
+    return absl::InvalidArgumentError("township must be 9 digits");
+  }
   if (!v1::ControlStatus_IsValid(r.control_status())) {
     return absl::InvalidArgumentError("control_status is not a known value");
   }
@@ -551,8 +666,13 @@ absl::StatusOr<RegistryLogic::ListPage> RegistryLogic::List(ReadTransaction& tx,
     if (cache == nullptr) return absl::UnavailableError("programme status is unavailable");
   }
 
-  // Jurisdiction and division filters are prefixes on either division (双向管控).
-  const std::string jur = caller.jurisdiction() == "*" ? "" : caller.jurisdiction();
+  // Jurisdiction and division filters are prefixes on either division (双向管控). A
+  // township caller's cases all lie in its county (an assignment's township is in the
+  // household or residence county), narrowed to its township or its name.
+  const bool township_caller = IsTownshipJurisdiction(caller.jurisdiction());
+  const std::string jur = caller.jurisdiction() == "*" ? ""
+                          : township_caller            ? caller.jurisdiction().substr(0, 6)
+                                                       : caller.jurisdiction();
   const std::string div = r.division_prefix();
   ListPage page;
   int scanned = 0;
@@ -568,6 +688,12 @@ absl::StatusOr<RegistryLogic::ListPage> RegistryLogic::List(ReadTransaction& tx,
     query.division_prefix = div;
     query.control_status = r.control_status();
     query.risk_grade = r.risk_grade();
+    if (township_caller) {
+      query.scope_township = caller.jurisdiction();
+      query.scope_caseworker = caller.subject();
+    }
+    query.township = r.township();
+    if (r.assigned_to_me()) query.assigned_caseworker = caller.subject();
     query.limit = batch;
     ASSIGN_OR_RETURN(std::vector<CaseRow> rows, ListCaseRows(tx, query));
     scanned += static_cast<int>(rows.size());
@@ -642,6 +768,8 @@ void RegistryLogic::ToProto(const CaseRecord& c, const Caller& caller, absl::Civ
     ToProtoDate(*m, out->mutable_abstinence_milestone());
   }
   out->set_sealed(Sealed(c, today));
+  out->set_township(c.township);
+  out->set_assigned_caseworker(c.assigned_caseworker);
   int64_t us = absl::ToUnixMicros(c.updated_at);
   out->mutable_updated_at()->set_seconds(us / 1000000);
   out->mutable_updated_at()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);

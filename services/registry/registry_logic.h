@@ -81,6 +81,13 @@ class RegistryLogic {
   absl::StatusOr<CaseRecord> ChangeJurisdiction(Transaction& tx, const Caller& caller,
                                                 const v1::ChangeJurisdictionRequest& request,
                                                 absl::Time now) const;
+  // AssignCase: the caller must see the case and cover the township; the change and
+  // its reason are recorded in the assignment history. Assigning what is already
+  // assigned changes nothing.
+  absl::StatusOr<CaseRecord> Assign(Transaction& tx, const Caller& caller,
+                                    const v1::AssignCaseRequest& request, absl::Time now) const;
+  absl::StatusOr<std::vector<v1::CaseAssignment>> Assignments(ReadTransaction& tx,
+                                                              absl::string_view case_id) const;
   absl::StatusOr<CaseRecord> SetStatus(Transaction& tx, const Caller& caller,
                                        const v1::SetStatusRequest& request, absl::Time now) const;
   // Idempotent by (case, source_event_id). NOT_FOUND for an unknown case or one the

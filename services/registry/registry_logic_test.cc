@@ -465,6 +465,129 @@ TEST_F(RegistryLogicTest, ListsPageByPageInsideTheJurisdictionWithFilters) {
   EXPECT_EQ(national->cases.size(), 8u);
 }
 
+TEST_F(RegistryLogicTest, TownshipsSeeTheirOwnCasesAndTheCaseworkersTheirs) {
+  const Caller township_a = MakeCaller(Role::kCaseworker, "520102003", "cw-a");
+  const Caller township_b = MakeCaller(Role::kCaseworker, "520102004", "cw-b");
+  const absl::Time now = At(2026, 2, 1);
+  // A township caseworker registers into its own township, for its county.
+  auto own = Register(township_a, Person("520102", 71));
+  ASSERT_TRUE(own.ok()) << own.status();
+  EXPECT_EQ(own->township, "520102003");
+  EXPECT_EQ(own->registering_division, "520102");
+  v1::RegisterPersonRequest elsewhere = Person("520102", 73);
+  elsewhere.set_township("520102004");
+  EXPECT_EQ(Register(township_a, elsewhere).status().code(), absl::StatusCode::kPermissionDenied);
+  // The county registers into any of its townships; one outside both places is refused.
+  auto b_case = Register(caseworker_, elsewhere);
+  ASSERT_TRUE(b_case.ok()) << b_case.status();
+  v1::RegisterPersonRequest far = Person("520102", 75);
+  far.set_township("530102001");
+  EXPECT_EQ(Register(caseworker_, far).status().code(), absl::StatusCode::kInvalidArgument);
+  auto unassigned = Register(caseworker_, Person("520102", 77));
+  ASSERT_TRUE(unassigned.ok());
+
+  // Each township sees its own case; the other's answers exactly like a missing one.
+  EXPECT_TRUE(Visible(township_a, own->case_id, now).ok());
+  EXPECT_EQ(Visible(township_a, b_case->case_id, now).status(), CaseNotFound());
+  EXPECT_EQ(Visible(township_a, unassigned->case_id, now).status(), CaseNotFound());
+  EXPECT_TRUE(Visible(township_b, b_case->case_id, now).ok());
+
+  // The county assigns township B's case to a caseworker of township A by name.
+  v1::AssignCaseRequest assign;
+  assign.set_case_id(b_case->case_id);
+  assign.set_township("520102004");
+  assign.set_caseworker("cw-a");
+  assign.set_reason("covering for leave");
+  auto assigned =
+      Change([&](Transaction& tx) { return logic_->Assign(tx, caseworker_, assign, now); });
+  ASSERT_TRUE(assigned.ok()) << assigned.status();
+  EXPECT_EQ(assigned->assigned_caseworker, "cw-a");
+  EXPECT_TRUE(Visible(township_a, b_case->case_id, now).ok()) << "assigned to them";
+  EXPECT_EQ(Visible(MakeCaller(Role::kCaseworker, "520102003", "cw-x"), b_case->case_id, now)
+                .status(),
+            CaseNotFound())
+      << "the rest of township A does not see it";
+  EXPECT_EQ(Visible(MakeCaller(Role::kCaseworker, "530102001", "cw-a"), b_case->case_id, now)
+                .status(),
+            CaseNotFound())
+      << "the same user id in another county does not either";
+
+  // A township reassigns within itself only; a reason is required.
+  v1::AssignCaseRequest away = assign;
+  away.set_township("520102003");
+  EXPECT_EQ(Change([&](Transaction& tx) { return logic_->Assign(tx, township_b, away, now); })
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  v1::AssignCaseRequest no_reason = assign;
+  no_reason.set_caseworker("cw-b");
+  no_reason.clear_reason();
+  EXPECT_EQ(
+      Change([&](Transaction& tx) { return logic_->Assign(tx, township_b, no_reason, now); })
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  v1::AssignCaseRequest back = no_reason;
+  back.set_reason("back from leave");
+  ASSERT_TRUE(
+      Change([&](Transaction& tx) { return logic_->Assign(tx, township_b, back, now); }).ok());
+  EXPECT_EQ(Visible(township_a, b_case->case_id, now).status(), CaseNotFound());
+
+  // Lists: a township's are its own cases and those assigned to its caseworkers by name.
+  InMemoryStatusCache cache;
+  auto list_ids = [&](const Caller& caller, v1::ListCasesRequest r) {
+    std::vector<std::string> ids;
+    EXPECT_TRUE(store_->Read([&](ReadTransaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(RegistryLogic::ListPage page,
+                       logic_->List(tx, caller, r, absl::CivilDay(2026, 2, 2), &cache));
+      for (const CaseRecord& c : page.cases) ids.push_back(c.case_id);
+      return absl::OkStatus();
+    }).ok());
+    return ids;
+  };
+  EXPECT_EQ(list_ids(township_a, {}), std::vector<std::string>{own->case_id});
+  EXPECT_EQ(list_ids(township_b, {}), std::vector<std::string>{b_case->case_id});
+  v1::ListCasesRequest mine;
+  mine.set_assigned_to_me(true);
+  EXPECT_EQ(list_ids(MakeCaller(Role::kCaseworker, "520102004", "cw-b"), mine),
+            std::vector<std::string>{b_case->case_id});
+  EXPECT_TRUE(list_ids(township_a, mine).empty());
+  v1::ListCasesRequest by_township;
+  by_township.set_township("520102003");
+  EXPECT_EQ(list_ids(caseworker_, by_township), std::vector<std::string>{own->case_id});
+  EXPECT_EQ(list_ids(caseworker_, {}).size(), 3u) << "the county sees every township";
+
+  // The history says who assigned what, when and why.
+  absl::StatusOr<std::vector<v1::CaseAssignment>> history;
+  ASSERT_TRUE(store_->Read([&](ReadTransaction& tx) -> absl::Status {
+    history = logic_->Assignments(tx, b_case->case_id);
+    return absl::OkStatus();
+  }).ok());
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].reason(), "registered");
+  EXPECT_EQ((*history)[1].caseworker(), "cw-a");
+  EXPECT_EQ((*history)[1].actor(), "u1");
+  EXPECT_EQ((*history)[1].actor_role(), "caseworker");
+  EXPECT_EQ((*history)[2].previous_caseworker(), "cw-a");
+  EXPECT_EQ((*history)[2].caseworker(), "cw-b");
+  EXPECT_EQ((*history)[2].actor(), "cw-b");
+
+  // Moving both places out of the county ends the assignment, on the record.
+  v1::ChangeJurisdictionRequest move;
+  move.set_case_id(b_case->case_id);
+  move.set_new_household_division("530102");
+  move.set_new_residence_division("530102");
+  *move.mutable_effective_on() = Date(2026, 1, 31);
+  move.set_reason("moved");
+  auto moved = Change(
+      [&](Transaction& tx) { return logic_->ChangeJurisdiction(tx, police_, move, now); });
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_TRUE(moved->township.empty());
+  EXPECT_TRUE(moved->assigned_caseworker.empty());
+  EXPECT_EQ(Visible(township_b, b_case->case_id, now).status(), CaseNotFound());
+}
+
 TEST_F(RegistryLogicTest, MasksFieldsPerRole) {
   v1::RegisterPersonRequest p = Person("520102", 71);
   auto c = Register(caseworker_, p);

@@ -39,6 +39,8 @@ CaseScope ScopeOf(const CaseRecord& c, absl::CivilDay today) {
   scope.household_division = c.household_division;
   scope.residence_division = c.residence_division;
   scope.sealed = Sealed(c, today);
+  scope.township = c.township;
+  scope.assigned_caseworker = c.assigned_caseworker;
   return scope;
 }
 

@@ -61,6 +61,9 @@ struct CaseRecord {
   int64_t version = 0;
   absl::Time updated_at;
   int64_t created_us = 0;  // registration time; orders ListCases
+  // Township (9 digits) and caseworker (user id) the case is assigned to; empty if none.
+  std::string township;
+  std::string assigned_caseworker;
 };
 
 // 戒毒条例 Art 7: three years without a detected relapse, counted from the anchor,

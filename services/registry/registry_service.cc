@@ -178,6 +178,36 @@ grpc::ServerUnaryReactor* RegistryService::SetRiskGrade(grpc::CallbackServerCont
   });
 }
 
+grpc::ServerUnaryReactor* RegistryService::AssignCase(grpc::CallbackServerContext* ctx,
+                                                      const v1::AssignCaseRequest* request,
+                                                      v1::Case* response) {
+  auto caller =
+      runtime_->authorizer().Authorize(*ctx, {Role::kCaseworker, Role::kPolice, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  return OnPool(ctx, [this, ctx, request, response, caller = *caller] {
+    return Mutate(ctx, caller, "AssignCase", *request, response, [&](Transaction& tx) {
+      return logic_->Assign(tx, caller, *request, runtime_->clock().Now());
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListCaseAssignments(
+    grpc::CallbackServerContext* ctx, const v1::ListCaseAssignmentsRequest* request,
+    v1::ListCaseAssignmentsResponse* response) {
+  auto caller = runtime_->authorizer().Authorize(
+      *ctx, {Role::kCaseworker, Role::kPolice, Role::kAuditor, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  std::vector<v1::CaseAssignment> assignments;
+  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(CaseRecord c, logic_->LoadScopeVisible(tx, *caller, request->case_id(), Today()));
+    ASSIGN_OR_RETURN(assignments, logic_->Assignments(tx, c.case_id));
+    return absl::OkStatus();
+  });
+  AuditRead(*caller, "ListCaseAssignments", request->case_id(), s);
+  for (v1::CaseAssignment& a : assignments) *response->add_assignments() = std::move(a);
+  return Done(ctx, s);
+}
+
 grpc::ServerUnaryReactor* RegistryService::ListRiskGradeHistory(
     grpc::CallbackServerContext* ctx, const v1::ListRiskGradeHistoryRequest* request,
     v1::ListRiskGradeHistoryResponse* response) {
@@ -286,6 +316,8 @@ grpc::ServerUnaryReactor* RegistryService::GetCaseScopes(
       out->set_household_division(c->household_division);
       out->set_residence_division(c->residence_division);
       out->set_sealed(Sealed(*c, today));
+      out->set_township(c->township);
+      out->set_assigned_caseworker(c->assigned_caseworker);
     }
     return absl::OkStatus();
   });

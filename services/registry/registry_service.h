@@ -42,6 +42,12 @@ class RegistryService final : public v1::Registry::CallbackService {
   grpc::ServerUnaryReactor* ListRiskGradeHistory(
       grpc::CallbackServerContext* ctx, const v1::ListRiskGradeHistoryRequest* request,
       v1::ListRiskGradeHistoryResponse* response) override;
+  grpc::ServerUnaryReactor* AssignCase(grpc::CallbackServerContext* ctx,
+                                       const v1::AssignCaseRequest* request,
+                                       v1::Case* response) override;
+  grpc::ServerUnaryReactor* ListCaseAssignments(
+      grpc::CallbackServerContext* ctx, const v1::ListCaseAssignmentsRequest* request,
+      v1::ListCaseAssignmentsResponse* response) override;
   grpc::ServerUnaryReactor* ChangeJurisdiction(grpc::CallbackServerContext* ctx,
                                                const v1::ChangeJurisdictionRequest* request,
                                                v1::Case* response) override;

@@ -59,11 +59,25 @@ constexpr char kSchemaV1[] =
     "  started_on TEXT NOT NULL, ended_on TEXT);"
     "CREATE INDEX measures_open ON measures(case_id, program, ended_on);";
 
+// Migration 2: townships and assigned caseworkers (DESIGN.md §6). The list indexes
+// lead with the assignment so a township's or a caseworker's newest cases are a range.
+constexpr char kSchemaV2[] =
+    "ALTER TABLE cases ADD COLUMN township TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE cases ADD COLUMN assigned_caseworker TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX cases_township ON cases(township, created_us DESC, case_id DESC);"
+    "CREATE INDEX cases_assigned ON cases(assigned_caseworker, created_us DESC, case_id DESC);"
+    "CREATE TABLE assignment_history (case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL,"
+    "  township TEXT NOT NULL, caseworker TEXT NOT NULL, previous_township TEXT NOT NULL,"
+    "  previous_caseworker TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL,"
+    "  actor_role TEXT NOT NULL);"
+    "CREATE INDEX assignment_history_case ON assignment_history(case_id, recorded_us);";
+
 constexpr char kCaseColumns[] =
     "case_id, id_cipher, name_cipher, phone_cipher, address_cipher, birth_date, sex,"
     " household_division, residence_division, registering_division, drug_types,"
     " route_of_use, registered_on, risk_grade, control_status, life_status,"
-    " abstinence_anchor, open_measures, version, updated_us, created_us";
+    " abstinence_anchor, open_measures, version, updated_us, created_us, township,"
+    " assigned_caseworker";
 
 CaseRow CaseFromRow(const Row& row) {
   CaseRow c;
@@ -88,6 +102,8 @@ CaseRow CaseFromRow(const Row& row) {
   c.version = row.GetInt(18);
   c.updated_us = row.GetInt(19);
   c.created_us = row.GetInt(20);
+  c.township = row.GetString(21);
+  c.assigned_caseworker = row.GetString(22);
   return c;
 }
 
@@ -103,7 +119,7 @@ absl::StatusOr<std::optional<CaseRow>> OneCase(ReadTransaction& tx, absl::string
 }  // namespace
 
 std::vector<Migration> RegistryTableMigrations() {
-  return {EngineMigration("registry", 1, kSchemaV1)};
+  return {EngineMigration("registry", 1, kSchemaV1), EngineMigration("registry", 2, kSchemaV2)};
 }
 
 absl::StatusOr<int64_t> NextCaseSequence(Transaction& tx, absl::string_view division,
@@ -122,13 +138,13 @@ absl::Status InsertCase(Transaction& tx, const CaseRow& c, const std::string& id
   return tx.Exec(
       absl::StrCat("INSERT INTO cases(", kCaseColumns,
                    ", id_index) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                   " ?, ?)"),
+                   " ?, ?, ?, ?)"),
       {c.case_id, Blob{c.id_cipher}, Blob{c.name_cipher}, Blob{c.phone_cipher},
        Blob{c.address_cipher}, DayText(c.birth_date), c.sex, c.household_division,
        c.residence_division, c.registering_division, absl::StrJoin(c.drug_types, ","),
        c.route_of_use, DayText(c.registered_on), c.risk_grade, c.control_status, c.life_status,
        DayText(c.abstinence_anchor), c.open_measures, c.version, c.updated_us, c.created_us,
-       Blob{id_index}});
+       c.township, c.assigned_caseworker, Blob{id_index}});
 }
 
 absl::StatusOr<std::optional<CaseRow>> LoadCaseRow(ReadTransaction& tx,
@@ -153,7 +169,8 @@ absl::StatusOr<std::optional<CaseScopeRow>> LoadCaseScopeRow(ReadTransaction& tx
                                                              absl::string_view case_id) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
                    tx.Query("SELECT case_id, household_division, residence_division,"
-                            " abstinence_anchor, open_measures FROM cases WHERE case_id = ?",
+                            " abstinence_anchor, open_measures, township, assigned_caseworker"
+                            " FROM cases WHERE case_id = ?",
                             {std::string(case_id)}));
   if (rows.empty()) return std::optional<CaseScopeRow>();
   CaseScopeRow c;
@@ -162,6 +179,8 @@ absl::StatusOr<std::optional<CaseScopeRow>> LoadCaseScopeRow(ReadTransaction& tx
   c.residence_division = rows[0].GetString(2);
   c.abstinence_anchor = StoredDay(rows[0].GetString(3));
   c.open_measures = rows[0].GetInt(4);
+  c.township = rows[0].GetString(5);
+  c.assigned_caseworker = rows[0].GetString(6);
   return std::optional<CaseScopeRow>(std::move(c));
 }
 
@@ -169,10 +188,10 @@ absl::Status UpdateCase(Transaction& tx, const CaseRow& c) {
   return tx.Exec(
       "UPDATE cases SET household_division = ?, residence_division = ?, risk_grade = ?,"
       " control_status = ?, life_status = ?, abstinence_anchor = ?, open_measures = ?,"
-      " version = ?, updated_us = ? WHERE case_id = ?",
+      " version = ?, updated_us = ?, township = ?, assigned_caseworker = ? WHERE case_id = ?",
       {c.household_division, c.residence_division, c.risk_grade, c.control_status,
        c.life_status, DayText(c.abstinence_anchor), c.open_measures, c.version, c.updated_us,
-       c.case_id});
+       c.township, c.assigned_caseworker, c.case_id});
 }
 
 absl::StatusOr<std::vector<CaseRow>> ListCaseRows(ReadTransaction& tx, const CaseListQuery& q) {
@@ -186,9 +205,14 @@ absl::StatusOr<std::vector<CaseRow>> ListCaseRows(ReadTransaction& tx, const Cas
                             " AND (household_division LIKE ? OR residence_division LIKE ?)"
                             " AND (CAST(? AS BIGINT) = 0 OR control_status = ?)"
                             " AND (CAST(? AS TEXT) = '' OR risk_grade = ?)"
+                            " AND (CAST(? AS TEXT) = '' OR township = ? OR assigned_caseworker = ?)"
+                            " AND (CAST(? AS TEXT) = '' OR township = ?)"
+                            " AND (CAST(? AS TEXT) = '' OR assigned_caseworker = ?)"
                             " ORDER BY created_us DESC, case_id DESC LIMIT ?"),
                {q.after_us, q.after_case_id, jur, jur, div, div, q.control_status,
-                q.control_status, q.risk_grade, q.risk_grade, q.limit}));
+                q.control_status, q.risk_grade, q.risk_grade, q.scope_township,
+                q.scope_township, q.scope_caseworker, q.township, q.township,
+                q.assigned_caseworker, q.assigned_caseworker, q.limit}));
   std::vector<CaseRow> out;
   out.reserve(rows.size());
   for (const Row& row : rows) out.push_back(CaseFromRow(row));
@@ -238,6 +262,33 @@ absl::Status InsertJurisdictionChange(Transaction& tx, const JurisdictionChangeR
       " residence_division, effective_on, reason, actor) VALUES(?, ?, ?, ?, ?, ?, ?)",
       {r.case_id, r.recorded_us, r.household_division, r.residence_division,
        DayText(r.effective_on), r.reason, r.actor});
+}
+
+absl::Status InsertAssignment(Transaction& tx, const AssignmentRow& r) {
+  return tx.Exec(
+      "INSERT INTO assignment_history(case_id, recorded_us, township, caseworker,"
+      " previous_township, previous_caseworker, reason, actor, actor_role)"
+      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {r.case_id, r.recorded_us, r.township, r.caseworker, r.previous_township,
+       r.previous_caseworker, r.reason, r.actor, r.actor_role});
+}
+
+absl::StatusOr<std::vector<AssignmentRow>> LoadAssignments(ReadTransaction& tx,
+                                                           absl::string_view case_id) {
+  ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      tx.Query("SELECT case_id, recorded_us, township, caseworker, previous_township,"
+               " previous_caseworker, reason, actor, actor_role FROM assignment_history"
+               " WHERE case_id = ? ORDER BY recorded_us",
+               {std::string(case_id)}));
+  std::vector<AssignmentRow> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    out.push_back({row.GetString(0), row.GetInt(1), row.GetString(2), row.GetString(3),
+                   row.GetString(4), row.GetString(5), row.GetString(6), row.GetString(7),
+                   row.GetString(8)});
+  }
+  return out;
 }
 
 absl::Status InsertStatusChange(Transaction& tx, const StatusChangeRow& r) {

@@ -58,6 +58,8 @@ struct CaseRow {
   int64_t version = 0;
   int64_t created_us = 0;
   int64_t updated_us = 0;
+  std::string township;             // 9 digits or empty
+  std::string assigned_caseworker;  // user id or empty
 };
 
 // Inserts a new case with the blind index of its ID number. ALREADY_EXISTS if the
@@ -78,17 +80,22 @@ struct CaseScopeRow {
   std::string residence_division;
   absl::CivilDay abstinence_anchor;
   int64_t open_measures = 0;
+  std::string township;
+  std::string assigned_caseworker;
 };
 absl::StatusOr<std::optional<CaseScopeRow>> LoadCaseScopeRow(ReadTransaction& tx,
                                                              absl::string_view case_id);
 
 // Overwrites the mutable columns of `row.case_id` (divisions, grade, statuses, the
-// abstinence facts, version and updated_us) with the values given.
+// abstinence facts, the assignment, version and updated_us) with the values given.
 absl::Status UpdateCase(Transaction& tx, const CaseRow& row);
 
 // A page of cases, newest first, strictly after (after_us, after_case_id) in
 // (created_us DESC, case_id DESC) order. Each prefix filter matches either division
 // (双向管控); empty matches all. control_status 0 and risk_grade "" match any.
+// scope_township (a township caller's own code) keeps cases of that township or
+// assigned to scope_caseworker; township and assigned_caseworker are exact filters;
+// empty matches any. The logic still checks each row's visibility.
 struct CaseListQuery {
   int64_t after_us = 0;
   std::string after_case_id;
@@ -96,6 +103,10 @@ struct CaseListQuery {
   std::string division_prefix;
   int64_t control_status = 0;
   std::string risk_grade;
+  std::string scope_township;
+  std::string scope_caseworker;
+  std::string township;
+  std::string assigned_caseworker;
   int64_t limit = 0;
 };
 absl::StatusOr<std::vector<CaseRow>> ListCaseRows(ReadTransaction& tx, const CaseListQuery& q);
@@ -128,6 +139,24 @@ struct JurisdictionChangeRow {
   std::string actor;
 };
 absl::Status InsertJurisdictionChange(Transaction& tx, const JurisdictionChangeRow& row);
+
+// One assignment of a case to a township and caseworker (AssignCase), or its
+// clearing when the case leaves the township's county.
+struct AssignmentRow {
+  std::string case_id;
+  int64_t recorded_us = 0;
+  std::string township;
+  std::string caseworker;
+  std::string previous_township;
+  std::string previous_caseworker;
+  std::string reason;
+  std::string actor;
+  std::string actor_role;
+};
+absl::Status InsertAssignment(Transaction& tx, const AssignmentRow& row);
+// Oldest first.
+absl::StatusOr<std::vector<AssignmentRow>> LoadAssignments(ReadTransaction& tx,
+                                                           absl::string_view case_id);
 
 // kind "control" (value a v1::ControlStatus) or "life" (a v1::LifeStatus).
 struct StatusChangeRow {

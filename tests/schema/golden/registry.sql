@@ -26,3 +26,17 @@ CREATE INDEX jurisdiction_history_case ON jurisdiction_history(case_id, recorded
 CREATE TABLE case_events (case_id TEXT NOT NULL, source_event_id TEXT NOT NULL, kind BIGINT NOT NULL, program BIGINT NOT NULL, occurred_on TEXT NOT NULL, recorded_us BIGINT NOT NULL, PRIMARY KEY(case_id, source_event_id));
 CREATE TABLE measures (case_id TEXT NOT NULL, program BIGINT NOT NULL, started_on TEXT NOT NULL, ended_on TEXT);
 CREATE INDEX measures_open ON measures(case_id, program, ended_on);
+-- registry v2 sqlite
+ALTER TABLE cases ADD COLUMN township TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN assigned_caseworker TEXT NOT NULL DEFAULT '';
+CREATE INDEX cases_township ON cases(township, created_us DESC, case_id DESC);
+CREATE INDEX cases_assigned ON cases(assigned_caseworker, created_us DESC, case_id DESC);
+CREATE TABLE assignment_history (case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL, township TEXT NOT NULL, caseworker TEXT NOT NULL, previous_township TEXT NOT NULL, previous_caseworker TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL, actor_role TEXT NOT NULL);
+CREATE INDEX assignment_history_case ON assignment_history(case_id, recorded_us);
+-- registry v2 postgresql
+ALTER TABLE cases ADD COLUMN township TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN assigned_caseworker TEXT NOT NULL DEFAULT '';
+CREATE INDEX cases_township ON cases(township, created_us DESC, case_id DESC);
+CREATE INDEX cases_assigned ON cases(assigned_caseworker, created_us DESC, case_id DESC);
+CREATE TABLE assignment_history (case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL, township TEXT NOT NULL, caseworker TEXT NOT NULL, previous_township TEXT NOT NULL, previous_caseworker TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL, actor_role TEXT NOT NULL);
+CREATE INDEX assignment_history_case ON assignment_history(case_id, recorded_us);
