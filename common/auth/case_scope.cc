@@ -63,6 +63,21 @@ absl::Status CheckExecutes(const Caller& caller, absl::string_view executing_div
       absl::StrCat("only ", who, " records this (DESIGN.md §6: who sees is not who acts)"));
 }
 
+Caller CountyView(const Caller& caller) {
+  absl::string_view county = TownshipCallersCounty(caller);
+  if (county.empty()) return caller;
+  Caller view = caller;
+  view.claims.jurisdiction = std::string(county);
+  return view;
+}
+
+Caller ActingOnCase(const Caller& caller, const CaseScope& scope) {
+  if (!IsTownshipJurisdiction(caller.jurisdiction()) || !CoversCase(caller, scope)) {
+    return caller;
+  }
+  return CountyView(caller);
+}
+
 absl::Status CheckExecutesCase(const Caller& caller, const CaseScope& scope,
                                absl::string_view executing_division, absl::string_view who) {
   if (caller.Covers(executing_division)) return absl::OkStatus();

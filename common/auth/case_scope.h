@@ -82,6 +82,18 @@ absl::Status CheckExecutes(const Caller& caller, absl::string_view executing_div
 absl::Status CheckExecutesCase(const Caller& caller, const CaseScope& scope,
                                absl::string_view executing_division, absl::string_view who);
 
+// The county a township-level caller's lists are drawn from before each case is
+// checked: the caller with its township's county as jurisdiction; anyone else as
+// they are. Only for drawing candidates that are then filtered case by case
+// (CasesListedFor in common/registry_client): never answer from it directly.
+Caller CountyView(const Caller& caller);
+
+// The caller a programme's write runs as once CheckCaseVisible and CheckExecutesCase
+// have passed for `scope`: a township-level caller whose case it is (CoversCase) acts
+// with its county's scope for this one case, since the engines check "covers the
+// executing county"; anyone else as they are. Never for another case or a list.
+Caller ActingOnCase(const Caller& caller, const CaseScope& scope);
+
 }  // namespace pathway
 
 #endif  // PATHWAY_COMMON_AUTH_CASE_SCOPE_H_

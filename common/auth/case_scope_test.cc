@@ -120,5 +120,15 @@ TEST(CaseScopeTest, ATownshipActsOnlyForItsCasesInItsCounty) {
       CheckExecutesCase(Make(Role::kCaseworker, "520102"), Scope(), "520102", "the county").ok());
 }
 
+TEST(CaseScopeTest, ATownshipCallerActsWithItsCountyOnlyForItsOwnCase) {
+  Caller township = Make(Role::kCaseworker, "520102003");
+  EXPECT_EQ(ActingOnCase(township, TownshipScope("520102003")).jurisdiction(), "520102");
+  EXPECT_EQ(ActingOnCase(township, TownshipScope("520102004")).jurisdiction(), "520102003");
+  EXPECT_EQ(ActingOnCase(Make(Role::kCaseworker, "5201"), Scope()).jurisdiction(), "5201");
+  EXPECT_EQ(CountyView(township).jurisdiction(), "520102");
+  EXPECT_EQ(CountyView(township).subject(), township.subject());
+  EXPECT_EQ(CountyView(Make(Role::kPolice, "52")).jurisdiction(), "52");
+}
+
 }  // namespace
 }  // namespace pathway

@@ -1,8 +1,10 @@
 #include "common/registry_client/registry_client.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/client/bearer_context.h"
+#include "common/auth/jurisdiction.h"
 #include "common/client/peer_error.h"
 #include "common/ids/case_id.h"
 #include "common/status/grpc_status.h"
@@ -27,6 +29,37 @@ absl::StatusOr<CaseScope> RegistryClient::GetCaseScope(absl::string_view case_id
                    GetCaseScopes({std::string(case_id)}));
   if (scopes.size() != 1 || !scopes[0].has_value()) return CaseNotFound();
   return *std::move(scopes[0]);
+}
+
+CaseScope ScopeOfFacts(const registry::v1::CaseFacts& facts) {
+  CaseScope scope;
+  scope.case_id = facts.case_id();
+  scope.household_division = facts.household_division();
+  scope.residence_division = facts.residence_division();
+  scope.sealed = facts.sealed();
+  scope.township = facts.township();
+  scope.assigned_caseworker = facts.assigned_caseworker();
+  return scope;
+}
+
+absl::StatusOr<std::vector<bool>> CasesListedFor(RegistryClient& registry, const Caller& caller,
+                                                 const std::vector<std::string>& case_ids) {
+  const bool township = IsTownshipJurisdiction(caller.jurisdiction());
+  if (!township && MayReadSealed(caller.role())) {
+    return std::vector<bool>(case_ids.size(), true);
+  }
+  std::vector<bool> keep;
+  keep.reserve(case_ids.size());
+  for (size_t from = 0; from < case_ids.size(); from += 1000) {
+    std::vector<std::string> ids(case_ids.begin() + from,
+                                 case_ids.begin() + std::min(case_ids.size(), from + 1000));
+    ASSIGN_OR_RETURN(std::vector<std::optional<CaseScope>> scopes, registry.GetCaseScopes(ids));
+    for (const std::optional<CaseScope>& scope : scopes) {
+      keep.push_back(scope.has_value() && (!scope->sealed || MayReadSealed(caller.role())) &&
+                     (!township || CoversCase(caller, *scope)));
+    }
+  }
+  return keep;
 }
 
 GrpcRegistryClient::GrpcRegistryClient(
@@ -162,12 +195,7 @@ absl::StatusOr<std::vector<std::optional<CaseScope>>> FakeRegistryClient::GetCas
       continue;
     }
     if (!facts.ok()) return facts.status();
-    CaseScope scope;
-    scope.case_id = facts->case_id();
-    scope.household_division = facts->household_division();
-    scope.residence_division = facts->residence_division();
-    scope.sealed = facts->sealed();
-    out.emplace_back(std::move(scope));
+    out.emplace_back(ScopeOfFacts(*facts));
   }
   return out;
 }

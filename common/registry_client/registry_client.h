@@ -55,29 +55,31 @@ class RegistryClient {
   virtual absl::StatusOr<registry::v1::CaseStatus> GetCaseStatus(absl::string_view case_id) = 0;
 };
 
+// The scope of a case from its facts (GetCaseFacts answers both at once).
+CaseScope ScopeOfFacts(const registry::v1::CaseFacts& facts);
+
+// For each of `case_ids`, whether a list drawn for `caller` keeps it: the case was
+// issued, is not sealed unless the role keeps a statutory need to read sealed records
+// (戒毒条例 Art 7), and, for a township-level caller, is its township's or assigned to
+// it (CoversCase). The programme services' rows know neither the registry's abstinence
+// clock nor its assignments, so their lists ask here: one GetCaseScopes call per 1,000
+// ids, none when nothing can be dropped.
+absl::StatusOr<std::vector<bool>> CasesListedFor(RegistryClient& registry, const Caller& caller,
+                                                 const std::vector<std::string>& case_ids);
+
 // Removes from `list` (a repeated proto field) the entries whose case, `case_of(entry)`,
-// is sealed or was never issued, unless `role` keeps a statutory need to read sealed
-// records (戒毒条例 Art 7). One GetCaseScopes call per 1,000 entries; for the lists of
-// the programme services, whose rows do not know the registry's abstinence clock.
+// CasesListedFor drops.
 template <typename Entry, typename CaseOf>
-absl::Status DropSealedCases(RegistryClient& registry, Role role,
-                             google::protobuf::RepeatedPtrField<Entry>* list, CaseOf case_of) {
-  if (MayReadSealed(role) || list->empty()) return absl::OkStatus();
-  std::vector<bool> keep;
-  for (int from = 0; from < list->size(); from += 1000) {
-    std::vector<std::string> ids;
-    for (int i = from; i < list->size() && i < from + 1000; ++i) {
-      ids.push_back(case_of(list->Get(i)));
-    }
-    absl::StatusOr<std::vector<std::optional<CaseScope>>> scopes = registry.GetCaseScopes(ids);
-    if (!scopes.ok()) return scopes.status();
-    for (const std::optional<CaseScope>& scope : *scopes) {
-      keep.push_back(scope.has_value() && !scope->sealed);
-    }
-  }
+absl::Status DropCasesNotListed(RegistryClient& registry, const Caller& caller,
+                                google::protobuf::RepeatedPtrField<Entry>* list, CaseOf case_of) {
+  std::vector<std::string> ids;
+  ids.reserve(list->size());
+  for (const Entry& e : *list) ids.push_back(case_of(e));
+  absl::StatusOr<std::vector<bool>> keep = CasesListedFor(registry, caller, ids);
+  if (!keep.ok()) return keep.status();
   int kept = 0;
   for (int i = 0; i < list->size(); ++i) {
-    if (keep[i]) list->SwapElements(kept++, i);
+    if ((*keep)[i]) list->SwapElements(kept++, i);
   }
   list->DeleteSubrange(kept, list->size() - kept);
   return absl::OkStatus();

@@ -453,11 +453,8 @@ grpc::ServerUnaryReactor* PlacementService::RegisterSeeker(grpc::CallbackServerC
                  RETURN_IF_ERROR(logic_->ValidateRegisterSeeker(caller, *request, today));
                  ASSIGN_OR_RETURN(CaseId id, CaseId::Parse(request->case_id()));
                  ASSIGN_OR_RETURN(registry::v1::CaseFacts facts, CheckCase(id.ToString()));
-                 CaseScope scope;
+                 CaseScope scope = ScopeOfFacts(facts);
                  scope.case_id = id.ToString();
-                 scope.household_division = facts.household_division();
-                 scope.residence_division = facts.residence_division();
-                 scope.sealed = facts.sealed();
                  // Scope first: an unseen case is never looked up in the status view
                  // (the logic decides it again, with the seeker's record).
                  RETURN_IF_ERROR(caller.role() == Role::kFacilityStaff
@@ -525,8 +522,7 @@ grpc::ServerUnaryReactor* PlacementService::ListSeekers(grpc::CallbackServerCont
                                       response->Clear();
                                       RETURN_IF_ERROR(
                                           logic_->ListSeekers(tx, caller, *request, response));
-                                      RETURN_IF_ERROR(DropSealedCases(
-                                          runtime_->registry(), caller.role(),
+                                      RETURN_IF_ERROR(DropCasesNotListed(runtime_->registry(), caller,
                                           response->mutable_seekers(),
                                           [](const v1::Seeker& s) { return s.case_id(); }));
                                       for (const auto& s : response->seekers()) {
@@ -770,8 +766,7 @@ grpc::ServerUnaryReactor* PlacementService::MatchSeekers(grpc::CallbackServerCon
                                       RETURN_IF_ERROR(logic_->MatchSeekers(tx, caller, *request,
                                                                            Today(), response));
                                       if (caller.role() != Role::kEmployer) {
-                                        RETURN_IF_ERROR(DropSealedCases(
-                                            runtime_->registry(), caller.role(),
+                                        RETURN_IF_ERROR(DropCasesNotListed(runtime_->registry(), caller,
                                             response->mutable_matches(), [](const auto& m) {
                                               return m.seeker().case_id();
                                             }));
@@ -868,8 +863,7 @@ grpc::ServerUnaryReactor* PlacementService::ListPlacements(
                                       RETURN_IF_ERROR(logic_->ListPlacements(
                                           tx, caller, *request, ScopePtr(*scope), response));
                                       if (caller.role() == Role::kCaseworker) {
-                                        RETURN_IF_ERROR(DropSealedCases(
-                                            runtime_->registry(), caller.role(),
+                                        RETURN_IF_ERROR(DropCasesNotListed(runtime_->registry(), caller,
                                             response->mutable_placements(),
                                             [](const auto& p) { return p.case_id(); }));
                                       }
@@ -893,8 +887,7 @@ grpc::ServerUnaryReactor* PlacementService::ListDueRetentionChecks(
                                       RETURN_IF_ERROR(logic_->ListDueRetentionChecks(
                                           tx, caller, as_of, request->page(), response));
                                       if (caller.role() == Role::kCaseworker) {
-                                        RETURN_IF_ERROR(DropSealedCases(
-                                            runtime_->registry(), caller.role(),
+                                        RETURN_IF_ERROR(DropCasesNotListed(runtime_->registry(), caller,
                                             response->mutable_checks(),
                                             [](const auto& c) { return c.case_id(); }));
                                       }

@@ -783,6 +783,8 @@ void RegistryLogic::ToFacts(const CaseRecord& c, absl::CivilDay today, v1::CaseF
   out->set_sex(c.sex == ResidentId::Sex::kFemale ? v1::Person::SEX_FEMALE : v1::Person::SEX_MALE);
   out->set_sealed(Sealed(c, today));
   out->set_life_status(c.life_status);
+  out->set_township(c.township);
+  out->set_assigned_caseworker(c.assigned_caseworker);
   // Placement matches its placements with the labor bureau's registrations by this
   // index; a sealed record is no longer shared (戒毒条例 Art 7).
   out->clear_labor_exchange_index();

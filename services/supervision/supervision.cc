@@ -406,10 +406,10 @@ absl::StatusOr<Order> SupervisionEngine::GetOrder(ReadTransaction& tx, const Cal
 }
 
 absl::Status SupervisionEngine::CheckActs(ReadTransaction& tx, const Caller& caller,
-                                          absl::string_view case_id) const {
-  ASSIGN_OR_RETURN(std::optional<OrderRef> latest, FindLatestOrder(tx, case_id));
+                                          const CaseScope& scope) const {
+  ASSIGN_OR_RETURN(std::optional<OrderRef> latest, FindLatestOrder(tx, scope.case_id));
   if (!latest.has_value()) return absl::OkStatus();
-  return CheckExecutes(caller, latest->division, "the executing county");
+  return CheckExecutesCase(caller, scope, latest->division, "the executing county");
 }
 
 absl::Status SupervisionEngine::CheckVisible(ReadTransaction& tx, const Caller& caller,
@@ -465,15 +465,13 @@ absl::StatusOr<OrderPage> SupervisionEngine::ListOrders(ReadTransaction& tx, con
 
 absl::StatusOr<DuePage> SupervisionEngine::ListDue(ReadTransaction& tx, const Caller& caller,
                                                    const ListDueQuery& q) const {
-  const int size = ClampPageSize(q.page_size);
-  // The token is the sort key of the last item returned: due|case|key.
-  std::optional<std::tuple<std::string, std::string, std::string>> after;
-  if (!q.page_token.empty()) {
-    ASSIGN_OR_RETURN(std::string text, DecodeToken(q.page_token));
-    std::vector<std::string> parts = absl::StrSplit(text, absl::MaxSplits('|', 2));
-    if (parts.size() != 3) return absl::InvalidArgumentError("page_token is malformed");
-    after = std::make_tuple(parts[0], parts[1], parts[2]);
-  }
+  ASSIGN_OR_RETURN(std::vector<DueItem> items, CollectDue(tx, caller, q));
+  return PageDue(std::move(items), q);
+}
+
+absl::StatusOr<std::vector<DueItem>> SupervisionEngine::CollectDue(ReadTransaction& tx,
+                                                                   const Caller& caller,
+                                                                   const ListDueQuery& q) const {
   ASSIGN_OR_RETURN(std::vector<int64_t> ids, OpenOrderIds(tx, caller));
   std::vector<DueItem> items;
   for (int64_t id : ids) {
@@ -485,6 +483,20 @@ absl::StatusOr<DuePage> SupervisionEngine::ListDue(ReadTransaction& tx, const Ca
       if (q.overdue_only && !d.overdue) continue;
       items.push_back(std::move(d));
     }
+  }
+  return items;
+}
+
+absl::StatusOr<DuePage> SupervisionEngine::PageDue(std::vector<DueItem> items,
+                                                   const ListDueQuery& q) {
+  const int size = ClampPageSize(q.page_size);
+  // The token is the sort key of the last item returned: due|case|key.
+  std::optional<std::tuple<std::string, std::string, std::string>> after;
+  if (!q.page_token.empty()) {
+    ASSIGN_OR_RETURN(std::string text, DecodeToken(q.page_token));
+    std::vector<std::string> parts = absl::StrSplit(text, absl::MaxSplits('|', 2));
+    if (parts.size() != 3) return absl::InvalidArgumentError("page_token is malformed");
+    after = std::make_tuple(parts[0], parts[1], parts[2]);
   }
   auto sort_key = [](const DueItem& d) {
     return std::make_tuple(DayText(d.due), d.case_id, d.key);

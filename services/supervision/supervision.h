@@ -197,9 +197,10 @@ class SupervisionEngine {
                             const CaseScope& scope) const;
 
   // PERMISSION_DENIED unless the caller covers the county executing the case's latest
-  // order (OK when it has none: the change then answers for itself).
+  // order, or is the case's township there (CheckExecutesCase); OK when it has none:
+  // the change then answers for itself.
   absl::Status CheckActs(ReadTransaction& tx, const Caller& caller,
-                         absl::string_view case_id) const;
+                         const CaseScope& scope) const;
 
   // The case's open order, or else its latest one; evaluated at as_of.
   absl::StatusOr<Order> GetOrder(ReadTransaction& tx, const Caller& caller,
@@ -207,9 +208,15 @@ class SupervisionEngine {
   absl::StatusOr<OrderPage> ListOrders(ReadTransaction& tx, const Caller& caller,
                                        const OrderFilter& filter, absl::CivilDay as_of) const;
   // What is due or overdue in the caller's jurisdiction at as_of, sorted by (due,
-  // case, key), paged.
+  // case, key), paged: CollectDue then PageDue.
   absl::StatusOr<DuePage> ListDue(ReadTransaction& tx, const Caller& caller,
                                   const ListDueQuery& query) const;
+  // Every open item of ListDue's query in the caller's jurisdiction, unsorted, and
+  // the page of them the query asks for; apart so a list can drop items case by case
+  // (a township's, common/registry_client CasesListedFor) before it is paged.
+  absl::StatusOr<std::vector<DueItem>> CollectDue(ReadTransaction& tx, const Caller& caller,
+                                                  const ListDueQuery& query) const;
+  static absl::StatusOr<DuePage> PageDue(std::vector<DueItem> items, const ListDueQuery& query);
 
   // Recomputes the stored status of every open order in the caller's jurisdiction
   // whose state or next deadline changed by the passage of time (a term that expired

@@ -42,6 +42,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/case_scope.h"
+#include "common/auth/jurisdiction.h"
 #include "common/codec/proto_date.h"
 #include "common/codec/proto_programme.h"
 #include "common/ids/case_id.h"
@@ -49,6 +51,7 @@
 #include "common/outbox/handoff_runner.h"
 #include "common/program_status/program_status.h"
 #include "common/program_status/program_status_rpc.h"
+#include "common/registry_client/registry_client.h"
 #include "common/server/handler_pool.h"
 #include "common/server/mutation.h"
 #include "common/server/service_runtime.h"
@@ -470,7 +473,9 @@ class SupervisionService : public Api::Service::CallbackService {
                   ASSIGN_OR_RETURN(absl::CivilDay as_of, AsOf(req->as_of()));
                   OrderPage page;
                   absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
-                    absl::StatusOr<OrderPage> p = engine_.ListOrders(tx, caller, f, as_of);
+                    // A township's orders are drawn from its county, then kept case by case.
+                    absl::StatusOr<OrderPage> p =
+                        engine_.ListOrders(tx, CountyView(caller), f, as_of);
                     if (!p.ok()) return p.status();
                     page = *std::move(p);
                     return absl::OkStatus();
@@ -479,7 +484,7 @@ class SupervisionService : public Api::Service::CallbackService {
                   for (const Order& o : page.orders) OrderToProto(o, programme(), resp->add_orders());
                   resp->mutable_page()->set_next_page_token(page.next_page_token);
                   // A closed order may belong to a sealed case (戒毒条例 Art 7).
-                  return DropSealedCases(runtime_->registry(), caller.role(),
+                  return DropCasesNotListed(runtime_->registry(), caller,
                                          resp->mutable_orders(),
                                          [](const auto& o) { return o.case_id(); });
                 });
@@ -497,14 +502,29 @@ class SupervisionService : public Api::Service::CallbackService {
                   q.overdue_only = req->overdue_only();
                   q.page_size = req->page().page_size();
                   q.page_token = req->page().page_token();
-                  DuePage page;
+                  // A township's items are drawn from its county and kept case by case
+                  // before they are paged, so its pages are full.
+                  std::vector<DueItem> items;
                   absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
-                    absl::StatusOr<DuePage> p = engine_.ListDue(tx, caller, q);
-                    if (!p.ok()) return p.status();
-                    page = *std::move(p);
+                    absl::StatusOr<std::vector<DueItem>> all =
+                        engine_.CollectDue(tx, CountyView(caller), q);
+                    if (!all.ok()) return all.status();
+                    items = *std::move(all);
                     return absl::OkStatus();
                   });
                   if (!s.ok()) return s;
+                  if (IsTownshipJurisdiction(caller.jurisdiction())) {
+                    std::vector<std::string> ids;
+                    for (const DueItem& d : items) ids.push_back(d.case_id);
+                    ASSIGN_OR_RETURN(std::vector<bool> keep,
+                                     CasesListedFor(runtime_->registry(), caller, ids));
+                    std::vector<DueItem> kept;
+                    for (size_t i = 0; i < items.size(); ++i) {
+                      if (keep[i]) kept.push_back(std::move(items[i]));
+                    }
+                    items = std::move(kept);
+                  }
+                  ASSIGN_OR_RETURN(DuePage page, SupervisionEngine::PageDue(std::move(items), q));
                   for (const DueItem& d : page.items) {
                     auto* item = resp->add_items();
                     DueItemToAlert(d, programme(), item->mutable_alert());
@@ -653,7 +673,9 @@ class SupervisionService : public Api::Service::CallbackService {
                   RETURN_IF_ERROR(
                       CheckWriteScope(tx, caller, *scope, name, out_of_area_basis, now));
                 }
-                absl::StatusOr<WriteResult> r = fn(tx, caller, now);
+                // A township caller acts with its county's scope, for its own case only.
+                absl::StatusOr<WriteResult> r =
+                    fn(tx, scope.has_value() ? ActingOnCase(caller, *scope) : caller, now);
                 if (!r.ok()) return r.status();
                 OrderToProto(r->order, programme(), resp);
                 result = *std::move(r);
@@ -683,7 +705,7 @@ class SupervisionService : public Api::Service::CallbackService {
     if (visible.ok() && name != "OpenOrder") {
       // Who acts is decided before any field is looked at, so the other side of
       // 双向管控 learns nothing from validation messages.
-      return engine_.CheckActs(tx, caller, scope.case_id);
+      return engine_.CheckActs(tx, caller, scope);
     }
     if (visible.ok() || out_of_area_basis.empty() || caller.role() != Role::kPolice) {
       return visible;

@@ -66,7 +66,8 @@ const std::set<std::string>& ServiceOnlyMethods() {
 class ScopeMatrixTest : public test::PathwayStackTest {
  protected:
   std::string Register(int seq, const std::string& residence,
-                       const common::v1::Date& found_on = D(2026, 1, 5)) {
+                       const common::v1::Date& found_on = D(2026, 1, 5),
+                       const std::string& township = "") {
     registry::v1::RegisterPersonRequest r;
     r.set_resident_id_number(
         GenerateSyntheticResidentId(kHousehold, absl::CivilDay(1990, 4, 12), seq));
@@ -75,6 +76,7 @@ class ScopeMatrixTest : public test::PathwayStackTest {
     r.set_residence_division(residence);
     r.add_drug_types("methamphetamine");
     *r.mutable_found_on() = found_on;
+    r.set_township(township);
     registry::v1::Case c;
     grpc::Status s = registry_stub_->RegisterPerson(Ctx(Role::kPolice, kHousehold).get(), r, &c);
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -435,6 +437,101 @@ TEST_F(ScopeMatrixTest, OutOfAreaDecisionIsExplicit) {
   open.set_place("330106001");
   s = detox_stub_->OpenOrder(Ctx(Role::kPolice, "440106").get(), open, &order);
   ASSERT_TRUE(s.ok()) << s.error_message();
+}
+
+
+// Townships (DESIGN.md §6): a case assigned to a township is seen and worked there; to
+// every other township of the county it answers exactly as a case never issued.
+TEST_F(ScopeMatrixTest, ATownshipSeesAndWorksOnlyItsOwnCases) {
+  Today(2026, 2, 1);
+  constexpr char kOwnTownship[] = "520102003";
+  constexpr char kOtherTownship[] = "520102004";
+  const std::string detox_case = Register(231, kResidence, D(2026, 1, 5), kOwnTownship);
+  const std::string isolation_case = Register(232, kResidence, D(2026, 1, 5), kOwnTownship);
+  const std::string rehab_case = Register(233, kResidence, D(2026, 1, 5), kOwnTownship);
+  const std::string neighbours_case = Register(234, kResidence, D(2026, 1, 5), kOtherTownship);
+  OpenDetox(detox_case);
+  OpenDetox(neighbours_case);
+  DecideIsolation(isolation_case);
+  OpenRehab(rehab_case);
+  RegisterSeeker(rehab_case);
+  const std::string never_issued = CaseId::Mint(kHousehold, 2026, 9999998)->ToString();
+  auto case_for = [&](const std::string& method) {
+    if (absl::StartsWith(method, "/pathway.detox.")) return detox_case;
+    if (absl::StartsWith(method, "/pathway.isolation.")) return isolation_case;
+    return rehab_case;
+  };
+
+  // Lists: the township's due items and orders are its own cases only.
+  auto due_cases = [&](const std::string& jurisdiction) {
+    detox::v1::ListDueRequest req;
+    *req.mutable_as_of() = D(2026, 2, 1);
+    detox::v1::ListDueResponse resp;
+    grpc::Status s = detox_stub_->ListDue(Ctx(Role::kCaseworker, jurisdiction).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::set<std::string> cases;
+    for (const auto& item : resp.items()) cases.insert(item.alert().case_id());
+    return cases;
+  };
+  EXPECT_EQ(due_cases(kOwnTownship), std::set<std::string>{detox_case});
+  EXPECT_EQ(due_cases(kOtherTownship), std::set<std::string>{neighbours_case});
+  EXPECT_EQ(due_cases(kHousehold), (std::set<std::string>{detox_case, neighbours_case}));
+  detox::v1::ListOrdersRequest orders_req;
+  detox::v1::ListOrdersResponse orders;
+  ASSERT_TRUE(detox_stub_->ListOrders(Ctx(Role::kCaseworker, kOwnTownship).get(), orders_req,
+                                      &orders).ok());
+  ASSERT_EQ(orders.orders_size(), 1);
+  EXPECT_EQ(orders.orders(0).case_id(), detox_case);
+  registry::v1::ListCasesRequest cases_req;
+  registry::v1::ListCasesResponse cases;
+  ASSERT_TRUE(registry_stub_->ListCases(Ctx(Role::kCaseworker, kOtherTownship).get(), cases_req,
+                                        &cases).ok());
+  ASSERT_EQ(cases.cases_size(), 1);
+  EXPECT_EQ(cases.cases(0).case_id(), neighbours_case);
+
+  int walked = 0;
+  for (const Walked& w : CaseMethods(detox_case)) {
+    // Facility staff hold no township scope; caseworkers and police (派出所) may.
+    if (w.role == Role::kFacilityStaff) continue;
+    SCOPED_TRACE(w.full_method);
+    ++walked;
+    const std::string request = Request(w.method, case_for(w.full_method));
+    Answer seen = Call(w.full_method, request, w.role, kOtherTownship, w.channel);
+    Answer missing =
+        Call(w.full_method, Request(w.method, never_issued), w.role, kOtherTownship, w.channel);
+    EXPECT_EQ(seen, missing) << "another township: " << seen;
+    // The own township sees every case method; it works community detox and
+    // rehabilitation (the township executes them, 戒毒条例 Art 14, 37) in its county.
+    Answer own = Call(w.full_method, request, w.role, kOwnTownship, w.channel);
+    EXPECT_NE(own.message, "case not found") << own;
+    const bool community = absl::StartsWith(w.full_method, "/pathway.detox.") ||
+                           absl::StartsWith(w.full_method, "/pathway.rehab.");
+    if (IsRead(w) || community) {
+      EXPECT_NE(own.code, grpc::StatusCode::PERMISSION_DENIED) << own;
+    }
+  }
+  EXPECT_GE(walked, 20);
+
+  // Reassigned by the county to a caseworker of the other township by name: that
+  // caseworker now sees it (and their township's other staff still do not).
+  registry::v1::AssignCaseRequest assign;
+  assign.set_case_id(detox_case);
+  assign.set_township(kOwnTownship);
+  assign.set_caseworker("cw-relief");
+  assign.set_reason("covering for leave");
+  registry::v1::Case assigned;
+  ASSERT_TRUE(registry_stub_->AssignCase(Ctx(Role::kCaseworker, kHousehold).get(), assign,
+                                         &assigned).ok());
+  detox::v1::GetOrderRequest get;
+  get.set_case_id(detox_case);
+  detox::v1::Order order;
+  auto relief = std::make_unique<grpc::ClientContext>();
+  PrepareBearerContext(relief.get(), Token(Role::kCaseworker, kOtherTownship, "cw-relief"),
+                       absl::Seconds(20));
+  EXPECT_TRUE(detox_stub_->GetOrder(relief.get(), get, &order).ok());
+  grpc::Status other = detox_stub_->GetOrder(Ctx(Role::kCaseworker, kOtherTownship).get(), get,
+                                             &order);
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace
