@@ -103,8 +103,7 @@ absl::StatusOr<Caller> Authorizer::Authenticate(const grpc::ServerContextBase& c
   ASSIGN_OR_RETURN(absl::string_view header, AuthorizationHeader(ctx));
   ASSIGN_OR_RETURN(Caller caller, Verify(header));
   if (binding_.enforced && caller.role() == Role::kService) {
-    RETURN_IF_ERROR(
-        CheckServicePeer(PeerCommonName(ctx), caller.claims, binding_.allowed_callers));
+    RETURN_IF_ERROR(CheckServicePeer(PeerCommonName(ctx), caller.claims, binding_.allowed_callers));
   }
   return caller;
 }

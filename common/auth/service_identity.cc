@@ -32,9 +32,8 @@ absl::Status CheckServicePeer(absl::string_view peer_common_name, const Claims& 
                               absl::Span<const std::string> allowed_callers) {
   if (claims.role != Role::kService) return absl::OkStatus();
   const bool allowed =
-      !peer_common_name.empty() &&
-      std::find(allowed_callers.begin(), allowed_callers.end(), peer_common_name) !=
-          allowed_callers.end();
+      !peer_common_name.empty() && std::find(allowed_callers.begin(), allowed_callers.end(),
+                                             peer_common_name) != allowed_callers.end();
   if (!allowed || claims.subject != ServiceSubject(peer_common_name)) {
     return absl::UnauthenticatedError(kServicePeerRefused);
   }

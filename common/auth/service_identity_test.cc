@@ -24,9 +24,9 @@ TEST(ServiceIdentityTest, SubjectNamesTheService) {
 
 TEST(ServiceIdentityTest, AcceptsAnAllowedPeerPresentingItsOwnToken) {
   EXPECT_TRUE(CheckServicePeer("registry", ServiceClaims("svc-registry"), kCallers).ok());
-  EXPECT_TRUE(CheckServicePeer("compulsory_isolation", ServiceClaims("svc-compulsory_isolation"),
-                               kCallers)
-                  .ok());
+  EXPECT_TRUE(
+      CheckServicePeer("compulsory_isolation", ServiceClaims("svc-compulsory_isolation"), kCallers)
+          .ok());
 }
 
 TEST(ServiceIdentityTest, RefusesEveryOtherServiceToken) {

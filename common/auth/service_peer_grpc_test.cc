@@ -183,8 +183,7 @@ std::string* ServicePeerGrpcTest::dir_ = nullptr;
 test::DevPki* ServicePeerGrpcTest::pki_ = nullptr;
 
 TEST_F(ServicePeerGrpcTest, MutualTlsAcceptsAServiceTokenOnlyFromThatAllowedService) {
-  ASSERT_NO_FATAL_FAILURE(
-      Start(/*mutual=*/true, {true, DefaultServiceCallers("community_rehab")}));
+  ASSERT_NO_FATAL_FAILURE(Start(/*mutual=*/true, {true, DefaultServiceCallers("community_rehab")}));
   const std::string isolation = Token(Role::kService, "svc-compulsory_isolation");
   std::string subject;
   grpc::Status ok = Call("compulsory_isolation", isolation, &subject);
@@ -202,8 +201,7 @@ TEST_F(ServicePeerGrpcTest, MutualTlsAcceptsAServiceTokenOnlyFromThatAllowedServ
 }
 
 TEST_F(ServicePeerGrpcTest, PeopleAreServedWhateverTheirCertificate) {
-  ASSERT_NO_FATAL_FAILURE(
-      Start(/*mutual=*/true, {true, DefaultServiceCallers("community_rehab")}));
+  ASSERT_NO_FATAL_FAILURE(Start(/*mutual=*/true, {true, DefaultServiceCallers("community_rehab")}));
   std::string subject;
   grpc::Status ok = Call("client", Token(Role::kCaseworker, "cw-1"), &subject);
   ASSERT_TRUE(ok.ok()) << ok.error_message();
@@ -221,7 +219,8 @@ TEST_F(ServicePeerGrpcTest, AnEmptyCallerListRefusesEveryService) {
 TEST_F(ServicePeerGrpcTest, WithoutClientCertificatesTheKeyAloneStillCounts) {
   // TLS without client certificates has no verified peer to bind to: the binding
   // is not enforced and a service token is accepted as before (README, "TLS").
-  ASSERT_NO_FATAL_FAILURE(Start(/*mutual=*/false, {false, DefaultServiceCallers("community_rehab")}));
+  ASSERT_NO_FATAL_FAILURE(
+      Start(/*mutual=*/false, {false, DefaultServiceCallers("community_rehab")}));
   std::string subject;
   grpc::Status ok = Call("", Token(Role::kService, "svc-compulsory_isolation"), &subject);
   ASSERT_TRUE(ok.ok()) << ok.error_message();
@@ -231,7 +230,8 @@ TEST_F(ServicePeerGrpcTest, WithoutClientCertificatesTheKeyAloneStillCounts) {
 TEST_F(ServicePeerGrpcTest, EnforcedWithoutAVerifiedPeerRefusesServiceTokens) {
   // Fails closed: a binding enforced on a port that asks for no certificate
   // (a misconfiguration) sees no peer and accepts no service token.
-  ASSERT_NO_FATAL_FAILURE(Start(/*mutual=*/false, {true, DefaultServiceCallers("community_rehab")}));
+  ASSERT_NO_FATAL_FAILURE(
+      Start(/*mutual=*/false, {true, DefaultServiceCallers("community_rehab")}));
   ExpectRefused(Call("", Token(Role::kService, "svc-compulsory_isolation")), "no peer");
 }
 
