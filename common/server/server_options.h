@@ -67,11 +67,11 @@ struct ServerOptions {
   // Unset: DefaultServiceCallers(service_name), exactly the services that call
   // this one; an empty list accepts no service. The binding holds only under
   // mutual TLS (tls.require_client_cert): there a service token is accepted only
-  // on a connection whose verified client certificate is an allowed caller's and
-  // whose subject names that caller. Without mutual TLS (plaintext, or TLS without
-  // client certificates) there is no verified peer and a service token is accepted
-  // on the shared token key alone: a deployment must use mutual TLS for service
-  // identity.
+  // on a connection whose verified client certificate is an allowed caller's, and
+  // only if the token's subject names that caller. Without mutual TLS (plaintext,
+  // or TLS without client certificates) there is no verified peer and a service
+  // token is accepted on the shared token key alone: a deployment must use mutual
+  // TLS for service identity.
   std::optional<std::vector<std::string>> service_callers;
   // File holding the audit chain key (at least 32 bytes; audit_log.h). Never in
   // the database. Empty: a key derived from the token key (a warning is logged);
