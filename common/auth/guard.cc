@@ -1,12 +1,19 @@
 #include "common/auth/guard.h"
 
+#include <grpc/grpc_security_constants.h>
+#include <grpcpp/security/auth_context.h>
+
 #include <iterator>
+#include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/service_identity.h"
 #include "common/status/status_macros.h"
 
 namespace pathway {
@@ -53,16 +60,35 @@ absl::StatusOr<absl::string_view> BearerToken(absl::string_view header) {
   return header;
 }
 
+// The CN of the call's verified client certificate; empty when the peer is not
+// authenticated by a certificate or names no single CN.
+std::string PeerCommonName(const grpc::ServerContextBase& ctx) {
+  std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return "";
+  std::vector<grpc::string_ref> cn = auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
+  if (cn.size() != 1) return "";
+  return std::string(cn[0].data(), cn[0].size());
+}
+
 }  // namespace
 
-Authorizer::Authorizer(const BearerVerifier* verifier) : verifier_(verifier) {}
+Authorizer::Authorizer(const BearerVerifier* verifier, ServicePeerBinding binding)
+    : verifier_(verifier), binding_(std::move(binding)) {}
 
-absl::StatusOr<Caller> Authorizer::AuthenticateHeader(absl::string_view authorization) const {
+absl::StatusOr<Caller> Authorizer::Verify(absl::string_view authorization) const {
   ASSIGN_OR_RETURN(absl::string_view token, BearerToken(authorization));
   if (verifier_ == nullptr) return absl::UnauthenticatedError("invalid token");
   ASSIGN_OR_RETURN(Claims claims, verifier_->Verify(token));
   Caller caller;
   caller.claims = std::move(claims);
+  return caller;
+}
+
+absl::StatusOr<Caller> Authorizer::AuthenticateHeader(absl::string_view authorization) const {
+  ASSIGN_OR_RETURN(Caller caller, Verify(authorization));
+  if (binding_.enforced) {
+    RETURN_IF_ERROR(CheckServicePeer("", caller.claims, binding_.allowed_callers));
+  }
   return caller;
 }
 
@@ -75,13 +101,18 @@ absl::StatusOr<Caller> Authorizer::AuthorizeHeader(absl::string_view authorizati
 
 absl::StatusOr<Caller> Authorizer::Authenticate(const grpc::ServerContextBase& ctx) const {
   ASSIGN_OR_RETURN(absl::string_view header, AuthorizationHeader(ctx));
-  return AuthenticateHeader(header);
+  ASSIGN_OR_RETURN(Caller caller, Verify(header));
+  if (binding_.enforced && caller.role() == Role::kService) {
+    RETURN_IF_ERROR(CheckServicePeer(PeerCommonName(ctx), caller.claims, binding_.allowed_callers));
+  }
+  return caller;
 }
 
 absl::StatusOr<Caller> Authorizer::Authorize(const grpc::ServerContextBase& ctx,
                                              std::initializer_list<Role> allowed) const {
-  ASSIGN_OR_RETURN(absl::string_view header, AuthorizationHeader(ctx));
-  return AuthorizeHeader(header, allowed);
+  ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
+  RETURN_IF_ERROR(CheckRole(caller, allowed));
+  return caller;
 }
 
 }  // namespace pathway

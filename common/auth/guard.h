@@ -15,6 +15,15 @@
 //   PERMISSION_DENIED a valid token whose role is not in `allowed`
 // An empty `allowed` list denies every role.
 //
+// Service identity (service_identity.h): with a ServicePeerBinding that is
+// enforced (the server requires client certificates), a token of role service
+// is accepted only if the call's verified client certificate names an allowed
+// caller and the token's subject names that same service; otherwise
+// UNAUTHENTICATED with a fixed message, whatever `allowed` says. The *Header
+// variants know no peer, so when enforced they refuse every service token.
+// Not enforced (plaintext, or TLS without client certificates), a service token
+// is accepted on the shared key alone.
+//
 // The verifier is not owned and must outlive the Authorizer. Authorizer is
 // immutable and thread-safe.
 #ifndef PATHWAY_COMMON_AUTH_GUARD_H_
@@ -23,6 +32,8 @@
 #include <grpcpp/server_context.h>
 
 #include <initializer_list>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -32,10 +43,18 @@
 
 namespace pathway {
 
+// Whether service tokens are bound to the peer certificate, and to which callers.
+struct ServicePeerBinding {
+  // Set only where every client presents a verified certificate (mutual TLS).
+  bool enforced = false;
+  // Names of the services (certificate CNs) whose service tokens are accepted.
+  std::vector<std::string> allowed_callers;
+};
+
 class Authorizer {
  public:
   // `verifier`: not owned; must outlive this.
-  explicit Authorizer(const BearerVerifier* verifier);
+  explicit Authorizer(const BearerVerifier* verifier, ServicePeerBinding binding = {});
 
   // The caller of the RPC in `ctx` if it presents a valid token whose role is
   // in `allowed`.
@@ -52,7 +71,11 @@ class Authorizer {
   absl::StatusOr<Caller> AuthenticateHeader(absl::string_view authorization) const;
 
  private:
+  // The token's claims, with no peer check.
+  absl::StatusOr<Caller> Verify(absl::string_view authorization) const;
+
   const BearerVerifier* verifier_;  // not owned
+  const ServicePeerBinding binding_;
 };
 
 }  // namespace pathway

@@ -130,6 +130,20 @@ TEST_F(AuthorizerTest, AuthenticateAcceptsAnyRole) {
             absl::StatusCode::kUnauthenticated);
 }
 
+TEST_F(AuthorizerTest, EnforcedBindingRefusesServiceTokensWhereNoPeerIsKnown) {
+  // The header variants see no certificate: with the binding enforced a service
+  // token is refused, people are not concerned; not enforced, nothing changes.
+  Authorizer bound(verifier_.get(), {true, {"registry"}});
+  const std::string service = absl::StrCat("Bearer ", Token(Role::kService, "*", "svc-registry"));
+  absl::StatusOr<Caller> refused = bound.AuthenticateHeader(service);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(refused.status().message(), "service credential not accepted from this peer");
+  EXPECT_EQ(bound.AuthorizeHeader(service, {Role::kService}).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(bound.AuthenticateHeader(absl::StrCat("Bearer ", Token(Role::kPolice))).ok());
+  EXPECT_TRUE(authorizer_->AuthorizeHeader(service, {Role::kService}).ok());
+}
+
 TEST(AuthorizerNullTest, NullVerifierFailsClosed) {
   Authorizer authorizer(nullptr);
   EXPECT_EQ(authorizer.AuthorizeHeader("Bearer a.b.c", {Role::kAdmin}).status().code(),

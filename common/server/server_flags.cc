@@ -12,6 +12,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 // Empty string / -1 mean "not given": the environment or the default applies.
 ABSL_FLAG(std::string, host, "", "Interface to listen on [PATHWAY_HOST, default 127.0.0.1]");
@@ -91,6 +93,14 @@ ABSL_FLAG(std::string, token_organization_claim, "",
 ABSL_FLAG(int, token_max_lifetime_s, -1,
           "Longest accepted exp - iat of a provider token [PATHWAY_TOKEN_MAX_LIFETIME_S, "
           "default 43200]");
+ABSL_FLAG(int, jwks_reread_interval_ms, -1,
+          "How often the JWKS file is looked at for a change, and the least time between two "
+          "re-reads for an unknown kid; 0: every call [PATHWAY_JWKS_REREAD_INTERVAL_MS, default "
+          "1000]");
+ABSL_FLAG(std::string, service_callers, "",
+          "Peer services (certificate CNs) whose service tokens are accepted, comma-separated, "
+          "or none; enforced only with --tls_require_client_cert [PATHWAY_SERVICE_CALLERS, "
+          "default: the services that call this one]");
 ABSL_FLAG(std::string, log_level, "", "debug, info, warning or error [PATHWAY_LOG_LEVEL, default info]");
 
 namespace pathway {
@@ -259,6 +269,21 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
                              "PATHWAY_TOKEN_MAX_LIFETIME_S", 12 * 3600);
   if (!lifetime.ok()) return lifetime.status();
   idp.max_lifetime = absl::Seconds(*lifetime);
+  auto reread_ms = IntSetting(absl::GetFlag(FLAGS_jwks_reread_interval_ms),
+                              "jwks_reread_interval_ms", "PATHWAY_JWKS_REREAD_INTERVAL_MS", 1000);
+  if (!reread_ms.ok()) return reread_ms.status();
+  idp.check_interval = absl::Milliseconds(*reread_ms);
+  idp.unknown_kid_reread_interval = absl::Milliseconds(*reread_ms);
+  std::string callers =
+      StringSetting(absl::GetFlag(FLAGS_service_callers), "PATHWAY_SERVICE_CALLERS", "");
+  if (callers == "none") {
+    o.service_callers.emplace();
+  } else if (!callers.empty()) {
+    o.service_callers.emplace();
+    for (absl::string_view name : absl::StrSplit(callers, ',', absl::SkipWhitespace())) {
+      o.service_callers->push_back(std::string(absl::StripAsciiWhitespace(name)));
+    }
+  }
   std::string level = StringSetting(absl::GetFlag(FLAGS_log_level), "PATHWAY_LOG_LEVEL", "info");
   if (!log::ParseLevel(level, &o.log_level)) {
     return absl::InvalidArgumentError(absl::StrCat("unknown log level \"", level, "\""));

@@ -19,6 +19,9 @@
 //   --rehab_addr         PATHWAY_REHAB_ADDR       127.0.0.1:50054
 //   --placement_addr     PATHWAY_PLACEMENT_ADDR   127.0.0.1:50055
 //   --peer_timeout_ms    PATHWAY_PEER_TIMEOUT_MS  2000
+//   --jwks_reread_interval_ms PATHWAY_JWKS_REREAD_INTERVAL_MS 1000
+//   --service_callers    PATHWAY_SERVICE_CALLERS  the services that call this one
+//                        (comma-separated certificate CNs, or "none"; mutual TLS only)
 #ifndef PATHWAY_COMMON_SERVER_SERVER_FLAGS_H_
 #define PATHWAY_COMMON_SERVER_SERVER_FLAGS_H_
 

@@ -1,6 +1,7 @@
 #include "common/server/server_options.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/service_identity.h"
 
 namespace pathway {
 
@@ -16,6 +17,14 @@ absl::Status ServerOptions::Validate() const {
     if (absl::Status s = ValidateJwksVerifierOptions(identity_provider); !s.ok()) return s;
   }
   if (token_key_file.empty()) return absl::InvalidArgumentError("token_key_file is empty");
+  if (service_callers.has_value()) {
+    for (const std::string& caller : *service_callers) {
+      if (!IsServiceName(caller)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("service_callers: \"", caller, "\" is not a Pathway service"));
+      }
+    }
+  }
   if (redis.port <= 0 || redis.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("redis port ", redis.port, " is out of range"));
   }
@@ -58,6 +67,10 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError("memory_quota_mb must be 16 to 1048576");
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> ServerOptions::ServiceCallers() const {
+  return service_callers.has_value() ? *service_callers : DefaultServiceCallers(service_name);
 }
 
 std::string ServerOptions::ListenAddress() const {

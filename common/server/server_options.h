@@ -12,7 +12,9 @@
 #ifndef PATHWAY_COMMON_SERVER_SERVER_OPTIONS_H_
 #define PATHWAY_COMMON_SERVER_SERVER_OPTIONS_H_
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -60,6 +62,17 @@ struct ServerOptions {
   // provider's ES256/RS256 JWTs checked against its JWKS, and HS256 tokens are
   // accepted only from services (common/auth/provider_verifier.h).
   JwksVerifierOptions identity_provider;
+  // The peer services whose service tokens (role service) this service accepts,
+  // by the name their certificate carries as CN (common/auth/service_identity.h).
+  // Unset: DefaultServiceCallers(service_name), exactly the services that call
+  // this one; an empty list accepts no service. The binding holds only under
+  // mutual TLS (tls.require_client_cert): there a service token is accepted only
+  // on a connection whose verified client certificate is an allowed caller's, and
+  // only if the token's subject names that caller. Without mutual TLS (plaintext,
+  // or TLS without client certificates) there is no verified peer and a service
+  // token is accepted on the shared token key alone: a deployment must use mutual
+  // TLS for service identity.
+  std::optional<std::vector<std::string>> service_callers;
   // File holding the audit chain key (at least 32 bytes; audit_log.h). Never in
   // the database. Empty: a key derived from the token key (a warning is logged);
   // a deployment gives each service its own.
@@ -112,6 +125,10 @@ struct ServerOptions {
 
   // INVALID_ARGUMENT naming the first bad field.
   absl::Status Validate() const;
+  // The allowed callers in force: service_callers, or the service's defaults.
+  std::vector<std::string> ServiceCallers() const;
+  // True if service tokens are bound to the peer certificate (mutual TLS).
+  bool BindsServiceIdentity() const { return !tls.plaintext && tls.require_client_cert; }
   // host:port, e.g. "127.0.0.1:50051".
   std::string ListenAddress() const;
   // <data_dir>/<service_name>.db

@@ -54,6 +54,29 @@ TEST(ServerOptionsTest, ValidatesEachField) {
   EXPECT_NE(o.Validate().message().find("memory_quota_mb"), absl::string_view::npos);
 }
 
+TEST(ServerOptionsTest, ServiceCallersDefaultToTheServicesThatCallThisOne) {
+  ServerOptions o = Valid();
+  EXPECT_EQ(o.ServiceCallers(), (std::vector<std::string>{"community_detox",
+                                                          "compulsory_isolation",
+                                                          "community_rehab", "placement"}));
+  o.service_name = "compulsory_isolation";
+  EXPECT_EQ(o.ServiceCallers(), std::vector<std::string>{"registry"});
+  o.service_callers = std::vector<std::string>{};
+  EXPECT_TRUE(o.ServiceCallers().empty());
+  EXPECT_TRUE(o.Validate().ok());
+  o.service_callers = std::vector<std::string>{"registry", "client"};
+  EXPECT_NE(o.Validate().message().find("\"client\" is not a Pathway service"),
+            absl::string_view::npos)
+      << o.Validate();
+  // Bound only where clients present verified certificates.
+  o = Valid();
+  EXPECT_FALSE(o.BindsServiceIdentity());
+  o.tls.plaintext = false;
+  EXPECT_FALSE(o.BindsServiceIdentity());
+  o.tls.require_client_cert = true;
+  EXPECT_TRUE(o.BindsServiceIdentity());
+}
+
 TEST(ServerOptionsTest, AddressesAndPaths) {
   ServerOptions o = Valid();
   EXPECT_EQ(o.ListenAddress(), "127.0.0.1:50051");
@@ -68,7 +91,8 @@ class ServerFlagsTest : public ::testing::Test {
   void TearDown() override {
     for (const char* v : {"PATHWAY_PORT", "PATHWAY_DATA_DIR", "PATHWAY_TOKEN_KEY_FILE",
                           "PATHWAY_REDIS_PORT", "PATHWAY_LOG_LEVEL", "PATHWAY_PLAINTEXT",
-                          "PATHWAY_TLS_CERT_FILE", "PATHWAY_TLS_KEY_FILE"}) {
+                          "PATHWAY_TLS_CERT_FILE", "PATHWAY_TLS_KEY_FILE",
+                          "PATHWAY_SERVICE_CALLERS", "PATHWAY_JWKS_REREAD_INTERVAL_MS"}) {
       unsetenv(v);
     }
   }
@@ -139,6 +163,35 @@ TEST_F(ServerFlagsTest, TlsOrPlaintextMustBeChosen) {
   setenv("PATHWAY_TLS_CERT_FILE", "/env/registry.pem", 1);
   o = Parse({});
   EXPECT_NE(o.status().message().find("key"), absl::string_view::npos) << o.status();
+}
+
+TEST_F(ServerFlagsTest, ServiceCallersAndJwksRereadInterval) {
+  setenv("PATHWAY_TOKEN_KEY_FILE", "/env/key", 1);
+  setenv("PATHWAY_PLAINTEXT", "1", 1);
+  auto o = Parse({});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_FALSE(o->service_callers.has_value());
+  EXPECT_EQ(o->identity_provider.check_interval, absl::Seconds(1));
+  EXPECT_EQ(o->identity_provider.unknown_kid_reread_interval, absl::Seconds(1));
+  setenv("PATHWAY_SERVICE_CALLERS", "placement", 1);
+  setenv("PATHWAY_JWKS_REREAD_INTERVAL_MS", "250", 1);
+  o = Parse({});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->ServiceCallers(), std::vector<std::string>{"placement"});
+  EXPECT_EQ(o->identity_provider.check_interval, absl::Milliseconds(250));
+  o = Parse({"--service_callers=community_detox, compulsory_isolation",
+             "--jwks_reread_interval_ms=0"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->ServiceCallers(),
+            (std::vector<std::string>{"community_detox", "compulsory_isolation"}));
+  EXPECT_EQ(o->identity_provider.check_interval, absl::ZeroDuration());
+  EXPECT_EQ(o->identity_provider.unknown_kid_reread_interval, absl::ZeroDuration());
+  o = Parse({"--service_callers=none"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  ASSERT_TRUE(o->service_callers.has_value());
+  EXPECT_TRUE(o->ServiceCallers().empty());
+  o = Parse({"--service_callers=registry,reconcile"});
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ServerFlagsTest, RejectsBadEnvironmentAndMissingKey) {

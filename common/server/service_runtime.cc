@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/provider_verifier.h"
+#include "common/auth/service_identity.h"
 #include "common/cache/redis_status_cache.h"
 #include "common/client/peer_channel.h"
 #include "common/codec/programme.h"
@@ -102,10 +103,18 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
     rt->verifier_ =
         std::make_unique<ProviderTokenVerifier>(std::move(provider), std::move(shared_key));
   }
-  rt->authorizer_ = std::make_unique<Authorizer>(rt->verifier_.get());
+  // Service tokens count only from the allowed peers' certificates, under mutual TLS
+  // (common/auth/service_identity.h).
+  rt->authorizer_ = std::make_unique<Authorizer>(
+      rt->verifier_.get(),
+      ServicePeerBinding{options.BindsServiceIdentity(), options.ServiceCallers()});
+  if (!options.BindsServiceIdentity() && !options.tls.plaintext) {
+    log::Warning("service_identity_not_bound", {{"service", options.service_name},
+                                                {"reason", "no client certificates required"}});
+  }
   ASSIGN_OR_RETURN(rt->signer_, TokenSigner::Create(std::move(key)));
   rt->service_tokens_ = std::make_unique<ServiceTokenSource>(
-      rt->signer_.get(), rt->clock_, absl::StrCat("svc-", options.service_name));
+      rt->signer_.get(), rt->clock_, ServiceSubject(options.service_name));
   ASSIGN_OR_RETURN(rt->peer_security_, MakeChannelSecurity(options.tls));
   if (overrides.registry != nullptr) {
     rt->registry_ = std::move(overrides.registry);
