@@ -120,8 +120,9 @@ class PgStoreTlsTest : public ::testing::Test {
   // Whether the store's own session is encrypted, and with which protocol.
   static absl::Status ExpectEncrypted(Store& store) {
     return store.Read([](ReadTransaction& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(std::vector<Row> rows,
-                       tx.Query("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"));
+      ASSIGN_OR_RETURN(
+          std::vector<Row> rows,
+          tx.Query("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"));
       EXPECT_EQ(rows.size(), 1u);
       if (rows.size() != 1) return absl::OkStatus();
       EXPECT_EQ(rows[0].GetInt(0), 1) << "the session is not encrypted";

@@ -218,7 +218,8 @@ TEST(SecretsFromFiles, WrongOrMissingRedisPasswordLeavesTheCacheNotServing) {
     ASSERT_TRUE((*p)->WaitForOutput("event=status_cache_down", absl::Seconds(30)).has_value())
         << (*p)->Output();
     EXPECT_EQ(ServingStatus(channel, kStatusCache), HealthCheckResponse::NOT_SERVING);
-    EXPECT_EQ(ServingStatus(channel, ""), HealthCheckResponse::SERVING) << "the service itself serves";
+    EXPECT_EQ(ServingStatus(channel, ""), HealthCheckResponse::SERVING)
+        << "the service itself serves";
     EXPECT_EQ(ServingStatus(channel, kRegistry), HealthCheckResponse::SERVING);
     StopAndCheckOutput(**p, {kRedisPassword, kWrongRedisPassword});
   }
