@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/rhonabwy_ptr.h"
 #include "common/auth/role.h"
+#include "common/auth/secret_file.h"
 #include "common/status/status_macros.h"
 
 namespace pathway {
@@ -27,48 +28,10 @@ struct RFree {
   void operator()(char* p) const { r_free(p); }
 };
 
-void Wipe(std::string* s) {
-  if (!s->empty()) explicit_bzero(s->data(), s->size());
-}
-
 absl::StatusOr<JwkPtr> NewJwk() {
   jwk_t* raw = nullptr;
   if (r_jwk_init(&raw) != RHN_OK) return absl::InternalError("cannot allocate a JWK");
   return JwkPtr(raw);
-}
-
-// The whole file at `path`, at most `max` bytes. NOT_FOUND if it does not
-// exist; messages name the path, never the content.
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT) return absl::NotFoundError(absl::StrCat("file ", path, " does not exist"));
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot open file ", path, ": ", strerror(err)));
-  }
-  std::string data(max + 1, '\0');
-  size_t used = 0;
-  while (used < data.size()) {
-    ssize_t n = read(fd, data.data() + used, data.size() - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      close(fd);
-      Wipe(&data);
-      return absl::InternalError(absl::StrCat("cannot read file ", path, ": ", strerror(err)));
-    }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  close(fd);
-  if (used > max) {
-    Wipe(&data);
-    return absl::FailedPreconditionError(
-        absl::StrCat("file ", path, " is larger than ", max, " bytes"));
-  }
-  data.resize(used);
-  return data;
 }
 
 absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
@@ -122,12 +85,13 @@ absl::StatusOr<std::unique_ptr<JwtIssuer>> JwtIssuer::Create(JwtIssuerOptions op
     return absl::InvalidArgumentError("no private key file given");
   }
   RETURN_IF_ERROR(ValidateJwtClaimNames(options.claim_names));
-  ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(options.private_key_file, kMaxPemBytes));
+  ASSIGN_OR_RETURN(std::string pem,
+                   ReadSecretFile(options.private_key_file, "private key file", kMaxPemBytes));
   ASSIGN_OR_RETURN(JwkPtr jwk, NewJwk());
   int imported =
       r_jwk_import_from_pem_der(jwk.get(), R_X509_TYPE_PRIVKEY, R_FORMAT_PEM,
                                 reinterpret_cast<const unsigned char*>(pem.data()), pem.size());
-  Wipe(&pem);
+  WipeSecret(&pem);
   const absl::Status unusable = absl::FailedPreconditionError(
       absl::StrCat("key file ", options.private_key_file,
                    " holds no EC P-256 or RSA (2048 bits or more) private key"));
@@ -220,7 +184,8 @@ absl::Status WriteDevelopmentKeyPair(absl::string_view private_key_file,
 
   // The key set the public key joins: the existing file, or a new one.
   JsonPtr jwks;
-  absl::StatusOr<std::string> existing = ReadSmallFile(jwks_path, kMaxJwksFileBytes);
+  absl::StatusOr<std::string> existing =
+      ReadSecretFile(jwks_path, "JWKS file", kMaxJwksFileBytes);
   if (existing.ok()) {
     json_error_t error;
     jwks.reset(json_loadb(existing->data(), existing->size(), JSON_REJECT_DUPLICATES, &error));
@@ -262,24 +227,24 @@ absl::Status WriteDevelopmentKeyPair(absl::string_view private_key_file,
                               reinterpret_cast<unsigned char*>(pem.data()), &pem_len,
                               kNoRemote) != RHN_OK ||
       pem_len > pem.size()) {
-    Wipe(&pem);
+    WipeSecret(&pem);
     return absl::InternalError("cannot export the private key");
   }
   pem.resize(pem_len);
   JsonPtr public_json(r_jwk_export_to_json_t(public_jwk.get()));
   if (public_json == nullptr ||
       json_array_append(json_object_get(jwks.get(), "keys"), public_json.get()) != 0) {
-    Wipe(&pem);
+    WipeSecret(&pem);
     return absl::InternalError("cannot export the public key");
   }
   std::unique_ptr<char, FreeChars> jwks_text(json_dumps(jwks.get(), JSON_INDENT(2)));
   if (jwks_text == nullptr) {
-    Wipe(&pem);
+    WipeSecret(&pem);
     return absl::InternalError("cannot serialise the JWKS");
   }
 
   absl::Status written = WriteNewFile(private_path, pem, 0600, /*exclusive=*/true);
-  Wipe(&pem);
+  WipeSecret(&pem);
   RETURN_IF_ERROR(written);
   const std::string temp_path = absl::StrCat(jwks_path, ".tmp");
   written = WriteNewFile(temp_path, absl::StrCat(jwks_text.get(), "\n"), 0644,

@@ -1,13 +1,9 @@
 #include "common/auth/token.h"
 
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -19,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/jurisdiction.h"
+#include "common/auth/secret_file.h"
 #include "common/status/status_macros.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -397,53 +394,18 @@ absl::StatusOr<Claims> TokenVerifier::CheckTimes(Claims claims) const {
 // ---- LoadKeyFile -------------------------------------------------------------
 
 absl::StatusOr<std::string> LoadKeyFile(absl::string_view path) {
-  const std::string p(path);
-  if (p.empty()) return absl::InvalidArgumentError("no key file given");
-  int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT) {
-      return absl::NotFoundError(absl::StrCat("key file ", p, " does not exist"));
-    }
-    std::string reason = absl::StrCat("cannot open key file ", p, ": ", strerror(err));
-    if (err == EACCES) return absl::PermissionDeniedError(reason);
-    return absl::InternalError(reason);
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return absl::FailedPreconditionError(absl::StrCat("key file ", p, " is not a regular file"));
-  }
-  // Read at most a little more than the largest key (slack for trailing
-  // newlines); a file that fills the buffer is too large.
-  std::string data(kMaxTokenKeyBytes + 64, '\0');
-  size_t used = 0;
-  while (used < data.size()) {
-    ssize_t n = read(fd, data.data() + used, data.size() - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      close(fd);
-      Wipe(&data);
-      return absl::InternalError(absl::StrCat("cannot read key file ", p, ": ", strerror(err)));
-    }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  close(fd);
-  const bool too_large = used == data.size();
-  while (!too_large && used > 0 &&
-         absl::ascii_isspace(static_cast<unsigned char>(data[used - 1]))) {
-    --used;
-  }
-  if (too_large || used < kMinTokenKeyBytes || used > kMaxTokenKeyBytes) {
-    Wipe(&data);
+  // A little more than the largest key: slack for trailing newlines.
+  ASSIGN_OR_RETURN(std::string data, ReadSecretFile(path, "key file", kMaxTokenKeyBytes + 64));
+  size_t used = data.size();
+  while (used > 0 && absl::ascii_isspace(static_cast<unsigned char>(data[used - 1]))) --used;
+  if (used < kMinTokenKeyBytes || used > kMaxTokenKeyBytes) {
+    WipeSecret(&data);
     return absl::FailedPreconditionError(
-        absl::StrCat("key file ", p, " must hold ", kMinTokenKeyBytes, " to ", kMaxTokenKeyBytes,
+        absl::StrCat("key file ", path, " must hold ", kMinTokenKeyBytes, " to ", kMaxTokenKeyBytes,
                      " bytes of key (trailing whitespace is ignored)"));
   }
   std::string key(data.data(), used);
-  Wipe(&data);
+  WipeSecret(&data);
   return key;
 }
 

@@ -1,19 +1,17 @@
 #include "common/server/server_flags.h"
 
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/auth/secret_file.h"
 
 // Empty string / -1 mean "not given": the environment or the default applies.
 ABSL_FLAG(std::string, host, "", "Interface to listen on [PATHWAY_HOST, default 127.0.0.1]");
@@ -139,16 +137,6 @@ absl::StatusOr<bool> BoolSetting(bool flag, const char* flag_name, const char* e
   return parsed;
 }
 
-absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  return s;
-}
-
 }  // namespace
 
 absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view service_name,
@@ -186,8 +174,11 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
   std::string password_file = StringSetting(absl::GetFlag(FLAGS_redis_password_file),
                                             "PATHWAY_REDIS_PASSWORD_FILE", "");
   if (!password_file.empty()) {
-    auto password = ReadSecretFile(password_file);
-    if (!password.ok()) return password.status();
+    auto password = ReadPasswordFile(password_file, "Redis password file");
+    if (!password.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--redis_password_file: ", password.status().message()));
+    }
     o.redis.password = *password;
   }
   o.token_key_file =

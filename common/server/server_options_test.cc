@@ -1,4 +1,5 @@
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -206,6 +207,29 @@ TEST_F(ServerFlagsTest, RejectsBadEnvironmentAndMissingKey) {
   unsetenv("PATHWAY_REDIS_PORT");
   setenv("PATHWAY_LOG_LEVEL", "loud", 1);
   EXPECT_FALSE(Parse({}).ok());
+}
+
+TEST_F(ServerFlagsTest, RedisPasswordComesFromItsFile) {
+  setenv("PATHWAY_TOKEN_KEY_FILE", "/env/key", 1);
+  setenv("PATHWAY_PLAINTEXT", "1", 1);
+  const std::string path = ::testing::TempDir() + "/server_flags_redis.password";
+  std::ofstream(path) << "redis-pw-flags-test\n";
+  auto o = Parse({"--redis_password_file=" + path});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->redis.password, "redis-pw-flags-test");
+
+  // A missing or empty file is an error that names the flag and the file,
+  // never a silent start without AUTH.
+  o = Parse({"--redis_password_file=" + path + ".missing"});
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(o.status().message().find("--redis_password_file"), absl::string_view::npos)
+      << o.status();
+  EXPECT_NE(o.status().message().find(path + ".missing"), absl::string_view::npos) << o.status();
+  std::ofstream(path, std::ios::trunc) << "\n";
+  o = Parse({"--redis_password_file=" + path});
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(o.status().message().find("holds no password"), absl::string_view::npos)
+      << o.status();
 }
 
 }  // namespace

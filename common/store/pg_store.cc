@@ -216,6 +216,13 @@ std::vector<Oid> ColumnTypes(const PGresult* r) {
   return types;
 }
 
+// Connection keywords whose values are secrets: the password, and the
+// passphrase of a client key (sslpassword). File names (passfile, sslkey,
+// sslcert, sslrootcert, sslcrl) are not.
+bool IsSecretKeyword(absl::string_view keyword) {
+  return keyword == "password" || keyword == "sslpassword";
+}
+
 // A conninfo value quoted for key=value form.
 std::string QuoteConninfoValue(absl::string_view v) {
   const bool plain =
@@ -307,6 +314,9 @@ class PgStore::Connection {
   void set_used() { used_ = true; }
   // Whether the last failed call lost a serialisation conflict (40001/40P01).
   bool last_retryable() const { return last_retryable_; }
+  // Why the last Connect failed, one line (libpq's words, which never hold a
+  // password: PgStore never sees one); empty after a success.
+  const std::string& connect_error() const { return connect_error_; }
 
   void Close() {
     if (conn_ != nullptr) PQfinish(conn_);
@@ -323,6 +333,7 @@ class PgStore::Connection {
   // connect_timeout) and sets up the session.
   absl::Status Connect(absl::Time deadline) {
     Close();
+    connect_error_.clear();
     const absl::Time attempt_deadline = std::min(deadline, absl::Now() + store_->connect_timeout_);
     std::vector<const char*> keywords;
     std::vector<const char*> values;
@@ -334,7 +345,8 @@ class PgStore::Connection {
     values.push_back(nullptr);
     conn_ = PQconnectStartParams(keywords.data(), values.data(), /*expand_dbname=*/0);
     if (conn_ == nullptr) {
-      log::Error("store_connect_failed", {{"error", "out of memory"}});
+      connect_error_ = "out of memory";
+      log::Error("store_connect_failed", {{"error", connect_error_}});
       return absl::UnavailableError("database unavailable; retry later");
     }
     PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
@@ -344,6 +356,8 @@ class PgStore::Connection {
       if (!WaitSocket(events, attempt_deadline)) {
         log::Warning("store_connect_timeout",
                      {{"ms", absl::ToInt64Milliseconds(store_->connect_timeout_)}});
+        connect_error_ = absl::StrCat("no answer within ",
+                                      absl::ToInt64Milliseconds(store_->connect_timeout_), " ms");
         Close();
         if (absl::Now() >= deadline) {
           return absl::DeadlineExceededError("deadline exceeded connecting to the database");
@@ -353,7 +367,8 @@ class PgStore::Connection {
       poll_status = PQconnectPoll(conn_);
     }
     if (PQstatus(conn_) != CONNECTION_OK) {
-      log::Warning("store_connect_failed", {{"error", OneLine(PQerrorMessage(conn_), 300)}});
+      connect_error_ = OneLine(PQerrorMessage(conn_), 300);
+      log::Warning("store_connect_failed", {{"error", connect_error_}});
       Close();
       return absl::UnavailableError("database unavailable; retry later");
     }
@@ -361,7 +376,8 @@ class PgStore::Connection {
     // would go to stderr unformatted.
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     if (PQsetnonblocking(conn_, 1) != 0) {
-      log::Error("store_connect_failed", {{"error", "cannot set non-blocking mode"}});
+      connect_error_ = "cannot set non-blocking mode";
+      log::Error("store_connect_failed", {{"error", connect_error_}});
       Close();
       return absl::UnavailableError("database unavailable; retry later");
     }
@@ -526,6 +542,7 @@ class PgStore::Connection {
   PGconn* conn_ = nullptr;
   bool used_ = false;
   bool last_retryable_ = false;
+  std::string connect_error_;
   std::string last_sqlstate_;
   int64_t next_statement_ = 0;
   absl::flat_hash_map<std::string, Prepared> prepared_;
@@ -633,9 +650,10 @@ absl::StatusOr<std::unique_ptr<PgStore>> PgStore::Open(const PgStoreOptions& opt
   for (const PQconninfoOption* o = parsed.get(); o->keyword != nullptr; ++o) {
     if (o->val == nullptr || *o->val == '\0') continue;
     const std::string keyword = o->keyword;
-    if (keyword == "password") {
+    if (IsSecretKeyword(keyword)) {
       return absl::InvalidArgumentError(
-          "the database connection string must not carry a password; use a password file");
+          "the database connection string must not carry a password (nor sslpassword); use a "
+          "password file");
     }
     if (keyword == "passfile" && !options.password_file.empty()) continue;
     if (keyword == "application_name" || keyword == "fallback_application_name") {
@@ -659,6 +677,7 @@ absl::StatusOr<std::unique_ptr<PgStore>> PgStore::Open(const PgStoreOptions& opt
   log::Info("store_connecting", {{"engine", "postgresql"},
                                  {"conninfo", RedactConninfo(options.conninfo)},
                                  {"pool", options.pool_size}});
+  RETURN_IF_ERROR(store->ConnectFirst(absl::Now() + options.migration_timeout));
   RETURN_IF_ERROR(store->ApplyMigrations(options.migrations, options.migration_timeout));
   log::Info("store_open", {{"engine", "postgresql"},
                            {"pool", options.pool_size},
@@ -683,13 +702,29 @@ std::string PgStore::RedactConninfo(const std::string& conninfo) {
   for (const PQconninfoOption* o = parsed.get(); o->keyword != nullptr; ++o) {
     if (o->val == nullptr || *o->val == '\0') continue;
     const absl::string_view keyword = o->keyword;
-    if (keyword == "password") {
-      parts.push_back("password=<redacted>");
+    if (IsSecretKeyword(keyword)) {
+      parts.push_back(absl::StrCat(keyword, "=<redacted>"));
     } else {
       parts.push_back(absl::StrCat(keyword, "=", QuoteConninfoValue(o->val)));
     }
   }
   return absl::StrJoin(parts, " ");
+}
+
+absl::Status PgStore::ConnectFirst(absl::Time real_deadline) {
+  ASSIGN_OR_RETURN(Connection* c, Acquire(real_deadline));
+  absl::Status status = c->Connect(real_deadline);
+  if (status.ok()) {
+    absl::MutexLock lock(&mu_);
+    ++stats_.connects;
+  } else if (!c->connect_error().empty()) {
+    // Open's caller is the operator starting a service: say why (a wrong
+    // address, certificate or password), as the log line does.
+    status = absl::Status(status.code(),
+                          absl::StrCat("cannot connect to the database: ", c->connect_error()));
+  }
+  Release(c);
+  return status;
 }
 
 absl::Time PgStore::RealDeadline(absl::Time deadline) const {

@@ -16,7 +16,17 @@
 // must not carry a password: the password comes from `password_file` (libpq's
 // own `passfile`, format host:port:database:user:password, mode 0600), never
 // from a flag or the command line, and never appears in a log line (the
-// connection string is logged with any password removed).
+// connection string is logged with any password removed). Nor may it carry
+// `sslpassword` (a client key's passphrase).
+//
+// TLS: libpq's own keywords, in the string or the URI's query. A deployment
+// whose database is not on the same host sets sslmode=verify-full (the server
+// must present a certificate signed by `sslrootcert` for the host name or IP
+// address connected to; anything less refuses to connect) and sslrootcert=<CA
+// file>; sslcert/sslkey add a client certificate where the server asks for
+// one:
+//
+//   postgresql://pathway@db1/registry?sslmode=verify-full&sslrootcert=/etc/pathway/db-ca.pem
 //
 // Durability: a Write returns OK only once PostgreSQL reported its COMMIT as
 // done, with the server's synchronous_commit (on by default, so the commit is
@@ -145,11 +155,15 @@ class PgStore final : public Store {
     int64_t reads = 0;        // Read functions run
   };
 
-  // Validates the options, connects once (so a wrong address or password is
-  // reported here) and applies migrations. INVALID_ARGUMENT for bad options
-  // or migrations (including a password in `conninfo`), FAILED_PRECONDITION
-  // if the schema is newer than `migrations`, UNAVAILABLE if the server
-  // cannot be reached, INTERNAL if a migration fails.
+  // Validates the options, connects once (so a wrong address, certificate or
+  // password is reported here) and applies migrations. INVALID_ARGUMENT for
+  // bad options or migrations (including a password in `conninfo`),
+  // FAILED_PRECONDITION if the schema is newer than `migrations`, INTERNAL if
+  // a migration fails, UNAVAILABLE if the first connection fails, whatever
+  // the reason (unreachable, TLS refused or unverified, password missing or
+  // wrong: a retry may succeed once the server or the file is fixed); its
+  // message gives libpq's reason, e.g. "cannot connect to the database: ...
+  // fe_sendauth: no password supplied", never a password.
   static absl::StatusOr<std::unique_ptr<PgStore>> Open(const PgStoreOptions& options);
 
   ~PgStore() override;
@@ -183,6 +197,9 @@ class PgStore final : public Store {
   // turned out to be dead once.
   absl::StatusOr<Connection*> AcquireAndBegin(absl::string_view begin_sql,
                                               absl::Time real_deadline);
+  // Connects one pooled connection; on failure the status names libpq's
+  // reason.
+  absl::Status ConnectFirst(absl::Time real_deadline);
   absl::Status ApplyMigrations(const std::vector<Migration>& migrations, absl::Duration timeout);
 
   std::unique_ptr<Clock> default_clock_;  // set when options.clock is null

@@ -106,7 +106,9 @@ TEST(PgInternalTest, NumericIsInt64WhenIntegral) {
 
 TEST(PgStoreOptionsTest, PasswordInConninfoIsRefusedAndNeverLogged) {
   for (const char* conninfo : {"postgresql://u:hunter2@localhost/db",
-                               "host=localhost dbname=db password=hunter2"}) {
+                               "host=localhost dbname=db password=hunter2",
+                               "host=localhost dbname=db sslmode=verify-full sslkey=/k.pem "
+                               "sslpassword=hunter2"}) {
     PgStoreOptions options;
     options.conninfo = conninfo;
     absl::StatusOr<std::unique_ptr<PgStore>> store = PgStore::Open(options);

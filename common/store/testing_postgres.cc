@@ -3,16 +3,19 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <random>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -32,6 +35,8 @@ constexpr char kSuperuser[] = "postgres";
 constexpr char kPasswordGroup[] = "password_login";
 constexpr absl::Duration kPollInterval = absl::Milliseconds(20);
 constexpr absl::Duration kStopTimeout = absl::Seconds(20);
+// Attempts at a free TCP port when another process took the one picked.
+constexpr int kPortAttempts = 5;
 
 absl::Status ErrnoStatus(absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
@@ -113,6 +118,55 @@ absl::Status Chown(const std::string& path, uid_t uid, gid_t gid) {
   return absl::OkStatus();
 }
 
+// A loopback TCP port that was free a moment ago, below the kernel's
+// ephemeral range (so no outgoing connection takes it as its source port
+// before postgres binds it).
+absl::StatusOr<int> PickFreeLoopbackPort() {
+  static std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20000, 32000);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int port = pick(random);
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return ErrnoStatus("socket");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    const bool free = bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+    close(fd);
+    if (free) return port;
+  }
+  return absl::UnavailableError("no free loopback port found");
+}
+
+// Copies `from` to `to` (created with `mode`, owned by uid/gid).
+absl::Status CopyFile(const std::string& from, const std::string& to, mode_t mode, uid_t uid,
+                      gid_t gid) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read ", from));
+  std::stringstream data;
+  data << in.rdbuf();
+  const int fd = open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return ErrnoStatus(absl::StrCat("create ", to));
+  const std::string bytes = data.str();
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return ErrnoStatus(absl::StrCat("write ", to));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (fchmod(fd, mode) != 0 || fchown(fd, uid, gid) != 0) {
+    close(fd);
+    return ErrnoStatus(absl::StrCat("chmod/chown ", to));
+  }
+  if (close(fd) != 0) return ErrnoStatus(absl::StrCat("close ", to));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TestingPostgres>> TestingPostgres::Start() {
@@ -126,6 +180,9 @@ absl::StatusOr<std::unique_ptr<TestingPostgres>> TestingPostgres::Start(const Op
       return absl::FailedPreconditionError(
           absl::StrCat(path, " not executable (install Debian's postgresql-15)"));
     }
+  }
+  if (options.ssl_cert_file.empty() != options.ssl_key_file.empty()) {
+    return absl::InvalidArgumentError("give both ssl_cert_file and ssl_key_file, or neither");
   }
   uid_t uid = geteuid();
   gid_t gid = getegid();
@@ -146,7 +203,22 @@ absl::StatusOr<std::unique_ptr<TestingPostgres>> TestingPostgres::Start(const Op
   std::unique_ptr<TestingPostgres> server(
       new TestingPostgres(options, templ, uid, gid, switch_user));
   if (absl::Status s = server->Init(); !s.ok()) return s;
-  if (absl::Status s = server->SpawnAndWait(); !s.ok()) return s;
+  if (!server->tls()) {
+    if (absl::Status s = server->SpawnAndWait(); !s.ok()) return s;
+  } else {
+    // Over TCP the port may be taken between the pick and the bind: then
+    // postgres exits at once and another port is tried.
+    absl::Status started;
+    for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
+      absl::StatusOr<int> port = PickFreeLoopbackPort();
+      if (!port.ok()) return port.status();
+      server->port_ = *port;
+      bool exited_early = false;
+      started = server->SpawnAndWait(&exited_early);
+      if (started.ok() || !exited_early) break;
+    }
+    if (!started.ok()) return started;
+  }
   if (absl::Status s = server->RunSql(absl::StrCat("CREATE ROLE ", kPasswordGroup, " NOLOGIN"));
       !s.ok()) {
     return s;
@@ -189,21 +261,44 @@ absl::Status TestingPostgres::Init() {
   }
   {
     std::ofstream conf(data + "/postgresql.conf", std::ios::app);
-    conf << "\n# Test server: unix socket only; speed over crash safety (tests only).\n"
-         << "listen_addresses = ''\n"
+    conf << "\n# Test server: speed over crash safety (tests only).\n"
          << "unix_socket_directories = '" << dir_ << "'\n"
-         << "port = " << kPort << "\n"
          << "fsync = off\n"
          << "full_page_writes = off\n"
          << "max_connections = 300\n"
          << "shared_buffers = 32MB\n"
          << "log_min_messages = warning\n";
+    // The port is given on the command line (it may change between attempts).
+    if (tls()) {
+      conf << "# TCP on loopback, TLS only (see pg_hba.conf).\n"
+           << "listen_addresses = '127.0.0.1'\n"
+           << "ssl = on\n"
+           << "ssl_cert_file = 'server.crt'\n"
+           << "ssl_key_file = 'server.key'\n";
+    } else {
+      conf << "# Unix socket only.\n"
+           << "listen_addresses = ''\n";
+    }
     std::ofstream hba(data + "/pg_hba.conf", std::ios::trunc);
     hba << "local all +" << kPasswordGroup << " scram-sha-256\n"
         << "local all all trust\n";
+    if (tls()) {
+      hba << "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+          << "hostnossl all all 127.0.0.1/32 reject\n";
+    }
     if (!conf || !hba) return absl::InternalError("cannot write the test server's configuration");
   }
+  if (tls()) return InstallTlsFiles(data);
   return absl::OkStatus();
+}
+
+absl::Status TestingPostgres::InstallTlsFiles(const std::string& data) {
+  // postgres refuses a key that others may read; the certificate is public.
+  if (absl::Status s = CopyFile(options_.ssl_cert_file, data + "/server.crt", 0644, uid_, gid_);
+      !s.ok()) {
+    return s;
+  }
+  return CopyFile(options_.ssl_key_file, data + "/server.key", 0600, uid_, gid_);
 }
 
 std::string TestingPostgres::LogTail() const {
@@ -216,10 +311,11 @@ std::string TestingPostgres::LogTail() const {
   return text;
 }
 
-absl::Status TestingPostgres::SpawnAndWait() {
+absl::Status TestingPostgres::SpawnAndWait(bool* exited_early) {
+  if (exited_early != nullptr) *exited_early = false;
   absl::StatusOr<pid_t> pid =
-      Spawn({options_.bin_dir + "/postgres", "-D", dir_ + "/data"}, dir_ + "/postgres.log",
-            switch_user_, uid_, gid_, /*die_with_parent=*/true);
+      Spawn({options_.bin_dir + "/postgres", "-D", dir_ + "/data", "-p", absl::StrCat(port_)},
+            dir_ + "/postgres.log", switch_user_, uid_, gid_, /*die_with_parent=*/true);
   if (!pid.ok()) return pid.status();
   pid_ = *pid;
   const std::string conninfo = absl::StrCat(Conninfo("postgres"), " connect_timeout=2");
@@ -229,6 +325,7 @@ absl::Status TestingPostgres::SpawnAndWait() {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = 0;
+      if (exited_early != nullptr) *exited_early = true;
       return absl::InternalError(absl::StrCat("postgres exited at start: ", LogTail()));
     }
     if (absl::Now() >= deadline) {
@@ -257,12 +354,12 @@ absl::Status TestingPostgres::StartAgain() {
 }
 
 std::string TestingPostgres::Conninfo(const std::string& database, const std::string& user) const {
-  return absl::StrCat("host=", dir_, " port=", kPort, " dbname=", database,
+  return absl::StrCat("host=", dir_, " port=", port_, " dbname=", database,
                       " user=", user.empty() ? kSuperuser : user);
 }
 
 std::string TestingPostgres::Uri(const std::string& database) const {
-  return absl::StrCat("postgresql:///", database, "?host=", dir_, "&port=", kPort,
+  return absl::StrCat("postgresql:///", database, "?host=", dir_, "&port=", port_,
                       "&user=", kSuperuser);
 }
 

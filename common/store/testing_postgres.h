@@ -5,7 +5,8 @@
 // TestingPostgres runs Debian's postgresql-15 (initdb, then postgres, from
 // /usr/lib/postgresql/15/bin) as a child process on a fresh temporary
 // directory, listening only on a unix socket in that directory (no TCP port,
-// so tests never collide). Each test takes its own database:
+// so tests never collide), unless TLS is asked for (below). Each test takes
+// its own database:
 //
 //   absl::StatusOr<TestingPostgres*> pg = TestingPostgres::Shared();
 //   ASSERT_TRUE(pg.ok()) << pg.status();
@@ -23,6 +24,19 @@
 // it runs as the current user. Authentication is `trust` on the socket for
 // the superuser `postgres`, except for members of the role `password_login`
 // (see CreatePasswordRole), who must give a password (scram-sha-256).
+//
+// TLS: with Options::ssl_cert_file and ssl_key_file (say, from
+// deploy/local/dev-tls.sh) the server also listens on 127.0.0.1, on a port
+// that was free (the socket takes the same number), with ssl = on and that
+// certificate. Over TCP it accepts only TLS (hostssl) with a password
+// (scram-sha-256), so only password roles log in there and a client that does
+// not ask for TLS is rejected; the socket is as above:
+//
+//   TestingPostgres::Options options;
+//   options.ssl_cert_file = pki.Cert("postgres");
+//   options.ssl_key_file = pki.Key("postgres");
+//   ASSIGN_OR_RETURN(std::unique_ptr<TestingPostgres> pg, TestingPostgres::Start(options));
+//   // "host=127.0.0.1 port=<pg->port()> ... sslmode=verify-full sslrootcert=<ca.pem>"
 //
 // Ownership: the object owns the child process and the directory; the
 // destructor stops the server (immediate shutdown) and removes the directory.
@@ -57,6 +71,11 @@ class TestingPostgres {
     std::string bin_dir = "/usr/lib/postgresql/15/bin";
     // How long to wait for the server to accept connections after a start.
     absl::Duration start_timeout = absl::Seconds(60);
+    // The server's TLS certificate and private key (PEM), both or neither.
+    // Copied into the server's directory at start (the key with mode 0600, as
+    // postgres demands), so they may live where the server user cannot read.
+    std::string ssl_cert_file;
+    std::string ssl_key_file;
   };
 
   // Runs initdb in a fresh directory, starts the server and waits until it
@@ -99,17 +118,24 @@ class TestingPostgres {
 
   // The directory holding the socket (the `host` of a connection string).
   const std::string& socket_dir() const { return dir_; }
-  int port() const { return kPort; }
+  // The port of the socket and, with TLS, of 127.0.0.1; unchanged by Stop and
+  // StartAgain.
+  int port() const { return port_; }
+  // Whether the server listens on 127.0.0.1 with TLS.
+  bool tls() const { return !options_.ssl_cert_file.empty(); }
   // The postmaster's process id; 0 while stopped.
   pid_t pid() const { return pid_; }
 
  private:
-  static constexpr int kPort = 5432;
-
   TestingPostgres(const Options& options, std::string dir, uid_t uid, gid_t gid, bool switch_user);
 
   absl::Status Init();
-  absl::Status SpawnAndWait();
+  // Copies the TLS certificate and key into the data directory.
+  absl::Status InstallTlsFiles(const std::string& data);
+  // Starts postgres on port_ and waits until it accepts connections. On
+  // failure *exited_early says whether it exited before (as it does when the
+  // port was taken).
+  absl::Status SpawnAndWait(bool* exited_early = nullptr);
   std::string LogTail() const;
 
   const Options options_;
@@ -117,6 +143,8 @@ class TestingPostgres {
   const uid_t uid_;
   const gid_t gid_;
   const bool switch_user_;
+  // Without TLS nothing listens on TCP, so the usual number is safe.
+  int port_ = 5432;
   pid_t pid_ = 0;
 };
 

@@ -12,17 +12,15 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "common/auth/secret_file.h"
 #include "common/codec/date_text.h"
 #include "common/log/log.h"
 #include "common/tls/tls.h"
@@ -172,15 +170,10 @@ int main(int argc, char** argv) {
   const std::string password_file =
       Setting(absl::GetFlag(FLAGS_redis_password_file), "PATHWAY_REDIS_PASSWORD_FILE", "");
   if (!password_file.empty()) {
-    std::ifstream in(password_file, std::ios::binary);
-    if (!in) return Usage(absl::StrCat("cannot read ", password_file));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string password = ss.str();
-    while (!password.empty() && absl::ascii_isspace(static_cast<unsigned char>(password.back()))) {
-      password.pop_back();
-    }
-    redis.password = password;
+    absl::StatusOr<std::string> password =
+        pathway::ReadPasswordFile(password_file, "Redis password file");
+    if (!password.ok()) return Usage(std::string(password.status().message()));
+    redis.password = *std::move(password);
   }
   return rc::RunCommand(o, redis, stdout);
 }
