@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "common/trace/request_id_interceptor.h"
 
 namespace pathway {
 namespace {
@@ -75,13 +76,16 @@ absl::StatusOr<Caller> Authorizer::AuthorizeHeader(absl::string_view authorizati
 
 absl::StatusOr<Caller> Authorizer::Authenticate(const grpc::ServerContextBase& ctx) const {
   ASSIGN_OR_RETURN(absl::string_view header, AuthorizationHeader(ctx));
-  return AuthenticateHeader(header);
+  ASSIGN_OR_RETURN(Caller caller, AuthenticateHeader(header));
+  caller.request_id = RequestIdOf(ctx);
+  return caller;
 }
 
 absl::StatusOr<Caller> Authorizer::Authorize(const grpc::ServerContextBase& ctx,
                                              std::initializer_list<Role> allowed) const {
-  ASSIGN_OR_RETURN(absl::string_view header, AuthorizationHeader(ctx));
-  return AuthorizeHeader(header, allowed);
+  ASSIGN_OR_RETURN(Caller caller, Authenticate(ctx));
+  RETURN_IF_ERROR(CheckRole(caller, allowed));
+  return caller;
 }
 
 }  // namespace pathway
