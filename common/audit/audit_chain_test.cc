@@ -284,6 +284,93 @@ TEST_F(AuditChainTest, OlderRowsKeepTheirHashAndAMarkerStartsTheKeyedChain) {
   EXPECT_EQ(StartKeyedAuditChain(*base_, kT0).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(AuditChainTest, RequestIdsAreChainedWithoutChangingOlderRowsHashes) {
+  // Rows without a request id hash exactly as the published algorithm always did.
+  Append(*base_, 0, 3);
+  AuditEntry with_id = Entry(3);
+  with_id.request_id = "req-3";
+  ASSERT_TRUE(base_->Write([&](Transaction& tx) { return AppendAudit(tx, with_id); }).ok());
+  auto rows = ListAudit(*base_, {});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 4u);
+  std::string prev(32, '\0');
+  for (const AuditRow& r : *rows) {
+    std::vector<std::string> fields = {r.entry.subject, r.entry.role, r.entry.action,
+                                       r.entry.case_id, r.entry.outcome};
+    if (r.seq == 4) {
+      EXPECT_EQ(r.entry.request_id, "req-3");
+      // The request id is one more length-prefixed field after the outcome.
+      fields.push_back("req-3");
+    } else {
+      EXPECT_EQ(r.entry.request_id, "");
+    }
+    EXPECT_EQ(r.hash, UnkeyedHash(prev, r.seq, absl::ToUnixMicros(r.entry.at), fields))
+        << "seq " << r.seq;
+    prev = r.hash;
+  }
+  // Keyed rows with and without request ids after them: one verifier for all.
+  ASSERT_TRUE(StartKeyedAuditChain(*keyed_, kT0).ok());
+  Append(*keyed_, 5, 7);
+  with_id = Entry(7);
+  with_id.request_id = "0123456789abcdef0123456789abcdef";
+  ASSERT_TRUE(keyed_->Write([&](Transaction& tx) { return AppendAudit(tx, with_id); }).ok());
+  AuditVerifyReport report;
+  ASSERT_TRUE(Verify(&report).ok()) << report.problem;
+  EXPECT_EQ(report.rows_checked, 8);
+
+  // Changing, adding or removing a request id breaks the chain at that row.
+  RawSql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET request_id = 'forged' WHERE seq = 8;",
+         "DROP TRIGGER audit_log_no_update ON audit_log;"
+         " UPDATE audit_log SET request_id = 'forged' WHERE seq = 8;");
+  EXPECT_EQ(Verify(&report).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(report.first_bad_seq, 8);
+  RawSql("UPDATE audit_log SET request_id = '' WHERE seq = 8;"
+         "UPDATE audit_log SET request_id = 'added' WHERE seq = 6;",
+         "UPDATE audit_log SET request_id = '' WHERE seq = 8;"
+         " UPDATE audit_log SET request_id = 'added' WHERE seq = 6;");
+  EXPECT_EQ(Verify(&report).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(report.first_bad_seq, 6);
+  // Unkeyed rows too: the attacker's recomputation without the id does not match.
+  RawSql("UPDATE audit_log SET request_id = '' WHERE seq = 6; UPDATE audit_log SET request_id = "
+         "'' WHERE seq = 4;",
+         "UPDATE audit_log SET request_id = '' WHERE seq = 6; UPDATE audit_log SET request_id = "
+         "'' WHERE seq = 4;");
+  EXPECT_EQ(Verify(&report).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(report.first_bad_seq, 4);
+}
+
+TEST_F(AuditChainTest, OfflineVerifierReadsRequestIdsAndFilesFromBeforeThem) {
+  if (TestDatabaseEngine() != "sqlite") GTEST_SKIP() << "the offline verifier reads SQLite files";
+  Append(*keyed_, 0, 3);
+  AuditEntry with_id = Entry(3);
+  with_id.request_id = "req-offline";
+  ASSERT_TRUE(keyed_->Write([&](Transaction& tx) { return AppendAudit(tx, with_id); }).ok());
+  Close();
+  AuditVerifyReport report;
+  EXPECT_TRUE(VerifyAuditDatabaseFile(db(), kKey, {}, &report).ok()) << report.problem;
+  EXPECT_EQ(report.rows_checked, 4);
+  Open();
+  // A database from before the request_id column: its rows verify as they are.
+  const std::string old_db = dir_.File("old.db");
+  {
+    OpenStoreOptions where;
+    where.default_sqlite_path = old_db;
+    auto store = OpenStore("", AuditMigrations(), nullptr, where);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto keyed = KeyedAuditStore::Create(store->get(), kKey);
+    ASSERT_TRUE(keyed.ok());
+    Append(**keyed, 0, 3);
+  }
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(old_db.c_str(), &h), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(h, "ALTER TABLE audit_log DROP COLUMN request_id", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(h);
+  EXPECT_TRUE(VerifyAuditDatabaseFile(old_db, kKey, {}, &report).ok()) << report.problem;
+  EXPECT_EQ(report.rows_checked, 3);
+}
+
 TEST_F(AuditChainTest, AnchorFileRefusesForgedLinesAndIgnoresATornLastLine) {
   Append(*keyed_, 0, 3);
   ASSERT_NO_FATAL_FAILURE(Anchor());

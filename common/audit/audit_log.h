@@ -30,7 +30,16 @@
 //   chain 2 (keyed):   hash = HMAC-SHA-256(key, prev_hash || "pathway.audit.v2" || B)
 //   chain 1 (unkeyed): hash = SHA-256(prev_hash || "pathway.audit.v1" || B)
 //   B = u64be(seq) || u64be(at_us) ||
-//       for subject, role, action, case_id, outcome: u32be(len) || bytes
+//       for subject, role, action, case_id, outcome: u32be(len) || bytes ||
+//       [u32be(len) || request_id bytes, only when the request id is not empty]
+// The request id came after rows were already chained. Rows written before it
+// have an empty request id, so their B, and hence every stored hash, is exactly
+// what it was: the verifier checks old and new rows with one rule. The encoding
+// stays unambiguous: the five fields before it are length-prefixed, so a reader
+// of B always knows where the outcome ends; what follows is either nothing (no
+// request id) or exactly one more length-prefixed field whose length is at
+// least 1, and a row cannot be read both ways. Dropping a row's request id, or
+// giving an old row one, changes its B and breaks the chain there.
 // The key is read from a file (never stored in the database), so someone who can
 // write the database but has no key cannot re-hash rows they changed or removed.
 // Rows written before the keyed chain existed keep chain 1; StartKeyedAuditChain
@@ -64,6 +73,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,7 +89,9 @@
 namespace pathway {
 
 // Migrations creating audit_log (component "audit"). Add them to the store's
-// migrations. Version 2 adds the chain column (existing rows: chain 1).
+// migrations. Version 2 adds the chain column (existing rows: chain 1); version 3
+// the request_id column (existing rows: empty) and the time-ordered indexes by
+// case and by subject that ListAuditByTime reads.
 std::vector<Migration> AuditMigrations();
 
 // Chain versions (audit_log.chain).
@@ -105,6 +117,9 @@ struct AuditEntry {
   std::string action;   // what: e.g. the full RPC method name
   std::string case_id;  // which case; empty if none
   std::string outcome;  // status code name, e.g. "OK", "NOT_FOUND"
+  // The RPC's request id (common/trace/request_id.h); empty for rows written
+  // before request ids and for the service's own rows.
+  std::string request_id = {};
 };
 
 // The outcome string for a status: "OK", "NOT_FOUND", "PERMISSION_DENIED", ...
@@ -233,6 +248,31 @@ struct AuditFilter {
 // Audit rows matching `filter`, in seq order. INVALID_ARGUMENT for a negative
 // limit or after_seq.
 absl::StatusOr<std::vector<AuditRow>> ListAudit(Store& store, const AuditFilter& filter);
+
+// Where a time-ordered listing resumes: entries strictly after (at_us, seq).
+struct AuditCursor {
+  int64_t at_us = 0;
+  int64_t seq = 0;
+};
+
+// The entries of one case, or of one subject, in a time range.
+struct AuditTimeQuery {
+  // Exactly one of the two is set.
+  std::string case_id;
+  std::string subject;
+  absl::Time from = absl::InfinitePast();  // inclusive
+  absl::Time to = absl::InfiniteFuture();  // exclusive
+  // Set: only entries whose case id starts with these 2, 4 or 6 digits (so never
+  // an entry without a case). Empty: no such restriction.
+  std::string case_prefix;
+  std::optional<AuditCursor> after;  // nullopt: from the oldest
+  int limit = 100;                   // 1 to 1001
+};
+
+// Entries matching `q`, oldest first (by at, then seq), read through the index
+// by case or by subject and time. INVALID_ARGUMENT unless exactly one of case_id
+// and subject is set, the limit is in range and the prefix is 2, 4 or 6 digits.
+absl::StatusOr<std::vector<AuditRow>> ListAuditByTime(Store& store, const AuditTimeQuery& q);
 
 struct AuditBufferOptions {
   // A group nobody waits for is written at most this long (real time) after its

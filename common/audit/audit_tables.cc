@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,7 +12,7 @@ namespace pathway {
 namespace {
 
 constexpr char kColumns[] =
-    "seq, at_us, subject, role, action, case_id, outcome, prev_hash, hash, chain";
+    "seq, at_us, subject, role, action, case_id, outcome, prev_hash, hash, chain, request_id";
 
 AuditRow ToAuditRow(const Row& row) {
   AuditRow r;
@@ -25,6 +26,7 @@ AuditRow ToAuditRow(const Row& row) {
   r.prev_hash = row.GetString(7);
   r.hash = row.GetString(8);
   r.chain = static_cast<int>(row.GetInt(9));
+  r.entry.request_id = row.GetString(10);
   return r;
 }
 
@@ -59,6 +61,19 @@ constexpr char kPostgresqlAppendOnly[] =
     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
     "  FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();";
 
+// Version 3, portable. Rows written before it get an empty request id, which
+// leaves their chain hashes as they were (audit_log.h). Listing a case's or a
+// user's entries over a time range, oldest first, reads one range of
+// (case_id | subject, at_us, seq); those indexes replace the (case_id, seq) and
+// (subject, seq) ones, which nothing but whole-table scans in seq order needs,
+// so an append still updates two secondary indexes, not four.
+constexpr char kAuditLogV3[] =
+    "ALTER TABLE audit_log ADD COLUMN request_id TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX audit_log_by_case_time ON audit_log(case_id, at_us, seq);"
+    "CREATE INDEX audit_log_by_subject_time ON audit_log(subject, at_us, seq);"
+    "DROP INDEX audit_log_by_case;"
+    "DROP INDEX audit_log_by_subject;";
+
 }  // namespace
 
 std::vector<Migration> AuditMigrations() {
@@ -69,6 +84,7 @@ std::vector<Migration> AuditMigrations() {
       std::move(v1),
       // Rows from before the keyed chain keep chain 1 (unkeyed SHA-256).
       {"audit", 2, "ALTER TABLE audit_log ADD COLUMN chain BIGINT NOT NULL DEFAULT 1"},
+      {"audit", 3, kAuditLogV3},
   };
 }
 
@@ -103,9 +119,9 @@ absl::Status InsertAuditRow(Transaction& tx, const AuditRow& row) {
   const AuditEntry& e = row.entry;
   return tx.Exec(
       "INSERT INTO audit_log(seq, at_us, subject, role, action, case_id, outcome, prev_hash,"
-      " hash, chain) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      " hash, chain, request_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {row.seq, absl::ToUnixMicros(e.at), e.subject, e.role, e.action, e.case_id, e.outcome,
-       Blob{row.prev_hash}, Blob{row.hash}, static_cast<int64_t>(row.chain)});
+       Blob{row.prev_hash}, Blob{row.hash}, static_cast<int64_t>(row.chain), e.request_id});
 }
 
 absl::Status ScanAuditRows(ReadTransaction& tx, int64_t after_seq, int64_t limit,
@@ -131,22 +147,68 @@ absl::Status ScanMatchingAuditRows(ReadTransaction& tx, int64_t after_seq,
   return tx.QueryEach(sql, params, [&fn](const Row& row) { return fn(ToAuditRow(row)); });
 }
 
+absl::Status ScanAuditRowsByTime(ReadTransaction& tx, const AuditTimeQuery& q,
+                                 const AuditRowVisitor& fn) {
+  // The equality column first, then the time range: one range of the
+  // (case_id | subject, at_us, seq) index, read in its order.
+  std::string sql = absl::StrCat("SELECT ", kColumns, " FROM audit_log WHERE ");
+  std::vector<Value> params;
+  if (!q.case_id.empty()) {
+    sql += "case_id = ?";
+    params.push_back(q.case_id);
+  } else {
+    sql += "subject = ?";
+    params.push_back(q.subject);
+  }
+  int64_t from_us = absl::ToUnixMicros(q.from);
+  if (q.after.has_value()) from_us = std::max(from_us, q.after->at_us);
+  sql += " AND at_us >= ? AND at_us < ?";
+  params.push_back(from_us);
+  params.push_back(absl::ToUnixMicros(q.to));
+  if (q.after.has_value()) {
+    // Strictly after (at_us, seq): the bound above starts the range, this skips
+    // the rows at that instant already returned.
+    sql += " AND (at_us > ? OR seq > ?)";
+    params.push_back(q.after->at_us);
+    params.push_back(q.after->seq);
+  }
+  if (!q.case_prefix.empty()) {
+    // The prefix is 2, 4 or 6 digits (checked by ListAuditByTime): its length is
+    // written into the statement, the digits are bound.
+    absl::StrAppend(&sql, " AND SUBSTR(case_id, 1, ", q.case_prefix.size(), ") = ?");
+    params.push_back(q.case_prefix);
+  }
+  sql += " ORDER BY at_us, seq LIMIT ?";
+  params.push_back(static_cast<int64_t>(q.limit));
+  return tx.QueryEach(sql, params, [&fn](const Row& row) { return fn(ToAuditRow(row)); });
+}
+
 absl::Status ScanAuditDatabaseFile(const std::string& path, const AuditRowVisitor& fn) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
     sqlite3_close(db);
     return absl::NotFoundError(absl::StrCat("cannot open ", path));
   }
-  // Databases from before the keyed chain have no chain column: all chain 1.
-  std::string sql = absl::StrCat("SELECT ", kColumns, " FROM audit_log ORDER BY seq");
+  // Databases from before the request_id column read with empty request ids;
+  // those from before the keyed chain have no chain column either: all chain 1.
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    sql = "SELECT seq, at_us, subject, role, action, case_id, outcome, prev_hash, hash, 1"
-          " FROM audit_log ORDER BY seq";
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      sqlite3_close(db);
-      return absl::FailedPreconditionError(absl::StrCat(path, " has no audit_log table"));
+  bool prepared = false;
+  for (const std::string& sql :
+       {absl::StrCat("SELECT ", kColumns, " FROM audit_log ORDER BY seq"),
+        std::string("SELECT seq, at_us, subject, role, action, case_id, outcome, prev_hash, hash,"
+                    " chain, '' FROM audit_log ORDER BY seq"),
+        std::string("SELECT seq, at_us, subject, role, action, case_id, outcome, prev_hash, hash,"
+                    " 1, '' FROM audit_log ORDER BY seq")}) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+      prepared = true;
+      break;
     }
+    sqlite3_finalize(stmt);
+    stmt = nullptr;
+  }
+  if (!prepared) {
+    sqlite3_close(db);
+    return absl::FailedPreconditionError(absl::StrCat(path, " has no audit_log table"));
   }
   auto text = [stmt](int col) {
     const void* p = sqlite3_column_blob(stmt, col);
@@ -166,6 +228,7 @@ absl::Status ScanAuditDatabaseFile(const std::string& path, const AuditRowVisito
     r.prev_hash = text(7);
     r.hash = text(8);
     r.chain = sqlite3_column_int(stmt, 9);
+    r.entry.request_id = text(10);
     if (!fn(r)) break;
   }
   const bool read_error = rc != SQLITE_ROW && rc != SQLITE_DONE;

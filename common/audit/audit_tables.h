@@ -61,9 +61,15 @@ absl::Status ScanMatchingAuditRows(ReadTransaction& tx, int64_t after_seq,
                                    absl::string_view case_id, absl::string_view subject,
                                    int64_t limit, const AuditRowVisitor& fn);
 
+// The rows matching `q` (validated by the caller), ordered by (at_us, seq), up to
+// q.limit: through audit_log_by_case_time or audit_log_by_subject_time.
+absl::Status ScanAuditRowsByTime(ReadTransaction& tx, const AuditTimeQuery& q,
+                                 const AuditRowVisitor& fn);
+
 // Every row of the SQLite database file at `path`, opened read-only with SQLite
 // itself (no store, no migration, no write), in seq order. A file from before the
-// chain column reads as chain 1 throughout. NOT_FOUND if the file cannot be
+// chain column reads as chain 1 throughout, one from before the request_id column
+// with empty request ids. NOT_FOUND if the file cannot be
 // opened, FAILED_PRECONDITION if it has no audit_log table, UNAVAILABLE if a row
 // cannot be read.
 absl::Status ScanAuditDatabaseFile(const std::string& path, const AuditRowVisitor& fn);

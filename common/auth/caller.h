@@ -34,6 +34,9 @@ namespace pathway {
 
 struct Caller {
   Claims claims;
+  // The call's request id (common/trace/request_id.h), for its audit entries;
+  // empty when the call came without the server's request id interceptor.
+  std::string request_id;
 
   // The user id (opaque; not personal data, but still keep it out of
   // operational logs: it belongs in the audit trail).

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/service_identity.h"
 #include "common/status/status_macros.h"
+#include "common/trace/request_id_interceptor.h"
 
 namespace pathway {
 namespace {
@@ -105,6 +106,7 @@ absl::StatusOr<Caller> Authorizer::Authenticate(const grpc::ServerContextBase& c
   if (binding_.enforced && caller.role() == Role::kService) {
     RETURN_IF_ERROR(CheckServicePeer(PeerCommonName(ctx), caller.claims, binding_.allowed_callers));
   }
+  caller.request_id = RequestIdOf(ctx);
   return caller;
 }
 

@@ -57,7 +57,7 @@ class Authorizer {
   explicit Authorizer(const BearerVerifier* verifier, ServicePeerBinding binding = {});
 
   // The caller of the RPC in `ctx` if it presents a valid token whose role is
-  // in `allowed`.
+  // in `allowed`, with the call's request id (RequestIdOf, request_id_interceptor.h).
   absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& ctx,
                                    std::initializer_list<Role> allowed) const;
 

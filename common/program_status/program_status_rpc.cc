@@ -57,7 +57,8 @@ grpc::ServerUnaryReactor* ServeGetProgramStatus(ServiceRuntime& runtime, Program
         runtime.read_audit().Record(AuditEntry{runtime.clock().Now(), caller.subject(),
                                                std::string(RoleName(caller.role())), kAction,
                                                record.ok() ? record->case_id : std::string(),
-                                               AuditOutcome(record.status())});
+                                               AuditOutcome(record.status()),
+                                               caller.request_id});
         if (!record.ok()) return record.status();
         ToProto(*record, programme, response);
         return absl::OkStatus();

@@ -12,6 +12,7 @@
 #include "common/server/access_log.h"
 #include "common/server/audit_interceptor.h"
 #include "common/status/status_macros.h"
+#include "common/trace/request_id_interceptor.h"
 
 namespace pathway {
 
@@ -58,6 +59,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     gs->health_names_.push_back(s.name);
   }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  // Every call gets its request id before any handler reads it (for the audit trail)
+  // and sends it back in its initial metadata.
+  creators.push_back(NewRequestIdInterceptorFactory());
   // First, so the access log sees (and times) the answer as it leaves.
   creators.push_back(NewAuditDurabilityInterceptorFactory(&runtime->read_audit()));
   creators.push_back(NewAccessLogInterceptorFactory(&runtime->verifier()));

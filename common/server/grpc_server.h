@@ -11,6 +11,9 @@
 //   WaitForShutdownSignal();
 //   server->Shutdown();  // NOT_SERVING, then drain for options.drain_timeout
 //
+// Every call has a request id, the client's "x-request-id" when well formed or a
+// fresh one, returned in the answer's initial metadata and kept in the call's audit
+// entries (common/trace/request_id_interceptor.h).
 // Every answer waits for the read audits recorded before it (audit_interceptor.h);
 // the audit chain is verified at start and on a schedule, its head anchored on
 // a schedule and at shutdown, and "pathway.audit" in health says whether it verified.

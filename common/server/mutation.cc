@@ -22,7 +22,8 @@ AuditEntry Entry(ServiceRuntime& rt, const Mutation& m, std::string case_id,
                     std::string(RoleName(m.caller->role())),
                     m.method,
                     std::move(case_id),
-                    std::move(outcome)};
+                    std::move(outcome),
+                    m.caller->request_id};
 }
 
 // The caller's authority, length-prefixed so that no two differ only in where one

@@ -14,6 +14,7 @@
 #include "common/codec/proto_programme.h"
 #include "common/log/log.h"
 #include "common/outbox/outbox.h"
+#include "common/server/audit_listing.h"
 #include "common/server/handler_pool.h"
 #include "common/server/mutation.h"
 #include "common/program_status/program_status.h"
@@ -28,6 +29,7 @@ using common::v1::ProgramStatusPage;
 
 constexpr char kListAction[] = "ListProgramStatuses";
 constexpr char kReplayMethod[] = "/pathway.common.v1.Operations/ReplayParkedHandoffs";
+constexpr char kListAuditMethod[] = "/pathway.common.v1.Operations/ListAuditEntries";
 constexpr int kMaxReplayIds = 1000;
 constexpr int kMaxCaseIdLength = 128;
 constexpr int kDefaultMaxStuck = 100;
@@ -78,7 +80,8 @@ class ListStatusesReactor final : public grpc::ServerWriteReactor<ProgramStatusP
     absl::Status valid = Validate(request);
     runtime_->read_audit().Record(AuditEntry{runtime_->clock().Now(), caller->subject(),
                                              std::string(RoleName(caller->role())),
-                                             kListAction, std::string(), AuditOutcome(valid)});
+                                             kListAction, std::string(), AuditOutcome(valid),
+                                             caller->request_id});
     if (!valid.ok()) {
       Finish(ToGrpcStatus(valid));
       return;
@@ -330,6 +333,39 @@ grpc::ServerUnaryReactor* OperationsService::ReplayParkedHandoffs(
       log::Info("outbox_replayed", {{"service", runtime_->options().service_name},
                                     {"rows", static_cast<int64_t>(response->replayed_size())}});
     }
+    return s;
+  });
+}
+
+grpc::ServerUnaryReactor* OperationsService::ListAuditEntries(
+    grpc::CallbackServerContext* ctx, const common::v1::ListAuditEntriesRequest* request,
+    common::v1::ListAuditEntriesResponse* response) {
+  // Authenticated but not yet authorised: a refused attempt is audited too (who
+  // tried to read the trail matters as much as who did).
+  absl::StatusOr<Caller> caller = runtime_->authorizer().Authenticate(*ctx);
+  if (!caller.ok()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  return FinishOnPool(ctx, runtime_->handlers(), [this, request, response,
+                                                  caller = *caller]() -> absl::Status {
+    std::string audited_case;
+    absl::Status s = CheckRole(caller, {Role::kAuditor});
+    if (s.ok()) {
+      s = ReadAuditEntries(runtime_->store(), runtime_->options().service_name, caller, *request,
+                           response, &audited_case);
+    }
+    if (!s.ok() && !absl::IsInvalidArgument(s) && !absl::IsPermissionDenied(s)) {
+      log::Warning("list_audit_entries_failed", {{"service", runtime_->options().service_name},
+                                                 {"error", s.ToString()}});
+      s = absl::UnavailableError("cannot read the audit trail; retry");
+    }
+    runtime_->read_audit().Record(AuditEntry{runtime_->clock().Now(), caller.subject(),
+                                             std::string(RoleName(caller.role())),
+                                             kListAuditMethod, audited_case, AuditOutcome(s),
+                                             caller.request_id});
+    if (!s.ok()) response->Clear();
     return s;
   });
 }

@@ -1,8 +1,9 @@
 // OperationsService: pathway.common.v1.Operations (protos/pathway/common/v1/
 // operations.proto), which GrpcServer registers on every server. It streams the
 // programme statuses a service owns, page by page in case id order, for the nightly
-// reconciler (tools/reconcile), summarises the service's outbox of hand-offs, and
-// replays parked ones for an operator.
+// reconciler (tools/reconcile), summarises the service's outbox of hand-offs,
+// replays parked ones for an operator, and lists the service's audit trail of a case
+// or a user for an auditor (audit_listing.h).
 //
 //   OperationsService ops(runtime);   // programme from runtime->options().service_name
 //   builder.RegisterService(&ops);
@@ -86,6 +87,12 @@ class OperationsService final : public common::v1::Operations::CallbackService {
   grpc::ServerUnaryReactor* ReplayParkedHandoffs(
       grpc::CallbackServerContext* ctx, const common::v1::ReplayParkedHandoffsRequest* request,
       common::v1::ReplayParkedHandoffsResponse* response) override;
+
+  // Auditors only (audit_listing.h has who sees which entries); the listing, and a
+  // refused attempt by another role, are audited. Reads on the handler pool.
+  grpc::ServerUnaryReactor* ListAuditEntries(
+      grpc::CallbackServerContext* ctx, const common::v1::ListAuditEntriesRequest* request,
+      common::v1::ListAuditEntriesResponse* response) override;
 
  private:
   ServiceRuntime* runtime_;  // not owned

@@ -12,6 +12,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/audit/audit_log.h"
+#include "common/auth/jurisdiction.h"
 #include "common/auth/token.h"
 #include "common/client/bearer_context.h"
 #include "common/ids/case_id.h"
@@ -72,9 +74,10 @@ class OperationsServiceTest : public ::testing::Test {
     return ids;
   }
 
-  std::string Token(Role role, const std::string& jurisdiction) {
+  std::string Token(Role role, const std::string& jurisdiction,
+                    const std::string& subject = "ops-test") {
     Claims c;
-    c.subject = "ops-test";
+    c.subject = subject;
     c.role = role;
     c.jurisdiction = jurisdiction;
     c.issued_at = absl::Now();
@@ -250,6 +253,95 @@ TEST_F(OperationsServiceTest, RolesAndBadInputGetTheRightCodes) {
   common::v1::OutboxSummary summary;
   EXPECT_EQ(stub->GetOutboxSummary(&ctx, {}, &summary).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(OperationsServiceTest, OnlyAuditorsListTheAuditTrailAndEveryCallHasARequestId) {
+  auto server = StartServer("community_rehab", false);
+  ASSERT_NE(server, nullptr);
+  const std::string guiyang = CaseIdFor("520102", 7);
+  ASSERT_TRUE(server->runtime()
+                  .store()
+                  .Write([&](Transaction& tx) {
+                    return AppendAudit(tx, AuditEntry{absl::FromUnixSeconds(1'800'000'000), "cw",
+                                                      "caseworker", "/x/GetOrder", guiyang, "OK",
+                                                      "seeded-1"});
+                  })
+                  .ok());
+  auto stub = Stub(*server);
+  // Calls ListAuditEntries; `sent` becomes the x-request-id when not empty; the
+  // answer's x-request-id goes to `answered`.
+  auto call = [&](const std::string& token, const common::v1::ListAuditEntriesRequest& req,
+                  const std::string& sent, std::string* answered,
+                  common::v1::ListAuditEntriesResponse* resp) {
+    grpc::ClientContext ctx;
+    PrepareBearerContext(&ctx, token, absl::Seconds(20));
+    if (!sent.empty()) ctx.AddMetadata("x-request-id", sent);
+    grpc::Status s = stub->ListAuditEntries(&ctx, req, resp);
+    auto it = ctx.GetServerInitialMetadata().find("x-request-id");
+    *answered = it == ctx.GetServerInitialMetadata().end()
+                    ? ""
+                    : std::string(it->second.data(), it->second.size());
+    return s.error_code();
+  };
+  common::v1::ListAuditEntriesRequest by_case;
+  by_case.set_case_id(guiyang);
+  common::v1::ListAuditEntriesResponse resp;
+  std::string answered;
+  for (Role role : {Role::kCaseworker, Role::kPolice, Role::kFacilityStaff, Role::kAdmin,
+                    Role::kBatch, Role::kService}) {
+    const std::string j = RoleMayBeNational(role) ? "*" : "520102";
+    EXPECT_EQ(call(Token(role, j, "denied-user"), by_case, "", &answered, &resp),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << RoleName(role);
+    EXPECT_EQ(answered.size(), 32u);  // made by the server
+    EXPECT_EQ(resp.entries_size(), 0);
+  }
+  EXPECT_EQ(call("", by_case, "", &answered, &resp), grpc::StatusCode::UNAUTHENTICATED);
+
+  // An auditor of the province, with their own request id.
+  ASSERT_EQ(call(Token(Role::kAuditor, "52", "auditor-52"), by_case, "audit-call-1", &answered,
+                 &resp),
+            grpc::StatusCode::OK);
+  EXPECT_EQ(answered, "audit-call-1");
+  EXPECT_EQ(resp.service(), "community_rehab");
+  ASSERT_EQ(resp.entries_size(), 1);
+  EXPECT_EQ(resp.entries(0).request_id(), "seeded-1");
+  EXPECT_EQ(resp.entries(0).service(), "community_rehab");
+  // A malformed request id is replaced, not echoed.
+  ASSERT_EQ(call(Token(Role::kAuditor, "52", "auditor-52"), by_case, "bad id;x", &answered, &resp),
+            grpc::StatusCode::OK);
+  EXPECT_EQ(answered.size(), 32u);
+  const std::string made = answered;
+  // Another province's auditor sees nothing of the case.
+  ASSERT_EQ(call(Token(Role::kAuditor, "53"), by_case, "", &answered, &resp),
+            grpc::StatusCode::OK);
+  EXPECT_EQ(resp.entries_size(), 0);
+  EXPECT_TRUE(resp.next_page_token().empty());
+  by_case.set_page_token("not-a-token");
+  EXPECT_EQ(call(Token(Role::kAuditor, "52"), by_case, "", &answered, &resp),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // The listings, and the refused attempts, are in the trail with their request ids.
+  common::v1::ListAuditEntriesRequest by_user;
+  by_user.set_subject("auditor-52");
+  ASSERT_EQ(call(Token(Role::kAuditor, "*"), by_user, "", &answered, &resp),
+            grpc::StatusCode::OK);
+  ASSERT_EQ(resp.entries_size(), 2);
+  EXPECT_EQ(resp.entries(0).action(), "/pathway.common.v1.Operations/ListAuditEntries");
+  EXPECT_EQ(resp.entries(0).case_id(), guiyang);
+  EXPECT_EQ(resp.entries(0).role(), "auditor");
+  EXPECT_EQ(resp.entries(0).outcome(), "OK");
+  EXPECT_EQ(resp.entries(0).request_id(), "audit-call-1");
+  EXPECT_EQ(resp.entries(1).request_id(), made);
+  by_user.set_subject("denied-user");
+  ASSERT_EQ(call(Token(Role::kAuditor, "*"), by_user, "", &answered, &resp),
+            grpc::StatusCode::OK);
+  ASSERT_EQ(resp.entries_size(), 6);
+  EXPECT_EQ(resp.entries(3).role(), "admin");
+  EXPECT_EQ(resp.entries(3).outcome(), "PERMISSION_DENIED");
+  EXPECT_EQ(resp.entries(3).case_id(), "");  // not recorded as seen
+  EXPECT_EQ(resp.entries(3).request_id().size(), 32u);
+  EXPECT_TRUE(VerifyAuditChain(server->runtime().store(), nullptr).ok());
 }
 
 TEST_F(OperationsServiceTest, AServiceWithoutAProgrammeStreamsNothing) {

@@ -116,7 +116,7 @@ absl::Status CompulsoryIsolationService::MutateNow(
             visible = AppendAudit(
                 tx, AuditEntry{now, caller.subject(), std::string(RoleName(caller.role())),
                                absl::StrCat(Method(method), "#out_of_area"), scope->case_id,
-                               "OK"});
+                               "OK", caller.request_id});
           }
           RETURN_IF_ERROR(visible);
           // Who acts is decided before any field is looked at (Decide opens anew).
@@ -158,7 +158,8 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::Decide(grpc::CallbackServe
       absl::Status s = absl::IsNotFound(facts.status()) ? CaseNotFound() : facts.status();
       runtime_->read_audit().Record(AuditEntry{runtime_->clock().Now(), caller.subject(),
                                                std::string(RoleName(caller.role())),
-                                               Method("Decide"), "", AuditOutcome(s)});
+                                               Method("Decide"), "", AuditOutcome(s),
+                                               caller.request_id});
       return s;
     }
     if (request->out_of_area_basis().size() > 128) {
@@ -314,7 +315,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::GetDecision(
                                              std::string(RoleName(caller.role())),
                                              Method("GetDecision"),
                                              status.ok() ? response->case_id() : std::string(),
-                                             AuditOutcome(status)});
+                                             AuditOutcome(status), caller.request_id});
     return status;
   });
 }
@@ -353,7 +354,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::ListDecisions(
       runtime_->read_audit().Record(AuditEntry{now, caller.subject(),
                                                std::string(RoleName(caller.role())),
                                                Method("ListDecisions"), case_id,
-                                               AuditOutcome(status)});
+                                               AuditOutcome(status), caller.request_id});
     }
     if (!status.ok()) response->Clear();
     return status;
@@ -376,7 +377,8 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::ListDue(grpc::CallbackServ
   for (const std::string& case_id : seen) {
     runtime_->read_audit().Record(AuditEntry{now, caller->subject(),
                                              std::string(RoleName(caller->role())),
-                                             Method("ListDue"), case_id, AuditOutcome(status)});
+                                             Method("ListDue"), case_id, AuditOutcome(status),
+                                             caller->request_id});
   }
   return Done(ctx, status);
 }

@@ -219,7 +219,8 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportOutcomesCh
     });
     runtime_->read_audit().Record(AuditEntry{runtime_->clock().Now(), caller_->subject(),
                                              std::string(RoleName(caller_->role())),
-                                             Method("ExportOutcomes"), "", AuditOutcome(s)});
+                                             Method("ExportOutcomes"), "", AuditOutcome(s),
+                                             caller_->request_id});
     if (!s.ok()) {
       Finish(ToGrpcStatus(s));
       return;
@@ -298,10 +299,12 @@ absl::Status PlacementService::ReadAudited(const Caller& caller, const char* met
   std::string role(RoleName(caller.role()));
   if (!s.ok() || cases.empty()) {
     runtime_->read_audit().Record(
-        AuditEntry{now, caller.subject(), role, Method(method), "", AuditOutcome(s)});
+        AuditEntry{now, caller.subject(), role, Method(method), "", AuditOutcome(s),
+                   caller.request_id});
   } else {
     for (const std::string& c : cases) {
-      runtime_->read_audit().Record(AuditEntry{now, caller.subject(), role, Method(method), c, "OK"});
+      runtime_->read_audit().Record(
+          AuditEntry{now, caller.subject(), role, Method(method), c, "OK", caller.request_id});
     }
   }
   return s;

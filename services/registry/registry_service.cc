@@ -55,7 +55,8 @@ void RegistryService::AuditRead(const Caller& caller, absl::string_view action,
       Method(action),
       // A case the caller may not see is not recorded as seen.
       outcome.ok() ? std::string(case_id) : std::string(),
-      std::string(outcome.ok() ? "OK" : absl::StatusCodeToString(outcome.code()))});
+      std::string(outcome.ok() ? "OK" : absl::StatusCodeToString(outcome.code())),
+      caller.request_id});
 }
 
 absl::StatusOr<CaseRecord> RegistryService::ReadCase(const Caller& caller,

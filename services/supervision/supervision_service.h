@@ -712,7 +712,7 @@ class SupervisionService : public Api::Service::CallbackService {
     }
     return AppendAudit(tx, AuditEntry{now, caller.subject(), std::string(RoleName(caller.role())),
                                       absl::StrCat(Method(name), "#out_of_area"), scope.case_id,
-                                      "OK"});
+                                      "OK", caller.request_id});
   }
 
   // A read of one case on the handler pool (it asks the registry for the case's scope):
@@ -741,7 +741,8 @@ class SupervisionService : public Api::Service::CallbackService {
           }();
           runtime_->read_audit().Record(AuditEntry{
               runtime_->clock().Now(), caller.subject(), std::string(RoleName(caller.role())),
-              std::string(name), s.ok() ? case_id : std::string(), AuditOutcome(s)});
+              std::string(name), s.ok() ? case_id : std::string(), AuditOutcome(s),
+              caller.request_id});
           return s;
         });
   }
@@ -765,7 +766,7 @@ class SupervisionService : public Api::Service::CallbackService {
                           runtime_->read_audit().Record(AuditEntry{
                               runtime_->clock().Now(), caller.subject(),
                               std::string(RoleName(caller.role())), std::string(name),
-                              audit_case_id, AuditOutcome(s)});
+                              audit_case_id, AuditOutcome(s), caller.request_id});
                           return s;
                         });
   }

@@ -57,7 +57,7 @@ class AuditCommandTest : public ::testing::Test {
   int Verify(std::string* out) {
     std::ostringstream o, e;
     std::vector<std::string> args = {"verify", "--db", db(), "--key-file", dir_.File("audit.key")};
-    int rc = RunAuditCommand(args, o, e);
+    int rc = RunAuditCommand(args, Environment(), o, e);
     *out = o.str() + e.str();
     return rc;
   }
@@ -96,9 +96,9 @@ TEST_F(AuditCommandTest, RemovedNewestEntriesAreNamedFromTheAnchor) {
 
 TEST_F(AuditCommandTest, UsageErrors) {
   std::ostringstream o, e;
-  EXPECT_EQ(RunAuditCommand({}, o, e), 2);
+  EXPECT_EQ(RunAuditCommand({}, Environment(), o, e), 2);
   std::vector<std::string> no_key = {"verify", "--db", db()};
-  EXPECT_EQ(RunAuditCommand(no_key, o, e), 2);
+  EXPECT_EQ(RunAuditCommand(no_key, Environment(), o, e), 2);
 }
 
 }  // namespace

@@ -18,6 +18,12 @@ int main(int argc, char** argv) {
   }
   if (const char* token = std::getenv("PATHWAY_TOKEN")) env.token = token;
   env.tls = pathway::ClientTlsFromEnvironment();
+  for (pathway::pathwayctl::ServiceAddress& s : env.services) {
+    const std::string var = pathway::pathwayctl::ServiceAddressEnv(s.name);
+    if (const char* addr = std::getenv(var.c_str()); addr != nullptr && *addr != '\0') {
+      s.address = addr;
+    }
+  }
   env.stderr_is_terminal = isatty(STDERR_FILENO) != 0;
   pathway::RealClock clock;
   return pathway::pathwayctl::Run(args, env, clock, std::cout, std::cerr);

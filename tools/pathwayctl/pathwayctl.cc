@@ -28,10 +28,28 @@ constexpr absl::string_view kUsage =
     "  export  export placement outcomes as CSV\n"
     "  labor-reconcile  retention checkpoints against the labor bureau's registrations\n"
     "  outbox  list a service's stuck hand-offs, or replay parked ones\n"
-    "  audit   verify a service's audit chain from its database and anchor files\n"
+    "  audit   an auditor's listing of a case's or a user's audit entries in every\n"
+    "          service; or verify a service's audit chain from its files\n"
     "  help    show this text, or 'help COMMAND' for a command's flags\n";
 
 }  // namespace
+
+std::vector<ServiceAddress> DefaultServiceAddresses() {
+  return {{"registry", "127.0.0.1:50051"},
+          {"community_detox", "127.0.0.1:50052"},
+          {"compulsory_isolation", "127.0.0.1:50053"},
+          {"community_rehab", "127.0.0.1:50054"},
+          {"placement", "127.0.0.1:50055"}};
+}
+
+std::string ServiceAddressEnv(const std::string& service_name) {
+  if (service_name == "registry") return "PATHWAY_REGISTRY_ADDR";
+  if (service_name == "community_detox") return "PATHWAY_DETOX_ADDR";
+  if (service_name == "compulsory_isolation") return "PATHWAY_ISOLATION_ADDR";
+  if (service_name == "community_rehab") return "PATHWAY_REHAB_ADDR";
+  if (service_name == "placement") return "PATHWAY_PLACEMENT_ADDR";
+  return "";
+}
 
 int Run(absl::Span<const std::string> args, const Environment& env, const Clock& clock,
         std::ostream& out, std::ostream& err) {
@@ -51,7 +69,7 @@ int Run(absl::Span<const std::string> args, const Environment& env, const Clock&
   if (command == "export") return RunExportCommand(rest, env, clock, out, err);
   if (command == "labor-reconcile") return RunLaborReconcileCommand(rest, env, clock, out, err);
   if (command == "outbox") return RunOutboxCommand(rest, env, out, err);
-  if (command == "audit") return RunAuditCommand(rest, out, err);
+  if (command == "audit") return RunAuditCommand(rest, env, out, err);
   if (command == "help" || command == "--help" || command == "-h") {
     if (!rest.empty() && rest[0] == "token") {
       out << TokenUsage();

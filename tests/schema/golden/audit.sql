@@ -18,3 +18,15 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log FOR EACH ROW EXECU
 ALTER TABLE audit_log ADD COLUMN chain BIGINT NOT NULL DEFAULT 1
 -- audit v2 postgresql
 ALTER TABLE audit_log ADD COLUMN chain BIGINT NOT NULL DEFAULT 1
+-- audit v3 sqlite
+ALTER TABLE audit_log ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_log_by_case_time ON audit_log(case_id, at_us, seq);
+CREATE INDEX audit_log_by_subject_time ON audit_log(subject, at_us, seq);
+DROP INDEX audit_log_by_case;
+DROP INDEX audit_log_by_subject;
+-- audit v3 postgresql
+ALTER TABLE audit_log ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_log_by_case_time ON audit_log(case_id, at_us, seq);
+CREATE INDEX audit_log_by_subject_time ON audit_log(subject, at_us, seq);
+DROP INDEX audit_log_by_case;
+DROP INDEX audit_log_by_subject;
