@@ -37,6 +37,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/auth/jurisdiction.h"
 #include "common/auth/jwt_issuer.h"
 #include "common/auth/service_identity.h"
 #include "common/auth/token.h"
@@ -69,6 +70,9 @@ constexpr char kIssuer[] = "https://idp.example.gov.cn/realms/pathway";
 constexpr char kAudience[] = "pathway";
 constexpr char kCounty[] = "520102";       // where every case of the test lives
 constexpr char kOtherCounty[] = "520103";  // a county that sees none of them
+// Every case is assigned to the first township; its neighbour sees none of them.
+constexpr char kCasesTownship[] = "520102003";
+constexpr char kOtherTownship[] = "520102004";
 
 // Kids of the served key set: k1 signs the valid tokens; k-old is rotated out and
 // k-new rotated in while the services run.
@@ -470,6 +474,8 @@ struct Row {
   std::function<std::optional<std::string>(const Forge&, const Rpc&)> present;
   StatusCode expected;
   const char* message = nullptr;
+  // The RPCs the row applies to (nullptr: all).
+  bool (*applies)(const Rpc&) = nullptr;
 };
 // The message of a row whose answer must read exactly as for a case that was never
 // issued: a case outside the caller's jurisdiction looks like one that does not exist.
@@ -552,6 +558,13 @@ const std::vector<Row>& Faults() {
          return f.Provider({r.rightful.role, kOtherCounty});
        },
        StatusCode::NOT_FOUND, kAsForAMissingCase},
+      {"wrong township",
+       [](const Forge& f, const Rpc& r) -> P {
+         return f.Provider({r.rightful.role, kOtherTownship});
+       },
+       StatusCode::NOT_FOUND, kAsForAMissingCase,
+       // Only caseworkers and police hold a township's scope.
+       [](const Rpc& r) { return RoleMayBeTownship(r.rightful.role); }},
   };
   return *rows;
 }
@@ -706,6 +719,7 @@ class TokenMatrixTest : public ::testing::Test {
             GenerateSyntheticResidentId(kCounty, absl::CivilDay(1990, 1, 1 + seq), 31 + seq));
         reg.set_name("令牌矩阵测试");
         reg.set_household_division(kCounty);
+        reg.set_township(kCasesTownship);
         reg.add_drug_types("methamphetamine");
         *reg.mutable_found_on() = D(2026, 5, 1);
         registry::v1::Case c;
@@ -808,6 +822,7 @@ class TokenMatrixTest : public ::testing::Test {
       ASSERT_EQ(missing.error_code(), StatusCode::NOT_FOUND)
           << rpc.name << ": " << missing.error_message();
       for (const Row& row : rows) {
+        if (row.applies != nullptr && !row.applies(rpc)) continue;
         grpc::Status s = env_->Call(rpc, row.present(*env_->forge, rpc));
         EXPECT_EQ(s.error_code(), row.expected)
             << rpc.name << " / " << row.fault << ": " << s.error_message();
