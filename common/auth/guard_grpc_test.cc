@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "common/auth/guard.h"
+#include "common/auth/testing_guarded_service.h"
 #include "common/clock/clock.h"
 #include "common/status/grpc_status.h"
 #include "gtest/gtest.h"
@@ -26,44 +27,6 @@ const absl::Time kNow =
 const std::string kKey(40, 'S');
 constexpr char kMethod[] = "/pathway.test.v1.Guarded/Get";
 
-// Answers with the caller's subject if the caller is a caseworker or police.
-class GuardedService final : public grpc::CallbackGenericService {
- public:
-  explicit GuardedService(const Authorizer* authorizer) : authorizer_(authorizer) {}
-
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
-    return new Reactor(authorizer_->Authorize(*ctx, {Role::kCaseworker, Role::kPolice}));
-  }
-
- private:
-  class Reactor final : public grpc::ServerGenericBidiReactor {
-   public:
-    explicit Reactor(absl::StatusOr<Caller> caller) {
-      if (!caller.ok()) {
-        Finish(ToGrpcStatus(caller.status()));
-        return;
-      }
-      grpc::Slice slice(caller->subject());
-      response_ = grpc::ByteBuffer(&slice, 1);
-      StartRead(&request_);
-    }
-    void OnReadDone(bool ok) override {
-      if (!ok) {
-        Finish(grpc::Status(grpc::StatusCode::INTERNAL, "no request"));
-        return;
-      }
-      StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
-    }
-    void OnDone() override { delete this; }
-
-   private:
-    grpc::ByteBuffer request_;
-    grpc::ByteBuffer response_;
-  };
-
-  const Authorizer* authorizer_;  // not owned
-};
-
 class GuardGrpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -74,7 +37,10 @@ class GuardGrpcTest : public ::testing::Test {
     ASSERT_TRUE(verifier.ok());
     verifier_ = *std::move(verifier);
     authorizer_ = std::make_unique<Authorizer>(verifier_.get());
-    service_ = std::make_unique<GuardedService>(authorizer_.get());
+    service_ = std::make_unique<test::GuardedService>(
+        [this](const grpc::ServerContextBase& ctx) {
+          return authorizer_->Authorize(ctx, {Role::kCaseworker, Role::kPolice});
+        });
 
     grpc::ServerBuilder builder;
     int port = 0;
@@ -137,7 +103,7 @@ class GuardGrpcTest : public ::testing::Test {
   std::unique_ptr<TokenSigner> signer_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<Authorizer> authorizer_;
-  std::unique_ptr<GuardedService> service_;
+  std::unique_ptr<test::GuardedService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };

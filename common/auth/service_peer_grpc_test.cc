@@ -18,6 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "common/auth/guard.h"
+#include "common/auth/testing_guarded_service.h"
 #include "common/auth/service_identity.h"
 #include "common/clock/clock.h"
 #include "common/status/grpc_status.h"
@@ -32,44 +33,6 @@ const absl::Time kNow =
     absl::FromCivil(absl::CivilSecond(2026, 3, 1, 9, 0, 0), absl::UTCTimeZone());
 const std::string kKey(40, 'S');
 constexpr char kMethod[] = "/pathway.test.v1.Guarded/Get";
-
-// Answers with the caller's subject if the caller is a service or a caseworker.
-class GuardedService final : public grpc::CallbackGenericService {
- public:
-  explicit GuardedService(const Authorizer* authorizer) : authorizer_(authorizer) {}
-
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
-    return new Reactor(authorizer_->Authorize(*ctx, {Role::kService, Role::kCaseworker}));
-  }
-
- private:
-  class Reactor final : public grpc::ServerGenericBidiReactor {
-   public:
-    explicit Reactor(absl::StatusOr<Caller> caller) {
-      if (!caller.ok()) {
-        Finish(ToGrpcStatus(caller.status()));
-        return;
-      }
-      grpc::Slice slice(caller->subject());
-      response_ = grpc::ByteBuffer(&slice, 1);
-      StartRead(&request_);
-    }
-    void OnReadDone(bool ok) override {
-      if (!ok) {
-        Finish(grpc::Status(grpc::StatusCode::INTERNAL, "no request"));
-        return;
-      }
-      StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
-    }
-    void OnDone() override { delete this; }
-
-   private:
-    grpc::ByteBuffer request_;
-    grpc::ByteBuffer response_;
-  };
-
-  const Authorizer* authorizer_;  // not owned
-};
 
 class ServicePeerGrpcTest : public ::testing::Test {
  protected:
@@ -101,7 +64,10 @@ class ServicePeerGrpcTest : public ::testing::Test {
   // certificate, clients verified against the CA when `mutual`.
   void Start(bool mutual, ServicePeerBinding binding) {
     authorizer_ = std::make_unique<Authorizer>(verifier_.get(), std::move(binding));
-    service_ = std::make_unique<GuardedService>(authorizer_.get());
+    service_ = std::make_unique<test::GuardedService>(
+        [this](const grpc::ServerContextBase& ctx) {
+          return authorizer_->Authorize(ctx, {Role::kService, Role::kCaseworker});
+        });
     TlsOptions tls;
     tls.cert_file = pki_->Cert("community_rehab");
     tls.key_file = pki_->Key("community_rehab");
@@ -174,7 +140,7 @@ class ServicePeerGrpcTest : public ::testing::Test {
   std::unique_ptr<TokenSigner> signer_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<Authorizer> authorizer_;
-  std::unique_ptr<GuardedService> service_;
+  std::unique_ptr<test::GuardedService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -31,6 +31,17 @@ absl::StatusOr<CaseScope> RegistryClient::GetCaseScope(absl::string_view case_id
   return *std::move(scopes[0]);
 }
 
+CaseScope ScopeOfProto(const registry::v1::CaseScope& r) {
+  CaseScope scope;
+  scope.case_id = r.case_id();
+  scope.household_division = r.household_division();
+  scope.residence_division = r.residence_division();
+  scope.sealed = r.sealed();
+  scope.township = r.township();
+  scope.assigned_caseworker = r.assigned_caseworker();
+  return scope;
+}
+
 CaseScope ScopeOfFacts(const registry::v1::CaseFacts& facts) {
   CaseScope scope;
   scope.case_id = facts.case_id();
@@ -97,14 +108,7 @@ absl::StatusOr<std::vector<std::optional<CaseScope>>> GrpcRegistryClient::GetCas
       out.emplace_back();
       continue;
     }
-    CaseScope scope;
-    scope.case_id = r.case_id();
-    scope.household_division = r.household_division();
-    scope.residence_division = r.residence_division();
-    scope.sealed = r.sealed();
-    scope.township = r.township();
-    scope.assigned_caseworker = r.assigned_caseworker();
-    out.emplace_back(std::move(scope));
+    out.emplace_back(ScopeOfProto(r));
   }
   return out;
 }

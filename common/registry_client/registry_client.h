@@ -55,7 +55,9 @@ class RegistryClient {
   virtual absl::StatusOr<registry::v1::CaseStatus> GetCaseStatus(absl::string_view case_id) = 0;
 };
 
-// The scope of a case from its facts (GetCaseFacts answers both at once).
+// The scope of a case from the registry's answer (GetCaseScopes), or from its facts
+// (GetCaseFacts answers both at once).
+CaseScope ScopeOfProto(const registry::v1::CaseScope& scope);
 CaseScope ScopeOfFacts(const registry::v1::CaseFacts& facts);
 
 // For each of `case_ids`, whether a list drawn for `caller` keeps it: the case was
