@@ -7,6 +7,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -147,6 +149,15 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
   std::call_once(usage_once, [&] {
     absl::SetProgramUsageMessage(
         absl::StrCat("Pathway ", service_name, " service. Flags override PATHWAY_* variables."));
+    // --help lists the flags of this file and of the service's own sources (abseil's
+    // default matches only a file named after the binary, which lists nothing here).
+    absl::FlagsUsageConfig usage;
+    usage.contains_help_flags = [](absl::string_view file) {
+      return absl::StrContains(file, "common/server/server_flags") ||
+             absl::StrContains(file, "services/");
+    };
+    usage.contains_helpshort_flags = usage.contains_help_flags;
+    absl::SetFlagsUsageConfig(usage);
   });
   absl::ParseCommandLine(argc, argv);
 
