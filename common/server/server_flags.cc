@@ -41,6 +41,9 @@ ABSL_FLAG(int, audit_anchor_interval_s, -1,
 ABSL_FLAG(int, audit_verify_interval_s, -1,
           "Seconds between verifications of the whole audit chain "
           "[PATHWAY_AUDIT_VERIFY_INTERVAL_S, default 3600]");
+ABSL_FLAG(int, status_refresh_hour, -1,
+          "Hour (0-23, China Standard Time) of the daily refresh of statuses that change "
+          "with time alone [PATHWAY_STATUS_REFRESH_HOUR, default 1]");
 ABSL_FLAG(int, drain_timeout_s, -1,
           "Seconds in-flight RPCs get to finish on shutdown [PATHWAY_DRAIN_TIMEOUT_S, default 10]");
 ABSL_FLAG(std::string, registry_addr, "", "Case registry address [PATHWAY_REGISTRY_ADDR]");
@@ -204,6 +207,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
                              "audit_verify_interval_s", "PATHWAY_AUDIT_VERIFY_INTERVAL_S", 3600);
   if (!verify_s.ok()) return verify_s.status();
   o.audit_verify_interval = absl::Seconds(*verify_s);
+  auto refresh_hour = IntSetting(absl::GetFlag(FLAGS_status_refresh_hour), "status_refresh_hour",
+                                 "PATHWAY_STATUS_REFRESH_HOUR", 1);
+  if (!refresh_hour.ok()) return refresh_hour.status();
+  o.status_refresh_hour = *refresh_hour;
   auto drain = IntSetting(absl::GetFlag(FLAGS_drain_timeout_s), "drain_timeout_s",
                           "PATHWAY_DRAIN_TIMEOUT_S", 10);
   if (!drain.ok()) return drain.status();

@@ -51,6 +51,12 @@ absl::Status ServerOptions::Validate() const {
       audit_verify_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("audit anchor and verify intervals must be positive");
   }
+  if (status_refresh_hour < 0 || status_refresh_hour > 23) {
+    return absl::InvalidArgumentError("status_refresh_hour must be 0 to 23");
+  }
+  if (status_refresh_check_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("status_refresh_check_interval must be positive");
+  }
   if (status_republish_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("status_republish_interval must be positive");
   }

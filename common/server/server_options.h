@@ -55,6 +55,11 @@ struct ServerOptions {
   // How often a programme service looks for statuses that did not reach the cache
   // and sends them again (status_republisher.h), besides the wake-up above.
   absl::Duration status_republish_interval = absl::Seconds(1);
+  // A programme service re-evaluates the statuses that change with time alone (a
+  // term that ends, a window that closes) at start-up and daily at this hour of China
+  // Standard Time (common/server/daily_task.h), looking at the clock this often.
+  int status_refresh_hour = 1;
+  absl::Duration status_refresh_check_interval = absl::Seconds(30);
   // File holding the token signing key (at least 32 bytes). Never compiled in.
   std::string token_key_file;
   // The province's identity provider. Empty jwks_file: every token is an HS256

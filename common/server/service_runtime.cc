@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/jurisdiction.h"
 #include "common/auth/provider_verifier.h"
 #include "common/auth/service_identity.h"
 #include "common/cache/redis_status_cache.h"
@@ -173,6 +174,23 @@ absl::Status ServiceRuntime::VerifyAudit(AuditVerifyReport* report) {
     return absl::DataLossError("the audit anchor file was missing at start");
   }
   return s;
+}
+
+absl::StatusOr<std::unique_ptr<DailyTask>> ServiceRuntime::StartStatusRefresh(
+    DailyTask::Work refresh) const {
+  DailyTask::Options o;
+  o.name = absl::StrCat(options_.service_name, "_status_refresh");
+  o.hour = options_.status_refresh_hour;
+  o.check_interval = options_.status_refresh_check_interval;
+  return DailyTask::Start(clock_, std::move(o), std::move(refresh));
+}
+
+Caller ServiceRuntime::SchedulerCaller() const {
+  Caller caller;
+  caller.claims.subject = absl::StrCat("scheduler:", options_.service_name);
+  caller.claims.role = Role::kBatch;
+  caller.claims.jurisdiction = std::string(kNationalJurisdiction);
+  return caller;
 }
 
 }  // namespace pathway

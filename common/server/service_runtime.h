@@ -23,6 +23,7 @@
 #include "common/cache/status_cache.h"
 #include "common/clock/clock.h"
 #include "common/program_status/status_republisher.h"
+#include "common/server/daily_task.h"
 #include "common/registry_client/registry_client.h"
 #include "common/server/handler_pool.h"
 #include "common/server/server_options.h"
@@ -87,6 +88,15 @@ class ServiceRuntime {
   }
   // nullptr for a service without a programme.
   StatusRepublisher* republisher() { return republisher_.get(); }
+
+  // Starts the daily refresh of statuses that change with time alone: `refresh` runs
+  // now and then daily at options().status_refresh_hour (daily_task.h), on this
+  // runtime's clock. The caller owns the task and destroys it before what `refresh`
+  // uses.
+  absl::StatusOr<std::unique_ptr<DailyTask>> StartStatusRefresh(DailyTask::Work refresh) const;
+  // Who a service's own scheduled work acts as: role batch, national scope, a subject
+  // naming the service; what it writes is audited under that name.
+  Caller SchedulerCaller() const;
 
  private:
   ServiceRuntime() = default;

@@ -28,6 +28,10 @@ absl::StatusOr<std::unique_ptr<CommunityRehabServer>> CommunityRehabServer::Star
                    GrpcServer::Start(options.server, s->runtime_.get(),
                                      {{v1::CommunityRehab::service_full_name(), s->service_.get()}}));
   s->handoffs_->Start();  // rows left pending by an earlier run go out now
+  ASSIGN_OR_RETURN(s->status_refresh_,
+                   s->runtime_->StartStatusRefresh([service = s->service_.get()](absl::Time now) {
+                     return service->RefreshStatusesAt(now);
+                   }));
   return s;
 }
 

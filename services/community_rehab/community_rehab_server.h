@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/outbox/handoff_runner.h"
+#include "common/server/daily_task.h"
 #include "common/server/grpc_server.h"
 #include "common/server/server_options.h"
 #include "common/server/service_runtime.h"
@@ -46,6 +47,7 @@ class CommunityRehabServer {
   // Drains in-flight RPCs (options.server.drain_timeout), then stops the outbox
   // dispatcher. Idempotent.
   void Shutdown() {
+    status_refresh_.reset();
     grpc_server_->Shutdown();
     handoffs_->Stop();
   }
@@ -56,7 +58,9 @@ class CommunityRehabServer {
   std::unique_ptr<ServiceRuntime> runtime_;
   std::unique_ptr<HandoffRunner> handoffs_;
   std::unique_ptr<CommunityRehabService> service_;
-  std::unique_ptr<GrpcServer> grpc_server_;  // last: stopped before the rest goes
+  std::unique_ptr<GrpcServer> grpc_server_;  // stopped before the rest goes
+  // The daily refresh of time-driven statuses; uses the service: stopped first.
+  std::unique_ptr<DailyTask> status_refresh_;
 };
 
 }  // namespace rehab

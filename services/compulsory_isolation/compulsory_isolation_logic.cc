@@ -1055,7 +1055,7 @@ absl::Status IsolationLogic::ListDue(ReadTransaction& tx, const Caller& caller,
   return absl::OkStatus();
 }
 
-absl::Status IsolationLogic::RefreshProgramStatuses(
+absl::Status IsolationLogic::RefreshStatuses(
     Transaction& tx, absl::Time now, CivilDay as_of,
     std::vector<ProgramStatusRecord>* changed) const {
   changed->clear();

@@ -146,7 +146,7 @@ class IsolationLogic {
                        v1::ListDueResponse* out) const;
   // Re-saves the status of every open decision whose computed status (as of `as_of`)
   // differs from the stored one; `changed` is set to the re-saved records.
-  absl::Status RefreshProgramStatuses(Transaction& tx, absl::Time now, absl::CivilDay as_of,
+  absl::Status RefreshStatuses(Transaction& tx, absl::Time now, absl::CivilDay as_of,
                                       std::vector<ProgramStatusRecord>* changed) const;
 
  private:

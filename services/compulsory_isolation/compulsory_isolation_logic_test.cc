@@ -991,12 +991,12 @@ TEST_F(IsolationLogicTest, TrainingEligibilityInTheStatusAndRefresh) {
 
   std::vector<ProgramStatusRecord> changed;
   ASSERT_TRUE(store_->Write([&](Transaction& tx) {
-                return logic_->RefreshProgramStatuses(tx, At(D(2027, 3, 15)), D(2027, 3, 15),
+                return logic_->RefreshStatuses(tx, At(D(2027, 3, 15)), D(2027, 3, 15),
                                                       &changed);
               }).ok());
   ASSERT_TRUE(changed.empty()) << changed[0].state;
   ASSERT_TRUE(store_->Write([&](Transaction& tx) {
-                return logic_->RefreshProgramStatuses(tx, At(D(2027, 3, 16)), D(2027, 3, 16),
+                return logic_->RefreshStatuses(tx, At(D(2027, 3, 16)), D(2027, 3, 16),
                                                       &changed);
               }).ok());
   ASSERT_EQ(changed.size(), 1u);

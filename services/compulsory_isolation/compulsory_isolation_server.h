@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/outbox/handoff_runner.h"
+#include "common/server/daily_task.h"
 #include "common/server/grpc_server.h"
 #include "common/server/server_options.h"
 #include "common/server/service_runtime.h"
@@ -57,6 +58,7 @@ class CompulsoryIsolationServer {
   // Drains in-flight RPCs (options.server.drain_timeout), then stops the outbox
   // dispatcher. Idempotent.
   void Shutdown() {
+    status_refresh_.reset();
     grpc_server_->Shutdown();
     handoffs_->Stop();
   }
@@ -69,7 +71,9 @@ class CompulsoryIsolationServer {
   std::unique_ptr<IsolationLogic> logic_;
   std::unique_ptr<RehabStatusClient> rehab_;
   std::unique_ptr<CompulsoryIsolationService> service_;
-  std::unique_ptr<GrpcServer> grpc_server_;  // last: stopped before the rest goes
+  std::unique_ptr<GrpcServer> grpc_server_;  // stopped before the rest goes
+  // The daily refresh of time-driven statuses; uses the service: stopped first.
+  std::unique_ptr<DailyTask> status_refresh_;
 };
 
 }  // namespace isolation

@@ -383,9 +383,9 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::ListDue(grpc::CallbackServ
   return Done(ctx, status);
 }
 
-grpc::ServerUnaryReactor* CompulsoryIsolationService::RefreshProgramStatuses(
-    grpc::CallbackServerContext* ctx, const v1::RefreshProgramStatusesRequest* request,
-    v1::RefreshProgramStatusesResponse* response) {
+grpc::ServerUnaryReactor* CompulsoryIsolationService::RefreshStatuses(
+    grpc::CallbackServerContext* ctx, const v1::RefreshStatusesRequest* request,
+    v1::RefreshStatusesResponse* response) {
   absl::StatusOr<Caller> caller =
       runtime_->authorizer().Authorize(*ctx, {Role::kBatch, Role::kAdmin});
   if (!caller.ok()) return Done(ctx, caller.status());
@@ -397,11 +397,11 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::RefreshProgramStatuses(
   if (!as_of.ok()) return Done(ctx, as_of.status());
   std::vector<ProgramStatusRecord> changed;
   absl::Status status = RunMutation(
-      *runtime_, {&*caller, Method("RefreshProgramStatuses"), *key, request, DeadlineOf(*ctx)},
+      *runtime_, {&*caller, Method("RefreshStatuses"), *key, request, DeadlineOf(*ctx)},
       response, [&](Transaction& tx, std::string*) -> absl::Status {
         changed.clear();
-        RETURN_IF_ERROR(logic_->RefreshProgramStatuses(tx, now, *as_of, &changed));
-        response->set_refreshed(static_cast<int32_t>(changed.size()));
+        RETURN_IF_ERROR(logic_->RefreshStatuses(tx, now, *as_of, &changed));
+        response->set_changed(static_cast<int32_t>(changed.size()));
         return absl::OkStatus();
       });
   if (status.ok()) {
@@ -410,6 +410,21 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::RefreshProgramStatuses(
     }
   }
   return Done(ctx, status);
+}
+
+absl::StatusOr<int64_t> CompulsoryIsolationService::RefreshStatusesAt(absl::Time now) {
+  const Caller scheduler = runtime_->SchedulerCaller();
+  std::vector<ProgramStatusRecord> changed;
+  RETURN_IF_ERROR(runtime_->store().Write([&](Transaction& tx) -> absl::Status {
+    RETURN_IF_ERROR(
+        logic_->RefreshStatuses(tx, now, legal_time::ToCivilDay(now), &changed));
+    return AppendAudit(tx, AuditEntry{now, scheduler.subject(), "batch",
+                                      Method("RefreshStatuses#scheduled"), "", "OK"});
+  }));
+  for (const ProgramStatusRecord& r : changed) {
+    PublishProgramStatus(runtime_->cache(), Programme::kCompulsoryIsolation, r);
+  }
+  return static_cast<int64_t>(changed.size());
 }
 
 }  // namespace isolation

@@ -92,9 +92,14 @@ class CompulsoryIsolationService final : public v1::CompulsoryIsolation::Callbac
   grpc::ServerUnaryReactor* ListDue(grpc::CallbackServerContext* ctx,
                                     const v1::ListDueRequest* request,
                                     v1::ListDueResponse* response) override;
-  grpc::ServerUnaryReactor* RefreshProgramStatuses(
-      grpc::CallbackServerContext* ctx, const v1::RefreshProgramStatusesRequest* request,
-      v1::RefreshProgramStatusesResponse* response) override;
+  // The service's own daily refresh (ServiceRuntime::StartStatusRefresh): what
+  // RefreshStatuses does as of today, as the scheduler, audited in the same
+  // transaction; the changed statuses are published at once.
+  absl::StatusOr<int64_t> RefreshStatusesAt(absl::Time now);
+
+  grpc::ServerUnaryReactor* RefreshStatuses(
+      grpc::CallbackServerContext* ctx, const v1::RefreshStatusesRequest* request,
+      v1::RefreshStatusesResponse* response) override;
 
  private:
   using WriteFn =

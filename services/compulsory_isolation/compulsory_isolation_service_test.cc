@@ -475,14 +475,14 @@ TEST_F(CompulsoryIsolationServiceTest, RefreshPublishesTrainingEligibilityAsTime
   ASSERT_TRUE(stub_->Admit(Ctx(staff_).get(), admit, &d).ok());
   EXPECT_EQ(Status(), "IN_POLICE_FACILITY");
   Today(2027, 3, 16);
-  v1::RefreshProgramStatusesRequest req;
-  v1::RefreshProgramStatusesResponse resp;
-  EXPECT_EQ(stub_->RefreshProgramStatuses(Ctx(staff_).get(), req, &resp).error_code(),
+  v1::RefreshStatusesRequest req;
+  v1::RefreshStatusesResponse resp;
+  EXPECT_EQ(stub_->RefreshStatuses(Ctx(staff_).get(), req, &resp).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(
-      stub_->RefreshProgramStatuses(Ctx(Token(Role::kBatch, "*", "nightly")).get(), req, &resp)
+      stub_->RefreshStatuses(Ctx(Token(Role::kBatch, "*", "nightly")).get(), req, &resp)
           .ok());
-  EXPECT_EQ(resp.refreshed(), 1);
+  EXPECT_EQ(resp.changed(), 1);
   EXPECT_EQ(Status(), "IN_POLICE_FACILITY_TRAINING_ELIGIBLE");
   auto cached = server_->runtime().cache().Get(case_);
   ASSERT_TRUE(cached.ok());

@@ -563,6 +563,24 @@ class SupervisionService : public Api::Service::CallbackService {
     });
   }
 
+  // The service's own daily refresh (ServiceRuntime::StartStatusRefresh): what
+  // RefreshStatuses does, as the scheduler, audited in the same transaction. The
+  // republisher sends the changed statuses to the cache; they are published here too
+  // so the registry's view has them at once.
+  absl::StatusOr<int64_t> RefreshStatusesAt(absl::Time now) {
+    const Caller scheduler = runtime_->SchedulerCaller();
+    std::vector<ProgramStatusRecord> changed;
+    RETURN_IF_ERROR(runtime_->store().Write([&](Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(changed, engine_.RefreshStatuses(tx, scheduler, now));
+      return AppendAudit(tx, AuditEntry{now, scheduler.subject(), "batch",
+                                        Method("RefreshStatuses#scheduled"), "", "OK"});
+    }));
+    for (const ProgramStatusRecord& r : changed) {
+      PublishProgramStatus(runtime_->cache(), programme(), r);
+    }
+    return static_cast<int64_t>(changed.size());
+  }
+
  protected:
   Programme programme() const { return engine_.policy().programme; }
   ServiceRuntime& runtime() { return *runtime_; }

@@ -305,6 +305,51 @@ TEST_F(PathwayScenarioTest, PregnantWomanCannotBeIsolated) {
 
 // Helpers for the isolation rules below: one decision walked to its one-year
 // assessment, over gRPC.
+// Statuses that change with time alone (DESIGN.md §4): nothing writes when a term
+// ends, yet the registry's view shows it after the service's daily refresh.
+class ScheduledRefreshScenarioTest : public test::PathwayStackTest {
+ protected:
+  void SetUp() override {
+    status_refresh_check_ = absl::Milliseconds(20);
+    test::PathwayStackTest::SetUp();
+  }
+};
+
+TEST_F(ScheduledRefreshScenarioTest, ATermThatEndsWithoutAWriteIsPublishedByTheDailyRefresh) {
+  RegisterPerson();
+  Today(2026, 1, 10);
+  detox::v1::OpenOrderRequest open;
+  open.set_case_id(case_id_);
+  open.set_division("520102");
+  open.set_place("520102001");
+  open.set_decision_number("TEST-SD-TIME-1");
+  *open.mutable_decision_date() = D(2026, 1, 8);
+  *open.mutable_received_on() = D(2026, 1, 10);
+  detox::v1::Order order;
+  ASSERT_TRUE(detox_stub_->OpenOrder(Ctx(Role::kPolice).get(), open, &order).ok());
+  detox::v1::RecordReportRequest report;
+  report.set_case_id(case_id_);
+  *report.mutable_reported_on() = D(2026, 1, 10);
+  ASSERT_TRUE(detox_stub_->RecordReport(Ctx(Role::kCaseworker).get(), report, &order).ok());
+  EXPECT_EQ(ViewState(common::v1::PROGRAM_COMMUNITY_DETOX), "ACTIVE");
+
+  // Three years on (戒毒条例 Art 14: the term runs from the report), with no write in
+  // between: the service's daily refresh sees the term has ended and publishes it.
+  Today(2029, 1, 15);
+  EXPECT_TRUE(Eventually([&] {
+    return ViewState(common::v1::PROGRAM_COMMUNITY_DETOX) == "EXPIRED_AWAITING_DISCHARGE";
+  })) << ViewState(common::v1::PROGRAM_COMMUNITY_DETOX);
+  // The refresh is the service's own act, audited under its own name.
+  common::v1::ListAuditEntriesRequest audit;
+  audit.set_subject("scheduler:community_detox");
+  common::v1::ListAuditEntriesResponse entries;
+  auto ops = common::v1::Operations::NewStub(Channel(1));
+  ASSERT_TRUE(ops->ListAuditEntries(Ctx(Role::kAuditor, "*").get(), audit, &entries).ok());
+  ASSERT_GE(entries.entries_size(), 1);
+  EXPECT_EQ(entries.entries(entries.entries_size() - 1).action(),
+            "/pathway.detox.v1.CommunityDetox/RefreshStatuses#scheduled");
+}
+
 class IsolationRulesScenarioTest : public test::PathwayStackTest {
  protected:
   static bool SameDay(const common::v1::Date& d, int y, int m, int day) {

@@ -108,6 +108,7 @@ class PathwayStackTest : public ::testing::Test {
     o.tls.plaintext = true;  // a test server on loopback
     o.redis.port = redis_->port();
     o.drain_timeout = absl::Seconds(1);
+    o.status_refresh_check_interval = status_refresh_check_;
     o.registry_address = absl::StrCat("127.0.0.1:", ports_[0]);
     o.detox_address = absl::StrCat("127.0.0.1:", ports_[1]);
     o.isolation_address = absl::StrCat("127.0.0.1:", ports_[2]);
@@ -233,6 +234,9 @@ class PathwayStackTest : public ::testing::Test {
 
   ScopedTempDir dir_;
   FakeClock clock_{ChinaNoon(2026, 1, 6)};
+  // How often the services look at the clock for their daily status refresh; a test
+  // of that refresh sets it short before SetUp.
+  absl::Duration status_refresh_check_ = absl::Seconds(30);
   std::unique_ptr<test::RedisServer> redis_;
   std::vector<int> ports_;
   std::unique_ptr<registry::RegistryServer> registry_;
