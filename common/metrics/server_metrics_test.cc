@@ -11,6 +11,7 @@
 #include "common/metrics/process_metrics.h"
 #include "common/metrics/testing_http.h"
 #include "gtest/gtest.h"
+#include "tests/testing/redis_server.h"
 
 namespace pathway {
 namespace {
@@ -41,8 +42,9 @@ TEST(BuildInfoTest, NamesAVersionAndACommit) {
 }
 
 TEST(ServerMetricsTest, ServesBuildAndProcessMetricsOverHttp) {
-  const int port = test::FreeLoopbackPort();
-  ASSERT_GT(port, 0);
+  const absl::StatusOr<int> picked = test::PickUnusedLoopbackPort();
+  ASSERT_TRUE(picked.ok()) << picked.status();
+  const int port = *picked;
   auto metrics = ServerMetrics::Start("127.0.0.1", port);
   ASSERT_TRUE(metrics.ok()) << metrics.status();
   EXPECT_EQ((*metrics)->port(), port);
