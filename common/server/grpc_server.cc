@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
+#include "common/metrics/outbox_metrics.h"
 #include "common/metrics/server_metrics.h"
 #include "common/server/access_log.h"
 #include "common/server/audit_interceptor.h"
@@ -35,6 +36,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   if (options.metrics_port != 0) {
     ASSIGN_OR_RETURN(gs->metrics_,
                      ServerMetrics::Start(options.listen_host, options.metrics_port));
+    gs->outbox_metrics_ = std::make_shared<OutboxMetrics>(&runtime->store(), &runtime->clock());
+    gs->metrics_->AddCollectable(gs->outbox_metrics_);
   }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.ListenAddress(), credentials, &gs->port_);

@@ -1,7 +1,8 @@
 // The real registry binary with --metrics_port: after a few gRPC calls (answered,
 // refused, and one to a method path that names a case), GET /metrics over plain HTTP
 // shows the calls counted by method and code, the process and build metrics, and
-// nothing a caller sent: no case id, no ID number, no name.
+// nothing a caller sent: no case id, no ID number, no name. Community detox, which
+// sends hand-offs, also shows its outbox.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -185,12 +186,38 @@ TEST(MetricsSystemTest, RegistryCountsItsCallsAndServesThemOverHttp) {
   EXPECT_FALSE(absl::StrContains(*body, id_number));
   EXPECT_FALSE(absl::StrContains(*body, kPersonName));
   EXPECT_FALSE(absl::StrContains(*body, "metrics-test"));  // the caller's user id
+  // The registry sends no hand-offs: it has no outbox to report.
+  EXPECT_FALSE(absl::StrContains(*body, "pathway_outbox_"));
 
   p.Signal(SIGTERM);
   const int status = p.Wait(absl::Seconds(30));
   EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << p.Output();
   EXPECT_FALSE(test::HttpGet("127.0.0.1", *metrics_port, "/metrics").ok())
       << "the endpoint stops with the server";
+}
+
+// A service that sends hand-offs reports its outbox as it is when scraped.
+TEST(MetricsSystemTest, CommunityDetoxReportsItsOutbox) {
+  ScopedTempDir dir;
+  std::ofstream(dir.File("token.key")) << kKey << "\n";
+  const absl::StatusOr<int> metrics_port = test::PickUnusedLoopbackPort();
+  ASSERT_TRUE(metrics_port.ok()) << metrics_port.status();
+  auto started = test::ChildProcess::Start(
+      {PATHWAY_DETOX_BIN, "--port=0", "--data_dir=" + dir.path(),
+       "--token_key_file=" + dir.File("token.key"), "--plaintext", "--drain_timeout_s=1",
+       absl::StrCat("--metrics_port=", *metrics_port)});
+  ASSERT_TRUE(started.ok()) << started.status();
+  test::ChildProcess& p = **started;
+  ASSERT_TRUE(p.WaitForOutput("event=metrics_serving", absl::Seconds(60)).has_value())
+      << p.Output();
+  absl::StatusOr<std::string> body = test::HttpGet("127.0.0.1", *metrics_port, "/metrics");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(Sample(*body, "pathway_outbox_pending_rows", {}), 0) << *body;
+  EXPECT_EQ(Sample(*body, "pathway_outbox_parked_rows", {}), 0) << *body;
+  EXPECT_EQ(Sample(*body, "pathway_outbox_oldest_pending_age_seconds", {}), 0) << *body;
+  p.Signal(SIGTERM);
+  const int status = p.Wait(absl::Seconds(30));
+  EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << p.Output();
 }
 
 // Without --metrics_port nothing listens besides the gRPC port.
