@@ -9,6 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
+#include "common/metrics/outbox_metrics.h"
+#include "common/metrics/server_metrics.h"
 #include "common/server/access_log.h"
 #include "common/server/audit_interceptor.h"
 #include "common/status/status_macros.h"
@@ -31,6 +33,12 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    MakeServerCredentials(options.tls));
+  if (options.metrics_port != 0) {
+    ASSIGN_OR_RETURN(gs->metrics_,
+                     ServerMetrics::Start(options.listen_host, options.metrics_port));
+    gs->outbox_metrics_ = std::make_shared<OutboxMetrics>(&runtime->store(), &runtime->clock());
+    gs->metrics_->AddCollectable(gs->outbox_metrics_);
+  }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.ListenAddress(), credentials, &gs->port_);
   // gRPC sets SO_REUSEPORT by default: a second instance on the same port would
@@ -65,6 +73,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   // First, so the access log sees (and times) the answer as it leaves.
   creators.push_back(NewAuditDurabilityInterceptorFactory(&runtime->read_audit()));
   creators.push_back(NewAccessLogInterceptorFactory(&runtime->verifier()));
+  // Beside the access log, so its latency is the caller's too.
+  if (gs->metrics_ != nullptr) creators.push_back(gs->metrics_->grpc().NewInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(creators));
 
   gs->server_ = builder.BuildAndStart();
@@ -83,6 +93,11 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 
   log::Info("server_started", {{"service", options.service_name},
                                {"address", absl::StrCat(options.listen_host, ":", gs->port_)}});
+  if (gs->metrics_ != nullptr) {
+    log::Info("metrics_serving",
+              {{"service", options.service_name},
+               {"address", absl::StrCat(options.listen_host, ":", gs->metrics_->port())}});
+  }
   return gs;
 }
 

@@ -17,6 +17,9 @@
 // Every answer waits for the read audits recorded before it (audit_interceptor.h);
 // the audit chain is verified at start and on a schedule, its head anchored on
 // a schedule and at shutdown, and "pathway.audit" in health says whether it verified.
+// With options.metrics_port set, Prometheus metrics of the calls, the process and the
+// build, and of the outbox when the service has one, are served on that port
+// (common/metrics/server_metrics.h, outbox_metrics.h).
 //
 // Thread-safe. The runtime and the services are not owned and must outlive the server.
 #ifndef PATHWAY_COMMON_SERVER_GRPC_SERVER_H_
@@ -32,6 +35,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/metrics/outbox_metrics.h"
+#include "common/metrics/server_metrics.h"
 #include "common/server/operations_service.h"
 #include "common/server/server_options.h"
 #include "common/server/service_runtime.h"
@@ -77,6 +82,11 @@ class GrpcServer {
   ServiceRuntime* runtime_ = nullptr;
   std::unique_ptr<OperationsService> operations_;  // registered on every server
   std::vector<std::string> health_names_;
+  // Declared before server_, so it outlives the server whose calls it counts; null
+  // without options.metrics_port.
+  std::unique_ptr<ServerMetrics> metrics_;
+  // The outbox's gauges, exposed by metrics_ (which holds them weakly).
+  std::shared_ptr<OutboxMetrics> outbox_metrics_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

@@ -18,6 +18,9 @@
 // Empty string / -1 mean "not given": the environment or the default applies.
 ABSL_FLAG(std::string, host, "", "Interface to listen on [PATHWAY_HOST, default 127.0.0.1]");
 ABSL_FLAG(int, port, -1, "Port to listen on, 0 for any free port [PATHWAY_PORT]");
+ABSL_FLAG(int, metrics_port, -1,
+          "Port of the Prometheus endpoint (plain HTTP, /metrics) on --host; 0: none "
+          "[PATHWAY_METRICS_PORT, default 0]");
 ABSL_FLAG(std::string, data_dir, "", "Directory of the SQLite database [PATHWAY_DATA_DIR, default ./data]");
 ABSL_FLAG(std::string, database, "",
           "sqlite:<path> or postgresql://user@host[,host2]/db?target_session_attrs=read-write "
@@ -170,6 +173,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlagsAndEnv(absl::string_view ser
   auto port = IntSetting(absl::GetFlag(FLAGS_port), "port", "PATHWAY_PORT", default_port);
   if (!port.ok()) return port.status();
   o.port = *port;
+  auto metrics_port =
+      IntSetting(absl::GetFlag(FLAGS_metrics_port), "metrics_port", "PATHWAY_METRICS_PORT", 0);
+  if (!metrics_port.ok()) return metrics_port.status();
+  o.metrics_port = *metrics_port;
   o.data_dir = StringSetting(absl::GetFlag(FLAGS_data_dir), "PATHWAY_DATA_DIR", "./data");
   o.database = StringSetting(absl::GetFlag(FLAGS_database), "PATHWAY_DATABASE", "");
   o.database_password_file = StringSetting(absl::GetFlag(FLAGS_database_password_file),

@@ -5,6 +5,7 @@
 //   flag                 environment              default
 //   --host               PATHWAY_HOST             127.0.0.1
 //   --port               PATHWAY_PORT             the service's dev port
+//   --metrics_port       PATHWAY_METRICS_PORT     0 (no metrics endpoint)
 //   --data_dir           PATHWAY_DATA_DIR         ./data
 //   --redis_host         PATHWAY_REDIS_HOST       127.0.0.1
 //   --redis_port         PATHWAY_REDIS_PORT       6379

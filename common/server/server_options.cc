@@ -11,6 +11,13 @@ absl::Status ServerOptions::Validate() const {
   if (port < 0 || port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("port ", port, " is out of range 0..65535"));
   }
+  if (metrics_port < 0 || metrics_port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics_port ", metrics_port, " is out of range 0..65535"));
+  }
+  if (metrics_port != 0 && metrics_port == port) {
+    return absl::InvalidArgumentError("metrics_port must differ from port");
+  }
   if (data_dir.empty()) return absl::InvalidArgumentError("data_dir is empty");
   if (absl::Status s = ValidateServerTls(tls); !s.ok()) return s;
   if (!identity_provider.jwks_file.empty()) {

@@ -33,6 +33,9 @@ struct ServerOptions {
   std::string listen_host = "127.0.0.1";
   // 0 picks a free port (tests); the chosen port is reported after start.
   int port = 0;
+  // Port of the Prometheus endpoint (plain HTTP, GET /metrics) on listen_host;
+  // 0: no metrics endpoint (common/metrics/server_metrics.h).
+  int metrics_port = 0;
   // Directory holding the service's SQLite database, <data_dir>/<service_name>.db,
   // and its audit anchor file.
   std::string data_dir;

@@ -53,6 +53,13 @@ TEST(ServerOptionsTest, ValidatesEachField) {
   o = Valid();
   o.memory_quota_mb = 1;
   EXPECT_NE(o.Validate().message().find("memory_quota_mb"), absl::string_view::npos);
+  o = Valid();
+  o.metrics_port = 70000;
+  EXPECT_NE(o.Validate().message().find("metrics_port"), absl::string_view::npos);
+  o.metrics_port = o.port;
+  EXPECT_NE(o.Validate().message().find("metrics_port"), absl::string_view::npos);
+  o.metrics_port = 9464;
+  EXPECT_TRUE(o.Validate().ok());
 }
 
 TEST(ServerOptionsTest, ServiceCallersDefaultToTheServicesThatCallThisOne) {
@@ -90,9 +97,9 @@ TEST(ServerOptionsTest, AddressesAndPaths) {
 class ServerFlagsTest : public ::testing::Test {
  protected:
   void TearDown() override {
-    for (const char* v : {"PATHWAY_PORT", "PATHWAY_DATA_DIR", "PATHWAY_TOKEN_KEY_FILE",
-                          "PATHWAY_REDIS_PORT", "PATHWAY_LOG_LEVEL", "PATHWAY_PLAINTEXT",
-                          "PATHWAY_TLS_CERT_FILE", "PATHWAY_TLS_KEY_FILE",
+    for (const char* v : {"PATHWAY_PORT", "PATHWAY_METRICS_PORT", "PATHWAY_DATA_DIR",
+                          "PATHWAY_TOKEN_KEY_FILE", "PATHWAY_REDIS_PORT", "PATHWAY_LOG_LEVEL",
+                          "PATHWAY_PLAINTEXT", "PATHWAY_TLS_CERT_FILE", "PATHWAY_TLS_KEY_FILE",
                           "PATHWAY_SERVICE_CALLERS", "PATHWAY_JWKS_REREAD_INTERVAL_MS"}) {
       unsetenv(v);
     }
@@ -115,17 +122,22 @@ TEST_F(ServerFlagsTest, DefaultsThenEnvironmentThenFlags) {
   EXPECT_EQ(o->port, 50051);
   EXPECT_EQ(o->data_dir, "./data");
   EXPECT_EQ(o->redis.port, 6379);
+  EXPECT_EQ(o->metrics_port, 0);  // no metrics endpoint unless asked for
 
   setenv("PATHWAY_PORT", "6000", 1);
   setenv("PATHWAY_DATA_DIR", "/env/data", 1);
+  setenv("PATHWAY_METRICS_PORT", "9464", 1);
   o = Parse({});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->port, 6000);
+  EXPECT_EQ(o->metrics_port, 9464);
   EXPECT_EQ(o->data_dir, "/env/data");
 
-  o = Parse({"--port=7000", "--data_dir=/flag/data", "--redis_timeout_ms=50"});
+  o = Parse({"--port=7000", "--data_dir=/flag/data", "--redis_timeout_ms=50",
+              "--metrics_port=9465"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->port, 7000);
+  EXPECT_EQ(o->metrics_port, 9465);
   EXPECT_EQ(o->data_dir, "/flag/data");
   EXPECT_EQ(o->redis.command_timeout, absl::Milliseconds(50));
   EXPECT_EQ(o->token_key_file, "/env/key");

@@ -8,7 +8,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   grpc-proto libabsl-dev libhiredis-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libpq-dev postgresql-15
-  librhonabwy-dev
+  librhonabwy-dev prometheus-cpp-dev
   redis-server redis-tools openssl
   clang libclang-rt-14-dev
 )
