@@ -177,6 +177,14 @@ absl::StatusOr<AuditHead> ReadAuditHead(Store& store) {
   return head;
 }
 
+absl::StatusOr<AuditHead> ReadAuditHead(ReadTransaction& tx) {
+  AuditHead head;
+  head.hash.assign(kHashSize, '\0');
+  ASSIGN_OR_RETURN(std::optional<AuditHead> newest, audit_tables::ReadAuditHead(tx));
+  if (newest.has_value()) head = std::move(*newest);
+  return head;
+}
+
 AuditChainVerifier::AuditChainVerifier(std::string key, std::vector<AuditAnchor> anchors)
     : key_(std::move(key)), prev_hash_(kHashSize, '\0') {
   report_.head.hash = prev_hash_;

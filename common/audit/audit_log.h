@@ -176,6 +176,8 @@ struct AuditHead {
   int chain = 0;
 };
 absl::StatusOr<AuditHead> ReadAuditHead(Store& store);
+// The same inside a transaction, e.g. on a backup file opened read-only.
+absl::StatusOr<AuditHead> ReadAuditHead(ReadTransaction& tx);
 
 // A head (seq, hash) written outside the database at a time (audit_anchor.h).
 struct AuditAnchor {

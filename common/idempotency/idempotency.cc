@@ -108,6 +108,10 @@ absl::StatusOr<IdempotentResult> RunIdempotent(
   return result;
 }
 
+absl::StatusOr<IdempotencyHighWater> ReadIdempotencyHighWater(ReadTransaction& tx) {
+  return idempotency_tables::ReadKeysHighWater(tx);
+}
+
 absl::StatusOr<int64_t> PurgeExpiredIdempotencyKeys(Store& store, absl::Time now) {
   const int64_t now_us = absl::ToUnixMicros(now);
   int64_t total = 0;

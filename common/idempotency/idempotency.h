@@ -111,6 +111,14 @@ absl::StatusOr<IdempotentResult> RunIdempotent(
 // backlog, e.g. from a maintenance job.)
 absl::StatusOr<int64_t> PurgeExpiredIdempotencyKeys(Store& store, absl::Time now);
 
+// How far the keys have come: how many are kept and when the newest was created
+// (0 when none), in microseconds since the epoch (what a backup's manifest records).
+struct IdempotencyHighWater {
+  int64_t keys = 0;
+  int64_t newest_created_us = 0;
+};
+absl::StatusOr<IdempotencyHighWater> ReadIdempotencyHighWater(ReadTransaction& tx);
+
 }  // namespace pathway
 
 #endif  // PATHWAY_COMMON_IDEMPOTENCY_IDEMPOTENCY_H_

@@ -98,5 +98,16 @@ absl::StatusOr<int64_t> DeleteExpiredKeys(Transaction& tx, int64_t now_us, int64
   return tx.ChangedRows();
 }
 
+absl::StatusOr<IdempotencyHighWater> ReadKeysHighWater(ReadTransaction& tx) {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT COUNT(*), COALESCE(MAX(created_us), 0) FROM idempotency_keys"));
+  IdempotencyHighWater hw;
+  if (!rows.empty()) {
+    hw.keys = rows[0].GetInt(0);
+    hw.newest_created_us = rows[0].GetInt(1);
+  }
+  return hw;
+}
+
 }  // namespace idempotency_tables
 }  // namespace pathway

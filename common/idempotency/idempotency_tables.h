@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/idempotency/idempotency.h"
 #include "common/store/store.h"
 
 namespace pathway::idempotency_tables {
@@ -53,6 +54,9 @@ absl::StatusOr<bool> InsertKey(Transaction& tx, const StoredKey& row);
 
 // Removes up to `limit` rows that expired at or before `now_us`; returns how many.
 absl::StatusOr<int64_t> DeleteExpiredKeys(Transaction& tx, int64_t now_us, int64_t limit);
+
+// The number of keys and the newest created_us (0 when there are none).
+absl::StatusOr<IdempotencyHighWater> ReadKeysHighWater(ReadTransaction& tx);
 
 }  // namespace pathway::idempotency_tables
 

@@ -73,6 +73,12 @@ absl::StatusOr<bool> HasOutbox(Store& store) {
   return has_outbox;
 }
 
+absl::StatusOr<OutboxHighWater> ReadOutboxHighWater(ReadTransaction& tx) {
+  ASSIGN_OR_RETURN(bool has_outbox, outbox_tables::HasOutboxMigrations(tx));
+  if (!has_outbox) return OutboxHighWater{};
+  return outbox_tables::ReadOutboxHighWater(tx);
+}
+
 absl::StatusOr<OutboxSummary> SummarizeOutbox(Store& store) {
   OutboxSummary s;
   RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {

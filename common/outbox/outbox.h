@@ -119,6 +119,14 @@ struct OutboxSummary {
   absl::Time oldest_pending = absl::InfiniteFuture();
 };
 absl::StatusOr<OutboxSummary> SummarizeOutbox(Store& store);
+
+// How far the outbox has come: the highest row id handed out and the rows kept
+// (what a backup's manifest records). Zeros when the store keeps no outbox.
+struct OutboxHighWater {
+  int64_t max_id = 0;
+  int64_t rows = 0;
+};
+absl::StatusOr<OutboxHighWater> ReadOutboxHighWater(ReadTransaction& tx);
 // Pending rows older than `created_before` and every parked row: what the
 // reconciler reports as stuck.
 absl::StatusOr<std::vector<OutboxRow>> ListStuckHandoffs(Store& store, absl::Time created_before,

@@ -90,6 +90,17 @@ absl::StatusOr<bool> HasOutboxMigrations(ReadTransaction& tx) {
   return !rows.empty() && rows[0].GetInt(0) > 0;
 }
 
+absl::StatusOr<OutboxHighWater> ReadOutboxHighWater(ReadTransaction& tx) {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM outbox"));
+  OutboxHighWater hw;
+  if (!rows.empty()) {
+    hw.max_id = rows[0].GetInt(0);
+    hw.rows = rows[0].GetInt(1);
+  }
+  return hw;
+}
+
 absl::StatusOr<OutboxSummary> ReadOutboxSummary(ReadTransaction& tx) {
   ASSIGN_OR_RETURN(std::vector<Row> rows,
                    tx.Query("SELECT state, COUNT(*), MIN(created_us) FROM outbox GROUP BY state"));

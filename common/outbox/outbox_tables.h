@@ -41,6 +41,9 @@ absl::StatusOr<bool> HasOutboxMigrations(ReadTransaction& tx);
 // Row counts by state and the creation time of the oldest pending row.
 absl::StatusOr<OutboxSummary> ReadOutboxSummary(ReadTransaction& tx);
 
+// The highest row id (0 when empty) and the number of rows.
+absl::StatusOr<OutboxHighWater> ReadOutboxHighWater(ReadTransaction& tx);
+
 // The ids of the parked rows to `target` (empty: any target), ascending.
 absl::StatusOr<std::vector<int64_t>> ListParkedIds(ReadTransaction& tx,
                                                    absl::string_view target);

@@ -15,6 +15,7 @@
 #include "common/log/log.h"
 #include "common/outbox/outbox.h"
 #include "common/server/audit_listing.h"
+#include "common/server/backup.h"
 #include "common/server/handler_pool.h"
 #include "common/server/mutation.h"
 #include "common/program_status/program_status.h"
@@ -30,6 +31,7 @@ using common::v1::ProgramStatusPage;
 constexpr char kListAction[] = "ListProgramStatuses";
 constexpr char kReplayMethod[] = "/pathway.common.v1.Operations/ReplayParkedHandoffs";
 constexpr char kListAuditMethod[] = "/pathway.common.v1.Operations/ListAuditEntries";
+constexpr char kBackupMethod[] = "/pathway.common.v1.Operations/Backup";
 constexpr int kMaxReplayIds = 1000;
 constexpr int kMaxCaseIdLength = 128;
 constexpr int kDefaultMaxStuck = 100;
@@ -364,6 +366,41 @@ grpc::ServerUnaryReactor* OperationsService::ListAuditEntries(
     runtime_->read_audit().Record(AuditEntry{runtime_->clock().Now(), caller.subject(),
                                              std::string(RoleName(caller.role())),
                                              kListAuditMethod, audited_case, AuditOutcome(s),
+                                             caller.request_id});
+    if (!s.ok()) response->Clear();
+    return s;
+  });
+}
+
+grpc::ServerUnaryReactor* OperationsService::Backup(grpc::CallbackServerContext* ctx,
+                                                    const common::v1::BackupRequest* request,
+                                                    common::v1::BackupResponse* response) {
+  absl::StatusOr<Caller> caller =
+      runtime_->authorizer().Authorize(*ctx, {Role::kBatch, Role::kAdmin});
+  if (!caller.ok()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  // Copying the file waits on the disk: on the handler pool, not a callback thread.
+  return FinishOnPool(ctx, runtime_->handlers(), [this, request, response,
+                                                  caller = *caller]() -> absl::Status {
+    absl::Status s;
+    SqliteStore* sqlite = runtime_->sqlite_store();
+    if (sqlite == nullptr) {
+      s = absl::FailedPreconditionError(
+          "this service runs on PostgreSQL, which is backed up with its own tools "
+          "(pg_basebackup, pg_dump)");
+    } else {
+      absl::StatusOr<common::v1::BackupResponse> taken =
+          TakeSqliteBackup(*sqlite, runtime_->options().service_name, request->dir(),
+                           runtime_->clock().Now());
+      s = taken.status();
+      if (taken.ok()) *response = *std::move(taken);
+    }
+    runtime_->read_audit().Record(AuditEntry{runtime_->clock().Now(), caller.subject(),
+                                             std::string(RoleName(caller.role())),
+                                             kBackupMethod, std::string(), AuditOutcome(s),
                                              caller.request_id});
     if (!s.ok()) response->Clear();
     return s;

@@ -3,7 +3,8 @@
 // programme statuses a service owns, page by page in case id order, for the nightly
 // reconciler (tools/reconcile), summarises the service's outbox of hand-offs,
 // replays parked ones for an operator, and lists the service's audit trail of a case
-// or a user for an auditor (audit_listing.h).
+// or a user for an auditor (audit_listing.h), and backs up its embedded database
+// for an operator (backup.h).
 //
 //   OperationsService ops(runtime);   // programme from runtime->options().service_name
 //   builder.RegisterService(&ops);
@@ -93,6 +94,12 @@ class OperationsService final : public common::v1::Operations::CallbackService {
   grpc::ServerUnaryReactor* ListAuditEntries(
       grpc::CallbackServerContext* ctx, const common::v1::ListAuditEntriesRequest* request,
       common::v1::ListAuditEntriesResponse* response) override;
+
+  // Batch and admin only; SQLite only (FAILED_PRECONDITION on PostgreSQL). Copies
+  // the database on the handler pool while writes go on (backup.h); audited.
+  grpc::ServerUnaryReactor* Backup(grpc::CallbackServerContext* ctx,
+                                   const common::v1::BackupRequest* request,
+                                   common::v1::BackupResponse* response) override;
 
  private:
   ServiceRuntime* runtime_;  // not owned

@@ -4,6 +4,9 @@
 #include "common/server/operations_service.h"
 
 #include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
+
+#include <cstdio>
 
 #include <map>
 #include <memory>
@@ -18,9 +21,11 @@
 #include "common/client/bearer_context.h"
 #include "common/ids/case_id.h"
 #include "common/outbox/outbox.h"
+#include "common/server/backup.h"
 #include "common/server/testing_programme_server.h"
 #include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
 namespace pathway {
@@ -342,6 +347,96 @@ TEST_F(OperationsServiceTest, OnlyAuditorsListTheAuditTrailAndEveryCallHasAReque
   EXPECT_EQ(resp.entries(3).case_id(), "");  // not recorded as seen
   EXPECT_EQ(resp.entries(3).request_id().size(), 32u);
   EXPECT_TRUE(VerifyAuditChain(server->runtime().store(), nullptr).ok());
+}
+
+TEST_F(OperationsServiceTest, BackupIsForAdminsAndBatchAndWritesACheckableCopy) {
+  auto server = StartServer("compulsory_isolation", true);
+  ASSERT_NE(server, nullptr);
+  SeedStatuses(server.get(), 6);
+  auto stub = Stub(*server);
+  ScopedTempDir backups;
+  auto call = [&](Role role, const std::string& dir, common::v1::BackupResponse* out) {
+    grpc::ClientContext ctx;
+    PrepareBearerContext(&ctx, Token(role, role == Role::kCaseworker ? "52" : "*"),
+                         absl::Seconds(20));
+    common::v1::BackupRequest req;
+    req.set_dir(dir);
+    return stub->Backup(&ctx, req, out).error_code();
+  };
+  common::v1::BackupResponse resp;
+  EXPECT_EQ(call(Role::kCaseworker, backups.path(), &resp), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(call(Role::kAuditor, backups.path(), &resp), grpc::StatusCode::PERMISSION_DENIED);
+  if (TestDatabaseEngine() == "postgres") {
+    EXPECT_EQ(call(Role::kAdmin, backups.path(), &resp), grpc::StatusCode::FAILED_PRECONDITION);
+    return;
+  }
+  EXPECT_EQ(call(Role::kAdmin, "relative/dir", &resp), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(call(Role::kAdmin, backups.File("missing"), &resp),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_EQ(call(Role::kAdmin, backups.path(), &resp), grpc::StatusCode::OK);
+  EXPECT_EQ(resp.path(), backups.File("compulsory_isolation.db"));
+  EXPECT_EQ(resp.manifest_path(), backups.File("compulsory_isolation.manifest.json"));
+  const common::v1::BackupManifest& m = resp.manifest();
+  EXPECT_EQ(m.service(), "compulsory_isolation");
+  EXPECT_GE(m.schema_versions().at("audit"), 1);
+  EXPECT_GE(m.schema_versions().at("idempotency"), 2);
+  EXPECT_GE(m.schema_versions().at("outbox"), 1);
+  EXPECT_GT(m.audit_seq(), 0);
+  EXPECT_EQ(m.audit_hash().size(), 64u);
+  EXPECT_EQ(m.sha256().size(), 64u);
+  for (const std::string& path : {resp.path(), resp.manifest_path()}) {
+    struct stat st;
+    ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << path;
+    if (path == resp.path()) {
+      EXPECT_EQ(st.st_size, m.bytes());
+    }
+  }
+  absl::StatusOr<common::v1::BackupManifest> on_disk = ReadBackupManifest(resp.manifest_path());
+  ASSERT_TRUE(on_disk.ok()) << on_disk.status();
+  EXPECT_EQ(on_disk->sha256(), m.sha256());
+  EXPECT_EQ(on_disk->audit_seq(), m.audit_seq());
+
+  // A second backup into the same directory never overwrites the first.
+  common::v1::BackupResponse refused;
+  EXPECT_EQ(call(Role::kAdmin, backups.path(), &refused), grpc::StatusCode::ALREADY_EXISTS);
+  ScopedTempDir other;
+  common::v1::BackupResponse by_batch;
+  EXPECT_EQ(call(Role::kBatch, other.path(), &by_batch), grpc::StatusCode::OK);
+  EXPECT_EQ(by_batch.path(), other.File("compulsory_isolation.db"));
+
+  // The copy checks out; a binary that knows an older schema refuses it.
+  std::map<std::string, int64_t> known(on_disk->schema_versions().begin(),
+                                       on_disk->schema_versions().end());
+  absl::Status check = CheckBackup(backups.path(), "compulsory_isolation", known);
+  EXPECT_TRUE(check.ok()) << check;
+  std::map<std::string, int64_t> older = known;
+  older["outbox"] -= 1;
+  EXPECT_EQ(CheckBackup(backups.path(), "compulsory_isolation", older).code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  // A manifest whose audit head differs from the file's is refused.
+  common::v1::BackupManifest forged = *on_disk;
+  forged.set_audit_seq(forged.audit_seq() + 1);
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(forged, &json).ok());
+  {
+    FILE* f = std::fopen(resp.manifest_path().c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(json.data(), 1, json.size(), f);
+    std::fclose(f);
+  }
+  EXPECT_EQ(CheckBackup(backups.path(), "compulsory_isolation", known).code(),
+            absl::StatusCode::kDataLoss);
+  // So is a file that changed after the manifest was written.
+  {
+    FILE* f = std::fopen(resp.path().c_str(), "ab");
+    ASSERT_NE(f, nullptr);
+    std::fputc(0, f);
+    std::fclose(f);
+  }
+  EXPECT_EQ(CheckBackup(backups.path(), "compulsory_isolation", known).code(),
+            absl::StatusCode::kDataLoss);
 }
 
 TEST_F(OperationsServiceTest, AServiceWithoutAProgrammeStreamsNothing) {

@@ -70,6 +70,7 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
   // whatever clock the service's rules run on.
   ASSIGN_OR_RETURN(rt->engine_store_, OpenStore(options.database, std::move(migrations),
                                                 /*clock=*/nullptr, store_options));
+  rt->sqlite_store_ = dynamic_cast<SqliteStore*>(rt->engine_store_.get());
 
   if (overrides.cache != nullptr) {
     rt->cache_ = std::move(overrides.cache);

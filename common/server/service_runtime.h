@@ -27,6 +27,7 @@
 #include "common/registry_client/registry_client.h"
 #include "common/server/handler_pool.h"
 #include "common/server/server_options.h"
+#include "common/store/sqlite_store.h"
 #include "common/store/store.h"
 
 namespace pathway {
@@ -57,6 +58,8 @@ class ServiceRuntime {
   const Clock& clock() const { return *clock_; }
   // Every Write through it appends keyed audit rows (KeyedAuditStore).
   Store& store() { return *store_; }
+  // The embedded engine under store(), for backups; nullptr on PostgreSQL.
+  SqliteStore* sqlite_store() { return sqlite_store_; }
   StatusCache& cache() { return *cache_; }
   // Shared-key tokens (development), or the identity provider's tokens for people
   // and shared-key tokens for services only (options.identity_provider).
@@ -106,6 +109,7 @@ class ServiceRuntime {
   const Clock* clock_ = nullptr;
   std::unique_ptr<Store> engine_store_;  // SQLite or PostgreSQL (open_store.h)
   std::unique_ptr<KeyedAuditStore> store_;  // over engine_store_
+  SqliteStore* sqlite_store_ = nullptr;      // engine_store_ when it is SQLite
   std::string audit_key_;
   std::unique_ptr<AuditAnchorFile> audit_anchors_;
   // The anchor file was gone at start although keyed rows existed.

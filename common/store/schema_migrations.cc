@@ -79,4 +79,23 @@ absl::Status ApplyMigrationPlan(const MigrationPlan& plan, const MigrationEngine
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::map<std::string, int64_t>> ReadSchemaVersions(ReadTransaction& tx) {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT component, MAX(version) FROM schema_migrations"
+                            " GROUP BY component",
+                            {}));
+  std::map<std::string, int64_t> versions;
+  for (const Row& row : rows) versions[row.GetString(0)] = row.GetInt(1);
+  return versions;
+}
+
+std::map<std::string, int64_t> NewestSchemaVersions(const std::vector<Migration>& migrations) {
+  std::map<std::string, int64_t> versions;
+  for (const Migration& m : migrations) {
+    int64_t& v = versions[m.component];
+    v = std::max(v, static_cast<int64_t>(m.version));
+  }
+  return versions;
+}
+
 }  // namespace pathway

@@ -74,6 +74,13 @@ struct MigrationEngine {
 absl::Status ApplyMigrationPlan(const MigrationPlan& plan, const MigrationEngine& engine,
                                 const Clock& clock, Transaction& tx);
 
+// The newest version of each component recorded in the database's
+// schema_migrations (empty when the table holds none).
+absl::StatusOr<std::map<std::string, int64_t>> ReadSchemaVersions(ReadTransaction& tx);
+
+// The newest version of each component among `migrations`: what a binary knows.
+std::map<std::string, int64_t> NewestSchemaVersions(const std::vector<Migration>& migrations);
+
 }  // namespace pathway
 
 #endif  // PATHWAY_COMMON_STORE_SCHEMA_MIGRATIONS_H_

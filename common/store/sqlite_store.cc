@@ -1,6 +1,10 @@
 #include "common/store/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstring>
 #include <type_traits>
@@ -147,14 +151,19 @@ Row ReadRow(sqlite3_stmt* stmt) {
 // One SQLite connection with its statement cache. Used by one thread at a time.
 class SqliteStore::Connection {
  public:
+  // `read_only_file` (with `reader`): opened SQLITE_OPEN_READONLY, e.g. a backup.
   static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path, bool reader,
-                                                          absl::Duration busy_timeout) {
+                                                          absl::Duration busy_timeout,
+                                                          bool read_only_file = false) {
     sqlite3* db = nullptr;
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (reader ? 0 : SQLITE_OPEN_CREATE);
+    const int flags = read_only_file ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+                                     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                                           (reader ? 0 : SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
     if (rc != SQLITE_OK) {
       log::Error("store_open_failed", {{"path", path}, {"rc", rc}, {"error", sqlite3_errstr(rc)}});
       sqlite3_close_v2(db);
+      if (read_only_file) return absl::NotFoundError("cannot open database file");
       return absl::UnavailableError("cannot open database");
     }
     std::unique_ptr<Connection> c(new Connection(db));
@@ -560,6 +569,75 @@ void SqliteStore::ReleaseReader(Connection* c) {
 
 absl::Status SqliteStore::Read(const std::function<absl::Status(ReadTransaction&)>& fn) {
   Connection* conn = AcquireReader();
+  absl::Status status = ReadOn(conn, fn);
+  ReleaseReader(conn);
+  return status;
+}
+
+absl::Status SqliteStore::ReadFile(const std::string& path,
+                                   const std::function<absl::Status(ReadTransaction&)>& fn) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                   Connection::Open(path, /*reader=*/true, absl::Seconds(5),
+                                    /*read_only_file=*/true));
+  return ReadOn(conn.get(), fn);
+}
+
+absl::Status SqliteStore::BackupTo(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return absl::AlreadyExistsError("backup file already exists");
+    log::Error("store_backup_failed", {{"path", path}, {"errno", errno}});
+    return absl::UnavailableError("cannot create the backup file");
+  }
+  ::close(fd);
+  sqlite3* dest = nullptr;
+  absl::Status status;
+  int rc = sqlite3_open_v2(path.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    status = SqlError(dest, rc, "backup_open", "");
+  } else {
+    sqlite3_extended_result_codes(dest, 1);
+    // One step copies every page inside one read transaction of the reader: a
+    // snapshot, while the writer goes on committing to the WAL.
+    Connection* conn = AcquireReader();
+    sqlite3_backup* backup = sqlite3_backup_init(dest, "main", conn->db(), "main");
+    if (backup == nullptr) {
+      status = SqlError(dest, sqlite3_errcode(dest), "backup_init", "");
+    } else {
+      rc = sqlite3_backup_step(backup, -1);
+      const int finish = sqlite3_backup_finish(backup);
+      if (rc != SQLITE_DONE) {
+        status = SqlError(dest, rc, "backup_step", "");
+      } else if (finish != SQLITE_OK) {
+        status = SqlError(dest, finish, "backup_finish", "");
+      }
+    }
+    ReleaseReader(conn);
+    if (status.ok()) {
+      // The copy carries the source's WAL flag; a backup stands alone.
+      rc = sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+      if (rc != SQLITE_OK) status = SqlError(dest, rc, "backup_journal_mode", "");
+    }
+  }
+  rc = sqlite3_close_v2(dest);
+  if (status.ok() && rc != SQLITE_OK) status = absl::UnavailableError("cannot close the backup");
+  if (status.ok()) {
+    const int sync_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (sync_fd < 0 || ::fsync(sync_fd) != 0) {
+      status = absl::UnavailableError("cannot sync the backup file");
+    }
+    if (sync_fd >= 0) ::close(sync_fd);
+  }
+  if (!status.ok()) {
+    ::unlink(path.c_str());
+    if (!absl::IsUnavailable(status)) status = absl::UnavailableError("cannot write the backup");
+  }
+  return status;
+}
+
+absl::Status SqliteStore::ReadOn(Connection* conn,
+                                 const std::function<absl::Status(ReadTransaction&)>& fn) {
   absl::Status status = conn->ExecInternal("BEGIN");
   if (status.ok()) {
     SqliteTransaction<Connection> tx(conn);
@@ -571,7 +649,6 @@ absl::Status SqliteStore::Read(const std::function<absl::Status(ReadTransaction&
       if (status.ok()) status = end;
     }
   }
-  ReleaseReader(conn);
   return status;
 }
 

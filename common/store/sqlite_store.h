@@ -90,6 +90,20 @@ class SqliteStore final : public Store {
                      absl::Time deadline = absl::InfiniteFuture()) override;
   absl::Status Read(const std::function<absl::Status(ReadTransaction&)>& fn) override;
 
+  // Writes a consistent copy of the database as of one moment to `path`, a new
+  // file (mode 0600) in rollback-journal mode so that it opens on its own. Uses
+  // SQLite's online backup from a reader connection: Writes carry on meanwhile
+  // and the copy holds every commit before that moment and none after.
+  // ALREADY_EXISTS if `path` exists; UNAVAILABLE if it cannot be created or
+  // written (nothing is left behind then).
+  absl::Status BackupTo(const std::string& path);
+
+  // Runs fn on the database file `path` opened read-only (never created,
+  // migrated or changed), e.g. to check a backup. NOT_FOUND if it cannot be
+  // opened; otherwise fn's status.
+  static absl::Status ReadFile(const std::string& path,
+                               const std::function<absl::Status(ReadTransaction&)>& fn);
+
   Stats stats() const;
 
   // Blocks until at least `n` Writes are queued and not yet taken by the
@@ -107,6 +121,8 @@ class SqliteStore final : public Store {
   void RunBatch(const std::vector<WriteRequest*>& batch);
   Connection* AcquireReader();
   void ReleaseReader(Connection* c);
+  static absl::Status ReadOn(Connection* conn,
+                             const std::function<absl::Status(ReadTransaction&)>& fn);
 
   const int max_batch_;
   std::unique_ptr<Clock> default_clock_;  // set when options.clock is null

@@ -1,6 +1,7 @@
 #include "common/store/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <memory>
@@ -343,6 +344,78 @@ TEST_F(SqliteStoreTest, DestructorCompletesQueuedWrites) {
   auto reopened = OpenStore();
   ASSERT_NE(reopened, nullptr);
   EXPECT_EQ(Count(*reopened), 5);
+}
+
+TEST_F(SqliteStoreTest, BackupWhileWritingIsAConsistentPrefix) {
+  std::unique_ptr<SqliteStore> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  // The writer commits ids 1, 2, 3, ... one Write each, until told to stop.
+  std::atomic<int64_t> committed{0};
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int64_t id = 1; !stop.load(); ++id) {
+      if (!Insert(*store, id, std::string(200, 'v')).ok()) return;
+      committed.store(id);
+    }
+  });
+  while (committed.load() < 50) std::this_thread::yield();
+  const int64_t before = committed.load();
+  const std::string path = dir_.File("backup.db");
+  absl::Status backup = store->BackupTo(path);
+  const int64_t settled_floor = committed.load();
+  // The writer kept committing during and after the backup.
+  while (committed.load() < settled_floor + 50) std::this_thread::yield();
+  stop.store(true);
+  writer.join();
+  ASSERT_TRUE(backup.ok()) << backup;
+
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  std::string integrity;
+  ASSERT_EQ(sqlite3_exec(
+                db, "PRAGMA integrity_check",
+                [](void* out, int, char** vals, char**) {
+                  *static_cast<std::string*>(out) += vals[0] != nullptr ? vals[0] : "";
+                  return 0;
+                },
+                &integrity, nullptr),
+            SQLITE_OK);
+  sqlite3_close_v2(db);
+  EXPECT_EQ(integrity, "ok");
+
+  // The rows are exactly 1..n for one n: a prefix of the writer's sequence.
+  int64_t n = -1, min = -1, max = -1;
+  absl::Status read = SqliteStore::ReadFile(path, [&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<Row> rows,
+                     tx.Query("SELECT COUNT(*), MIN(id), MAX(id) FROM t"));
+    n = rows.at(0).GetInt(0);
+    min = rows.at(0).GetInt(1);
+    max = rows.at(0).GetInt(2);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(read.ok()) << read;
+  EXPECT_GE(n, before);
+  EXPECT_LE(n, settled_floor);
+  EXPECT_EQ(min, 1);
+  EXPECT_EQ(max, n);
+  EXPECT_GT(Count(*store), n);  // the live database went on
+
+  // The read-only file is not changed, and a second backup never overwrites.
+  absl::Status write_attempt = SqliteStore::ReadFile(path, [](ReadTransaction& tx) {
+    return tx.Query("SELECT 1 FROM t WHERE id = 1").status();
+  });
+  EXPECT_TRUE(write_attempt.ok()) << write_attempt;
+  EXPECT_EQ(store->BackupTo(path).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->BackupTo(dir_.File("missing/backup.db")).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(SqliteStore::ReadFile(dir_.File("none.db"),
+                                  [](ReadTransaction&) { return absl::OkStatus(); })
+                .code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, MigrationsAppliedOnceAndInOrder) {

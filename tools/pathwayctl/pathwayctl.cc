@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "absl/strings/string_view.h"
+#include "tools/pathwayctl/backup_command.h"
 #include "tools/pathwayctl/call_command.h"
 #include "tools/pathwayctl/export_command.h"
 #include "tools/pathwayctl/health_command.h"
@@ -30,6 +31,8 @@ constexpr absl::string_view kUsage =
     "  outbox  list a service's stuck hand-offs, or replay parked ones\n"
     "  audit   an auditor's listing of a case's or a user's audit entries in every\n"
     "          service; or verify a service's audit chain from its files\n"
+    "  backup  back up every service's embedded database into a new directory\n"
+    "  restore-check  check a backup directory against its manifests\n"
     "  help    show this text, or 'help COMMAND' for a command's flags\n";
 
 }  // namespace
@@ -70,6 +73,8 @@ int Run(absl::Span<const std::string> args, const Environment& env, const Clock&
   if (command == "labor-reconcile") return RunLaborReconcileCommand(rest, env, clock, out, err);
   if (command == "outbox") return RunOutboxCommand(rest, env, out, err);
   if (command == "audit") return RunAuditCommand(rest, env, out, err);
+  if (command == "backup") return RunBackupCommand(rest, env, clock, out, err);
+  if (command == "restore-check") return RunRestoreCheckCommand(rest, env, out, err);
   if (command == "help" || command == "--help" || command == "-h") {
     if (!rest.empty() && rest[0] == "token") {
       out << TokenUsage();
@@ -87,6 +92,10 @@ int Run(absl::Span<const std::string> args, const Environment& env, const Clock&
       out << OutboxUsage();
     } else if (!rest.empty() && rest[0] == "audit") {
       out << AuditUsage();
+    } else if (!rest.empty() && rest[0] == "backup") {
+      out << BackupUsage();
+    } else if (!rest.empty() && rest[0] == "restore-check") {
+      out << RestoreCheckUsage();
     } else {
       out << kUsage;
     }

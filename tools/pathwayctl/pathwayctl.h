@@ -8,6 +8,8 @@
 //   pathwayctl outbox list|replay --addr HOST:PORT ...
 //   pathwayctl audit verify --db FILE --key-file FILE [--anchors FILE]
 //   pathwayctl audit --case ID | --user SUBJECT [--from T] [--to T]
+//   pathwayctl backup --dir DIR
+//   pathwayctl restore-check --dir DIR/<timestamp>
 //
 // main() reads the environment into an Environment and calls Run; each
 // subcommand lives in its own <name>_command.{h,cc} and takes what it needs
@@ -50,7 +52,7 @@ struct Environment {
   // How commands reach a server: ClientTlsFromEnvironment() (PATHWAY_TLS_*).
   TlsOptions tls = PlaintextTls();
   std::string token;           // $PATHWAY_TOKEN
-  // Every service, for commands that ask them all (audit).
+  // Every service, for commands that ask them all (audit, backup).
   std::vector<ServiceAddress> services = DefaultServiceAddresses();
   // Standard error is a terminal: bulk commands show a progress line there.
   bool stderr_is_terminal = false;
