@@ -323,13 +323,17 @@ TEST_F(AuditTest, ListByTimeReadsTheTimeIndexes) {
   if (TestDatabaseEngine() != "sqlite") GTEST_SKIP() << "SQLite's query plan";
   Append(0, 3);
   // The statements ScanAuditRowsByTime builds, as SQLite plans them.
-  for (const auto& [sql, index] : std::vector<std::pair<std::string, std::string>>{
+  // A pair, not a structured binding: C++17 lambdas cannot capture a binding.
+  for (const std::pair<std::string, std::string>& statement :
+       std::vector<std::pair<std::string, std::string>>{
            {"EXPLAIN QUERY PLAN SELECT * FROM audit_log WHERE case_id = ? AND at_us >= ? AND "
             "at_us < ? AND (at_us > ? OR seq > ?) ORDER BY at_us, seq LIMIT ?",
             "audit_log_by_case_time"},
            {"EXPLAIN QUERY PLAN SELECT * FROM audit_log WHERE subject = ? AND at_us >= ? AND "
             "at_us < ? AND SUBSTR(case_id, 1, 4) = ? ORDER BY at_us, seq LIMIT ?",
             "audit_log_by_subject_time"}}) {
+    const std::string& sql = statement.first;
+    const std::string& index = statement.second;
     std::string plan;
     absl::Status s = store_->Read([&](ReadTransaction& tx) -> absl::Status {
       std::vector<Value> params;
