@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/status/grpc_status.h"
 
 namespace pathway {
 namespace {
@@ -107,29 +108,6 @@ const char* GrpcTypeLabel(grpc::experimental::ServerRpcInfo::Type type) {
   return "unary";
 }
 
-const char* GrpcCodeLabel(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
-  }
-}
-
 GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& registry)
     : started_(prometheus::BuildCounter()
                    .Name("grpc_server_started_total")
@@ -160,7 +138,7 @@ void GrpcServerMetrics::Handled(const GrpcMethodLabels& method, absl::string_vie
       .Add({{"grpc_service", method.service},
             {"grpc_method", method.method},
             {"grpc_type", std::string(type)},
-            {"grpc_code", GrpcCodeLabel(code)}})
+            {"grpc_code", GrpcCodeName(code)}})
       .Increment();
   handling_seconds_
       .Add({{"grpc_service", method.service},

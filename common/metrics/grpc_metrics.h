@@ -47,9 +47,6 @@ GrpcMethodLabels MethodLabels(absl::string_view full_method);
 // "unary", "client_stream", "server_stream" or "bidi_stream".
 const char* GrpcTypeLabel(grpc::experimental::ServerRpcInfo::Type type);
 
-// The code's canonical name, "OK", "NOT_FOUND", ...; "UNKNOWN" for a number gRPC
-// does not define.
-const char* GrpcCodeLabel(grpc::StatusCode code);
 
 class GrpcServerMetrics {
  public:

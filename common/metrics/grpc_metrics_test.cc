@@ -1,4 +1,5 @@
 #include "common/metrics/grpc_metrics.h"
+#include "common/status/grpc_status.h"
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -46,10 +47,10 @@ TEST(GrpcLabelsTest, TypesAndCodes) {
   EXPECT_STREQ(GrpcTypeLabel(ServerRpcInfo::Type::CLIENT_STREAMING), "client_stream");
   EXPECT_STREQ(GrpcTypeLabel(ServerRpcInfo::Type::SERVER_STREAMING), "server_stream");
   EXPECT_STREQ(GrpcTypeLabel(ServerRpcInfo::Type::BIDI_STREAMING), "bidi_stream");
-  EXPECT_STREQ(GrpcCodeLabel(grpc::StatusCode::OK), "OK");
-  EXPECT_STREQ(GrpcCodeLabel(grpc::StatusCode::NOT_FOUND), "NOT_FOUND");
-  EXPECT_STREQ(GrpcCodeLabel(grpc::StatusCode::PERMISSION_DENIED), "PERMISSION_DENIED");
-  EXPECT_STREQ(GrpcCodeLabel(static_cast<grpc::StatusCode>(99)), "UNKNOWN");
+  EXPECT_STREQ(GrpcCodeName(grpc::StatusCode::OK), "OK");
+  EXPECT_STREQ(GrpcCodeName(grpc::StatusCode::NOT_FOUND), "NOT_FOUND");
+  EXPECT_STREQ(GrpcCodeName(grpc::StatusCode::PERMISSION_DENIED), "PERMISSION_DENIED");
+  EXPECT_STREQ(GrpcCodeName(static_cast<grpc::StatusCode>(17)), "UNKNOWN");
 }
 
 using Labels = std::map<std::string, std::string>;

@@ -12,6 +12,9 @@ namespace pathway {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
+// The code's name as gRPC spells it ("OK", "NOT_FOUND", ...); "UNKNOWN" for a value
+// gRPC does not define. For log fields and metric labels.
+const char* GrpcCodeName(grpc::StatusCode code);
 
 }  // namespace pathway
 
