@@ -1,5 +1,6 @@
 #include "common/program_status/program_status.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -22,7 +23,34 @@ bool IsStateCode(absl::string_view s, bool allow_empty) {
   return true;
 }
 
+bool IsPlainText(absl::string_view s) {
+  return s.find_first_of("\t\n\r") == absl::string_view::npos;
+}
+
 }  // namespace
+
+absl::string_view StatusSinkName(StatusSink sink) {
+  return sink == StatusSink::kCache ? "cache" : "registry_index";
+}
+
+absl::Status ValidateDueItem(const DueItemRecord& i) {
+  if (!IsStateCode(i.kind, false)) {
+    return absl::InvalidArgumentError("due item: kind must be [A-Z0-9_]+");
+  }
+  if (i.key.empty() || i.key.size() > 128 || !IsPlainText(i.key)) {
+    return absl::InvalidArgumentError("due item: key must be 1..128 characters on one line");
+  }
+  if (i.legal_basis.size() > 200 || !IsPlainText(i.legal_basis)) {
+    return absl::InvalidArgumentError("due item: legal_basis must be at most 200 bytes on one line");
+  }
+  return absl::OkStatus();
+}
+
+bool SameStatus(const ProgramStatusRecord& a, const ProgramStatusRecord& b) {
+  return a.state == b.state && a.division == b.division && a.began == b.began &&
+         a.deadline_kind == b.deadline_kind && a.deadline == b.deadline &&
+         a.due_items == b.due_items;
+}
 
 absl::Status SaveProgramStatus(Transaction& tx, absl::Time now, ProgramStatusRecord* r) {
   if (r->case_id.empty()) return absl::InvalidArgumentError("program status: empty case id");
@@ -33,6 +61,14 @@ absl::Status SaveProgramStatus(Transaction& tx, absl::Time now, ProgramStatusRec
   if (r->deadline_kind.empty() != !r->deadline.has_value()) {
     return absl::InvalidArgumentError("program status: deadline kind and date go together");
   }
+  if (r->due_items.size() > static_cast<size_t>(kMaxDueItems)) {
+    // The earliest are the ones that matter; an order with more open items than
+    // this is itself the alert.
+    std::sort(r->due_items.begin(), r->due_items.end(),
+              [](const DueItemRecord& a, const DueItemRecord& b) { return a.due < b.due; });
+    r->due_items.resize(kMaxDueItems);
+  }
+  for (const DueItemRecord& i : r->due_items) RETURN_IF_ERROR(ValidateDueItem(i));
   ASSIGN_OR_RETURN(std::optional<int64_t> stored,
                    program_status_tables::ReadStatusVersion(tx, r->case_id));
   r->version = stored.has_value() ? *stored + 1 : 1;
@@ -45,11 +81,11 @@ absl::StatusOr<std::optional<ProgramStatusRecord>> LoadProgramStatus(ReadTransac
   return program_status_tables::FindStatus(tx, case_id);
 }
 
-absl::StatusOr<std::vector<ProgramStatusRecord>> LoadUnpublishedProgramStatuses(
-    ReadTransaction& tx, absl::string_view after_case_id, int limit) {
+absl::StatusOr<std::vector<ProgramStatusRecord>> LoadUnsentProgramStatuses(
+    ReadTransaction& tx, StatusSink sink, absl::string_view after_case_id, int limit) {
   if (limit < 1) return absl::InvalidArgumentError("program status: limit must be >= 1");
-  return program_status_tables::ListUnpublishedStatuses(tx, after_case_id,
-                                                        static_cast<int64_t>(limit));
+  return program_status_tables::ListUnsentStatuses(tx, sink, after_case_id,
+                                                   static_cast<int64_t>(limit));
 }
 
 absl::StatusOr<std::vector<ProgramStatusRecord>> LoadProgramStatusPage(
@@ -66,10 +102,10 @@ absl::StatusOr<int64_t> CountProgramStatusesAfter(ReadTransaction& tx,
   return program_status_tables::CountStatuses(tx, after_case_id, division_prefix);
 }
 
-absl::Status MarkProgramStatusesPublished(Transaction& tx,
-                                          const std::vector<PublishedVersion>& published) {
-  for (const PublishedVersion& p : published) {
-    RETURN_IF_ERROR(program_status_tables::MarkStatusPublished(tx, p.case_id, p.version));
+absl::Status MarkProgramStatusesSent(Transaction& tx, StatusSink sink,
+                                     const std::vector<PublishedVersion>& sent) {
+  for (const PublishedVersion& p : sent) {
+    RETURN_IF_ERROR(program_status_tables::MarkStatusSent(tx, sink, p.case_id, p.version));
   }
   return absl::OkStatus();
 }
@@ -110,6 +146,22 @@ void ToProto(const ProgramStatusRecord& r, Programme programme, common::v1::Prog
   int64_t us = absl::ToUnixMicros(r.updated_at);
   out->mutable_updated_at()->set_seconds(us / 1000000);
   out->mutable_updated_at()->set_nanos(static_cast<int32_t>((us % 1000000) * 1000));
+}
+
+void ToProto(const DueItemRecord& i, common::v1::WorkItem* out) {
+  out->set_kind(i.kind);
+  out->set_key(i.key);
+  ToProtoDate(i.due, out->mutable_due());
+  out->set_open(i.open);
+  out->set_deadline(i.deadline);
+  out->set_legal_basis(i.legal_basis);
+}
+
+absl::StatusOr<DueItemRecord> DueItemFromProto(const common::v1::WorkItem& w) {
+  ASSIGN_OR_RETURN(absl::CivilDay due, RequiredDate(w.due(), "due"));
+  DueItemRecord i{w.kind(), w.key(), due, w.open(), w.deadline(), w.legal_basis()};
+  RETURN_IF_ERROR(ValidateDueItem(i));
+  return i;
 }
 
 }  // namespace pathway

@@ -28,6 +28,22 @@
 
 namespace pathway {
 
+// One thing due in a programme (common.v1.WorkItem).
+struct DueItemRecord {
+  std::string kind;         // [A-Z0-9_]+
+  std::string key;          // unique within the case's record, 1..128 characters
+  absl::CivilDay due;       // the last day on time
+  bool open = true;         // its window has opened
+  bool deadline = true;     // false: an opportunity, never overdue
+  std::string legal_basis;  // at most 200 characters
+
+  bool operator==(const DueItemRecord& o) const {
+    return kind == o.kind && key == o.key && due == o.due && open == o.open &&
+           deadline == o.deadline && legal_basis == o.legal_basis;
+  }
+};
+inline constexpr int kMaxDueItems = 64;
+
 struct ProgramStatusRecord {
   std::string case_id;
   // County division code (6 digits) that executes the programme now: the
@@ -41,7 +57,16 @@ struct ProgramStatusRecord {
   std::string deadline_kind;  // empty when nothing is due
   std::optional<absl::CivilDay> deadline;
   absl::Time updated_at;  // set by SaveProgramStatus
+  // Everything due for the case in this programme, open or upcoming, as the owning
+  // service evaluated it at the save (at most kMaxDueItems): what the registry's
+  // worklist index holds for the case (registry GetWorklist). Not cached in Redis.
+  std::vector<DueItemRecord> due_items;
 };
+
+// Whether two records say the same to a reader: state, division, began, deadline
+// and due items (not the version or the time of the save). A refresh saves a
+// record again only when this is false.
+bool SameStatus(const ProgramStatusRecord& a, const ProgramStatusRecord& b);
 
 // The program_status table, for the owning service's migrations.
 std::vector<Migration> ProgramStatusMigrations();
@@ -55,15 +80,18 @@ absl::Status SaveProgramStatus(Transaction& tx, absl::Time now, ProgramStatusRec
 absl::StatusOr<std::optional<ProgramStatusRecord>> LoadProgramStatus(ReadTransaction& tx,
                                                                      absl::string_view case_id);
 
-// Up to `limit` (>= 1) stored statuses whose version has not reached the cache
-// (version > published_version), in case id order after `after_case_id`
-// (exclusive; empty = from the start).
-absl::StatusOr<std::vector<ProgramStatusRecord>> LoadUnpublishedProgramStatuses(
-    ReadTransaction& tx, absl::string_view after_case_id, int limit);
+// Where every saved status is owed, each remembering per row the version that last
+// reached it: the Redis status cache (published_version) and the registry's
+// worklist and programme-state index (indexed_version; registry
+// ReportProgramStatuses). A StatusRepublisher per sink sends what is owed.
+enum class StatusSink { kCache, kRegistryIndex };
+absl::string_view StatusSinkName(StatusSink sink);
 
-// Up to `limit` (>= 1) stored statuses with case_id > `after_case_id` (empty: from
-// the start) whose division starts with `division_prefix` (empty: any), in case id
-// order: a page of what the service owns, for the reconciler.
+// Up to `limit` (>= 1) stored statuses whose version has not reached `sink`, in
+// case id order after `after_case_id` (exclusive; empty = from the start).
+absl::StatusOr<std::vector<ProgramStatusRecord>> LoadUnsentProgramStatuses(
+    ReadTransaction& tx, StatusSink sink, absl::string_view after_case_id, int limit);
+
 absl::StatusOr<std::vector<ProgramStatusRecord>> LoadProgramStatusPage(
     ReadTransaction& tx, absl::string_view after_case_id, absl::string_view division_prefix,
     int limit);
@@ -72,15 +100,15 @@ absl::StatusOr<int64_t> CountProgramStatusesAfter(ReadTransaction& tx,
                                                  absl::string_view after_case_id,
                                                  absl::string_view division_prefix);
 
-// Records that `version` of each case reached the cache. A case whose
-// published_version is already >= version is left as it is, so a newer
-// version saved meanwhile stays unpublished until it is sent too.
+// Records that `version` of each case reached `sink`. A case whose version sent
+// there is already >= version is left as it is, so a newer version saved meanwhile
+// stays owed until it is sent too.
 struct PublishedVersion {
   std::string case_id;
   int64_t version = 0;
 };
-absl::Status MarkProgramStatusesPublished(Transaction& tx,
-                                          const std::vector<PublishedVersion>& published);
+absl::Status MarkProgramStatusesSent(Transaction& tx, StatusSink sink,
+                                     const std::vector<PublishedVersion>& sent);
 
 // The cached form of a record (DESIGN.md §4: nothing personal).
 ProgrammeStatus ToCacheStatus(const ProgramStatusRecord& record);
@@ -95,6 +123,13 @@ void PublishProgramStatus(StatusCache& cache, Programme programme,
 
 void ToProto(const ProgramStatusRecord& record, Programme programme,
              common::v1::ProgramStatus* out);
+
+// The due items as the wire carries them, and back (INVALID_ARGUMENT for an item
+// SaveProgramStatus would refuse).
+void ToProto(const DueItemRecord& item, common::v1::WorkItem* out);
+absl::StatusOr<DueItemRecord> DueItemFromProto(const common::v1::WorkItem& item);
+// Checks one item as SaveProgramStatus does.
+absl::Status ValidateDueItem(const DueItemRecord& item);
 
 }  // namespace pathway
 

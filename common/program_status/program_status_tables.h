@@ -40,10 +40,11 @@ absl::Status UpsertStatus(Transaction& tx, const ProgramStatusRecord& record);
 absl::StatusOr<std::optional<ProgramStatusRecord>> FindStatus(ReadTransaction& tx,
                                                               absl::string_view case_id);
 
-// Up to `limit` statuses with version > published_version and case_id >
-// `after_case_id`, in case id order.
-absl::StatusOr<std::vector<ProgramStatusRecord>> ListUnpublishedStatuses(
-    ReadTransaction& tx, absl::string_view after_case_id, int64_t limit);
+// Up to `limit` statuses whose version is above the one `sink` holds
+// (published_version or indexed_version) and case_id > `after_case_id`, in case id
+// order.
+absl::StatusOr<std::vector<ProgramStatusRecord>> ListUnsentStatuses(
+    ReadTransaction& tx, StatusSink sink, absl::string_view after_case_id, int64_t limit);
 
 // Up to `limit` statuses with case_id > `after_case_id` whose division starts with
 // `division_prefix` (empty: any), in case id order.
@@ -54,8 +55,10 @@ absl::StatusOr<std::vector<ProgramStatusRecord>> ListStatusPage(
 absl::StatusOr<int64_t> CountStatuses(ReadTransaction& tx, absl::string_view after_case_id,
                                       absl::string_view division_prefix);
 
-// Sets the case's published_version to `version` unless it is already at least that.
-absl::Status MarkStatusPublished(Transaction& tx, absl::string_view case_id, int64_t version);
+// Sets the case's version held by `sink` to `version` unless it is already at least
+// that.
+absl::Status MarkStatusSent(Transaction& tx, StatusSink sink, absl::string_view case_id,
+                            int64_t version);
 
 }  // namespace pathway::program_status_tables
 

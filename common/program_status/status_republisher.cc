@@ -44,36 +44,57 @@ absl::Status PublishBatch(StatusCache& cache, Programme programme,
 
 }  // namespace
 
-absl::StatusOr<int64_t> RepublishPending(Store& store, StatusCache& cache, Programme programme,
-                                         int batch_size) {
-  if (batch_size < 1 || batch_size > StatusCache::kMaxWriteManyEntries) {
-    return absl::InvalidArgumentError("republish batch size out of range");
-  }
+absl::StatusOr<int64_t> SendPendingStatuses(Store& store, StatusSink sink, int batch_size,
+                                            const StatusBatchSender& send) {
+  if (batch_size < 1) return absl::InvalidArgumentError("republish batch size out of range");
   int64_t marked = 0;
   std::string after;  // a cursor, so every row is visited once a pass
   for (;;) {
     std::vector<ProgramStatusRecord> rows;
     absl::Status read = store.Read([&](ReadTransaction& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(rows, LoadUnpublishedProgramStatuses(tx, after, batch_size));
+      ASSIGN_OR_RETURN(rows, LoadUnsentProgramStatuses(tx, sink, after, batch_size));
       return absl::OkStatus();
     });
     RETURN_IF_ERROR(read);
     if (rows.empty()) return marked;
     std::vector<PublishedVersion> landed;
-    absl::Status published = PublishBatch(cache, programme, rows, &landed);
-    if (!published.ok()) return published;
-    absl::Status mark = store.Write(
-        [&](Transaction& tx) -> absl::Status { return MarkProgramStatusesPublished(tx, landed); });
-    RETURN_IF_ERROR(mark);
-    marked += static_cast<int64_t>(landed.size());
+    absl::Status sent = send(rows, &landed);
+    if (!landed.empty()) {
+      RETURN_IF_ERROR(store.Write([&](Transaction& tx) -> absl::Status {
+        return MarkProgramStatusesSent(tx, sink, landed);
+      }));
+      marked += static_cast<int64_t>(landed.size());
+    }
+    RETURN_IF_ERROR(sent);
     if (static_cast<int>(rows.size()) < batch_size) return marked;
     after = rows.back().case_id;
   }
 }
 
+absl::StatusOr<int64_t> RepublishPending(Store& store, StatusCache& cache, Programme programme,
+                                         int batch_size) {
+  if (batch_size < 1 || batch_size > StatusCache::kMaxWriteManyEntries) {
+    return absl::InvalidArgumentError("republish batch size out of range");
+  }
+  return SendPendingStatuses(store, StatusSink::kCache, batch_size,
+                             [&](const std::vector<ProgramStatusRecord>& rows,
+                                 std::vector<PublishedVersion>* landed) {
+                               return PublishBatch(cache, programme, rows, landed);
+                             });
+}
+
 StatusRepublisher::StatusRepublisher(Store* store, StatusCache* cache, Programme programme,
                                      Options options)
-    : store_(store), cache_(cache), programme_(programme), options_(options) {}
+    : StatusRepublisher(store, StatusSink::kCache,
+                        [cache, programme](const std::vector<ProgramStatusRecord>& rows,
+                                           std::vector<PublishedVersion>* landed) {
+                          return PublishBatch(*cache, programme, rows, landed);
+                        },
+                        options) {}
+
+StatusRepublisher::StatusRepublisher(Store* store, StatusSink sink, StatusBatchSender send,
+                                     Options options)
+    : store_(store), sink_(sink), send_(std::move(send)), options_(options) {}
 
 StatusRepublisher::~StatusRepublisher() {
   {
@@ -101,16 +122,15 @@ void StatusRepublisher::Loop() {
   bool failing = false;
   for (;;) {
     absl::StatusOr<int64_t> marked =
-        RepublishPending(*store_, *cache_, programme_, options_.batch_size);
+        SendPendingStatuses(*store_, sink_, options_.batch_size, send_);
+    const std::string sink(StatusSinkName(sink_));
     if (marked.ok() && failing) {
-      log::Info("status_republished", {{"program", ProgrammeField(programme_)},
-                                       {"entries", *marked}});
+      log::Info("status_republished", {{"sink", sink}, {"entries", *marked}});
     } else if (marked.ok() && *marked > 0) {
-      log::Debug("status_republished", {{"program", ProgrammeField(programme_)},
-                                        {"entries", *marked}});
+      log::Debug("status_republished", {{"sink", sink}, {"entries", *marked}});
     } else if (!marked.ok() && !failing) {
-      log::Warning("status_republish_failed", {{"program", ProgrammeField(programme_)},
-                                               {"error", marked.status().ToString()}});
+      log::Warning("status_republish_failed",
+                   {{"sink", sink}, {"error", marked.status().ToString()}});
     }
     failing = !marked.ok();
 

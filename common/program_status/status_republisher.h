@@ -1,5 +1,6 @@
 // StatusRepublisher: sends every programme status whose saved version has not
-// reached the status cache, until it lands (DESIGN.md §4).
+// reached a sink (program_status.h StatusSink: the Redis status cache, DESIGN.md
+// §4, or the registry's worklist index), until it lands.
 //
 // PublishProgramStatus writes after the commit and drops the write when Redis does
 // not answer. The row itself remembers what reached the cache: published_version
@@ -20,12 +21,20 @@
 //
 // RepublishPending is the pass itself, callable without the thread (tests, tools).
 //
+// The registry's index is fed the same way, with a sender that calls the registry
+// (registry_client.h ReportProgramStatuses):
+//
+//   auto indexer = std::make_unique<StatusRepublisher>(
+//       &store, StatusSink::kRegistryIndex, send_to_registry, o);
+//
 // Ownership: the store and the cache are not owned and must outlive the
 // republisher; the destructor stops and joins its thread. Thread-safe.
 #ifndef PATHWAY_COMMON_PROGRAM_STATUS_STATUS_REPUBLISHER_H_
 #define PATHWAY_COMMON_PROGRAM_STATUS_STATUS_REPUBLISHER_H_
 
 #include <cstdint>
+#include <functional>
+#include <vector>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -34,9 +43,22 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/cache/status_cache.h"
+#include "common/program_status/program_status.h"
 #include "common/store/store.h"
 
 namespace pathway {
+
+// Sends one batch of records to a sink and appends to `landed` the versions the
+// sink now holds (accepted, or already held at that version or newer). An error
+// ends the pass; what was appended before it is still marked.
+using StatusBatchSender = std::function<absl::Status(
+    const std::vector<ProgramStatusRecord>& batch, std::vector<PublishedVersion>* landed)>;
+
+// One pass over the statuses owed to `sink`, in batches of `batch_size` (>= 1):
+// each batch is sent and what landed is marked. Returns how many were marked, or the
+// first error of the sender or the store.
+absl::StatusOr<int64_t> SendPendingStatuses(Store& store, StatusSink sink, int batch_size,
+                                            const StatusBatchSender& send);
 
 // One pass: every status with version > published_version is written to the cache
 // in batches of `batch_size` (1 to StatusCache::kMaxWriteManyEntries), and the
@@ -63,7 +85,10 @@ class StatusRepublisher {
     int64_t marked = 0;  // statuses marked published
   };
 
+  // Feeds the status cache (sink kCache).
   StatusRepublisher(Store* store, StatusCache* cache, Programme programme, Options options);
+  // Feeds any sink through `send` (which must stay usable while this lives).
+  StatusRepublisher(Store* store, StatusSink sink, StatusBatchSender send, Options options);
   StatusRepublisher(const StatusRepublisher&) = delete;
   StatusRepublisher& operator=(const StatusRepublisher&) = delete;
   // Stops the thread (a pass under way finishes first).
@@ -79,8 +104,8 @@ class StatusRepublisher {
   void Loop();
 
   Store* const store_;
-  StatusCache* const cache_;
-  const Programme programme_;
+  const StatusSink sink_;
+  const StatusBatchSender send_;
   const Options options_;
 
   mutable absl::Mutex mu_;

@@ -43,7 +43,7 @@ class StatusRepublisherTest : public ::testing::Test {
   int64_t Unpublished() {
     int64_t n = 0;
     absl::Status s = store_->Read([&](ReadTransaction& tx) -> absl::Status {
-      auto rows = LoadUnpublishedProgramStatuses(tx, "", 100000);
+      auto rows = LoadUnsentProgramStatuses(tx, StatusSink::kCache, "", 100000);
       if (!rows.ok()) return rows.status();
       n = static_cast<int64_t>(rows->size());
       return absl::OkStatus();
@@ -88,7 +88,7 @@ TEST_F(StatusRepublisherTest, AVersionSavedAfterTheOneSentStaysPending) {
   ProgramStatusRecord first = Change(1, 1);
   Change(1, 2);  // saved while version 1 was on its way
   absl::Status s = store_->Write([&](Transaction& tx) {
-    return MarkProgramStatusesPublished(tx, {{first.case_id, first.version}});
+    return MarkProgramStatusesSent(tx, StatusSink::kCache, {{first.case_id, first.version}});
   });
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(Unpublished(), 1);
@@ -98,7 +98,7 @@ TEST_F(StatusRepublisherTest, AVersionSavedAfterTheOneSentStaysPending) {
   EXPECT_EQ(CachedVersion(cache, first.case_id), 2);
   // Marking an older version later never moves published_version back.
   s = store_->Write([&](Transaction& tx) {
-    return MarkProgramStatusesPublished(tx, {{first.case_id, 1}});
+    return MarkProgramStatusesSent(tx, StatusSink::kCache, {{first.case_id, 1}});
   });
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(Unpublished(), 0);

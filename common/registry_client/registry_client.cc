@@ -1,5 +1,7 @@
 #include "common/registry_client/registry_client.h"
 
+#include "common/codec/proto_programme.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -135,6 +137,36 @@ absl::StatusOr<registry::v1::CaseStatus> GrpcRegistryClient::GetCaseStatus(
   return status;
 }
 
+absl::StatusOr<registry::v1::ReportProgramStatusesResponse>
+GrpcRegistryClient::ReportProgramStatuses(const registry::v1::ReportProgramStatusesRequest& request) {
+  grpc::ClientContext ctx;
+  PrepareBearerContext(&ctx, tokens_->Token(), timeout_);
+  registry::v1::ReportProgramStatusesResponse resp;
+  grpc::Status s = stub_->ReportProgramStatuses(&ctx, request, &resp);
+  if (!s.ok()) return FromCall(s);
+  return resp;
+}
+
+absl::Status SendStatusesToRegistry(RegistryClient& registry, Programme programme,
+                                    const std::vector<ProgramStatusRecord>& batch,
+                                    std::vector<PublishedVersion>* landed) {
+  registry::v1::ReportProgramStatusesRequest request;
+  request.set_program(ToProtoProgram(programme));
+  for (const ProgramStatusRecord& r : batch) {
+    registry::v1::ProgramStatusReport* e = request.add_entries();
+    e->set_case_id(r.case_id);
+    e->set_state(r.state);
+    e->set_version(r.version);
+    e->set_division(r.division);
+    for (const DueItemRecord& item : r.due_items) ToProto(item, e->add_items());
+  }
+  absl::StatusOr<registry::v1::ReportProgramStatusesResponse> sent =
+      registry.ReportProgramStatuses(request);
+  if (!sent.ok()) return sent.status();
+  for (const ProgramStatusRecord& r : batch) landed->push_back({r.case_id, r.version});
+  return absl::OkStatus();
+}
+
 void FakeRegistryClient::SetCaseStatus(registry::v1::CaseStatus status) {
   absl::MutexLock lock(&mu_);
   std::string id = status.case_id();
@@ -170,6 +202,22 @@ void FakeRegistryClient::SetUnavailable(bool unavailable) {
 std::vector<registry::v1::ReportEventRequest> FakeRegistryClient::events() const {
   absl::MutexLock lock(&mu_);
   return events_;
+}
+
+std::vector<registry::v1::ReportProgramStatusesRequest> FakeRegistryClient::status_reports()
+    const {
+  absl::MutexLock lock(&mu_);
+  return status_reports_;
+}
+
+absl::StatusOr<registry::v1::ReportProgramStatusesResponse>
+FakeRegistryClient::ReportProgramStatuses(const registry::v1::ReportProgramStatusesRequest& request) {
+  absl::MutexLock lock(&mu_);
+  if (unavailable_) return absl::UnavailableError("case registry unavailable");
+  status_reports_.push_back(request);
+  registry::v1::ReportProgramStatusesResponse resp;
+  resp.set_applied(request.entries_size());
+  return resp;
 }
 
 absl::StatusOr<registry::v1::CaseFacts> FakeRegistryClient::GetCaseFacts(

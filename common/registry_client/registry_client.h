@@ -25,6 +25,8 @@
 #include "common/auth/case_scope.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "common/auth/service_token.h"
+#include "common/codec/programme.h"
+#include "common/program_status/program_status.h"
 #include "pathway/registry/v1/registry.grpc.pb.h"
 
 namespace pathway {
@@ -53,7 +55,19 @@ class RegistryClient {
   // The registry's status view of one case (cache, else the owning services): what a
   // service reads when its own look at the cache misses (DESIGN.md §4).
   virtual absl::StatusOr<registry::v1::CaseStatus> GetCaseStatus(absl::string_view case_id) = 0;
+
+  // Feeds the registry's programme index and worklist (registry.proto
+  // ReportProgramStatuses). Versioned on the registry's side: safe to resend.
+  virtual absl::StatusOr<registry::v1::ReportProgramStatusesResponse> ReportProgramStatuses(
+      const registry::v1::ReportProgramStatusesRequest& request) = 0;
 };
+
+// How a programme service's StatusRepublisher for the registry's index sends a batch
+// (status_republisher.h): one ReportProgramStatuses call; every entry landed when it
+// answers OK (applied, stale and skipped alike: none can ever land otherwise).
+absl::Status SendStatusesToRegistry(RegistryClient& registry, Programme programme,
+                                    const std::vector<ProgramStatusRecord>& batch,
+                                    std::vector<PublishedVersion>* landed);
 
 // The scope of a case from the registry's answer (GetCaseScopes), or from its facts
 // (GetCaseFacts answers both at once).
@@ -99,6 +113,8 @@ class GrpcRegistryClient final : public RegistryClient {
   absl::StatusOr<registry::v1::ReportEventResponse> ReportEvent(
       const registry::v1::ReportEventRequest& event) override;
   absl::StatusOr<registry::v1::CaseStatus> GetCaseStatus(absl::string_view case_id) override;
+  absl::StatusOr<registry::v1::ReportProgramStatusesResponse> ReportProgramStatuses(
+      const registry::v1::ReportProgramStatusesRequest& request) override;
 
  private:
   std::shared_ptr<registry::v1::Registry::StubInterface> stub_;
@@ -119,6 +135,7 @@ class FakeRegistryClient final : public RegistryClient {
   // Waits until `n` GetCaseFacts calls are held at once; false after `timeout`.
   bool AwaitHeldCalls(int n, absl::Duration timeout);
   std::vector<registry::v1::ReportEventRequest> events() const;
+  std::vector<registry::v1::ReportProgramStatusesRequest> status_reports() const;
 
   absl::StatusOr<registry::v1::CaseFacts> GetCaseFacts(absl::string_view case_id) override;
   // From the cases added (their divisions and sealed flag).
@@ -127,12 +144,15 @@ class FakeRegistryClient final : public RegistryClient {
   absl::StatusOr<registry::v1::ReportEventResponse> ReportEvent(
       const registry::v1::ReportEventRequest& event) override;
   absl::StatusOr<registry::v1::CaseStatus> GetCaseStatus(absl::string_view case_id) override;
+  absl::StatusOr<registry::v1::ReportProgramStatusesResponse> ReportProgramStatuses(
+      const registry::v1::ReportProgramStatusesRequest& request) override;
 
  private:
   mutable absl::Mutex mu_;
   std::map<std::string, registry::v1::CaseStatus> statuses_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, registry::v1::CaseFacts> cases_ ABSL_GUARDED_BY(mu_);
   std::vector<registry::v1::ReportEventRequest> events_ ABSL_GUARDED_BY(mu_);
+  std::vector<registry::v1::ReportProgramStatusesRequest> status_reports_ ABSL_GUARDED_BY(mu_);
   bool unavailable_ ABSL_GUARDED_BY(mu_) = false;
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   int held_calls_ ABSL_GUARDED_BY(mu_) = 0;

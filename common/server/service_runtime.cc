@@ -136,6 +136,18 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
     rt->republisher_ = std::make_unique<StatusRepublisher>(rt->store_.get(), rt->cache_.get(),
                                                            *programme, ro);
     rt->republisher_->Start();  // rows left unpublished by an earlier run go out now
+    StatusRepublisher::Options io;
+    io.interval = options.status_republish_interval;
+    io.batch_size = 500;  // registry.proto ReportProgramStatuses' limit
+    RegistryClient* registry = rt->registry_.get();
+    rt->registry_indexer_ = std::make_unique<StatusRepublisher>(
+        rt->store_.get(), StatusSink::kRegistryIndex,
+        [registry, programme = *programme](const std::vector<ProgramStatusRecord>& batch,
+                                           std::vector<PublishedVersion>* landed) {
+          return SendStatusesToRegistry(*registry, programme, batch, landed);
+        },
+        io);
+    rt->registry_indexer_->Start();  // a database from before the index fills it now
   }
   return rt;
 }
@@ -143,6 +155,7 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Open(
 ServiceRuntime::~ServiceRuntime() {
   // Handlers still queued use everything else; the audit buffer flushes into the
   // store, so it goes before the store.
+  registry_indexer_.reset();
   republisher_.reset();
   handlers_.reset();
   read_audit_.reset();

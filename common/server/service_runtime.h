@@ -91,6 +91,17 @@ class ServiceRuntime {
   }
   // nullptr for a service without a programme.
   StatusRepublisher* republisher() { return republisher_.get(); }
+  // Feeds the registry's programme index and worklist with every saved status
+  // (StatusSink::kRegistryIndex); nullptr for a service without a programme.
+  StatusRepublisher* registry_indexer() { return registry_indexer_.get(); }
+
+  // After the commit of a status change: writes it into the cache and tells the
+  // registry's indexer it has something to send (each catches up on its own if
+  // this fails).
+  void PublishStatus(Programme programme, const ProgramStatusRecord& record) {
+    PublishProgramStatus(*cache_, programme, record);
+    if (registry_indexer_ != nullptr) registry_indexer_->Wake();
+  }
 
   // Starts the daily refresh of statuses that change with time alone: `refresh` runs
   // now and then daily at options().status_refresh_hour (daily_task.h), on this
@@ -124,6 +135,7 @@ class ServiceRuntime {
   std::unique_ptr<AuditBuffer> read_audit_;
   std::unique_ptr<HandlerPool> handlers_;  // uses all of the above: stopped first
   std::unique_ptr<StatusRepublisher> republisher_;  // uses the store and cache
+  std::unique_ptr<StatusRepublisher> registry_indexer_;  // uses the store and registry
 };
 
 }  // namespace pathway

@@ -99,6 +99,12 @@ ProgramStatusRecord StatusRecord(const DecisionData& d, const Derived& x) {
     r.deadline_kind = x.next->kind;
     r.deadline = x.next->due;
   }
+  for (const DueData& due : x.due) {
+    // One item per kind, except decisions on proposals (one per proposal).
+    std::string key = due.proposal_id != 0 ? absl::StrCat(due.kind, ":", due.proposal_id) : due.kind;
+    r.due_items.push_back(DueItemRecord{due.kind, std::move(key), due.due, true, due.deadline,
+                                        due.basis});
+  }
   return r;
 }
 
@@ -1070,11 +1076,7 @@ absl::Status IsolationLogic::RefreshStatuses(
   for (const DecisionData& d : open) {
     ProgramStatusRecord want = StatusRecord(d, Derive(d, options_, as_of));
     ASSIGN_OR_RETURN(std::optional<ProgramStatusRecord> have, LoadProgramStatus(tx, d.case_id));
-    if (have.has_value() && have->state == want.state && have->division == want.division &&
-        have->began == want.began && have->deadline_kind == want.deadline_kind &&
-        have->deadline == want.deadline) {
-      continue;
-    }
+    if (have.has_value() && SameStatus(*have, want)) continue;
     RETURN_IF_ERROR(SaveProgramStatus(tx, now, &want));
     changed->push_back(std::move(want));
   }

@@ -59,7 +59,7 @@ absl::Status CompulsoryIsolationService::EnqueueEffects(Transaction& tx, const E
 
 void CompulsoryIsolationService::AfterCommit(const Effects& effects) {
   if (effects.status.has_value()) {
-    PublishProgramStatus(runtime_->cache(), Programme::kCompulsoryIsolation, *effects.status);
+    runtime_->PublishStatus(Programme::kCompulsoryIsolation, *effects.status);
   }
   if ((!effects.events.empty() || !effects.handoffs.empty()) && handoffs_ != nullptr) {
     handoffs_->Committed();  // wakes the dispatcher
@@ -406,7 +406,7 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::RefreshStatuses(
       });
   if (status.ok()) {
     for (const ProgramStatusRecord& r : changed) {
-      PublishProgramStatus(runtime_->cache(), Programme::kCompulsoryIsolation, r);
+      runtime_->PublishStatus(Programme::kCompulsoryIsolation, r);
     }
   }
   return Done(ctx, status);
@@ -422,7 +422,7 @@ absl::StatusOr<int64_t> CompulsoryIsolationService::RefreshStatusesAt(absl::Time
                                       Method("RefreshStatuses#scheduled"), "", "OK"});
   }));
   for (const ProgramStatusRecord& r : changed) {
-    PublishProgramStatus(runtime_->cache(), Programme::kCompulsoryIsolation, r);
+    runtime_->PublishStatus(Programme::kCompulsoryIsolation, r);
   }
   return static_cast<int64_t>(changed.size());
 }

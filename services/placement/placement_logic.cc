@@ -168,6 +168,9 @@ absl::Status SaveSeekerStatus(Transaction& tx, absl::Time now, const v1::Seeker&
     if (due.has_value()) {
       r.deadline_kind = "RETENTION_CHECK";
       r.deadline = due;
+      // The Sunshine follow-up of a placement: whether the person is still in work.
+      r.due_items.push_back(
+          DueItemRecord{"RETENTION_CHECK", "RETENTION_CHECK", *due, true, true, "阳光工程 就业跟踪"});
     }
   }
   RETURN_IF_ERROR(SaveProgramStatus(tx, now, &r));

@@ -283,7 +283,7 @@ absl::Status PlacementService::Mutate(grpc::CallbackServerContext* ctx, const Ca
         return fn(tx, now, audit_case_id, &status);
       });
   if (s.ok() && status.version > 0) {
-    PublishProgramStatus(runtime_->cache(), Programme::kPlacement, status);
+    runtime_->PublishStatus(Programme::kPlacement, status);
   }
   return s;
 }

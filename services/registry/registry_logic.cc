@@ -630,8 +630,7 @@ absl::StatusOr<CaseRecord> RegistryLogic::ReportEvent(Transaction& tx, const Cal
 absl::StatusOr<RegistryLogic::ListPage> RegistryLogic::List(ReadTransaction& tx,
                                                             const Caller& caller,
                                                             const v1::ListCasesRequest& r,
-                                                            absl::CivilDay today,
-                                                            StatusCache* cache) const {
+                                                            absl::CivilDay today) const {
   int page_size = r.page().page_size() <= 0 ? kDefaultPageSize
                                             : std::min(r.page().page_size(), kMaxPageSize);
   int64_t after_us = INT64_MAX;
@@ -657,13 +656,11 @@ absl::StatusOr<RegistryLogic::ListPage> RegistryLogic::List(ReadTransaction& tx,
   if (!v1::ControlStatus_IsValid(r.control_status())) {
     return absl::InvalidArgumentError("control_status is not a known value");
   }
-  const bool by_program = r.program() != common::v1::PROGRAM_UNSPECIFIED;
-  Programme programme = Programme::kCommunityDetox;
-  if (by_program) {
-    const std::optional<Programme> known = FromProtoProgram(r.program());
-    if (!known.has_value()) return absl::InvalidArgumentError("program is not a known value");
-    programme = *known;
-    if (cache == nullptr) return absl::UnavailableError("programme status is unavailable");
+  if (r.program() != common::v1::PROGRAM_UNSPECIFIED && !FromProtoProgram(r.program())) {
+    return absl::InvalidArgumentError("program is not a known value");
+  }
+  if (!r.program_state().empty() && r.program() == common::v1::PROGRAM_UNSPECIFIED) {
+    return absl::InvalidArgumentError("program_state needs a program");
   }
 
   // Jurisdiction and division filters are prefixes on either division (双向管控). A
@@ -674,26 +671,32 @@ absl::StatusOr<RegistryLogic::ListPage> RegistryLogic::List(ReadTransaction& tx,
                           : township_caller            ? caller.jurisdiction().substr(0, 6)
                                                        : caller.jurisdiction();
   const std::string div = r.division_prefix();
+  CaseListQuery filters;
+  filters.jurisdiction_prefix = jur;
+  filters.division_prefix = div;
+  filters.control_status = r.control_status();
+  filters.risk_grade = r.risk_grade();
+  if (township_caller) {
+    filters.scope_township = caller.jurisdiction();
+    filters.scope_caseworker = caller.subject();
+  }
+  filters.township = r.township();
+  if (r.assigned_to_me()) filters.assigned_caseworker = caller.subject();
+  // The programme index, kept by the programme services (worklist_tables.h): the
+  // record, never the cache.
+  filters.program = r.program();
+  filters.program_state = r.program_state();
   ListPage page;
+  ASSIGN_OR_RETURN(page.total_bound, CountCaseRows(tx, filters));
   int scanned = 0;
   int64_t last_us = after_us;
   std::string last_id = after_id;
   bool exhausted = false;
   while (static_cast<int>(page.cases.size()) < page_size && scanned < kMaxScannedPerPage) {
     const int batch = std::min(page_size * 2, kMaxScannedPerPage - scanned);
-    CaseListQuery query;
+    CaseListQuery query = filters;
     query.after_us = last_us;
     query.after_case_id = last_id;
-    query.jurisdiction_prefix = jur;
-    query.division_prefix = div;
-    query.control_status = r.control_status();
-    query.risk_grade = r.risk_grade();
-    if (township_caller) {
-      query.scope_township = caller.jurisdiction();
-      query.scope_caseworker = caller.subject();
-    }
-    query.township = r.township();
-    if (r.assigned_to_me()) query.assigned_caseworker = caller.subject();
     query.limit = batch;
     ASSIGN_OR_RETURN(std::vector<CaseRow> rows, ListCaseRows(tx, query));
     scanned += static_cast<int>(rows.size());
@@ -704,19 +707,6 @@ absl::StatusOr<RegistryLogic::ListPage> RegistryLogic::List(ReadTransaction& tx,
       last_id = c.case_id;
       if (!CheckVisible(caller, c, today).ok()) continue;
       candidates.push_back(std::move(c));
-    }
-    if (by_program && !candidates.empty()) {
-      std::vector<std::string> ids;
-      for (const CaseRecord& c : candidates) ids.push_back(c.case_id);
-      ASSIGN_OR_RETURN(std::vector<CaseStatusEntries> statuses, cache->GetMany(ids));
-      std::vector<CaseRecord> kept;
-      for (size_t i = 0; i < candidates.size(); ++i) {
-        auto it = statuses[i].find(programme);
-        if (it != statuses[i].end() && (r.program_state().empty() || it->second.state == r.program_state())) {
-          kept.push_back(std::move(candidates[i]));
-        }
-      }
-      candidates = std::move(kept);
     }
     for (CaseRecord& c : candidates) {
       if (static_cast<int>(page.cases.size()) == page_size) break;

@@ -100,12 +100,13 @@ class RegistryLogic {
   struct ListPage {
     std::vector<CaseRecord> cases;
     std::string next_page_token;
+    // Every case the filters match in the caller's jurisdiction, sealed ones
+    // included: an upper bound of what the pages hold.
+    int64_t total_bound = 0;
   };
-  // Newest first. `cache` serves the programme-state filter (may be null when the
-  // filter is unused); UNAVAILABLE if that filter is asked for with Redis down.
+  // Newest first. The programme filter reads the registry's programme index.
   absl::StatusOr<ListPage> List(ReadTransaction& tx, const Caller& caller,
-                                const v1::ListCasesRequest& request, absl::CivilDay today,
-                                StatusCache* cache) const;
+                                const v1::ListCasesRequest& request, absl::CivilDay today) const;
 
   // The case as `caller` may see it: the ID number in full for police only (masked
   // for the rest), names and contacts only for roles that work with the person.

@@ -6,7 +6,6 @@
 #include <sstream>
 #include <string>
 
-#include "common/cache/in_memory_status_cache.h"
 #include "common/ids/case_id.h"
 #include "common/ids/resident_id.h"
 #include "common/legal_time/legal_time.h"
@@ -17,6 +16,7 @@
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/placement/labor_exchange_index.h"
+#include "services/registry/worklist_tables.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/service_database.h"
 
@@ -422,11 +422,10 @@ TEST_F(RegistryLogicTest, ListsPageByPageInsideTheJurisdictionWithFilters) {
                          At(2026, 2, 1) + absl::Minutes(i)).ok());
   }
   ASSERT_TRUE(Register(MakeCaller(Role::kCaseworker, "530102"), Person("530102", 61)).ok());
-  InMemoryStatusCache cache;
   auto list = [&](v1::ListCasesRequest r, const Caller& caller) {
     absl::StatusOr<RegistryLogic::ListPage> page;
     EXPECT_TRUE(store_->Read([&](ReadTransaction& tx) -> absl::Status {
-      page = logic_->List(tx, caller, r, absl::CivilDay(2026, 2, 2), &cache);
+      page = logic_->List(tx, caller, r, absl::CivilDay(2026, 2, 2));
       return absl::OkStatus();
     }).ok());
     return page;
@@ -445,11 +444,15 @@ TEST_F(RegistryLogicTest, ListsPageByPageInsideTheJurisdictionWithFilters) {
   EXPECT_EQ(CaseId::Parse(seen.front())->sequence(), 7) << "newest first";
   EXPECT_EQ(CaseId::Parse(seen.back())->sequence(), 1);
 
-  // Programme-state filter, read from the status cache.
-  ProgrammeStatus active;
-  active.state = "ACTIVE";
-  active.version = 1;
-  ASSERT_TRUE(cache.Put(seen[2], Programme::kCommunityDetox, active).ok());
+  // Programme-state filter, read from the programme index the services keep.
+  auto report = [&](const std::string& id, const std::string& state, int64_t version) {
+    ProgrammeReport report_row{id, common::v1::PROGRAM_COMMUNITY_DETOX, state, version, "520102", {}};
+    return store_->Write([&](Transaction& tx) -> absl::Status {
+      return ApplyProgrammeReport(tx, report_row, At(2026, 2, 2)).status();
+    });
+  };
+  ASSERT_TRUE(report(seen[2], "ACTIVE", 1).ok());
+  ASSERT_TRUE(report(seen[4], "SUSPENDED", 1).ok());
   v1::ListCasesRequest by_state;
   by_state.set_program(common::v1::PROGRAM_COMMUNITY_DETOX);
   by_state.set_program_state("ACTIVE");
@@ -457,6 +460,17 @@ TEST_F(RegistryLogicTest, ListsPageByPageInsideTheJurisdictionWithFilters) {
   ASSERT_TRUE(filtered.ok());
   ASSERT_EQ(filtered->cases.size(), 1u);
   EXPECT_EQ(filtered->cases[0].case_id, seen[2]);
+  EXPECT_EQ(filtered->total_bound, 1);
+  by_state.clear_program_state();
+  EXPECT_EQ(list(by_state, caseworker_)->cases.size(), 2u) << "any state of the programme";
+  // A later version replaces the state; an older one changes nothing.
+  ASSERT_TRUE(report(seen[2], "DISCHARGED", 3).ok());
+  ASSERT_TRUE(report(seen[2], "ACTIVE", 2).ok());
+  by_state.set_program_state("ACTIVE");
+  EXPECT_TRUE(list(by_state, caseworker_)->cases.empty());
+  v1::ListCasesRequest state_alone;
+  state_alone.set_program_state("ACTIVE");
+  EXPECT_EQ(list(state_alone, caseworker_).status().code(), absl::StatusCode::kInvalidArgument);
 
   v1::ListCasesRequest bad;
   bad.mutable_page()->set_page_token("not-a-token!");
@@ -534,12 +548,11 @@ TEST_F(RegistryLogicTest, TownshipsSeeTheirOwnCasesAndTheCaseworkersTheirs) {
   EXPECT_EQ(Visible(township_a, b_case->case_id, now).status(), CaseNotFound());
 
   // Lists: a township's are its own cases and those assigned to its caseworkers by name.
-  InMemoryStatusCache cache;
   auto list_ids = [&](const Caller& caller, v1::ListCasesRequest r) {
     std::vector<std::string> ids;
     EXPECT_TRUE(store_->Read([&](ReadTransaction& tx) -> absl::Status {
       ASSIGN_OR_RETURN(RegistryLogic::ListPage page,
-                       logic_->List(tx, caller, r, absl::CivilDay(2026, 2, 2), &cache));
+                       logic_->List(tx, caller, r, absl::CivilDay(2026, 2, 2)));
       for (const CaseRecord& c : page.cases) ids.push_back(c.case_id);
       return absl::OkStatus();
     }).ok());

@@ -29,6 +29,16 @@ bool Sealed(const CaseRecord& c, absl::CivilDay today) {
   return m.has_value() && today > *m;
 }
 
+absl::CivilDay SealedAnchorLimit(absl::CivilDay today) {
+  // The milestone grows with the anchor (never falls), so the sealed anchors are all
+  // days up to one limit. Months vary in length: start a little above the limit and
+  // step down to it (a handful of steps).
+  absl::CivilDay anchor = absl::CivilDay(today.year() - kAbstinenceMonths / 12, today.month(),
+                                         today.day()) + 4;
+  while (!(today > legal_time::DeadlineAfterMonths(anchor, kAbstinenceMonths))) --anchor;
+  return anchor;
+}
+
 bool SealedAtRegistration(absl::CivilDay found_on, absl::CivilDay today) {
   return today > legal_time::DeadlineAfterMonths(found_on, kAbstinenceMonths);
 }

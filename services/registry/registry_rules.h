@@ -75,6 +75,12 @@ bool Sealed(const CaseRecord& c, absl::CivilDay today);
 
 // A record whose only finding (`found_on`) is three years old or more is sealed the
 // moment it is registered.
+// The latest abstinence anchor for which a record without an open measure is sealed
+// on `today`: Sealed(c, today) == (c.open_measures == 0 && c.abstinence_anchor <=
+// SealedAnchorLimit(today)), so a query can leave sealed records out by comparing
+// one column.
+absl::CivilDay SealedAnchorLimit(absl::CivilDay today);
+
 bool SealedAtRegistration(absl::CivilDay found_on, absl::CivilDay today);
 
 // The case's scope for the visibility rule of every service (common/auth/case_scope.h):

@@ -13,6 +13,7 @@
 #include "common/server/mutation.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
+#include "services/registry/worklist.h"
 
 namespace pathway {
 namespace registry {
@@ -151,7 +152,7 @@ grpc::ServerUnaryReactor* RegistryService::ListCases(grpc::CallbackServerContext
   if (!caller.ok()) return Done(ctx, caller.status());
   RegistryLogic::ListPage page;
   absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(page, logic_->List(tx, *caller, *request, Today(), &runtime_->cache()));
+    ASSIGN_OR_RETURN(page, logic_->List(tx, *caller, *request, Today()));
     return absl::OkStatus();
   });
   if (!s.ok()) {
@@ -163,7 +164,55 @@ grpc::ServerUnaryReactor* RegistryService::ListCases(grpc::CallbackServerContext
     AuditRead(*caller, "ListCases", c.case_id, absl::OkStatus());
   }
   response->mutable_page()->set_next_page_token(page.next_page_token);
+  response->mutable_page()->set_total_size(page.total_bound);
+  response->mutable_page()->set_total_size_is_bound(true);
   return Done(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* RegistryService::GetWorklist(grpc::CallbackServerContext* ctx,
+                                                       const v1::GetWorklistRequest* request,
+                                                       v1::GetWorklistResponse* response) {
+  auto caller = runtime_->authorizer().Authorize(
+      *ctx, {Role::kCaseworker, Role::kPolice, Role::kFacilityStaff});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  return OnPool(ctx, [this, request, response, caller = *caller] {
+    absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(*response, ReadWorklist(tx, caller, *request, Today()));
+      return absl::OkStatus();
+    });
+    // One entry per case listed, as ListCases records each case it shows.
+    if (!s.ok()) {
+      AuditRead(caller, "GetWorklist", "", s);
+      return s;
+    }
+    std::string last;
+    for (const v1::WorklistItem& item : response->items()) {
+      if (item.case_id() == last) continue;
+      last = item.case_id();
+      AuditRead(caller, "GetWorklist", item.case_id(), absl::OkStatus());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ReportProgramStatuses(
+    grpc::CallbackServerContext* ctx, const v1::ReportProgramStatusesRequest* request,
+    v1::ReportProgramStatusesResponse* response) {
+  auto caller = runtime_->authorizer().Authorize(*ctx, {Role::kService});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  if (absl::Status s = CheckProgramStatusReport(*caller, *request); !s.ok()) return Done(ctx, s);
+  return OnPool(ctx, [this, ctx, request, response, caller = *caller] {
+    // Versions make a repeat harmless, so no idempotency key is needed; the batch is
+    // one audited write.
+    ASSIGN_OR_RETURN(std::optional<std::string> key, IdempotencyKeyFrom(*ctx));
+    Mutation m{&caller, Method("ReportProgramStatuses"), key, request, DeadlineOf(*ctx)};
+    return RunMutation(*runtime_, m, response,
+                       [&](Transaction& tx, std::string*) -> absl::Status {
+                         ASSIGN_OR_RETURN(*response, ApplyProgramStatusReport(
+                                                         tx, *request, runtime_->clock().Now()));
+                         return absl::OkStatus();
+                       });
+  });
 }
 
 grpc::ServerUnaryReactor* RegistryService::SetRiskGrade(grpc::CallbackServerContext* ctx,

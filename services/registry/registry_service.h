@@ -36,6 +36,12 @@ class RegistryService final : public v1::Registry::CallbackService {
   grpc::ServerUnaryReactor* ListCases(grpc::CallbackServerContext* ctx,
                                       const v1::ListCasesRequest* request,
                                       v1::ListCasesResponse* response) override;
+  grpc::ServerUnaryReactor* GetWorklist(grpc::CallbackServerContext* ctx,
+                                        const v1::GetWorklistRequest* request,
+                                        v1::GetWorklistResponse* response) override;
+  grpc::ServerUnaryReactor* ReportProgramStatuses(
+      grpc::CallbackServerContext* ctx, const v1::ReportProgramStatusesRequest* request,
+      v1::ReportProgramStatusesResponse* response) override;
   grpc::ServerUnaryReactor* SetRiskGrade(grpc::CallbackServerContext* ctx,
                                          const v1::SetRiskGradeRequest* request,
                                          v1::Case* response) override;

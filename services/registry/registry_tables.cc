@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "common/codec/date_text.h"
 #include "common/status/status_macros.h"
+#include "services/registry/worklist_tables.h"
 
 namespace pathway {
 namespace registry {
@@ -119,7 +120,8 @@ absl::StatusOr<std::optional<CaseRow>> OneCase(ReadTransaction& tx, absl::string
 }  // namespace
 
 std::vector<Migration> RegistryTableMigrations() {
-  return {EngineMigration("registry", 1, kSchemaV1), EngineMigration("registry", 2, kSchemaV2)};
+  return {EngineMigration("registry", 1, kSchemaV1), EngineMigration("registry", 2, kSchemaV2),
+          EngineMigration("registry", 3, kWorklistSchema)};
 }
 
 absl::StatusOr<int64_t> NextCaseSequence(Transaction& tx, absl::string_view division,
@@ -194,29 +196,54 @@ absl::Status UpdateCase(Transaction& tx, const CaseRow& c) {
        c.township, c.assigned_caseworker, c.case_id});
 }
 
-absl::StatusOr<std::vector<CaseRow>> ListCaseRows(ReadTransaction& tx, const CaseListQuery& q) {
+namespace {
+
+// The filters of a case list (all but the keyset and limit), with their parameters.
+std::string CaseListWhere(const CaseListQuery& q, std::vector<Value>* params) {
   const std::string jur = q.jurisdiction_prefix + "%";
   const std::string div = q.division_prefix + "%";
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query(absl::StrCat("SELECT ", kCaseColumns,
-                            " FROM cases WHERE (created_us, case_id) < (?, ?)"
-                            " AND (household_division LIKE ? OR residence_division LIKE ?)"
-                            " AND (household_division LIKE ? OR residence_division LIKE ?)"
-                            " AND (CAST(? AS BIGINT) = 0 OR control_status = ?)"
-                            " AND (CAST(? AS TEXT) = '' OR risk_grade = ?)"
-                            " AND (CAST(? AS TEXT) = '' OR township = ? OR assigned_caseworker = ?)"
-                            " AND (CAST(? AS TEXT) = '' OR township = ?)"
-                            " AND (CAST(? AS TEXT) = '' OR assigned_caseworker = ?)"
-                            " ORDER BY created_us DESC, case_id DESC LIMIT ?"),
-               {q.after_us, q.after_case_id, jur, jur, div, div, q.control_status,
-                q.control_status, q.risk_grade, q.risk_grade, q.scope_township,
-                q.scope_township, q.scope_caseworker, q.township, q.township,
-                q.assigned_caseworker, q.assigned_caseworker, q.limit}));
+  *params = {jur, jur, div, div, q.control_status, q.control_status, q.risk_grade, q.risk_grade,
+             q.scope_township, q.scope_township, q.scope_caseworker, q.township, q.township,
+             q.assigned_caseworker, q.assigned_caseworker, q.program, q.program,
+             q.program_state, q.program_state};
+  return " (household_division LIKE ? OR residence_division LIKE ?)"
+         " AND (household_division LIKE ? OR residence_division LIKE ?)"
+         " AND (CAST(? AS BIGINT) = 0 OR control_status = ?)"
+         " AND (CAST(? AS TEXT) = '' OR risk_grade = ?)"
+         " AND (CAST(? AS TEXT) = '' OR township = ? OR assigned_caseworker = ?)"
+         " AND (CAST(? AS TEXT) = '' OR township = ?)"
+         " AND (CAST(? AS TEXT) = '' OR assigned_caseworker = ?)"
+         " AND (CAST(? AS BIGINT) = 0 OR EXISTS (SELECT 1 FROM programme_states p"
+         "   WHERE p.case_id = cases.case_id AND p.program = ?"
+         "   AND (CAST(? AS TEXT) = '' OR p.state = ?)))";
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<CaseRow>> ListCaseRows(ReadTransaction& tx, const CaseListQuery& q) {
+  std::vector<Value> filters;
+  const std::string where = CaseListWhere(q, &filters);
+  std::vector<Value> params = {q.after_us, q.after_case_id};
+  params.insert(params.end(), filters.begin(), filters.end());
+  const Value limit = q.limit;  // a copy: GCC 12 misreads a moved variant temporary
+  params.push_back(limit);
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat("SELECT ", kCaseColumns,
+                                         " FROM cases WHERE (created_us, case_id) < (?, ?) AND",
+                                         where, " ORDER BY created_us DESC, case_id DESC LIMIT ?"),
+                            params));
   std::vector<CaseRow> out;
   out.reserve(rows.size());
   for (const Row& row : rows) out.push_back(CaseFromRow(row));
   return out;
+}
+
+absl::StatusOr<int64_t> CountCaseRows(ReadTransaction& tx, const CaseListQuery& q) {
+  std::vector<Value> params;
+  const std::string where = CaseListWhere(q, &params);
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat("SELECT COUNT(*) FROM cases WHERE", where), params));
+  return rows.empty() ? 0 : rows[0].GetInt(0);
 }
 
 absl::StatusOr<int64_t> LastGradeSeq(ReadTransaction& tx, absl::string_view case_id) {

@@ -107,9 +107,15 @@ struct CaseListQuery {
   std::string scope_caseworker;
   std::string township;
   std::string assigned_caseworker;
+  // Cases with a status in this programme (common.v1.Program; 0: any), in
+  // program_state if that is set (the programme index, worklist_tables.h).
+  int64_t program = 0;
+  std::string program_state;
   int64_t limit = 0;
 };
 absl::StatusOr<std::vector<CaseRow>> ListCaseRows(ReadTransaction& tx, const CaseListQuery& q);
+// How many cases the query's filters match (after_* and limit ignored).
+absl::StatusOr<int64_t> CountCaseRows(ReadTransaction& tx, const CaseListQuery& q);
 
 // One entry of a case's risk grade history; seq counts from 1.
 struct GradeChangeRow {

@@ -527,11 +527,7 @@ absl::StatusOr<std::vector<ProgramStatusRecord>> SupervisionEngine::RefreshStatu
     Evaluate(&o, today);
     ProgramStatusRecord fresh = StatusOf(o);
     ASSIGN_OR_RETURN(std::optional<ProgramStatusRecord> stored, LoadProgramStatus(tx, o.case_id));
-    if (stored.has_value() && stored->state == fresh.state && stored->began == fresh.began &&
-        stored->deadline_kind == fresh.deadline_kind && stored->deadline == fresh.deadline &&
-        stored->division == fresh.division) {
-      continue;
-    }
+    if (stored.has_value() && SameStatus(*stored, fresh)) continue;
     ASSIGN_OR_RETURN(WriteResult r, Finish(*this, tx, id, now));
     changed.push_back(std::move(r.status));
   }

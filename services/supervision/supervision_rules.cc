@@ -436,6 +436,9 @@ ProgramStatusRecord StatusOf(const Order& o) {
     r.deadline_kind = o.due.front().kind;
     r.deadline = o.due.front().due;
   }
+  for (const DueItem& d : o.due) {
+    r.due_items.push_back(DueItemRecord{d.kind, d.key, d.due, d.open, true, d.legal_basis});
+  }
   return r;
 }
 

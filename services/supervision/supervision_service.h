@@ -436,7 +436,7 @@ class SupervisionService : public Api::Service::CallbackService {
       RETURN_IF_ERROR(done);
       if (applied) {  // not a replay
         if (closed.has_value()) {
-          PublishProgramStatus(runtime_->cache(), programme(), closed->status);
+          runtime_->PublishStatus(programme(), closed->status);
           Committed(closed->events);
         }
         if (handoffs_ != nullptr) handoffs_->Applied();
@@ -557,7 +557,7 @@ class SupervisionService : public Api::Service::CallbackService {
           });
       RETURN_IF_ERROR(done);
       for (const ProgramStatusRecord& r : changed) {
-        PublishProgramStatus(runtime_->cache(), programme(), r);
+        runtime_->PublishStatus(programme(), r);
       }
       return absl::OkStatus();
     });
@@ -576,7 +576,7 @@ class SupervisionService : public Api::Service::CallbackService {
                                         Method("RefreshStatuses#scheduled"), "", "OK"});
     }));
     for (const ProgramStatusRecord& r : changed) {
-      PublishProgramStatus(runtime_->cache(), programme(), r);
+      runtime_->PublishStatus(programme(), r);
     }
     return static_cast<int64_t>(changed.size());
   }
@@ -702,7 +702,7 @@ class SupervisionService : public Api::Service::CallbackService {
               });
           RETURN_IF_ERROR(done);
           if (result.has_value()) {  // not a replay: publish after the commit
-            PublishProgramStatus(runtime_->cache(), programme(), result->status);
+            runtime_->PublishStatus(programme(), result->status);
             Committed(result->events);
             if (received_handoff && handoffs_ != nullptr) handoffs_->Applied();
           }

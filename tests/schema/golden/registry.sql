@@ -40,3 +40,15 @@ CREATE INDEX cases_township ON cases(township, created_us DESC, case_id DESC);
 CREATE INDEX cases_assigned ON cases(assigned_caseworker, created_us DESC, case_id DESC);
 CREATE TABLE assignment_history (case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL, township TEXT NOT NULL, caseworker TEXT NOT NULL, previous_township TEXT NOT NULL, previous_caseworker TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL, actor_role TEXT NOT NULL);
 CREATE INDEX assignment_history_case ON assignment_history(case_id, recorded_us);
+-- registry v3 sqlite
+CREATE TABLE programme_states (case_id TEXT NOT NULL, program BIGINT NOT NULL, state TEXT NOT NULL, version BIGINT NOT NULL, division TEXT NOT NULL, updated_us BIGINT NOT NULL, PRIMARY KEY(case_id, program));
+CREATE INDEX programme_states_state ON programme_states(program, state, case_id);
+CREATE TABLE work_items (case_id TEXT NOT NULL, program BIGINT NOT NULL, item_key TEXT NOT NULL, kind TEXT NOT NULL, due_on TEXT NOT NULL, is_open BIGINT NOT NULL, is_deadline BIGINT NOT NULL, legal_basis TEXT NOT NULL, division TEXT NOT NULL, PRIMARY KEY(case_id, program, item_key));
+CREATE INDEX work_items_division_due ON work_items(division, due_on);
+CREATE INDEX work_items_due ON work_items(due_on);
+-- registry v3 postgresql
+CREATE TABLE programme_states (case_id TEXT NOT NULL, program BIGINT NOT NULL, state TEXT NOT NULL, version BIGINT NOT NULL, division TEXT NOT NULL, updated_us BIGINT NOT NULL, PRIMARY KEY(case_id, program));
+CREATE INDEX programme_states_state ON programme_states(program, state, case_id);
+CREATE TABLE work_items (case_id TEXT NOT NULL, program BIGINT NOT NULL, item_key TEXT NOT NULL, kind TEXT NOT NULL, due_on TEXT NOT NULL, is_open BIGINT NOT NULL, is_deadline BIGINT NOT NULL, legal_basis TEXT NOT NULL, division TEXT NOT NULL, PRIMARY KEY(case_id, program, item_key));
+CREATE INDEX work_items_division_due ON work_items(division, due_on);
+CREATE INDEX work_items_due ON work_items(due_on);
