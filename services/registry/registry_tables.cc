@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "common/codec/date_text.h"
 #include "common/status/status_macros.h"
+#include "services/registry/visit_tables.h"
 
 namespace pathway {
 namespace registry {
@@ -119,7 +120,9 @@ absl::StatusOr<std::optional<CaseRow>> OneCase(ReadTransaction& tx, absl::string
 }  // namespace
 
 std::vector<Migration> RegistryTableMigrations() {
-  return {EngineMigration("registry", 1, kSchemaV1), EngineMigration("registry", 2, kSchemaV2)};
+  return {EngineMigration("registry", 1, kSchemaV1), EngineMigration("registry", 2, kSchemaV2),
+          // 3 and 4 are other steps; visits are step 5 (visit_tables.h).
+          VisitTablesMigration()};
 }
 
 absl::StatusOr<int64_t> NextCaseSequence(Transaction& tx, absl::string_view division,
