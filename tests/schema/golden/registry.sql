@@ -40,3 +40,15 @@ CREATE INDEX cases_township ON cases(township, created_us DESC, case_id DESC);
 CREATE INDEX cases_assigned ON cases(assigned_caseworker, created_us DESC, case_id DESC);
 CREATE TABLE assignment_history (case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL, township TEXT NOT NULL, caseworker TEXT NOT NULL, previous_township TEXT NOT NULL, previous_caseworker TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL, actor_role TEXT NOT NULL);
 CREATE INDEX assignment_history_case ON assignment_history(case_id, recorded_us);
+-- registry v5 sqlite
+CREATE TABLE visits (case_id TEXT NOT NULL, visit_id BIGINT NOT NULL, visited_on TEXT NOT NULL, kind BIGINT NOT NULL, place_cipher BLOB NOT NULL, notes_cipher BLOB NOT NULL, next_visit_on TEXT, recorded_by TEXT NOT NULL, recorder_role TEXT NOT NULL, recorded_us BIGINT NOT NULL, corrects_visit_id BIGINT, PRIMARY KEY(case_id, visit_id));
+CREATE UNIQUE INDEX visits_correction ON visits(case_id, corrects_visit_id);
+CREATE INDEX visits_newest ON visits(case_id, visited_on DESC, visit_id DESC);
+CREATE TABLE visit_next_due (case_id TEXT PRIMARY KEY, next_visit_on TEXT NOT NULL);
+CREATE INDEX visit_next_due_day ON visit_next_due(next_visit_on, case_id);
+-- registry v5 postgresql
+CREATE TABLE visits (case_id TEXT NOT NULL, visit_id BIGINT NOT NULL, visited_on TEXT NOT NULL, kind BIGINT NOT NULL, place_cipher BYTEA NOT NULL, notes_cipher BYTEA NOT NULL, next_visit_on TEXT, recorded_by TEXT NOT NULL, recorder_role TEXT NOT NULL, recorded_us BIGINT NOT NULL, corrects_visit_id BIGINT, PRIMARY KEY(case_id, visit_id));
+CREATE UNIQUE INDEX visits_correction ON visits(case_id, corrects_visit_id);
+CREATE INDEX visits_newest ON visits(case_id, visited_on DESC, visit_id DESC);
+CREATE TABLE visit_next_due (case_id TEXT PRIMARY KEY, next_visit_on TEXT NOT NULL);
+CREATE INDEX visit_next_due_day ON visit_next_due(next_visit_on, case_id);
