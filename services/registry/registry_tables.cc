@@ -121,7 +121,7 @@ absl::StatusOr<std::optional<CaseRow>> OneCase(ReadTransaction& tx, absl::string
 
 std::vector<Migration> RegistryTableMigrations() {
   return {EngineMigration("registry", 1, kSchemaV1), EngineMigration("registry", 2, kSchemaV2),
-          // 3 and 4 are other steps; visits are step 5 (visit_tables.h).
+          // Step 5: visit records (visit_tables.h).
           VisitTablesMigration()};
 }
 
