@@ -103,8 +103,7 @@ absl::StatusOr<std::optional<VisitRow>> LoadVisit(ReadTransaction& tx, absl::str
   return std::optional<VisitRow>(VisitFromRow(rows[0]));
 }
 
-absl::StatusOr<std::vector<VisitRow>> ListVisitRows(ReadTransaction& tx,
-                                                    const VisitPageQuery& q) {
+absl::StatusOr<std::vector<VisitRow>> ListVisitRows(ReadTransaction& tx, const VisitPageQuery& q) {
   constexpr char kOrder[] = " ORDER BY v.visited_on DESC, v.visit_id DESC LIMIT ?";
   std::vector<Row> rows;
   if (q.after_day.has_value()) {
@@ -112,8 +111,7 @@ absl::StatusOr<std::vector<VisitRow>> ListVisitRows(ReadTransaction& tx,
                                                  " WHERE v.case_id = ?"
                                                  " AND (v.visited_on, v.visit_id) < (?, ?)",
                                                  kOrder),
-                                    {q.case_id, DayText(*q.after_day), q.after_visit_id,
-                                     q.limit}));
+                                    {q.case_id, DayText(*q.after_day), q.after_visit_id, q.limit}));
   } else {
     ASSIGN_OR_RETURN(rows, tx.Query(absl::StrCat(kVisitSelect, " WHERE v.case_id = ?", kOrder),
                                     {q.case_id, q.limit}));
@@ -125,9 +123,8 @@ absl::StatusOr<std::vector<VisitRow>> ListVisitRows(ReadTransaction& tx,
 }
 
 absl::StatusOr<int64_t> CountVisits(ReadTransaction& tx, absl::string_view case_id) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query("SELECT COUNT(*) FROM visits WHERE case_id = ?",
-                            {std::string(case_id)}));
+  ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query("SELECT COUNT(*) FROM visits WHERE case_id = ?",
+                                                   {std::string(case_id)}));
   return rows.empty() ? 0 : rows[0].GetInt(0);
 }
 
@@ -152,9 +149,9 @@ absl::StatusOr<std::vector<VisitDatesRow>> LoadVisitDates(ReadTransaction& tx,
 
 absl::StatusOr<std::optional<absl::CivilDay>> LoadCaseRegisteredOn(ReadTransaction& tx,
                                                                    absl::string_view case_id) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query("SELECT registered_on FROM cases WHERE case_id = ?",
-                            {std::string(case_id)}));
+  ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      tx.Query("SELECT registered_on FROM cases WHERE case_id = ?", {std::string(case_id)}));
   if (rows.empty()) return std::optional<absl::CivilDay>();
   return std::optional<absl::CivilDay>(StoredDay(rows[0].GetString(0)));
 }

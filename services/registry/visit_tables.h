@@ -40,14 +40,14 @@ struct VisitRow {
   std::string case_id;
   int64_t visit_id = 0;
   absl::CivilDay visited_on;
-  int64_t kind = 0;                            // a v1::VisitKind
-  std::string place_cipher;                    // PiiCipher ciphertexts
+  int64_t kind = 0;          // a v1::VisitKind
+  std::string place_cipher;  // PiiCipher ciphertexts
   std::string notes_cipher;
   std::optional<absl::CivilDay> next_visit_on;
-  std::string recorded_by;                     // the recorder's user id
-  std::string recorder_role;                   // RoleName, e.g. "caseworker"
+  std::string recorded_by;    // the recorder's user id
+  std::string recorder_role;  // RoleName, e.g. "caseworker"
   int64_t recorded_us = 0;
-  int64_t corrects_visit_id = 0;               // 0: not a correction
+  int64_t corrects_visit_id = 0;  // 0: not a correction
   // Read only (never stored): the visit that corrects this one, 0 if none.
   int64_t superseded_by = 0;
 };

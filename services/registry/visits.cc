@@ -193,8 +193,7 @@ absl::StatusOr<v1::Visit> VisitLogic::Record(Transaction& tx, const Caller& call
 }
 
 absl::Status VisitLogic::CheckStillVisible(ReadTransaction& tx, const Caller& caller,
-                                           absl::string_view case_id,
-                                           absl::CivilDay today) const {
+                                           absl::string_view case_id, absl::CivilDay today) const {
   return cases_->LoadScopeVisible(tx, caller, case_id, today).status();
 }
 
@@ -207,8 +206,8 @@ absl::StatusOr<VisitLogic::Page> VisitLogic::List(ReadTransaction& tx, const Cal
   ASSIGN_OR_RETURN(CaseRecord c, cases_->LoadScopeVisible(tx, caller, r.case_id(), today));
   VisitPageQuery q;
   q.case_id = c.case_id;
-  q.limit = r.page().page_size() <= 0 ? kDefaultPageSize
-                                      : std::min(r.page().page_size(), kMaxPageSize);
+  q.limit =
+      r.page().page_size() <= 0 ? kDefaultPageSize : std::min(r.page().page_size(), kMaxPageSize);
   if (!r.page().page_token().empty()) {
     absl::CivilDay day;
     if (!DecodePageToken(r.page().page_token(), &day, &q.after_visit_id)) {

@@ -61,8 +61,8 @@ class VisitsServiceTest : public ::testing::Test {
     auto server = RegistryServer::Start(r, std::move(overrides));
     ASSERT_TRUE(server.ok()) << server.status();
     registry_ = *std::move(server);
-    stub_ = v1::Registry::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", registry_->port()), grpc::InsecureChannelCredentials()));
+    stub_ = v1::Registry::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", registry_->port()),
+                                                      grpc::InsecureChannelCredentials()));
 
     // A case of county 520102, found today.
     v1::RegisterPersonRequest p;

@@ -48,33 +48,35 @@ Caller MakeCaller(Role role, const std::string& jurisdiction, const std::string&
 // The rule behind visit_next_due, without a store.
 TEST(NextVisitDueTest, NewestCurrentPlanUnlessAlreadyMet) {
   auto v = [](int64_t id, absl::CivilDay on, std::optional<absl::CivilDay> next,
-              int64_t corrects = 0) { return VisitDatesRow{id, on, next, corrects}; };
+              int64_t corrects = 0) {
+    return VisitDatesRow{id, on, next, corrects};
+  };
   EXPECT_EQ(NextVisitDue({}), std::nullopt);
   EXPECT_EQ(NextVisitDue({v(1, Day(2026, 2, 1), std::nullopt)}), std::nullopt);
   EXPECT_EQ(NextVisitDue({v(1, Day(2026, 2, 1), Day(2026, 3, 1))}), Day(2026, 3, 1));
   // A later plan replaces an earlier one; a contact in between without a plan
   // leaves the plan standing.
-  EXPECT_EQ(NextVisitDue({v(1, Day(2026, 2, 1), Day(2026, 3, 1)),
-                          v(2, Day(2026, 2, 10), Day(2026, 2, 20))}),
+  EXPECT_EQ(NextVisitDue(
+                {v(1, Day(2026, 2, 1), Day(2026, 3, 1)), v(2, Day(2026, 2, 10), Day(2026, 2, 20))}),
             Day(2026, 2, 20));
-  EXPECT_EQ(NextVisitDue({v(1, Day(2026, 2, 1), Day(2026, 3, 1)),
-                          v(2, Day(2026, 2, 10), std::nullopt)}),
-            Day(2026, 3, 1));
+  EXPECT_EQ(
+      NextVisitDue({v(1, Day(2026, 2, 1), Day(2026, 3, 1)), v(2, Day(2026, 2, 10), std::nullopt)}),
+      Day(2026, 3, 1));
   // Newest by visit date, not by recording order: a late entry for an older visit
   // does not replace the current plan.
-  EXPECT_EQ(NextVisitDue({v(1, Day(2026, 2, 10), Day(2026, 3, 10)),
-                          v(2, Day(2026, 2, 1), Day(2026, 2, 5))}),
+  EXPECT_EQ(NextVisitDue(
+                {v(1, Day(2026, 2, 10), Day(2026, 3, 10)), v(2, Day(2026, 2, 1), Day(2026, 2, 5))}),
             Day(2026, 3, 10));
   // The planned visit took place (on or after the date) and planned none.
-  EXPECT_EQ(NextVisitDue({v(1, Day(2026, 2, 1), Day(2026, 3, 1)),
-                          v(2, Day(2026, 3, 1), std::nullopt)}),
-            std::nullopt);
+  EXPECT_EQ(
+      NextVisitDue({v(1, Day(2026, 2, 1), Day(2026, 3, 1)), v(2, Day(2026, 3, 1), std::nullopt)}),
+      std::nullopt);
   // A superseded entry counts for nothing; its correction does.
   EXPECT_EQ(NextVisitDue({v(1, Day(2026, 2, 1), Day(2026, 3, 1)),
                           v(2, Day(2026, 2, 1), Day(2026, 4, 1), 1)}),
             Day(2026, 4, 1));
-  EXPECT_EQ(NextVisitDue({v(1, Day(2026, 2, 1), Day(2026, 3, 1)),
-                          v(2, Day(2026, 2, 1), std::nullopt, 1)}),
+  EXPECT_EQ(NextVisitDue(
+                {v(1, Day(2026, 2, 1), Day(2026, 3, 1)), v(2, Day(2026, 2, 1), std::nullopt, 1)}),
             std::nullopt);
 }
 
@@ -93,8 +95,8 @@ class VisitsTest : public ::testing::Test {
     // A case of township 520102003 (Guiyang, Nanming), found on 2026-01-10.
     v1::RegisterPersonRequest r = Person(11);
     r.set_township("520102003");
-    ASSERT_NO_FATAL_FAILURE(Register(MakeCaller(Role::kCaseworker, "520102", "cw-county"), r,
-                                     &case_id_));
+    ASSERT_NO_FATAL_FAILURE(
+        Register(MakeCaller(Role::kCaseworker, "520102", "cw-county"), r, &case_id_));
   }
 
   v1::RegisterPersonRequest Person(int seq) {
@@ -264,11 +266,13 @@ TEST_F(VisitsTest, BadRequestsAreInvalidArgumentAndWriteNothing) {
   };
   with("no date", [](v1::RecordVisitRequest* r) { r->clear_visited_on(); });
   with("partial date", [](v1::RecordVisitRequest* r) { r->mutable_visited_on()->set_day(0); });
-  with("future", [](v1::RecordVisitRequest* r) { ToProtoDate(Day(2026, 3, 2), r->mutable_visited_on()); });
+  with("future",
+       [](v1::RecordVisitRequest* r) { ToProtoDate(Day(2026, 3, 2), r->mutable_visited_on()); });
   with("before registration",
        [](v1::RecordVisitRequest* r) { ToProtoDate(Day(2026, 1, 9), r->mutable_visited_on()); });
   with("no kind", [](v1::RecordVisitRequest* r) { r->set_kind(v1::VISIT_KIND_UNSPECIFIED); });
-  with("unknown kind", [](v1::RecordVisitRequest* r) { r->set_kind(static_cast<v1::VisitKind>(99)); });
+  with("unknown kind",
+       [](v1::RecordVisitRequest* r) { r->set_kind(static_cast<v1::VisitKind>(99)); });
   with("no notes", [](v1::RecordVisitRequest* r) { r->clear_notes(); });
   with("blank notes", [](v1::RecordVisitRequest* r) { r->set_notes(" \n\t "); });
   with("long notes", [](v1::RecordVisitRequest* r) {
@@ -279,17 +283,16 @@ TEST_F(VisitsTest, BadRequestsAreInvalidArgumentAndWriteNothing) {
   with("control character", [](v1::RecordVisitRequest* r) { r->set_notes("测试\x01记录"); });
   with("long place", [](v1::RecordVisitRequest* r) { r->set_place(std::string(201, 'a')); });
   with("line break in place", [](v1::RecordVisitRequest* r) { r->set_place("测试\n地点"); });
-  with("next not after", [](v1::RecordVisitRequest* r) {
-    ToProtoDate(Day(2026, 2, 3), r->mutable_next_visit_on());
-  });
-  with("next too far", [](v1::RecordVisitRequest* r) {
-    ToProtoDate(Day(2027, 2, 5), r->mutable_next_visit_on());
-  });
+  with("next not after",
+       [](v1::RecordVisitRequest* r) { ToProtoDate(Day(2026, 2, 3), r->mutable_next_visit_on()); });
+  with("next too far",
+       [](v1::RecordVisitRequest* r) { ToProtoDate(Day(2027, 2, 5), r->mutable_next_visit_on()); });
   with("negative correction", [](v1::RecordVisitRequest* r) { r->set_corrects_visit_id(-1); });
   with("malformed case id", [](v1::RecordVisitRequest* r) { r->set_case_id("520102-2026-1"); });
   for (const auto& [what, r] : bad) {
     auto out = Record(township_cw_, r);
-    EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument) << what << ": " << out.status();
+    EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument)
+        << what << ": " << out.status();
     // The message names the field, never the text.
     EXPECT_EQ(out.status().message().find("测试"), std::string::npos) << what;
   }
@@ -400,8 +403,8 @@ TEST_F(VisitsTest, OutOfScopeIsNotFoundAsIfMissingAndOtherRolesAreRefused) {
     auto r = List(outsider, case_id_);
     EXPECT_EQ(r.status(), absent_list.status());
   }
-  for (Role role : {Role::kFacilityStaff, Role::kLaborBureau, Role::kEmployer, Role::kBatch,
-                    Role::kService}) {
+  for (Role role :
+       {Role::kFacilityStaff, Role::kLaborBureau, Role::kEmployer, Role::kBatch, Role::kService}) {
     const Caller c = MakeCaller(role, "520102", "someone");
     EXPECT_EQ(Record(c, Visit(Day(2026, 2, 3))).status().code(),
               absl::StatusCode::kPermissionDenied);
@@ -447,9 +450,9 @@ TEST_F(VisitsTest, TheOtherSideSeesButDoesNotRecord) {
             absl::StatusCode::kPermissionDenied);
   // The caseworker it is assigned to by name, on a token of another township of the
   // county, records too.
-  EXPECT_TRUE(
-      Record(MakeCaller(Role::kCaseworker, "520102009", "cw-assigned"), Visit(Day(2026, 2, 7), {}, id))
-          .ok());
+  EXPECT_TRUE(Record(MakeCaller(Role::kCaseworker, "520102009", "cw-assigned"),
+                     Visit(Day(2026, 2, 7), {}, id))
+                  .ok());
 }
 
 // A sealed case (戒毒条例 Art 7) is hidden from caseworkers as if absent, readable by
@@ -471,10 +474,12 @@ TEST_F(VisitsTest, SealedCases) {
   r.set_case_id(case_id_);
   for (const Caller& c : {county_cw_, police_, auditor_}) {
     absl::StatusOr<VisitLogic::Page> page;
-    ASSERT_TRUE(store_->Read([&](ReadTransaction& tx) -> absl::Status {
-      page = visits_->List(tx, c, r, legal_time::ToCivilDay(later));
-      return absl::OkStatus();
-    }).ok());
+    ASSERT_TRUE(store_
+                    ->Read([&](ReadTransaction& tx) -> absl::Status {
+                      page = visits_->List(tx, c, r, legal_time::ToCivilDay(later));
+                      return absl::OkStatus();
+                    })
+                    .ok());
     if (c.role() == Role::kCaseworker) {
       EXPECT_EQ(page.status().code(), absl::StatusCode::kNotFound);
     } else {
@@ -495,26 +500,31 @@ TEST_F(VisitsTest, NoPlaintextAtRestAndCiphertextsAreBound) {
   absl::StatusOr<std::string> values = test::AllStoredValues(*db->store, db->location.engine);
   ASSERT_TRUE(values.ok()) << values.status();
   EXPECT_NE(values->find(case_id_), std::string::npos) << "the scan reads the tables";
-  for (const std::string& text : {std::string(kNotes), std::string(kPlace),
-                                 std::string("测试记录"), std::string("测试社区")}) {
+  for (const std::string& text : {std::string(kNotes), std::string(kPlace), std::string("测试记录"),
+                                  std::string("测试社区")}) {
     EXPECT_EQ(values->find(text), std::string::npos) << "plaintext at rest";
   }
   // The raw row: ciphertext, not text.
   std::string notes_cipher;
-  ASSERT_TRUE(store_->Read([&](ReadTransaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<VisitRow> row, LoadVisit(tx, case_id_, 1));
-    if (!row.has_value()) return absl::NotFoundError("no visit 1");
-    notes_cipher = row->notes_cipher;
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](ReadTransaction& tx) -> absl::Status {
+                    ASSIGN_OR_RETURN(std::optional<VisitRow> row, LoadVisit(tx, case_id_, 1));
+                    if (!row.has_value()) return absl::NotFoundError("no visit 1");
+                    notes_cipher = row->notes_cipher;
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_EQ(notes_cipher.find(kNotes), std::string::npos);
   EXPECT_GT(notes_cipher.size(), std::string(kNotes).size());
 
   // Visit 1's notes copied into visit 2's row: refused on reading, not shown.
-  ASSERT_TRUE(store_->Write([&](Transaction& tx) -> absl::Status {
-    return tx.Exec("UPDATE visits SET notes_cipher = ? WHERE case_id = ? AND visit_id = 2",
-                   {Blob{notes_cipher}, case_id_});
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](Transaction& tx) -> absl::Status {
+                    return tx.Exec(
+                        "UPDATE visits SET notes_cipher = ? WHERE case_id = ? AND visit_id = 2",
+                        {Blob{notes_cipher}, case_id_});
+                  })
+                  .ok());
   auto page = List(township_cw_, case_id_);
   EXPECT_EQ(page.status().code(), absl::StatusCode::kDataLoss) << page.status();
 }
