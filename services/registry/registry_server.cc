@@ -46,8 +46,9 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
         std::move(stubs), &s->runtime_->service_tokens(), o.peer_timeout);
   }
   s->view_ = std::make_unique<StatusView>(&s->runtime_->cache(), s->source_.get());
+  s->visits_ = std::make_unique<VisitLogic>(s->logic_.get(), s->cipher_.get());
   s->service_ = std::make_unique<RegistryService>(s->runtime_.get(), s->logic_.get(),
-                                                  s->view_.get());
+                                                  s->view_.get(), s->visits_.get());
   ASSIGN_OR_RETURN(s->grpc_server_,
                    GrpcServer::Start(options.server, s->runtime_.get(),
                                      {{v1::Registry::service_full_name(), s->service_.get()}}));

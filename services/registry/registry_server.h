@@ -23,6 +23,7 @@
 #include "services/registry/registry_logic.h"
 #include "services/registry/registry_service.h"
 #include "services/registry/status_view.h"
+#include "services/registry/visits.h"
 
 namespace pathway {
 namespace registry {
@@ -54,6 +55,7 @@ class RegistryServer {
   std::unique_ptr<ServiceRuntime> runtime_;
   std::unique_ptr<PiiCipher> cipher_;
   std::unique_ptr<RegistryLogic> logic_;
+  std::unique_ptr<VisitLogic> visits_;
   std::unique_ptr<ProgramStatusSource> source_;
   std::unique_ptr<StatusView> view_;
   std::unique_ptr<RegistryService> service_;

@@ -453,5 +453,47 @@ grpc::ServerUnaryReactor* RegistryService::BatchGetCaseStatus(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* RegistryService::RecordVisit(grpc::CallbackServerContext* ctx,
+                                                       const v1::RecordVisitRequest* request,
+                                                       v1::Visit* response) {
+  auto caller = runtime_->authorizer().Authorize(*ctx, kVisitRecorders);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  return OnPool(ctx, [this, ctx, request, response, caller = *caller]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<std::string> key, IdempotencyKeyFrom(*ctx));
+    // The reply carries no place or notes, so it is kept as it is for a repeat,
+    // which is answered only while the caller still sees the case.
+    Mutation m{&caller, Method("RecordVisit"), key, request, DeadlineOf(*ctx)};
+    m.replay_check = [&](ReadTransaction& tx) {
+      return visits_->CheckStillVisible(tx, caller, request->case_id(), Today());
+    };
+    return RunMutation(*runtime_, m, response,
+                       [&](Transaction& tx, std::string* audit_case_id) -> absl::Status {
+                         ASSIGN_OR_RETURN(*response, visits_->Record(tx, caller, *request,
+                                                                     runtime_->clock().Now()));
+                         *audit_case_id = response->case_id();
+                         return absl::OkStatus();
+                       });
+  });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListVisits(grpc::CallbackServerContext* ctx,
+                                                      const v1::ListVisitsRequest* request,
+                                                      v1::ListVisitsResponse* response) {
+  auto caller = runtime_->authorizer().Authorize(*ctx, kVisitReaders);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  VisitLogic::Page page;
+  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(page, visits_->List(tx, *caller, *request, Today()));
+    return absl::OkStatus();
+  });
+  AuditRead(*caller, "ListVisits", page.case_id, s);
+  if (s.ok()) {
+    for (v1::Visit& v : page.visits) *response->add_visits() = std::move(v);
+    response->mutable_page()->set_next_page_token(page.next_page_token);
+    response->set_total(page.total);
+  }
+  return Done(ctx, s);
+}
+
 }  // namespace registry
 }  // namespace pathway

@@ -15,14 +15,16 @@
 #include "pathway/registry/v1/registry.grpc.pb.h"
 #include "services/registry/registry_logic.h"
 #include "services/registry/status_view.h"
+#include "services/registry/visits.h"
 
 namespace pathway {
 namespace registry {
 
 class RegistryService final : public v1::Registry::CallbackService {
  public:
-  RegistryService(ServiceRuntime* runtime, const RegistryLogic* logic, StatusView* view)
-      : runtime_(runtime), logic_(logic), view_(view) {}
+  RegistryService(ServiceRuntime* runtime, const RegistryLogic* logic, StatusView* view,
+                  const VisitLogic* visits)
+      : runtime_(runtime), logic_(logic), view_(view), visits_(visits) {}
 
   grpc::ServerUnaryReactor* RegisterPerson(grpc::CallbackServerContext* ctx,
                                            const v1::RegisterPersonRequest* request,
@@ -75,6 +77,12 @@ class RegistryService final : public v1::Registry::CallbackService {
   grpc::ServerUnaryReactor* BatchGetCaseStatus(grpc::CallbackServerContext* ctx,
                                                const v1::BatchGetCaseStatusRequest* request,
                                                v1::BatchGetCaseStatusResponse* response) override;
+  grpc::ServerUnaryReactor* RecordVisit(grpc::CallbackServerContext* ctx,
+                                        const v1::RecordVisitRequest* request,
+                                        v1::Visit* response) override;
+  grpc::ServerUnaryReactor* ListVisits(grpc::CallbackServerContext* ctx,
+                                       const v1::ListVisitsRequest* request,
+                                       v1::ListVisitsResponse* response) override;
 
  private:
   absl::CivilDay Today() const;
@@ -99,6 +107,7 @@ class RegistryService final : public v1::Registry::CallbackService {
   ServiceRuntime* runtime_;
   const RegistryLogic* logic_;
   StatusView* view_;
+  const VisitLogic* visits_;
 };
 
 }  // namespace registry

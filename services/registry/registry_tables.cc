@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "common/codec/date_text.h"
 #include "common/status/status_macros.h"
+#include "services/registry/visit_tables.h"
 #include "services/registry/worklist_tables.h"
 
 namespace pathway {
@@ -121,7 +122,9 @@ absl::StatusOr<std::optional<CaseRow>> OneCase(ReadTransaction& tx, absl::string
 
 std::vector<Migration> RegistryTableMigrations() {
   return {EngineMigration("registry", 1, kSchemaV1), EngineMigration("registry", 2, kSchemaV2),
-          EngineMigration("registry", 3, kWorklistSchema)};
+          EngineMigration("registry", 3, kWorklistSchema),
+          // Step 5: visit records (visit_tables.h).
+          VisitTablesMigration()};
 }
 
 absl::StatusOr<int64_t> NextCaseSequence(Transaction& tx, absl::string_view division,

@@ -52,3 +52,15 @@ CREATE INDEX programme_states_state ON programme_states(program, state, case_id)
 CREATE TABLE work_items (case_id TEXT NOT NULL, program BIGINT NOT NULL, item_key TEXT NOT NULL, kind TEXT NOT NULL, due_on TEXT NOT NULL, is_open BIGINT NOT NULL, is_deadline BIGINT NOT NULL, legal_basis TEXT NOT NULL, division TEXT NOT NULL, PRIMARY KEY(case_id, program, item_key));
 CREATE INDEX work_items_division_due ON work_items(division, due_on);
 CREATE INDEX work_items_due ON work_items(due_on);
+-- registry v5 sqlite
+CREATE TABLE visits (case_id TEXT NOT NULL, visit_id BIGINT NOT NULL, visited_on TEXT NOT NULL, kind BIGINT NOT NULL, place_cipher BLOB NOT NULL, notes_cipher BLOB NOT NULL, next_visit_on TEXT, recorded_by TEXT NOT NULL, recorder_role TEXT NOT NULL, recorded_us BIGINT NOT NULL, corrects_visit_id BIGINT, PRIMARY KEY(case_id, visit_id));
+CREATE UNIQUE INDEX visits_correction ON visits(case_id, corrects_visit_id);
+CREATE INDEX visits_newest ON visits(case_id, visited_on DESC, visit_id DESC);
+CREATE TABLE visit_next_due (case_id TEXT PRIMARY KEY, next_visit_on TEXT NOT NULL);
+CREATE INDEX visit_next_due_day ON visit_next_due(next_visit_on, case_id);
+-- registry v5 postgresql
+CREATE TABLE visits (case_id TEXT NOT NULL, visit_id BIGINT NOT NULL, visited_on TEXT NOT NULL, kind BIGINT NOT NULL, place_cipher BYTEA NOT NULL, notes_cipher BYTEA NOT NULL, next_visit_on TEXT, recorded_by TEXT NOT NULL, recorder_role TEXT NOT NULL, recorded_us BIGINT NOT NULL, corrects_visit_id BIGINT, PRIMARY KEY(case_id, visit_id));
+CREATE UNIQUE INDEX visits_correction ON visits(case_id, corrects_visit_id);
+CREATE INDEX visits_newest ON visits(case_id, visited_on DESC, visit_id DESC);
+CREATE TABLE visit_next_due (case_id TEXT PRIMARY KEY, next_visit_on TEXT NOT NULL);
+CREATE INDEX visit_next_due_day ON visit_next_due(next_visit_on, case_id);
