@@ -69,6 +69,9 @@ class RegistryService final : public v1::Registry::CallbackService {
   grpc::ServerUnaryReactor* BatchGetCaseStatus(grpc::CallbackServerContext* ctx,
                                                const v1::BatchGetCaseStatusRequest* request,
                                                v1::BatchGetCaseStatusResponse* response) override;
+  grpc::ServerUnaryReactor* SearchPersons(grpc::CallbackServerContext* ctx,
+                                          const v1::SearchPersonsRequest* request,
+                                          v1::SearchPersonsResponse* response) override;
 
  private:
   absl::CivilDay Today() const;
