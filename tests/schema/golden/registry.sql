@@ -40,3 +40,13 @@ CREATE INDEX cases_township ON cases(township, created_us DESC, case_id DESC);
 CREATE INDEX cases_assigned ON cases(assigned_caseworker, created_us DESC, case_id DESC);
 CREATE TABLE assignment_history (case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL, township TEXT NOT NULL, caseworker TEXT NOT NULL, previous_township TEXT NOT NULL, previous_caseworker TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL, actor_role TEXT NOT NULL);
 CREATE INDEX assignment_history_case ON assignment_history(case_id, recorded_us);
+-- registry v4 sqlite
+ALTER TABLE cases ADD COLUMN name_index BLOB;
+ALTER TABLE cases ADD COLUMN phone_index BLOB;
+CREATE INDEX cases_name_birth ON cases(name_index, birth_date);
+CREATE INDEX cases_phone ON cases(phone_index);
+-- registry v4 postgresql
+ALTER TABLE cases ADD COLUMN name_index BYTEA;
+ALTER TABLE cases ADD COLUMN phone_index BYTEA;
+CREATE INDEX cases_name_birth ON cases(name_index, birth_date);
+CREATE INDEX cases_phone ON cases(phone_index);
