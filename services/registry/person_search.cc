@@ -130,13 +130,11 @@ absl::StatusOr<PersonSearchResult> SearchPersons(ReadTransaction& tx, const Regi
   q.control_status = r.control_status();
   ASSIGN_OR_RETURN(q.birth_date, OptionalDate(r.birth_date(), "birth_date"));
 
-  int page_size = r.page().page_size() <= 0
-                      ? kSearchDefaultPageSize
-                      : std::min(r.page().page_size(), kSearchMaxPageSize);
+  int page_size = r.page().page_size() <= 0 ? kSearchDefaultPageSize
+                                            : std::min(r.page().page_size(), kSearchMaxPageSize);
   int64_t token_us = INT64_MAX;
   std::string token_id = "~";  // sorts after every case id
-  if (!r.page().page_token().empty() &&
-      !DecodeToken(r.page().page_token(), &token_us, &token_id)) {
+  if (!r.page().page_token().empty() && !DecodeToken(r.page().page_token(), &token_us, &token_id)) {
     return absl::InvalidArgumentError("page_token is not valid");
   }
 
@@ -214,7 +212,8 @@ absl::StatusOr<int64_t> BackfillPersonSearchIndexes(Store& store, const Registry
     std::string last = after;
     RETURN_IF_ERROR(store.Write([&](Transaction& tx) -> absl::Status {
       written = 0;
-      ASSIGN_OR_RETURN(std::vector<std::string> ids, CaseIdsWithoutNameIndex(tx, after, batch_size));
+      ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                       CaseIdsWithoutNameIndex(tx, after, batch_size));
       fetched = ids.size();
       last = ids.empty() ? after : ids.back();
       for (const std::string& id : ids) {

@@ -67,9 +67,8 @@ class PersonSearchTest : public ::testing::Test {
   }
 
   // A synthetic person of `county`, assigned to `township`.
-  v1::RegisterPersonRequest Person(const std::string& county, const std::string& township,
-                                   int seq, const std::string& name,
-                                   absl::CivilDay birth = kBirth) {
+  v1::RegisterPersonRequest Person(const std::string& county, const std::string& township, int seq,
+                                   const std::string& name, absl::CivilDay birth = kBirth) {
     v1::RegisterPersonRequest r;
     r.set_resident_id_number(GenerateSyntheticResidentId(county, birth, seq));
     r.set_name(name);
@@ -87,9 +86,9 @@ class PersonSearchTest : public ::testing::Test {
     const Caller police = MakeCaller(Role::kPolice, r.household_division(), "police-1");
     std::string id;
     absl::Status s = store_->Write([&](Transaction& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(CaseRecord c,
-                       logic_->Register(tx, police, r,
-                                        test::ChinaNoon(2026, 2, 1) + absl::Seconds(++clock_)));
+      ASSIGN_OR_RETURN(
+          CaseRecord c,
+          logic_->Register(tx, police, r, test::ChinaNoon(2026, 2, 1) + absl::Seconds(++clock_)));
       id = c.case_id;
       return absl::OkStatus();
     });
@@ -143,7 +142,8 @@ TEST_F(PersonSearchTest, FindsByEachCriterion) {
   v1::RegisterPersonRequest a = Person(kCounty, kTownship, 11, "测试·甲");
   a.set_risk_grade("high");
   const std::string a_id = Register(a);
-  const std::string b_id = Register(Person(kCounty, kTownship, 13, "测试乙", absl::CivilDay(1991, 5, 2)));
+  const std::string b_id =
+      Register(Person(kCounty, kTownship, 13, "测试乙", absl::CivilDay(1991, 5, 2)));
   const std::string c_id = Register(Person(kCounty, kNeighbour, 15, "测试·甲"));
   ASSERT_TRUE(store_
                   ->Write([&](Transaction& tx) -> absl::Status {
@@ -152,8 +152,9 @@ TEST_F(PersonSearchTest, FindsByEachCriterion) {
                     s.set_control_status(v1::CONTROL_STATUS_LOST_CONTACT);
                     *s.mutable_effective_on() = test::D(2026, 2, 2);
                     s.set_reason("not met at the agreed visit");
-                    return logic_->SetStatus(tx, MakeCaller(Role::kPolice, kCounty, "p"), s,
-                                             test::ChinaNoon(2026, 2, 3))
+                    return logic_
+                        ->SetStatus(tx, MakeCaller(Role::kPolice, kCounty, "p"), s,
+                                    test::ChinaNoon(2026, 2, 3))
                         .status();
                   })
                   .ok());
@@ -347,7 +348,8 @@ TEST_F(PersonSearchTest, PossibleDuplicatesAreFlaggedNeverMerged) {
   const std::string first = Register(Person(kCounty, kTownship, 51, "测试·己"));
   const std::string second = Register(Person(kOtherCounty, "", 53, "测试・己"));
   // Same name, another birth date: someone else.
-  const std::string other = Register(Person(kCounty, kTownship, 55, "测试·己", absl::CivilDay(1992, 8, 1)));
+  const std::string other =
+      Register(Person(kCounty, kTownship, 55, "测试·己", absl::CivilDay(1992, 8, 1)));
 
   absl::StatusOr<PersonSearchResult> found = Search(township_, ByName("测试·己"));
   ASSERT_TRUE(found.ok()) << found.status();
@@ -372,8 +374,7 @@ TEST_F(PersonSearchTest, AuditKindsCarryNoValues) {
   r.set_risk_grade("low");
   r.set_control_status(v1::CONTROL_STATUS_IN_CONTROL);
   const std::string kinds = SearchCriteriaKinds(r);
-  EXPECT_EQ(kinds,
-            "name,phone,resident_id_number,case_id,risk_grade,control_status,birth_date");
+  EXPECT_EQ(kinds, "name,phone,resident_id_number,case_id,risk_grade,control_status,birth_date");
   EXPECT_EQ(SearchCriteriaKinds(ByNameAndBirth("测试庚")), "name,birth_date");
   for (const std::string& value : {std::string("测试庚"), r.phone(), r.resident_id_number(),
                                    r.case_id(), std::string("1990")}) {
@@ -385,13 +386,15 @@ TEST_F(PersonSearchTest, RowsWrittenBeforeTheIndexesAreBackfilled) {
   // The schema as it was before registry migration 4, with cases an older binary wrote,
   // in a database of its own.
   const std::string old_database = TestDatabaseUriOrDie("registry_before_search");
-  ASSERT_NO_FATAL_FAILURE(Open([] {
-    std::vector<Migration> old;
-    for (Migration& m : RegistryLogic::Migrations()) {
-      if (m.component != "registry" || m.version < 4) old.push_back(std::move(m));
-    }
-    return old;
-  }(), old_database, "old.db"));
+  ASSERT_NO_FATAL_FAILURE(Open(
+      [] {
+        std::vector<Migration> old;
+        for (Migration& m : RegistryLogic::Migrations()) {
+          if (m.component != "registry" || m.version < 4) old.push_back(std::move(m));
+        }
+        return old;
+      }(),
+      old_database, "old.db"));
   std::vector<std::string> ids;
   for (int i = 0; i < 7; ++i) {
     const std::string case_id = CaseId::Mint(kCounty, 2026, i + 1)->ToString();

@@ -4,7 +4,7 @@
 // per-field domain, so the same string as a name, a phone or an ID number gives three
 // unrelated index values.
 //
-//   NormalizeNameForIndex("阿依古丽 · 买买提")  == "阿依古丽·买买提"
+//   NormalizeNameForIndex("测试 ・ 合成")  == "测试·合成"
 //   NormalizePhoneForIndex("+86 138-0000-0000") == "13800000000"
 //   std::string key = NameIndex(cipher, request.name());  // 32 bytes, for the store
 //

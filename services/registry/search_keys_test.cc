@@ -20,15 +20,15 @@ TEST(NormalizeNameForIndexTest, FullWidthBecomesHalfWidth) {
 
 TEST(NormalizeNameForIndexTest, AllWhitespaceIsRemoved) {
   EXPECT_EQ(NormalizeNameForIndex(" 测 试\t员\n"), "测试员");
-  EXPECT_EQ(NormalizeNameForIndex("测\xE3\x80\x80试"), "测试");          // U+3000
+  EXPECT_EQ(NormalizeNameForIndex("测\xE3\x80\x80试"), "测试");              // U+3000
   EXPECT_EQ(NormalizeNameForIndex("测\xC2\xA0试\xE2\x80\x8A员"), "测试员");  // U+00A0, U+200A
   EXPECT_EQ(NormalizeNameForIndex("   "), "");
 }
 
 TEST(NormalizeNameForIndexTest, MiddleDotsBecomeOne) {
   const std::string canonical = "测试\xC2\xB7合成";  // U+00B7
-  for (const char* dot : {"\xC2\xB7", "\xE3\x83\xBB", "\xE2\x80\xA2", "\xE2\x80\xA7",
-                          "\xEF\xBD\xA5"}) {
+  for (const char* dot :
+       {"\xC2\xB7", "\xE3\x83\xBB", "\xE2\x80\xA2", "\xE2\x80\xA7", "\xEF\xBD\xA5"}) {
     EXPECT_EQ(NormalizeNameForIndex(std::string("测试") + dot + "合成"), canonical) << dot;
     EXPECT_EQ(NormalizeNameForIndex(std::string("测试 ") + dot + "\xE3\x80\x80合成"), canonical)
         << dot;
@@ -38,7 +38,9 @@ TEST(NormalizeNameForIndexTest, MiddleDotsBecomeOne) {
 }
 
 TEST(NormalizeNameForIndexTest, BytesThatAreNotUtf8AreKept) {
-  EXPECT_EQ(NormalizeNameForIndex("a\xFF b"), "a\xFF" "b");
+  EXPECT_EQ(NormalizeNameForIndex("a\xFF b"),
+            "a\xFF"
+            "b");
   EXPECT_EQ(NormalizeNameForIndex("\xE3\x80"), "\xE3\x80");  // a cut-off sequence
 }
 

@@ -18,8 +18,7 @@ absl::Status SetPersonSearchIndexes(Transaction& tx, absl::string_view case_id,
                                     const std::string& name_index,
                                     const std::optional<std::string>& phone_index) {
   return tx.Exec("UPDATE cases SET name_index = ?, phone_index = ? WHERE case_id = ?",
-                 {Blob{name_index},
-                  phone_index.has_value() ? Value(Blob{*phone_index}) : Value(),
+                 {Blob{name_index}, phone_index.has_value() ? Value(Blob{*phone_index}) : Value(),
                   std::string(case_id)});
 }
 
@@ -55,10 +54,11 @@ absl::StatusOr<std::vector<PersonSearchCandidate>> FindPersonSearchCandidates(
                " AND (CAST(? AS TEXT) = '' OR birth_date = ?)"
                " AND (CAST(? AS TEXT) = '' OR township = ? OR assigned_caseworker = ?)"
                " ORDER BY created_us DESC, case_id DESC LIMIT ?",
-               {q.after_us, q.after_case_id, jur, jur, Set(q.name_index), Blob{q.name_index}, Set(q.phone_index),
-                Blob{q.phone_index}, Set(q.id_index), Blob{q.id_index}, q.case_id, q.case_id,
-                q.risk_grade, q.risk_grade, q.control_status, q.control_status, birth, birth,
-                q.scope_township, q.scope_township, q.scope_caseworker, q.limit}));
+               {q.after_us, q.after_case_id, jur, jur, Set(q.name_index), Blob{q.name_index},
+                Set(q.phone_index), Blob{q.phone_index}, Set(q.id_index), Blob{q.id_index},
+                q.case_id, q.case_id, q.risk_grade, q.risk_grade, q.control_status,
+                q.control_status, birth, birth, q.scope_township, q.scope_township,
+                q.scope_caseworker, q.limit}));
   std::vector<PersonSearchCandidate> out;
   out.reserve(rows.size());
   for (const Row& row : rows) {
