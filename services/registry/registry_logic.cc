@@ -19,6 +19,8 @@
 #include "common/status/status_macros.h"
 #include "services/placement/labor_exchange_index.h"
 #include "services/registry/registry_tables.h"
+#include "services/registry/search_keys.h"
+#include "services/registry/search_tables.h"
 
 namespace pathway {
 namespace registry {
@@ -295,6 +297,8 @@ absl::StatusOr<CaseRecord> RegistryLogic::Register(Transaction& tx, const Caller
   row.phone_cipher = std::move(phone_cipher);
   row.address_cipher = std::move(address_cipher);
   RETURN_IF_ERROR(InsertCase(tx, row, index));
+  RETURN_IF_ERROR(SetPersonSearchIndexes(tx, c.case_id, NameIndex(*cipher_, c.name),
+                                         PhoneIndex(*cipher_, c.phone)));
   RETURN_IF_ERROR(InsertGradeChange(
       tx, {c.case_id, 1, c.risk_grade, "", "registered", caller.subject(), found_on, now_us}));
   RETURN_IF_ERROR(InsertJurisdictionChange(

@@ -47,6 +47,10 @@ class RegistryLogic {
 
   static std::vector<Migration> Migrations();
 
+  // The cipher and the configuration the logic was built with (for person_search.h).
+  const PiiCipher& cipher() const { return *cipher_; }
+  const RegistryConfig& config() const { return config_; }
+
   // A case the caller may see: inside its jurisdiction (household or residence
   // place: both see it, 双向管控) and, once sealed, only for roles with a statutory
   // need. Anything else is CaseNotFound(), the same answer as a missing case.

@@ -6,7 +6,9 @@
 
 #include "common/auth/token.h"
 #include "common/client/peer_channel.h"
+#include "common/log/log.h"
 #include "common/status/status_macros.h"
+#include "services/registry/person_search.h"
 #include "services/placement/labor_exchange_index.h"
 
 namespace pathway {
@@ -29,6 +31,10 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
                                               DeriveLaborExchangeKey(token_key));
   ASSIGN_OR_RETURN(s->runtime_, ServiceRuntime::Open(options.server, RegistryLogic::Migrations(),
                                                      std::move(overrides)));
+  // Cases registered before the name and phone indexes existed get them now, before
+  // any search is served.
+  ASSIGN_OR_RETURN(int64_t indexed, BackfillPersonSearchIndexes(s->runtime_->store(), *s->logic_));
+  if (indexed > 0) log::Info("registry_search_index_backfill", {{"cases", indexed}});
   if (source != nullptr) {
     s->source_ = std::move(source);
   } else {

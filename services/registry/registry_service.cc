@@ -14,6 +14,7 @@
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 #include "services/registry/worklist.h"
+#include "services/registry/person_search.h"
 
 namespace pathway {
 namespace registry {
@@ -493,6 +494,38 @@ grpc::ServerUnaryReactor* RegistryService::ListVisits(grpc::CallbackServerContex
     response->set_total(page.total);
   }
   return Done(ctx, s);
+}
+
+grpc::ServerUnaryReactor* RegistryService::SearchPersons(grpc::CallbackServerContext* ctx,
+                                                         const v1::SearchPersonsRequest* request,
+                                                         v1::SearchPersonsResponse* response) {
+  auto caller =
+      runtime_->authorizer().Authorize(*ctx, {Role::kPolice, Role::kCaseworker, Role::kAdmin});
+  if (!caller.ok()) return Done(ctx, caller.status());
+  const absl::CivilDay today = Today();
+  PersonSearchResult found;
+  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(found, registry::SearchPersons(tx, *logic_, *caller, *request, today));
+    return absl::OkStatus();
+  });
+  // One entry for the search: the kinds of criteria and the number of hits, never
+  // their values; then each case returned, as ListCases records them.
+  runtime_->read_audit().Record(AuditEntry{
+      runtime_->clock().Now(), caller->subject(), std::string(RoleName(caller->role())),
+      absl::StrCat(Method("SearchPersons"), "?criteria=", SearchCriteriaKinds(*request),
+                   "&hits=", found.hits.size()),
+      "", AuditOutcome(s), caller->request_id});
+  if (!s.ok()) return Done(ctx, s);
+  for (const PersonSearchResult::Hit& hit : found.hits) {
+    v1::SearchPersonHit* out = response->add_hits();
+    logic_->ToProto(hit.record, *caller, today, out->mutable_record());
+    out->set_possible_duplicate(hit.possible_duplicate);
+    AuditRead(*caller, "SearchPersons", hit.record.case_id, absl::OkStatus());
+  }
+  response->mutable_page()->set_next_page_token(found.next_page_token);
+  response->set_total_size(found.total_size);
+  response->set_total_size_capped(found.total_size_capped);
+  return Done(ctx, absl::OkStatus());
 }
 
 }  // namespace registry

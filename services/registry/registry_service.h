@@ -83,6 +83,9 @@ class RegistryService final : public v1::Registry::CallbackService {
   grpc::ServerUnaryReactor* ListVisits(grpc::CallbackServerContext* ctx,
                                        const v1::ListVisitsRequest* request,
                                        v1::ListVisitsResponse* response) override;
+  grpc::ServerUnaryReactor* SearchPersons(grpc::CallbackServerContext* ctx,
+                                          const v1::SearchPersonsRequest* request,
+                                          v1::SearchPersonsResponse* response) override;
 
  private:
   absl::CivilDay Today() const;

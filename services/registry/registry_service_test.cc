@@ -594,5 +594,76 @@ TEST_F(RegistryServiceTest, MeasuresAreReportedOnlyByTheirService) {
   EXPECT_EQ(outside.error_message(), "case not found");
 }
 
+// SearchPersons over gRPC: a township caseworker finds its person by a variant
+// spelling and gets the case exactly as ListCases shows it; a county search must
+// single a person out; other roles are refused; the audit trail holds the criteria
+// kinds and the hits, never the values searched for.
+TEST_F(RegistryServiceTest, SearchPersonsAnswersAsListCasesAndAuditsNoPersonalData) {
+  std::string police = Token(Role::kPolice, "520102", "police-s");
+  v1::RegisterPersonRequest p = Person("520102", 301);
+  p.set_name("测试·搜索");
+  p.set_phone("13800003010");
+  p.set_township("520102003");
+  v1::Case registered;
+  grpc::Status s = Register(police, p, &registered);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  const std::string subject = "cw-search";
+  std::string township = Token(Role::kCaseworker, "520102003", subject);
+  v1::SearchPersonsRequest by_name;
+  by_name.set_name("测试 ・ 搜索");
+  v1::SearchPersonsResponse found;
+  s = stub_->SearchPersons(Ctx(township).get(), by_name, &found);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(found.hits_size(), 1);
+  EXPECT_EQ(found.total_size(), 1);
+  EXPECT_FALSE(found.total_size_capped());
+  EXPECT_FALSE(found.hits(0).possible_duplicate());
+  v1::ListCasesResponse listed;
+  ASSERT_TRUE(stub_->ListCases(Ctx(township).get(), v1::ListCasesRequest(), &listed).ok());
+  ASSERT_EQ(listed.cases_size(), 1);
+  EXPECT_EQ(found.hits(0).record().SerializeAsString(), listed.cases(0).SerializeAsString());
+  EXPECT_NE(found.hits(0).record().person().resident_id_number(), p.resident_id_number())
+      << "masked for a caseworker";
+
+  // The county must single the person out; facility staff may not search.
+  std::string county = Token(Role::kCaseworker, "520102", "cw-county-s");
+  s = stub_->SearchPersons(Ctx(county).get(), by_name, &found);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::SearchPersonsRequest by_id;
+  by_id.set_resident_id_number(p.resident_id_number());
+  s = stub_->SearchPersons(Ctx(Token(Role::kFacilityStaff, "520102", "staff")).get(), by_id,
+                           &found);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  found.Clear();
+  s = stub_->SearchPersons(Ctx(county).get(), by_id, &found);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(found.hits_size(), 1);
+  EXPECT_EQ(found.hits(0).record().case_id(), registered.case_id());
+
+  ASSERT_TRUE(registry_->runtime().read_audit().Flush().ok());
+  AuditFilter f;
+  f.subject = subject;
+  f.limit = 1000;
+  auto rows = ListAudit(registry_->runtime().store(), f);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  const std::string method = "/pathway.registry.v1.Registry/SearchPersons";
+  bool summary = false, read = false;
+  for (const AuditRow& r : *rows) {
+    for (const std::string& field : {r.entry.action, r.entry.case_id, r.entry.outcome}) {
+      for (const std::string& value :
+           {p.name(), by_name.name(), std::string("搜索"), p.phone(), p.resident_id_number()}) {
+        EXPECT_EQ(field.find(value), std::string::npos) << field;
+      }
+    }
+    if (r.entry.action == method + "?criteria=name&hits=1" && r.entry.case_id.empty()) {
+      summary = true;
+    }
+    if (r.entry.action == method && r.entry.case_id == registered.case_id()) read = true;
+  }
+  EXPECT_TRUE(summary) << "the search, with its criteria kinds and hits";
+  EXPECT_TRUE(read) << "the case returned, as read";
+}
+
 }  // namespace registry
 }  // namespace pathway

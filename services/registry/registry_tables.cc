@@ -74,6 +74,15 @@ constexpr char kSchemaV2[] =
     "  actor_role TEXT NOT NULL);"
     "CREATE INDEX assignment_history_case ON assignment_history(case_id, recorded_us);";
 
+// Migration 4: keyed blind indexes of the normalised name and phone for finding a
+// person (search_keys.h, search_tables.h); NULL until written at registration or by
+// the start-up backfill. Name with birth date also finds possible duplicates.
+constexpr char kSchemaV4[] =
+    "ALTER TABLE cases ADD COLUMN name_index {BLOB};"
+    "ALTER TABLE cases ADD COLUMN phone_index {BLOB};"
+    "CREATE INDEX cases_name_birth ON cases(name_index, birth_date);"
+    "CREATE INDEX cases_phone ON cases(phone_index);";
+
 constexpr char kCaseColumns[] =
     "case_id, id_cipher, name_cipher, phone_cipher, address_cipher, birth_date, sex,"
     " household_division, residence_division, registering_division, drug_types,"
@@ -123,6 +132,7 @@ absl::StatusOr<std::optional<CaseRow>> OneCase(ReadTransaction& tx, absl::string
 std::vector<Migration> RegistryTableMigrations() {
   return {EngineMigration("registry", 1, kSchemaV1), EngineMigration("registry", 2, kSchemaV2),
           EngineMigration("registry", 3, kWorklistSchema),
+          EngineMigration("registry", 4, kSchemaV4),
           // Step 5: visit records (visit_tables.h).
           VisitTablesMigration()};
 }

@@ -64,3 +64,13 @@ CREATE UNIQUE INDEX visits_correction ON visits(case_id, corrects_visit_id);
 CREATE INDEX visits_newest ON visits(case_id, visited_on DESC, visit_id DESC);
 CREATE TABLE visit_next_due (case_id TEXT PRIMARY KEY, next_visit_on TEXT NOT NULL);
 CREATE INDEX visit_next_due_day ON visit_next_due(next_visit_on, case_id);
+-- registry v4 sqlite
+ALTER TABLE cases ADD COLUMN name_index BLOB;
+ALTER TABLE cases ADD COLUMN phone_index BLOB;
+CREATE INDEX cases_name_birth ON cases(name_index, birth_date);
+CREATE INDEX cases_phone ON cases(phone_index);
+-- registry v4 postgresql
+ALTER TABLE cases ADD COLUMN name_index BYTEA;
+ALTER TABLE cases ADD COLUMN phone_index BYTEA;
+CREATE INDEX cases_name_birth ON cases(name_index, birth_date);
+CREATE INDEX cases_phone ON cases(phone_index);
