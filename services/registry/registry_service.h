@@ -13,6 +13,7 @@
 #include "common/auth/caller.h"
 #include "common/server/service_runtime.h"
 #include "pathway/registry/v1/registry.grpc.pb.h"
+#include "services/registry/case_sync.h"
 #include "services/registry/registry_logic.h"
 #include "services/registry/status_view.h"
 
@@ -21,8 +22,9 @@ namespace registry {
 
 class RegistryService final : public v1::Registry::CallbackService {
  public:
-  RegistryService(ServiceRuntime* runtime, const RegistryLogic* logic, StatusView* view)
-      : runtime_(runtime), logic_(logic), view_(view) {}
+  RegistryService(ServiceRuntime* runtime, const RegistryLogic* logic, StatusView* view,
+                  const CaseSync* sync)
+      : runtime_(runtime), logic_(logic), view_(view), sync_(sync) {}
 
   grpc::ServerUnaryReactor* RegisterPerson(grpc::CallbackServerContext* ctx,
                                            const v1::RegisterPersonRequest* request,
@@ -69,6 +71,9 @@ class RegistryService final : public v1::Registry::CallbackService {
   grpc::ServerUnaryReactor* BatchGetCaseStatus(grpc::CallbackServerContext* ctx,
                                                const v1::BatchGetCaseStatusRequest* request,
                                                v1::BatchGetCaseStatusResponse* response) override;
+  grpc::ServerUnaryReactor* SyncCases(grpc::CallbackServerContext* ctx,
+                                      const v1::SyncCasesRequest* request,
+                                      v1::SyncCasesResponse* response) override;
 
  private:
   absl::CivilDay Today() const;
@@ -93,6 +98,7 @@ class RegistryService final : public v1::Registry::CallbackService {
   ServiceRuntime* runtime_;
   const RegistryLogic* logic_;
   StatusView* view_;
+  const CaseSync* sync_;
 };
 
 }  // namespace registry

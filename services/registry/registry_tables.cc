@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "common/codec/date_text.h"
 #include "common/status/status_macros.h"
+#include "services/registry/change_log_tables.h"
 
 namespace pathway {
 namespace registry {
@@ -119,7 +120,8 @@ absl::StatusOr<std::optional<CaseRow>> OneCase(ReadTransaction& tx, absl::string
 }  // namespace
 
 std::vector<Migration> RegistryTableMigrations() {
-  return {EngineMigration("registry", 1, kSchemaV1), EngineMigration("registry", 2, kSchemaV2)};
+  return {EngineMigration("registry", 1, kSchemaV1), EngineMigration("registry", 2, kSchemaV2),
+          ChangeLogMigration()};
 }
 
 absl::StatusOr<int64_t> NextCaseSequence(Transaction& tx, absl::string_view division,
@@ -135,6 +137,9 @@ absl::StatusOr<int64_t> NextCaseSequence(Transaction& tx, absl::string_view divi
 }
 
 absl::Status InsertCase(Transaction& tx, const CaseRow& c, const std::string& id_index) {
+  // Every write of a case row is logged for the change feed (change_log_tables.h).
+  RETURN_IF_ERROR(AppendCaseChange(tx, c.case_id, c.updated_us, c.household_division,
+                                   c.residence_division));
   return tx.Exec(
       absl::StrCat("INSERT INTO cases(", kCaseColumns,
                    ", id_index) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
@@ -185,6 +190,8 @@ absl::StatusOr<std::optional<CaseScopeRow>> LoadCaseScopeRow(ReadTransaction& tx
 }
 
 absl::Status UpdateCase(Transaction& tx, const CaseRow& c) {
+  RETURN_IF_ERROR(AppendCaseChange(tx, c.case_id, c.updated_us, c.household_division,
+                                   c.residence_division));
   return tx.Exec(
       "UPDATE cases SET household_division = ?, residence_division = ?, risk_grade = ?,"
       " control_status = ?, life_status = ?, abstinence_anchor = ?, open_measures = ?,"
