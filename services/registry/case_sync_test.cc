@@ -327,6 +327,38 @@ TEST_F(CaseSyncTest, PruningKeepsEachCaseNewestEntryAndRefusesCursorsItOutlived)
   EXPECT_EQ(Page(&old_copy, caseworker, 10).status().message(), kResyncRequired);
 }
 
+// A registry that predates the log: migration 6 gives every existing case an entry,
+// so a copy synced from empty holds them all and later changes follow on.
+TEST_F(CaseSyncTest, TheMigrationLogsEveryExistingCase) {
+  const Caller caseworker = MakeCaller(Role::kCaseworker, "520102", "cw-1");
+  std::vector<std::string> ids = RegisterMany("520102", 5);
+  RegisterMany("530102", 2);
+  ASSERT_TRUE(store_
+                  ->Write([&](Transaction& tx) -> absl::Status {
+                    // Back to the schema before migration 6.
+                    for (const char* sql :
+                         {"DROP TABLE case_changes", "DROP TABLE case_change_counter",
+                          "DROP INDEX cases_abstinence",
+                          "DELETE FROM schema_migrations WHERE component = 'registry'"
+                          " AND version = 6"}) {
+                      absl::Status st = tx.Exec(sql);
+                      if (!st.ok()) return st;
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  store_.reset();
+  ASSERT_NO_FATAL_FAILURE(SetUp());
+  Copy copy;
+  ASSERT_NO_FATAL_FAILURE(Drain(&copy, caseworker, 2));
+  EXPECT_EQ(copy.cases, ServerView(caseworker));
+  EXPECT_EQ(copy.cases.size(), 5u);
+  ASSERT_TRUE(store_->Write([&](Transaction& tx) { return Grade(tx, ids[2], 0); }).ok());
+  ASSERT_NO_FATAL_FAILURE(Drain(&copy, caseworker, 2));
+  EXPECT_EQ(copy.cases, ServerView(caseworker));
+  EXPECT_EQ(copy.cases[ids[2]], 2);
+}
+
 }  // namespace
 }  // namespace registry
 }  // namespace pathway
