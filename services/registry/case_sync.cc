@@ -190,15 +190,25 @@ absl::Status CaseSync::Sync(ReadTransaction& tx, const Caller& caller,
       continue;
     }
     if (holds_nothing) continue;
-    ASSIGN_OR_RETURN(std::vector<PriorScopeRow> priors, PriorScopesAfter(tx, id, from.seq));
-    for (const PriorScopeRow& p : priors) {
-      CaseRecord before = ScopeRecord(id, p.household_division, p.residence_division, p.township,
-                                      p.assigned_caseworker, p.abstinence_anchor, p.open_measures);
-      if (logic_->CheckVisible(caller, before, std::max(from.day, DayOf(p.since_us))).ok()) {
-        out->add_changes()->set_removed_case_id(id);
-        break;
+    // The copy may hold the current state (sent by an earlier page, since sealed by
+    // time) or any state an entry after the cursor replaced.
+    bool held = c.has_value() &&
+                logic_->CheckVisible(caller, *c,
+                                     std::max(from.day, DayOf(absl::ToUnixMicros(c->updated_at))))
+                    .ok();
+    if (!held) {
+      ASSIGN_OR_RETURN(std::vector<PriorScopeRow> priors, PriorScopesAfter(tx, id, from.seq));
+      for (const PriorScopeRow& p : priors) {
+        CaseRecord before =
+            ScopeRecord(id, p.household_division, p.residence_division, p.township,
+                        p.assigned_caseworker, p.abstinence_anchor, p.open_measures);
+        if (logic_->CheckVisible(caller, before, std::max(from.day, DayOf(p.since_us))).ok()) {
+          held = true;
+          break;
+        }
       }
     }
+    if (held) out->add_changes()->set_removed_case_id(id);
   }
 
   Cursor next{last_used, from.day, scope};

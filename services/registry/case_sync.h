@@ -12,10 +12,10 @@
 //   - every case with a log entry after s under the caller's county, in order of its
 //     first such entry, at most page_size of them: an upsert (the case as GetCase
 //     shows it now) if the caller may see it today (RegistryLogic::CheckVisible),
-//     else a removal if the caller could have held it: some entry's "before" snapshot
-//     was visible on max(d0, the day that snapshot began), i.e. while it was current
-//     and no earlier than the copy's day. Nothing at all for a case the caller never
-//     could see, so removals reveal no ids.
+//     else a removal if the caller could have held it: its current state, or some
+//     entry's "before" snapshot, was visible on max(d0, the day that state began),
+//     i.e. while it was current and no earlier than the copy's day. Nothing at all
+//     for a case the caller never could see, so removals reveal no ids.
 //   - once the log is read to its end in this snapshot, and d1 > d0: the cases that
 //     became sealed by time since d0 (found by their abstinence anchor, not by a scan
 //     of all cases) that the caller could have held: a removal, or an upsert for roles
