@@ -81,16 +81,15 @@ std::string CaseSync::Mac(absl::string_view data) const {
 }
 
 std::string CaseSync::ScopeFingerprint(const Caller& caller) const {
-  std::string scope = absl::StrCat("scope", std::string(1, '\0'), caller.subject(),
-                                   std::string(1, '\0'), RoleName(caller.role()),
-                                   std::string(1, '\0'), caller.jurisdiction(),
-                                   std::string(1, '\0'), caller.organization());
+  std::string scope =
+      absl::StrCat("scope", std::string(1, '\0'), caller.subject(), std::string(1, '\0'),
+                   RoleName(caller.role()), std::string(1, '\0'), caller.jurisdiction(),
+                   std::string(1, '\0'), caller.organization());
   return absl::BytesToHexString(Mac(scope).substr(0, 12));
 }
 
 std::string CaseSync::EncodeCursor(const Cursor& c) const {
-  std::string payload =
-      absl::StrCat(kCursorVersion, "|", c.seq, "|", DayText(c.day), "|", c.scope);
+  std::string payload = absl::StrCat(kCursorVersion, "|", c.seq, "|", DayText(c.day), "|", c.scope);
   std::string mac = absl::BytesToHexString(Mac(payload).substr(0, 16));
   return absl::WebSafeBase64Escape(absl::StrCat(payload, "|", mac));
 }
@@ -127,9 +126,8 @@ absl::Status CaseSync::Sync(ReadTransaction& tx, const Caller& caller,
                             v1::SyncCasesResponse* out) const {
   out->Clear();
   if (request.page_size() < 0) return absl::InvalidArgumentError("page_size is negative");
-  const size_t page_size = request.page_size() == 0
-                               ? kDefaultPageSize
-                               : std::min(request.page_size(), kMaxPageSize);
+  const size_t page_size =
+      request.page_size() == 0 ? kDefaultPageSize : std::min(request.page_size(), kMaxPageSize);
   const absl::CivilDay today = legal_time::ToCivilDay(now);
   const std::string scope = ScopeFingerprint(caller);
   ASSIGN_OR_RETURN(ChangeLogCounter counter, ReadChangeLogCounter(tx));
@@ -145,8 +143,7 @@ absl::Status CaseSync::Sync(ReadTransaction& tx, const Caller& caller,
     if (from.seq > counter.last_seq) return ResyncRequired();
     // Entries the copy may need were pruned: every state the copy holds was read on
     // the cursor's day or later, so entries recorded before that day are not needed.
-    if (counter.pruned_before_us > 0 &&
-        DayOf(counter.pruned_before_us) >= from.day) {
+    if (counter.pruned_before_us > 0 && DayOf(counter.pruned_before_us) >= from.day) {
       return ResyncRequired();
     }
   }
@@ -192,10 +189,11 @@ absl::Status CaseSync::Sync(ReadTransaction& tx, const Caller& caller,
     if (holds_nothing) continue;
     // The copy may hold the current state (sent by an earlier page, since sealed by
     // time) or any state an entry after the cursor replaced.
-    bool held = c.has_value() &&
-                logic_->CheckVisible(caller, *c,
-                                     std::max(from.day, DayOf(absl::ToUnixMicros(c->updated_at))))
-                    .ok();
+    bool held =
+        c.has_value() &&
+        logic_
+            ->CheckVisible(caller, *c, std::max(from.day, DayOf(absl::ToUnixMicros(c->updated_at))))
+            .ok();
     if (!held) {
       ASSIGN_OR_RETURN(std::vector<PriorScopeRow> priors, PriorScopesAfter(tx, id, from.seq));
       for (const PriorScopeRow& p : priors) {
@@ -226,9 +224,9 @@ absl::Status CaseSync::Sync(ReadTransaction& tx, const Caller& caller,
                        SealingCandidates(tx, lo - 7, hi + 7, prefix));
       for (const SealingCandidateRow& row : candidates) {
         if (seen.count(row.case_id) > 0) continue;  // answered above at today's state
-        CaseRecord now_scope = ScopeRecord(row.case_id, row.household_division,
-                                           row.residence_division, row.township,
-                                           row.assigned_caseworker, row.abstinence_anchor, 0);
+        CaseRecord now_scope =
+            ScopeRecord(row.case_id, row.household_division, row.residence_division, row.township,
+                        row.assigned_caseworker, row.abstinence_anchor, 0);
         const absl::CivilDay held_on = std::max(from.day, DayOf(row.updated_us));
         if (!Sealed(now_scope, today) || Sealed(now_scope, held_on) ||
             !logic_->CheckVisible(caller, now_scope, held_on).ok()) {

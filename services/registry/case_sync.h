@@ -59,9 +59,9 @@ class CaseSync {
  public:
   // What a cursor says (exposed for tests).
   struct Cursor {
-    int64_t seq = 0;      // the copy reflects every log entry up to seq
-    absl::CivilDay day;   // and the passage of time up to this day
-    std::string scope;    // fingerprint of the caller it was made for
+    int64_t seq = 0;     // the copy reflects every log entry up to seq
+    absl::CivilDay day;  // and the passage of time up to this day
+    std::string scope;   // fingerprint of the caller it was made for
   };
 
   // `cursor_key`: >= 32 secret bytes (DeriveCursorKey). `retention`: how long a

@@ -56,8 +56,8 @@ class CaseSyncServiceTest : public ::testing::Test {
     auto server = RegistryServer::Start(o, std::move(overrides), std::make_unique<NoRecords>());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    stub_ = v1::Registry::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    stub_ = v1::Registry::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                                      grpc::InsecureChannelCredentials()));
   }
   void TearDown() override {
     if (server_) server_->Shutdown();
@@ -239,8 +239,8 @@ TEST_F(CaseSyncServiceTest, StaleOfflineWritesAreAbortedAndWriteNothing) {
   move.set_new_household_division("530102");
   move.set_new_residence_division("530102");
   move.set_expected_version(4);
-  ASSERT_TRUE(stub_->ChangeJurisdiction(Ctx(Token(Role::kAdmin, "*", "admin-1")).get(), move, &c)
-                  .ok());
+  ASSERT_TRUE(
+      stub_->ChangeJurisdiction(Ctx(Token(Role::kAdmin, "*", "admin-1")).get(), move, &c).ok());
   grade.set_expected_version(4);
   grpc::Status gone = stub_->SetRiskGrade(Ctx(cw).get(), grade, &c);
   grade.set_case_id(CaseId::Mint("520102", 2026, 9999)->ToString());

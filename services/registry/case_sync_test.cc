@@ -120,9 +120,8 @@ class CaseSyncTest : public ::testing::Test {
     req.set_cursor(copy->cursor);
     req.set_page_size(page_size);
     v1::SyncCasesResponse resp;
-    absl::Status s = store_->Read([&](ReadTransaction& tx) {
-      return sync_->Sync(tx, caller, req, clock_.Now(), &resp);
-    });
+    absl::Status s = store_->Read(
+        [&](ReadTransaction& tx) { return sync_->Sync(tx, caller, req, clock_.Now(), &resp); });
     if (!s.ok()) return s;
     std::set<std::string> in_page;
     for (const v1::CaseChange& ch : resp.changes()) {
@@ -204,7 +203,7 @@ TEST_F(CaseSyncTest, ResumedCopyEqualsTheServerViewAfterAThousandChanges) {
   for (int round = 0; changes < 1000; ++round) {
     if (round % 12 == 11) clock_.Advance(absl::Hours(24));
     if (round == 20) {
-      ASSERT_TRUE(Move(leaving, "530102").ok());  // out of the caseworker's county
+      ASSERT_TRUE(Move(leaving, "530102").ok());   // out of the caseworker's county
       ASSERT_TRUE(Move(arriving, "520102").ok());  // and one in
       changes += 2;
       in_scope.push_back(arriving);
@@ -218,8 +217,8 @@ TEST_F(CaseSyncTest, ResumedCopyEqualsTheServerViewAfterAThousandChanges) {
       for (int i = 0; i < 10; ++i) {
         const int n = round * 10 + i;
         // One in five goes to the other county, never visible to the caseworker.
-        const std::string& id = n % 5 == 0 ? other[1 + n % (other.size() - 1)]
-                                           : in_scope[n % in_scope.size()];
+        const std::string& id =
+            n % 5 == 0 ? other[1 + n % (other.size() - 1)] : in_scope[n % in_scope.size()];
         absl::Status g = Grade(tx, id, n);
         if (!g.ok()) return g;
       }
@@ -285,8 +284,8 @@ TEST_F(CaseSyncTest, CursorsOfAnotherScopeOrTooOldAskForAResyncAndAlteredOnesAre
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   CaseSync other_key(logic_.get(), std::string(32, 'k'));
   Copy forged = copy;
-  forged.cursor = other_key.EncodeCursor({0, absl::CivilDay(2026, 3, 2),
-                                          sync_->ScopeFingerprint(caseworker)});
+  forged.cursor =
+      other_key.EncodeCursor({0, absl::CivilDay(2026, 3, 2), sync_->ScopeFingerprint(caseworker)});
   r = Page(&forged, caseworker, 10);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   Copy garbage = copy;
@@ -314,10 +313,11 @@ TEST_F(CaseSyncTest, PruningKeepsEachCaseNewestEntryAndRefusesCursorsItOutlived)
   }
   clock_.Advance(absl::Hours(24 * 40));
   absl::StatusOr<int64_t> pruned;
-  ASSERT_TRUE(store_->Write([&](Transaction& tx) -> absl::Status {
-                      pruned = sync_->Prune(tx, clock_.Now());
-                      return pruned.status();
-                    })
+  ASSERT_TRUE(store_
+                  ->Write([&](Transaction& tx) -> absl::Status {
+                    pruned = sync_->Prune(tx, clock_.Now());
+                    return pruned.status();
+                  })
                   .ok());
   EXPECT_EQ(*pruned, 3) << "the three entries superseded by a later one";
   Copy fresh;

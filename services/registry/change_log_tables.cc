@@ -50,16 +50,15 @@ absl::Status AppendCaseChange(Transaction& tx, absl::string_view case_id, int64_
   if (rows.empty()) return absl::InternalError("the change log counter is missing");
   const int64_t seq = rows[0].GetInt(0);
   const std::string id(case_id);
-  RETURN_IF_ERROR(tx.Exec(
-      std::string(kInsertColumns) +
-          "SELECT CAST(? AS BIGINT), case_id, CAST(? AS BIGINT), CAST(? AS TEXT),"
-          " CAST(? AS TEXT), 1, household_division, residence_division, township,"
-          " assigned_caseworker, abstinence_anchor, open_measures, updated_us"
-          " FROM cases WHERE case_id = ?",
-      {seq, recorded_us, std::string(household), std::string(residence), id}));
+  RETURN_IF_ERROR(
+      tx.Exec(std::string(kInsertColumns) +
+                  "SELECT CAST(? AS BIGINT), case_id, CAST(? AS BIGINT), CAST(? AS TEXT),"
+                  " CAST(? AS TEXT), 1, household_division, residence_division, township,"
+                  " assigned_caseworker, abstinence_anchor, open_measures, updated_us"
+                  " FROM cases WHERE case_id = ?",
+              {seq, recorded_us, std::string(household), std::string(residence), id}));
   if (tx.ChangedRows() > 0) return absl::OkStatus();
-  return tx.Exec(std::string(kInsertColumns) +
-                     "VALUES(?, ?, ?, ?, ?, 0, '', '', '', '', '', 0, 0)",
+  return tx.Exec(std::string(kInsertColumns) + "VALUES(?, ?, ?, ?, ?, 0, '', '', '', '', '', 0, 0)",
                  {seq, id, recorded_us, std::string(household), std::string(residence)});
 }
 
@@ -76,13 +75,12 @@ absl::StatusOr<std::vector<CaseChangeRef>> ScanCaseChanges(ReadTransaction& tx, 
                                                            absl::string_view division_prefix,
                                                            int64_t limit) {
   const std::string like = std::string(division_prefix) + "%";
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query("SELECT seq, case_id FROM case_changes WHERE seq > ?"
-               " AND (household_division LIKE ? OR residence_division LIKE ?"
-               " OR prev_household LIKE ? OR prev_residence LIKE ?)"
-               " ORDER BY seq LIMIT ?",
-               {after_seq, like, like, like, like, limit}));
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT seq, case_id FROM case_changes WHERE seq > ?"
+                            " AND (household_division LIKE ? OR residence_division LIKE ?"
+                            " OR prev_household LIKE ? OR prev_residence LIKE ?)"
+                            " ORDER BY seq LIMIT ?",
+                            {after_seq, like, like, like, like, limit}));
   std::vector<CaseChangeRef> out;
   out.reserve(rows.size());
   for (const Row& row : rows) out.push_back({row.GetInt(0), row.GetString(1)});
@@ -92,12 +90,11 @@ absl::StatusOr<std::vector<CaseChangeRef>> ScanCaseChanges(ReadTransaction& tx, 
 absl::StatusOr<std::vector<PriorScopeRow>> PriorScopesAfter(ReadTransaction& tx,
                                                             absl::string_view case_id,
                                                             int64_t after_seq) {
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query("SELECT prev_household, prev_residence, prev_township, prev_caseworker,"
-               " prev_anchor, prev_open_measures, prev_since_us FROM case_changes"
-               " WHERE case_id = ? AND seq > ? AND prev_exists = 1 ORDER BY seq",
-               {std::string(case_id), after_seq}));
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT prev_household, prev_residence, prev_township, prev_caseworker,"
+                            " prev_anchor, prev_open_measures, prev_since_us FROM case_changes"
+                            " WHERE case_id = ? AND seq > ? AND prev_exists = 1 ORDER BY seq",
+                            {std::string(case_id), after_seq}));
   std::vector<PriorScopeRow> out;
   out.reserve(rows.size());
   for (const Row& row : rows) {
@@ -118,15 +115,14 @@ absl::StatusOr<std::vector<SealingCandidateRow>> SealingCandidates(
     ReadTransaction& tx, absl::CivilDay anchor_from, absl::CivilDay anchor_to,
     absl::string_view division_prefix) {
   const std::string like = std::string(division_prefix) + "%";
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query("SELECT case_id, household_division, residence_division, township,"
-               " assigned_caseworker, abstinence_anchor, updated_us FROM cases"
-               " WHERE abstinence_anchor >= ? AND abstinence_anchor <= ?"
-               " AND open_measures = 0"
-               " AND (household_division LIKE ? OR residence_division LIKE ?)"
-               " ORDER BY case_id",
-               {DayText(anchor_from), DayText(anchor_to), like, like}));
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query("SELECT case_id, household_division, residence_division, township,"
+                            " assigned_caseworker, abstinence_anchor, updated_us FROM cases"
+                            " WHERE abstinence_anchor >= ? AND abstinence_anchor <= ?"
+                            " AND open_measures = 0"
+                            " AND (household_division LIKE ? OR residence_division LIKE ?)"
+                            " ORDER BY case_id",
+                            {DayText(anchor_from), DayText(anchor_to), like, like}));
   std::vector<SealingCandidateRow> out;
   out.reserve(rows.size());
   for (const Row& row : rows) {
@@ -150,9 +146,10 @@ absl::StatusOr<int64_t> PruneCaseChanges(Transaction& tx, int64_t before_us) {
   RETURN_IF_ERROR(tx.Exec(std::string("DELETE FROM case_changes") + kSuperseded, {before_us}));
   const int64_t deleted = tx.ChangedRows();
   if (deleted > 0) {
-    RETURN_IF_ERROR(tx.Exec("UPDATE case_change_counter SET pruned_before_us = ?"
-                            " WHERE id = 1 AND pruned_before_us < ?",
-                            {before_us, before_us}));
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE case_change_counter SET pruned_before_us = ?"
+                " WHERE id = 1 AND pruned_before_us < ?",
+                {before_us, before_us}));
   }
   return deleted;
 }

@@ -48,7 +48,7 @@ absl::Status AppendCaseChange(Transaction& tx, absl::string_view case_id, int64_
                               absl::string_view household, absl::string_view residence);
 
 struct ChangeLogCounter {
-  int64_t last_seq = 0;        // highest seq handed out (and committed, in a snapshot)
+  int64_t last_seq = 0;  // highest seq handed out (and committed, in a snapshot)
   // PruneCaseChanges deleted entries recorded before this time (0: none yet).
   int64_t pruned_before_us = 0;
 };
