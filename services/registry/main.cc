@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "common/log/log.h"
 #include "common/server/server_flags.h"
@@ -18,6 +19,10 @@ ABSL_FLAG(std::string, risk_grades, "",
           "[PATHWAY_RISK_GRADES, default high,medium,low]");
 ABSL_FLAG(std::string, default_risk_grade, "",
           "Grade given at registration [PATHWAY_DEFAULT_RISK_GRADE, default medium]");
+
+ABSL_FLAG(std::string, sync_retention_days, "",
+          "Days a SyncCases cursor stays resumable; the change log is pruned past it "
+          "[PATHWAY_SYNC_RETENTION_DAYS, default 30]");
 
 namespace {
 
@@ -47,6 +52,16 @@ int main(int argc, char** argv) {
   std::string default_grade =
       Setting(absl::GetFlag(FLAGS_default_risk_grade), "PATHWAY_DEFAULT_RISK_GRADE");
   if (!default_grade.empty()) options.config.default_risk_grade = default_grade;
+  std::string retention =
+      Setting(absl::GetFlag(FLAGS_sync_retention_days), "PATHWAY_SYNC_RETENTION_DAYS");
+  if (!retention.empty()) {
+    int days = 0;
+    if (!absl::SimpleAtoi(retention, &days) || days < 1) {
+      std::fprintf(stderr, "registry: sync_retention_days must be a whole number >= 1\n");
+      return 2;
+    }
+    options.sync_retention = absl::Hours(24) * days;
+  }
   auto server = pathway::registry::RegistryServer::Start(options);
   if (!server.ok()) {
     pathway::log::Error("start_failed", {{"service", "registry"},

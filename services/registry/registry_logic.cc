@@ -407,6 +407,7 @@ absl::StatusOr<CaseRecord> RegistryLogic::SetRiskGrade(Transaction& tx, const Ca
                                                        absl::Time now) const {
   const absl::CivilDay today = legal_time::ToCivilDay(now);
   ASSIGN_OR_RETURN(CaseRecord c, LoadVisible(tx, caller, r.case_id(), today));
+  RETURN_IF_ERROR(CheckExpectedVersion(c, r.expected_version()));
   if (!KnownGrade(r.risk_grade())) {
     return absl::InvalidArgumentError("risk_grade is not in the configured scheme");
   }
@@ -448,6 +449,7 @@ absl::StatusOr<CaseRecord> RegistryLogic::ChangeJurisdiction(
     absl::Time now) const {
   const absl::CivilDay today = legal_time::ToCivilDay(now);
   ASSIGN_OR_RETURN(CaseRecord c, LoadVisible(tx, caller, r.case_id(), today));
+  RETURN_IF_ERROR(CheckExpectedVersion(c, r.expected_version()));
   if (r.new_residence_division().empty() && r.new_household_division().empty()) {
     return absl::InvalidArgumentError("set new_residence_division or new_household_division");
   }
@@ -485,6 +487,7 @@ absl::StatusOr<CaseRecord> RegistryLogic::Assign(Transaction& tx, const Caller& 
                                                  absl::Time now) const {
   const absl::CivilDay today = legal_time::ToCivilDay(now);
   ASSIGN_OR_RETURN(CaseRecord c, LoadVisible(tx, caller, r.case_id(), today));
+  RETURN_IF_ERROR(CheckExpectedVersion(c, r.expected_version()));
   RETURN_IF_ERROR(ValidateTownshipOf(r.township(), c.household_division, c.residence_division));
   RETURN_IF_ERROR(ValidateCaseworkerId(r.caseworker()));
   RETURN_IF_ERROR(ValidateText(r.reason(), "reason", 500 * 4, true));
@@ -530,6 +533,7 @@ absl::StatusOr<CaseRecord> RegistryLogic::SetStatus(Transaction& tx, const Calle
                                                     absl::Time now) const {
   const absl::CivilDay today = legal_time::ToCivilDay(now);
   ASSIGN_OR_RETURN(CaseRecord c, LoadVisible(tx, caller, r.case_id(), today));
+  RETURN_IF_ERROR(CheckExpectedVersion(c, r.expected_version()));
   if (r.control_status() == v1::CONTROL_STATUS_UNSPECIFIED &&
       r.life_status() == v1::LIFE_STATUS_UNSPECIFIED) {
     return absl::InvalidArgumentError("set control_status or life_status");
@@ -764,6 +768,7 @@ void RegistryLogic::ToProto(const CaseRecord& c, const Caller& caller, absl::Civ
   out->set_sealed(Sealed(c, today));
   out->set_township(c.township);
   out->set_assigned_caseworker(c.assigned_caseworker);
+  out->set_version(c.version);
   int64_t us = absl::ToUnixMicros(c.updated_at);
   out->mutable_updated_at()->set_seconds(us / 1000000);
   out->mutable_updated_at()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);

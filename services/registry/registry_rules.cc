@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "common/legal_time/legal_time.h"
 
 namespace pathway {
@@ -52,6 +53,14 @@ CaseScope ScopeOf(const CaseRecord& c, absl::CivilDay today) {
   scope.township = c.township;
   scope.assigned_caseworker = c.assigned_caseworker;
   return scope;
+}
+
+absl::Status CheckExpectedVersion(const CaseRecord& c, int64_t expected_version) {
+  if (expected_version < 0) return absl::InvalidArgumentError("expected_version is negative");
+  if (expected_version == 0 || expected_version == c.version) return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat("the case changed since version ", expected_version,
+                                         ": it is now at version ", c.version,
+                                         "; read it again and reapply the change"));
 }
 
 }  // namespace registry

@@ -87,6 +87,12 @@ bool SealedAtRegistration(absl::CivilDay found_on, absl::CivilDay today);
 // both places of 双向管控, and whether it is sealed on `today`.
 CaseScope ScopeOf(const CaseRecord& c, absl::CivilDay today);
 
+// An offline write names the version it was based on (`expected_version`, 0 for
+// none): OK if unset or equal to the case's version; ABORTED, saying the case changed
+// and giving both versions, if not; INVALID_ARGUMENT if negative. Call it after the
+// visibility check, so a case out of scope stays NOT_FOUND.
+absl::Status CheckExpectedVersion(const CaseRecord& c, int64_t expected_version);
+
 }  // namespace registry
 }  // namespace pathway
 

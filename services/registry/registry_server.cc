@@ -17,6 +17,9 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     const Options& options, RuntimeOverrides overrides,
     std::unique_ptr<ProgramStatusSource> source) {
   RETURN_IF_ERROR(options.config.Validate());
+  if (options.sync_retention < absl::Hours(24)) {
+    return absl::InvalidArgumentError("sync_retention must be at least one day");
+  }
   if (options.pii_key_file.empty()) {
     return absl::InvalidArgumentError("pii_key_file is required");
   }
@@ -53,8 +56,22 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   }
   s->view_ = std::make_unique<StatusView>(&s->runtime_->cache(), s->source_.get());
   s->visits_ = std::make_unique<VisitLogic>(s->logic_.get(), s->cipher_.get());
+  s->sync_ = std::make_unique<CaseSync>(s->logic_.get(), CaseSync::DeriveCursorKey(*s->cipher_),
+                                        options.sync_retention);
+  // The change log loses entries no resumable cursor needs: now and daily.
+  ASSIGN_OR_RETURN(
+      s->prune_task_, s->runtime_->StartStatusRefresh([server = s.get()](absl::Time now) {
+        absl::StatusOr<int64_t> pruned;
+        absl::Status st = server->runtime_->store().Write([&](Transaction& tx) -> absl::Status {
+          pruned = server->sync_->Prune(tx, now);
+          return pruned.status();
+        });
+        if (!st.ok()) return absl::StatusOr<int64_t>(st);
+        return pruned;
+      }));
   s->service_ = std::make_unique<RegistryService>(s->runtime_.get(), s->logic_.get(),
-                                                  s->view_.get(), s->visits_.get());
+                                                  s->view_.get(), s->visits_.get(),
+                                                  s->sync_.get());
   ASSIGN_OR_RETURN(s->grpc_server_,
                    GrpcServer::Start(options.server, s->runtime_.get(),
                                      {{v1::Registry::service_full_name(), s->service_.get()}}));

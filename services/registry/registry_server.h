@@ -20,6 +20,7 @@
 #include "common/server/grpc_server.h"
 #include "common/server/server_options.h"
 #include "common/server/service_runtime.h"
+#include "services/registry/case_sync.h"
 #include "services/registry/registry_logic.h"
 #include "services/registry/registry_service.h"
 #include "services/registry/status_view.h"
@@ -36,6 +37,9 @@ class RegistryServer {
     // and blind-index keys are derived. Never compiled in; losing it loses the data.
     std::string pii_key_file;
     RegistryConfig config;
+    // How long a SyncCases cursor can be resumed; the change log keeps what that needs
+    // and is pruned past it at start-up and daily (case_sync.h).
+    absl::Duration sync_retention = kDefaultSyncRetention;
   };
 
   // `source` replaces the gRPC clients of the programme services (tests).
@@ -56,6 +60,8 @@ class RegistryServer {
   std::unique_ptr<PiiCipher> cipher_;
   std::unique_ptr<RegistryLogic> logic_;
   std::unique_ptr<VisitLogic> visits_;
+  std::unique_ptr<CaseSync> sync_;
+  std::unique_ptr<DailyTask> prune_task_;  // uses sync_ and the runtime's store
   std::unique_ptr<ProgramStatusSource> source_;
   std::unique_ptr<StatusView> view_;
   std::unique_ptr<RegistryService> service_;

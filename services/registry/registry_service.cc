@@ -496,6 +496,27 @@ grpc::ServerUnaryReactor* RegistryService::ListVisits(grpc::CallbackServerContex
   return Done(ctx, s);
 }
 
+grpc::ServerUnaryReactor* RegistryService::SyncCases(grpc::CallbackServerContext* ctx,
+                                                     const v1::SyncCasesRequest* request,
+                                                     v1::SyncCasesResponse* response) {
+  auto caller = runtime_->authorizer().Authorize(*ctx, kCaseReaders);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  const absl::Time now = runtime_->clock().Now();
+  absl::Status s = runtime_->store().Read([&](ReadTransaction& tx) -> absl::Status {
+    return sync_->Sync(tx, *caller, *request, now, response);
+  });
+  if (!s.ok()) {
+    response->Clear();
+    AuditRead(*caller, "SyncCases", "", s);
+    return Done(ctx, s);
+  }
+  // Each case handed over is a read of it; a removal hands over nothing.
+  for (const v1::CaseChange& change : response->changes()) {
+    if (change.has_upsert()) AuditRead(*caller, "SyncCases", change.upsert().case_id(), s);
+  }
+  return Done(ctx, s);
+}
+
 grpc::ServerUnaryReactor* RegistryService::SearchPersons(grpc::CallbackServerContext* ctx,
                                                          const v1::SearchPersonsRequest* request,
                                                          v1::SearchPersonsResponse* response) {

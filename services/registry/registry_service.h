@@ -13,6 +13,7 @@
 #include "common/auth/caller.h"
 #include "common/server/service_runtime.h"
 #include "pathway/registry/v1/registry.grpc.pb.h"
+#include "services/registry/case_sync.h"
 #include "services/registry/registry_logic.h"
 #include "services/registry/status_view.h"
 #include "services/registry/visits.h"
@@ -23,8 +24,8 @@ namespace registry {
 class RegistryService final : public v1::Registry::CallbackService {
  public:
   RegistryService(ServiceRuntime* runtime, const RegistryLogic* logic, StatusView* view,
-                  const VisitLogic* visits)
-      : runtime_(runtime), logic_(logic), view_(view), visits_(visits) {}
+                  const VisitLogic* visits, const CaseSync* sync)
+      : runtime_(runtime), logic_(logic), view_(view), visits_(visits), sync_(sync) {}
 
   grpc::ServerUnaryReactor* RegisterPerson(grpc::CallbackServerContext* ctx,
                                            const v1::RegisterPersonRequest* request,
@@ -86,6 +87,9 @@ class RegistryService final : public v1::Registry::CallbackService {
   grpc::ServerUnaryReactor* SearchPersons(grpc::CallbackServerContext* ctx,
                                           const v1::SearchPersonsRequest* request,
                                           v1::SearchPersonsResponse* response) override;
+  grpc::ServerUnaryReactor* SyncCases(grpc::CallbackServerContext* ctx,
+                                      const v1::SyncCasesRequest* request,
+                                      v1::SyncCasesResponse* response) override;
 
  private:
   absl::CivilDay Today() const;
@@ -111,6 +115,7 @@ class RegistryService final : public v1::Registry::CallbackService {
   const RegistryLogic* logic_;
   StatusView* view_;
   const VisitLogic* visits_;
+  const CaseSync* sync_;
 };
 
 }  // namespace registry

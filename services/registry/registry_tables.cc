@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "common/codec/date_text.h"
 #include "common/status/status_macros.h"
+#include "services/registry/change_log_tables.h"
 #include "services/registry/visit_tables.h"
 #include "services/registry/worklist_tables.h"
 
@@ -134,7 +135,9 @@ std::vector<Migration> RegistryTableMigrations() {
           EngineMigration("registry", 3, kWorklistSchema),
           EngineMigration("registry", 4, kSchemaV4),
           // Step 5: visit records (visit_tables.h).
-          VisitTablesMigration()};
+          VisitTablesMigration(),
+          // Step 6: the change log of SyncCases (change_log_tables.h).
+          ChangeLogMigration()};
 }
 
 absl::StatusOr<int64_t> NextCaseSequence(Transaction& tx, absl::string_view division,
@@ -150,6 +153,9 @@ absl::StatusOr<int64_t> NextCaseSequence(Transaction& tx, absl::string_view divi
 }
 
 absl::Status InsertCase(Transaction& tx, const CaseRow& c, const std::string& id_index) {
+  // Every write of a case row is logged for the change feed (change_log_tables.h).
+  RETURN_IF_ERROR(AppendCaseChange(tx, c.case_id, c.updated_us, c.household_division,
+                                   c.residence_division));
   return tx.Exec(
       absl::StrCat("INSERT INTO cases(", kCaseColumns,
                    ", id_index) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
@@ -200,6 +206,8 @@ absl::StatusOr<std::optional<CaseScopeRow>> LoadCaseScopeRow(ReadTransaction& tx
 }
 
 absl::Status UpdateCase(Transaction& tx, const CaseRow& c) {
+  RETURN_IF_ERROR(AppendCaseChange(tx, c.case_id, c.updated_us, c.household_division,
+                                   c.residence_division));
   return tx.Exec(
       "UPDATE cases SET household_division = ?, residence_division = ?, risk_grade = ?,"
       " control_status = ?, life_status = ?, abstinence_anchor = ?, open_measures = ?,"

@@ -86,6 +86,8 @@ struct CaseScopeRow {
 absl::StatusOr<std::optional<CaseScopeRow>> LoadCaseScopeRow(ReadTransaction& tx,
                                                              absl::string_view case_id);
 
+// InsertCase and UpdateCase also append to the case change log (change_log_tables.h).
+
 // Overwrites the mutable columns of `row.case_id` (divisions, grade, statuses, the
 // abstinence facts, the assignment, version and updated_us) with the values given.
 absl::Status UpdateCase(Transaction& tx, const CaseRow& row);

@@ -74,3 +74,19 @@ ALTER TABLE cases ADD COLUMN name_index BYTEA;
 ALTER TABLE cases ADD COLUMN phone_index BYTEA;
 CREATE INDEX cases_name_birth ON cases(name_index, birth_date);
 CREATE INDEX cases_phone ON cases(phone_index);
+-- registry v6 sqlite
+CREATE TABLE case_change_counter (id BIGINT PRIMARY KEY, last_seq BIGINT NOT NULL, pruned_before_us BIGINT NOT NULL);
+INSERT INTO case_change_counter(id, last_seq, pruned_before_us) SELECT 1, COUNT(*), 0 FROM cases;
+CREATE TABLE case_changes (seq INTEGER PRIMARY KEY, case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL, household_division TEXT NOT NULL, residence_division TEXT NOT NULL, prev_exists BIGINT NOT NULL, prev_household TEXT NOT NULL, prev_residence TEXT NOT NULL, prev_township TEXT NOT NULL, prev_caseworker TEXT NOT NULL, prev_anchor TEXT NOT NULL, prev_open_measures BIGINT NOT NULL, prev_since_us BIGINT NOT NULL);
+CREATE INDEX case_changes_case ON case_changes(case_id, seq);
+CREATE INDEX case_changes_recorded ON case_changes(recorded_us);
+CREATE INDEX cases_abstinence ON cases(abstinence_anchor);
+INSERT INTO case_changes(seq, case_id, recorded_us, household_division, residence_division, prev_exists, prev_household, prev_residence, prev_township, prev_caseworker, prev_anchor, prev_open_measures, prev_since_us) SELECT ROW_NUMBER() OVER (ORDER BY created_us, case_id), case_id, updated_us, household_division, residence_division, 0, '', '', '', '', '', 0, 0 FROM cases;
+-- registry v6 postgresql
+CREATE TABLE case_change_counter (id BIGINT PRIMARY KEY, last_seq BIGINT NOT NULL, pruned_before_us BIGINT NOT NULL);
+INSERT INTO case_change_counter(id, last_seq, pruned_before_us) SELECT 1, COUNT(*), 0 FROM cases;
+CREATE TABLE case_changes (seq BIGINT PRIMARY KEY, case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL, household_division TEXT NOT NULL, residence_division TEXT NOT NULL, prev_exists BIGINT NOT NULL, prev_household TEXT NOT NULL, prev_residence TEXT NOT NULL, prev_township TEXT NOT NULL, prev_caseworker TEXT NOT NULL, prev_anchor TEXT NOT NULL, prev_open_measures BIGINT NOT NULL, prev_since_us BIGINT NOT NULL);
+CREATE INDEX case_changes_case ON case_changes(case_id, seq);
+CREATE INDEX case_changes_recorded ON case_changes(recorded_us);
+CREATE INDEX cases_abstinence ON cases(abstinence_anchor);
+INSERT INTO case_changes(seq, case_id, recorded_us, household_division, residence_division, prev_exists, prev_household, prev_residence, prev_township, prev_caseworker, prev_anchor, prev_open_measures, prev_since_us) SELECT ROW_NUMBER() OVER (ORDER BY created_us, case_id), case_id, updated_us, household_division, residence_division, 0, '', '', '', '', '', 0, 0 FROM cases;
