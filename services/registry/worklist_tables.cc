@@ -51,7 +51,12 @@ std::string WorkWhere(const WorkQuery& q, std::vector<Value>* params) {
   }
   if (!q.include_upcoming) where += " AND w.is_open = 1";
   if (!q.township.empty()) {
-    where += " AND w.division = ? AND (c.township = ? OR c.assigned_caseworker = ?)";
+    // From the township's cases (and the caseworker's) to their items: two index
+    // ranges of `cases`, then work_items by its primary key. Written as IN over a
+    // UNION so both engines start there and never walk the whole worklist by date.
+    where +=
+        " AND w.division = ? AND w.case_id IN (SELECT case_id FROM cases WHERE township = ?"
+        " UNION SELECT case_id FROM cases WHERE assigned_caseworker = ?)";
     params->push_back(q.county);
     params->push_back(q.township);
     params->push_back(q.caseworker);

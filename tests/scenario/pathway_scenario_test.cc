@@ -339,6 +339,23 @@ TEST_F(ScheduledRefreshScenarioTest, ATermThatEndsWithoutAWriteIsPublishedByTheD
   EXPECT_TRUE(Eventually([&] {
     return ViewState(common::v1::PROGRAM_COMMUNITY_DETOX) == "EXPIRED_AWAITING_DISCHARGE";
   })) << ViewState(common::v1::PROGRAM_COMMUNITY_DETOX);
+  // The registry's own record follows too: the programme index behind ListCases, and
+  // the worklist, where the discharge notice is now police work (戒毒条例 Art 23, 40).
+  EXPECT_TRUE(Eventually([&] {
+    registry::v1::ListCasesRequest list;
+    list.set_program(common::v1::PROGRAM_COMMUNITY_DETOX);
+    list.set_program_state("EXPIRED_AWAITING_DISCHARGE");
+    registry::v1::ListCasesResponse cases;
+    return registry_stub_->ListCases(Ctx(Role::kCaseworker).get(), list, &cases).ok() &&
+           cases.cases_size() == 1 && cases.cases(0).case_id() == case_id_;
+  }));
+  registry::v1::GetWorklistResponse worklist;
+  ASSERT_TRUE(registry_stub_->GetWorklist(Ctx(Role::kPolice).get(), {}, &worklist).ok());
+  bool notice = false;
+  for (const auto& item : worklist.items()) {
+    notice = notice || (item.case_id() == case_id_ && item.item().kind() == "DISCHARGE_NOTICE");
+  }
+  EXPECT_TRUE(notice) << worklist.DebugString();
   // The refresh is the service's own act, audited under its own name.
   common::v1::ListAuditEntriesRequest audit;
   audit.set_subject("scheduler:community_detox");

@@ -11,6 +11,7 @@
 //   health        the floor alone
 //   status        registry GetCaseStatus of cases with a programme (cache hits)
 //   batch_status  registry BatchGetCaseStatus of --batch ids
+//   worklist      registry GetWorklist of a township (or county) caseworker
 //   record_test   community_detox RecordTest (a negative urine test) on open SD
 //                 orders; a fresh idempotency-key per call (a retry would replay)
 //   wait          exit 0 once the server answers SERVING (--deadline_ms bounds it)
@@ -28,6 +29,7 @@
 #include <memory>
 #include <thread>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <unistd.h>
@@ -50,7 +52,7 @@
 #include "tools/bench/closed_loop.h"
 
 ABSL_FLAG(std::string, scenario, "health",
-          "health | status | batch_status | record_test | import | wait");
+          "health | status | batch_status | record_test | worklist | import | wait");
 ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "the server under test");
 ABSL_FLAG(std::string, concurrency, "1,8,32,64", "comma-separated slot counts");
 ABSL_FLAG(double, duration_s, 5, "measured seconds per phase");
@@ -62,6 +64,8 @@ ABSL_FLAG(std::string, token_key_file, "", "the deployment's token signing key")
 ABSL_FLAG(std::string, jurisdiction, "52", "the caseworker token's jurisdiction");
 ABSL_FLAG(std::string, cases_file, "", "case list written by pathway_seed");
 ABSL_FLAG(int, batch, 100, "ids per BatchGetCaseStatus");
+ABSL_FLAG(std::string, worklist_level, "township",
+          "worklist: whose list, a township caseworker's or a county caseworker's");
 ABSL_FLAG(int64_t, rows, 1000000, "import: rows to send");
 ABSL_FLAG(int, chunk_rows, 1000, "import: rows per stream message");
 ABSL_FLAG(std::string, label, "", "free text printed with each row (e.g. the data size)");
@@ -202,6 +206,45 @@ class StatusScenario final : public Scenario {
   std::vector<std::unique_ptr<registry::v1::Registry::Stub>> stubs_;
   std::atomic<int64_t> cache_hits_{0};
   std::atomic<int64_t> cache_misses_{0};
+};
+
+// Registry GetWorklist of a township caseworker (or a county caseworker with
+// --worklist_level=county): each call a different township of the seeded counties,
+// the default query (open items due within 30 days, overdue ones always), a page of 50.
+class WorklistScenario final : public Scenario {
+ public:
+  WorklistScenario(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+                   std::vector<std::string> tokens)
+      : tokens_(std::move(tokens)) {
+    for (const auto& ch : channels) stubs_.push_back(registry::v1::Registry::NewStub(ch));
+  }
+  void Issue(int slot, uint64_t seq, ClosedLoop::DoneFn done) override {
+    auto call = std::make_shared<Call<registry::v1::GetWorklistRequest,
+                                      registry::v1::GetWorklistResponse>>();
+    SetDeadline(&call->ctx);
+    const uint64_t pick = (seq * 1000003ULL + static_cast<uint64_t>(slot) * 7919ULL) % tokens_.size();
+    SetBearerToken(&call->ctx, tokens_[pick]);
+    call->req.mutable_page()->set_page_size(50);
+    stubs_[slot % stubs_.size()]->async()->GetWorklist(
+        &call->ctx, &call->req, &call->resp, [this, call, done](grpc::Status s) {
+          if (s.ok()) {
+            items_.fetch_add(call->resp.items_size(), std::memory_order_relaxed);
+            totals_.fetch_add(call->resp.page().total_size(), std::memory_order_relaxed);
+            calls_.fetch_add(1, std::memory_order_relaxed);
+          }
+          done(s);
+        });
+  }
+  // Mean items on the page and mean total per OK call.
+  double mean_items() const { return calls_ ? static_cast<double>(items_) / calls_ : 0; }
+  double mean_total() const { return calls_ ? static_cast<double>(totals_) / calls_ : 0; }
+
+ private:
+  std::vector<std::string> tokens_;
+  std::vector<std::unique_ptr<registry::v1::Registry::Stub>> stubs_;
+  std::atomic<int64_t> items_{0};
+  std::atomic<int64_t> totals_{0};
+  std::atomic<int64_t> calls_{0};
 };
 
 // Runs callbacks after a delay on one thread of its own: a slot that was refused
@@ -549,7 +592,31 @@ int Main() {
       std::fprintf(stderr, "no suitable case in %s\n", absl::GetFlag(FLAGS_cases_file).c_str());
       return 2;
     }
-    if (name == "status") {
+    if (name == "worklist") {
+      // One caseworker per township (or county) of the seeded cases.
+      std::set<std::string> scopes;
+      for (const CaseLine& c : *cases) {
+        if (absl::GetFlag(FLAGS_worklist_level) == "county") {
+          scopes.insert(c.division);
+          continue;
+        }
+        for (int t = 1; t <= kTownshipsPerCounty; ++t) {
+          scopes.insert(absl::StrCat(c.division, absl::StrCat(1000 + t).substr(1)));
+        }
+      }
+      std::vector<std::string> tokens;
+      for (const std::string& scope : scopes) {
+        absl::StatusOr<std::string> t = MintToken(absl::GetFlag(FLAGS_token_key_file),
+                                                  Role::kCaseworker, scope,
+                                                  absl::StrCat("bench-cw-", scope));
+        if (!t.ok()) {
+          std::fprintf(stderr, "token: %s\n", t.status().ToString().c_str());
+          return 2;
+        }
+        tokens.push_back(*t);
+      }
+      scenario = std::make_unique<WorklistScenario>(channels, std::move(tokens));
+    } else if (name == "status") {
       scenario = std::make_unique<StatusScenario>(channels, *token, std::move(ids), 1);
     } else if (name == "batch_status") {
       scenario = std::make_unique<StatusScenario>(channels, *token, std::move(ids),
@@ -591,6 +658,11 @@ int Main() {
     std::printf("# record_test OK answers, warmup included: %lld (idempotency keys: %s)\n",
                 static_cast<long long>(record->ok_answers()),
                 absl::GetFlag(FLAGS_idempotency_key) ? "yes" : "no");
+  }
+  if (auto* wl = dynamic_cast<WorklistScenario*>(scenario.get()); wl != nullptr) {
+    std::printf("# worklist (%s level): %.1f items a page, %.1f items in the whole list, on"
+                " average\n",
+                absl::GetFlag(FLAGS_worklist_level).c_str(), wl->mean_items(), wl->mean_total());
   }
   if (auto* st = dynamic_cast<StatusScenario*>(scenario.get()); st != nullptr) {
     const int64_t all = st->cache_hits() + st->cache_misses();

@@ -44,6 +44,11 @@ bool ParseCaseKind(absl::string_view name, CaseKind* kind);
 // True for the kinds with an open community detox order (RecordTest targets).
 bool InDetox(CaseKind kind);
 
+// The seed spreads each county's cases over this many townships (9-digit codes
+// <county>001..<county>020), case n into township 1 + (n / 16) % 20, so a township
+// caseworker's worklist can be measured.
+inline constexpr int kTownshipsPerCounty = 20;
+
 struct CaseLine {
   std::string case_id;
   CaseKind kind = CaseKind::kRegistered;

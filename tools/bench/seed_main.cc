@@ -15,6 +15,7 @@
 //   64-83  community rehabilitation (SK): ordered, reported
 //   84-91  compulsory isolation (QZ): decided
 //   92-99  registered only (found, no measure yet)
+// Each county's cases are spread over kTownshipsPerCounty townships (bench_support.h).
 // Every date lies in the past (found 60 to 760 days ago, reported within the 15-day
 // window), so the SD orders accept drug tests dated in the last 4 weeks.
 //
@@ -139,6 +140,9 @@ class Seeder {
     reg.set_name("测试人员");
     reg.set_household_division(line.division);
     reg.set_registering_division(line.division);
+    // "001".."020" after the county code.
+    const std::string township_no = absl::StrCat(1001 + (n / 16) % kTownshipsPerCounty).substr(1);
+    reg.set_township(absl::StrCat(line.division, township_no));
     reg.add_drug_types(n % 3 == 0 ? "heroin" : "methamphetamine");
     reg.set_route_of_use(registry::v1::ROUTE_OF_USE_SMOKING);
     ToProtoDate(found, reg.mutable_found_on());
