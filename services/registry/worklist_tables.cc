@@ -23,8 +23,9 @@ const char kWorklistSchema[] =
     "  item_key TEXT NOT NULL, kind TEXT NOT NULL, due_on TEXT NOT NULL,"
     "  is_open BIGINT NOT NULL, is_deadline BIGINT NOT NULL, legal_basis TEXT NOT NULL,"
     "  division TEXT NOT NULL, PRIMARY KEY(case_id, program, item_key));"
-    "CREATE INDEX work_items_division_due ON work_items(division, due_on);"
-    "CREATE INDEX work_items_due ON work_items(due_on);";
+    "CREATE INDEX work_items_division_due ON work_items(division, due_on, case_id, program,"
+    "  item_key);"
+    "CREATE INDEX work_items_due ON work_items(due_on, case_id, program, item_key);";
 
 namespace {
 
@@ -55,11 +56,16 @@ std::string WorkWhere(const WorkQuery& q, std::vector<Value>* params) {
     // ranges of `cases`, then work_items by its primary key. Written as IN over a
     // UNION so both engines start there and never walk the whole worklist by date.
     where +=
-        " AND w.division = ? AND w.case_id IN (SELECT case_id FROM cases WHERE township = ?"
-        " UNION SELECT case_id FROM cases WHERE assigned_caseworker = ?)";
+        // (`|| ''` keeps SQLite from preferring the county's date index instead.)
+        " AND w.division || '' = ? AND w.case_id IN (SELECT case_id FROM cases"
+        " WHERE township = ? UNION SELECT case_id FROM cases WHERE assigned_caseworker = ?)";
     params->push_back(q.county);
     params->push_back(q.township);
     params->push_back(q.caseworker);
+  } else if (q.division_prefix.size() == 6) {
+    // One county: its items in due order straight from work_items_division_due.
+    where += " AND w.division = ?";
+    params->push_back(q.division_prefix);
   } else if (!q.division_prefix.empty()) {
     where += " AND w.division >= ? AND w.division < ?";
     params->push_back(q.division_prefix);
@@ -130,22 +136,26 @@ absl::StatusOr<ReportOutcome> ApplyProgrammeReport(Transaction& tx, const Progra
   return ReportOutcome::kApplied;
 }
 
-absl::StatusOr<std::vector<WorkRow>> ListWorkRows(ReadTransaction& tx, const WorkQuery& q) {
-  std::vector<Value> params;
-  std::string where = WorkWhere(q, &params);
+std::string WorkRowsStatement(const WorkQuery& q, std::vector<Value>* params) {
+  std::string where = WorkWhere(q, params);
   if (q.after.has_value()) {
     where += " AND (w.due_on, w.case_id, w.program, w.item_key) > (?, ?, ?, ?)";
-    params.push_back(DayText(q.after->due));
-    params.push_back(q.after->case_id);
-    params.push_back(q.after->program);
-    params.push_back(q.after->key);
+    params->push_back(DayText(q.after->due));
+    params->push_back(q.after->case_id);
+    params->push_back(q.after->program);
+    params->push_back(q.after->key);
   }
-  params.push_back(q.limit);
-  const std::string sql = absl::StrCat(
+  params->push_back(q.limit);
+  return absl::StrCat(
       "SELECT w.case_id, w.program, w.item_key, w.kind, w.due_on, w.is_open, w.is_deadline,"
       " w.legal_basis, w.division, c.household_division, c.residence_division, c.township,"
       " c.assigned_caseworker, c.abstinence_anchor, c.open_measures",
       kWorkFrom, where, " ORDER BY w.due_on, w.case_id, w.program, w.item_key LIMIT ?");
+}
+
+absl::StatusOr<std::vector<WorkRow>> ListWorkRows(ReadTransaction& tx, const WorkQuery& q) {
+  std::vector<Value> params;
+  const std::string sql = WorkRowsStatement(q, &params);
   std::vector<WorkRow> out;
   RETURN_IF_ERROR(tx.QueryEach(sql, params, [&](const Row& row) {
     WorkRow w;

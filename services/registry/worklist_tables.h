@@ -107,6 +107,8 @@ struct WorkRow {
 
 // A page in (due, case id, program, key) order.
 absl::StatusOr<std::vector<WorkRow>> ListWorkRows(ReadTransaction& tx, const WorkQuery& q);
+// The statement ListWorkRows runs for `q`, with its parameters (for query-plan tests).
+std::string WorkRowsStatement(const WorkQuery& q, std::vector<Value>* params);
 // How many rows the query matches without `after` and `limit`.
 absl::StatusOr<int64_t> CountWorkRows(ReadTransaction& tx, const WorkQuery& q);
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "common/auth/service_identity.h"
 #include "common/codec/programme.h"
 #include "common/codec/proto_date.h"
@@ -308,6 +309,44 @@ TEST_F(WorklistTest, ReportsAreCheckedBeforeAnythingIsWritten) {
   EXPECT_EQ(CheckProgramStatusReport(isolation, bad).code(), absl::StatusCode::kInvalidArgument);
   bad.clear_entries();
   EXPECT_EQ(CheckProgramStatusReport(isolation, bad).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// The worklist must stay fast for a province: a township's list starts from its
+// cases, a county's reads its items in due order from the index, and neither walks
+// every item (SQLite's plan; PostgreSQL plans by statistics).
+TEST_F(WorklistTest, ListsUseTheirIndexes) {
+  if (TestDatabaseEngine() != "sqlite") GTEST_SKIP() << "SQLite's query plan";
+  WorkQuery township;
+  township.township = "520102003";
+  township.caseworker = "cw-a";
+  township.county = "520102";
+  township.programs = {0, 1, 3, 4};
+  township.due_to = today_ + 30;
+  township.sealed_anchor_limit = SealedAnchorLimit(today_);
+  township.limit = 50;
+  WorkQuery county = township;
+  county.township.clear();
+  county.division_prefix = "520102";
+  auto plan_of = [&](const WorkQuery& q) {
+    std::vector<Value> params;
+    const std::string sql = "EXPLAIN QUERY PLAN " + WorkRowsStatement(q, &params);
+    std::string plan;
+    EXPECT_TRUE(store_->Read([&](ReadTransaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query(sql, params));
+      for (const Row& r : rows) plan += r.GetString(3) + "\n";
+      return absl::OkStatus();
+    }).ok());
+    return plan;
+  };
+  const std::string by_township = plan_of(township);
+  EXPECT_TRUE(absl::StrContains(by_township, "INDEX cases_township")) << by_township;
+  EXPECT_TRUE(absl::StrContains(by_township, "INDEX cases_assigned")) << by_township;
+  EXPECT_TRUE(absl::StrContains(by_township, "SEARCH w USING INDEX sqlite_autoindex_work_items"))
+      << by_township;
+  const std::string by_county = plan_of(county);
+  EXPECT_TRUE(absl::StrContains(by_county, "SEARCH w USING INDEX work_items_division_due"))
+      << by_county;
+  EXPECT_FALSE(absl::StrContains(by_county, "TEMP B-TREE")) << by_county;  // index order
 }
 
 }  // namespace

@@ -40,18 +40,6 @@ CREATE INDEX cases_township ON cases(township, created_us DESC, case_id DESC);
 CREATE INDEX cases_assigned ON cases(assigned_caseworker, created_us DESC, case_id DESC);
 CREATE TABLE assignment_history (case_id TEXT NOT NULL, recorded_us BIGINT NOT NULL, township TEXT NOT NULL, caseworker TEXT NOT NULL, previous_township TEXT NOT NULL, previous_caseworker TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL, actor_role TEXT NOT NULL);
 CREATE INDEX assignment_history_case ON assignment_history(case_id, recorded_us);
--- registry v3 sqlite
-CREATE TABLE programme_states (case_id TEXT NOT NULL, program BIGINT NOT NULL, state TEXT NOT NULL, version BIGINT NOT NULL, division TEXT NOT NULL, updated_us BIGINT NOT NULL, PRIMARY KEY(case_id, program));
-CREATE INDEX programme_states_state ON programme_states(program, state, case_id);
-CREATE TABLE work_items (case_id TEXT NOT NULL, program BIGINT NOT NULL, item_key TEXT NOT NULL, kind TEXT NOT NULL, due_on TEXT NOT NULL, is_open BIGINT NOT NULL, is_deadline BIGINT NOT NULL, legal_basis TEXT NOT NULL, division TEXT NOT NULL, PRIMARY KEY(case_id, program, item_key));
-CREATE INDEX work_items_division_due ON work_items(division, due_on);
-CREATE INDEX work_items_due ON work_items(due_on);
--- registry v3 postgresql
-CREATE TABLE programme_states (case_id TEXT NOT NULL, program BIGINT NOT NULL, state TEXT NOT NULL, version BIGINT NOT NULL, division TEXT NOT NULL, updated_us BIGINT NOT NULL, PRIMARY KEY(case_id, program));
-CREATE INDEX programme_states_state ON programme_states(program, state, case_id);
-CREATE TABLE work_items (case_id TEXT NOT NULL, program BIGINT NOT NULL, item_key TEXT NOT NULL, kind TEXT NOT NULL, due_on TEXT NOT NULL, is_open BIGINT NOT NULL, is_deadline BIGINT NOT NULL, legal_basis TEXT NOT NULL, division TEXT NOT NULL, PRIMARY KEY(case_id, program, item_key));
-CREATE INDEX work_items_division_due ON work_items(division, due_on);
-CREATE INDEX work_items_due ON work_items(due_on);
 -- registry v5 sqlite
 CREATE TABLE visits (case_id TEXT NOT NULL, visit_id BIGINT NOT NULL, visited_on TEXT NOT NULL, kind BIGINT NOT NULL, place_cipher BLOB NOT NULL, notes_cipher BLOB NOT NULL, next_visit_on TEXT, recorded_by TEXT NOT NULL, recorder_role TEXT NOT NULL, recorded_us BIGINT NOT NULL, corrects_visit_id BIGINT, PRIMARY KEY(case_id, visit_id));
 CREATE UNIQUE INDEX visits_correction ON visits(case_id, corrects_visit_id);
@@ -90,3 +78,15 @@ CREATE INDEX case_changes_case ON case_changes(case_id, seq);
 CREATE INDEX case_changes_recorded ON case_changes(recorded_us);
 CREATE INDEX cases_abstinence ON cases(abstinence_anchor);
 INSERT INTO case_changes(seq, case_id, recorded_us, household_division, residence_division, prev_exists, prev_household, prev_residence, prev_township, prev_caseworker, prev_anchor, prev_open_measures, prev_since_us) SELECT ROW_NUMBER() OVER (ORDER BY created_us, case_id), case_id, updated_us, household_division, residence_division, 0, '', '', '', '', '', 0, 0 FROM cases;
+-- registry v3 sqlite
+CREATE TABLE programme_states (case_id TEXT NOT NULL, program BIGINT NOT NULL, state TEXT NOT NULL, version BIGINT NOT NULL, division TEXT NOT NULL, updated_us BIGINT NOT NULL, PRIMARY KEY(case_id, program));
+CREATE INDEX programme_states_state ON programme_states(program, state, case_id);
+CREATE TABLE work_items (case_id TEXT NOT NULL, program BIGINT NOT NULL, item_key TEXT NOT NULL, kind TEXT NOT NULL, due_on TEXT NOT NULL, is_open BIGINT NOT NULL, is_deadline BIGINT NOT NULL, legal_basis TEXT NOT NULL, division TEXT NOT NULL, PRIMARY KEY(case_id, program, item_key));
+CREATE INDEX work_items_division_due ON work_items(division, due_on, case_id, program, item_key);
+CREATE INDEX work_items_due ON work_items(due_on, case_id, program, item_key);
+-- registry v3 postgresql
+CREATE TABLE programme_states (case_id TEXT NOT NULL, program BIGINT NOT NULL, state TEXT NOT NULL, version BIGINT NOT NULL, division TEXT NOT NULL, updated_us BIGINT NOT NULL, PRIMARY KEY(case_id, program));
+CREATE INDEX programme_states_state ON programme_states(program, state, case_id);
+CREATE TABLE work_items (case_id TEXT NOT NULL, program BIGINT NOT NULL, item_key TEXT NOT NULL, kind TEXT NOT NULL, due_on TEXT NOT NULL, is_open BIGINT NOT NULL, is_deadline BIGINT NOT NULL, legal_basis TEXT NOT NULL, division TEXT NOT NULL, PRIMARY KEY(case_id, program, item_key));
+CREATE INDEX work_items_division_due ON work_items(division, due_on, case_id, program, item_key);
+CREATE INDEX work_items_due ON work_items(due_on, case_id, program, item_key);
