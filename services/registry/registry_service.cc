@@ -491,7 +491,7 @@ grpc::ServerUnaryReactor* RegistryService::ListVisits(grpc::CallbackServerContex
   if (s.ok()) {
     for (v1::Visit& v : page.visits) *response->add_visits() = std::move(v);
     response->mutable_page()->set_next_page_token(page.next_page_token);
-    response->set_total(page.total);
+    response->mutable_page()->set_total_size(page.total);
   }
   return Done(ctx, s);
 }
@@ -544,8 +544,8 @@ grpc::ServerUnaryReactor* RegistryService::SearchPersons(grpc::CallbackServerCon
     AuditRead(*caller, "SearchPersons", hit.record.case_id, absl::OkStatus());
   }
   response->mutable_page()->set_next_page_token(found.next_page_token);
-  response->set_total_size(found.total_size);
-  response->set_total_size_capped(found.total_size_capped);
+  response->mutable_page()->set_total_size(found.total_size);
+  response->mutable_page()->set_total_size_is_bound(found.total_size_capped);
   return Done(ctx, absl::OkStatus());
 }
 

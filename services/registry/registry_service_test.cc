@@ -616,8 +616,8 @@ TEST_F(RegistryServiceTest, SearchPersonsAnswersAsListCasesAndAuditsNoPersonalDa
   s = stub_->SearchPersons(Ctx(township).get(), by_name, &found);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(found.hits_size(), 1);
-  EXPECT_EQ(found.total_size(), 1);
-  EXPECT_FALSE(found.total_size_capped());
+  EXPECT_EQ(found.page().total_size(), 1);
+  EXPECT_FALSE(found.page().total_size_is_bound());
   EXPECT_FALSE(found.hits(0).possible_duplicate());
   v1::ListCasesResponse listed;
   ASSERT_TRUE(stub_->ListCases(Ctx(township).get(), v1::ListCasesRequest(), &listed).ok());

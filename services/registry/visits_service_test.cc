@@ -147,7 +147,7 @@ TEST_F(VisitsServiceTest, RetryWithTheSameKeyAnswersTheFirstAndWritesOnce) {
 
   v1::ListVisitsResponse listed;
   ASSERT_TRUE(List(cw_, case_id_, &listed).ok());
-  EXPECT_EQ(listed.total(), 1);
+  EXPECT_EQ(listed.page().total_size(), 1);
   ASSERT_EQ(listed.visits_size(), 1);
   EXPECT_EQ(listed.visits(0).notes(), kNotes);
   EXPECT_EQ(listed.visits(0).place(), kPlace);
@@ -160,11 +160,11 @@ TEST_F(VisitsServiceTest, RetryWithTheSameKeyAnswersTheFirstAndWritesOnce) {
   s = stub_->RecordVisit(Ctx(cw_, "visit-key-1").get(), other, &refused);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
   ASSERT_TRUE(List(cw_, case_id_, &listed).ok());
-  EXPECT_EQ(listed.total(), 1);
+  EXPECT_EQ(listed.page().total_size(), 1);
   // Without a key, a second send is a second entry.
   ASSERT_TRUE(stub_->RecordVisit(Ctx(cw_).get(), other, &refused).ok());
   ASSERT_TRUE(List(cw_, case_id_, &listed).ok());
-  EXPECT_EQ(listed.total(), 2);
+  EXPECT_EQ(listed.page().total_size(), 2);
 }
 
 TEST_F(VisitsServiceTest, RolesAndScope) {
