@@ -20,6 +20,7 @@
 #include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
+#include "services/registry/testing_registry_store.h"
 #include "services/registry/change_log_tables.h"
 #include "tests/testing/fixtures.h"
 
@@ -27,15 +28,8 @@ namespace pathway {
 namespace registry {
 namespace {
 
-constexpr char kKey[] = "case-sync-test-pii-key-0123456789abcdefghij";
 
-Caller MakeCaller(Role role, const std::string& jurisdiction, const std::string& subject) {
-  Caller c;
-  c.claims.subject = subject;
-  c.claims.role = role;
-  c.claims.jurisdiction = jurisdiction;
-  return c;
-}
+using test::MakeCaller;
 
 // An offline copy as an app keeps it: case id -> version, and the cursor.
 struct Copy {
@@ -45,16 +39,11 @@ struct Copy {
   int pages = 0;
 };
 
-class CaseSyncTest : public ::testing::Test {
+class CaseSyncTest : public RegistryStoreTest {
  protected:
   void SetUp() override {
-    OpenStoreOptions o;
-    o.default_sqlite_path = dir_.path() + "/registry.db";
-    auto store = OpenStore(database_, RegistryLogic::Migrations(), nullptr, o);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    cipher_ = *PiiCipher::Create(kKey);
-    logic_ = std::make_unique<RegistryLogic>(cipher_.get(), RegistryConfig{});
+    RegistryStoreTest::SetUp();
+    if (HasFatalFailure()) return;
     sync_ = std::make_unique<CaseSync>(logic_.get(), CaseSync::DeriveCursorKey(*cipher_));
   }
 
@@ -167,11 +156,6 @@ class CaseSyncTest : public ::testing::Test {
     return view;
   }
 
-  ScopedTempDir dir_;
-  const std::string database_ = TestDatabaseUriOrDie("registry");
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<PiiCipher> cipher_;
-  std::unique_ptr<RegistryLogic> logic_;
   std::unique_ptr<CaseSync> sync_;
   FakeClock clock_{test::ChinaNoon(2026, 3, 2)};
   Caller admin_ = MakeCaller(Role::kAdmin, "*", "admin-1");

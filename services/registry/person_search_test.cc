@@ -33,13 +33,7 @@ constexpr char kOtherCounty[] = "530102";
 const absl::CivilDay kBirth(1990, 3, 7);
 const absl::CivilDay kToday(2026, 3, 1);
 
-Caller MakeCaller(Role role, const std::string& jurisdiction, const std::string& subject) {
-  Caller c;
-  c.claims.subject = subject;
-  c.claims.role = role;
-  c.claims.jurisdiction = jurisdiction;
-  return c;
-}
+using test::MakeCaller;
 
 std::vector<std::string> CaseIds(const PersonSearchResult& r) {
   std::vector<std::string> ids;

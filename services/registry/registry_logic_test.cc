@@ -31,13 +31,7 @@ absl::Time At(int y, int m, int d) { return test::ChinaNoon(y, m, d); }
 
 common::v1::Date Date(int y, int m, int d) { return test::D(y, m, d); }
 
-Caller MakeCaller(Role role, const std::string& jurisdiction, const std::string& subject = "u1") {
-  Caller c;
-  c.claims.subject = subject;
-  c.claims.role = role;
-  c.claims.jurisdiction = jurisdiction;
-  return c;
-}
+using test::MakeCaller;
 
 class RegistryLogicTest : public ::testing::Test {
  protected:

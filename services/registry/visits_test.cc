@@ -22,6 +22,7 @@
 #include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
+#include "services/registry/testing_registry_store.h"
 #include "services/registry/visit_tables.h"
 #include "services/registry/worklist.h"
 #include "tests/testing/fixtures.h"
@@ -31,7 +32,6 @@ namespace pathway {
 namespace registry {
 namespace {
 
-constexpr char kKey[] = "visits-test-pii-key-0123456789abcdef0123456789";
 // Synthetic notes: what a caseworker might write, and what must never be stored.
 constexpr char kNotes[] = "测试记录：走访合成对象，情绪稳定，已谈就业意向。";
 constexpr char kPlace[] = "测试社区活动室";
@@ -39,13 +39,7 @@ constexpr char kPlace[] = "测试社区活动室";
 absl::Time At(int y, int m, int d) { return test::ChinaNoon(y, m, d); }
 absl::CivilDay Day(int y, int m, int d) { return absl::CivilDay(y, m, d); }
 
-Caller MakeCaller(Role role, const std::string& jurisdiction, const std::string& subject) {
-  Caller c;
-  c.claims.subject = subject;
-  c.claims.role = role;
-  c.claims.jurisdiction = jurisdiction;
-  return c;
-}
+using test::MakeCaller;
 
 // The rule behind visit_next_due, without a store.
 TEST(NextVisitDueTest, NewestCurrentPlanUnlessAlreadyMet) {
@@ -82,17 +76,12 @@ TEST(NextVisitDueTest, NewestCurrentPlanUnlessAlreadyMet) {
             std::nullopt);
 }
 
-class VisitsTest : public ::testing::Test {
+class VisitsTest : public RegistryStoreTest {
  protected:
   void SetUp() override {
-    OpenStoreOptions o;
-    o.default_sqlite_path = dir_.path() + "/registry.db";
-    auto store = OpenStore(database_, RegistryLogic::Migrations(), nullptr, o);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    cipher_ = *PiiCipher::Create(kKey);
-    cases_ = std::make_unique<RegistryLogic>(cipher_.get(), RegistryConfig{});
-    visits_ = std::make_unique<VisitLogic>(cases_.get(), cipher_.get());
+    RegistryStoreTest::SetUp();
+    if (HasFatalFailure()) return;
+    visits_ = std::make_unique<VisitLogic>(logic_.get(), cipher_.get());
 
     // A case of township 520102003 (Guiyang, Nanming), found on 2026-01-10.
     v1::RegisterPersonRequest r = Person(11);
@@ -114,7 +103,7 @@ class VisitsTest : public ::testing::Test {
 
   void Register(const Caller& caller, const v1::RegisterPersonRequest& r, std::string* id) {
     absl::Status s = store_->Write([&](Transaction& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(CaseRecord c, cases_->Register(tx, caller, r, At(2026, 2, 1)));
+      ASSIGN_OR_RETURN(CaseRecord c, logic_->Register(tx, caller, r, At(2026, 2, 1)));
       *id = c.case_id;
       return absl::OkStatus();
     });
@@ -180,11 +169,6 @@ class VisitsTest : public ::testing::Test {
     return n;
   }
 
-  ScopedTempDir dir_;
-  const std::string database_ = TestDatabaseUriOrDie("registry");
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<PiiCipher> cipher_;
-  std::unique_ptr<RegistryLogic> cases_;
   std::unique_ptr<VisitLogic> visits_;
   std::string case_id_;
   const Caller township_cw_ = MakeCaller(Role::kCaseworker, "520102003", "cw-town");
@@ -474,7 +458,7 @@ TEST_F(VisitsTest, TheOtherSideSeesButDoesNotRecord) {
   assign.set_caseworker("cw-assigned");
   assign.set_reason("测试原因");
   absl::Status s = store_->Write([&](Transaction& tx) -> absl::Status {
-    return cases_->Assign(tx, household, assign, At(2026, 2, 5)).status();
+    return logic_->Assign(tx, household, assign, At(2026, 2, 5)).status();
   });
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_TRUE(Record(household, Visit(Day(2026, 2, 6), {}, id)).ok());

@@ -20,6 +20,7 @@
 #include "common/store/testing_store.h"
 #include "common/store/testing_temp_dir.h"
 #include "gtest/gtest.h"
+#include "services/registry/testing_registry_store.h"
 #include "services/registry/registry_logic.h"
 #include "services/registry/registry_rules.h"
 #include "services/registry/worklist_tables.h"
@@ -31,15 +32,8 @@ namespace registry {
 namespace {
 
 using common::v1::Program;
-constexpr char kKey[] = "worklist-test-pii-key-0123456789abcdef0123";
 
-Caller MakeCaller(Role role, const std::string& jurisdiction, const std::string& subject) {
-  Caller c;
-  c.claims.subject = subject;
-  c.claims.role = role;
-  c.claims.jurisdiction = jurisdiction;
-  return c;
-}
+using test::MakeCaller;
 
 common::v1::WorkItem Item(const std::string& kind, const std::string& key, absl::CivilDay due,
                           bool open = true, bool deadline = true) {
@@ -53,18 +47,8 @@ common::v1::WorkItem Item(const std::string& kind, const std::string& key, absl:
   return w;
 }
 
-class WorklistTest : public ::testing::Test {
+class WorklistTest : public RegistryStoreTest {
  protected:
-  void SetUp() override {
-    OpenStoreOptions o;
-    o.default_sqlite_path = dir_.path() + "/registry.db";
-    auto store = OpenStore(database_, RegistryLogic::Migrations(), nullptr, o);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    cipher_ = *PiiCipher::Create(kKey);
-    logic_ = std::make_unique<RegistryLogic>(cipher_.get(), RegistryConfig{});
-  }
-
   // Registers a person of `county` into `township` (empty: none).
   std::string Register(const std::string& county, const std::string& township, int seq) {
     v1::RegisterPersonRequest r;
@@ -136,11 +120,6 @@ class WorklistTest : public ::testing::Test {
     return out;
   }
 
-  ScopedTempDir dir_;
-  const std::string database_ = TestDatabaseUriOrDie("registry");
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<PiiCipher> cipher_;
-  std::unique_ptr<RegistryLogic> logic_;
   const absl::CivilDay today_{2026, 3, 10};
 };
 

@@ -13,6 +13,7 @@
 #include "common/ids/case_id.h"
 #include "common/store/testing_store.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
 
 namespace pathway::supervision {
 namespace {
@@ -25,13 +26,7 @@ absl::Time At(CivilDay d) {
                          absl::FixedTimeZone(8 * 3600));
 }
 
-Caller MakeCaller(Role role, const std::string& jurisdiction, const std::string& subject) {
-  Caller c;
-  c.claims.role = role;
-  c.claims.jurisdiction = jurisdiction;
-  c.claims.subject = subject;
-  return c;
-}
+using test::MakeCaller;
 
 std::optional<DueItem> Find(const Order& o, absl::string_view kind) {
   for (const DueItem& d : o.due) {

@@ -13,6 +13,14 @@ absl::Time ChinaNoon(int y, int m, int d) {
   return absl::FromCivil(absl::CivilSecond(y, m, d, 12, 0, 0), absl::FixedTimeZone(8 * 3600));
 }
 
+Caller MakeCaller(Role role, const std::string& jurisdiction, const std::string& subject) {
+  Caller c;
+  c.claims.subject = subject;
+  c.claims.role = role;
+  c.claims.jurisdiction = jurisdiction;
+  return c;
+}
+
 common::v1::Date D(int y, int m, int d) {
   common::v1::Date out;
   out.set_year(y);

@@ -7,6 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/auth/caller.h"
 #include "common/auth/role.h"
 #include "pathway/common/v1/common.pb.h"
 
@@ -15,6 +16,9 @@ namespace test {
 
 // Noon in China (UTC+8) on the given day: a time whose legal day is never in doubt.
 absl::Time ChinaNoon(int y, int m, int d);
+
+// A caller as a verified token would make it: `subject` in `role` over `jurisdiction`.
+Caller MakeCaller(Role role, const std::string& jurisdiction, const std::string& subject = "u1");
 
 // The wire date y-m-d.
 common::v1::Date D(int y, int m, int d);
