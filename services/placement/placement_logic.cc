@@ -1189,6 +1189,9 @@ absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& c
                                             v1::ListPlacementsResponse* out) const {
   ASSIGN_OR_RETURN(int64_t after, DecodeIdToken(request.page()));
   int limit = PageSize(request.page());
+  // A bound on every answer, the early empty ones too, so that no answer's shape tells
+  // a case the caller does not see from one never issued.
+  out->mutable_page()->set_total_size_is_bound(true);
   PlacementFilter filter;
   filter.after_id = after;
   filter.employer = IsEmployer(caller) ? caller.organization() : "";
@@ -1225,7 +1228,6 @@ absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& c
   // A bound: the service drops sealed and (for a township) other townships' cases after.
   ASSIGN_OR_RETURN(int64_t total, CountPlacements(tx, filter));
   out->mutable_page()->set_total_size(total);
-  out->mutable_page()->set_total_size_is_bound(true);
   if (static_cast<int>(rows.size()) > limit) {
     out->mutable_page()->set_next_page_token(
         EncodeToken(absl::StrCat(rows[limit - 1].placement_id())));

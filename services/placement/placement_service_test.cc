@@ -540,6 +540,19 @@ TEST_F(PlacementServiceTest, DoneWhenSeekerTrainedMatchedPlacedAndRetentionComes
   dc.set_approve(true);
   ASSERT_TRUE(stub_->DecideSubsidyClaim(Ctx(Bureau()).get(), dc, &claim).ok());
   EXPECT_EQ(claim.state(), v1::CLAIM_STATE_APPROVED);
+  // The claim is counted exactly, and only inside the jurisdiction.
+  for (const auto& [token, want] :
+       std::vector<std::pair<std::string, int64_t>>{
+           {Bureau(), 1},
+           {Employer(sunshine_), 1},
+           {Employer(other_employer_), 0},
+           {Token(Role::kLaborBureau, "5301", "lb-far"), 0}}) {
+    v1::ListSubsidyClaimsResponse claims;
+    ASSERT_TRUE(stub_->ListSubsidyClaims(Ctx(token).get(), {}, &claims).ok());
+    EXPECT_EQ(claims.claims_size(), want);
+    EXPECT_EQ(claims.page().total_size(), want);
+    EXPECT_FALSE(claims.page().total_size_is_bound());
+  }
 
   v1::ExportOutcomesRequest er;
   *er.mutable_period_start() = D(2026, 1, 1);
