@@ -317,7 +317,8 @@ absl::StatusOr<std::vector<AuditRow>> ListAudit(Store& store, const AuditFilter&
   return out;
 }
 
-absl::StatusOr<std::vector<AuditRow>> ListAuditByTime(Store& store, const AuditTimeQuery& q) {
+absl::StatusOr<std::vector<AuditRow>> ListAuditByTime(Store& store, const AuditTimeQuery& q,
+                                                      int64_t* total) {
   if (q.case_id.empty() == q.subject.empty()) {
     return absl::InvalidArgumentError("give exactly one of case_id and subject");
   }
@@ -333,6 +334,9 @@ absl::StatusOr<std::vector<AuditRow>> ListAuditByTime(Store& store, const AuditT
   std::vector<AuditRow> out;
   RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) {
     out.clear();
+    if (total != nullptr) {
+      ASSIGN_OR_RETURN(*total, audit_tables::CountAuditRowsByTime(tx, q));
+    }
     return audit_tables::ScanAuditRowsByTime(tx, q, [&out](const AuditRow& r) {
       out.push_back(r);
       return true;

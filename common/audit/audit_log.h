@@ -274,7 +274,10 @@ struct AuditTimeQuery {
 // Entries matching `q`, oldest first (by at, then seq), read through the index
 // by case or by subject and time. INVALID_ARGUMENT unless exactly one of case_id
 // and subject is set, the limit is in range and the prefix is 2, 4 or 6 digits.
-absl::StatusOr<std::vector<AuditRow>> ListAuditByTime(Store& store, const AuditTimeQuery& q);
+// With `total` set, also how many entries match `q` from the start (q.after and
+// q.limit ignored), counted in the same read.
+absl::StatusOr<std::vector<AuditRow>> ListAuditByTime(Store& store, const AuditTimeQuery& q,
+                                                      int64_t* total = nullptr);
 
 struct AuditBufferOptions {
   // A group nobody waits for is written at most this long (real time) after its

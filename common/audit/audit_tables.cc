@@ -147,24 +147,42 @@ absl::Status ScanMatchingAuditRows(ReadTransaction& tx, int64_t after_seq,
   return tx.QueryEach(sql, params, [&fn](const Row& row) { return fn(ToAuditRow(row)); });
 }
 
-absl::Status ScanAuditRowsByTime(ReadTransaction& tx, const AuditTimeQuery& q,
-                                 const AuditRowVisitor& fn) {
-  // The equality column first, then the time range: one range of the
-  // (case_id | subject, at_us, seq) index, read in its order.
-  std::string sql = absl::StrCat("SELECT ", kColumns, " FROM audit_log WHERE ");
-  std::vector<Value> params;
+namespace {
+
+// The filters of a time-ordered listing from `from_us` on (all but the resume point
+// and limit), shared by its page and its count; appends their parameters. The
+// equality column first, then the time range: one range of the
+// (case_id | subject, at_us, seq) index.
+std::string AuditTimeWhere(const AuditTimeQuery& q, int64_t from_us, std::vector<Value>* params) {
+  std::string sql;
   if (!q.case_id.empty()) {
     sql += "case_id = ?";
-    params.push_back(q.case_id);
+    params->push_back(q.case_id);
   } else {
     sql += "subject = ?";
-    params.push_back(q.subject);
+    params->push_back(q.subject);
   }
+  sql += " AND at_us >= ? AND at_us < ?";
+  params->push_back(from_us);
+  params->push_back(absl::ToUnixMicros(q.to));
+  if (!q.case_prefix.empty()) {
+    // The prefix is 2, 4 or 6 digits (checked by ListAuditByTime): its length is
+    // written into the statement, the digits are bound.
+    absl::StrAppend(&sql, " AND SUBSTR(case_id, 1, ", q.case_prefix.size(), ") = ?");
+    params->push_back(q.case_prefix);
+  }
+  return sql;
+}
+
+}  // namespace
+
+absl::Status ScanAuditRowsByTime(ReadTransaction& tx, const AuditTimeQuery& q,
+                                 const AuditRowVisitor& fn) {
+  std::vector<Value> params;
   int64_t from_us = absl::ToUnixMicros(q.from);
   if (q.after.has_value()) from_us = std::max(from_us, q.after->at_us);
-  sql += " AND at_us >= ? AND at_us < ?";
-  params.push_back(from_us);
-  params.push_back(absl::ToUnixMicros(q.to));
+  std::string sql =
+      absl::StrCat("SELECT ", kColumns, " FROM audit_log WHERE ", AuditTimeWhere(q, from_us, &params));
   if (q.after.has_value()) {
     // Strictly after (at_us, seq): the bound above starts the range, this skips
     // the rows at that instant already returned.
@@ -172,15 +190,17 @@ absl::Status ScanAuditRowsByTime(ReadTransaction& tx, const AuditTimeQuery& q,
     params.push_back(q.after->at_us);
     params.push_back(q.after->seq);
   }
-  if (!q.case_prefix.empty()) {
-    // The prefix is 2, 4 or 6 digits (checked by ListAuditByTime): its length is
-    // written into the statement, the digits are bound.
-    absl::StrAppend(&sql, " AND SUBSTR(case_id, 1, ", q.case_prefix.size(), ") = ?");
-    params.push_back(q.case_prefix);
-  }
   sql += " ORDER BY at_us, seq LIMIT ?";
   params.push_back(static_cast<int64_t>(q.limit));
   return tx.QueryEach(sql, params, [&fn](const Row& row) { return fn(ToAuditRow(row)); });
+}
+
+absl::StatusOr<int64_t> CountAuditRowsByTime(ReadTransaction& tx, const AuditTimeQuery& q) {
+  std::vector<Value> params;
+  const std::string where = AuditTimeWhere(q, absl::ToUnixMicros(q.from), &params);
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat("SELECT COUNT(*) FROM audit_log WHERE ", where), params));
+  return rows.empty() ? 0 : rows[0].GetInt(0);
 }
 
 absl::Status ScanAuditDatabaseFile(const std::string& path, const AuditRowVisitor& fn) {

@@ -65,6 +65,9 @@ absl::Status ScanMatchingAuditRows(ReadTransaction& tx, int64_t after_seq,
 // q.limit: through audit_log_by_case_time or audit_log_by_subject_time.
 absl::Status ScanAuditRowsByTime(ReadTransaction& tx, const AuditTimeQuery& q,
                                  const AuditRowVisitor& fn);
+// How many rows match `q` from its start (q.after and q.limit ignored), on the same
+// index range as ScanAuditRowsByTime.
+absl::StatusOr<int64_t> CountAuditRowsByTime(ReadTransaction& tx, const AuditTimeQuery& q);
 
 // Every row of the SQLite database file at `path`, opened read-only with SQLite
 // itself (no store, no migration, no write), in seq order. A file from before the

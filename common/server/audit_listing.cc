@@ -198,7 +198,9 @@ ReadAuditEntries(Store &store, absl::string_view service, const Caller &caller,
   q.after = listing.after;
   q.limit =
       listing.page_size + 1; // one more tells whether another page follows
-  ASSIGN_OR_RETURN(std::vector<AuditRow> rows, ListAuditByTime(store, q));
+  int64_t total = 0;
+  ASSIGN_OR_RETURN(std::vector<AuditRow> rows, ListAuditByTime(store, q, &total));
+  response->set_total_size(total);
   const bool more = rows.size() > static_cast<size_t>(listing.page_size);
   if (more)
     rows.resize(listing.page_size);

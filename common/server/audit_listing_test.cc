@@ -74,19 +74,24 @@ protected:
   }
 
   // Every entry of `req` as `caller` sees it, page by page; the pages' count in
-  // `pages`.
+  // `pages`. Checks that every page's total_size is the number of entries of all
+  // pages (so never an entry the caller may not see).
   std::vector<common::v1::AuditTrailEntry>
   ReadAll(const Caller &caller, ListAuditEntriesRequest req, int *pages) {
     std::vector<common::v1::AuditTrailEntry> out;
+    std::vector<int64_t> totals;
     *pages = 0;
     for (int guard = 0; guard < 100; ++guard) {
       ListAuditEntriesResponse resp = Read(caller, req);
       ++*pages;
+      totals.push_back(resp.total_size());
       out.insert(out.end(), resp.entries().begin(), resp.entries().end());
       if (resp.next_page_token().empty())
         break;
       req.set_page_token(resp.next_page_token());
     }
+    for (int64_t t : totals)
+      EXPECT_EQ(t, static_cast<int64_t>(out.size()));
     return out;
   }
 
@@ -144,6 +149,7 @@ TEST_F(AuditListingTest,
   std::vector<common::v1::AuditTrailEntry> all =
       ReadAll(Auditor("520102"), req, &pages);
   EXPECT_EQ(pages, 3);
+  EXPECT_EQ(Read(Auditor("520102"), req).total_size(), 12);
   ASSERT_EQ(all.size(), 12u);
   std::set<int64_t> seqs;
   for (const auto &e : all)
@@ -247,6 +253,9 @@ TEST_F(AuditListingTest,
   for (const auto &e : seen)
     EXPECT_EQ(e.case_id(), guiyang_);
   EXPECT_TRUE(ReadAll(Auditor("53"), req, &pages).empty());
+  // The total of a user's entries counts only the jurisdiction's: 12 of 14.
+  EXPECT_EQ(Read(Auditor("5201"), req).total_size(), 12);
+  EXPECT_EQ(Read(Auditor("53"), req).total_size(), 0);
   req.set_subject("cw-2");
   EXPECT_TRUE(ReadAll(Auditor("52"), req, &pages).empty());
   EXPECT_EQ(ReadAll(Auditor("530102"), req, &pages).size(), 3u);

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/jurisdiction.h"
 #include "common/codec/date_text.h"
 #include "common/codec/proto_date.h"
 #include "common/ids/case_id.h"
@@ -974,8 +975,13 @@ absl::Status IsolationLogic::ListDecisions(ReadTransaction& tx, const Caller& ca
   filter.open_only = request.open_only();
   filter.facility_id = request.facility_id();
   filter.division_prefix = request.division();
+  // Visible() in the query too, so the count holds the caller's jurisdiction only.
+  filter.seen_prefix =
+      caller.jurisdiction() == kNationalJurisdiction ? std::string() : caller.jurisdiction();
   filter.after_case_id = after_case;
   filter.after_id = after_id;
+  ASSIGN_OR_RETURN(int64_t total, CountDecisions(tx, filter));
+  out->mutable_page()->set_total_size(total);
   RETURN_IF_ERROR(EachDecision(
       tx, filter,
       [&](DecisionData d) -> absl::StatusOr<bool> {
@@ -1021,6 +1027,7 @@ absl::Status IsolationLogic::ListDue(ReadTransaction& tx, const Caller& caller,
     v1::DueItem proto;
   };
   std::vector<Item> items;
+  int64_t total = 0;
   DecisionFilter filter;
   filter.open_only = true;
   filter.facility_id = request.facility_id();
@@ -1033,6 +1040,7 @@ absl::Status IsolationLogic::ListDue(ReadTransaction& tx, const Caller& caller,
         for (const DueData& due : x.due) {
           if (due.due > as_of + horizon) continue;
           Key key(due.due, d.case_id, due.kind, due.proposal_id);
+          ++total;  // every page's items, exact: Visible() ran on each decision
           if (after.has_value() && !(*after < key)) continue;
           Item item{key, {}};
           item.proto.set_case_id(d.case_id);
@@ -1050,6 +1058,7 @@ absl::Status IsolationLogic::ListDue(ReadTransaction& tx, const Caller& caller,
       }));
   std::sort(items.begin(), items.end(),
             [](const Item& a, const Item& b) { return a.key < b.key; });
+  out->mutable_page()->set_total_size(total);
   for (size_t i = 0; i < items.size() && static_cast<int>(i) < page_size; ++i) {
     *out->add_items() = items[i].proto;
   }

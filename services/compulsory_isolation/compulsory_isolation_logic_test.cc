@@ -966,10 +966,55 @@ TEST_F(IsolationLogicTest, DueItemsSortedAndPaged) {
                   return logic_->ListDue(tx, police_, r, D(2026, 3, 20), &resp);
                 }).ok());
     for (const v1::DueItem& i : resp.items()) all.push_back(i);
+    EXPECT_EQ(resp.page().total_size(), 15);  // exact, the same on every page
+    EXPECT_FALSE(resp.page().total_size_is_bound());
     if (resp.page().next_page_token().empty()) break;
     r.mutable_page()->set_page_token(resp.page().next_page_token());
   }
   ASSERT_EQ(all.size(), 15u);  // 5 cases x 3 notices
+  // Another county's police: the items exist, none is theirs, none is counted.
+  {
+    v1::ListDueRequest far;
+    ToProtoDate(D(2026, 3, 20), far.mutable_as_of());
+    v1::ListDueResponse resp;
+    ASSERT_TRUE(store_->Read([&](ReadTransaction& tx) {
+                  return logic_->ListDue(tx, outsider_, far, D(2026, 3, 20), &resp);
+                }).ok());
+    EXPECT_EQ(resp.items_size(), 0);
+    EXPECT_EQ(resp.page().total_size(), 0);
+  }
+  // ListDecisions two at a time: the total is the decisions of all pages.
+  auto decisions = [&](const Caller& caller, v1::ListDecisionsRequest req, int64_t* total) {
+    int n = 0;
+    for (int page = 0; page < 10; ++page) {
+      v1::ListDecisionsResponse resp;
+      EXPECT_TRUE(store_->Read([&](ReadTransaction& tx) {
+                    return logic_->ListDecisions(tx, caller, req, D(2026, 3, 20), &resp);
+                  }).ok());
+      n += resp.decisions_size();
+      if (page == 0) *total = resp.page().total_size();
+      EXPECT_EQ(resp.page().total_size(), *total);
+      if (resp.page().next_page_token().empty()) break;
+      req.mutable_page()->set_page_token(resp.page().next_page_token());
+    }
+    return n;
+  };
+  v1::ListDecisionsRequest lr;
+  lr.mutable_page()->set_page_size(2);
+  int64_t total = -1;
+  EXPECT_EQ(decisions(police_, lr, &total), 5);
+  EXPECT_EQ(total, 5);
+  EXPECT_EQ(decisions(staff_, lr, &total), 5);  // a province sees the county's
+  EXPECT_EQ(total, 5);
+  EXPECT_EQ(decisions(outsider_, lr, &total), 0);
+  EXPECT_EQ(total, 0);
+  // A division outside the caller's jurisdiction narrows to nothing, counted as such.
+  lr.set_division("5301");
+  EXPECT_EQ(decisions(police_, lr, &total), 0);
+  EXPECT_EQ(total, 0);
+  lr.set_division("520102");
+  EXPECT_EQ(decisions(outsider_, lr, &total), 0);
+  EXPECT_EQ(total, 0);
   for (size_t i = 1; i < all.size(); ++i) {
     EXPECT_LE(DayOf(all[i - 1].due()), DayOf(all[i].due()));
   }

@@ -333,7 +333,9 @@ grpc::ServerUnaryReactor* CompulsoryIsolationService::ListDecisions(
     });
     if (status.ok() && !MayReadSealed(caller.role())) {
       // A closed decision may belong to a sealed case (戒毒条例 Art 7), which only roles
-      // with a statutory need see; an open one never does.
+      // with a statutory need see; an open one never does. Dropped from the page, not
+      // from the count, which so becomes an upper bound.
+      if (!request->open_only()) response->mutable_page()->set_total_size_is_bound(true);
       auto* list = response->mutable_decisions();
       for (int i = list->size() - 1; i >= 0 && status.ok(); --i) {
         const v1::State st = list->Get(i).state();

@@ -248,18 +248,40 @@ absl::StatusOr<bool> HasOpenDecision(ReadTransaction& tx, absl::string_view case
   return !open.empty();
 }
 
+namespace {
+
+// The filters of a decision list (all but the keyset), shared by its page and its
+// count; appends their parameters.
+std::string DecisionWhere(const DecisionFilter& filter, std::vector<Value>* params) {
+  const std::string seen = filter.seen_prefix + "%";
+  params->insert(params->end(), {Flag(filter.open_only), filter.facility_id, filter.facility_id,
+                                 filter.division_prefix + "%", seen, seen});
+  return "(CAST(? AS BIGINT) = 0 OR is_open = 1)"
+         " AND (CAST(? AS TEXT) = '' OR facility_id = ?)"
+         " AND division LIKE ? AND (division LIKE ? OR deciding_division LIKE ?)";
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> CountDecisions(ReadTransaction& tx, const DecisionFilter& filter) {
+  std::vector<Value> params;
+  const std::string where = DecisionWhere(filter, &params);
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat("SELECT COUNT(*) FROM qz_decisions WHERE ", where),
+                            params));
+  return rows.empty() ? 0 : rows[0].GetInt(0);
+}
+
 absl::Status EachDecision(ReadTransaction& tx, const DecisionFilter& filter,
                           const std::function<absl::StatusOr<bool>(DecisionData)>& fn) {
   absl::Status inner;
+  std::vector<Value> params;
+  const std::string where = DecisionWhere(filter, &params);
+  params.insert(params.end(), {filter.after_case_id, filter.after_case_id, filter.after_id});
   RETURN_IF_ERROR(tx.QueryEach(
-      absl::StrCat("SELECT ", kDecisionColumns,
-                   " FROM qz_decisions WHERE (CAST(? AS BIGINT) = 0 OR is_open = 1)"
-                   " AND (CAST(? AS TEXT) = '' OR facility_id = ?)"
-                   " AND division LIKE ? AND (case_id > ? OR (case_id = ? AND id > ?))"
-                   " ORDER BY case_id, id"),
-      {Flag(filter.open_only), filter.facility_id, filter.facility_id,
-       filter.division_prefix + "%", filter.after_case_id, filter.after_case_id,
-       filter.after_id},
+      absl::StrCat("SELECT ", kDecisionColumns, " FROM qz_decisions WHERE ", where,
+                   " AND (case_id > ? OR (case_id = ? AND id > ?)) ORDER BY case_id, id"),
+      params,
       [&](const Row& row) -> bool {
         DecisionData d = DecisionFromRow(row);
         inner = LoadChildren(tx, &d);

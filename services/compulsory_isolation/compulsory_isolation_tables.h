@@ -44,6 +44,9 @@ struct DecisionFilter {
   bool open_only = false;
   std::string facility_id;      // empty: any
   std::string division_prefix;  // empty: any
+  // Empty: any; else only decisions whose division or deciding division starts with it
+  // (the caller's jurisdiction, as IsolationLogic's visibility rule).
+  std::string seen_prefix;
   std::string after_case_id;    // empty: from the start
   int64_t after_id = 0;
 };
@@ -51,6 +54,8 @@ struct DecisionFilter {
 // returned).
 absl::Status EachDecision(ReadTransaction& tx, const DecisionFilter& filter,
                           const std::function<absl::StatusOr<bool>(DecisionData)>& fn);
+// How many decisions EachDecision would visit from the start (keyset ignored).
+absl::StatusOr<int64_t> CountDecisions(ReadTransaction& tx, const DecisionFilter& filter);
 
 // A new open decision. ALREADY_EXISTS if the case has an open one already.
 struct NewDecision {

@@ -329,6 +329,9 @@ absl::Status PlacementLogic::ListEmployers(ReadTransaction& tx, const Caller& ca
   EmployerFilter filter;
   filter.after_credit_code = after;
   filter.division_prefix = ScopePrefix(caller);
+  // The requested prefix narrows; the caller's jurisdiction still bounds, in the query
+  // itself so the count never includes another county's employers.
+  if (!IsEmployer(caller)) filter.scope_prefix = ScopePrefix(caller);
   if (!request.division_prefix().empty()) {
     RETURN_IF_ERROR(ValidateDivisionPrefix(request.division_prefix(), "division_prefix"));
     filter.division_prefix = request.division_prefix();
@@ -338,8 +341,9 @@ absl::Status PlacementLogic::ListEmployers(ReadTransaction& tx, const Caller& ca
   filter.credit_code = IsEmployer(caller) ? caller.organization() : "";
   filter.limit = limit + 1;
   ASSIGN_OR_RETURN(std::vector<v1::Employer> rows, SelectEmployers(tx, filter));
+  ASSIGN_OR_RETURN(int64_t total, CountEmployers(tx, filter));
+  out->mutable_page()->set_total_size(total);
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
-    // The requested prefix narrows; the caller's jurisdiction still bounds.
     if (!IsEmployer(caller) && !caller.Covers(rows[i].division())) continue;
     *out->add_employers() = rows[i];
   }
@@ -494,6 +498,10 @@ absl::Status PlacementLogic::ListSeekers(ReadTransaction& tx, const Caller& call
   filter.state = request.state();
   filter.limit = limit + 1;
   ASSIGN_OR_RETURN(std::vector<SeekerRow> rows, SelectSeekers(tx, filter));
+  // A bound: the service drops sealed and (for a township) other townships' cases after.
+  ASSIGN_OR_RETURN(int64_t total, CountSeekers(tx, filter));
+  out->mutable_page()->set_total_size(total);
+  out->mutable_page()->set_total_size_is_bound(true);
   if (static_cast<int>(rows.size()) > limit) {
     out->mutable_page()->set_next_page_token(EncodeToken(rows[limit - 1].seeker.case_id()));
   }
@@ -719,6 +727,8 @@ absl::Status PlacementLogic::ListPostings(ReadTransaction& tx, const Caller& cal
   }
   filter.limit = limit + 1;
   ASSIGN_OR_RETURN(std::vector<v1::Posting> rows, SelectPostings(tx, filter));
+  ASSIGN_OR_RETURN(int64_t total, CountPostings(tx, filter));
+  out->mutable_page()->set_total_size(total);
   if (static_cast<int>(rows.size()) > limit) {
     out->mutable_page()->set_next_page_token(
         EncodeToken(absl::StrCat(rows[limit - 1].posting_id())));
@@ -1179,6 +1189,9 @@ absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& c
                                             v1::ListPlacementsResponse* out) const {
   ASSIGN_OR_RETURN(int64_t after, DecodeIdToken(request.page()));
   int limit = PageSize(request.page());
+  // A bound on every answer, the early empty ones too, so that no answer's shape tells
+  // a case the caller does not see from one never issued.
+  out->mutable_page()->set_total_size_is_bound(true);
   PlacementFilter filter;
   filter.after_id = after;
   filter.employer = IsEmployer(caller) ? caller.organization() : "";
@@ -1212,6 +1225,9 @@ absl::Status PlacementLogic::ListPlacements(ReadTransaction& tx, const Caller& c
   filter.also_state = also_state;
   filter.limit = limit + 1;
   ASSIGN_OR_RETURN(std::vector<v1::PlacementRecord> rows, SelectPlacements(tx, filter));
+  // A bound: the service drops sealed and (for a township) other townships' cases after.
+  ASSIGN_OR_RETURN(int64_t total, CountPlacements(tx, filter));
+  out->mutable_page()->set_total_size(total);
   if (static_cast<int>(rows.size()) > limit) {
     out->mutable_page()->set_next_page_token(
         EncodeToken(absl::StrCat(rows[limit - 1].placement_id())));
@@ -1253,6 +1269,10 @@ absl::Status PlacementLogic::ListDueRetentionChecks(ReadTransaction& tx, const C
   filter.after_months = after_months;
   filter.limit = limit + 1;
   ASSIGN_OR_RETURN(std::vector<DueCheckRow> rows, SelectDueRetentionChecks(tx, filter));
+  // A bound: the service drops sealed and (for a township) other townships' cases after.
+  ASSIGN_OR_RETURN(int64_t total, CountDueRetentionChecks(tx, filter));
+  out->mutable_page()->set_total_size(total);
+  out->mutable_page()->set_total_size_is_bound(true);
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
     const DueCheckRow& r = rows[i];
     v1::DueRetentionCheck* c = out->add_checks();
@@ -1359,6 +1379,8 @@ absl::Status PlacementLogic::ListSubsidyClaims(ReadTransaction& tx, const Caller
   filter.state = request.state();
   filter.limit = limit + 1;
   ASSIGN_OR_RETURN(std::vector<v1::SubsidyClaim> rows, SelectSubsidyClaims(tx, filter));
+  ASSIGN_OR_RETURN(int64_t total, CountSubsidyClaims(tx, filter));
+  out->mutable_page()->set_total_size(total);
   if (static_cast<int>(rows.size()) > limit) {
     out->mutable_page()->set_next_page_token(EncodeToken(absl::StrCat(rows[limit - 1].claim_id())));
   }

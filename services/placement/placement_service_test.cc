@@ -540,6 +540,19 @@ TEST_F(PlacementServiceTest, DoneWhenSeekerTrainedMatchedPlacedAndRetentionComes
   dc.set_approve(true);
   ASSERT_TRUE(stub_->DecideSubsidyClaim(Ctx(Bureau()).get(), dc, &claim).ok());
   EXPECT_EQ(claim.state(), v1::CLAIM_STATE_APPROVED);
+  // The claim is counted exactly, and only inside the jurisdiction.
+  for (const auto& [token, want] :
+       std::vector<std::pair<std::string, int64_t>>{
+           {Bureau(), 1},
+           {Employer(sunshine_), 1},
+           {Employer(other_employer_), 0},
+           {Token(Role::kLaborBureau, "5301", "lb-far"), 0}}) {
+    v1::ListSubsidyClaimsResponse claims;
+    ASSERT_TRUE(stub_->ListSubsidyClaims(Ctx(token).get(), {}, &claims).ok());
+    EXPECT_EQ(claims.claims_size(), want);
+    EXPECT_EQ(claims.page().total_size(), want);
+    EXPECT_FALSE(claims.page().total_size_is_bound());
+  }
 
   v1::ExportOutcomesRequest er;
   *er.mutable_period_start() = D(2026, 1, 1);
@@ -989,6 +1002,180 @@ TEST_F(PlacementServiceTest, AnEmployerSeesOnlyItsOwnPostingsAndPlacements) {
   EXPECT_EQ(msr.matches_size(), 0);
   ASSERT_TRUE(stub_->MatchSeekers(Ctx(Caseworker()).get(), ms, &msr).ok());
   EXPECT_EQ(msr.matches_size(), 1);
+}
+
+// ---------------------------------------------------------------- list totals
+
+// Pages through a list two items at a time; returns how many items all pages held and
+// sets *page to the first page's PageResponse, checking every page carries the same one.
+template <typename Req, typename Resp>
+int AllPages(v1::Placement::Stub* stub, grpc::ClientContext* (*ctx)(const std::string&),
+             const std::string& token, Req req,
+             grpc::Status (v1::Placement::Stub::*call)(grpc::ClientContext*, const Req&, Resp*),
+             int (Resp::*size)() const, common::v1::PageResponse* page) {
+  int n = 0;
+  req.mutable_page()->set_page_size(2);
+  for (int i = 0; i < 20; ++i) {
+    std::unique_ptr<grpc::ClientContext> c(ctx(token));
+    Resp resp;
+    grpc::Status s = (stub->*call)(c.get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok()) break;
+    n += (resp.*size)();
+    if (i == 0) *page = resp.page();
+    EXPECT_EQ(resp.page().total_size(), page->total_size());
+    EXPECT_EQ(resp.page().total_size_is_bound(), page->total_size_is_bound());
+    if (resp.page().next_page_token().empty()) break;
+    req.mutable_page()->set_page_token(resp.page().next_page_token());
+  }
+  return n;
+}
+
+grpc::ClientContext* NewContext(const std::string& token) {
+  auto* ctx = new grpc::ClientContext();
+  PrepareBearerContext(ctx, token, absl::Seconds(60));
+  return ctx;
+}
+
+TEST_F(PlacementServiceTest, ListTotalsCountEveryPageAndNothingOfAnotherCounty) {
+  AddEmployer(sunshine_, v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+  AddEmployer(other_employer_, v1::EMPLOYER_KIND_ORDINARY);
+  for (int i = 1; i <= 3; ++i) PlacedSeeker(Case("520102", 100 + i));
+
+  // Another county's employer, posting, seeker and placement.
+  const std::string far = Token(Role::kCaseworker, "520103", "cw-far");
+  const std::string far_employer = GenerateSyntheticCreditCode("520103", 3);
+  {
+    v1::UpsertEmployerRequest req;
+    v1::Employer* e = req.mutable_employer();
+    e->set_credit_code(far_employer);
+    e->set_name("Synthetic employer far");
+    e->set_kind(v1::EMPLOYER_KIND_SUNSHINE_ENTERPRISE);
+    e->set_division("520103");
+    e->set_capacity(5);
+    e->set_contact_name("Contact");
+    v1::Employer out;
+    grpc::Status s = stub_->UpsertEmployer(Ctx(far).get(), req, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const std::string far_case = Case("520103", 7);
+  AddCase(far_case, {{Programme::kCommunityDetox, Status("ACTIVE")}});
+  {
+    v1::RegisterSeekerRequest req;
+    req.set_case_id(far_case);
+    req.set_division("520103");
+    *req.mutable_consent()->mutable_given_on() = D(2026, 3, 1);
+    req.mutable_consent()->add_scopes(v1::CONSENT_SCOPE_PLACEMENT);
+    req.add_skills("Welding");
+    req.set_education(v1::EDUCATION_JUNIOR_SECONDARY);
+    req.set_min_monthly_wage(3000);
+    v1::Seeker out;
+    grpc::Status s = stub_->RegisterSeeker(Ctx(far).get(), req, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  v1::Posting far_posting;
+  {
+    v1::CreatePostingRequest req;
+    v1::Posting* p = req.mutable_posting();
+    p->set_employer_credit_code(far_employer);
+    p->set_title("Welder");
+    p->set_division("520103");
+    p->set_wage_min(3000);
+    p->set_wage_max(4500);
+    p->add_skills("welding");
+    p->set_openings(1);
+    *p->mutable_valid_from() = D(2026, 3, 1);
+    *p->mutable_valid_until() = D(2026, 12, 31);
+    grpc::Status s = stub_->CreatePosting(Ctx(far).get(), req, &far_posting);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  {
+    v1::CreatePlacementRequest req;
+    req.set_case_id(far_case);
+    req.set_employer_credit_code(far_employer);
+    req.set_posting_id(far_posting.posting_id());
+    req.set_mode(v1::PLACEMENT_MODE_CONCENTRATED);
+    *req.mutable_contract_start() = D(2026, 3, 10);
+    *req.mutable_contract_end() = D(2027, 3, 9);
+    v1::PlacementRecord out;
+    grpc::Status s = stub_->CreatePlacement(Ctx(far).get(), req, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  auto* stub = stub_.get();
+  common::v1::PageResponse page;
+  // The county's caseworker: 2 employers, 3 seekers, 3 postings, 3 placements.
+  const std::string cw = Caseworker();
+  EXPECT_EQ(AllPages(stub, NewContext, cw, v1::ListEmployersRequest(),
+                     &v1::Placement::Stub::ListEmployers, &v1::ListEmployersResponse::employers_size,
+                     &page),
+            2);
+  EXPECT_EQ(page.total_size(), 2);
+  EXPECT_FALSE(page.total_size_is_bound());
+  // A wider division prefix narrows within the jurisdiction, never beyond it.
+  v1::ListEmployersRequest wide;
+  wide.set_division_prefix("5201");
+  EXPECT_EQ(AllPages(stub, NewContext, cw, wide, &v1::Placement::Stub::ListEmployers,
+                     &v1::ListEmployersResponse::employers_size, &page),
+            2);
+  EXPECT_EQ(page.total_size(), 2);
+  EXPECT_EQ(AllPages(stub, NewContext, cw, v1::ListSeekersRequest(),
+                     &v1::Placement::Stub::ListSeekers, &v1::ListSeekersResponse::seekers_size,
+                     &page),
+            3);
+  EXPECT_TRUE(page.total_size_is_bound());
+  EXPECT_EQ(page.total_size(), 3);  // nothing sealed: the bound is met
+  EXPECT_EQ(AllPages(stub, NewContext, cw, v1::ListPostingsRequest(),
+                     &v1::Placement::Stub::ListPostings, &v1::ListPostingsResponse::postings_size,
+                     &page),
+            3);
+  EXPECT_EQ(page.total_size(), 3);
+  EXPECT_FALSE(page.total_size_is_bound());
+  EXPECT_EQ(AllPages(stub, NewContext, cw, v1::ListPlacementsRequest(),
+                     &v1::Placement::Stub::ListPlacements,
+                     &v1::ListPlacementsResponse::placements_size, &page),
+            3);
+  EXPECT_TRUE(page.total_size_is_bound());
+  EXPECT_EQ(page.total_size(), 3);
+  v1::ListDueRetentionChecksRequest due;
+  ToProtoDate(CivilDay(2027, 6, 1), due.mutable_as_of());
+  const int checks = AllPages(stub, NewContext, cw, due,
+                              &v1::Placement::Stub::ListDueRetentionChecks,
+                              &v1::ListDueRetentionChecksResponse::checks_size, &page);
+  EXPECT_GT(checks, 3);
+  EXPECT_TRUE(page.total_size_is_bound());
+  EXPECT_EQ(page.total_size(), checks);
+  // The other county's caseworker counts its own only; the nation counts both.
+  EXPECT_EQ(AllPages(stub, NewContext, far, v1::ListPostingsRequest(),
+                     &v1::Placement::Stub::ListPostings, &v1::ListPostingsResponse::postings_size,
+                     &page),
+            1);
+  EXPECT_EQ(page.total_size(), 1);
+  EXPECT_EQ(AllPages(stub, NewContext, far, v1::ListPlacementsRequest(),
+                     &v1::Placement::Stub::ListPlacements,
+                     &v1::ListPlacementsResponse::placements_size, &page),
+            1);
+  EXPECT_EQ(page.total_size(), 1);
+  EXPECT_EQ(AllPages(stub, NewContext, far, due, &v1::Placement::Stub::ListDueRetentionChecks,
+                     &v1::ListDueRetentionChecksResponse::checks_size, &page),
+            checks / 3);
+  EXPECT_EQ(page.total_size(), checks / 3);
+  EXPECT_EQ(AllPages(stub, NewContext, Admin(), v1::ListSeekersRequest(),
+                     &v1::Placement::Stub::ListSeekers, &v1::ListSeekersResponse::seekers_size,
+                     &page),
+            4);
+  EXPECT_EQ(page.total_size(), 4);
+  EXPECT_EQ(AllPages(stub, NewContext, Admin(), v1::ListEmployersRequest(),
+                     &v1::Placement::Stub::ListEmployers, &v1::ListEmployersResponse::employers_size,
+                     &page),
+            3);
+  EXPECT_EQ(page.total_size(), 3);
+  // An employer counts its own postings only.
+  EXPECT_EQ(AllPages(stub, NewContext, Employer(other_employer_), v1::ListPostingsRequest(),
+                     &v1::Placement::Stub::ListPostings, &v1::ListPostingsResponse::postings_size,
+                     &page),
+            0);
+  EXPECT_EQ(page.total_size(), 0);
 }
 
 // ---------------------------------------------------------------- labor bureau import

@@ -318,21 +318,40 @@ absl::Status SaveEmployer(Transaction& tx, absl::Time now, const v1::Employer& e
        e.contact_name(), e.contact_phone(), Micros(now)});
 }
 
+namespace {
+
+// The filters of an employer list (all but the keyset and limit), shared by its page
+// and its count; appends their parameters.
+std::string EmployerWhere(const EmployerFilter& f, std::vector<Value>* params) {
+  params->insert(params->end(), {DivisionLike(f.scope_prefix), DivisionLike(f.division_prefix),
+                                 Int(f.kind), Int(f.kind), f.credit_code, f.credit_code});
+  return "division LIKE ? AND division LIKE ? AND (CAST(? AS BIGINT) = 0 OR kind = ?) "
+         "AND (CAST(? AS TEXT) = '' OR credit_code = ?)";
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<v1::Employer>> SelectEmployers(ReadTransaction& tx,
                                                           const EmployerFilter& f) {
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query(absl::StrCat("SELECT ", kEmployerCols,
-                            " FROM employers WHERE credit_code > ? AND division LIKE ? "
-                            "AND (CAST(? AS BIGINT) = 0 OR kind = ?) "
-                            "AND (CAST(? AS TEXT) = '' OR credit_code = ?) "
-                            "ORDER BY credit_code LIMIT ?"),
-               {f.after_credit_code, DivisionLike(f.division_prefix), Int(f.kind), Int(f.kind),
-                f.credit_code, f.credit_code, Int(f.limit)}));
+  std::vector<Value> params = {f.after_credit_code};
+  const std::string where = EmployerWhere(f, &params);
+  const Value limit = Int(f.limit);  // a copy: GCC 12 misreads a moved variant temporary
+  params.push_back(limit);
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat("SELECT ", kEmployerCols,
+                                         " FROM employers WHERE credit_code > ? AND ", where,
+                                         " ORDER BY credit_code LIMIT ?"),
+                            params));
   std::vector<v1::Employer> out;
   out.reserve(rows.size());
   for (const Row& r : rows) out.push_back(EmployerFromRow(r));
   return out;
+}
+
+absl::StatusOr<int64_t> CountEmployers(ReadTransaction& tx, const EmployerFilter& f) {
+  std::vector<Value> params;
+  const std::string where = EmployerWhere(f, &params);
+  return SingleInt(tx.Query(absl::StrCat("SELECT COUNT(*) FROM employers WHERE ", where), params));
 }
 
 // ---------------------------------------------------------------- seekers
@@ -383,19 +402,37 @@ absl::Status SaveSeekerLaborIndex(Transaction& tx, absl::string_view case_id,
                  {Blob{std::string(index)}, std::string(case_id)});
 }
 
+namespace {
+
+// The filters of a seeker list, shared by its page and its count.
+std::string SeekerWhere(const SeekerFilter& f, std::vector<Value>* params) {
+  params->insert(params->end(), {DivisionLike(f.division_prefix), Int(f.state), Int(f.state)});
+  return "division LIKE ? AND (CAST(? AS BIGINT) = 0 OR state = ?)";
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<SeekerRow>> SelectSeekers(ReadTransaction& tx,
                                                      const SeekerFilter& f) {
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query(absl::StrCat("SELECT ", kSeekerCols,
-                            " FROM seekers WHERE case_id > ? AND division LIKE ? "
-                            "AND (CAST(? AS BIGINT) = 0 OR state = ?) ORDER BY case_id LIMIT ?"),
-               {f.after_case_id, DivisionLike(f.division_prefix), Int(f.state), Int(f.state),
-                Int(f.limit)}));
+  std::vector<Value> params = {f.after_case_id};
+  const std::string where = SeekerWhere(f, &params);
+  const Value limit = Int(f.limit);  // a copy: GCC 12 misreads a moved variant temporary
+  params.push_back(limit);
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat("SELECT ", kSeekerCols,
+                                         " FROM seekers WHERE case_id > ? AND ", where,
+                                         " ORDER BY case_id LIMIT ?"),
+                            params));
   std::vector<SeekerRow> out;
   out.reserve(rows.size());
   for (const Row& r : rows) out.push_back(SeekerFromRow(r));
   return out;
+}
+
+absl::StatusOr<int64_t> CountSeekers(ReadTransaction& tx, const SeekerFilter& f) {
+  std::vector<Value> params;
+  const std::string where = SeekerWhere(f, &params);
+  return SingleInt(tx.Query(absl::StrCat("SELECT COUNT(*) FROM seekers WHERE ", where), params));
 }
 
 absl::Status ScanSeekers(ReadTransaction& tx, absl::string_view division_prefix,
@@ -572,22 +609,39 @@ absl::Status TakePostingOpening(Transaction& tx, int64_t posting_id) {
   return tx.Exec("UPDATE postings SET openings = openings - 1 WHERE id = ?", {posting_id});
 }
 
+namespace {
+
+// The filters of a posting list, shared by its page and its count.
+std::string PostingWhere(const PostingFilter& f, std::vector<Value>* params) {
+  const std::string open_on = f.open_on.has_value() ? DayText(*f.open_on) : "";
+  params->insert(params->end(), {DivisionLike(f.division_prefix), f.employer, f.employer,
+                                 open_on, open_on, open_on});
+  return "division LIKE ? AND (CAST(? AS TEXT) = '' OR employer = ?) "
+         "AND (CAST(? AS TEXT) = '' OR (valid_from <= ? AND valid_until >= ?))";
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<v1::Posting>> SelectPostings(ReadTransaction& tx,
                                                         const PostingFilter& f) {
-  const std::string open_on = f.open_on.has_value() ? DayText(*f.open_on) : "";
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query(absl::StrCat("SELECT ", kPostingCols,
-                            " FROM postings WHERE id > ? AND division LIKE ? "
-                            "AND (CAST(? AS TEXT) = '' OR employer = ?) "
-                            "AND (CAST(? AS TEXT) = '' OR (valid_from <= ? AND valid_until >= ?)) "
-                            "ORDER BY id LIMIT ?"),
-               {f.after_id, DivisionLike(f.division_prefix), f.employer, f.employer, open_on,
-                open_on, open_on, Int(f.limit)}));
+  std::vector<Value> params = {f.after_id};
+  const std::string where = PostingWhere(f, &params);
+  const Value limit = Int(f.limit);  // a copy: GCC 12 misreads a moved variant temporary
+  params.push_back(limit);
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat("SELECT ", kPostingCols, " FROM postings WHERE id > ? AND ",
+                                         where, " ORDER BY id LIMIT ?"),
+                            params));
   std::vector<v1::Posting> out;
   out.reserve(rows.size());
   for (const Row& r : rows) out.push_back(PostingFromRow(r));
   return out;
+}
+
+absl::StatusOr<int64_t> CountPostings(ReadTransaction& tx, const PostingFilter& f) {
+  std::vector<Value> params;
+  const std::string where = PostingWhere(f, &params);
+  return SingleInt(tx.Query(absl::StrCat("SELECT COUNT(*) FROM postings WHERE ", where), params));
 }
 
 absl::Status ScanOpenPostings(
@@ -723,19 +777,38 @@ absl::Status LapseRetentionChecksAfterMonths(Transaction& tx, int64_t placement_
       {Int(v1::RETENTION_OUTCOME_LAPSED), placement_id, Int(months)});
 }
 
+namespace {
+
+// The filters of a placement list, shared by its page and its count.
+std::string PlacementWhere(const PlacementFilter& f, std::vector<Value>* params) {
+  params->insert(params->end(), {DivisionLike(f.division_prefix), f.employer, f.employer,
+                                 f.case_id, f.case_id, f.state, f.state, f.also_state});
+  return "division LIKE ? AND (CAST(? AS TEXT) = '' OR employer = ?) "
+         "AND (CAST(? AS TEXT) = '' OR case_id = ?) "
+         "AND (CAST(? AS BIGINT) = 0 OR state = ? OR state = ?)";
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<v1::PlacementRecord>> SelectPlacements(ReadTransaction& tx,
                                                                   const PlacementFilter& f) {
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query(absl::StrCat("SELECT ", kPlacementCols,
-                            " FROM placements WHERE id > ? AND division LIKE ? "
-                            "AND (CAST(? AS TEXT) = '' OR employer = ?) "
-                            "AND (CAST(? AS TEXT) = '' OR case_id = ?) "
-                            "AND (CAST(? AS BIGINT) = 0 OR state = ? OR state = ?) "
-                            "ORDER BY id LIMIT ?"),
-               {f.after_id, DivisionLike(f.division_prefix), f.employer, f.employer, f.case_id,
-                f.case_id, f.state, f.state, f.also_state, Int(f.limit)}));
+  std::vector<Value> params = {f.after_id};
+  const std::string where = PlacementWhere(f, &params);
+  const Value limit = Int(f.limit);  // a copy: GCC 12 misreads a moved variant temporary
+  params.push_back(limit);
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat("SELECT ", kPlacementCols,
+                                         " FROM placements WHERE id > ? AND ", where,
+                                         " ORDER BY id LIMIT ?"),
+                            params));
   return PlacementsWithCheckpoints(tx, rows, rows.size());
+}
+
+absl::StatusOr<int64_t> CountPlacements(ReadTransaction& tx, const PlacementFilter& f) {
+  std::vector<Value> params;
+  const std::string where = PlacementWhere(f, &params);
+  return SingleInt(
+      tx.Query(absl::StrCat("SELECT COUNT(*) FROM placements WHERE ", where), params));
 }
 
 absl::StatusOr<std::vector<v1::PlacementRecord>> SelectPlacementsStarting(
@@ -751,21 +824,43 @@ absl::StatusOr<std::vector<v1::PlacementRecord>> SelectPlacementsStarting(
   return PlacementsWithCheckpoints(tx, rows, rows.size());
 }
 
+namespace {
+
+// The filters of a due check list (all but the keyset and limit), shared by its page
+// and its count.
+std::string DueCheckWhere(const DueCheckFilter& f, std::vector<Value>* params) {
+  params->insert(params->end(), {DayText(f.as_of), f.state, f.also_state,
+                                 DivisionLike(f.division_prefix), f.employer, f.employer});
+  return "rc.outcome = 0 AND rc.due_on <= ? AND (p.state = ? OR p.state = ?) "
+         "AND p.division LIKE ? AND (CAST(? AS TEXT) = '' OR p.employer = ?)";
+}
+
+constexpr absl::string_view kDueCheckFrom =
+    " FROM retention_checks rc JOIN placements p ON p.id = rc.placement_id WHERE ";
+
+}  // namespace
+
+absl::StatusOr<int64_t> CountDueRetentionChecks(ReadTransaction& tx, const DueCheckFilter& f) {
+  std::vector<Value> params;
+  const std::string where = DueCheckWhere(f, &params);
+  return SingleInt(tx.Query(absl::StrCat("SELECT COUNT(*)", kDueCheckFrom, where), params));
+}
+
 absl::StatusOr<std::vector<DueCheckRow>> SelectDueRetentionChecks(ReadTransaction& tx,
                                                                   const DueCheckFilter& f) {
+  std::vector<Value> params;
+  const std::string where = DueCheckWhere(f, &params);
+  params.insert(params.end(), {f.after_due, f.after_due, f.after_placement_id,
+                               f.after_placement_id, f.after_months, Int(f.limit)});
   ASSIGN_OR_RETURN(
       std::vector<Row> rows,
-      tx.Query("SELECT rc.placement_id, p.case_id, p.employer, rc.months, rc.due_on, "
-               "rc.record_by FROM retention_checks rc JOIN placements p ON p.id = rc.placement_id "
-               "WHERE rc.outcome = 0 AND rc.due_on <= ? AND (p.state = ? OR p.state = ?) "
-               "AND p.division LIKE ? "
-               "AND (CAST(? AS TEXT) = '' OR p.employer = ?) "
-               "AND (rc.due_on > ? OR (rc.due_on = ? AND (rc.placement_id > ? OR "
-               "(rc.placement_id = ? AND rc.months > ?)))) "
-               "ORDER BY rc.due_on, rc.placement_id, rc.months LIMIT ?",
-               {DayText(f.as_of), f.state, f.also_state, DivisionLike(f.division_prefix),
-                f.employer, f.employer, f.after_due, f.after_due, f.after_placement_id,
-                f.after_placement_id, f.after_months, Int(f.limit)}));
+      tx.Query(absl::StrCat("SELECT rc.placement_id, p.case_id, p.employer, rc.months, rc.due_on, "
+                            "rc.record_by",
+                            kDueCheckFrom, where,
+                            " AND (rc.due_on > ? OR (rc.due_on = ? AND (rc.placement_id > ? OR "
+                            "(rc.placement_id = ? AND rc.months > ?)))) "
+                            "ORDER BY rc.due_on, rc.placement_id, rc.months LIMIT ?"),
+               params));
   std::vector<DueCheckRow> out;
   out.reserve(rows.size());
   for (const Row& r : rows) {
@@ -971,21 +1066,40 @@ absl::Status SaveClaimDecision(Transaction& tx, absl::Time now, int64_t claim_id
                  {Int(state), std::string(note), Micros(now), claim_id});
 }
 
+namespace {
+
+// The filters of a claim list, shared by its page and its count.
+std::string ClaimWhere(const ClaimFilter& f, std::vector<Value>* params) {
+  params->insert(params->end(), {DivisionLike(f.division_prefix), f.employer, f.employer,
+                                 Int(f.state), Int(f.state)});
+  return "division LIKE ? AND (CAST(? AS TEXT) = '' OR employer = ?) "
+         "AND (CAST(? AS BIGINT) = 0 OR state = ?)";
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<v1::SubsidyClaim>> SelectSubsidyClaims(ReadTransaction& tx,
                                                                   const ClaimFilter& f) {
-  ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query(absl::StrCat("SELECT ", kClaimCols,
-                            " FROM subsidy_claims WHERE id > ? AND division LIKE ? "
-                            "AND (CAST(? AS TEXT) = '' OR employer = ?) "
-                            "AND (CAST(? AS BIGINT) = 0 OR state = ?) "
-                            "ORDER BY id LIMIT ?"),
-               {f.after_id, DivisionLike(f.division_prefix), f.employer, f.employer,
-                Int(f.state), Int(f.state), Int(f.limit)}));
+  std::vector<Value> params = {f.after_id};
+  const std::string where = ClaimWhere(f, &params);
+  const Value limit = Int(f.limit);  // a copy: GCC 12 misreads a moved variant temporary
+  params.push_back(limit);
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat("SELECT ", kClaimCols,
+                                         " FROM subsidy_claims WHERE id > ? AND ", where,
+                                         " ORDER BY id LIMIT ?"),
+                            params));
   std::vector<v1::SubsidyClaim> out;
   out.reserve(rows.size());
   for (const Row& r : rows) out.push_back(ClaimFromRow(r));
   return out;
+}
+
+absl::StatusOr<int64_t> CountSubsidyClaims(ReadTransaction& tx, const ClaimFilter& f) {
+  std::vector<Value> params;
+  const std::string where = ClaimWhere(f, &params);
+  return SingleInt(
+      tx.Query(absl::StrCat("SELECT COUNT(*) FROM subsidy_claims WHERE ", where), params));
 }
 
 // ---------------------------------------------------------------- sizes

@@ -56,6 +56,7 @@ absl::Status SaveEmployer(Transaction& tx, absl::Time now, const v1::Employer& e
 
 struct EmployerFilter {
   std::string after_credit_code;  // exclusive; "" from the start
+  std::string scope_prefix;       // the caller's jurisdiction; "": any
   std::string division_prefix;
   v1::EmployerKind kind = v1::EMPLOYER_KIND_UNSPECIFIED;  // UNSPECIFIED: any
   std::string credit_code;        // "": any
@@ -64,6 +65,8 @@ struct EmployerFilter {
 // Employers matching `filter` by credit code, at most filter.limit.
 absl::StatusOr<std::vector<v1::Employer>> SelectEmployers(ReadTransaction& tx,
                                                           const EmployerFilter& filter);
+// How many employers match `filter`, keyset and limit ignored (same WHERE as the page).
+absl::StatusOr<int64_t> CountEmployers(ReadTransaction& tx, const EmployerFilter& filter);
 
 // ---------------------------------------------------------------- seekers
 
@@ -96,6 +99,8 @@ struct SeekerFilter {
 // Seekers matching `filter` by case id, at most filter.limit.
 absl::StatusOr<std::vector<SeekerRow>> SelectSeekers(ReadTransaction& tx,
                                                      const SeekerFilter& filter);
+// How many seekers match `filter`, keyset and limit ignored.
+absl::StatusOr<int64_t> CountSeekers(ReadTransaction& tx, const SeekerFilter& filter);
 // Streams the seekers of `division_prefix` in `state` with `eligibility`, in no order;
 // fn returns false to stop.
 absl::Status ScanSeekers(ReadTransaction& tx, absl::string_view division_prefix,
@@ -167,6 +172,8 @@ struct PostingFilter {
 // Postings matching `filter` by id, at most filter.limit.
 absl::StatusOr<std::vector<v1::Posting>> SelectPostings(ReadTransaction& tx,
                                                         const PostingFilter& filter);
+// How many postings match `filter`, keyset and limit ignored.
+absl::StatusOr<int64_t> CountPostings(ReadTransaction& tx, const PostingFilter& filter);
 // Streams the postings of `division_prefix` with openings left that are valid on `day`,
 // with their employer's kind (UNSPECIFIED for an unknown employer), in no order; fn
 // returns false to stop.
@@ -223,6 +230,8 @@ struct PlacementFilter {
 // Placements (with checkpoints) matching `filter` by id, at most filter.limit.
 absl::StatusOr<std::vector<v1::PlacementRecord>> SelectPlacements(ReadTransaction& tx,
                                                                   const PlacementFilter& filter);
+// How many placements match `filter`, keyset and limit ignored.
+absl::StatusOr<int64_t> CountPlacements(ReadTransaction& tx, const PlacementFilter& filter);
 // Placements (with checkpoints) of `division_prefix` with id > after_id whose contract
 // starts in [from, to], by id, at most `limit`.
 absl::StatusOr<std::vector<v1::PlacementRecord>> SelectPlacementsStarting(
@@ -254,6 +263,9 @@ struct DueCheckFilter {
 // Due checkpoints by (due_on, placement_id, months), at most filter.limit.
 absl::StatusOr<std::vector<DueCheckRow>> SelectDueRetentionChecks(ReadTransaction& tx,
                                                                   const DueCheckFilter& filter);
+// How many due checkpoints match `filter`, keyset and limit ignored.
+absl::StatusOr<int64_t> CountDueRetentionChecks(ReadTransaction& tx,
+                                                const DueCheckFilter& filter);
 
 // A placement a subsidy claim may count: its contract dates.
 struct ClaimablePlacement {
@@ -348,6 +360,8 @@ struct ClaimFilter {
 // Claims matching `filter` by id, at most filter.limit.
 absl::StatusOr<std::vector<v1::SubsidyClaim>> SelectSubsidyClaims(ReadTransaction& tx,
                                                                   const ClaimFilter& filter);
+// How many claims match `filter`, keyset and limit ignored.
+absl::StatusOr<int64_t> CountSubsidyClaims(ReadTransaction& tx, const ClaimFilter& filter);
 
 // ---------------------------------------------------------------- sizes
 

@@ -453,6 +453,9 @@ absl::StatusOr<OrderPage> SupervisionEngine::ListOrders(ReadTransaction& tx, con
                                return true;
                              }));
   OrderPage page;
+  ASSIGN_OR_RETURN(page.total_bound, CountOrders(tx, JurisdictionLike(caller),
+                                                 filter.division_prefix + "%",
+                                                 filter.include_closed));
   for (int64_t id : ids) {
     ASSIGN_OR_RETURN(Order o, LoadOrderById(tx, id));
     Evaluate(&o, as_of);
@@ -504,6 +507,7 @@ absl::StatusOr<DuePage> SupervisionEngine::PageDue(std::vector<DueItem> items,
   std::sort(items.begin(), items.end(),
             [&](const DueItem& a, const DueItem& b) { return sort_key(a) < sort_key(b); });
   DuePage page;
+  page.total_size = static_cast<int64_t>(items.size());
   for (DueItem& d : items) {
     if (after.has_value() && !(sort_key(d) > *after)) continue;
     if (static_cast<int>(page.items.size()) == size) {

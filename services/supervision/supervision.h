@@ -75,6 +75,7 @@ struct ListDueQuery {
 struct DuePage {
   std::vector<DueItem> items;
   std::string next_page_token;
+  int64_t total_size = 0;  // every item of the query (all pages), exact
 };
 
 struct OrderFilter {
@@ -88,6 +89,9 @@ struct OrderFilter {
 struct OrderPage {
   std::vector<Order> orders;    // by order id; history loaded, due items at as_of
   std::string next_page_token;
+  // The orders of the query in the caller's jurisdiction (all pages), before the state
+  // filter: an upper bound of what the pages hold.
+  int64_t total_bound = 0;
 };
 
 // ---------------------------------------------------------------------------------

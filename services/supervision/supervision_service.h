@@ -483,6 +483,9 @@ class SupervisionService : public Api::Service::CallbackService {
                   if (!s.ok()) return s;
                   for (const Order& o : page.orders) OrderToProto(o, programme(), resp->add_orders());
                   resp->mutable_page()->set_next_page_token(page.next_page_token);
+                  // The county's count: the state filter and the drop below come after.
+                  resp->mutable_page()->set_total_size(page.total_bound);
+                  resp->mutable_page()->set_total_size_is_bound(true);
                   // A closed order may belong to a sealed case (戒毒条例 Art 7).
                   return DropCasesNotListed(runtime_->registry(), caller,
                                          resp->mutable_orders(),
@@ -532,6 +535,7 @@ class SupervisionService : public Api::Service::CallbackService {
                     item->set_open(d.open);
                   }
                   resp->mutable_page()->set_next_page_token(page.next_page_token);
+                  resp->mutable_page()->set_total_size(page.total_size);
                   return absl::OkStatus();
                 });
   }

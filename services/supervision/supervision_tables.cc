@@ -270,16 +270,34 @@ absl::Status ScanOpenOrders(ReadTransaction& tx, absl::string_view division_like
       [&fn](const Row& r) { return fn(r.GetInt(0), r.GetString(1)); });
 }
 
+namespace {
+
+// The filters of an order list (all but the keyset), shared by its page and its count.
+std::string OrderListWhere(bool include_closed) {
+  return absl::StrCat("division LIKE ? AND division LIKE ?",
+                      include_closed ? "" : " AND closed = 0");
+}
+
+}  // namespace
+
 absl::Status ScanOrders(ReadTransaction& tx, int64_t after_order_id,
                         absl::string_view division_like, absl::string_view prefix_like,
                         bool include_closed, const OrderVisitor& fn) {
-  const std::string sql = absl::StrCat(
-      "SELECT order_id, division FROM sv_orders WHERE order_id > ? AND division LIKE ? "
-      "AND division LIKE ?",
-      include_closed ? "" : " AND closed = 0", " ORDER BY order_id");
+  const std::string sql =
+      absl::StrCat("SELECT order_id, division FROM sv_orders WHERE order_id > ? AND ",
+                   OrderListWhere(include_closed), " ORDER BY order_id");
   return tx.QueryEach(sql,
                       {after_order_id, std::string(division_like), std::string(prefix_like)},
                       [&fn](const Row& r) { return fn(r.GetInt(0), r.GetString(1)); });
+}
+
+absl::StatusOr<int64_t> CountOrders(ReadTransaction& tx, absl::string_view division_like,
+                                    absl::string_view prefix_like, bool include_closed) {
+  ASSIGN_OR_RETURN(std::vector<Row> rows,
+                   tx.Query(absl::StrCat("SELECT COUNT(*) FROM sv_orders WHERE ",
+                                         OrderListWhere(include_closed)),
+                            {std::string(division_like), std::string(prefix_like)}));
+  return rows.empty() ? 0 : rows[0].GetInt(0);
 }
 
 absl::Status SaveOrderState(Transaction& tx, int64_t order_id, absl::string_view state,

@@ -82,6 +82,9 @@ absl::Status ScanOpenOrders(ReadTransaction& tx, absl::string_view division_like
 absl::Status ScanOrders(ReadTransaction& tx, int64_t after_order_id,
                         absl::string_view division_like, absl::string_view prefix_like,
                         bool include_closed, const OrderVisitor& fn);
+// How many orders ScanOrders from the start would visit (same WHERE).
+absl::StatusOr<int64_t> CountOrders(ReadTransaction& tx, absl::string_view division_like,
+                                    absl::string_view prefix_like, bool include_closed);
 
 // The state as evaluated, with the current executing county.
 absl::Status SaveOrderState(Transaction& tx, int64_t order_id, absl::string_view state,

@@ -846,6 +846,8 @@ TEST_F(EngineTest, ListDueIsSortedPagedAndScoped) {
                   return absl::OkStatus();
                 }).ok());
     for (DueItem& d : page.items) all.push_back(d);
+    // Every page carries the exact total of all pages; 520103's items are not in it.
+    EXPECT_EQ(page.total_size, 4);
     token = page.next_page_token;
     ++pages;
   } while (!token.empty() && pages < 10);
@@ -928,9 +930,21 @@ TEST_F(EngineTest, ListOrdersPagesWithinTheJurisdiction) {
                 }).ok());
     return page;
   };
+  // An order of another county, which no count of 520102 includes.
+  OpenOrderInput far;
+  far.case_id = Case(9);
+  far.division = "520103";
+  far.place = "p";
+  far.decision_number = "n";
+  far.decision_date = far.received_on = CivilDay(2026, 1, 10);
+  ASSERT_TRUE(W([&](Transaction& tx) {
+                return engine_->OpenOrder(tx, police_, far, At(CivilDay(2026, 1, 10)));
+              }).ok());
   OrderFilter f;
   f.page_size = 1;
   OrderPage first = list(cw_, f);
+  // The open orders of the county over all pages (a bound: the state filter comes after).
+  EXPECT_EQ(first.total_bound, 2);
   ASSERT_EQ(first.orders.size(), 1u);
   EXPECT_EQ(first.orders[0].case_id, Case(1));
   ASSERT_FALSE(first.next_page_token.empty());
@@ -939,6 +953,14 @@ TEST_F(EngineTest, ListOrdersPagesWithinTheJurisdiction) {
   ASSERT_EQ(second.orders.size(), 1u);
   EXPECT_EQ(second.orders[0].case_id, Case(3));  // the closed order is left out
   EXPECT_TRUE(second.next_page_token.empty());
+  EXPECT_EQ(second.total_bound, 2);
+  // With a state filter the count stays the county's orders: an upper bound.
+  OrderFilter terminated_only = f;
+  terminated_only.page_token.clear();
+  terminated_only.include_closed = true;
+  terminated_only.state = kStateTerminated;
+  EXPECT_EQ(list(cw_, terminated_only).total_bound, 3);
+  EXPECT_EQ(list(MakeCaller(Role::kCaseworker, "*", "cw-n"), OrderFilter{}).total_bound, 3);
   OrderFilter closed;
   closed.include_closed = true;
   closed.state = kStateTerminated;

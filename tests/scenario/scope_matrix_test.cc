@@ -374,8 +374,12 @@ TEST_F(ScopeMatrixTest, ASealedCaseIsSealedInEveryService) {
   ASSERT_TRUE(
       detox_stub_->ListOrders(Ctx(Role::kCaseworker, kHousehold).get(), list, &orders).ok());
   for (const auto& o : orders.orders()) EXPECT_NE(o.case_id(), sealed);
+  // The sealed order leaves the page, not the count: an upper bound.
+  EXPECT_TRUE(orders.page().total_size_is_bound());
+  EXPECT_EQ(orders.page().total_size(), orders.orders_size() + 1);
   ASSERT_TRUE(detox_stub_->ListOrders(Ctx(Role::kPolice, kHousehold).get(), list, &orders).ok());
   ASSERT_EQ(orders.orders_size(), 1);
+  EXPECT_EQ(orders.page().total_size(), 1);
   EXPECT_EQ(orders.orders(0).case_id(), sealed);
   auto placement = placement::v1::Placement::NewStub(Channel(4));
   placement::v1::ListSeekersRequest seekers_req;
@@ -469,6 +473,10 @@ TEST_F(ScopeMatrixTest, ATownshipSeesAndWorksOnlyItsOwnCases) {
     detox::v1::ListDueResponse resp;
     grpc::Status s = detox_stub_->ListDue(Ctx(Role::kCaseworker, jurisdiction).get(), req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
+    // Exact, after the township's own cases are kept: one page holds them all here.
+    EXPECT_TRUE(resp.page().next_page_token().empty());
+    EXPECT_EQ(resp.page().total_size(), resp.items_size());
+    EXPECT_FALSE(resp.page().total_size_is_bound());
     std::set<std::string> cases;
     for (const auto& item : resp.items()) cases.insert(item.alert().case_id());
     return cases;
@@ -482,6 +490,10 @@ TEST_F(ScopeMatrixTest, ATownshipSeesAndWorksOnlyItsOwnCases) {
                                       &orders).ok());
   ASSERT_EQ(orders.orders_size(), 1);
   EXPECT_EQ(orders.orders(0).case_id(), detox_case);
+  // The township's count is a bound: its county's open orders, the neighbours' too.
+  EXPECT_TRUE(orders.page().total_size_is_bound());
+  EXPECT_GE(orders.page().total_size(), orders.orders_size());
+  EXPECT_LE(orders.page().total_size(), 2);
   registry::v1::ListCasesRequest cases_req;
   registry::v1::ListCasesResponse cases;
   ASSERT_TRUE(registry_stub_->ListCases(Ctx(Role::kCaseworker, kOtherTownship).get(), cases_req,
