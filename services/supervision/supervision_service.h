@@ -484,8 +484,12 @@ class SupervisionService : public Api::Service::CallbackService {
                   for (const Order& o : page.orders) OrderToProto(o, programme(), resp->add_orders());
                   resp->mutable_page()->set_next_page_token(page.next_page_token);
                   // The county's count: the state filter and the drop below come after.
-                  resp->mutable_page()->set_total_size(page.total_bound);
-                  resp->mutable_page()->set_total_size_is_bound(true);
+                  // A township caller gets none: its county's count would tell it how
+                  // many orders the other townships have.
+                  if (!IsTownshipJurisdiction(caller.jurisdiction())) {
+                    resp->mutable_page()->set_total_size(page.total_bound);
+                    resp->mutable_page()->set_total_size_is_bound(true);
+                  }
                   // A closed order may belong to a sealed case (戒毒条例 Art 7).
                   return DropCasesNotListed(runtime_->registry(), caller,
                                          resp->mutable_orders(),
