@@ -58,18 +58,17 @@ bool IsKindCode(absl::string_view s) {
          });
 }
 
+// The case's scope from the row's case columns, by the registry's one rule (ScopeOf).
 CaseScope ScopeOfRow(const WorkRow& w, absl::CivilDay today) {
-  CaseRecord sealing;  // only the fields Sealed reads
-  sealing.open_measures = static_cast<int>(w.open_measures);
-  sealing.abstinence_anchor = w.abstinence_anchor;
-  CaseScope scope;
-  scope.case_id = w.case_id;
-  scope.household_division = w.household_division;
-  scope.residence_division = w.residence_division;
-  scope.township = w.township;
-  scope.assigned_caseworker = w.assigned_caseworker;
-  scope.sealed = Sealed(sealing, today);
-  return scope;
+  CaseRecord c;  // only the fields ScopeOf reads
+  c.case_id = w.case_id;
+  c.household_division = w.household_division;
+  c.residence_division = w.residence_division;
+  c.township = w.township;
+  c.assigned_caseworker = w.assigned_caseworker;
+  c.open_measures = static_cast<int>(w.open_measures);
+  c.abstinence_anchor = w.abstinence_anchor;
+  return ScopeOf(c, today);
 }
 
 }  // namespace
