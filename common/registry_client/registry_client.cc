@@ -1,13 +1,12 @@
 #include "common/registry_client/registry_client.h"
 
-#include "common/codec/proto_programme.h"
-
 #include <algorithm>
 #include <utility>
 
 #include "common/client/bearer_context.h"
 #include "common/auth/jurisdiction.h"
 #include "common/client/peer_error.h"
+#include "common/codec/proto_programme.h"
 #include "common/ids/case_id.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"

@@ -90,16 +90,6 @@ constexpr char kWorkFrom[] = " FROM work_items w JOIN cases c ON c.case_id = w.c
 
 }  // namespace
 
-absl::StatusOr<std::optional<std::string>> LoadProgrammeState(ReadTransaction& tx,
-                                                              absl::string_view case_id,
-                                                              int64_t program) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query("SELECT state FROM programme_states WHERE case_id = ? AND program = ?",
-                            {std::string(case_id), program}));
-  if (rows.empty()) return std::optional<std::string>();
-  return std::optional<std::string>(rows[0].GetString(0));
-}
-
 absl::Status ReplaceWorkItems(Transaction& tx, absl::string_view case_id, int64_t program,
                               absl::string_view division,
                               const std::vector<DueItemRecord>& items) {

@@ -56,11 +56,6 @@ absl::Status ReplaceWorkItems(Transaction& tx, absl::string_view case_id, int64_
                               absl::string_view division,
                               const std::vector<DueItemRecord>& items);
 
-// The state a case holds in a programme, if it has one.
-absl::StatusOr<std::optional<std::string>> LoadProgrammeState(ReadTransaction& tx,
-                                                              absl::string_view case_id,
-                                                              int64_t program);
-
 // A worklist query. Exactly one scope: a township (cases of `township` or assigned
 // to `caseworker`, executed in `county`), or a division prefix on the executing
 // division (empty prefix: everywhere). The logic checks every row again.
